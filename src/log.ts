@@ -1,0 +1,41 @@
+/** How much wattprint prints on stderr. */
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'silent'
+
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error', 'silent']
+
+const rank: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 3, silent: 4 }
+
+/** A stderr logger with a level; never throws (a closed stderr must not break the host). */
+export class Logger {
+  constructor(
+    readonly level: LogLevel,
+    private readonly write: (line: string) => void = (line) => process.stderr.write(line),
+  ) {}
+
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean {
+    return rank[level] >= rank[this.level]
+  }
+
+  log(level: Exclude<LogLevel, 'silent'>, message: string): void {
+    if (!this.enabled(level)) return
+    const prefix = level === 'info' ? 'wattprint' : `wattprint ${level}`
+    try {
+      this.write(`[${prefix}] ${message.replaceAll('\n', '\n  ')}\n`)
+    } catch {
+      // stderr closed or broken: nothing sensible left to do
+    }
+  }
+
+  debug(message: string): void {
+    this.log('debug', message)
+  }
+  info(message: string): void {
+    this.log('info', message)
+  }
+  warning(message: string): void {
+    this.log('warning', message)
+  }
+  error(message: string): void {
+    this.log('error', message)
+  }
+}

@@ -1,0 +1,150 @@
+import { describeError } from '../errors.js'
+import type { SystemInfo } from '../system.js'
+import type { TrackerWarning } from '../warnings.js'
+import type { MeterSpec } from './build.js'
+import { matchCpu, shippedCpuTable, type TdpMatch } from './cpu-tdp-table.js'
+import { guessModuleCount, ramPowerW } from './ram-estimate.js'
+import { discoverRapl, type RaplDiscovery, raplMeterSpecs, raplPermissionFix } from './rapl.js'
+
+/** Watts per logical CPU when the CPU model is not in the table (CodeCarbon's default). */
+export const WATTS_PER_THREAD_UNKNOWN_CPU = 4
+
+/** The inputs detection needs from the configuration. */
+export interface DetectOptions {
+  readonly raplRoot: string
+  readonly procStatPath: string
+  readonly cpuPowerW: number | null
+  readonly ramPowerW: number | null
+}
+
+/**
+ * Which meters to build, decided in a millisecond from the powercap tree and the options alone, so the
+ * baseline reading is not held up. Estimates whose wattage needs slow facts are left `pending`.
+ */
+export interface MeterPlan {
+  readonly specs: readonly MeterSpec[]
+  readonly rapl: RaplDiscovery
+  /** Estimate meters (by id) whose wattage tuneEstimates() must supply. */
+  readonly pending: { readonly cpuTdp: boolean; readonly ramModules: boolean }
+  readonly notes: readonly string[]
+  readonly warnings: readonly TrackerWarning[]
+}
+
+/** The wattages of pending estimates, and how they were found. */
+export interface EstimateTuning {
+  /** By meter id. */
+  readonly watts: Readonly<Record<string, number>>
+  readonly cpuTdp: { readonly watts: number; readonly how: string; readonly match: TdpMatch | null } | null
+  readonly notes: readonly string[]
+  readonly warnings: readonly TrackerWarning[]
+}
+
+/**
+ * Chooses the meters: RAPL packages for the CPU when readable, else the TDP × load estimate; RAPL DRAM
+ * for memory when readable, else the module model (or the forced ramPowerW). Measured always wins over
+ * estimated; forced wattages replace the estimates' inputs, not the measurements.
+ */
+export function planMeters(options: DetectOptions): MeterPlan {
+  const specs: MeterSpec[] = []
+  const notes: string[] = []
+  const warnings: TrackerWarning[] = []
+  const rapl = discoverRapl(options.raplRoot)
+  const raplSpecs = raplMeterSpecs(rapl)
+  if (rapl.unreadable.length > 0 && !raplSpecs.cpu) {
+    warnings.push({
+      code: 'RAPL_UNREADABLE',
+      message: `${rapl.unavailableReason}: CPU energy is estimated from TDP and load.\n${raplPermissionFix(rapl.root)}`,
+    })
+  }
+  if (rapl.cpuSource === 'rapl-psys') {
+    notes.push('CPU energy is the RAPL psys zone (the whole platform): no package zone exists')
+  }
+
+  let cpuPending = false
+  if (raplSpecs.cpu) {
+    specs.push(raplSpecs.cpu)
+  } else {
+    cpuPending = options.cpuPowerW === null
+    specs.push({ type: 'cpu-tdp', tdpW: options.cpuPowerW, procStatPath: options.procStatPath })
+    if (!cpuPending) notes.push(cpuEstimateNote(`cpuPowerW ${options.cpuPowerW} W`, rapl))
+  }
+
+  let ramPending = false
+  if (raplSpecs.ram) {
+    specs.push(raplSpecs.ram)
+  } else if (options.ramPowerW !== null) {
+    notes.push(`RAM power set to ${options.ramPowerW} W (ramPowerW)`)
+    specs.push({
+      type: 'constant',
+      id: 'ram-constant',
+      component: 'ram',
+      source: 'constant',
+      watts: options.ramPowerW,
+    })
+  } else {
+    ramPending = true
+    specs.push({ type: 'constant', id: 'ram-modules', component: 'ram', source: 'ram-modules', watts: null })
+  }
+  return { specs, rapl, pending: { cpuTdp: cpuPending, ramModules: ramPending }, notes, warnings }
+}
+
+/** Supplies the wattage of every pending estimate, from the machine's description and the TDP table. */
+export async function tuneEstimates(plan: MeterPlan, system: SystemInfo): Promise<EstimateTuning> {
+  const watts: Record<string, number> = {}
+  const notes: string[] = []
+  const warnings: TrackerWarning[] = []
+  let cpuTdp: EstimateTuning['cpuTdp'] = null
+  if (plan.pending.cpuTdp) {
+    cpuTdp = await estimateTdp(system)
+    watts['cpu-tdp'] = cpuTdp.watts
+    notes.push(cpuEstimateNote(cpuTdp.how, plan.rapl))
+    if (!cpuTdp.match) {
+      warnings.push({
+        code: 'CPU_UNKNOWN',
+        message:
+          `CPU '${system.cpuModel}' is not in the TDP table: assuming ${WATTS_PER_THREAD_UNKNOWN_CPU} W per ` +
+          `logical CPU (${cpuTdp.watts} W). Set cpuPowerW to its TDP for a better estimate.`,
+      })
+    }
+  }
+  if (plan.pending.ramModules) {
+    const known = system.memoryModules !== null
+    const modules = system.memoryModules ?? guessModuleCount(system.ramTotalGiB)
+    watts['ram-modules'] = ramPowerW(modules, system.isArm)
+    const origin = known ? 'found' : `guessed from ${system.ramTotalGiB.toFixed(1)} GiB`
+    notes.push(`RAM energy estimated: ${modules} module(s) ${origin} → ${watts['ram-modules']} W`)
+  }
+  return { watts, cpuTdp, notes, warnings }
+}
+
+/** The note that says how the CPU estimate was made, and why RAPL was not used. */
+function cpuEstimateNote(how: string, rapl: RaplDiscovery): string {
+  const why = rapl.unavailableReason ? ` (no RAPL: ${rapl.unavailableReason})` : ''
+  return `CPU energy estimated: ${how} × (0.1 + 0.9 × load³)${why}`
+}
+
+/** TDP of all sockets from the table, or 4 W per logical CPU for an unknown model. */
+export async function estimateTdp(system: SystemInfo): Promise<NonNullable<EstimateTuning['cpuTdp']>> {
+  const sockets = system.sockets
+  let match: TdpMatch | null = null
+  let tableProblem = ''
+  try {
+    match = matchCpu(system.cpuModel, await shippedCpuTable())
+  } catch (error) {
+    tableProblem = ` (the TDP table could not be read: ${describeError(error)})`
+  }
+  if (match) {
+    const times = sockets > 1 ? ` × ${sockets} sockets` : ''
+    return {
+      watts: match.tdpW * sockets,
+      how: `TDP ${match.tdpW} W of '${match.name}' (${match.how} match)${times}`,
+      match,
+    }
+  }
+  const watts = WATTS_PER_THREAD_UNKNOWN_CPU * system.cpuCount
+  return {
+    watts,
+    how: `unknown CPU '${system.cpuModel}'${tableProblem}: ${WATTS_PER_THREAD_UNKNOWN_CPU} W × ${system.cpuCount} logical CPUs`,
+    match: null,
+  }
+}

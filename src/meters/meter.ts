@@ -1,0 +1,114 @@
+/** A hardware component whose energy is accounted separately. */
+export type Component = 'cpu' | 'gpu' | 'ram'
+
+export const COMPONENTS: readonly Component[] = ['cpu', 'gpu', 'ram']
+
+/**
+ * Where a component's figure comes from. Each source implies a method: `rapl*`, `nvml-*` and
+ * `nvidia-smi` are measured; `cpu-tdp`, `ram-modules` and `constant` are estimated.
+ */
+export type MeterSource =
+  | 'rapl'
+  | 'rapl-psys'
+  | 'rapl-dram'
+  | 'cpu-tdp'
+  | 'ram-modules'
+  | 'constant'
+  | 'nvml-energy'
+  | 'nvml-power'
+  | 'nvidia-smi'
+
+/** Whether a figure was read off the hardware or modelled. */
+export type MeterMethod = 'measured' | 'estimated'
+
+/**
+ * One quantity a meter reads each sample.
+ * - `counter`: a cumulative energy counter in `unitJ` joules per raw unit (RAPL µJ: 1e-6), which wraps
+ *   back to 0 after `rangeRaw` raw units when that range is known, and can never truly draw more than
+ *   `maxWatts`.
+ * - `power`: watts, either `instant` (integrated with the trapezoid rule) or the `average` over the
+ *   interval that just ended (rectangle rule).
+ */
+export type Channel =
+  | {
+      readonly name: string
+      readonly kind: 'counter'
+      readonly unitJ: number
+      readonly rangeRaw: number | null
+      /** A step implying more power than this is a glitch (or a wrong range), never energy. */
+      readonly maxWatts?: number
+    }
+  | { readonly name: string; readonly kind: 'power'; readonly mode: 'instant' | 'average' }
+
+/** What a meter tells about itself: it reaches every output row. */
+export interface MeterInfo {
+  /** Stable id, unique within a tracker (`rapl-package`, `cpu-tdp`, …). */
+  readonly id: string
+  readonly component: Component
+  readonly source: MeterSource
+  readonly method: MeterMethod
+  readonly channels: readonly Channel[]
+}
+
+/**
+ * A source of energy readings, built inside the sampler (the worker thread) from a plain-data spec.
+ * `read` writes one raw value per channel into `out` (NaN for a channel that could not be read) and may
+ * throw when the whole meter failed this time; the sampler turns both into gaps, never into a crash.
+ */
+export interface Meter extends MeterInfo {
+  read(out: Float64Array): void
+  /** Why a channel of the last read() came back NaN, when the meter can tell. */
+  lastError?: string | undefined
+  /**
+   * Estimate meters whose wattage needs slow facts (TDP table, memory layout) start with it unknown and
+   * get it here, before their first interval closes; until then their reads are NaN.
+   */
+  setWatts?(watts: number): void
+  close?(): void
+}
+
+/** The outcome of one counter difference. */
+export interface CounterStep {
+  /** Energy in raw counter units; never negative, never NaN. */
+  readonly deltaRaw: number
+  /** `wrap`: the counter passed its known range; `reset`: it went down with no known range. */
+  readonly event: 'ok' | 'wrap' | 'reset'
+}
+
+/**
+ * Difference of a cumulative counter between two readings. A counter that went down wrapped when its
+ * range is known (the range is added); otherwise it was reset, and the interval counts as 0 rather than
+ * as a negative or made-up delta.
+ */
+export function counterStep(previousRaw: number, currentRaw: number, rangeRaw: number | null): CounterStep {
+  if (currentRaw >= previousRaw) return { deltaRaw: currentRaw - previousRaw, event: 'ok' }
+  if (rangeRaw !== null && rangeRaw > 0 && previousRaw <= rangeRaw) {
+    return { deltaRaw: currentRaw - previousRaw + rangeRaw, event: 'wrap' }
+  }
+  return { deltaRaw: 0, event: 'reset' }
+}
+
+/**
+ * Energy of a power channel over one interval of `seconds`.
+ * `instant` readings are integrated with the trapezoid rule between the previous and the current
+ * reading; `average` readings describe the interval just ended, so the rectangle rule applies.
+ */
+export function powerEnergyJ(
+  previousW: number,
+  currentW: number,
+  seconds: number,
+  mode: 'instant' | 'average',
+): number {
+  if (!(seconds > 0)) return 0
+  const joules = mode === 'instant' ? ((previousW + currentW) / 2) * seconds : currentW * seconds
+  return Number.isFinite(joules) && joules > 0 ? joules : 0
+}
+
+/** True for a raw reading that can be used (finite and not negative). */
+export const isUsable = (value: number | undefined): value is number =>
+  value !== undefined && Number.isFinite(value) && value >= 0
+
+/** The method implied by a source. */
+export function methodOf(source: MeterSource): MeterMethod {
+  return source === 'cpu-tdp' || source === 'ram-modules' || source === 'constant' ? 'estimated' : 'measured'
+}

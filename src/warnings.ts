@@ -1,0 +1,27 @@
+/** Kinds of warning a tracker reports. */
+export type WarningCode =
+  | 'RAPL_UNREADABLE'
+  | 'CPU_UNKNOWN'
+  | 'LOCATION_UNKNOWN'
+  | 'NO_COUNTRY_FIGURE'
+  | 'METER_READ_FAILED'
+  | 'METER_RECOVERED'
+  | 'COUNTER_RESET'
+  | 'COUNTER_IMPLAUSIBLE'
+  | 'WORKER_UNAVAILABLE'
+  | 'WORKER_FAILED'
+  | 'ACCOUNTING_FAILED'
+  | 'SNAPSHOT_TIMEOUT'
+  | 'CSV_BACKED_UP'
+  | 'CSV_WRITE_FAILED'
+  | 'NOT_RUNNING'
+  | 'ALREADY_STARTED'
+  | 'UNKNOWN_TASK'
+  | 'TASK_RESTARTED'
+  | 'START_FAILED'
+
+/** Something the tracker could not do as asked; the run goes on. */
+export interface TrackerWarning {
+  readonly code: WarningCode
+  readonly message: string
+}
