@@ -1,0 +1,43 @@
+import type { MessagePort } from 'node:worker_threads'
+import type { MeterSpec } from '../meters/build.js'
+import type { TrackerWarning } from '../warnings.js'
+import type { MeterDescription } from './sampler.js'
+
+/** Messages from the main thread to the sampler worker. */
+export type ToWorker =
+  /** Build the meters and take the baseline reading. */
+  | { readonly type: 'init'; readonly specs: readonly MeterSpec[] }
+  /** Give estimate meters their wattage (by meter id) and start the schedule. */
+  | { readonly type: 'run'; readonly watts: Readonly<Record<string, number>>; readonly intervalMs: number }
+  /** Post every interval as it closes (true), or batch them (false, the default). */
+  | { readonly type: 'live'; readonly live: boolean }
+  | { readonly type: 'stop' }
+
+/** Messages from the sampler worker on its control port (listened to). */
+export type FromWorker =
+  | { readonly type: 'ready'; readonly t0Ns: bigint; readonly meters: readonly MeterDescription[] }
+  | { readonly type: 'running' }
+  | { readonly type: 'warning'; readonly warning: TrackerWarning }
+  | { readonly type: 'stopped' }
+  | { readonly type: 'failed'; readonly message: string }
+
+/**
+ * What the worker is started with. Intervals go on their own data port, in batches (arrays of
+ * IntervalReport). Every postMessage wakes the receiving thread, so unless someone wants every interval
+ * (`sample` listeners), the worker batches them: posted every BATCH_MS, and at once when the main thread
+ * asks for a reading (tasks, flush) or stops the run.
+ */
+export interface WorkerStartData {
+  readonly port: MessagePort
+  readonly dataPort: MessagePort
+  /** Int32 control words shared with the main thread; see the indices below. */
+  readonly control: SharedArrayBuffer
+}
+
+/** control[REQUEST]: incremented by the main thread to ask for a reading now. */
+export const REQUEST = 0
+/** control[ANSWERED]: the last request the worker has answered (its interval is on the port). */
+export const ANSWERED = 1
+export const CONTROL_WORDS = 2
+/** Longest an interval waits in the worker before it is posted, when intervals are batched. */
+export const BATCH_MS = 5000

@@ -1,0 +1,37 @@
+import type { TrackerWarning } from '../warnings.js'
+import type { IntervalReport, MeterDescription } from './sampler.js'
+
+/** Where a sampling session delivers what it measures. */
+export interface SamplingCallbacks {
+  onInterval(report: IntervalReport): void
+  onWarning(warning: TrackerWarning): void
+  /** Sampling died mid-run (the worker crashed); the tracker decides what to do next. */
+  onFailure(message: string): void
+}
+
+/** A running sampler, in a worker thread or inline. */
+export interface SamplingSession {
+  readonly mode: 'worker' | 'inline'
+  /** process.hrtime.bigint() of the baseline reading. */
+  readonly t0Ns: bigint
+  readonly meters: readonly MeterDescription[]
+  /**
+   * Gives estimate meters their wattage (by meter id) and starts the schedule. No interval closes
+   * before this: the baseline is taken first so measuring starts at once, and the slow look-ups that
+   * estimates need arrive here, exact for the whole first interval since estimates are interval averages.
+   */
+  run(watts: Readonly<Record<string, number>>, intervalMs: number): Promise<void>
+  /**
+   * Takes a reading now, synchronously: the interval it closes has been delivered to onInterval when this
+   * returns true. False when the sampler did not answer in time (the last delivered data stands).
+   */
+  readNow(): boolean
+  /**
+   * Whether every interval must reach onInterval as it closes (someone listens to `sample` events), or may
+   * come in batches (every few seconds, and at once on readNow() and stop()), which spares the main thread
+   * a wake-up per sample.
+   */
+  setLive(live: boolean): void
+  /** Takes the final reading (delivered to onInterval), closes the meters and ends the session. */
+  stop(): Promise<void>
+}

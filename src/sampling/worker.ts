@@ -1,0 +1,106 @@
+// Entry of the sampler worker thread (dist/worker.js). It owns the clock: meters are built here from
+// plain-data specs and read on an absolute schedule, whatever the main thread is doing.
+import { type MessagePort, workerData } from 'node:worker_threads'
+import { describeError } from '../errors.js'
+import { buildMeter } from '../meters/build.js'
+import {
+  ANSWERED,
+  BATCH_MS,
+  type FromWorker,
+  REQUEST,
+  type ToWorker,
+  type WorkerStartData,
+} from './protocol.js'
+import { type IntervalReport, Sampler } from './sampler.js'
+import { FixedRateSchedule } from './schedule.js'
+
+const { port, dataPort, control } = workerData as WorkerStartData & {
+  port: MessagePort
+  dataPort: MessagePort
+}
+const words = new Int32Array(control)
+let sampler: Sampler | undefined
+let schedule: FixedRateSchedule | undefined
+let t0Ns = 0n
+let stopping = false
+let live = false
+let batch: IntervalReport[] = []
+let batchSinceMs = 0
+
+const send = (message: FromWorker): void => port.postMessage(message)
+
+/** Closes an interval; posts it now, or with the batch (see BATCH_MS), unless `post` forces it out. */
+function sampleNow(post: boolean, final = false): void {
+  if (!sampler) return
+  const now = Date.now()
+  if (batch.length === 0) batchSinceMs = now
+  batch.push(sampler.sample(process.hrtime.bigint(), now, final))
+  if (post || live || now - batchSinceMs >= BATCH_MS) postBatch()
+}
+
+function postBatch(): void {
+  if (batch.length === 0) return
+  dataPort.postMessage(batch)
+  batch = []
+}
+
+/** Answers the main thread's synchronous requests for a reading (tasks, flush) as they come. */
+function answerRequests(answered: number): void {
+  if (stopping) return
+  const wait = Atomics.waitAsync(words, REQUEST, answered)
+  const handle = (): void => {
+    if (stopping) return
+    const request = Atomics.load(words, REQUEST)
+    sampleNow(true)
+    Atomics.store(words, ANSWERED, request)
+    Atomics.notify(words, ANSWERED)
+    answerRequests(request)
+  }
+  if (wait.async) wait.value.then(handle)
+  else handle()
+}
+
+function onMessage(message: ToWorker): void {
+  switch (message.type) {
+    case 'init': {
+      sampler = new Sampler(message.specs.map(buildMeter), (warning) => send({ type: 'warning', warning }))
+      t0Ns = process.hrtime.bigint()
+      sampler.begin(t0Ns)
+      send({ type: 'ready', t0Ns, meters: sampler.meters })
+      break
+    }
+    case 'run': {
+      if (!sampler) throw new Error("'run' before 'init'")
+      sampler.setWatts(message.watts)
+      schedule = new FixedRateSchedule(t0Ns, message.intervalMs, () => sampleNow(false))
+      schedule.start()
+      answerRequests(Atomics.load(words, REQUEST))
+      send({ type: 'running' })
+      break
+    }
+    case 'live': {
+      live = message.live
+      if (live) postBatch()
+      break
+    }
+    case 'stop': {
+      stopping = true
+      schedule?.stop()
+      sampleNow(true, true)
+      sampler?.close()
+      // The final interval is already queued on the data port when 'stopped' arrives on this one.
+      send({ type: 'stopped' })
+      dataPort.close()
+      port.close()
+      break
+    }
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  try {
+    onMessage(message)
+  } catch (error) {
+    send({ type: 'failed', message: describeError(error) })
+  }
+})
