@@ -1,0 +1,152 @@
+import type { IntensityProvider } from './intensity/provider.js'
+import { COMPONENTS, type Component } from './meters/meter.js'
+import type { IntervalReport, MeterDescription } from './sampling/sampler.js'
+import { emissionsKg, joulesToKWh } from './units.js'
+
+/** Cumulative totals of a run (or of the part of it a task covers). */
+export interface LedgerTotals {
+  /** Seconds covered by the intervals counted. */
+  readonly durationS: number
+  /** Joules per component as measured, before PUE. */
+  readonly joules: Readonly<Record<Component, number>>
+  /** Joules per meter, before PUE, in the order of the ledger's meters. */
+  readonly meterJoules: readonly number[]
+  /** Joules per meter and channel, before PUE. */
+  readonly channelJoules: readonly (readonly number[])[]
+  /** Blind seconds per meter (the most of any of its channels, summed over intervals). */
+  readonly meterBlindS: readonly number[]
+  /** Energy drawn from the grid, PUE included, in kWh. */
+  readonly energyKWh: number
+  /** kg CO2e: each interval's kWh × the intensity valid then. */
+  readonly emissionsKg: number
+  /** Carbon intensity used for the last interval, g/kWh. */
+  readonly lastGPerKWh: number | null
+  /** Every intensity source used, in order of first use. */
+  readonly intensitySources: readonly string[]
+  readonly intervals: number
+}
+
+/** What one interval added. */
+export interface LedgerStep {
+  /** Joules per component, before PUE. */
+  readonly joules: Readonly<Record<Component, number>>
+  readonly energyKWh: number
+  readonly emissionsKg: number
+  readonly gPerKWh: number
+  readonly intensitySource: string
+}
+
+const zeroByComponent = (): Record<Component, number> => ({ cpu: 0, gpu: 0, ram: 0 })
+
+/**
+ * Pure accounting: interval joules × PUE → kWh; each interval's kWh × the intensity valid at its time
+ * → kg. Holds cumulative totals; a task is the difference of two snapshots.
+ */
+export class Ledger {
+  private durationS = 0
+  private readonly joules = zeroByComponent()
+  private readonly meterJoules: number[]
+  private readonly channelJoules: number[][]
+  private readonly meterBlindS: number[]
+  private energyKWh = 0
+  private emissionsKg = 0
+  private lastGPerKWh: number | null = null
+  private readonly sources: string[] = []
+  private intervals = 0
+
+  constructor(
+    private readonly meters: readonly MeterDescription[],
+    private readonly pue: number,
+    private readonly intensity: IntensityProvider,
+  ) {
+    this.meterJoules = meters.map(() => 0)
+    this.channelJoules = meters.map((m) => m.channels.map(() => 0))
+    this.meterBlindS = meters.map(() => 0)
+  }
+
+  /** Adds one interval and returns what it contributed. */
+  add(report: IntervalReport): LedgerStep {
+    const joules = zeroByComponent()
+    report.meters.forEach((interval, i) => {
+      const meter = this.meters[i]
+      if (!meter) return
+      joules[meter.component] += interval.joules
+      this.meterJoules[i] = (this.meterJoules[i] ?? 0) + interval.joules
+      this.meterBlindS[i] = (this.meterBlindS[i] ?? 0) + interval.blindS
+      const channels = this.channelJoules[i] ?? []
+      interval.channelJoules.forEach((j, c) => {
+        channels[c] = (channels[c] ?? 0) + j
+      })
+    })
+    let totalJ = 0
+    for (const component of COMPONENTS) {
+      this.joules[component] += joules[component]
+      totalJ += joules[component]
+    }
+    const { gPerKWh, source } = this.intensity.at(report.wallTimeMs)
+    const energyKWh = joulesToKWh(totalJ * this.pue)
+    const kg = emissionsKg(energyKWh, gPerKWh)
+    this.durationS += report.durationS
+    this.energyKWh += energyKWh
+    this.emissionsKg += kg
+    this.lastGPerKWh = gPerKWh
+    if (!this.sources.includes(source)) this.sources.push(source)
+    this.intervals += 1
+    return { joules, energyKWh, emissionsKg: kg, gPerKWh, intensitySource: source }
+  }
+
+  /** A copy of the cumulative totals. */
+  totals(): LedgerTotals {
+    return {
+      durationS: this.durationS,
+      joules: { ...this.joules },
+      meterJoules: [...this.meterJoules],
+      channelJoules: this.channelJoules.map((c) => [...c]),
+      meterBlindS: [...this.meterBlindS],
+      energyKWh: this.energyKWh,
+      emissionsKg: this.emissionsKg,
+      lastGPerKWh: this.lastGPerKWh,
+      intensitySources: [...this.sources],
+      intervals: this.intervals,
+    }
+  }
+}
+
+/** The totals between two snapshots of the same ledger (a task). */
+export function difference(after: LedgerTotals, before: LedgerTotals): LedgerTotals {
+  const sub = (a: number, b: number) => Math.max(0, a - b)
+  return {
+    durationS: sub(after.durationS, before.durationS),
+    joules: {
+      cpu: sub(after.joules.cpu, before.joules.cpu),
+      gpu: sub(after.joules.gpu, before.joules.gpu),
+      ram: sub(after.joules.ram, before.joules.ram),
+    },
+    meterJoules: after.meterJoules.map((j, i) => sub(j, before.meterJoules[i] ?? 0)),
+    channelJoules: after.channelJoules.map((c, i) =>
+      c.map((j, k) => sub(j, before.channelJoules[i]?.[k] ?? 0)),
+    ),
+    meterBlindS: after.meterBlindS.map((s, i) => sub(s, before.meterBlindS[i] ?? 0)),
+    energyKWh: sub(after.energyKWh, before.energyKWh),
+    emissionsKg: sub(after.emissionsKg, before.emissionsKg),
+    lastGPerKWh: after.lastGPerKWh,
+    intensitySources: after.intensitySources,
+    intervals: after.intervals - before.intervals,
+  }
+}
+
+/** Totals of a run that measured nothing. */
+export function emptyTotals(): LedgerTotals {
+  return {
+    durationS: 0,
+    joules: zeroByComponent(),
+    meterJoules: [],
+    channelJoules: [],
+    meterBlindS: [],
+    energyKWh: 0,
+    emissionsKg: 0,
+    lastGPerKWh: null,
+    intensitySources: [],
+    intervals: 0,
+  }
+}

@@ -1,0 +1,185 @@
+import type { Country } from './intensity/countries.js'
+import type { LedgerTotals } from './ledger.js'
+import { COMPONENTS, type Component, type MeterMethod, type MeterSource } from './meters/meter.js'
+import type { MeterDescription } from './sampling/sampler.js'
+import type { SystemInfo } from './system.js'
+import { joulesToKWh } from './units.js'
+
+/** How a run ended, as the CSV's `status` column says: `running` marks a flush() row. */
+export type RunStatus = 'running' | 'finished' | 'failed'
+
+/** One component's share of a run. */
+export interface ComponentRecord {
+  /** kWh drawn from the grid, PUE included. */
+  readonly energyKWh: number
+  /** Mean power over the run, PUE excluded. */
+  readonly powerW: number
+  /** The source of the figure; null when no meter covers the component. */
+  readonly source: MeterSource | null
+  readonly method: MeterMethod | null
+}
+
+/** One meter's share, with its channels (RAPL packages, GPUs …). */
+export interface MeterRecord {
+  readonly id: string
+  readonly component: Component
+  readonly source: MeterSource
+  readonly method: MeterMethod
+  readonly energyKWh: number
+  readonly powerW: number
+  /** Seconds the meter could not be read (bridged from neighbouring readings). */
+  readonly blindS: number
+  readonly channels: readonly { readonly name: string; readonly energyKWh: number; readonly powerW: number }[]
+}
+
+/** Energy and emissions over a span of time: a run or a task. */
+export interface Measurement {
+  readonly durationS: number
+  /** Total kWh drawn from the grid, PUE included. */
+  readonly energyKWh: number
+  /** kg CO2e. */
+  readonly emissionsKg: number
+  readonly emissionsRateKgPerS: number
+  readonly cpu: ComponentRecord
+  readonly gpu: ComponentRecord
+  readonly ram: ComponentRecord
+  /** Energy-weighted carbon intensity of the span, g CO2e/kWh. */
+  readonly carbonIntensityGPerKWh: number
+  /** Where the intensity came from (`electricitymaps-yearly-2025:DE`, `fixed`, `world-average` …). */
+  readonly intensitySource: string
+  readonly meters: readonly MeterRecord[]
+}
+
+/** A run's result: what stop() and flush() return and what a CSV row holds. */
+export interface EmissionsRecord extends Measurement {
+  /** ISO 8601 UTC time the record was made. */
+  readonly timestamp: string
+  readonly projectName: string
+  readonly runId: string
+  readonly experimentId: string
+  readonly status: RunStatus
+  readonly countryName: string | null
+  /** ISO 3166 alpha-3. */
+  readonly countryIsoCode: string | null
+  readonly os: string
+  readonly nodeVersion: string
+  readonly wattprintVersion: string
+  readonly cpuCount: number
+  readonly cpuModel: string
+  readonly gpuCount: number | null
+  readonly gpuModel: string | null
+  readonly ramTotalSizeGiB: number
+  readonly trackingMode: 'machine'
+  /** Mean machine CPU load over the run, %. */
+  readonly cpuUtilizationPercent: number | null
+  readonly ramUtilizationPercent: number | null
+  readonly ramUsedGiB: number | null
+  readonly pue: number
+  /** What the reader should know about how the figures were obtained (fallbacks, gaps, guesses). */
+  readonly notes: readonly string[]
+}
+
+/** A named task's result (startTask/stopTask). */
+export interface TaskRecord extends Measurement {
+  readonly taskName: string
+  readonly runId: string
+  /** ISO 8601 UTC. */
+  readonly startedAt: string
+  readonly endedAt: string
+}
+
+const safeDiv = (a: number, b: number): number => (b > 0 && Number.isFinite(a / b) ? a / b : 0)
+
+/** Turns ledger totals into a measurement. */
+export function toMeasurement(
+  totals: LedgerTotals,
+  meters: readonly MeterDescription[],
+  pue: number,
+  fallback: { readonly gPerKWh: number; readonly source: string },
+): Measurement {
+  const seconds = totals.durationS
+  const component = (c: Component): ComponentRecord => {
+    const meter = meters.find((m) => m.component === c)
+    return {
+      energyKWh: joulesToKWh(totals.joules[c] * pue),
+      powerW: safeDiv(totals.joules[c], seconds),
+      source: meter?.source ?? null,
+      method: meter?.method ?? null,
+    }
+  }
+  const energyKWh = COMPONENTS.reduce((sum, c) => sum + joulesToKWh(totals.joules[c] * pue), 0)
+  const emissions = totals.emissionsKg
+  return {
+    durationS: seconds,
+    energyKWh,
+    emissionsKg: emissions,
+    emissionsRateKgPerS: safeDiv(emissions, seconds),
+    cpu: component('cpu'),
+    gpu: component('gpu'),
+    ram: component('ram'),
+    carbonIntensityGPerKWh:
+      energyKWh > 0 ? (emissions * 1000) / energyKWh : (totals.lastGPerKWh ?? fallback.gPerKWh),
+    intensitySource: totals.intensitySources.length > 0 ? totals.intensitySources.join('+') : fallback.source,
+    meters: meters.map((meter, i) => ({
+      id: meter.id,
+      component: meter.component,
+      source: meter.source,
+      method: meter.method,
+      energyKWh: joulesToKWh((totals.meterJoules[i] ?? 0) * pue),
+      powerW: safeDiv(totals.meterJoules[i] ?? 0, seconds),
+      blindS: totals.meterBlindS[i] ?? 0,
+      channels: meter.channels.map((channel, c) => ({
+        name: channel.name,
+        energyKWh: joulesToKWh((totals.channelJoules[i]?.[c] ?? 0) * pue),
+        powerW: safeDiv(totals.channelJoules[i]?.[c] ?? 0, seconds),
+      })),
+    })),
+  }
+}
+
+/** Everything a run's record needs besides its measurement. */
+export interface RunContext {
+  readonly projectName: string
+  readonly runId: string
+  readonly experimentId: string
+  readonly pue: number
+  readonly country: Country | null
+  readonly system: SystemInfo
+  readonly wattprintVersion: string
+  readonly cpuUtilizationPercent: number | null
+  readonly ram: { readonly usedGiB: number; readonly utilizationPercent: number } | null
+  readonly notes: readonly string[]
+}
+
+/** Builds a run's record. */
+export function toEmissionsRecord(
+  measurement: Measurement,
+  context: RunContext,
+  status: RunStatus,
+  now: Date = new Date(),
+): EmissionsRecord {
+  return {
+    timestamp: now.toISOString(),
+    projectName: context.projectName,
+    runId: context.runId,
+    experimentId: context.experimentId,
+    status,
+    ...measurement,
+    countryName: context.country?.name ?? null,
+    countryIsoCode: context.country?.alpha3 ?? null,
+    os: context.system.os,
+    nodeVersion: process.versions.node,
+    wattprintVersion: context.wattprintVersion,
+    cpuCount: context.system.cpuCount,
+    cpuModel: context.system.cpuModel,
+    gpuCount: null,
+    gpuModel: null,
+    ramTotalSizeGiB: context.system.ramTotalGiB,
+    trackingMode: 'machine',
+    cpuUtilizationPercent: context.cpuUtilizationPercent,
+    ramUtilizationPercent: context.ram?.utilizationPercent ?? null,
+    ramUsedGiB: context.ram?.usedGiB ?? null,
+    pue: context.pue,
+    notes: [...context.notes],
+  }
+}
