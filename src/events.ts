@@ -1,0 +1,125 @@
+import type { LedgerStep, LedgerTotals } from './ledger.js'
+import type { Component, MeterSource } from './meters/meter.js'
+import type { IntervalReport, MeterDescription } from './sampling/sampler.js'
+import type { TrackerWarning } from './warnings.js'
+
+/** One interval, as the `sample` event delivers it. */
+export interface SampleEvent {
+  readonly seq: number
+  /** ISO 8601 UTC end of the interval. */
+  readonly timestamp: string
+  readonly intervalS: number
+  /** Seconds measured since start(). */
+  readonly elapsedS: number
+  /** Mean power over the interval, without PUE. */
+  readonly powerW: Readonly<Record<Component | 'total', number>>
+  /** Cumulative kWh, PUE included. */
+  readonly energyKWh: number
+  /** Cumulative kg CO2e. */
+  readonly emissionsKg: number
+  readonly carbonIntensityGPerKWh: number
+  readonly intensitySource: string
+  readonly meters: readonly {
+    readonly id: string
+    readonly component: Component
+    readonly source: MeterSource
+    readonly powerW: number
+    readonly joules: number
+    readonly blindS: number
+    readonly channels: readonly { readonly name: string; readonly powerW: number }[]
+  }[]
+}
+
+/** Events of a tracker, with their payloads. */
+export interface TrackerEvents {
+  sample: SampleEvent
+  warning: TrackerWarning
+  /** The tracker cannot measure (start failed): the record will say so. */
+  error: TrackerWarning
+}
+
+export type Listener<E extends keyof TrackerEvents> = (payload: TrackerEvents[E]) => void
+
+/**
+ * A small typed emitter. Unlike node:events it has no special 'error' event that throws when unheard,
+ * and a listener that throws is reported to `onListenerError` instead of breaking the emitter's caller.
+ */
+export class TrackerEmitter {
+  readonly #listeners = new Map<keyof TrackerEvents, Set<(payload: never) => void>>()
+
+  constructor(private readonly onListenerError: (event: string, error: unknown) => void) {}
+
+  on<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): void {
+    let set = this.#listeners.get(event)
+    if (!set) {
+      set = new Set()
+      this.#listeners.set(event, set)
+    }
+    set.add(listener as (payload: never) => void)
+  }
+
+  off<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): void {
+    this.#listeners.get(event)?.delete(listener as (payload: never) => void)
+  }
+
+  has(event: keyof TrackerEvents): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0
+  }
+
+  emit<E extends keyof TrackerEvents>(event: E, payload: TrackerEvents[E]): void {
+    const listeners = this.#listeners.get(event)
+    if (!listeners) return
+    for (const listener of [...listeners]) {
+      try {
+        ;(listener as Listener<E>)(payload)
+      } catch (error) {
+        this.onListenerError(event, error)
+      }
+    }
+  }
+}
+
+/** Builds the `sample` event of an interval the ledger just counted. */
+export function toSampleEvent(
+  report: IntervalReport,
+  step: LedgerStep,
+  totals: LedgerTotals,
+  meters: readonly MeterDescription[],
+): SampleEvent {
+  const seconds = report.durationS
+  const perSecond = (joules: number) => (seconds > 0 ? joules / seconds : 0)
+  return {
+    seq: report.seq,
+    timestamp: new Date(report.wallTimeMs).toISOString(),
+    intervalS: seconds,
+    elapsedS: totals.durationS,
+    powerW: {
+      cpu: perSecond(step.joules.cpu),
+      gpu: perSecond(step.joules.gpu),
+      ram: perSecond(step.joules.ram),
+      total: perSecond(step.joules.cpu + step.joules.gpu + step.joules.ram),
+    },
+    energyKWh: totals.energyKWh,
+    emissionsKg: totals.emissionsKg,
+    carbonIntensityGPerKWh: step.gPerKWh,
+    intensitySource: step.intensitySource,
+    meters: report.meters.flatMap((interval, i) => {
+      const meter = meters[i]
+      if (!meter) return []
+      return [
+        {
+          id: meter.id,
+          component: meter.component,
+          source: meter.source,
+          powerW: perSecond(interval.joules),
+          joules: interval.joules,
+          blindS: interval.blindS,
+          channels: meter.channels.map((c, k) => ({
+            name: c.name,
+            powerW: perSecond(interval.channelJoules[k] ?? 0),
+          })),
+        },
+      ]
+    }),
+  }
+}

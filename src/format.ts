@@ -1,0 +1,28 @@
+import type { EmissionsRecord } from './record.js'
+import { JOULES_PER_KWH } from './units.js'
+
+/** Energy with a readable unit: J below 1 Wh, Wh below 1 kWh, else kWh. */
+export function formatEnergy(kWh: number): string {
+  const joules = kWh * JOULES_PER_KWH
+  if (joules < 3600) return `${joules.toFixed(joules < 10 ? 2 : 1)} J`
+  if (kWh < 1) return `${(kWh * 1000).toFixed(2)} Wh`
+  return `${kWh.toFixed(3)} kWh`
+}
+
+/** A mass of CO2e with a readable unit (mg, g, kg). */
+export function formatMass(kg: number): string {
+  if (kg < 1e-3) return `${(kg * 1e6).toFixed(2)} mg`
+  if (kg < 1) return `${(kg * 1e3).toFixed(2)} g`
+  return `${kg.toFixed(3)} kg`
+}
+
+/** A one-line summary of a record, for logs and the CLI. */
+export function summaryLine(record: EmissionsRecord): string {
+  const part = (name: string, c: EmissionsRecord['cpu']) =>
+    c.source ? `${name} ${formatEnergy(c.energyKWh)} (${c.powerW.toFixed(1)} W, ${c.source})` : null
+  const parts = [part('cpu', record.cpu), part('gpu', record.gpu), part('ram', record.ram)].filter(Boolean)
+  return (
+    `${record.durationS.toFixed(1)} s, ${formatEnergy(record.energyKWh)} [${parts.join(', ')}], ` +
+    `${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})`
+  )
+}

@@ -1,0 +1,25 @@
+// wattprint's public API. Everything exported here is documented in the README.
+export type { ResolvedConfig, TrackerOptions } from './config.js'
+export { envName } from './config.js'
+export { WattprintError, type WattprintErrorCode } from './errors.js'
+export type { Listener, SampleEvent, TrackerEvents } from './events.js'
+export { formatEnergy, formatMass, summaryLine } from './format.js'
+export type { IntensityProvider, IntensityReading } from './intensity/provider.js'
+export { WORLD_AVERAGE_G_PER_KWH } from './intensity/provider.js'
+export type { LogLevel } from './log.js'
+export { cpuPowerAtLoad } from './meters/cpu-estimate.js'
+export type { Component, MeterMethod, MeterSource } from './meters/meter.js'
+export { guessModuleCount, ramPowerW } from './meters/ram-estimate.js'
+export type {
+  ComponentRecord,
+  EmissionsRecord,
+  Measurement,
+  MeterRecord,
+  RunStatus,
+  TaskRecord,
+} from './record.js'
+export { CSV_COLUMNS, type CsvColumn } from './sinks/csv.js'
+export { EmissionsTracker, type TrackerState, track } from './tracker.js'
+export { JOULES_PER_KWH } from './units.js'
+export { wattprintVersion } from './version.js'
+export type { TrackerWarning, WarningCode } from './warnings.js'

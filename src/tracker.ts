@@ -1,0 +1,432 @@
+import { freemem, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { type ResolvedConfig, resolveConfig, type TrackerOptions } from './config.js'
+import { describeError } from './errors.js'
+import { type Listener, TrackerEmitter, type TrackerEvents, toSampleEvent } from './events.js'
+import { summaryLine } from './format.js'
+import type { IntensityResolution } from './intensity/resolve.js'
+import { resolveIntensity } from './intensity/resolve.js'
+import { difference, emptyTotals, Ledger, type LedgerTotals } from './ledger.js'
+import { Logger } from './log.js'
+import { type CpuTimes, loadBetween, readCpuTimes } from './meters/cpu-load.js'
+import { shippedCpuTable } from './meters/cpu-tdp-table.js'
+import { type MeterPlan, planMeters, tuneEstimates } from './meters/detect.js'
+import {
+  type EmissionsRecord,
+  type RunContext,
+  type RunStatus,
+  type TaskRecord,
+  toEmissionsRecord,
+  toMeasurement,
+} from './record.js'
+import { InlineSampling } from './sampling/inline.js'
+import type { IntervalReport } from './sampling/sampler.js'
+import type { SamplingCallbacks, SamplingSession } from './sampling/session.js'
+import { WorkerSampling } from './sampling/worker-session.js'
+import { CsvSink } from './sinks/csv.js'
+import { fallbackSystemInfo, getSystemInfo, type SystemInfo } from './system.js'
+import { BYTES_PER_GIB } from './units.js'
+import { wattprintVersion } from './version.js'
+import type { TrackerWarning, WarningCode } from './warnings.js'
+import { samplerWorkerUrl } from './worker-location.js'
+
+/** Where a tracker is in its life. */
+export type TrackerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+// Warnings printed once per process however many trackers run (each tracker still emits the event).
+const loggedOncePerProcess = new Set<WarningCode>(['RAPL_UNREADABLE', 'LOCATION_UNKNOWN', 'CPU_UNKNOWN'])
+const alreadyLogged = new Set<string>()
+
+/** Lets track() finish a run with another status than stop()'s, without widening the public API. */
+const finishWith = Symbol('finishWith')
+
+/**
+ * Measures the energy and emissions of the machine between start() and stop(). Only the constructor
+ * throws (a WattprintError for bad options); everything after reports problems as `warning` events, log
+ * lines and notes in the record, and never throws into the host.
+ */
+export class EmissionsTracker {
+  /** The options in force, validated, with defaults and environment values filled in. */
+  readonly config: ResolvedConfig
+  #state: TrackerState = 'idle'
+  readonly #logger: Logger
+  readonly #events = new TrackerEmitter((event, error) =>
+    this.#logger.error(`a '${event}' listener threw: ${describeError(error)} (the tracker goes on)`),
+  )
+  #startPromise: Promise<void> | undefined
+  #stopPromise: Promise<EmissionsRecord> | undefined
+  #session: SamplingSession | undefined
+  #ledger: Ledger | undefined
+  #intensity: IntensityResolution | undefined
+  #plan: MeterPlan | undefined
+  #watts: Readonly<Record<string, number>> = {}
+  #system: SystemInfo | undefined
+  #cpuTimesAtStart: CpuTimes | null = null
+  #startFailed = false
+  readonly #notes: string[] = []
+  readonly #tasks = new Map<string, { totals: LedgerTotals; startedAt: Date }>()
+  readonly #csv: CsvSink | undefined
+
+  constructor(options: TrackerOptions = {}) {
+    this.config = resolveConfig(options)
+    this.#logger = new Logger(this.config.logLevel)
+    this.#csv = this.config.saveToFile
+      ? new CsvSink(join(this.config.outputDir, this.config.outputFile), (w) => this.#warn(w))
+      : undefined
+  }
+
+  /** Creates a tracker and starts it. */
+  static async start(options: TrackerOptions = {}): Promise<EmissionsTracker> {
+    const tracker = new EmissionsTracker(options)
+    await tracker.start()
+    return tracker
+  }
+
+  /** Where the tracker is in its life. */
+  get state(): TrackerState {
+    return this.#state
+  }
+
+  /**
+   * process.hrtime.bigint() of the baseline reading, where measuring starts (it is taken before start()
+   * resolves, as soon as the meters are known); undefined before that.
+   */
+  get baselineNs(): bigint | undefined {
+    return this.#session?.t0Ns
+  }
+
+  /** The run's id (in every row). */
+  get runId(): string {
+    return this.config.runId
+  }
+
+  /**
+   * Starts measuring. Measuring begins at the baseline reading (`baselineNs`), taken as soon as the meters
+   * are known; this resolves once the tracker is running. Never rejects: if it cannot start, it says so
+   * (an `error` event, a warning) and stop() returns a record with status `failed`.
+   */
+  start(): Promise<void> {
+    if (this.#state !== 'idle') {
+      this.#warn({
+        code: 'ALREADY_STARTED',
+        message: `start() called on a tracker that is ${this.#state}; ignored.`,
+      })
+      return this.#startPromise ?? Promise.resolve()
+    }
+    this.#state = 'starting'
+    this.#startPromise = this.#start().catch(async (error: unknown) => {
+      this.#startFailed = true
+      const warning: TrackerWarning = {
+        code: 'START_FAILED',
+        message: `wattprint could not start measuring: ${describeError(error)}. The run goes on unmeasured.`,
+      }
+      this.#notes.push(warning.message)
+      await this.#session?.stop().catch(() => {})
+      this.#session = undefined
+      this.#ledger = undefined
+      this.#warn(warning)
+      this.#emit('error', warning)
+    })
+    return this.#startPromise
+  }
+
+  /** Stops measuring, appends the row to the CSV (when saveToFile) and returns the record. Never rejects. */
+  stop(): Promise<EmissionsRecord> {
+    return this[finishWith]('finished')
+  }
+
+  /** Writes a row with the totals so far (status `running`) and keeps measuring. Null when not running. */
+  async flush(): Promise<EmissionsRecord | null> {
+    if (this.#startPromise) await this.#startPromise
+    if (this.#state !== 'running') {
+      this.#warn({
+        code: 'NOT_RUNNING',
+        message: `flush() called on a tracker that is ${this.#state}; nothing written.`,
+      })
+      return null
+    }
+    this.#readNow()
+    const record = this.#record('running')
+    await this.#csv?.append(record)
+    return record
+  }
+
+  /** Starts a named task: its energy and emissions are what stopTask() returns. */
+  startTask(name: string): void {
+    if (!this.#ledger || this.#state !== 'running') {
+      this.#warn({
+        code: 'NOT_RUNNING',
+        message: `startTask('${name}') called on a tracker that is ${this.#state}.`,
+      })
+      return
+    }
+    if (this.#tasks.has(name)) {
+      this.#warn({
+        code: 'TASK_RESTARTED',
+        message: `Task '${name}' was already running; it starts over now.`,
+      })
+    }
+    this.#readNow()
+    this.#tasks.set(name, { totals: this.#ledger.totals(), startedAt: new Date() })
+  }
+
+  /** Stops a named task and returns its record; undefined (with a warning) for a task not started. */
+  stopTask(name: string): TaskRecord | undefined {
+    const task = this.#tasks.get(name)
+    if (!task || !this.#ledger || !this.#session) {
+      this.#warn({ code: 'UNKNOWN_TASK', message: `stopTask('${name}'): no such task is running.` })
+      return undefined
+    }
+    this.#tasks.delete(name)
+    this.#readNow()
+    const spent = difference(this.#ledger.totals(), task.totals)
+    const measurement = toMeasurement(spent, this.#session.meters, this.config.pue, this.#currentIntensity())
+    return {
+      taskName: name,
+      runId: this.config.runId,
+      startedAt: task.startedAt.toISOString(),
+      endedAt: new Date().toISOString(),
+      ...measurement,
+    }
+  }
+
+  /** Adds a listener. Listeners that throw are logged and never break the tracker. */
+  on<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
+    this.#events.on(event, listener)
+    if (event === 'sample') this.#session?.setLive(true)
+    return this
+  }
+
+  /** Removes a listener. */
+  off<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
+    this.#events.off(event, listener)
+    if (event === 'sample') this.#session?.setLive(this.#events.has('sample'))
+    return this
+  }
+
+  /** Adds a listener called at most once. */
+  once<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
+    const wrapper: Listener<E> = (payload) => {
+      this.off(event, wrapper)
+      listener(payload)
+    }
+    return this.on(event, wrapper)
+  }
+
+  /** `await using tracker = await EmissionsTracker.start()` stops it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop()
+  }
+
+  /** Ends the run with `status`; later calls return the first call's record. */
+  [finishWith](status: RunStatus): Promise<EmissionsRecord> {
+    this.#stopPromise ??= this.#finish(status)
+    return this.#stopPromise
+  }
+
+  async #start(): Promise<void> {
+    const config = this.config
+    // Which meters exist is known in a millisecond: spawn the worker on that at once, so its start-up and
+    // baseline reading overlap the slow look-ups started just after (system description, intensity
+    // tables, the CPU TDP table), which only the estimates and the accounting need.
+    const plan = planMeters(config)
+    this.#plan = plan
+    const worker = config.sampling === 'worker' ? this.#spawnWorker(plan) : undefined
+    const systemInfo = getSystemInfo()
+    const intensity = resolveIntensity(config)
+    if (plan.pending.cpuTdp) shippedCpuTable().catch(() => {})
+    this.#notes.push(...plan.notes)
+    for (const warning of plan.warnings) this.#warn(warning)
+    this.#cpuTimesAtStart = readCpuTimes(config.procStatPath)
+
+    const session = (worker ? await worker : undefined) ?? new InlineSampling(plan.specs, this.#callbacks())
+    this.#session = session
+    // Every interval reaches the main thread as it happens only when someone listens for it.
+    session.setLive(this.#events.has('sample'))
+
+    const [system, resolved] = await Promise.all([systemInfo, intensity])
+    this.#system = system
+    this.#intensity = resolved
+    if (resolved.warning) this.#warn(resolved.warning)
+    if (resolved.provider.at(Date.now()).source === 'world-average') {
+      this.#notes.push('carbon intensity is the world average: the location was not given')
+    }
+    const tuning = await tuneEstimates(plan, system)
+    this.#watts = tuning.watts
+    this.#notes.push(...tuning.notes)
+    for (const warning of tuning.warnings) this.#warn(warning)
+    this.#ledger = new Ledger(session.meters, config.pue, resolved.provider)
+    await session.run(tuning.watts, config.intervalMs)
+    this.#state = this.#stopPromise ? 'stopping' : 'running'
+    const now = resolved.provider.at(Date.now())
+    this.#logger.info(
+      `measuring ${session.meters.map((m) => `${m.component} by ${m.source}`).join(', ')}; ` +
+        `intensity ${now.gPerKWh} g/kWh (${now.source}); ${session.mode} sampling every ${config.intervalMs} ms`,
+    )
+  }
+
+  /** Starts the worker sampler and its baseline; undefined (with a warning) when it cannot run. */
+  async #spawnWorker(plan: MeterPlan): Promise<SamplingSession | undefined> {
+    const url = samplerWorkerUrl()
+    if (!url) {
+      this.#workerUnavailable('the sampler worker file (worker.js) is missing next to the bundle')
+      return undefined
+    }
+    let worker: WorkerSampling | undefined
+    try {
+      worker = new WorkerSampling(url, this.#callbacks())
+      return await worker.begin(plan.specs)
+    } catch (error) {
+      await worker?.stop().catch(() => {})
+      this.#workerUnavailable(describeError(error))
+      return undefined
+    }
+  }
+
+  async #finish(status: RunStatus): Promise<EmissionsRecord> {
+    if (this.#state === 'idle') {
+      this.#warn({ code: 'NOT_RUNNING', message: 'stop() called before start(): nothing was measured.' })
+      this.#state = 'stopped'
+      return this.#record(status)
+    }
+    if (this.#startPromise) await this.#startPromise
+    this.#state = 'stopping'
+    try {
+      await this.#session?.stop()
+    } catch (error) {
+      this.#notes.push(`the final reading failed: ${describeError(error)}`)
+      this.#warn({ code: 'WORKER_FAILED', message: `The final reading failed: ${describeError(error)}.` })
+    }
+    const record = this.#record(this.#startFailed ? 'failed' : status)
+    if (this.#session) await this.#csv?.append(record)
+    this.#state = 'stopped'
+    this.#logger.info(summaryLine(record))
+    return record
+  }
+
+  #callbacks(): SamplingCallbacks {
+    return {
+      onInterval: (report) => this.#onInterval(report),
+      onWarning: (warning) => this.#warn(warning),
+      onFailure: (message) => this.#onSamplingFailure(message),
+    }
+  }
+
+  #onInterval(report: IntervalReport): void {
+    const ledger = this.#ledger
+    if (!ledger) return
+    const step = ledger.add(report)
+    if (!this.#events.has('sample')) return
+    this.#emit('sample', toSampleEvent(report, step, ledger.totals(), this.#session?.meters ?? []))
+  }
+
+  /** The worker died mid-run: go on sampling inline, and say how long nothing was measured. */
+  #onSamplingFailure(message: string): void {
+    const previous = this.#session
+    if (previous?.mode !== 'worker' || this.#state !== 'running' || !this.#plan) {
+      this.#warn({ code: 'WORKER_FAILED', message: `Sampling failed: ${message}.` })
+      return
+    }
+    const lostFromS = this.#ledger?.totals().durationS ?? 0
+    try {
+      const inline = new InlineSampling(this.#plan.specs, this.#callbacks())
+      inline.setLive(true)
+      inline.run(this.#watts, this.config.intervalMs).catch(() => {})
+      this.#session = inline
+      const gapS = Number(inline.t0Ns - previous.t0Ns) / 1e9 - lostFromS
+      const note = `the sampler worker failed (${message}) at ${lostFromS.toFixed(1)} s; sampling went on inline, about ${Math.max(0, gapS).toFixed(1)} s unmeasured`
+      this.#notes.push(note)
+      this.#warn({ code: 'WORKER_FAILED', message: `${note}.` })
+    } catch (error) {
+      this.#notes.push(`sampling stopped at ${lostFromS.toFixed(1)} s: ${message}; ${describeError(error)}`)
+      this.#warn({ code: 'WORKER_FAILED', message: `Sampling stopped: ${message}.` })
+    }
+  }
+
+  #workerUnavailable(reason: string): void {
+    this.#notes.push(`sampled on the main thread: ${reason}`)
+    this.#warn({
+      code: 'WORKER_UNAVAILABLE',
+      message: `Sampling on the main thread instead of a worker (${reason}); a busy main thread makes intervals longer.`,
+    })
+  }
+
+  #readNow(): void {
+    if (this.#session && !this.#session.readNow()) {
+      this.#warn({
+        code: 'SNAPSHOT_TIMEOUT',
+        message: 'The sampler did not answer in time; the figures are as of its last interval.',
+      })
+    }
+  }
+
+  #currentIntensity(): { gPerKWh: number; source: string } {
+    return this.#intensity?.provider.at(Date.now()) ?? { gPerKWh: Number.NaN, source: 'none' }
+  }
+
+  #record(status: RunStatus): EmissionsRecord {
+    const totals = this.#ledger?.totals() ?? emptyTotals()
+    const meters = this.#session?.meters ?? []
+    const measurement = toMeasurement(totals, meters, this.config.pue, this.#currentIntensity())
+    const notes = [...this.#notes]
+    meters.forEach((meter, i) => {
+      const blind = totals.meterBlindS[i] ?? 0
+      if (blind > 0)
+        notes.push(
+          `${meter.id} could not be read for ${blind.toFixed(1)} s (bridged from neighbouring readings)`,
+        )
+    })
+    const now = readCpuTimes(this.config.procStatPath)
+    const load = this.#cpuTimesAtStart && now ? loadBetween(this.#cpuTimesAtStart, now) : null
+    const total = totalmem()
+    const used = total - freemem()
+    const system = this.#system ?? fallbackSystemInfo()
+    const context: RunContext = {
+      projectName: this.config.projectName,
+      runId: this.config.runId,
+      experimentId: this.config.experimentId,
+      pue: this.config.pue,
+      country: this.#intensity?.country ?? null,
+      system,
+      wattprintVersion: wattprintVersion(),
+      cpuUtilizationPercent: load === null ? null : load * 100,
+      ram: total > 0 ? { usedGiB: used / BYTES_PER_GIB, utilizationPercent: (used / total) * 100 } : null,
+      notes,
+    }
+    return toEmissionsRecord(measurement, context, status)
+  }
+
+  #warn(warning: TrackerWarning): void {
+    const key = `${warning.code}:${warning.message}`
+    if (!loggedOncePerProcess.has(warning.code) || !alreadyLogged.has(key)) {
+      alreadyLogged.add(key)
+      if (warning.code === 'METER_RECOVERED') this.#logger.info(warning.message)
+      else this.#logger.warning(warning.message)
+    }
+    this.#emit('warning', warning)
+  }
+
+  #emit<E extends keyof TrackerEvents>(event: E, payload: TrackerEvents[E]): void {
+    this.#events.emit(event, payload)
+  }
+}
+
+/**
+ * Runs `fn` with a tracker around it and returns its result with the run's record. If `fn` throws, the
+ * row is written with status `failed` and the error is rethrown (it is the caller's, not wattprint's).
+ */
+export async function track<T>(
+  fn: (tracker: EmissionsTracker) => T | Promise<T>,
+  options: TrackerOptions = {},
+): Promise<{ result: T; record: EmissionsRecord }> {
+  const tracker = new EmissionsTracker(options)
+  await tracker.start()
+  let result: T
+  try {
+    result = await fn(tracker)
+  } catch (error) {
+    await tracker[finishWith]('failed')
+    throw error
+  }
+  return { result, record: await tracker.stop() }
+}
