@@ -1,0 +1,204 @@
+import { spawn } from 'node:child_process'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CSV_COLUMNS, CSV_HEADER, CsvSink, recordToLine } from '../src/sinks/csv.js'
+import type { TrackerWarning } from '../src/warnings.js'
+import { readCsv } from './helpers/csv.js'
+import { sampleRecord } from './helpers/records.js'
+
+const dirs: string[] = []
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-csv-'))
+  dirs.push(dir)
+  return dir
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) {
+    chmodSync(dir, 0o700)
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+const read = readCsv
+
+describe('CSV columns', () => {
+  it("are CodeCarbon's 38 in its order (python/codecarbon versions renamed), then wattprint's six", () => {
+    expect(CSV_COLUMNS).toHaveLength(44)
+    expect(CSV_COLUMNS.slice(0, 5)).toEqual([
+      'timestamp',
+      'project_name',
+      'run_id',
+      'experiment_id',
+      'duration',
+    ])
+    expect(CSV_COLUMNS[21]).toBe('node_version')
+    expect(CSV_COLUMNS[22]).toBe('wattprint_version')
+    expect(CSV_COLUMNS[37]).toBe('wue')
+    expect(CSV_COLUMNS.slice(38)).toEqual([
+      'cpu_source',
+      'gpu_source',
+      'ram_source',
+      'carbon_intensity',
+      'intensity_source',
+      'status',
+    ])
+  })
+})
+
+describe('CsvSink', () => {
+  it('round-trips a record: every column on the row, unknowns empty, commas and quotes escaped', async () => {
+    const path = join(tempDir(), 'emissions.csv')
+    const warnings: TrackerWarning[] = []
+    const sink = new CsvSink(path, (w) => warnings.push(w))
+    expect(await sink.append(sampleRecord())).toBe(true)
+    expect(await sink.append(sampleRecord({ runId: 'run-2', status: 'running' }))).toBe(true)
+    const text = readFileSync(path, 'utf8')
+    expect(text.startsWith(CSV_HEADER)).toBe(true)
+    const rows = read(path)
+    expect(rows).toHaveLength(2)
+    const row = rows[0] as Record<string, string>
+    expect(Object.keys(row)).toEqual([...CSV_COLUMNS])
+    expect(row).toMatchObject({
+      timestamp: '2026-11-22T10:00:00.000Z',
+      project_name: 'mnist, "quoted" project',
+      duration: '12.5',
+      emissions: '0.0004275',
+      cpu_energy: '0.001',
+      energy_consumed: '0.00125',
+      gpu_source: '',
+      gpu_count: '',
+      water_consumed: '',
+      country_iso_code: 'DEU',
+      cpu_model: 'Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz',
+      cpu_source: 'rapl',
+      ram_source: 'rapl-dram',
+      carbon_intensity: '342',
+      intensity_source: 'electricitymaps-yearly-2025:DE',
+      pue: '1.2',
+      status: 'finished',
+    })
+    expect(rows[1]?.status).toBe('running')
+    expect(warnings).toEqual([])
+  })
+
+  it('writes an empty cell, never NaN or Infinity', async () => {
+    const line = await recordToLine(
+      sampleRecord({ durationS: Number.NaN, emissionsKg: Number.POSITIVE_INFINITY }),
+    )
+    expect(line).not.toMatch(/NaN|Infinity/)
+    expect(line.endsWith('\n')).toBe(true)
+  })
+
+  it('keeps a file with another header as a backup and starts a new one', async () => {
+    const dir = tempDir()
+    const path = join(dir, 'emissions.csv')
+    const codecarbon = 'timestamp,project_name,run_id,duration\n2024-01-01T00:00:00,x,y,1\n'
+    writeFileSync(path, codecarbon)
+    const warnings: TrackerWarning[] = []
+    await new CsvSink(path, (w) => warnings.push(w)).append(sampleRecord())
+    const backups = readdirSync(dir).filter((f) => f.startsWith('emissions.backup-'))
+    expect(backups).toHaveLength(1)
+    expect(readFileSync(join(dir, backups[0] as string), 'utf8')).toBe(codecarbon)
+    expect(read(path)).toHaveLength(1)
+    expect(warnings.map((w) => w.code)).toEqual(['CSV_BACKED_UP'])
+    expect(warnings[0]?.message).toContain('different header')
+  })
+
+  it('keeps a file cut off mid-line as a backup instead of appending to the broken line', async () => {
+    const dir = tempDir()
+    const path = join(dir, 'emissions.csv')
+    const truncated = `${CSV_HEADER}2026-11-22T09:00:00.000Z,proj,run-0,,3.`
+    writeFileSync(path, truncated)
+    const warnings: TrackerWarning[] = []
+    await new CsvSink(path, (w) => warnings.push(w)).append(sampleRecord())
+    expect(warnings[0]?.message).toContain('middle of a line')
+    const backup = readdirSync(dir).find((f) => f.startsWith('emissions.backup-'))
+    expect(readFileSync(join(dir, backup as string), 'utf8')).toBe(truncated)
+    expect(read(path)).toHaveLength(1)
+  })
+
+  it('appends to a file it recognises, under its single header', async () => {
+    const path = join(tempDir(), 'emissions.csv')
+    await new CsvSink(path, () => {}).append(sampleRecord({ runId: 'a' }))
+    await new CsvSink(path, () => {}).append(sampleRecord({ runId: 'b' }))
+    expect(read(path).map((r) => r.run_id)).toEqual(['a', 'b'])
+    expect(readFileSync(path, 'utf8').split(CSV_HEADER)).toHaveLength(2)
+  })
+
+  it('creates a missing output directory', async () => {
+    const path = join(tempDir(), 'deep', 'er', 'emissions.csv')
+    expect(await new CsvSink(path, () => {}).append(sampleRecord())).toBe(true)
+    expect(existsSync(path)).toBe(true)
+  })
+
+  it('warns instead of throwing when the directory cannot be created (even for root)', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'plain-file'), '')
+    const warnings: TrackerWarning[] = []
+    const sink = new CsvSink(join(dir, 'plain-file', 'sub', 'e.csv'), (w) => warnings.push(w))
+    expect(await sink.append(sampleRecord())).toBe(false)
+    expect(warnings[0]?.code).toBe('CSV_WRITE_FAILED')
+    expect(warnings[0]?.message).toContain('ENOTDIR')
+  })
+
+  it('warns instead of throwing when the path is a directory', async () => {
+    const dir = tempDir()
+    mkdirSync(join(dir, 'emissions.csv'))
+    const warnings: TrackerWarning[] = []
+    expect(
+      await new CsvSink(join(dir, 'emissions.csv'), (w) => warnings.push(w)).append(sampleRecord()),
+    ).toBe(false)
+    expect(warnings[0]?.code).toBe('CSV_WRITE_FAILED')
+  })
+})
+
+describe('concurrent writers', () => {
+  it('8 processes × 50 rows through the public API give 400 parseable rows under one header', async () => {
+    const dir = tempDir()
+    const index = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+    const script = `
+      const { EmissionsTracker } = await import(${JSON.stringify(index)})
+      const t = new EmissionsTracker({ outputDir: ${JSON.stringify(dir)}, sampling: 'inline', logLevel: 'silent',
+        carbonIntensity: 100, projectName: 'p' + process.argv[1] })
+      await t.start()
+      for (let i = 0; i < 49; i++) await t.flush()
+      await t.stop()
+    `
+    await Promise.all(
+      Array.from(
+        { length: 8 },
+        (_, n) =>
+          new Promise<void>((resolve, reject) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script, String(n)], {
+              stdio: 'inherit',
+            })
+            child.on('exit', (code) =>
+              code === 0 ? resolve() : reject(new Error(`writer ${n} exited ${code}`)),
+            )
+          }),
+      ),
+    )
+    const text = readFileSync(join(dir, 'emissions.csv'), 'utf8')
+    expect(text.split(CSV_HEADER)).toHaveLength(2)
+    const rows = read(join(dir, 'emissions.csv'))
+    expect(rows).toHaveLength(400)
+    for (let n = 0; n < 8; n++) {
+      const mine = rows.filter((r) => r.project_name === `p${n}`)
+      expect(mine).toHaveLength(50)
+      expect(mine.filter((r) => r.status === 'finished')).toHaveLength(1)
+    }
+    expect(readdirSync(dir).filter((f) => f !== 'emissions.csv')).toEqual([])
+  }, 60_000)
+})

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import type { IntensityProvider } from '../src/intensity/provider.js'
+import { difference, Ledger } from '../src/ledger.js'
+import type { IntervalReport, MeterDescription } from '../src/sampling/sampler.js'
+
+const meters: MeterDescription[] = [
+  {
+    id: 'rapl-package',
+    component: 'cpu',
+    source: 'rapl',
+    method: 'measured',
+    channels: [{ name: 'p0', kind: 'counter', unitJ: 1e-6, rangeRaw: null }],
+  },
+  {
+    id: 'ram-modules',
+    component: 'ram',
+    source: 'ram-modules',
+    method: 'estimated',
+    channels: [{ name: 'ram', kind: 'power', mode: 'average' }],
+  },
+]
+
+const interval = (seq: number, cpuJ: number, ramJ: number, wallTimeMs = seq * 1000): IntervalReport => ({
+  seq,
+  startNs: 0n,
+  endNs: 0n,
+  durationS: 1,
+  wallTimeMs,
+  final: false,
+  meters: [
+    { joules: cpuJ, channelJoules: [cpuJ], blindS: 0 },
+    { joules: ramJ, channelJoules: [ramJ], blindS: 0 },
+  ],
+})
+
+/** An intensity that changes every second: 100, 200, 300 g/kWh. */
+const stepped: IntensityProvider = {
+  at: (wallMs) => ({ gPerKWh: 100 * Math.round(wallMs / 1000), source: `step-${Math.round(wallMs / 1000)}` }),
+}
+
+describe('Ledger', () => {
+  it("multiplies each interval's energy by the intensity valid for it: 1 kWh at 100, 200, 300 g → 0.1, 0.3, 0.6 kg", () => {
+    const ledger = new Ledger(meters, 1, stepped)
+    const cumulative = [1, 2, 3].map((seq) => {
+      ledger.add(interval(seq, 3_600_000, 0))
+      return ledger.totals().emissionsKg
+    })
+    expect(cumulative[0]).toBeCloseTo(0.1, 12)
+    expect(cumulative[1]).toBeCloseTo(0.3, 12)
+    expect(cumulative[2]).toBeCloseTo(0.6, 12)
+    const totals = ledger.totals()
+    expect(totals.energyKWh).toBeCloseTo(3, 12)
+    expect(totals.intensitySources).toEqual(['step-1', 'step-2', 'step-3'])
+  })
+
+  it('applies PUE to energy and emissions, keeps raw joules per component', () => {
+    const ledger = new Ledger(meters, 1.5, { at: () => ({ gPerKWh: 500, source: 'fixed' }) })
+    ledger.add(interval(1, 1_800_000, 1_800_000))
+    const totals = ledger.totals()
+    expect(totals.joules).toEqual({ cpu: 1_800_000, gpu: 0, ram: 1_800_000 })
+    expect(totals.energyKWh).toBeCloseTo(1.5, 12)
+    expect(totals.emissionsKg).toBeCloseTo(0.75, 12)
+  })
+
+  it('gives a task as the difference of two snapshots', () => {
+    const ledger = new Ledger(meters, 1, stepped)
+    ledger.add(interval(1, 3_600_000, 0))
+    const before = ledger.totals()
+    ledger.add(interval(2, 3_600_000, 360_000))
+    ledger.add(interval(3, 3_600_000, 0))
+    const task = difference(ledger.totals(), before)
+    expect(task.durationS).toBe(2)
+    expect(task.joules.cpu).toBe(7_200_000)
+    expect(task.joules.ram).toBe(360_000)
+    expect(task.emissionsKg).toBeCloseTo(0.2 + 0.02 + 0.3, 12)
+    expect(task.intervals).toBe(2)
+  })
+})

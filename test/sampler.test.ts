@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest'
+import type { Channel, Meter } from '../src/meters/meter.js'
+import { Sampler } from '../src/sampling/sampler.js'
+import { FixedRateSchedule } from '../src/sampling/schedule.js'
+import type { TrackerWarning } from '../src/warnings.js'
+
+/** A meter whose readings the test scripts: one value (or NaN, or a throw) per read. */
+function scripted(channel: Channel, values: (number | 'throw')[], component: 'cpu' | 'ram' = 'cpu'): Meter {
+  let i = 0
+  return {
+    id: `fake-${channel.kind}`,
+    component,
+    source: channel.kind === 'counter' ? 'rapl' : 'cpu-tdp',
+    method: channel.kind === 'counter' ? 'measured' : 'estimated',
+    channels: [channel],
+    read(out) {
+      const value = values[Math.min(i++, values.length - 1)]
+      if (value === 'throw') throw new Error('device gone')
+      out[0] = value ?? Number.NaN
+    },
+  }
+}
+
+const S = 1_000_000_000n
+/** Runs the sampler over readings one second apart; returns joules and blind seconds per interval. */
+function run(meter: Meter, intervals: number, warnings: TrackerWarning[] = []) {
+  const sampler = new Sampler([meter], (w) => warnings.push(w))
+  sampler.begin(0n)
+  return Array.from({ length: intervals }, (_, k) => sampler.sample(BigInt(k + 1) * S, 0).meters[0])
+}
+
+describe('Sampler', () => {
+  const counter: Channel = { name: 'pkg', kind: 'counter', unitJ: 1e-6, rangeRaw: 10_000_000 }
+
+  it('integrates a counter by difference, across a wrap', () => {
+    const result = run(scripted(counter, [9_000_000, 9_500_000, 1_500_000, 2_000_000]), 3)
+    expect(result.map((r) => r?.joules)).toEqual([0.5, 2, 0.5])
+  })
+
+  it('bridges a counter read that failed without losing energy, and is not blind', () => {
+    const warnings: TrackerWarning[] = []
+    const result = run(scripted(counter, [0, 1_000_000, Number.NaN, 3_000_000]), 3, warnings)
+    expect(result.map((r) => r?.joules)).toEqual([1, 0, 2])
+    expect(result.map((r) => r?.blindS)).toEqual([0, 0, 0])
+    expect(warnings.map((w) => w.code)).toEqual(['METER_READ_FAILED', 'METER_RECOVERED'])
+  })
+
+  it('counts a decrease without a range as a reset (0 J) with a warning', () => {
+    const warnings: TrackerWarning[] = []
+    const noRange: Channel = { ...counter, rangeRaw: null }
+    const result = run(scripted(noRange, [5_000_000, 6_000_000, 1_000, 2_001_000]), 3, warnings)
+    expect(result.map((r) => r?.joules)).toEqual([1, 0, 2])
+    expect(warnings.map((w) => w.code)).toEqual(['COUNTER_RESET'])
+  })
+
+  it('integrates instant power by the trapezoid rule and bridges a blind read linearly', () => {
+    const instant: Channel = { name: 'gpu', kind: 'power', mode: 'instant' }
+    const result = run(scripted(instant, [100, 200, Number.NaN, 400]), 3)
+    // 1 s at 100→200 W, then 2 s from 200 to 400 W counted when the reading comes back.
+    expect(result.map((r) => r?.joules)).toEqual([150, 0, 600])
+    expect(result.map((r) => r?.blindS)).toEqual([0, 1, 0])
+  })
+
+  it('integrates interval-average power by the rectangle rule and holds the last value when blind', () => {
+    const average: Channel = { name: 'cpu', kind: 'power', mode: 'average' }
+    const result = run(scripted(average, [Number.NaN, 10, 'throw', 30]), 3)
+    expect(result.map((r) => r?.joules)).toEqual([10, 10, 30])
+    expect(result.map((r) => r?.blindS)).toEqual([0, 1, 0])
+  })
+
+  it('never lets a meter that always throws escape, and reports it blind', () => {
+    const warnings: TrackerWarning[] = []
+    const result = run(scripted({ name: 'x', kind: 'power', mode: 'instant' }, ['throw']), 5, warnings)
+    expect(result.every((r) => r?.joules === 0 && r.blindS === 1)).toBe(true)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]?.message).toContain('device gone')
+  })
+
+  it('numbers intervals and covers the time between readings exactly', () => {
+    const sampler = new Sampler([scripted(counter, [0])])
+    sampler.begin(10n * S)
+    const a = sampler.sample(10n * S + 250_000_000n, 1)
+    const b = sampler.sample(11n * S, 2, true)
+    expect([a.seq, b.seq]).toEqual([1, 2])
+    expect(a.durationS).toBe(0.25)
+    expect(b.durationS).toBe(0.75)
+    expect(b.final).toBe(true)
+  })
+})
+
+describe('FixedRateSchedule', () => {
+  it('ticks on absolute slots t0 + k × period without drift, and skips slots it missed', async () => {
+    const ticks: bigint[] = []
+    const t0 = process.hrtime.bigint()
+    const schedule = new FixedRateSchedule(t0, 20, (now) => {
+      ticks.push(now)
+      if (ticks.length === 3) {
+        const until = Date.now() + 70
+        while (Date.now() < until) {} // a blocked thread: slots 4 to 6 are missed
+      }
+    })
+    schedule.start()
+    await new Promise((r) => setTimeout(r, 330))
+    schedule.stop()
+    const slots = ticks.map((t) => Number(t - t0) / 20e6)
+    const nearest = slots.map(Math.round)
+    // Every tick lands on its own slot (a timer may fire a hair early, never a whole slot twice).
+    for (const [i, slot] of slots.entries()) {
+      if (i === 3) continue // the tick after the blocked stretch is late by design
+      expect(Math.abs(slot - (nearest[i] ?? 0)) * 20).toBeLessThan(6)
+    }
+    expect(nearest.slice(0, 3)).toEqual([1, 2, 3])
+    expect(new Set(nearest).size).toBe(nearest.length)
+    expect(nearest[4]).toBeGreaterThanOrEqual(7)
+    // No drift after ~16 periods: the last tick is still on a slot.
+    expect(nearest.at(-1)).toBeGreaterThan(14)
+  })
+})
+
+describe('Sampler plausibility', () => {
+  it('counts a step above the channel maxWatts as 0 J with a warning (a glitch, or a wrong stated range)', () => {
+    const warnings: TrackerWarning[] = []
+    // Stated range 1e12 µJ but the counter really went back from 9e6 to 8.9e6: "wrap" = ~1 MJ in 1 s.
+    const glitchy: Channel = { name: 'pkg', kind: 'counter', unitJ: 1e-6, rangeRaw: 1e12, maxWatts: 2000 }
+    const result = run(scripted(glitchy, [8_000_000, 9_000_000, 8_900_000, 9_900_000]), 3, warnings)
+    expect(result.map((r) => r?.joules)).toEqual([1, 0, 1])
+    expect(warnings.map((w) => w.code)).toEqual(['COUNTER_IMPLAUSIBLE'])
+    expect(warnings[0]?.message).toContain('a wrap at range 1000000000000')
+  })
+
+  it('accepts a real wrap below maxWatts', () => {
+    const wrapping: Channel = {
+      name: 'pkg',
+      kind: 'counter',
+      unitJ: 1e-6,
+      rangeRaw: 60_000_000,
+      maxWatts: 2000,
+    }
+    const result = run(scripted(wrapping, [59_000_000, 1_000_000]), 1)
+    expect(result[0]?.joules).toBe(2)
+  })
+})
