@@ -1,0 +1,79 @@
+// One measurement in a fresh process (cold caches, nothing imported yet); prints one JSON line.
+// Usage: node bench/child.mjs <import|start|memory|cpu> [options as JSON]
+import { closeSync, openSync, readSync } from 'node:fs'
+
+const what = process.argv[2]
+const options = JSON.parse(process.argv[3] ?? '{}')
+const ms = (ns) => Number(ns) / 1e6
+const sleep = (n) => new Promise((resolve) => setTimeout(resolve, n))
+const quiet = { saveToFile: false, logLevel: 'silent', carbonIntensity: 100 }
+
+/** The physical limit of a sampler: the same reads on the same absolute schedule, and nothing else. */
+function readOnSchedule(files, intervalMs) {
+  const buffer = Buffer.allocUnsafe(512)
+  const t0 = process.hrtime.bigint()
+  const period = BigInt(intervalMs * 1e6)
+  let k = 0n
+  let timer
+  const tick = () => {
+    for (const file of files) {
+      const fd = openSync(file, 'r')
+      readSync(fd, buffer, 0, buffer.length, 0)
+      closeSync(fd)
+    }
+    k += 1n
+    timer = setTimeout(tick, Math.ceil(Number(t0 + k * period - process.hrtime.bigint()) / 1e6))
+  }
+  tick()
+  return () => clearTimeout(timer)
+}
+
+if (what === 'import') {
+  const before = process.hrtime.bigint()
+  await import('wattprint')
+  console.log(JSON.stringify({ importMs: ms(process.hrtime.bigint() - before) }))
+} else if (what === 'start') {
+  const { EmissionsTracker } = await import('wattprint')
+  const tracker = new EmissionsTracker({ ...quiet, ...options })
+  const before = process.hrtime.bigint()
+  await tracker.start()
+  const resolved = process.hrtime.bigint()
+  await tracker.stop()
+  console.log(
+    JSON.stringify({ baselineMs: ms(tracker.baselineNs - before), resolvedMs: ms(resolved - before) }),
+  )
+} else if (what === 'memory') {
+  const { EmissionsTracker } = await import('wattprint')
+  globalThis.gc?.()
+  const before = process.memoryUsage()
+  const tracker = new EmissionsTracker({ ...quiet, ...options.tracker })
+  await tracker.start()
+  await sleep(options.seconds * 1000)
+  globalThis.gc?.()
+  const during = process.memoryUsage()
+  await tracker.stop()
+  console.log(
+    JSON.stringify({
+      rssMB: (during.rss - before.rss) / 2 ** 20,
+      heapMB: (during.heapUsed - before.heapUsed) / 2 ** 20,
+    }),
+  )
+} else if (what === 'cpu') {
+  // CPU time of the whole process (all threads) over a window, after a warm-up that lets start-up work,
+  // JIT and the first garbage collections settle: `idle`, `reads` (on schedule) or a `tracker`.
+  let stop = () => {}
+  if (options.mode === 'reads') stop = readOnSchedule(options.files, options.intervalMs)
+  let tracker
+  if (options.mode === 'tracker') {
+    const { EmissionsTracker } = await import('wattprint')
+    tracker = new EmissionsTracker({ ...quiet, intervalMs: options.intervalMs, ...options.tracker })
+    await tracker.start()
+  }
+  await sleep(options.warmupMs)
+  const before = process.cpuUsage()
+  await sleep(options.windowMs)
+  const used = process.cpuUsage(before)
+  stop()
+  await tracker?.stop()
+  console.log(JSON.stringify({ cpuMs: (used.user + used.system) / 1000 }))
+}

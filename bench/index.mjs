@@ -1,0 +1,198 @@
+// wattprint's benchmarks: `npm run bench` (builds first), or `npm run bench -- <section>`. Prints one
+// figure a line, as ratios where a ratio is possible. It measures; it never fails the build.
+// Targets: per-sample cost within 3× of the raw reads; first sample within 100 ms of start(); under
+// 0.1 % of one core at the default interval.
+import { execFile } from 'node:child_process'
+import { closeSync, openSync, readSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { EmissionsTracker } from 'wattprint'
+import { driveCounters } from '../test/helpers/driver.mjs'
+import { serverTree } from '../test/helpers/powercap.mjs'
+
+const run = promisify(execFile)
+const child = fileURLToPath(new URL('./child.mjs', import.meta.url))
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+const line = (label, value, note = '') =>
+  console.log(`${label.padEnd(62)} ${value}${note ? `  (${note})` : ''}`)
+const quiet = { saveToFile: false, logLevel: 'silent', carbonIntensity: 100 }
+const noRapl = join(tmpdir(), 'wattprint-bench-no-powercap')
+
+/** Runs one measurement in a fresh process. */
+async function inChild(what, options = {}, nodeArgs = []) {
+  const { stdout } = await run(process.execPath, [...nodeArgs, child, what, JSON.stringify(options)])
+  return JSON.parse(stdout.trim().split('\n').pop())
+}
+
+/** CPU µs per sample of `mode` at `intervalMs`, in a fresh process, after a warm-up. */
+async function perSample(mode, intervalMs, extra) {
+  const windowMs = intervalMs <= 100 ? 5000 : 30_000
+  const warmupMs = intervalMs <= 100 ? 1500 : 15_000
+  const { cpuMs } = await inChild('cpu', { mode, intervalMs, warmupMs, windowMs, ...extra })
+  return { us: (cpuMs * 1000) / (windowMs / intervalMs), cpuMs, windowMs }
+}
+
+/** CPU time of the same reads in a tight loop, per round (hot caches: a floor, not a schedule's cost). */
+function hotLoopUs(files, rounds = 20_000) {
+  const buffer = Buffer.allocUnsafe(512)
+  const before = process.cpuUsage()
+  for (let i = 0; i < rounds; i++) {
+    for (const file of files) {
+      const fd = openSync(file, 'r')
+      readSync(fd, buffer, 0, buffer.length, 0)
+      closeSync(fd)
+    }
+  }
+  const used = process.cpuUsage(before)
+  return (used.user + used.system) / rounds
+}
+
+async function sampling() {
+  const tree = serverTree()
+  try {
+    const rapl = ['intel-rapl:0', 'intel-rapl:1', 'intel-rapl:0:2', 'intel-rapl:1:1'].map(tree.energyPath)
+    const cases = [
+      { what: 'RAPL 2 packages + 2 dram', files: rapl, tracker: { raplRoot: tree.root } },
+      { what: 'estimates (cpu-tdp + ram-modules)', files: ['/proc/stat'], tracker: { raplRoot: noRapl } },
+    ]
+    for (const { what, files, tracker } of cases) {
+      const raw = await perSample('reads', 10, { files })
+      for (const sampling of ['worker', 'inline']) {
+        const cost = await perSample('tracker', 10, { tracker: { ...tracker, sampling } })
+        line(
+          `CPU per sample at 10 ms, ${what}, ${sampling}`,
+          `${cost.us.toFixed(0)} µs`,
+          `${(cost.us / raw.us).toFixed(2)}× the raw reads`,
+        )
+      }
+      line(
+        `  raw: the same reads on the same schedule, nothing else`,
+        `${raw.us.toFixed(0)} µs`,
+        `hot loop: ${hotLoopUs(files).toFixed(1)} µs`,
+      )
+    }
+  } finally {
+    tree.cleanup()
+  }
+}
+
+async function overhead() {
+  const tree = serverTree()
+  try {
+    const files = ['intel-rapl:0', 'intel-rapl:1', 'intel-rapl:0:2', 'intel-rapl:1:1'].map(tree.energyPath)
+    const [idle, raw, tracked] = await Promise.all([
+      perSample('idle', 1000, {}),
+      perSample('reads', 1000, { files }),
+      perSample('tracker', 1000, { tracker: { raplRoot: tree.root } }),
+    ])
+    const share = ((tracked.cpuMs - idle.cpuMs) / tracked.windowMs) * 100
+    line(
+      'CPU of one core at the default interval (1 s), worker, RAPL',
+      `${share.toFixed(3)} %`,
+      `${(tracked.us - idle.us).toFixed(0)} µs per sample; the raw reads on that schedule ${(raw.us - idle.us).toFixed(0)} µs`,
+    )
+  } finally {
+    tree.cleanup()
+  }
+  const memory = await inChild('memory', { seconds: 5, tracker: { intervalMs: 100 } }, ['--expose-gc'])
+  line(
+    'memory added by a running tracker (worker, 5 s at 100 ms)',
+    `RSS ${memory.rssMB.toFixed(1)} MB`,
+    `JS heap ${memory.heapMB.toFixed(2)} MB`,
+  )
+}
+
+async function startup() {
+  const imports = []
+  for (let i = 0; i < 5; i++) imports.push((await inChild('import')).importMs)
+  line('import wattprint, fresh process (median of 5)', `${median(imports).toFixed(1)} ms`)
+  for (const sampling of ['worker', 'inline']) {
+    const runs = []
+    for (let i = 0; i < 5; i++) runs.push(await inChild('start', { sampling }))
+    line(
+      `start() → first sample, ${sampling}, fresh process (median of 5)`,
+      `${median(runs.map((r) => r.baselineMs)).toFixed(1)} ms`,
+      `start() resolves after ${median(runs.map((r) => r.resolvedMs)).toFixed(0)} ms`,
+    )
+  }
+  const warm = []
+  for (let i = 0; i < 5; i++) {
+    const tracker = new EmissionsTracker(quiet)
+    const before = process.hrtime.bigint()
+    await tracker.start()
+    const resolved = process.hrtime.bigint()
+    await tracker.stop()
+    warm.push({
+      baseline: Number(tracker.baselineNs - before) / 1e6,
+      resolved: Number(resolved - before) / 1e6,
+    })
+  }
+  line(
+    'start() → first sample, worker, later trackers (median of 5)',
+    `${median(warm.map((w) => w.baseline)).toFixed(1)} ms`,
+    `start() resolves after ${median(warm.map((w) => w.resolved)).toFixed(0)} ms`,
+  )
+}
+
+async function cadence() {
+  const tree = serverTree()
+  try {
+    const tracker = new EmissionsTracker({ ...quiet, raplRoot: tree.root, intervalMs: 100 })
+    const gaps = []
+    tracker.on('sample', (s) => gaps.push(s.intervalS * 1000))
+    await tracker.start()
+    await sleep(250)
+    const until = performance.now() + 2000
+    while (performance.now() < until) {}
+    await sleep(250)
+    const record = await tracker.stop()
+    const full = gaps.slice(0, -1) // the last interval is cut short by stop()
+    line(
+      'cadence, worker at 100 ms, main thread blocked 2 s: largest gap',
+      `${Math.max(...full).toFixed(1)} ms`,
+      `${gaps.length} samples in ${record.durationS.toFixed(2)} s`,
+    )
+  } finally {
+    tree.cleanup()
+  }
+}
+
+async function accuracy() {
+  const tree = serverTree()
+  const driver = await driveCounters([
+    { path: tree.energyPath('intel-rapl:0'), watts: 45, startUj: 60e6, rangeUj: 67.5e6 },
+    { path: tree.energyPath('intel-rapl:1'), watts: 30, startUj: 0, rangeUj: 60e6 },
+    { path: tree.energyPath('intel-rapl:0:2'), watts: 4, startUj: 0, rangeUj: 65e9 },
+    { path: tree.energyPath('intel-rapl:1:1'), watts: 2, startUj: 0, rangeUj: 65e9 },
+  ])
+  try {
+    const tracker = new EmissionsTracker({ ...quiet, raplRoot: tree.root, intervalMs: 100 })
+    await tracker.start()
+    await sleep(3000)
+    const record = await tracker.stop()
+    const cpu = (record.cpu.energyKWh * 3.6e6) / (75 * record.durationS) - 1
+    const ram = (record.ram.energyKWh * 3.6e6) / (6 * record.durationS) - 1
+    line(
+      'energy error vs truth, RAPL 75 W with wraps + DRAM 6 W, 3 s',
+      `cpu ${(cpu * 100).toFixed(3)} %`,
+      `ram ${(ram * 100).toFixed(3)} %`,
+    )
+  } finally {
+    await driver.stop()
+    tree.cleanup()
+  }
+}
+
+const sections = { sampling, overhead, startup, cadence, accuracy }
+const only = process.argv[2]
+if (only && !(only in sections)) {
+  console.error(`Unknown section '${only}'. Sections: ${Object.keys(sections).join(', ')}.`)
+  process.exit(2)
+}
+console.log(`wattprint bench, Node ${process.versions.node}, ${process.platform}-${process.arch}\n`)
+for (const [name, section] of Object.entries(sections)) {
+  if (!only || only === name) await section()
+}
