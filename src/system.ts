@@ -27,7 +27,10 @@ let cached: Promise<SystemInfo> | undefined
  * tens of milliseconds: never in the sampling loop). Never rejects: missing facts fall back to os.*.
  */
 export function getSystemInfo(): Promise<SystemInfo> {
-  cached ??= gather()
+  cached ??= gather().catch((error: unknown) => ({
+    ...fallbackSystemInfo(),
+    problems: [`systeminformation could not be used: ${describeError(error)}`],
+  }))
   return cached
 }
 

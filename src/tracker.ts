@@ -234,6 +234,9 @@ export class EmissionsTracker {
     const worker = config.sampling === 'worker' ? this.#spawnWorker(plan) : undefined
     const systemInfo = getSystemInfo()
     const intensity = resolveIntensity(config)
+    // Handled at once, awaited later: a rejection with no handler yet would be an unhandledRejection,
+    // which ends a Node process by default. The await below still sees the failure.
+    intensity.catch(() => {})
     if (plan.pending.cpuTdp) shippedCpuTable().catch(() => {})
     this.#notes.push(...plan.notes)
     for (const warning of plan.warnings) this.#warn(warning)

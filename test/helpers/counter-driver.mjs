@@ -1,31 +1,50 @@
-// Advances powercap energy counters at exact wattages, in a process of its own, as hardware would:
-// value(t) = (start + watts × (t − t0)) mod range, written atomically every ~2 ms until stdin closes;
-// each zone's max_energy_range_uj is set to the range it wraps at.
-// Usage: node counter-driver.mjs '<json: [{ "path", "watts", "startUj", "rangeUj" }]>'
-// Prints "ready <t0Ns>" once the first values are written. The clock is process.hrtime (CLOCK_MONOTONIC,
-// shared by every process), so a test can compute the exact truth for any window.
+// Advances powercap energy counters at exact wattages, in a process of its own, as hardware would, and
+// reports exactly how much it advanced them, so a test's truth does not depend on how this process was
+// scheduled. Usage: node counter-driver.mjs '<json: [{ "path", "watts", "startUj", "rangeUj" }]>'
+// Each zone's max_energy_range_uj is set to the range its counter wraps at. Commands on stdin, one a line:
+//   run     advance from now on: value = (start + advanced + watts × (t − t_run)) mod range, every ~2 ms
+//   freeze  stop advancing, write the exact values, print "frozen <advancedUj per zone, JSON>"
+// It starts frozen and prints "ready". It exits when stdin closes.
 import { renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
 
 const zones = JSON.parse(process.argv[2] ?? '[]')
-// A counter wraps at the range its zone states: write that range first, as the kernel would.
 for (const zone of zones) writeFileSync(join(dirname(zone.path), 'max_energy_range_uj'), `${zone.rangeUj}\n`)
-const t0 = process.hrtime.bigint()
+/** µJ advanced per zone, counted without wrapping: the truth a test compares with. */
+const advanced = zones.map(() => 0)
+let runningSince = null
+let timer
+
+function advancedNow(i) {
+  if (runningSince === null) return advanced[i]
+  const seconds = Number(process.hrtime.bigint() - runningSince) / 1e9
+  return advanced[i] + Math.floor(zones[i].watts * 1e6 * seconds)
+}
 
 function write() {
-  const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9
-  for (const zone of zones) {
-    const value = Math.floor((zone.startUj + zone.watts * 1e6 * elapsedS) % zone.rangeUj)
+  zones.forEach((zone, i) => {
+    const value = (zone.startUj + advancedNow(i)) % zone.rangeUj
     writeFileSync(`${zone.path}.drv`, `${value}\n`)
     renameSync(`${zone.path}.drv`, zone.path)
-  }
+  })
 }
 
 write()
-process.stdout.write(`ready ${t0}\n`)
-const timer = setInterval(write, 2)
-process.stdin.on('end', () => {
-  clearInterval(timer)
-  process.exit(0)
+process.stdout.write('ready\n')
+createInterface({ input: process.stdin }).on('line', (command) => {
+  if (command === 'run' && runningSince === null) {
+    runningSince = process.hrtime.bigint()
+    timer = setInterval(write, 2)
+    process.stdout.write('running\n')
+  } else if (command === 'freeze' && runningSince !== null) {
+    zones.forEach((_, i) => {
+      advanced[i] = advancedNow(i)
+    })
+    runningSince = null
+    clearInterval(timer)
+    write()
+    process.stdout.write(`frozen ${JSON.stringify(advanced)}\n`)
+  }
 })
-process.stdin.resume()
+process.stdin.on('end', () => process.exit(0))

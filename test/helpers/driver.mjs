@@ -1,6 +1,7 @@
 // @ts-check
-// Starts test/helpers/counter-driver.mjs: a process advancing counters at known wattages.
+// Drives test/helpers/counter-driver.mjs: a process advancing counters at known wattages.
 import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
 /**
@@ -13,12 +14,13 @@ import { fileURLToPath } from 'node:url'
 
 /**
  * @typedef {object} CounterDriver
- * @property {bigint} t0Ns
- * @property {() => Promise<void>} stop
+ * @property {() => Promise<void>} run Starts advancing the counters.
+ * @property {() => Promise<number[]>} freeze Stops them; resolves with the exact µJ each zone advanced in all.
+ * @property {() => Promise<void>} stop Ends the process.
  */
 
 /**
- * Starts the driver and waits until it has written its first values.
+ * Starts the driver, frozen, and waits until it has written its first values.
  * @param {readonly DrivenZone[]} zones
  * @returns {Promise<CounterDriver>}
  */
@@ -27,19 +29,22 @@ export async function driveCounters(zones) {
   const child = spawn(process.execPath, [script, JSON.stringify(zones)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
-  /** @type {bigint} */
-  const t0Ns = await new Promise((resolve, reject) => {
-    let buffer = ''
-    child.stdout.on('data', (/** @type {Buffer} */ chunk) => {
-      buffer += chunk.toString()
-      const match = /ready (\d+)/.exec(buffer)
-      if (match?.[1]) resolve(BigInt(match[1]))
+  /** @type {((line: string) => void)[]} */
+  const waiting = []
+  createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.(line))
+  /** @param {string} [command] @returns {Promise<string>} */
+  const ask = (command) =>
+    new Promise((resolve, reject) => {
+      waiting.push(resolve)
+      child.once('exit', (code) => reject(new Error(`counter driver exited with ${code}`)))
+      if (command) child.stdin.write(`${command}\n`)
     })
-    child.on('error', reject)
-    child.on('exit', (code) => reject(new Error(`counter driver exited with ${code}`)))
-  })
+  await ask()
   return {
-    t0Ns,
+    run: async () => {
+      await ask('run')
+    },
+    freeze: async () => JSON.parse((await ask('freeze')).replace(/^frozen /, '')),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve()
