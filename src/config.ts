@@ -218,14 +218,14 @@ export function resolveConfig(
     const code = String(values.country)
     const found = findCountry(code)
     if (!found) {
-      const from =
-        (options as Record<string, unknown>).country !== undefined ? 'Option country' : envName('country')
+      const fromOption = (options as Record<string, unknown>).country !== undefined
       const near = suggestCountries(code)
       throw new WattprintError(
-        'INVALID_OPTION',
-        `${from} ${show(code)} is not an ISO 3166 alpha-2 or alpha-3 country code.` +
-          `${near.length > 0 ? ` Close matches: ${near.join(', ')}.` : ''} For example: country: 'DE' or 'DEU'.`,
-        'country',
+        fromOption ? 'INVALID_OPTION' : 'INVALID_ENVIRONMENT',
+        `${fromOption ? 'Option country' : `Environment variable ${envName('country')}`} ${show(code)} is not ` +
+          `an ISO 3166 alpha-2 or alpha-3 country code.${near.length > 0 ? ` Close matches: ${near.join(', ')}.` : ''}` +
+          ` For example: ${fromOption ? "country: 'DE' or 'DEU'" : `${envName('country')}=DE`}.`,
+        fromOption ? 'country' : envName('country'),
       )
     }
     country = found.alpha2

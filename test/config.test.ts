@@ -122,6 +122,11 @@ describe('resolveConfig', () => {
     expect(error.message).toMatch(/"GER" is not an ISO 3166/)
     expect(error.message).toContain('DE/DEU (Germany)')
     expect(failure({ country: 'Frnce' }).message).toContain('not an ISO 3166')
+    const fromEnv = failure({}, { WATTPRINT_COUNTRY: 'Sweden' })
+    expect(fromEnv.code).toBe('INVALID_ENVIRONMENT')
+    expect(fromEnv.option).toBe('WATTPRINT_COUNTRY')
+    expect(fromEnv.message).toContain('SE/SWE (Sweden)')
+    expect(fromEnv.message).toContain('WATTPRINT_COUNTRY=DE')
   })
 
   it('rejects an output directory that is a file', () => {
