@@ -55,6 +55,14 @@ export function planMeters(options: DetectOptions): MeterPlan {
       code: 'RAPL_UNREADABLE',
       message: `${rapl.unavailableReason}: CPU energy is estimated from TDP and load.\n${raplPermissionFix(rapl.root)}`,
     })
+  } else if (rapl.unreadable.length > 0) {
+    // Packages readable, DRAM not (permissions changed on some files only): say so, never fall back silently.
+    const codes = [...new Set(rapl.unreadable.map((u) => u.error))].join(', ')
+    warnings.push({
+      code: 'RAPL_UNREADABLE',
+      message: `RAPL DRAM counters under ${rapl.root} are not readable (${codes}): RAM energy is estimated.\n${raplPermissionFix(rapl.root)}`,
+    })
+    notes.push(`RAM energy estimated: the RAPL DRAM counters are not readable (${codes})`)
   }
   if (rapl.cpuSource === 'rapl-psys') {
     notes.push('CPU energy is the RAPL psys zone (the whole platform): no package zone exists')
