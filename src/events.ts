@@ -58,8 +58,25 @@ export class TrackerEmitter {
     set.add(listener as (payload: never) => void)
   }
 
+  /** Adds a listener that removes itself after its first call; off() with the same listener removes it too. */
+  once<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): void {
+    const wrapper = Object.assign(
+      (payload: TrackerEvents[E]) => {
+        this.off(event, wrapper)
+        listener(payload)
+      },
+      { original: listener },
+    )
+    this.on(event, wrapper)
+  }
+
   off<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): void {
-    this.#listeners.get(event)?.delete(listener as (payload: never) => void)
+    const set = this.#listeners.get(event)
+    if (!set) return
+    for (const registered of set) {
+      if (registered === listener || (registered as { original?: unknown }).original === listener)
+        set.delete(registered)
+    }
   }
 
   has(event: keyof TrackerEvents): boolean {

@@ -206,11 +206,9 @@ export class EmissionsTracker {
 
   /** Adds a listener called at most once. */
   once<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
-    const wrapper: Listener<E> = (payload) => {
-      this.off(event, wrapper)
-      listener(payload)
-    }
-    return this.on(event, wrapper)
+    this.#events.once(event, listener)
+    if (event === 'sample') this.#session?.setLive(true)
+    return this
   }
 
   /** `await using tracker = await EmissionsTracker.start()` stops it at the end of the scope. */
