@@ -3,8 +3,13 @@ import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import * as z from 'zod/mini'
 import { WattprintError } from './errors.js'
-import { findCountry, suggestCountries } from './intensity/countries.js'
+import { CLOUD_METADATA_URL } from './intensity/cloud-detect.js'
+import type { CloudProvider } from './intensity/cloud-regions.js'
+import { ELECTRICITY_MAPS_URL } from './intensity/electricity-maps.js'
+import { checkLocation } from './intensity/location.js'
+import { UK_CARBON_INTENSITY_URL, type UkArea } from './intensity/uk-carbon-intensity.js'
 import { LOG_LEVELS, type LogLevel } from './log.js'
+import { Secret } from './secret.js'
 import { closest } from './text.js'
 
 /** Options of an EmissionsTracker. Each can also be set as `WATTPRINT_<SCREAMING_SNAKE>`; options win. */
@@ -27,6 +32,29 @@ export interface TrackerOptions {
   sampling?: 'worker' | 'inline'
   /** ISO 3166 alpha-2 or alpha-3 country code of the machine (`FR`, `fra`). */
   country?: string
+  /** Electricity Maps zone of the machine (`US-CAL-CISO`, `CA-ON`, `SE-SE2`, `DE`); finer than a country. */
+  zone?: string
+  /** Cloud the machine runs on: `aws`, `gcp` or `azure`; give cloudRegion with it. */
+  cloudProvider?: string
+  /** The cloud region (`eu-north-1`, `europe-west4`, `westeurope`): its grid zone sets the intensity. */
+  cloudRegion?: string
+  /** Ask the cloud's instance metadata service for the provider and region (1 s at most). Default false. */
+  detectCloud?: boolean
+  /** Base URL of the instance metadata service. Default `http://169.254.169.254`. */
+  cloudMetadataUrl?: string
+  /** Electricity Maps API token: turns on live intensity for the zone. Env `WATTPRINT_ELECTRICITYMAPS_TOKEN`. */
+  electricityMapsToken?: string
+  /** Base URL of the Electricity Maps API. Default `https://api.electricitymaps.com`. Env `WATTPRINT_ELECTRICITYMAPS_URL`. */
+  electricityMapsUrl?: string
+  /**
+   * Live intensity for Great Britain from NESO's Carbon Intensity API (no token):
+   * `'national'`, a region id 1–17 (`13` is London) or a postcode (`'RG10'`).
+   */
+  ukCarbonIntensity?: string | number
+  /** Base URL of the UK Carbon Intensity API. Default `https://api.carbonintensity.org.uk`. */
+  ukCarbonIntensityUrl?: string
+  /** Time limit of one live intensity request, in milliseconds. Default 3000. */
+  intensityTimeoutMs?: number
   /** Forced carbon intensity in g CO2e/kWh; overrides every other source. */
   carbonIntensity?: number
   /** Power usage effectiveness of the data centre, 1 to 5. Default 1. */
@@ -53,7 +81,21 @@ export interface ResolvedConfig {
   readonly saveToFile: boolean
   readonly intervalMs: number
   readonly sampling: 'worker' | 'inline'
+  /** ISO 3166 alpha-2, as given (a guessed or cloud-derived country is not set here). */
   readonly country: string | null
+  /** Electricity Maps zone id, as the data spells it. */
+  readonly zone: string | null
+  readonly cloudProvider: CloudProvider | null
+  /** The region's API name, as the table spells it. */
+  readonly cloudRegion: string | null
+  readonly detectCloud: boolean
+  readonly cloudMetadataUrl: string
+  /** Printed as `[redacted]` whatever prints it. */
+  readonly electricityMapsToken: Secret | null
+  readonly electricityMapsUrl: string
+  readonly ukCarbonIntensity: UkArea | null
+  readonly ukCarbonIntensityUrl: string
+  readonly intensityTimeoutMs: number
   readonly carbonIntensity: number | null
   readonly pue: number
   readonly cpuPowerW: number | null
@@ -70,6 +112,10 @@ interface OptionDef {
   readonly schema: z.ZodMiniType
   /** A good value, written as in code (`1000`, `'FR'`), shown in errors. */
   readonly example: string
+  /** The environment variable, when not `WATTPRINT_<SCREAMING_SNAKE>` of the name. */
+  readonly env?: string
+  /** Never echo the value (a token) in an error. */
+  readonly secret?: boolean
 }
 
 // zod/mini: the same validation as zod's classic API at a fraction of its load time (see the README).
@@ -80,6 +126,14 @@ const fileName = text(
   (s) => s.trim().length > 0 && !/[\\/]/.test(s) && s !== '.' && s !== '..',
   'must be a file name without a directory (put the directory in outputDir)',
 )
+const httpUrl = text((s) => {
+  try {
+    const { protocol } = new URL(s)
+    return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
+  }
+}, 'must be an http:// or https:// URL')
 const number = (min: number, max: number, what: string) =>
   z.number({ error: 'must be a number' }).check(
     z.refine((n) => Number.isFinite(n) && n >= min && n <= max, {
@@ -101,6 +155,31 @@ const DEFINITIONS = {
     example: "'worker'",
   },
   country: { kind: 'string', schema: nonEmpty, example: "'FR'" },
+  zone: { kind: 'string', schema: nonEmpty, example: "'US-CAL-CISO'" },
+  cloudProvider: { kind: 'string', schema: nonEmpty, example: "'aws'" },
+  cloudRegion: { kind: 'string', schema: nonEmpty, example: "'eu-north-1'" },
+  detectCloud: { kind: 'boolean', schema: z.boolean({ error: 'must be true or false' }), example: 'true' },
+  cloudMetadataUrl: { kind: 'string', schema: httpUrl, example: "'http://169.254.169.254'" },
+  electricityMapsToken: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: 'process.env.MY_TOKEN',
+    env: 'WATTPRINT_ELECTRICITYMAPS_TOKEN',
+    secret: true,
+  },
+  electricityMapsUrl: {
+    kind: 'string',
+    schema: httpUrl,
+    example: "'https://api.electricitymaps.com'",
+    env: 'WATTPRINT_ELECTRICITYMAPS_URL',
+  },
+  ukCarbonIntensity: {
+    kind: 'string',
+    schema: z.union([nonEmpty, z.number()], { error: "must be 'national', a region id or a postcode" }),
+    example: "'national'",
+  },
+  ukCarbonIntensityUrl: { kind: 'string', schema: httpUrl, example: "'https://api.carbonintensity.org.uk'" },
+  intensityTimeoutMs: { kind: 'number', schema: number(100, 60_000, 'milliseconds'), example: '3000' },
   carbonIntensity: {
     kind: 'number',
     schema: number(0, 2000, 'grams of CO2e per kWh'),
@@ -127,9 +206,10 @@ const DEFINITIONS = {
 type OptionName = keyof typeof DEFINITIONS
 const OPTION_NAMES = Object.keys(DEFINITIONS) as OptionName[]
 
-/** `intervalMs` → `WATTPRINT_INTERVAL_MS`. */
+/** `intervalMs` → `WATTPRINT_INTERVAL_MS` (or the option's own name, such as WATTPRINT_ELECTRICITYMAPS_TOKEN). */
 export function envName(option: string): string {
-  return `WATTPRINT_${option.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`
+  const own: OptionDef | undefined = (DEFINITIONS as Record<string, OptionDef>)[option]
+  return own?.env ?? `WATTPRINT_${option.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`
 }
 
 function show(value: unknown): string {
@@ -163,14 +243,14 @@ function validate(name: OptionName, value: unknown, fromEnv: string | null): unk
   if (fromEnv !== null) {
     throw new WattprintError(
       'INVALID_ENVIRONMENT',
-      `Environment variable ${envName(name)}=${show(fromEnv)} is invalid: ${name} ${problem}. ` +
+      `Environment variable ${envName(name)}=${def.secret ? '[redacted]' : show(fromEnv)} is invalid: ${name} ${problem}. ` +
         `Fix it or unset it; for example ${envName(name)}=${def.example.replace(/'/g, '')}.`,
       envName(name),
     )
   }
   throw new WattprintError(
     'INVALID_OPTION',
-    `Option ${name} ${problem} (got ${show(value)}). For example: new EmissionsTracker({ ${name}: ${def.example} }).`,
+    `Option ${name} ${problem} (got ${def.secret ? 'a value that is not shown' : show(value)}). For example: new EmissionsTracker({ ${name}: ${def.example} }).`,
     name,
   )
 }
@@ -201,6 +281,7 @@ export function resolveConfig(
   }
 
   const values: Partial<Record<OptionName, unknown>> = {}
+  const fromEnvironmentNames = new Set<string>()
   for (const name of OPTION_NAMES) {
     const given = (options as Record<string, unknown>)[name]
     if (given !== undefined) {
@@ -211,25 +292,28 @@ export function resolveConfig(
     if (raw === undefined || raw.trim() === '') continue
     const parsed = fromEnvironment(DEFINITIONS[name].kind, raw)
     values[name] = validate(name, parsed === undefined ? raw : parsed, raw)
+    fromEnvironmentNames.add(name)
   }
 
-  let country: string | null = null
-  if (values.country !== undefined) {
-    const code = String(values.country)
-    const found = findCountry(code)
-    if (!found) {
-      const fromOption = (options as Record<string, unknown>).country !== undefined
-      const near = suggestCountries(code)
-      throw new WattprintError(
+  const location = checkLocation(
+    {
+      country: values.country as string | undefined,
+      zone: values.zone as string | undefined,
+      cloudProvider: values.cloudProvider as string | undefined,
+      cloudRegion: values.cloudRegion as string | undefined,
+      ukCarbonIntensity: values.ukCarbonIntensity as string | number | undefined,
+    },
+    (option, problem, example) => {
+      // A missing option (cloudRegion without cloudProvider) is reported as an option to add.
+      const fromOption = !fromEnvironmentNames.has(option)
+      return new WattprintError(
         fromOption ? 'INVALID_OPTION' : 'INVALID_ENVIRONMENT',
-        `${fromOption ? 'Option country' : `Environment variable ${envName('country')}`} ${show(code)} is not ` +
-          `an ISO 3166 alpha-2 or alpha-3 country code.${near.length > 0 ? ` Close matches: ${near.join(', ')}.` : ''}` +
-          ` For example: ${fromOption ? "country: 'DE' or 'DEU'" : `${envName('country')}=DE`}.`,
-        fromOption ? 'country' : envName('country'),
+        `${fromOption ? `Option ${option}` : `Environment variable ${envName(option)}`} ${problem} ` +
+          `For example: ${fromOption ? `${option}: ${example}` : `${envName(option)}=${example.replace(/'/g, '')}`}.`,
+        fromOption ? option : envName(option),
       )
-    }
-    country = found.alpha2
-  }
+    },
+  )
 
   const outputDir = resolve(String(values.outputDir ?? '.'))
   const saveToFile = (values.saveToFile as boolean | undefined) ?? true
@@ -244,7 +328,14 @@ export function resolveConfig(
     saveToFile,
     intervalMs: (values.intervalMs as number | undefined) ?? 1000,
     sampling: (values.sampling as 'worker' | 'inline' | undefined) ?? 'worker',
-    country,
+    ...location,
+    detectCloud: (values.detectCloud as boolean | undefined) ?? false,
+    cloudMetadataUrl: (values.cloudMetadataUrl as string | undefined) ?? CLOUD_METADATA_URL,
+    electricityMapsToken:
+      values.electricityMapsToken === undefined ? null : new Secret(String(values.electricityMapsToken)),
+    electricityMapsUrl: (values.electricityMapsUrl as string | undefined) ?? ELECTRICITY_MAPS_URL,
+    ukCarbonIntensityUrl: (values.ukCarbonIntensityUrl as string | undefined) ?? UK_CARBON_INTENSITY_URL,
+    intensityTimeoutMs: (values.intensityTimeoutMs as number | undefined) ?? 3000,
     carbonIntensity: (values.carbonIntensity as number | undefined) ?? null,
     pue: (values.pue as number | undefined) ?? 1,
     cpuPowerW: (values.cpuPowerW as number | undefined) ?? null,

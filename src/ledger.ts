@@ -21,6 +21,8 @@ export interface LedgerTotals {
   readonly emissionsKg: number
   /** Carbon intensity used for the last interval, g/kWh. */
   readonly lastGPerKWh: number | null
+  /** True while every interval so far used the same intensity (then it is the mean, exactly). */
+  readonly singleGPerKWh: boolean
   /** Every intensity source used, in order of first use. */
   readonly intensitySources: readonly string[]
   readonly intervals: number
@@ -51,6 +53,7 @@ export class Ledger {
   private energyKWh = 0
   private emissionsKg = 0
   private lastGPerKWh: number | null = null
+  private singleGPerKWh = true
   private readonly sources: string[] = []
   private intervals = 0
 
@@ -89,6 +92,7 @@ export class Ledger {
     this.durationS += report.durationS
     this.energyKWh += energyKWh
     this.emissionsKg += kg
+    if (this.lastGPerKWh !== null && gPerKWh !== this.lastGPerKWh) this.singleGPerKWh = false
     this.lastGPerKWh = gPerKWh
     if (!this.sources.includes(source)) this.sources.push(source)
     this.intervals += 1
@@ -106,6 +110,7 @@ export class Ledger {
       energyKWh: this.energyKWh,
       emissionsKg: this.emissionsKg,
       lastGPerKWh: this.lastGPerKWh,
+      singleGPerKWh: this.singleGPerKWh,
       intensitySources: [...this.sources],
       intervals: this.intervals,
     }
@@ -130,6 +135,8 @@ export function difference(after: LedgerTotals, before: LedgerTotals): LedgerTot
     energyKWh: sub(after.energyKWh, before.energyKWh),
     emissionsKg: sub(after.emissionsKg, before.emissionsKg),
     lastGPerKWh: after.lastGPerKWh,
+    // A span of a run that used one intensity throughout used that one too.
+    singleGPerKWh: after.singleGPerKWh,
     intensitySources: after.intensitySources,
     intervals: after.intervals - before.intervals,
   }
@@ -146,6 +153,7 @@ export function emptyTotals(): LedgerTotals {
     energyKWh: 0,
     emissionsKg: 0,
     lastGPerKWh: null,
+    singleGPerKWh: true,
     intensitySources: [],
     intervals: 0,
   }

@@ -1,4 +1,4 @@
-import type { Country } from './intensity/countries.js'
+import type { ResolvedLocation } from './intensity/resolve.js'
 import type { LedgerTotals } from './ledger.js'
 import { COMPONENTS, type Component, type MeterMethod, type MeterSource } from './meters/meter.js'
 import type { MeterDescription } from './sampling/sampler.js'
@@ -61,6 +61,13 @@ export interface EmissionsRecord extends Measurement {
   readonly countryName: string | null
   /** ISO 3166 alpha-3. */
   readonly countryIsoCode: string | null
+  /** The Electricity Maps zone whose figures were used (`US-CAL-CISO`, `DE`); null when none was. */
+  readonly region: string | null
+  /** `aws`, `gcp` or `azure`, when named or detected. */
+  readonly cloudProvider: string | null
+  readonly cloudRegion: string | null
+  /** Whether the run was on a cloud, as named or detected. */
+  readonly onCloud: boolean
   readonly os: string
   readonly nodeVersion: string
   readonly wattprintVersion: string
@@ -117,8 +124,11 @@ export function toMeasurement(
     cpu: component('cpu'),
     gpu: component('gpu'),
     ram: component('ram'),
+    // One intensity throughout is reported as is, not as emissions ÷ energy with rounding noise.
     carbonIntensityGPerKWh:
-      energyKWh > 0 ? (emissions * 1000) / energyKWh : (totals.lastGPerKWh ?? fallback.gPerKWh),
+      totals.singleGPerKWh || energyKWh <= 0
+        ? (totals.lastGPerKWh ?? fallback.gPerKWh)
+        : (emissions * 1000) / energyKWh,
     intensitySource: totals.intensitySources.length > 0 ? totals.intensitySources.join('+') : fallback.source,
     meters: meters.map((meter, i) => ({
       id: meter.id,
@@ -143,7 +153,7 @@ export interface RunContext {
   readonly runId: string
   readonly experimentId: string
   readonly pue: number
-  readonly country: Country | null
+  readonly location: ResolvedLocation | null
   readonly system: SystemInfo
   readonly wattprintVersion: string
   readonly cpuUtilizationPercent: number | null
@@ -165,8 +175,12 @@ export function toEmissionsRecord(
     experimentId: context.experimentId,
     status,
     ...measurement,
-    countryName: context.country?.name ?? null,
-    countryIsoCode: context.country?.alpha3 ?? null,
+    countryName: context.location?.country?.name ?? null,
+    countryIsoCode: context.location?.country?.alpha3 ?? null,
+    region: context.location?.zone ?? null,
+    cloudProvider: context.location?.cloudProvider ?? null,
+    cloudRegion: context.location?.cloudRegion ?? null,
+    onCloud: context.location?.onCloud ?? false,
     os: context.system.os,
     nodeVersion: process.versions.node,
     wattprintVersion: context.wattprintVersion,

@@ -34,7 +34,12 @@ import { samplerWorkerUrl } from './worker-location.js'
 export type TrackerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 // Warnings printed once per process however many trackers run (each tracker still emits the event).
-const loggedOncePerProcess = new Set<WarningCode>(['RAPL_UNREADABLE', 'LOCATION_UNKNOWN', 'CPU_UNKNOWN'])
+const loggedOncePerProcess = new Set<WarningCode>([
+  'RAPL_UNREADABLE',
+  'LOCATION_UNKNOWN',
+  'LOCATION_GUESSED',
+  'CPU_UNKNOWN',
+])
 const alreadyLogged = new Set<string>()
 
 /** Lets track() finish a run with another status than stop()'s, without widening the public API. */
@@ -121,6 +126,7 @@ export class EmissionsTracker {
         message: `wattprint could not start measuring: ${describeError(error)}. The run goes on unmeasured.`,
       }
       this.#notes.push(warning.message)
+      this.#intensity?.close()
       await this.#session?.stop().catch(() => {})
       this.#session = undefined
       this.#ledger = undefined
@@ -231,7 +237,7 @@ export class EmissionsTracker {
     this.#plan = plan
     const worker = config.sampling === 'worker' ? this.#spawnWorker(plan) : undefined
     const systemInfo = getSystemInfo()
-    const intensity = resolveIntensity(config)
+    const intensity = resolveIntensity(config, { onLiveWarning: (warning) => this.#warn(warning) })
     // Handled at once, awaited later: a rejection with no handler yet would be an unhandledRejection,
     // which ends a Node process by default. The await below still sees the failure.
     intensity.catch(() => {})
@@ -248,10 +254,7 @@ export class EmissionsTracker {
     const [system, resolved] = await Promise.all([systemInfo, intensity])
     this.#system = system
     this.#intensity = resolved
-    if (resolved.warning) this.#warn(resolved.warning)
-    if (resolved.provider.at(Date.now()).source === 'world-average') {
-      this.#notes.push('carbon intensity is the world average: the location was not given')
-    }
+    for (const warning of resolved.warnings) this.#warn(warning)
     const tuning = await tuneEstimates(plan, system)
     this.#watts = tuning.watts
     this.#notes.push(...tuning.notes)
@@ -292,6 +295,7 @@ export class EmissionsTracker {
     }
     if (this.#startPromise) await this.#startPromise
     this.#state = 'stopping'
+    this.#intensity?.close()
     try {
       await this.#session?.stop()
     } catch (error) {
@@ -369,7 +373,7 @@ export class EmissionsTracker {
     const totals = this.#ledger?.totals() ?? emptyTotals()
     const meters = this.#session?.meters ?? []
     const measurement = toMeasurement(totals, meters, this.config.pue, this.#currentIntensity())
-    const notes = [...this.#notes]
+    const notes = [...this.#notes, ...(this.#intensity?.notes ?? [])]
     meters.forEach((meter, i) => {
       const blind = totals.meterBlindS[i] ?? 0
       if (blind > 0)
@@ -387,7 +391,7 @@ export class EmissionsTracker {
       runId: this.config.runId,
       experimentId: this.config.experimentId,
       pue: this.config.pue,
-      country: this.#intensity?.country ?? null,
+      location: this.#intensity?.location ?? null,
       system,
       wattprintVersion: wattprintVersion(),
       cpuUtilizationPercent: load === null ? null : load * 100,

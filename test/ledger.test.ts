@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { IntensityProvider } from '../src/intensity/provider.js'
 import { difference, Ledger } from '../src/ledger.js'
+import { toMeasurement } from '../src/record.js'
 import type { IntervalReport, MeterDescription } from '../src/sampling/sampler.js'
 
 const meters: MeterDescription[] = [
@@ -51,6 +52,16 @@ describe('Ledger', () => {
     const totals = ledger.totals()
     expect(totals.energyKWh).toBeCloseTo(3, 12)
     expect(totals.intensitySources).toEqual(['step-1', 'step-2', 'step-3'])
+    expect(totals.singleGPerKWh).toBe(false)
+  })
+
+  it('reports a single intensity exactly, not as emissions ÷ energy', () => {
+    const ledger = new Ledger(meters, 1, { at: () => ({ gPerKWh: 20, source: 'fixed' }) })
+    // Odd joule counts, whose kWh × 20 / 1000 × 1000 ÷ kWh is not 20 in floating point.
+    for (const j of [7, 3.3, 1e-3, 123_456.789]) ledger.add(interval(1, j, j / 3))
+    const record = toMeasurement(ledger.totals(), meters, 1, { gPerKWh: 0, source: 'none' })
+    expect(record.carbonIntensityGPerKWh).toBe(20)
+    expect(ledger.totals().singleGPerKWh).toBe(true)
   })
 
   it('applies PUE to energy and emissions, keeps raw joules per component', () => {

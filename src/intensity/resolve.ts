@@ -1,54 +1,257 @@
+import type { ResolvedConfig } from '../config.js'
 import type { TrackerWarning } from '../warnings.js'
+import { detectCloud as askMetadata, type DetectedCloud } from './cloud-detect.js'
+import { type CloudProvider, type CloudRegion, findCloudRegion } from './cloud-regions.js'
 import { type Country, findCountry } from './countries.js'
-import { ConstantIntensity, type IntensityProvider, WORLD_AVERAGE_G_PER_KWH } from './provider.js'
-import { countryIntensity } from './tables.js'
+import { electricityMapsSource } from './electricity-maps.js'
+import { LiveIntensity, type LiveSource, type LiveTiming } from './live.js'
+import { isGreatBritainZone } from './location.js'
+import {
+  ConstantIntensity,
+  type IntensityProvider,
+  type IntensityReading,
+  WORLD_AVERAGE_G_PER_KWH,
+} from './provider.js'
+import { countryIntensity, zoneIntensity } from './tables.js'
+import { guessCountryFromTimeZone, systemTimeZone } from './timezone.js'
+import { ukCarbonIntensitySource } from './uk-carbon-intensity.js'
 
-/** The intensity a tracker will use, for which country, and any warning to give about it. */
+/** Where the machine is, as far as wattprint knows, and how it knows. */
+export interface ResolvedLocation {
+  readonly country: Country | null
+  /** The Electricity Maps zone whose figure is used, when one is. */
+  readonly zone: string | null
+  readonly cloudProvider: CloudProvider | null
+  readonly cloudRegion: string | null
+  /** True when a cloud was named or detected. */
+  readonly onCloud: boolean
+  /** The time zone the country was guessed from; null when it was not guessed. */
+  readonly guessedFrom: string | null
+}
+
+/** The intensity a tracker will use, where, and what to tell the user about it. */
 export interface IntensityResolution {
   readonly provider: IntensityProvider
-  readonly country: Country | null
-  readonly warning: TrackerWarning | null
+  readonly location: ResolvedLocation
+  readonly warnings: readonly TrackerWarning[]
+  readonly notes: readonly string[]
+  /** Stops a live provider's refreshes; a no-op for static figures. */
+  close(): void
+}
+
+/** What the resolution reads; the tests replace the probes of the outside world. */
+export type IntensityConfig = Pick<
+  ResolvedConfig,
+  | 'carbonIntensity'
+  | 'country'
+  | 'zone'
+  | 'cloudProvider'
+  | 'cloudRegion'
+  | 'detectCloud'
+  | 'cloudMetadataUrl'
+  | 'electricityMapsToken'
+  | 'electricityMapsUrl'
+  | 'ukCarbonIntensity'
+  | 'ukCarbonIntensityUrl'
+  | 'intensityTimeoutMs'
+>
+
+export interface ResolveDependencies {
+  /** The system time zone; `undefined` reads it from the engine. */
+  readonly timeZone?: string | null
+  readonly detectCloud?: (baseUrl: string) => Promise<DetectedCloud | null>
+  /** Called with a live provider's warnings during the run (it fails after start, say). */
+  readonly onLiveWarning?: (warning: TrackerWarning) => void
+  readonly liveTiming?: LiveTiming
+}
+
+const HOW_TO_SET =
+  "Set the location (country: 'FR', zone: 'US-CAL-CISO', cloudProvider + cloudRegion, or WATTPRINT_COUNTRY=FR) " +
+  'or a measured intensity (carbonIntensity: 56).'
+
+/** Labels every figure of a provider as resting on a guess: `timezone-guess:Europe/Berlin:<source>`. */
+class GuessedIntensity implements IntensityProvider {
+  constructor(
+    private readonly inner: IntensityProvider,
+    private readonly timeZone: string,
+  ) {}
+  at(wallMs: number): IntensityReading {
+    const reading = this.inner.at(wallMs)
+    return { gPerKWh: reading.gPerKWh, source: `timezone-guess:${this.timeZone}:${reading.source}` }
+  }
 }
 
 /**
- * Decides where the carbon intensity comes from: a forced value; else the country's yearly figure; else
- * the world average, with a warning that says how to set the location (never a silent guess).
+ * Decides where the carbon intensity comes from, first that applies: a forced value; a live provider
+ * (when configured); the zone, or the cloud region's zone (Electricity Maps yearly, newest year that has
+ * it); the country (its Electricity Maps zone, else Ember); a country guessed from the time zone,
+ * labelled as a guess; the world average, with a warning that says how to set the location.
  */
-export async function resolveIntensity(config: {
-  readonly carbonIntensity: number | null
-  readonly country: string | null
-}): Promise<IntensityResolution> {
-  const country = config.country ? findCountry(config.country) : null
-  if (config.carbonIntensity !== null) {
-    return {
-      provider: new ConstantIntensity({ gPerKWh: config.carbonIntensity, source: 'fixed' }),
-      country,
-      warning: null,
-    }
+export async function resolveIntensity(
+  config: IntensityConfig,
+  dependencies: ResolveDependencies = {},
+): Promise<IntensityResolution> {
+  const warnings: TrackerWarning[] = []
+  const notes: string[] = []
+
+  // Cloud: named, else detected when asked.
+  let cloud: { provider: CloudProvider; region: string } | null =
+    config.cloudProvider && config.cloudRegion
+      ? { provider: config.cloudProvider, region: config.cloudRegion }
+      : null
+  if (!cloud && config.detectCloud) {
+    cloud = await (dependencies.detectCloud ?? askMetadata)(config.cloudMetadataUrl)
+    if (cloud) notes.push(`cloud detected from instance metadata: ${cloud.provider} ${cloud.region}`)
+    else notes.push('detectCloud: no instance metadata service answered (not on AWS, GCP or Azure?)')
   }
-  const world = new ConstantIntensity({ gPerKWh: WORLD_AVERAGE_G_PER_KWH, source: 'world-average' })
-  if (!country) {
-    return {
-      provider: world,
-      country: null,
-      warning: {
-        code: 'LOCATION_UNKNOWN',
+  let cloudRegion: CloudRegion | null = null
+  if (cloud) {
+    cloudRegion = findCloudRegion(cloud.provider, cloud.region)
+    if (!cloudRegion) {
+      warnings.push({
+        code: 'CLOUD_REGION_UNKNOWN',
         message:
-          `Location unknown: emissions use the world average of ${WORLD_AVERAGE_G_PER_KWH} g CO2e/kWh. ` +
-          "Set the country (country: 'FR', or WATTPRINT_COUNTRY=FR) or a measured intensity (carbonIntensity: 56).",
-      },
+          `The ${cloud.provider} region ${cloud.region} is not in wattprint's table, so its grid is unknown. ` +
+          "Set zone to the region's Electricity Maps zone (zone: 'DE').",
+      })
     }
   }
-  const reading = await countryIntensity(country)
-  if (reading) return { provider: new ConstantIntensity(reading), country, warning: null }
-  return {
-    provider: world,
-    country,
-    warning: {
-      code: 'NO_COUNTRY_FIGURE',
-      message:
-        `No yearly intensity for ${country.name} (${country.alpha3}) in the shipped tables: using the world ` +
-        `average of ${WORLD_AVERAGE_G_PER_KWH} g CO2e/kWh. Set carbonIntensity to your grid's figure.`,
-    },
+
+  // Place: the zone and country as given, else as the cloud region implies, else guessed.
+  const zone = config.zone ?? cloudRegion?.zone ?? (config.ukCarbonIntensity ? 'GB' : null)
+  let country =
+    (config.country ? findCountry(config.country) : null) ??
+    (cloudRegion ? findCountry(cloudRegion.alpha2) : null) ??
+    (zone ? countryOfZone(zone) : null)
+  let guessedFrom: string | null = null
+  if (!zone && !country) {
+    const timeZone = dependencies.timeZone === undefined ? systemTimeZone() : dependencies.timeZone
+    const guess = await guessCountryFromTimeZone(timeZone)
+    if (guess) {
+      country = guess.country
+      guessedFrom = guess.timeZone
+      warnings.push({
+        code: 'LOCATION_GUESSED',
+        message:
+          `Location guessed from the time zone ${guess.timeZone}: ${guess.country.name}. ` +
+          `Every row says so (intensity_source timezone-guess:…). ${HOW_TO_SET}`,
+      })
+      notes.push(`location guessed from the time zone ${guess.timeZone}`)
+    }
   }
+
+  const location: ResolvedLocation = {
+    country,
+    zone: null,
+    cloudProvider: cloud?.provider ?? null,
+    cloudRegion: cloud?.region ?? null,
+    onCloud: cloud !== null,
+    guessedFrom,
+  }
+  const done = (
+    provider: IntensityProvider,
+    usedZone: string | null,
+    close = () => {},
+  ): IntensityResolution => ({
+    provider: guessedFrom ? new GuessedIntensity(provider, guessedFrom) : provider,
+    location: { ...location, zone: usedZone },
+    warnings,
+    notes,
+    close,
+  })
+
+  if (config.carbonIntensity !== null) {
+    return done(new ConstantIntensity({ gPerKWh: config.carbonIntensity, source: 'fixed' }), null)
+  }
+
+  // The static figure: the live provider's fallback, or the answer when no live provider is set.
+  const zoneFigure = zone ? zoneIntensity(zone) : null
+  const figure = zoneFigure ?? (country ? countryIntensity(country) : null)
+  const usedZone = zoneFigure
+    ? zone
+    : figure?.source.startsWith('electricitymaps') && country
+      ? country.alpha2
+      : null
+  let fallback: IntensityProvider
+  if (figure) {
+    fallback = new ConstantIntensity(figure)
+  } else {
+    fallback = new ConstantIntensity({ gPerKWh: WORLD_AVERAGE_G_PER_KWH, source: 'world-average' })
+    const place = country ? `${country.name} (${country.alpha3})` : zone ? `zone ${zone}` : null
+    warnings.push(
+      place
+        ? {
+            code: 'NO_COUNTRY_FIGURE',
+            message:
+              `No yearly intensity for ${place} in the shipped tables: using the world average of ` +
+              `${WORLD_AVERAGE_G_PER_KWH} g CO2e/kWh. Set carbonIntensity to your grid's figure.`,
+          }
+        : {
+            code: 'LOCATION_UNKNOWN',
+            message: `Location unknown: emissions use the world average of ${WORLD_AVERAGE_G_PER_KWH} g CO2e/kWh. ${HOW_TO_SET}`,
+          },
+    )
+    notes.push(
+      place
+        ? `carbon intensity is the world average: no figure for ${place}`
+        : 'carbon intensity is the world average: the location was not given',
+    )
+  }
+
+  const source = liveSource(config, zone ?? usedZone ?? country?.alpha2 ?? null, warnings)
+  if (!source) return done(fallback, usedZone)
+  const live = new LiveIntensity(
+    source,
+    fallback,
+    (warning) => {
+      notes.push(warning.message)
+      dependencies.onLiveWarning?.(warning)
+    },
+    dependencies.liveTiming,
+  )
+  await live.start()
+  return done(live, usedZone ?? zone, () => live.close())
+}
+
+/** The live API to ask, when one is configured and covers the place. */
+function liveSource(
+  config: IntensityConfig,
+  zone: string | null,
+  warnings: TrackerWarning[],
+): LiveSource | null {
+  if (config.ukCarbonIntensity) {
+    if (zone && !isGreatBritainZone(zone)) {
+      warnings.push({
+        code: 'LIVE_INTENSITY_FAILED',
+        message: `ukCarbonIntensity covers Great Britain only, and this machine is in zone ${zone}: using its yearly figure.`,
+      })
+      return null
+    }
+    return ukCarbonIntensitySource({
+      baseUrl: config.ukCarbonIntensityUrl,
+      area: config.ukCarbonIntensity,
+      timeoutMs: config.intensityTimeoutMs,
+    })
+  }
+  if (config.electricityMapsToken) {
+    if (!zone) {
+      warnings.push({
+        code: 'LIVE_INTENSITY_FAILED',
+        message: `Electricity Maps needs a location to ask about. ${HOW_TO_SET}`,
+      })
+      return null
+    }
+    return electricityMapsSource({
+      baseUrl: config.electricityMapsUrl,
+      token: config.electricityMapsToken,
+      zone,
+      timeoutMs: config.intensityTimeoutMs,
+    })
+  }
+  return null
+}
+
+/** The country of an Electricity Maps zone: its id starts with the alpha-2 code (`US-CAL-CISO` → US). */
+function countryOfZone(zone: string): Country | null {
+  return findCountry(zone.split('-')[0] ?? '')
 }
