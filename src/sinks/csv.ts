@@ -11,6 +11,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
+import { createRequire } from 'node:module'
 import { basename, dirname, extname, join } from 'node:path'
 import { describeError } from '../errors.js'
 import type { EmissionsRecord } from '../record.js'
@@ -126,9 +127,16 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, Cell> 
   }
 }
 
-/** One complete CSV line for a record, newline included (csv-stringify is loaded on first use). */
-export async function recordToLine(record: EmissionsRecord): Promise<string> {
-  const { stringify } = await import('csv-stringify/sync')
+let stringifySync: typeof import('csv-stringify/sync').stringify | undefined
+
+/**
+ * One complete CSV line for a record, newline included. Synchronous, so that a process exiting can still
+ * write its row; csv-stringify (its CommonJS build) is loaded on first use.
+ */
+export function recordToLine(record: EmissionsRecord): string {
+  stringifySync ??= (
+    createRequire(import.meta.url)('csv-stringify/sync') as typeof import('csv-stringify/sync')
+  ).stringify
   const cells = recordToCells(record)
   const row = CSV_COLUMNS.map((column) => {
     const value = cells[column]
@@ -136,7 +144,7 @@ export async function recordToLine(record: EmissionsRecord): Promise<string> {
     if (typeof value === 'number') return Number.isFinite(value) ? String(value) : ''
     return value
   })
-  return stringify([row], { eof: true, record_delimiter: '\n' })
+  return stringifySync([row], { eof: true, record_delimiter: '\n' })
 }
 
 /** A name for a backup of `path` that does not exist yet (emissions.csv → emissions.backup-<time>.csv). */
@@ -208,7 +216,7 @@ export class CsvSink {
   /** Appends one row; false (with a warning) when it could not be written. Never rejects. */
   async append(record: EmissionsRecord): Promise<boolean> {
     try {
-      const line = await recordToLine(record)
+      const line = recordToLine(record)
       mkdirSync(dirname(this.path), { recursive: true })
       if (!this.verified || !existsSync(this.path)) {
         await this.ensureFile()
@@ -221,6 +229,25 @@ export class CsvSink {
         code: 'CSV_WRITE_FAILED',
         message: `Could not write to ${this.path}: ${describeError(error)}. The record is still returned.`,
       })
+      return false
+    }
+  }
+
+  /**
+   * Appends one row without waiting for anything, for a process that is exiting: a missing file is
+   * created with its header; an existing one is appended to only when it ends with a complete line under
+   * the right header (anything else needs the patient checks of append()). False when not written.
+   */
+  appendSync(record: EmissionsRecord): boolean {
+    try {
+      const line = recordToLine(record)
+      mkdirSync(dirname(this.path), { recursive: true })
+      if (!existsSync(this.path) && !this.createWithHeader() && !existsSync(this.path)) return false
+      const found = inspect(this.path)
+      if (found.firstLine !== CSV_HEADER || !found.endsWithNewline) return false
+      appendFileSync(this.path, line)
+      return true
+    } catch {
       return false
     }
   }
