@@ -26,6 +26,11 @@ export interface TrackerOptions {
   outputFile?: string
   /** Append a row to the CSV on stop() and flush(). Default true. */
   saveToFile?: boolean
+  /**
+   * How often a running tracker saves its state to `<outputDir>/.wattprint/<runId>.json`, in
+   * milliseconds, 100 to 3,600,000, so that a killed process still leaves its row. Default 10,000.
+   */
+  checkpointIntervalMs?: number
   /** Sampling period in milliseconds, 10 to 3,600,000. Default 1000. */
   intervalMs?: number
   /** `worker` (a worker thread, immune to a busy main thread; default) or `inline` (main thread timers). */
@@ -79,6 +84,7 @@ export interface ResolvedConfig {
   readonly outputDir: string
   readonly outputFile: string
   readonly saveToFile: boolean
+  readonly checkpointIntervalMs: number
   readonly intervalMs: number
   readonly sampling: 'worker' | 'inline'
   /** ISO 3166 alpha-2, as given (a guessed or cloud-derived country is not set here). */
@@ -148,6 +154,7 @@ const DEFINITIONS = {
   outputDir: { kind: 'string', schema: nonEmpty, example: "'./results'" },
   outputFile: { kind: 'string', schema: fileName, example: "'emissions.csv'" },
   saveToFile: { kind: 'boolean', schema: z.boolean({ error: 'must be true or false' }), example: 'false' },
+  checkpointIntervalMs: { kind: 'number', schema: number(100, 3_600_000, 'milliseconds'), example: '10000' },
   intervalMs: { kind: 'number', schema: number(10, 3_600_000, 'milliseconds'), example: '1000' },
   sampling: {
     kind: 'string',
@@ -326,6 +333,7 @@ export function resolveConfig(
     outputDir,
     outputFile: (values.outputFile as string | undefined) ?? 'emissions.csv',
     saveToFile,
+    checkpointIntervalMs: (values.checkpointIntervalMs as number | undefined) ?? 10_000,
     intervalMs: (values.intervalMs as number | undefined) ?? 1000,
     sampling: (values.sampling as 'worker' | 'inline' | undefined) ?? 'worker',
     ...location,

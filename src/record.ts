@@ -5,8 +5,11 @@ import type { MeterDescription } from './sampling/sampler.js'
 import type { SystemInfo } from './system.js'
 import { joulesToKWh } from './units.js'
 
-/** How a run ended, as the CSV's `status` column says: `running` marks a flush() row. */
-export type RunStatus = 'running' | 'finished' | 'failed'
+/**
+ * How a run ended, as the CSV's `status` column says: `running` marks a flush() row; `interrupted` a
+ * row written on SIGINT/SIGTERM, or recovered from the checkpoint of a process that died.
+ */
+export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted'
 
 /** One component's share of a run. */
 export interface ComponentRecord {

@@ -11,6 +11,7 @@ import { Logger } from './log.js'
 import { type CpuTimes, loadBetween, readCpuTimes } from './meters/cpu-load.js'
 import { shippedCpuTable } from './meters/cpu-tdp-table.js'
 import { type MeterPlan, planMeters, tuneEstimates } from './meters/detect.js'
+import { registerExitHooks } from './process-hooks.js'
 import {
   type EmissionsRecord,
   type RunContext,
@@ -23,6 +24,7 @@ import { InlineSampling } from './sampling/inline.js'
 import type { IntervalReport } from './sampling/sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './sampling/session.js'
 import { WorkerSampling } from './sampling/worker-session.js'
+import { checkpointPath, recoverCheckpoints, removeCheckpoint, writeCheckpoint } from './sinks/checkpoint.js'
 import { CsvSink } from './sinks/csv.js'
 import { fallbackSystemInfo, getSystemInfo, type SystemInfo } from './system.js'
 import { BYTES_PER_GIB } from './units.js'
@@ -71,6 +73,11 @@ export class EmissionsTracker {
   readonly #notes: string[] = []
   readonly #tasks = new Map<string, { totals: LedgerTotals; startedAt: Date }>()
   readonly #csv: CsvSink | undefined
+  #checkpointTimer: NodeJS.Timeout | undefined
+  #checkpointWarned = false
+  #unregisterExitHooks: (() => void) | undefined
+  /** Set once the run's final row is on disk (or, failing that, in its checkpoint). */
+  #finalRowSaved = false
 
   constructor(options: TrackerOptions = {}) {
     this.config = resolveConfig(options)
@@ -267,6 +274,76 @@ export class EmissionsTracker {
       `measuring ${session.meters.map((m) => `${m.component} by ${m.source}`).join(', ')}; ` +
         `intensity ${now.gPerKWh} g/kWh (${now.source}); ${session.mode} sampling every ${config.intervalMs} ms`,
     )
+    if (this.#csv && this.#state === 'running') await this.#guardAgainstLoss(this.#csv)
+  }
+
+  /**
+   * Keeps the run from being lost: a checkpoint now and every checkpointIntervalMs, the final row written
+   * on SIGINT, SIGTERM or process exit, and the rows of earlier runs in this folder whose process died.
+   */
+  async #guardAgainstLoss(csv: CsvSink): Promise<void> {
+    this.#saveCheckpoint(false)
+    this.#checkpointTimer = setInterval(() => this.#saveCheckpoint(false), this.config.checkpointIntervalMs)
+    this.#checkpointTimer.unref()
+    this.#unregisterExitHooks = registerExitHooks({
+      onExit: (code) =>
+        this.#saveAtExit(
+          csv,
+          code === 0 ? 'finished' : 'failed',
+          `the process exited (code ${code}) ${this.#state === 'stopping' ? 'before stop() finished' : 'without stop()'}`,
+        ),
+      onSignal: (signal, fatal) => {
+        if (fatal) this.#saveAtExit(csv, 'interrupted', `stopped by ${signal}`)
+        else this.#saveCheckpoint(false)
+      },
+    })
+    for (const outcome of await recoverCheckpoints(this.config.outputDir, (w) => this.#warn(w))) {
+      if (outcome.outcome !== 'recovered') continue
+      this.#warn({
+        code: 'RUN_RECOVERED',
+        message: `Run ${outcome.runId} was interrupted (its process died); its row, up to its last checkpoint, was ${outcome.detail}.`,
+      })
+    }
+  }
+
+  /** Writes the run's state to its checkpoint file; warns once when it cannot. */
+  #saveCheckpoint(final: boolean, record?: EmissionsRecord): void {
+    try {
+      if (!final) this.#readNow()
+      writeCheckpoint(this.config.outputDir, {
+        runId: this.config.runId,
+        outputFile: this.config.outputFile,
+        final,
+        record: record ?? this.#record('running'),
+      })
+    } catch (error) {
+      if (this.#checkpointWarned) return
+      this.#checkpointWarned = true
+      this.#warn({
+        code: 'CHECKPOINT_FAILED',
+        message: `Could not save the run's checkpoint: ${describeError(error)}. A killed process would lose its row.`,
+      })
+    }
+  }
+
+  /** The process is ending with the run still going: write its row now, synchronously. */
+  #saveAtExit(csv: CsvSink, status: RunStatus, why: string): void {
+    if (this.#finalRowSaved) return
+    this.#finalRowSaved = true
+    this.#endGuard()
+    this.#readNow()
+    this.#notes.push(`row written as the process ended: ${why}`)
+    const record = this.#record(status)
+    this.#stopPromise ??= Promise.resolve(record)
+    this.#state = 'stopped'
+    if (csv.appendSync(record)) removeCheckpoint(checkpointPath(this.config.outputDir, this.config.runId))
+    else this.#saveCheckpoint(true, record)
+  }
+
+  #endGuard(): void {
+    clearInterval(this.#checkpointTimer)
+    this.#unregisterExitHooks?.()
+    this.#unregisterExitHooks = undefined
   }
 
   /** Starts the worker sampler and its baseline; undefined (with a warning) when it cannot run. */
@@ -296,6 +373,8 @@ export class EmissionsTracker {
     if (this.#startPromise) await this.#startPromise
     this.#state = 'stopping'
     this.#intensity?.close()
+    // No more checkpoints once stopping; the exit hooks stay until the row is written.
+    clearInterval(this.#checkpointTimer)
     try {
       await this.#session?.stop()
     } catch (error) {
@@ -303,7 +382,21 @@ export class EmissionsTracker {
       this.#warn({ code: 'WORKER_FAILED', message: `The final reading failed: ${describeError(error)}.` })
     }
     const record = this.#record(this.#startFailed ? 'failed' : status)
-    if (this.#session) await this.#csv?.append(record)
+    this.#endGuard()
+    if (this.#session && this.#csv && !this.#finalRowSaved) {
+      this.#finalRowSaved = true
+      const path = checkpointPath(this.config.outputDir, this.config.runId)
+      if (await this.#csv.append(record)) removeCheckpoint(path)
+      else {
+        this.#saveCheckpoint(true, record)
+        this.#warn({
+          code: 'CSV_WRITE_FAILED',
+          message:
+            `The row is kept in ${path}; the next tracker on ${this.config.outputDir}, or ` +
+            '`wattprint recover`, appends it once the CSV can be written.',
+        })
+      }
+    }
     this.#state = 'stopped'
     this.#logger.info(summaryLine(record))
     return record
@@ -405,7 +498,8 @@ export class EmissionsTracker {
     const key = `${warning.code}:${warning.message}`
     if (!loggedOncePerProcess.has(warning.code) || !alreadyLogged.has(key)) {
       alreadyLogged.add(key)
-      if (warning.code === 'METER_RECOVERED') this.#logger.info(warning.message)
+      if (warning.code === 'METER_RECOVERED' || warning.code === 'RUN_RECOVERED')
+        this.#logger.info(warning.message)
       else this.#logger.warning(warning.message)
     }
     this.#emit('warning', warning)

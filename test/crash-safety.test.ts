@@ -1,0 +1,279 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { EmissionsRecord } from '../src/record.js'
+import { type Checkpoint, checkpointPath, recoverCheckpoints } from '../src/sinks/checkpoint.js'
+import { EmissionsTracker } from '../src/tracker.js'
+import type { TrackerWarning } from '../src/warnings.js'
+import { readCsv } from './helpers/csv.js'
+import { expectSaneNumbers } from './helpers/sane.js'
+
+const cleanups: (() => void | Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-crash-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const cli = resolve('dist/cli.js')
+
+/**
+ * A child process running a tracker (worker sampling, 50 ms interval, a checkpoint every 100 ms) on
+ * `outputDir`, then doing what `mode` says: `hang` keeps running until killed; `user-sigterm` installs its
+ * own SIGTERM handler that stops the tracker and exits 0; `exit-code` sets exitCode 3 and lets the event
+ * loop drain; `exit-call` calls process.exit(5); `exit-zero` just returns.
+ */
+async function child(
+  outputDir: string,
+  mode: 'hang' | 'user-sigterm' | 'exit-code' | 'exit-call' | 'exit-zero',
+): Promise<{
+  proc: ChildProcess
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>
+}> {
+  const script = join(outputDir, `child-${mode}.mjs`)
+  writeFileSync(
+    script,
+    `
+    import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+    const tracker = new EmissionsTracker({
+      outputDir: ${JSON.stringify(outputDir)}, runId: 'child-${mode}', intervalMs: 50, checkpointIntervalMs: 100,
+      carbonIntensity: 100, logLevel: 'silent', raplRoot: ${JSON.stringify(join(outputDir, 'no-powercap'))},
+    })
+    await tracker.start()
+    console.log('started')
+    const mode = ${JSON.stringify(mode)}
+    if (mode === 'hang') setInterval(() => {}, 1000)
+    if (mode === 'user-sigterm') {
+      process.on('SIGTERM', async () => { await tracker.stop(); console.log('handled'); process.exit(0) })
+      setInterval(() => {}, 1000)
+    }
+    if (mode === 'exit-code') { await sleep(300); process.exitCode = 3 }
+    if (mode === 'exit-call') { await sleep(300); process.exit(5) }
+    if (mode === 'exit-zero') await sleep(300)
+    `,
+  )
+  const proc = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] })
+  cleanups.push(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+  })
+  let output = ''
+  proc.stdout?.on('data', (d) => (output += d))
+  proc.stderr?.on('data', (d) => (output += d))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((done) =>
+    proc.on('close', (code, signal) => done({ code, signal, output })),
+  )
+  const deadline = Date.now() + 15_000
+  while (!output.includes('started')) {
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`child did not start: ${output}`)
+    await sleep(20)
+  }
+  return { proc, exited }
+}
+
+const rows = (dir: string) =>
+  existsSync(join(dir, 'emissions.csv')) ? readCsv(join(dir, 'emissions.csv')) : []
+const checkpointOf = (dir: string, runId: string) =>
+  JSON.parse(readFileSync(checkpointPath(dir, runId), 'utf8')) as Checkpoint
+
+describe('checkpoints', () => {
+  it('are saved periodically, whole, and removed by stop()', async () => {
+    const dir = tempDir()
+    const tracker = new EmissionsTracker({
+      outputDir: dir,
+      runId: 'periodic',
+      sampling: 'inline',
+      intervalMs: 50,
+      checkpointIntervalMs: 100,
+      carbonIntensity: 100,
+      logLevel: 'silent',
+      raplRoot: join(dir, 'none'),
+    })
+    await tracker.start()
+    const path = checkpointPath(dir, 'periodic')
+    expect(existsSync(path)).toBe(true)
+    const durations: number[] = []
+    for (let i = 0; i < 5; i++) {
+      await sleep(150)
+      const checkpoint = checkpointOf(dir, 'periodic')
+      expect(checkpoint).toMatchObject({ format: 1, runId: 'periodic', pid: process.pid, final: false })
+      durations.push(checkpoint.record.durationS)
+      // Written by rename: no temporary file is ever left beside it.
+      expect(readdirSync(join(dir, '.wattprint')).filter((f) => f.endsWith('.tmp'))).toEqual([])
+    }
+    expect(durations.every((d, i) => i === 0 || d > (durations[i - 1] ?? 0))).toBe(true)
+    await tracker.stop()
+    expect(existsSync(path)).toBe(false)
+    expect(rows(dir)).toHaveLength(1)
+  })
+})
+
+describe('a process that dies', () => {
+  it('killed with SIGKILL leaves a checkpoint; the next tracker on the folder appends it as interrupted', async () => {
+    const dir = tempDir()
+    const { proc, exited } = await child(dir, 'hang')
+    await sleep(600)
+    proc.kill('SIGKILL')
+    expect((await exited).signal).toBe('SIGKILL')
+    const left = checkpointOf(dir, 'child-hang')
+    expect(left.pid).toBe(proc.pid)
+    expect(rows(dir)).toHaveLength(0)
+
+    const warnings: TrackerWarning[] = []
+    const next = new EmissionsTracker({
+      outputDir: dir,
+      runId: 'next',
+      carbonIntensity: 100,
+      logLevel: 'silent',
+    })
+    next.on('warning', (w) => warnings.push(w))
+    await next.start()
+    await next.stop()
+    expect(warnings.find((w) => w.code === 'RUN_RECOVERED')?.message).toContain('child-hang')
+    const [recovered, own] = rows(dir)
+    expect(recovered).toMatchObject({ run_id: 'child-hang', status: 'interrupted' })
+    expect(Number(recovered?.duration)).toBeGreaterThan(0.4)
+    expect(Number(recovered?.duration)).toBeCloseTo(left.record.durationS, 6)
+    expect(Number(recovered?.energy_consumed)).toBeGreaterThan(0)
+    expectSaneNumbers(recovered ?? {})
+    expect(own).toMatchObject({ run_id: 'next', status: 'finished' })
+    expect(existsSync(checkpointPath(dir, 'child-hang'))).toBe(false)
+  })
+
+  it('`wattprint recover` appends orphans, leaves live runs alone, and says what it did', async () => {
+    const dir = tempDir()
+    // The live one starts first: a tracker starting after the death would recover the orphan itself.
+    const alive = await child(dir, 'user-sigterm')
+    const dead = await child(dir, 'hang')
+    await sleep(400)
+    dead.proc.kill('SIGKILL')
+    await dead.exited
+
+    const first = spawnSync(process.execPath, [cli, 'recover', dir], { encoding: 'utf8' })
+    expect(first.status).toBe(0)
+    expect(first.stdout).toMatch(/recovered child-hang: \d+\.\d s, [\d.]+ Wh, [\d.]+ g CO2e/)
+    expect(first.stdout).toContain(`left child-user-sigterm: process ${alive.proc.pid} still runs`)
+    expect(rows(dir).map((r) => [r.run_id, r.status])).toEqual([['child-hang', 'interrupted']])
+    expect(existsSync(checkpointPath(dir, 'child-user-sigterm'))).toBe(true)
+
+    alive.proc.kill('SIGTERM')
+    expect(await alive.exited).toMatchObject({ code: 0 })
+    const again = spawnSync(process.execPath, [cli, 'recover', dir], { encoding: 'utf8' })
+    expect(again.stdout).toContain('nothing to recover')
+    expect(rows(dir).map((r) => [r.run_id, r.status])).toEqual([
+      ['child-hang', 'interrupted'],
+      ['child-user-sigterm', 'finished'],
+    ])
+  })
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'writes the row on %s and still dies by the signal when the host does not handle it',
+    async (signal) => {
+      const dir = tempDir()
+      const { proc, exited } = await child(dir, 'hang')
+      await sleep(300)
+      proc.kill(signal)
+      const end = await exited
+      expect(end.signal).toBe(signal)
+      const [row] = rows(dir)
+      expect(row).toMatchObject({ run_id: 'child-hang', status: 'interrupted' })
+      expect(Number(row?.duration)).toBeGreaterThan(0.25)
+      expectSaneNumbers(row ?? {})
+      expect(existsSync(checkpointPath(dir, 'child-hang'))).toBe(false)
+    },
+  )
+
+  it("leaves a host's own SIGTERM handler in charge", async () => {
+    const dir = tempDir()
+    const { proc, exited } = await child(dir, 'user-sigterm')
+    await sleep(300)
+    proc.kill('SIGTERM')
+    const end = await exited
+    expect(end).toMatchObject({ code: 0, signal: null })
+    expect(end.output).toContain('handled')
+    expect(rows(dir).map((r) => r.status)).toEqual(['finished'])
+  })
+
+  it.each([
+    ['exit-zero', 0, 'finished'],
+    ['exit-code', 3, 'failed'],
+    ['exit-call', 5, 'failed'],
+  ] as const)(
+    'writes the row at a normal exit without stop() (%s), keeping the exit code',
+    async (mode, code, status) => {
+      const dir = tempDir()
+      const { exited } = await child(dir, mode)
+      const end = await exited
+      expect(end).toMatchObject({ code, signal: null })
+      const [row] = rows(dir)
+      expect(row).toMatchObject({ run_id: `child-${mode}`, status })
+      expect(Number(row?.duration)).toBeGreaterThan(0.25)
+      expect(existsSync(checkpointPath(dir, `child-${mode}`))).toBe(false)
+    },
+  )
+})
+
+describe('an output that cannot be written', () => {
+  it('keeps the row in the checkpoint, and a later recovery appends it with its own status', async () => {
+    const dir = tempDir()
+    // A directory where the CSV should be: every append fails (EISDIR), even for root.
+    mkdirSync(join(dir, 'emissions.csv'))
+    const warnings: TrackerWarning[] = []
+    const tracker = new EmissionsTracker({
+      outputDir: dir,
+      runId: 'blocked',
+      intervalMs: 50,
+      carbonIntensity: 100,
+      logLevel: 'silent',
+      sampling: 'inline',
+    })
+    tracker.on('warning', (w) => warnings.push(w))
+    await tracker.start()
+    await sleep(200)
+    const record: EmissionsRecord = await tracker.stop()
+    expect(record.energyKWh).toBeGreaterThan(0)
+    expect(
+      warnings
+        .filter((w) => w.code === 'CSV_WRITE_FAILED')
+        .map((w) => w.message)
+        .join(' '),
+    ).toContain('wattprint recover')
+    const kept = checkpointOf(dir, 'blocked')
+    expect(kept.final).toBe(true)
+    expect(kept.record).toEqual(JSON.parse(JSON.stringify(record)))
+
+    rmSync(join(dir, 'emissions.csv'), { recursive: true })
+    const outcomes = await recoverCheckpoints(dir)
+    expect(outcomes.map((o) => o.outcome)).toEqual(['recovered'])
+    const [row] = rows(dir)
+    expect(row).toMatchObject({ run_id: 'blocked', status: 'finished' })
+    expect(Number(row?.energy_consumed)).toBeCloseTo(record.energyKWh, 12)
+  })
+
+  it('ignores a file that is not a checkpoint, and never recovers one twice when two processes race', async () => {
+    const dir = tempDir()
+    const { proc, exited } = await child(dir, 'hang')
+    await sleep(300)
+    proc.kill('SIGKILL')
+    await exited
+    writeFileSync(join(dir, '.wattprint', 'garbage.json'), '{"not": "a checkpoint"')
+    const racers = Array.from(
+      { length: 4 },
+      () =>
+        new Promise<number | null>((done) => {
+          const p = spawn(process.execPath, [cli, 'recover', dir], { stdio: 'ignore' })
+          p.on('close', done)
+        }),
+    )
+    await Promise.all(racers)
+    expect(rows(dir).filter((r) => r.run_id === 'child-hang')).toHaveLength(1)
+    expect(existsSync(join(dir, '.wattprint', 'garbage.json'))).toBe(true)
+  })
+})

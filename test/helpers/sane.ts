@@ -1,0 +1,54 @@
+import { expect } from 'vitest'
+import { CSV_COLUMNS } from '../../src/sinks/csv.js'
+
+// Columns that hold text; every other non-empty cell must be a finite, non-negative number.
+const TEXT_COLUMNS = new Set<string>([
+  'timestamp',
+  'project_name',
+  'run_id',
+  'experiment_id',
+  'country_name',
+  'country_iso_code',
+  'region',
+  'cloud_provider',
+  'cloud_region',
+  'os',
+  'node_version',
+  'wattprint_version',
+  'cpu_model',
+  'gpu_model',
+  'tracking_mode',
+  'on_cloud',
+  'cpu_source',
+  'gpu_source',
+  'ram_source',
+  'intensity_source',
+  'status',
+])
+
+/**
+ * Asserts that a CSV row (by column) or a record (any nesting) holds no NaN, no Infinity and no negative
+ * figure: what a fault may never put into an output.
+ */
+export function expectSaneNumbers(value: unknown, path = 'row'): void {
+  if (typeof value === 'number') {
+    expect(Number.isFinite(value), `${path} = ${value}`).toBe(true)
+    expect(value, path).toBeGreaterThanOrEqual(0)
+    return
+  }
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) expectSaneNumbers(item, `${path}[${i}]`)
+    return
+  }
+  if (value === null || typeof value !== 'object') return
+  const entries = Object.entries(value)
+  const isCsvRow =
+    entries.length === CSV_COLUMNS.length &&
+    entries.every(([k]) => (CSV_COLUMNS as readonly string[]).includes(k))
+  for (const [key, item] of entries) {
+    if (isCsvRow && !TEXT_COLUMNS.has(key) && item !== '') {
+      expect(String(item), `${path}.${key}`).toMatch(/^\d+(\.\d+)?(e[+-]?\d+)?$/i)
+      expectSaneNumbers(Number(item), `${path}.${key}`)
+    } else expectSaneNumbers(item, `${path}.${key}`)
+  }
+}
