@@ -103,7 +103,7 @@ describe('location and intensity in the row', () => {
 })
 
 describe('the Electricity Maps token', () => {
-  it('appears in no log line, warning, error, record, config print or CSV', async () => {
+  it('appears in no log line, warning, error, record, checkpoint, config print or CSV', async () => {
     const token = 'tok-9f8e7d6c5b4a-SECRET'
     let calls = 0
     const api = await server({
@@ -122,8 +122,9 @@ describe('the Electricity Maps token', () => {
     const script = `
       import { inspect } from 'node:util'
       import { EmissionsTracker } from ${JSON.stringify(entry)}
+      import { readFileSync } from 'node:fs'
       const base = { logLevel: 'debug', outputDir: ${JSON.stringify(outputDir)}, zone: 'DE', sampling: 'inline',
-        intervalMs: 50, electricityMapsUrl: process.env.API }
+        intervalMs: 50, checkpointIntervalMs: 100, electricityMapsUrl: process.env.API }
       // The second asks about another zone: the first's answer is cached for the hour.
       for (const extra of [{}, { electricityMapsToken: 'not-the-token', zone: 'FR' }]) {
         const tracker = new EmissionsTracker({ ...base, ...extra })
@@ -131,6 +132,7 @@ describe('the Electricity Maps token', () => {
         tracker.on('error', (e) => console.log('error', JSON.stringify(e)))
         await tracker.start()
         await new Promise((r) => setTimeout(r, 150))
+        console.log('checkpoint', readFileSync(${JSON.stringify(outputDir)} + '/.wattprint/' + tracker.runId + '.json', 'utf8'))
         await tracker.flush()
         const record = await tracker.stop()
         console.log(JSON.stringify(record), inspect(record, { depth: 9 }))
@@ -158,6 +160,7 @@ describe('the Electricity Maps token', () => {
     expect(output).toContain('HTTP 401')
     expect(output).toContain('[redacted]')
     expect(output).toContain('not shown')
+    expect(output).toContain('checkpoint {"format":1')
     expect(csv.split('\n').length).toBeGreaterThan(4)
     // … and the token is nowhere.
     expect(output).not.toContain(token)
