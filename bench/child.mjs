@@ -1,5 +1,5 @@
 // One measurement in a fresh process (cold caches, nothing imported yet); prints one JSON line.
-// Usage: node bench/child.mjs <import|start|memory|cpu> [options as JSON]
+// Usage: node bench/child.mjs <import|start|memory|cpu|soak> [options as JSON]
 import { closeSync, openSync, readSync } from 'node:fs'
 
 const what = process.argv[2]
@@ -76,4 +76,35 @@ if (what === 'import') {
   stop()
   await tracker?.stop()
   console.log(JSON.stringify({ cpuMs: (used.user + used.system) / 1000 }))
+} else if (what === 'soak') {
+  // A tracker at 50 ms for a long while, with live sample events and checkpoints, as a long training run
+  // would have it: CPU time, memory growth and samples against the count the schedule implies.
+  const { EmissionsTracker } = await import('wattprint')
+  const tracker = new EmissionsTracker({ logLevel: 'silent', carbonIntensity: 100, ...options.tracker })
+  let samples = 0
+  tracker.on('sample', () => samples++)
+  await tracker.start()
+  await sleep(options.warmupMs)
+  globalThis.gc?.()
+  const memoryBefore = process.memoryUsage()
+  const cpuBefore = process.cpuUsage()
+  const samplesBefore = samples
+  const t0 = process.hrtime.bigint()
+  await sleep(options.seconds * 1000)
+  const elapsedMs = ms(process.hrtime.bigint() - t0)
+  const cpu = process.cpuUsage(cpuBefore)
+  const counted = samples - samplesBefore
+  globalThis.gc?.()
+  const memoryAfter = process.memoryUsage()
+  const record = await tracker.stop()
+  console.log(
+    JSON.stringify({
+      elapsedMs,
+      samples: counted,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      rssMB: (memoryAfter.rss - memoryBefore.rss) / 2 ** 20,
+      heapMB: (memoryAfter.heapUsed - memoryBefore.heapUsed) / 2 ** 20,
+      status: record.status,
+    }),
+  )
 }

@@ -189,13 +189,55 @@ async function accuracy() {
   }
 }
 
+/**
+ * A tracker at 50 ms for minutes (`npm run bench -- soak [seconds]`, default 180): its CPU, memory growth
+ * and sample count, in a fresh process with --expose-gc, sample events on and a checkpoint every 10 s.
+ */
+async function soak() {
+  const seconds = Number(process.argv[3] ?? 180)
+  const tree = serverTree()
+  const outputDir = join(tmpdir(), `wattprint-soak-${process.pid}`)
+  try {
+    const options = {
+      seconds,
+      warmupMs: 5000,
+      tracker: { raplRoot: tree.root, intervalMs: 50, outputDir },
+    }
+    const r = await inChild('soak', options, ['--expose-gc'])
+    // One interval per slot, and one more per checkpoint (it takes a fresh reading, splitting an interval).
+    const expected = Math.floor(r.elapsedMs / 50) + Math.floor(r.elapsedMs / 10_000)
+    line(
+      `soak, worker at 50 ms, RAPL, ${seconds} s: samples`,
+      `${r.samples} of ${expected} expected`,
+      `${r.samples >= expected ? '+' : ''}${(((r.samples - expected) / expected) * 100).toFixed(2)} %`,
+    )
+    line(
+      'soak: CPU',
+      `${((r.cpuMs / r.elapsedMs) * 100).toFixed(3)} % of one core`,
+      `${((r.cpuMs * 1000) / r.samples).toFixed(0)} µs per sample`,
+    )
+    line(
+      'soak: memory growth after the warm-up (after gc)',
+      `heap ${r.heapMB.toFixed(3)} MB`,
+      `RSS ${r.rssMB.toFixed(1)} MB; ${((r.heapMB / seconds) * 3600).toFixed(1)} MB/h of heap at that rate`,
+    )
+  } finally {
+    tree.cleanup()
+    await import('node:fs').then(({ rmSync }) => rmSync(outputDir, { recursive: true, force: true }))
+  }
+}
+
 const sections = { sampling, overhead, startup, cadence, accuracy }
+// Minutes long: run only when asked for by name.
+const onDemand = { soak }
 const only = process.argv[2]
-if (only && !(only in sections)) {
-  console.error(`Unknown section '${only}'. Sections: ${Object.keys(sections).join(', ')}.`)
+if (only && !(only in sections) && !(only in onDemand)) {
+  console.error(
+    `Unknown section '${only}'. Sections: ${Object.keys(sections).join(', ')}; on demand: ${Object.keys(onDemand).join(', ')}.`,
+  )
   process.exit(2)
 }
 console.log(`wattprint bench, Node ${process.versions.node}, ${process.platform}-${process.arch}\n`)
-for (const [name, section] of Object.entries(sections)) {
-  if (!only || only === name) await section()
+for (const [name, section] of Object.entries({ ...sections, ...onDemand })) {
+  if (only ? only === name : name in sections) await section()
 }
