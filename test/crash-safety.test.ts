@@ -147,6 +147,35 @@ describe('a process that dies', () => {
     expect(existsSync(checkpointPath(dir, 'child-hang'))).toBe(false)
   })
 
+  it('treats a killed process its parent has not reaped (a zombie) as dead', async () => {
+    const dir = tempDir()
+    const script = join(dir, 'zombie.mjs')
+    writeFileSync(
+      script,
+      `import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
+      const t = new EmissionsTracker({ outputDir: ${JSON.stringify(dir)}, runId: 'zombie', carbonIntensity: 100,
+        logLevel: 'silent', intervalMs: 50, checkpointIntervalMs: 100 })
+      await t.start(); setInterval(() => {}, 1000)`,
+    )
+    // The tracker's parent becomes \`sleep\`, which never reaps it.
+    const parent = spawn('sh', ['-c', `"${process.execPath}" "${script}" & echo $!; exec sleep 60`], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    cleanups.push(() => {
+      parent.kill('SIGKILL')
+    })
+    const pid = Number(
+      await new Promise<string>((done) => parent.stdout?.once('data', (d) => done(String(d)))),
+    )
+    const deadline = Date.now() + 15_000
+    while (!existsSync(checkpointPath(dir, 'zombie')) && Date.now() < deadline) await sleep(20)
+    process.kill(pid, 'SIGKILL')
+    while (!readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ') && Date.now() < deadline)
+      await sleep(20)
+    const outcomes = await recoverCheckpoints(dir)
+    expect(outcomes.map((o) => [o.runId, o.outcome])).toEqual([['zombie', 'recovered']])
+  })
+
   it('`wattprint recover` appends orphans, leaves live runs alone, and says what it did', async () => {
     const dir = tempDir()
     // The live one starts first: a tracker starting after the death would recover the orphan itself.

@@ -41,17 +41,22 @@ export function checkpointPath(outputDir: string, runId: string): string {
 /** A run id as a file name: anything but letters, digits, dot, dash and underscore becomes `_`. */
 const safeName = (runId: string): string => runId.replace(/[^\w.-]/g, '_').slice(0, 200) || '_'
 
-/** This process's start time in clock ticks since boot, from /proc (null elsewhere). */
-export function processStartTicks(pid: number): number | null {
+/** A process's state letter and start time (clock ticks since boot), from /proc; null elsewhere. */
+function procStat(pid: number): { state: string; startTicks: number | null } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // Fields after the command name (which may hold spaces and parentheses): state is field 3, starttime 22.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     const ticks = Number(fields[19])
-    return Number.isFinite(ticks) ? ticks : null
+    return { state: fields[0] ?? '?', startTicks: Number.isFinite(ticks) ? ticks : null }
   } catch {
     return null
   }
+}
+
+/** A process's start time in clock ticks since boot, from /proc (null elsewhere). */
+export function processStartTicks(pid: number): number | null {
+  return procStat(pid)?.startTicks ?? null
 }
 
 const ownStart = processStartTicks(process.pid)
@@ -106,12 +111,7 @@ export function writerAlive(checkpoint: Pick<Checkpoint, 'pid' | 'hostname' | 'p
   // Another machine's process (a shared output directory) cannot be checked: assume it runs.
   if (checkpoint.hostname !== hostname()) return true
   if (checkpoint.pid === process.pid) return checkpoint.processStart === ownStart
-  try {
-    process.kill(checkpoint.pid, 0)
-  } catch (error) {
-    // EPERM: it exists, as another user's process.
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
-  }
+  if (!pidAlive(checkpoint.pid)) return false
   // A live pid may be a new process that reused the number.
   const start = processStartTicks(checkpoint.pid)
   return checkpoint.processStart === null || start === null || start === checkpoint.processStart
@@ -176,13 +176,16 @@ export async function recoverCheckpoints(
   return outcomes
 }
 
-const pidAlive = (pid: number): boolean => {
+/** Whether a process runs: it answers kill(pid, 0) (EPERM: another user's) and is not a zombie. */
+function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
+  // A killed process its parent has not reaped yet still answers kill(pid, 0).
+  const state = procStat(pid)?.state
+  return state !== 'Z' && state !== 'X'
 }
 
 async function recoverOne(
