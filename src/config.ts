@@ -68,6 +68,16 @@ export interface TrackerOptions {
   cpuPowerW?: number
   /** RAM power in watts, instead of the module model (RAPL DRAM, when readable, is still preferred). */
   ramPowerW?: number
+  /**
+   * Which GPUs to measure: indices or UUID prefixes (`[0, 1]`, `['GPU-8f6c']`, MIG UUIDs measure their
+   * parent GPU), or a comma-separated string; `[]` measures none. Default: CUDA_VISIBLE_DEVICES, else
+   * NVIDIA_VISIBLE_DEVICES, else all.
+   */
+  gpuIds?: readonly (string | number)[] | string
+  /** The NVML library to load. Default `libnvidia-ml.so.1` (Linux), `nvml.dll` (Windows). Env `WATTPRINT_NVML_LIBRARY`. */
+  nvmlLibraryPath?: string
+  /** The nvidia-smi executable, used when NVML cannot be. Default `nvidia-smi` on PATH. Env `WATTPRINT_NVIDIA_SMI`. */
+  nvidiaSmiPath?: string
   /** Root of the powercap tree. Default `/sys/class/powercap`. */
   raplRoot?: string
   /** Machine CPU time source for the load-based CPU estimate. Default `/proc/stat`. */
@@ -106,6 +116,10 @@ export interface ResolvedConfig {
   readonly pue: number
   readonly cpuPowerW: number | null
   readonly ramPowerW: number | null
+  /** null: decided by CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, else all. */
+  readonly gpuIds: readonly string[] | null
+  readonly nvmlLibraryPath: string | null
+  readonly nvidiaSmiPath: string
   readonly raplRoot: string
   readonly procStatPath: string
   readonly logLevel: LogLevel
@@ -199,6 +213,34 @@ const DEFINITIONS = {
   },
   cpuPowerW: { kind: 'number', schema: number(0.1, 10_000, 'watts'), example: '125' },
   ramPowerW: { kind: 'number', schema: number(0, 10_000, 'watts'), example: '20' },
+  gpuIds: {
+    kind: 'string',
+    schema: z.union(
+      [
+        z.string(),
+        z.array(
+          z.union([
+            z.string().check(z.refine((s) => s.trim() !== '')),
+            z.number().check(z.refine((n) => Number.isInteger(n) && n >= 0)),
+          ]),
+        ),
+      ],
+      { error: "must be GPU indices or UUID prefixes: [0, 1], ['GPU-8f6c'] or '0,1'" },
+    ),
+    example: '[0, 1]',
+  },
+  nvmlLibraryPath: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1'",
+    env: 'WATTPRINT_NVML_LIBRARY',
+  },
+  nvidiaSmiPath: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'/usr/bin/nvidia-smi'",
+    env: 'WATTPRINT_NVIDIA_SMI',
+  },
   raplRoot: { kind: 'string', schema: nonEmpty, example: "'/host/sys/class/powercap'" },
   procStatPath: { kind: 'string', schema: nonEmpty, example: "'/host/proc/stat'" },
   logLevel: {
@@ -348,10 +390,20 @@ export function resolveConfig(
     pue: (values.pue as number | undefined) ?? 1,
     cpuPowerW: (values.cpuPowerW as number | undefined) ?? null,
     ramPowerW: (values.ramPowerW as number | undefined) ?? null,
+    gpuIds: parseGpuIds(values.gpuIds as string | readonly (string | number)[] | undefined),
+    nvmlLibraryPath: (values.nvmlLibraryPath as string | undefined) ?? null,
+    nvidiaSmiPath: (values.nvidiaSmiPath as string | undefined) ?? 'nvidia-smi',
     raplRoot: (values.raplRoot as string | undefined) ?? '/sys/class/powercap',
     procStatPath: (values.procStatPath as string | undefined) ?? '/proc/stat',
     logLevel: (values.logLevel as LogLevel | undefined) ?? 'warning',
   }
+}
+
+/** `'0, 1'` or `[0, 'GPU-8f6c']` → `['0', 'GPU-8f6c']`; undefined → null (the environment decides). */
+function parseGpuIds(value: string | readonly (string | number)[] | undefined): readonly string[] | null {
+  if (value === undefined) return null
+  const items = typeof value === 'string' ? value.split(',') : value.map(String)
+  return items.map((item) => item.trim()).filter((item) => item.length > 0)
 }
 
 /** An output directory that exists as a file can never receive the CSV: say so at construction. */

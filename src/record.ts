@@ -1,5 +1,6 @@
 import type { ResolvedLocation } from './intensity/resolve.js'
 import type { LedgerTotals } from './ledger.js'
+import { gpuModelSummary } from './meters/gpu.js'
 import { COMPONENTS, type Component, type MeterMethod, type MeterSource } from './meters/meter.js'
 import type { MeterDescription } from './sampling/sampler.js'
 import type { SystemInfo } from './system.js'
@@ -157,6 +158,8 @@ export interface RunContext {
   readonly experimentId: string
   readonly pue: number
   readonly location: ResolvedLocation | null
+  /** The GPUs measured, with their names. */
+  readonly gpus: readonly { readonly name: string }[]
   readonly system: SystemInfo
   readonly wattprintVersion: string
   readonly cpuUtilizationPercent: number | null
@@ -189,8 +192,8 @@ export function toEmissionsRecord(
     wattprintVersion: context.wattprintVersion,
     cpuCount: context.system.cpuCount,
     cpuModel: context.system.cpuModel,
-    gpuCount: null,
-    gpuModel: null,
+    gpuCount: context.gpus.length > 0 ? context.gpus.length : null,
+    gpuModel: gpuModelSummary(context.gpus),
     ramTotalSizeGiB: context.system.ramTotalGiB,
     trackingMode: 'machine',
     cpuUtilizationPercent: context.cpuUtilizationPercent,

@@ -257,6 +257,10 @@ export class EmissionsTracker {
     this.#session = session
     // Every interval reaches the main thread as it happens only when someone listens for it.
     session.setLive(this.#events.has('sample'))
+    if (session.gpu) {
+      this.#notes.push(...session.gpu.notes)
+      for (const warning of session.gpu.warnings) this.#warn(warning)
+    }
 
     const [system, resolved] = await Promise.all([systemInfo, intensity])
     this.#system = system
@@ -405,7 +409,17 @@ export class EmissionsTracker {
   #callbacks(): SamplingCallbacks {
     return {
       onInterval: (report) => this.#onInterval(report),
-      onWarning: (warning) => this.#warn(warning),
+      onWarning: (warning) => {
+        // What a meter could not read belongs in the row too (a GPU lost, nvidia-smi restarted …).
+        if (
+          warning.code === 'METER_READ_FAILED' &&
+          this.#notes.length < 50 &&
+          !this.#notes.includes(warning.message)
+        ) {
+          this.#notes.push(warning.message)
+        }
+        this.#warn(warning)
+      },
       onFailure: (message) => this.#onSamplingFailure(message),
     }
   }
@@ -485,6 +499,7 @@ export class EmissionsTracker {
       experimentId: this.config.experimentId,
       pue: this.config.pue,
       location: this.#intensity?.location ?? null,
+      gpus: this.#session?.gpu?.devices ?? [],
       system,
       wattprintVersion: wattprintVersion(),
       cpuUtilizationPercent: load === null ? null : load * 100,

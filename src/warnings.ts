@@ -2,6 +2,8 @@
 export type WarningCode =
   | 'RAPL_UNREADABLE'
   | 'CPU_UNKNOWN'
+  | 'GPU_NOT_FOUND'
+  | 'GPU_UNAVAILABLE'
   | 'LOCATION_UNKNOWN'
   | 'NO_COUNTRY_FIGURE'
   | 'LOCATION_GUESSED'

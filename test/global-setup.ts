@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { NVML_STUB_LIBRARY } from './helpers/gpu.mjs'
 
 /**
  * Builds dist/ once before the tests (without type declarations, for speed): the worker sampler runs the
@@ -15,5 +17,20 @@ export default function setup(): void {
       env: { ...process.env, WATTPRINT_BUILD_DTS: '0' },
       stdio: 'inherit',
     },
+  )
+  // The stub NVML library the GPU tests load through koffi, as wattprint would load the real one.
+  mkdirSync(fileURLToPath(new URL('./fixtures/.build/', import.meta.url)), { recursive: true })
+  execFileSync(
+    'cc',
+    [
+      '-shared',
+      '-fPIC',
+      '-O2',
+      '-Wall',
+      '-o',
+      NVML_STUB_LIBRARY,
+      fileURLToPath(new URL('./fixtures/nvml-stub.c', import.meta.url)),
+    ],
+    { stdio: 'inherit' },
   )
 }

@@ -3,6 +3,7 @@ import type { SystemInfo } from '../system.js'
 import type { TrackerWarning } from '../warnings.js'
 import type { MeterSpec } from './build.js'
 import { matchCpu, shippedCpuTable, type TdpMatch } from './cpu-tdp-table.js'
+import { gpuSelection } from './gpu-select.js'
 import { guessModuleCount, ramPowerW } from './ram-estimate.js'
 import { discoverRapl, type RaplDiscovery, raplMeterSpecs, raplPermissionFix } from './rapl.js'
 
@@ -15,6 +16,11 @@ export interface DetectOptions {
   readonly procStatPath: string
   readonly cpuPowerW: number | null
   readonly ramPowerW: number | null
+  /** GPU options; absent: no GPU meter is asked for (tests of CPU and RAM alone). */
+  readonly gpuIds?: readonly string[] | null
+  readonly nvmlLibraryPath?: string | null
+  readonly nvidiaSmiPath?: string
+  readonly intervalMs?: number
 }
 
 /**
@@ -92,6 +98,16 @@ export function planMeters(options: DetectOptions): MeterPlan {
   } else {
     ramPending = true
     specs.push({ type: 'constant', id: 'ram-modules', component: 'ram', source: 'ram-modules', watts: null })
+  }
+  // GPUs are found where they are read (NVML and nvidia-smi are loaded and run in the sampler's thread).
+  if (options.nvidiaSmiPath !== undefined) {
+    specs.push({
+      type: 'gpu',
+      nvmlLibraryPath: options.nvmlLibraryPath ?? null,
+      nvidiaSmiPath: options.nvidiaSmiPath,
+      selection: gpuSelection(options.gpuIds ?? null),
+      intervalMs: options.intervalMs ?? 1000,
+    })
   }
   return { specs, rapl, pending: { cpuTdp: cpuPending, ramModules: ramPending }, notes, warnings }
 }

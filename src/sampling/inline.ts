@@ -1,5 +1,6 @@
 import { describeError } from '../errors.js'
-import { buildMeter, type MeterSpec } from '../meters/build.js'
+import { buildMeters, type MeterSpec } from '../meters/build.js'
+import type { GpuReport } from '../meters/gpu.js'
 import { Sampler } from './sampler.js'
 import { FixedRateSchedule } from './schedule.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
@@ -13,6 +14,7 @@ export class InlineSampling implements SamplingSession {
   readonly mode = 'inline' as const
   readonly t0Ns: bigint
   readonly meters
+  readonly gpu: GpuReport | null
   private readonly sampler: Sampler
   private schedule: FixedRateSchedule | undefined
   private stopped = false
@@ -22,7 +24,9 @@ export class InlineSampling implements SamplingSession {
     specs: readonly MeterSpec[],
     private readonly callbacks: SamplingCallbacks,
   ) {
-    this.sampler = new Sampler(specs.map(buildMeter), (w) => callbacks.onWarning(w))
+    const { meters, gpu } = buildMeters(specs)
+    this.gpu = gpu
+    this.sampler = new Sampler(meters, (w) => callbacks.onWarning(w))
     this.meters = this.sampler.meters
     this.t0Ns = process.hrtime.bigint()
     this.sampler.begin(this.t0Ns)

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { MeterSpec } from '../meters/build.js'
+import type { GpuReport } from '../meters/gpu.js'
 import type { TrackerWarning } from '../warnings.js'
 import type { MeterDescription } from './sampler.js'
 
@@ -15,7 +16,12 @@ export type ToWorker =
 
 /** Messages from the sampler worker on its control port (listened to). */
 export type FromWorker =
-  | { readonly type: 'ready'; readonly t0Ns: bigint; readonly meters: readonly MeterDescription[] }
+  | {
+      readonly type: 'ready'
+      readonly t0Ns: bigint
+      readonly meters: readonly MeterDescription[]
+      readonly gpu: GpuReport | null
+    }
   | { readonly type: 'running' }
   | { readonly type: 'warning'; readonly warning: TrackerWarning }
   | { readonly type: 'stopped' }

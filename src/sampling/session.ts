@@ -1,3 +1,4 @@
+import type { GpuReport } from '../meters/gpu.js'
 import type { TrackerWarning } from '../warnings.js'
 import type { IntervalReport, MeterDescription } from './sampler.js'
 
@@ -15,6 +16,8 @@ export interface SamplingSession {
   /** process.hrtime.bigint() of the baseline reading. */
   readonly t0Ns: bigint
   readonly meters: readonly MeterDescription[]
+  /** What GPU detection found (in the sampler's thread); null when no GPU spec was given. */
+  readonly gpu: GpuReport | null
   /**
    * Gives estimate meters their wattage (by meter id) and starts the schedule. No interval closes
    * before this: the baseline is taken first so measuring starts at once, and the slow look-ups that

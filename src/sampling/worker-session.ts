@@ -1,14 +1,18 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import { describeError } from '../errors.js'
 import type { MeterSpec } from '../meters/build.js'
+import type { GpuReport } from '../meters/gpu.js'
 import { ANSWERED, CONTROL_WORDS, type FromWorker, REQUEST, type ToWorker } from './protocol.js'
 import type { IntervalReport, MeterDescription } from './sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
 
 /** How long readNow() blocks the main thread at most, waiting for the worker's reading. */
 const READ_NOW_TIMEOUT_MS = 250
-/** How long start and stop wait for the worker before giving up on it. */
-const HANDSHAKE_TIMEOUT_MS = 5000
+/**
+ * How long start and stop wait for the worker before giving up on it: building the meters may include
+ * nvmlInit and a first nvidia-smi run, which take seconds on some machines.
+ */
+const HANDSHAKE_TIMEOUT_MS = 15_000
 
 /**
  * The main thread's side of the sampler worker. The worker is spawned at once (its start-up overlaps the
@@ -21,6 +25,7 @@ export class WorkerSampling implements SamplingSession {
   readonly mode = 'worker' as const
   t0Ns = 0n
   meters: readonly MeterDescription[] = []
+  gpu: GpuReport | null = null
   private readonly worker: Worker
   private readonly port: MessagePort
   private readonly dataPort: MessagePort
@@ -153,6 +158,7 @@ export class WorkerSampling implements SamplingSession {
         case 'ready':
           this.t0Ns = message.t0Ns
           this.meters = message.meters
+          this.gpu = message.gpu
           this.state = 'ready'
           this.settle()
           break

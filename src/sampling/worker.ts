@@ -2,7 +2,7 @@
 // plain-data specs and read on an absolute schedule, whatever the main thread is doing.
 import { type MessagePort, workerData } from 'node:worker_threads'
 import { describeError } from '../errors.js'
-import { buildMeter } from '../meters/build.js'
+import { buildMeters } from '../meters/build.js'
 import {
   ANSWERED,
   BATCH_MS,
@@ -63,10 +63,11 @@ function answerRequests(answered: number): void {
 function onMessage(message: ToWorker): void {
   switch (message.type) {
     case 'init': {
-      sampler = new Sampler(message.specs.map(buildMeter), (warning) => send({ type: 'warning', warning }))
+      const { meters, gpu } = buildMeters(message.specs)
+      sampler = new Sampler(meters, (warning) => send({ type: 'warning', warning }))
       t0Ns = process.hrtime.bigint()
       sampler.begin(t0Ns)
-      send({ type: 'ready', t0Ns, meters: sampler.meters })
+      send({ type: 'ready', t0Ns, meters: sampler.meters, gpu })
       break
     }
     case 'run': {

@@ -1,0 +1,157 @@
+import { describeError } from '../errors.js'
+import type { TrackerWarning } from '../warnings.js'
+import { type GpuSelection, selectGpus } from './gpu-select.js'
+import type { Meter, MeterSource } from './meter.js'
+import { NvidiaSmiMeter, probeNvidiaSmi } from './nvidia-smi.js'
+import { type NvmlDevice, NvmlMeter, openNvml } from './nvml.js'
+
+/** Plain data from which the sampler builds the GPU meters: NVML first, nvidia-smi when NVML fails. */
+export interface GpuMeterSpec {
+  readonly type: 'gpu'
+  readonly nvmlLibraryPath: string | null
+  readonly nvidiaSmiPath: string
+  readonly selection: GpuSelection
+  readonly intervalMs: number
+}
+
+/** A GPU being measured. */
+export interface GpuDescription {
+  readonly index: number
+  readonly uuid: string
+  readonly name: string
+  readonly source: Extract<MeterSource, 'nvml-energy' | 'nvml-power' | 'nvidia-smi'>
+  readonly powerLimitW: number | null
+}
+
+/** What GPU detection found, for the record, `detect` and the log. */
+export interface GpuReport {
+  readonly devices: readonly GpuDescription[]
+  /** Why NVML, and nvidia-smi, gave no meter (null: it did, or was not needed). */
+  readonly nvmlUnavailable: string | null
+  readonly nvidiaSmiUnavailable: string | null
+  readonly notes: readonly string[]
+  readonly warnings: readonly TrackerWarning[]
+}
+
+/** `2 x NVIDIA H100 80GB HBM3`, or `1 x A, 1 x B` for a mixed machine (CodeCarbon's form). */
+export function gpuModelSummary(devices: readonly { readonly name: string }[]): string | null {
+  if (devices.length === 0) return null
+  const counts = new Map<string, number>()
+  for (const d of devices) counts.set(d.name, (counts.get(d.name) ?? 0) + 1)
+  return [...counts].map(([name, n]) => `${n} x ${name}`).join(', ')
+}
+
+const absent = (reason: string | null) =>
+  reason === null || /not found|not installed/.test(reason) || /no GPU/.test(reason)
+
+/** Builds the GPU meters a spec asks for; never throws (a GPU problem must not stop the CPU's meters). */
+export function buildGpuMeters(spec: GpuMeterSpec): { meters: Meter[]; report: GpuReport } {
+  const notes: string[] = []
+  const warnings: TrackerWarning[] = []
+  if (spec.selection.kind === 'none') {
+    notes.push(`GPU not measured: ${spec.selection.from} selects no GPU`)
+    return {
+      meters: [],
+      report: { devices: [], nvmlUnavailable: null, nvidiaSmiUnavailable: null, notes, warnings },
+    }
+  }
+  const unmatched = (ids: readonly string[]) => {
+    if (ids.length === 0) return
+    warnings.push({
+      code: 'GPU_NOT_FOUND',
+      message: `No GPU matches ${ids.join(', ')} (from ${spec.selection.from}): those are not measured.`,
+    })
+  }
+
+  let nvmlUnavailable: string | null = null
+  try {
+    const nvml = openNvml(spec.nvmlLibraryPath)
+    if ('reason' in nvml) nvmlUnavailable = nvml.reason
+    else {
+      const all = nvml.devices()
+      let selection = spec.selection
+      if (selection.kind === 'list') {
+        // A MIG instance has no energy counter of its own: its parent GPU is measured, and said so.
+        const ids = selection.ids.map((id) => {
+          if (!id.startsWith('MIG-')) return id
+          const parent = nvml.migParentUuid(id)
+          if (parent) notes.push(`${id} is a MIG instance: its whole GPU ${parent} is measured`)
+          return parent ?? id
+        })
+        selection = { ...selection, ids }
+      }
+      const { selected, unmatched: missing, note } = selectGpus(all, selection)
+      if (note) notes.push(note)
+      unmatched(missing)
+      if (all.length === 0) {
+        nvmlUnavailable = 'NVML lists no GPU'
+        nvml.release()
+      } else {
+        const energy = selected.filter((d) => d.hasEnergyCounter)
+        const power = selected.filter((d) => !d.hasEnergyCounter)
+        const meters: Meter[] = []
+        if (energy.length > 0) meters.push(new NvmlMeter(nvml, energy, 'nvml-energy'))
+        if (power.length > 0) meters.push(new NvmlMeter(nvml, power, 'nvml-power'))
+        if (meters.length === 0) nvml.release()
+        const devices = selected.map((d) => describeNvml(d))
+        notes.push(
+          `GPU energy from NVML (${nvml.library}): ${devices.map((d) => `GPU ${d.index} ${d.name} by ${d.source}`).join(', ') || 'no GPU selected'}`,
+        )
+        if (power.length > 0) {
+          notes.push(
+            `GPU ${power.map((d) => d.index).join(', ')} lack an energy counter (pre-Volta or virtual): their power is integrated`,
+          )
+        }
+        return {
+          meters,
+          report: { devices, nvmlUnavailable: null, nvidiaSmiUnavailable: null, notes, warnings },
+        }
+      }
+    }
+  } catch (error) {
+    nvmlUnavailable = `NVML failed: ${describeError(error)}`
+  }
+
+  const probe = probeNvidiaSmi(spec.nvidiaSmiPath)
+  if ('reason' in probe) {
+    const report = { devices: [], nvmlUnavailable, nvidiaSmiUnavailable: probe.reason, notes, warnings }
+    if (absent(nvmlUnavailable) && absent(probe.reason)) {
+      notes.push(
+        `no NVIDIA GPU found (NVML: ${nvmlUnavailable}; nvidia-smi: ${probe.reason}): GPU energy not counted`,
+      )
+    } else {
+      warnings.push({
+        code: 'GPU_UNAVAILABLE',
+        message: `An NVIDIA GPU seems present but cannot be read: NVML: ${nvmlUnavailable}; nvidia-smi: ${probe.reason}. GPU energy is not counted.`,
+      })
+      notes.push(`GPU energy not counted: NVML: ${nvmlUnavailable}; nvidia-smi: ${probe.reason}`)
+    }
+    return { meters: [], report }
+  }
+  const { selected, unmatched: missing, note } = selectGpus(probe.devices, spec.selection)
+  if (note) notes.push(note)
+  unmatched(missing)
+  const devices: GpuDescription[] = selected.map(({ index, uuid, name }) => ({
+    index,
+    uuid,
+    name,
+    source: 'nvidia-smi',
+    powerLimitW: null,
+  }))
+  notes.push(
+    `GPU power from nvidia-smi (${probe.field}, streamed every ${spec.intervalMs} ms), because NVML is unavailable: ${nvmlUnavailable}`,
+  )
+  const meters =
+    selected.length > 0 ? [new NvidiaSmiMeter(spec.nvidiaSmiPath, probe, selected, spec.intervalMs)] : []
+  return { meters, report: { devices, nvmlUnavailable, nvidiaSmiUnavailable: null, notes, warnings } }
+}
+
+function describeNvml(d: NvmlDevice): GpuDescription {
+  return {
+    index: d.index,
+    uuid: d.uuid,
+    name: d.name,
+    source: d.hasEnergyCounter ? 'nvml-energy' : 'nvml-power',
+    powerLimitW: d.powerLimitW,
+  }
+}

@@ -1,0 +1,312 @@
+import { spawnSync } from 'node:child_process'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { TrackerOptions } from '../src/config.js'
+import { gpuSelection, selectGpus } from '../src/meters/gpu-select.js'
+import { parseSmiLine } from '../src/meters/nvidia-smi.js'
+import type { EmissionsRecord } from '../src/record.js'
+import { EmissionsTracker } from '../src/tracker.js'
+import type { TrackerWarning } from '../src/warnings.js'
+import { readCsv } from './helpers/csv.js'
+import {
+  configureNvmlStub,
+  fakeNvidiaSmi,
+  NVML_STUB_LIBRARY,
+  type StubGpu,
+  stubEnergyJ,
+} from './helpers/gpu.mjs'
+import { expectSaneNumbers } from './helpers/sane.js'
+
+const cleanups: (() => void | Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  delete process.env.NVML_STUB_CONFIG
+  delete process.env.NVML_STUB_INIT_RC
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-gpu-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const joules = (kWh: number) => kWh * 3.6e6
+
+/** Runs a tracker for `ms` with GPU options; returns its record, warnings, row and baseline. */
+async function measure(options: TrackerOptions, ms: number) {
+  const dir = tempDir()
+  const tracker = new EmissionsTracker({
+    outputDir: dir,
+    logLevel: 'silent',
+    carbonIntensity: 100,
+    intervalMs: 50,
+    raplRoot: join(dir, 'no-powercap'),
+    nvidiaSmiPath: join(dir, 'no-nvidia-smi'),
+    ...options,
+  })
+  const warnings: TrackerWarning[] = []
+  tracker.on('warning', (w) => warnings.push(w))
+  await tracker.start()
+  await sleep(ms)
+  const record = await tracker.stop()
+  const baselineNs = tracker.baselineNs ?? 0n
+  const [row] = readCsv(join(dir, 'emissions.csv'))
+  expectSaneNumbers(record, 'record')
+  expectSaneNumbers(row)
+  return { record, warnings, row: row ?? {}, baselineNs, dir }
+}
+
+const channelJ = (record: EmissionsRecord, meterId: string, channel: string) =>
+  joules(
+    record.meters.find((m) => m.id === meterId)?.channels.find((c) => c.name === channel)?.energyKWh ??
+      Number.NaN,
+  )
+
+const hopper = (uuid: string, watts: number, extra: Partial<StubGpu> = {}): StubGpu => ({
+  uuid,
+  name: 'NVIDIA H100 80GB HBM3',
+  arch: 9,
+  energyCounter: true,
+  profile: { watts },
+  ...extra,
+})
+
+describe.each(['worker', 'inline'] as const)('NVML through koffi (stub library), %s sampling', (sampling) => {
+  it('reads energy counters, integrates power where there is none, and goes on when a GPU is lost', async () => {
+    const dir = tempDir()
+    const square = { lowW: 100, highW: 300, halfMs: 400 }
+    configureNvmlStub(dir, [
+      hopper('GPU-aaaa1111', 250),
+      { uuid: 'GPU-bbbb2222', name: 'Tesla P100-PCIE-16GB', arch: 4, energyCounter: false, profile: square },
+      hopper('GPU-cccc3333', 250, { lostAfterMs: 1000 }),
+    ])
+    const { record, warnings, row, baselineNs } = await measure(
+      { sampling, nvmlLibraryPath: NVML_STUB_LIBRARY },
+      3000,
+    )
+    const endNs = baselineNs + BigInt(Math.round(record.durationS * 1e9))
+    expect(record.meters.map((m) => [m.id, m.source, m.channels.map((c) => c.name)])).toContainEqual([
+      'nvml-energy',
+      'nvml-energy',
+      ['gpu0', 'gpu2'],
+    ])
+    // 250 W for the whole run, from the energy counter: within 1 %.
+    expect(channelJ(record, 'nvml-energy', 'gpu0') / (250 * record.durationS)).toBeCloseTo(1, 2)
+    // The power-only GPU on a 100/300 W square wave, integrated from its readings: within 2 %.
+    const truth = stubEnergyJ(square, baselineNs, endNs)
+    expect(Math.abs(channelJ(record, 'nvml-power', 'gpu1') / truth - 1)).toBeLessThan(0.02)
+    // The lost GPU counted until it was lost (about 1 s of 250 W), then stopped, with a warning and a note.
+    const lost = channelJ(record, 'nvml-energy', 'gpu2')
+    expect(lost).toBeGreaterThan(150)
+    expect(lost).toBeLessThan(400)
+    expect(warnings.map((w) => w.message).join(' ')).toMatch(/GPU 2 \(NVIDIA H100 80GB HBM3\) is lost/)
+    expect(record.notes.join(' ')).toMatch(
+      /nvml-energy could not be read \(GPU 2 .* is lost: GPU is lost \(NVML return code 15\); no longer read\)/,
+    )
+    expect(row).toMatchObject({
+      gpu_count: '3',
+      gpu_model: '2 x NVIDIA H100 80GB HBM3, 1 x Tesla P100-PCIE-16GB',
+    })
+    expect(row.gpu_source).toBe('nvml-energy')
+    expect(Number(row.gpu_energy)).toBeCloseTo(record.gpu.energyKWh, 12)
+    expect(record.gpu.method).toBe('measured')
+  })
+})
+
+describe('GPU selection', () => {
+  const devices = [
+    { index: 0, uuid: 'GPU-aaaa1111' },
+    { index: 1, uuid: 'GPU-bbbb2222' },
+    { index: 2, uuid: 'GPU-cccc3333' },
+  ]
+  const pick = (env: Record<string, string>, gpuIds: string[] | null = null) =>
+    selectGpus(devices, gpuSelection(gpuIds, env)).selected.map((d) => d.index)
+
+  it('follows gpuIds, then CUDA_VISIBLE_DEVICES, then NVIDIA_VISIBLE_DEVICES, else all', () => {
+    expect(pick({})).toEqual([0, 1, 2])
+    expect(pick({ CUDA_VISIBLE_DEVICES: '2,0' })).toEqual([2, 0])
+    expect(pick({ CUDA_VISIBLE_DEVICES: 'GPU-bbbb' })).toEqual([1])
+    expect(pick({ CUDA_VISIBLE_DEVICES: '' })).toEqual([])
+    expect(pick({ CUDA_VISIBLE_DEVICES: '-1' })).toEqual([])
+    expect(pick({ CUDA_VISIBLE_DEVICES: '1,-1,2' })).toEqual([1])
+    expect(pick({ CUDA_VISIBLE_DEVICES: '1' }, ['0'])).toEqual([0])
+    expect(pick({ NVIDIA_VISIBLE_DEVICES: 'all' })).toEqual([0, 1, 2])
+    expect(pick({ NVIDIA_VISIBLE_DEVICES: 'none' })).toEqual([])
+    expect(pick({ NVIDIA_VISIBLE_DEVICES: 'GPU-cccc3333' })).toEqual([2])
+    // Host indices the container runtime already applied: the container sees them as 0.. n-1.
+    expect(pick({ NVIDIA_VISIBLE_DEVICES: '5,6,7' })).toEqual([0, 1, 2])
+    expect(selectGpus(devices, gpuSelection(['9', 'GPU-ffff'], {})).unmatched).toEqual(['9', 'GPU-ffff'])
+  })
+
+  it('measures only the selected GPUs, a MIG instance by its parent, and warns about ids matching none', async () => {
+    const dir = tempDir()
+    configureNvmlStub(
+      dir,
+      [hopper('GPU-aaaa1111', 100), hopper('GPU-bbbb2222', 200)],
+      [{ uuid: 'MIG-1234abcd', parent: 1 }],
+    )
+    const { record, warnings } = await measure(
+      { sampling: 'inline', nvmlLibraryPath: NVML_STUB_LIBRARY, gpuIds: ['MIG-1234abcd', 'GPU-ffff'] },
+      300,
+    )
+    expect(record.meters.find((m) => m.id === 'nvml-energy')?.channels.map((c) => c.name)).toEqual(['gpu1'])
+    expect(record.notes.join(' ')).toContain(
+      'MIG-1234abcd is a MIG instance: its whole GPU GPU-bbbb2222 is measured',
+    )
+    expect(warnings.find((w) => w.code === 'GPU_NOT_FOUND')?.message).toContain('GPU-ffff')
+    const none = await measure({ sampling: 'inline', nvmlLibraryPath: NVML_STUB_LIBRARY, gpuIds: [] }, 100)
+    expect(none.record.meters.filter((m) => m.component === 'gpu')).toEqual([])
+    expect(none.record.gpuCount).toBeNull()
+  })
+})
+
+describe('when NVML cannot be used', () => {
+  it('falls back to nvidia-smi when nvmlInit fails, and says why', async () => {
+    const dir = tempDir()
+    configureNvmlStub(dir, [hopper('GPU-aaaa1111', 250)])
+    process.env.NVML_STUB_INIT_RC = '9'
+    const smi = fakeNvidiaSmi(dir, {
+      gpus: [{ uuid: 'GPU-aaaa1111', name: 'NVIDIA H100 80GB HBM3', watts: 200 }],
+    })
+    const { record } = await measure({ nvmlLibraryPath: NVML_STUB_LIBRARY, nvidiaSmiPath: smi }, 1500)
+    expect(record.gpu.source).toBe('nvidia-smi')
+    expect(record.notes.join(' ')).toContain('nvmlInit failed: Driver Not Loaded (NVML return code 9)')
+    expect(record.gpu.powerW).toBeGreaterThan(150)
+  })
+
+  it('counts nothing, quietly, on a machine without an NVIDIA GPU', async () => {
+    const { record, warnings, row } = await measure(
+      { nvmlLibraryPath: '/nonexistent/libnvidia-ml.so.1' },
+      100,
+    )
+    expect(record.meters.filter((m) => m.component === 'gpu')).toEqual([])
+    expect(record.notes.join(' ')).toMatch(
+      /no NVIDIA GPU found \(NVML: NVML library not found .*; nvidia-smi: .* not found/,
+    )
+    expect(warnings.filter((w) => w.code.startsWith('GPU'))).toEqual([])
+    expect(row).toMatchObject({ gpu_count: '', gpu_model: '', gpu_source: '', gpu_energy: '0' })
+  })
+
+  it('still measures the CPU when koffi is not installed, and says why NVML was not used', () => {
+    // A copy of the package whose node_modules lack koffi (an optional dependency).
+    const dir = tempDir()
+    cpSync(resolve('dist'), join(dir, 'dist'), { recursive: true })
+    cpSync(resolve('data'), join(dir, 'data'), { recursive: true })
+    cpSync(resolve('package.json'), join(dir, 'package.json'))
+    mkdirSync(join(dir, 'node_modules', '@koromix'), { recursive: true })
+    for (const entry of readdirSync(resolve('node_modules'))) {
+      if (entry === 'koffi' || entry === '@koromix' || entry === '.bin') continue
+      symlinkSync(resolve('node_modules', entry), join(dir, 'node_modules', entry))
+    }
+    const script = `
+      import { EmissionsTracker } from ${JSON.stringify(join(dir, 'dist/index.js'))}
+      const t = new EmissionsTracker({ saveToFile: false, logLevel: 'silent', carbonIntensity: 1, nvidiaSmiPath: '/nonexistent' })
+      await t.start(); await new Promise((r) => setTimeout(r, 100)); const r = await t.stop()
+      console.log(JSON.stringify({ cpu: r.cpu.energyKWh, notes: r.notes }))`
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+    expect(run.status).toBe(0)
+    const result = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { cpu: number; notes: string[] }
+    expect(result.cpu).toBeGreaterThan(0)
+    expect(result.notes.join(' ')).toContain(
+      'koffi (the optional dependency that calls NVML) is not installed',
+    )
+    expect(existsSync(join(dir, 'node_modules', 'koffi'))).toBe(false)
+  })
+})
+
+describe('nvidia-smi, streamed', () => {
+  it('parses its CSV lines, bracketed values being unknown, never 0', () => {
+    expect(parseSmiLine('0, GPU-aaaa1111, NVIDIA H100 80GB HBM3, 67.03')).toEqual({
+      index: 0,
+      uuid: 'GPU-aaaa1111',
+      name: 'NVIDIA H100 80GB HBM3',
+      watts: 67.03,
+    })
+    for (const token of ['[N/A]', '[Not Supported]', '[GPU is lost]', '[Unknown Error]']) {
+      expect(parseSmiLine(`1, GPU-b, Tesla T4, ${token}`)?.watts).toBeNaN()
+    }
+    expect(parseSmiLine('No devices were found')).toBeNull()
+  })
+
+  it('runs one long-lived child, uses power.draw.instant when known, and never outlives the tracker', async () => {
+    const dir = tempDir()
+    const smi = fakeNvidiaSmi(dir, {
+      gpus: [
+        { uuid: 'GPU-aaaa1111', name: 'NVIDIA L4', watts: 60 },
+        { uuid: 'GPU-bbbb2222', name: 'NVIDIA L4', watts: '[N/A]' },
+      ],
+    })
+    const { record, warnings } = await measure({ nvidiaSmiPath: smi, nvmlLibraryPath: '/nonexistent' }, 1500)
+    const calls = readFileSync(join(dir, 'fake-smi.calls'), 'utf8').trim().split('\n')
+    expect(calls[0]).toBe('--query-gpu=index,uuid,name,power.draw.instant --format=csv,noheader,nounits')
+    expect(calls.slice(1)).toEqual([
+      '--query-gpu=index,uuid,name,power.draw.instant --format=csv,noheader,nounits -lms 50',
+    ])
+    expect(channelJ(record, 'nvidia-smi', 'gpu0') / record.durationS).toBeGreaterThan(50)
+    // [N/A]: blind and said so, never counted as 0 W.
+    expect(record.notes.join(' ')).toMatch(
+      /nvidia-smi could not be read \(nvidia-smi reports the power of some GPU as unknown/,
+    )
+    expect(channelJ(record, 'nvidia-smi', 'gpu1')).toBe(0)
+    expect(record.meters.find((m) => m.id === 'nvidia-smi')?.blindS).toBeGreaterThan(1)
+    expect(warnings.some((w) => w.code === 'METER_READ_FAILED')).toBe(true)
+    await sleep(200)
+    const alive = spawnSync('pgrep', ['-f', smi], { encoding: 'utf8' })
+    expect(alive.stdout.trim()).toBe('')
+  })
+
+  it('falls back to power.draw on drivers without power.draw.instant', async () => {
+    const dir = tempDir()
+    const smi = fakeNvidiaSmi(dir, {
+      gpus: [{ uuid: 'GPU-aaaa1111', name: 'Tesla V100', watts: 100 }],
+      instantField: false,
+    })
+    const { record } = await measure({ nvidiaSmiPath: smi, nvmlLibraryPath: '/nonexistent' }, 800)
+    const calls = readFileSync(join(dir, 'fake-smi.calls'), 'utf8')
+    expect(calls).toContain('--query-gpu=index,uuid,name,power.draw --format=csv,noheader,nounits -lms 50')
+    expect(record.gpu.powerW).toBeGreaterThan(50)
+  })
+
+  it('restarts a child that crashes mid-stream, reporting the blind time', async () => {
+    const dir = tempDir()
+    const smi = fakeNvidiaSmi(dir, {
+      gpus: [{ uuid: 'GPU-aaaa1111', name: 'NVIDIA A10G', watts: 150 }],
+      crashAfterIterations: 10,
+    })
+    const { record, warnings } = await measure({ nvidiaSmiPath: smi, nvmlLibraryPath: '/nonexistent' }, 3000)
+    const streams = readFileSync(join(dir, 'fake-smi.calls'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('-lms'))
+    expect(streams.length).toBe(2)
+    expect(warnings.map((w) => w.message).join(' ')).toContain('nvidia-smi exited (1); restarting it in 1 s')
+    expect(warnings.some((w) => w.code === 'METER_RECOVERED')).toBe(true)
+    // Bridged across the gap from the readings on either side: the whole run is counted at about 150 W.
+    expect(record.gpu.powerW).toBeGreaterThan(120)
+    expect(record.meters.find((m) => m.id === 'nvidia-smi')?.blindS).toBeGreaterThan(0.5)
+  })
+
+  it('warns when the driver cannot be reached', async () => {
+    const dir = tempDir()
+    const smi = fakeNvidiaSmi(dir, { gpus: [], driverFailure: true })
+    const { warnings, record } = await measure(
+      { nvidiaSmiPath: smi, nvmlLibraryPath: NVML_STUB_LIBRARY },
+      100,
+    )
+    expect(warnings.find((w) => w.code === 'GPU_UNAVAILABLE')?.message).toContain(
+      "couldn't communicate with the NVIDIA driver",
+    )
+    expect(record.meters.filter((m) => m.component === 'gpu')).toEqual([])
+  })
+})
