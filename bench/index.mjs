@@ -2,14 +2,16 @@
 // figure a line, as ratios where a ratio is possible. It measures; it never fails the build.
 // Targets: per-sample cost within 3× of the raw reads; first sample within 100 ms of start(); under
 // 0.1 % of one core at the default interval.
-import { execFile } from 'node:child_process'
-import { closeSync, openSync, readSync } from 'node:fs'
+import { execFile, execFileSync } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { EmissionsTracker } from 'wattprint'
 import { driveCounters } from '../test/helpers/driver.mjs'
+import { configureNvmlStub, fakeNvidiaSmi, NVML_STUB_LIBRARY } from '../test/helpers/gpu.mjs'
 import { serverTree } from '../test/helpers/powercap.mjs'
 
 const run = promisify(execFile)
@@ -227,7 +229,64 @@ async function soak() {
   }
 }
 
-const sections = { sampling, overhead, startup, cadence, accuracy }
+/**
+ * GPU meters on 8 GPUs at 10 ms: NVML through koffi (the stub library the tests compile, so the figure is
+ * wattprint's own cost around the call, not the driver's) and streaming nvidia-smi (a fake one, whose own
+ * CPU is not counted: only the parsing in the tracker's process), against the raw koffi call.
+ */
+async function gpu() {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-bench-gpu-'))
+  try {
+    if (!existsSync(NVML_STUB_LIBRARY)) {
+      mkdirSync(join(NVML_STUB_LIBRARY, '..'), { recursive: true })
+      const source = fileURLToPath(new URL('../test/fixtures/nvml-stub.c', import.meta.url))
+      execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', NVML_STUB_LIBRARY, source])
+    }
+    const gpus = Array.from({ length: 8 }, (_, i) => ({ uuid: `GPU-bench-${i}`, name: 'Stub H100' }))
+    configureNvmlStub(
+      dir,
+      gpus.map((g) => ({ ...g, arch: 9, energyCounter: true, profile: { watts: 300 } })),
+    )
+    const smi = fakeNvidiaSmi(dir, { gpus: gpus.map((g) => ({ ...g, watts: 300 })) })
+    const none = { raplRoot: noRapl, nvmlLibraryPath: '/nonexistent', nvidiaSmiPath: '/nonexistent' }
+    const cases = [
+      ['no GPU meter (the estimates alone)', none],
+      ['NVML energy counters (stub), 8 GPUs', { ...none, nvmlLibraryPath: NVML_STUB_LIBRARY }],
+      ['streaming nvidia-smi (fake), 8 GPUs', { ...none, nvidiaSmiPath: smi }],
+    ]
+    for (const [what, tracker] of cases) {
+      const cost = await perSample('tracker', 10, { tracker })
+      line(`CPU per sample at 10 ms, worker, ${what}`, `${cost.us.toFixed(0)} µs`)
+    }
+    line('  raw: 8 nvmlDeviceGetTotalEnergyConsumption calls through koffi', `${rawNvmlUs(8).toFixed(2)} µs`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** CPU µs of `devices` energy-counter calls through koffi, in a hot loop, on the stub library. */
+function rawNvmlUs(devices, rounds = 20_000) {
+  const koffi = createRequire(import.meta.url)('koffi')
+  const lib = koffi.load(NVML_STUB_LIBRARY)
+  lib.func('int nvmlInit_v2()')()
+  const handle = lib.func('int nvmlDeviceGetHandleByIndex_v2(unsigned int index, _Out_ void **device)')
+  const energy = lib.func(
+    'int nvmlDeviceGetTotalEnergyConsumption(void *device, _Out_ unsigned long long *mj)',
+  )
+  const handles = Array.from({ length: devices }, (_, i) => {
+    const out = [null]
+    handle(i, out)
+    return out[0]
+  })
+  const out = [0]
+  const before = process.cpuUsage()
+  for (let r = 0; r < rounds; r++) for (const h of handles) energy(h, out)
+  const used = process.cpuUsage(before)
+  lib.func('int nvmlShutdown()')()
+  return (used.user + used.system) / rounds
+}
+
+const sections = { sampling, overhead, startup, cadence, accuracy, gpu }
 // Minutes long: run only when asked for by name.
 const onDemand = { soak }
 const only = process.argv[2]
