@@ -26,6 +26,9 @@ export interface LedgerTotals {
   /** Every intensity source used, in order of first use. */
   readonly intensitySources: readonly string[]
   readonly intervals: number
+  /** Time-weighted GPU utilisation: Σ % × s, and the seconds it covers. */
+  readonly gpuUtilizationPercentS: number
+  readonly gpuUtilizationS: number
 }
 
 /** What one interval added. */
@@ -56,6 +59,8 @@ export class Ledger {
   private singleGPerKWh = true
   private readonly sources: string[] = []
   private intervals = 0
+  private gpuUtilizationPercentS = 0
+  private gpuUtilizationS = 0
 
   constructor(
     private readonly meters: readonly MeterDescription[],
@@ -96,6 +101,10 @@ export class Ledger {
     this.lastGPerKWh = gPerKWh
     if (!this.sources.includes(source)) this.sources.push(source)
     this.intervals += 1
+    if (report.gpuUtilizationPercent !== null) {
+      this.gpuUtilizationPercentS += report.gpuUtilizationPercent * report.durationS
+      this.gpuUtilizationS += report.durationS
+    }
     return { joules, energyKWh, emissionsKg: kg, gPerKWh, intensitySource: source }
   }
 
@@ -113,6 +122,8 @@ export class Ledger {
       singleGPerKWh: this.singleGPerKWh,
       intensitySources: [...this.sources],
       intervals: this.intervals,
+      gpuUtilizationPercentS: this.gpuUtilizationPercentS,
+      gpuUtilizationS: this.gpuUtilizationS,
     }
   }
 }
@@ -139,6 +150,8 @@ export function difference(after: LedgerTotals, before: LedgerTotals): LedgerTot
     singleGPerKWh: after.singleGPerKWh,
     intensitySources: after.intensitySources,
     intervals: after.intervals - before.intervals,
+    gpuUtilizationPercentS: sub(after.gpuUtilizationPercentS, before.gpuUtilizationPercentS),
+    gpuUtilizationS: sub(after.gpuUtilizationS, before.gpuUtilizationS),
   }
 }
 
@@ -156,5 +169,7 @@ export function emptyTotals(): LedgerTotals {
     singleGPerKWh: true,
     intensitySources: [],
     intervals: 0,
+    gpuUtilizationPercentS: 0,
+    gpuUtilizationS: 0,
   }
 }

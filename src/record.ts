@@ -51,6 +51,8 @@ export interface Measurement {
   readonly carbonIntensityGPerKWh: number
   /** Where the intensity came from (`electricitymaps-yearly-2025:DE`, `fixed`, `world-average` …). */
   readonly intensitySource: string
+  /** Mean GPU utilisation over the span, %, from NVML or nvidia-smi; null without GPU meters. */
+  readonly gpuUtilizationPercent: number | null
   readonly meters: readonly MeterRecord[]
 }
 
@@ -134,6 +136,8 @@ export function toMeasurement(
         ? (totals.lastGPerKWh ?? fallback.gPerKWh)
         : (emissions * 1000) / energyKWh,
     intensitySource: totals.intensitySources.length > 0 ? totals.intensitySources.join('+') : fallback.source,
+    gpuUtilizationPercent:
+      totals.gpuUtilizationS > 0 ? totals.gpuUtilizationPercentS / totals.gpuUtilizationS : null,
     meters: meters.map((meter, i) => ({
       id: meter.id,
       component: meter.component,

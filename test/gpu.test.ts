@@ -121,6 +121,8 @@ describe.each(['worker', 'inline'] as const)('NVML through koffi (stub library),
     })
     expect(row.gpu_source).toBe('nvml-energy')
     expect(Number(row.gpu_energy)).toBeCloseTo(record.gpu.energyKWh, 12)
+    expect(Number(row.gpu_utilization_percent)).toBeGreaterThanOrEqual(14)
+    expect(Number(row.gpu_utilization_percent)).toBeLessThanOrEqual(42)
     expect(record.gpu.method).toBe('measured')
   })
 })
@@ -162,6 +164,8 @@ describe('GPU selection', () => {
       300,
     )
     expect(record.meters.find((m) => m.id === 'nvml-energy')?.channels.map((c) => c.name)).toEqual(['gpu1'])
+    // The stub's utilisation is the power's share of 700 W: 200 W → 28 %.
+    expect(record.gpuUtilizationPercent).toBeCloseTo(28, 9)
     expect(record.notes.join(' ')).toContain(
       'MIG-1234abcd is a MIG instance: its whole GPU GPU-bbbb2222 is measured',
     )
@@ -228,14 +232,17 @@ describe('when NVML cannot be used', () => {
 
 describe('nvidia-smi, streamed', () => {
   it('parses its CSV lines, bracketed values being unknown, never 0', () => {
-    expect(parseSmiLine('0, GPU-aaaa1111, NVIDIA H100 80GB HBM3, 67.03')).toEqual({
+    expect(parseSmiLine('0, GPU-aaaa1111, NVIDIA H100 80GB HBM3, 87, 67.03')).toEqual({
       index: 0,
       uuid: 'GPU-aaaa1111',
       name: 'NVIDIA H100 80GB HBM3',
+      utilizationPercent: 87,
       watts: 67.03,
     })
+    expect(parseSmiLine('2, GPU-c, Odd, Name, 5, 10')?.name).toBe('Odd, Name')
     for (const token of ['[N/A]', '[Not Supported]', '[GPU is lost]', '[Unknown Error]']) {
-      expect(parseSmiLine(`1, GPU-b, Tesla T4, ${token}`)?.watts).toBeNaN()
+      expect(parseSmiLine(`1, GPU-b, Tesla T4, ${token}, ${token}`)?.watts).toBeNaN()
+      expect(parseSmiLine(`1, GPU-b, Tesla T4, ${token}, ${token}`)?.utilizationPercent).toBeNaN()
     }
     expect(parseSmiLine('No devices were found')).toBeNull()
   })
@@ -244,17 +251,21 @@ describe('nvidia-smi, streamed', () => {
     const dir = tempDir()
     const smi = fakeNvidiaSmi(dir, {
       gpus: [
-        { uuid: 'GPU-aaaa1111', name: 'NVIDIA L4', watts: 60 },
-        { uuid: 'GPU-bbbb2222', name: 'NVIDIA L4', watts: '[N/A]' },
+        { uuid: 'GPU-aaaa1111', name: 'NVIDIA L4', watts: 60, utilization: 77 },
+        { uuid: 'GPU-bbbb2222', name: 'NVIDIA L4', watts: '[N/A]', utilization: '[N/A]' },
       ],
     })
     const { record, warnings } = await measure({ nvidiaSmiPath: smi, nvmlLibraryPath: '/nonexistent' }, 1500)
     const calls = readFileSync(join(dir, 'fake-smi.calls'), 'utf8').trim().split('\n')
-    expect(calls[0]).toBe('--query-gpu=index,uuid,name,power.draw.instant --format=csv,noheader,nounits')
+    expect(calls[0]).toBe(
+      '--query-gpu=index,uuid,name,utilization.gpu,power.draw.instant --format=csv,noheader,nounits',
+    )
     expect(calls.slice(1)).toEqual([
-      '--query-gpu=index,uuid,name,power.draw.instant --format=csv,noheader,nounits -lms 50',
+      '--query-gpu=index,uuid,name,utilization.gpu,power.draw.instant --format=csv,noheader,nounits -lms 50',
     ])
     expect(channelJ(record, 'nvidia-smi', 'gpu0') / record.durationS).toBeGreaterThan(50)
+    // The GPU whose utilisation is [N/A] does not drag the mean down.
+    expect(record.gpuUtilizationPercent).toBeCloseTo(77, 6)
     // [N/A]: blind and said so, never counted as 0 W.
     expect(record.notes.join(' ')).toMatch(
       /nvidia-smi could not be read \(nvidia-smi reports the power of some GPU as unknown/,
@@ -275,7 +286,9 @@ describe('nvidia-smi, streamed', () => {
     })
     const { record } = await measure({ nvidiaSmiPath: smi, nvmlLibraryPath: '/nonexistent' }, 800)
     const calls = readFileSync(join(dir, 'fake-smi.calls'), 'utf8')
-    expect(calls).toContain('--query-gpu=index,uuid,name,power.draw --format=csv,noheader,nounits -lms 50')
+    expect(calls).toContain(
+      '--query-gpu=index,uuid,name,utilization.gpu,power.draw --format=csv,noheader,nounits -lms 50',
+    )
     expect(record.gpu.powerW).toBeGreaterThan(50)
   })
 

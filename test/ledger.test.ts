@@ -28,6 +28,7 @@ const interval = (seq: number, cpuJ: number, ramJ: number, wallTimeMs = seq * 10
   durationS: 1,
   wallTimeMs,
   final: false,
+  gpuUtilizationPercent: null,
   meters: [
     { joules: cpuJ, channelJoules: [cpuJ], blindS: 0 },
     { joules: ramJ, channelJoules: [ramJ], blindS: 0 },

@@ -293,6 +293,7 @@ describe('time-varying intensity', () => {
     durationS: 1,
     wallTimeMs,
     final: false,
+    gpuUtilizationPercent: null,
     meters: [{ joules, channelJoules: [joules], blindS: 0 }],
   })
 

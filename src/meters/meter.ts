@@ -64,6 +64,8 @@ export interface Meter extends MeterInfo {
    * get it here, before their first interval closes; until then their reads are NaN.
    */
   setWatts?(watts: number): void
+  /** Mean utilisation of the device(s) as of the last read(), in %; NaN when unknown (GPU meters). */
+  utilizationPercent?(): number
   close?(): void
 }
 

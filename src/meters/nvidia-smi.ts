@@ -8,9 +8,10 @@ export interface SmiDevice extends GpuIdentity {
   readonly name: string
 }
 
-/** A GPU as the probe found it, with the power it read then. */
+/** A GPU as the probe found it, with what it read then. */
 export interface ProbedDevice extends SmiDevice {
   readonly watts: number
+  readonly utilizationPercent: number
   readonly atMs: number
 }
 
@@ -26,20 +27,32 @@ const PROBE_TIMEOUT_MS = 10_000
 /** Restarts after the child dies: 1 s, 2 s, 4 s, 8 s, 16 s, then give up. */
 const MAX_RESTARTS = 5
 
-/** One CSV line of `index, uuid, name, power` → its cells; the name may hold commas, so it is the rest. */
+/** The query: the name may hold commas, so it sits between the fixed fields and is parsed as the rest. */
+const fields = (power: SmiProbe['field']) => `--query-gpu=index,uuid,name,utilization.gpu,${power}`
+
+/** A numeric cell; bracketed values ([N/A], [Not Supported], [GPU is lost] …) are unknown, never 0. */
+const figure = (cell: string | undefined): number => {
+  if (cell === undefined || cell === '' || /^\[.*\]$/.test(cell)) return Number.NaN
+  const value = Number(cell)
+  return Number.isFinite(value) && value >= 0 ? value : Number.NaN
+}
+
+/** One CSV line of `index, uuid, name, utilization, power` → its cells. */
 export function parseSmiLine(
   line: string,
-): { index: number; uuid: string; name: string; watts: number } | null {
+): { index: number; uuid: string; name: string; utilizationPercent: number; watts: number } | null {
   const cells = line.split(',').map((cell) => cell.trim())
-  if (cells.length < 4) return null
+  if (cells.length < 5) return null
   const index = Number(cells[0])
   const uuid = cells[1] ?? ''
-  const power = cells[cells.length - 1] ?? ''
-  const name = cells.slice(2, -1).join(', ')
   if (!Number.isInteger(index) || uuid === '') return null
-  // [N/A], [Not Supported], [GPU is lost], [Unknown Error] …: unknown, never 0.
-  const watts = /^\[.*\]$/.test(power) || power === '' ? Number.NaN : Number(power)
-  return { index, uuid, name, watts: Number.isFinite(watts) && watts >= 0 ? watts : Number.NaN }
+  return {
+    index,
+    uuid,
+    name: cells.slice(2, -2).join(', '),
+    utilizationPercent: figure(cells[cells.length - 2]),
+    watts: figure(cells[cells.length - 1]),
+  }
 }
 
 /**
@@ -49,7 +62,7 @@ export function parseSmiLine(
 export function probeNvidiaSmi(path: string): SmiProbe | { readonly reason: string } {
   let lastReason = ''
   for (const field of ['power.draw.instant', 'power.draw'] as const) {
-    const run = spawnSync(path, [`--query-gpu=index,uuid,name,${field}`, FORMAT], {
+    const run = spawnSync(path, [fields(field), FORMAT], {
       encoding: 'utf8',
       timeout: PROBE_TIMEOUT_MS,
       windowsHide: true,
@@ -95,7 +108,7 @@ export class NvidiaSmiMeter implements Meter {
   readonly method = 'measured' as const
   readonly channels: readonly Channel[]
   lastError: string | undefined
-  readonly #latest = new Map<number, { watts: number; atMs: number }>()
+  readonly #latest = new Map<number, { watts: number; utilizationPercent: number; atMs: number }>()
   readonly #staleMs: number
   #child: ChildProcess | undefined
   #restarts = 0
@@ -118,7 +131,9 @@ export class NvidiaSmiMeter implements Meter {
     this.channels = devices.map((d): Channel => ({ name: `gpu${d.index}`, kind: 'power', mode: 'instant' }))
     this.#staleMs = Math.max(3 * intervalMs, 2000)
     // The probe's reading stands until the stream's first line: the baseline is not blind.
-    for (const d of probe.devices) this.#latest.set(d.index, { watts: d.watts, atMs: d.atMs })
+    for (const d of probe.devices) {
+      this.#latest.set(d.index, { watts: d.watts, utilizationPercent: d.utilizationPercent, atMs: d.atMs })
+    }
     process.once('exit', this.#onExit)
     this.#spawn()
     // A child that prints nothing for a while hangs: kill it, and the exit handler restarts it.
@@ -152,6 +167,20 @@ export class NvidiaSmiMeter implements Meter {
         : undefined
   }
 
+  /** Mean `utilization.gpu` of the fresh lines, %, NaN when none says. */
+  utilizationPercent(): number {
+    const now = Date.now()
+    let sum = 0
+    let count = 0
+    for (const device of this.devices) {
+      const latest = this.#latest.get(device.index)
+      if (!latest || now - latest.atMs > this.#staleMs || Number.isNaN(latest.utilizationPercent)) continue
+      sum += latest.utilizationPercent
+      count += 1
+    }
+    return count > 0 ? sum / count : Number.NaN
+  }
+
   close(): void {
     if (this.#closed) return
     this.#closed = true
@@ -165,12 +194,7 @@ export class NvidiaSmiMeter implements Meter {
     if (this.#closed) return
     const child = spawn(
       this.path,
-      [
-        `--query-gpu=index,uuid,name,${this.probe.field}`,
-        FORMAT,
-        '-lms',
-        String(Math.max(10, this.intervalMs)),
-      ],
+      [fields(this.probe.field), FORMAT, '-lms', String(Math.max(10, this.intervalMs))],
       { stdio: ['ignore', 'pipe', 'ignore'], windowsHide: true },
     )
     this.#child = child
@@ -188,7 +212,11 @@ export class NvidiaSmiMeter implements Meter {
         this.#lastLineMs = now
         this.#restarts = 0
         this.#problem = undefined
-        this.#latest.set(parsed.index, { watts: parsed.watts, atMs: now })
+        this.#latest.set(parsed.index, {
+          watts: parsed.watts,
+          utilizationPercent: parsed.utilizationPercent,
+          atMs: now,
+        })
       }
     })
     child.on('error', (error) => {

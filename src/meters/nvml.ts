@@ -21,6 +21,7 @@ interface NvmlFunctions {
   getUuid(device: unknown, buffer: Buffer, length: number): number
   getTotalEnergy(device: unknown, out: (number | bigint)[]): number
   getPowerUsage(device: unknown, out: number[]): number
+  getUtilizationRates?(device: unknown, rates: Buffer): number
   getEnforcedPowerLimit?(device: unknown, out: number[]): number
   getArchitecture?(device: unknown, out: number[]): number
   getHandleByUuid?(uuid: string, out: unknown[]): number
@@ -193,6 +194,8 @@ export function openNvml(libraryPath: string | null): Nvml | { readonly reason: 
         'int nvmlDeviceGetTotalEnergyConsumption(void *device, _Out_ unsigned long long *energy)',
       ),
       getPowerUsage: required('int nvmlDeviceGetPowerUsage(void *device, _Out_ unsigned int *power)'),
+      // nvmlUtilization_t is { unsigned int gpu; unsigned int memory }: read from 8 bytes.
+      getUtilizationRates: optional('int nvmlDeviceGetUtilizationRates(void *device, _Out_ uint8_t *rates)'),
       getEnforcedPowerLimit: optional(
         'int nvmlDeviceGetEnforcedPowerLimit(void *device, _Out_ unsigned int *limit)',
       ),
@@ -225,6 +228,7 @@ export class NvmlMeter implements Meter {
   lastError: string | undefined
   readonly #lost = new Set<number>()
   readonly #scratch: (number | bigint)[] = [0]
+  readonly #rates = Buffer.alloc(8)
   #closed = false
 
   constructor(
@@ -267,6 +271,20 @@ export class NvmlMeter implements Meter {
       )
     })
     this.lastError = errors.length > 0 ? errors.join('; ') : undefined
+  }
+
+  /** Mean `utilization.gpu` of the GPUs still read, %, NaN when NVML cannot tell. */
+  utilizationPercent(): number {
+    const get = this.nvml.fn.getUtilizationRates
+    if (!get) return Number.NaN
+    let sum = 0
+    let count = 0
+    this.devices.forEach((device, i) => {
+      if (this.#lost.has(i) || get(device.handle, this.#rates) !== SUCCESS) return
+      sum += this.#rates.readUInt32LE(0)
+      count += 1
+    })
+    return count > 0 ? sum / count : Number.NaN
   }
 
   close(): void {

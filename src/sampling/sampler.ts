@@ -33,6 +33,8 @@ export interface IntervalReport {
   readonly meters: readonly MeterInterval[]
   /** True for the reading taken by stop(). */
   readonly final: boolean
+  /** Mean GPU utilisation at the interval's end, %, over the GPU meters that know it; null when none does. */
+  readonly gpuUtilizationPercent: number | null
 }
 
 /** Plain-data description of a meter, as the main thread learns it from the sampler. */
@@ -119,7 +121,34 @@ export class Sampler {
     const meters = this.states.map((state) => this.integrate(state, durationS, nowS))
     this.lastNs = endNs
     this.seq += 1
-    return { seq: this.seq, startNs, endNs, durationS, wallTimeMs, meters, final }
+    return {
+      seq: this.seq,
+      startNs,
+      endNs,
+      durationS,
+      wallTimeMs,
+      meters,
+      final,
+      gpuUtilizationPercent: this.gpuUtilization(),
+    }
+  }
+
+  /** The mean of what the meters that know a utilisation say now; null when none does. */
+  private gpuUtilization(): number | null {
+    let sum = 0
+    let count = 0
+    for (const { meter } of this.states) {
+      try {
+        const value = meter.utilizationPercent?.()
+        if (value !== undefined && Number.isFinite(value) && value >= 0) {
+          sum += Math.min(value, 100)
+          count += 1
+        }
+      } catch {
+        // a utilisation is a nicety: never a failure
+      }
+    }
+    return count > 0 ? sum / count : null
   }
 
   /** Closes every meter. */

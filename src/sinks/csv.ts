@@ -112,7 +112,7 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, Cell> 
     ram_total_size: record.ramTotalSizeGiB,
     tracking_mode: record.trackingMode,
     cpu_utilization_percent: record.cpuUtilizationPercent,
-    gpu_utilization_percent: null,
+    gpu_utilization_percent: record.gpuUtilizationPercent,
     ram_utilization_percent: record.ramUtilizationPercent,
     ram_used_gb: record.ramUsedGiB,
     on_cloud: record.onCloud ? 'Y' : 'N',

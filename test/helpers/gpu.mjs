@@ -25,7 +25,7 @@ export const NVML_STUB_LIBRARY = fileURLToPath(
 /**
  * How the fake nvidia-smi behaves.
  * @typedef {object} FakeSmi
- * @property {{ uuid: string, name: string, watts: number | string }[]} gpus
+ * @property {{ uuid: string, name: string, watts: number | string, utilization?: number | string }[]} gpus
  * @property {boolean} [instantField] Whether this "driver" knows power.draw.instant. Default true.
  * @property {number} [crashAfterIterations] The first streaming run exits with code 1 after this many iterations.
  * @property {boolean} [driverFailure] Fail every run outright, as when the driver cannot be reached.
@@ -102,7 +102,7 @@ if (query.includes('power.draw.instant') && config.instantField === false) {
   console.log('Field "power.draw.instant" is not a valid field to query.')
   process.exit(2)
 }
-const lines = () => config.gpus.map((g, i) => [i, g.uuid, g.name, g.watts].join(', ')).join('\\n')
+const lines = () => config.gpus.map((g, i) => [i, g.uuid, g.name, g.utilization ?? 50, g.watts].join(', ')).join('\\n')
 const loop = args.indexOf('-lms')
 if (loop === -1) {
   console.log(lines())

@@ -17,6 +17,7 @@ export function sampleRecord(over: Partial<EmissionsRecord> = {}): EmissionsReco
     ram: { energyKWh: 0.00025, powerW: 72, source: 'rapl-dram', method: 'measured' },
     carbonIntensityGPerKWh: 342,
     intensitySource: 'electricitymaps-yearly-2025:DE',
+    gpuUtilizationPercent: 63.5,
     meters: [],
     countryName: 'Germany',
     countryIsoCode: 'DEU',
