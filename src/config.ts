@@ -62,6 +62,11 @@ export interface TrackerOptions {
   intensityTimeoutMs?: number
   /** Forced carbon intensity in g CO2e/kWh; overrides every other source. */
   carbonIntensity?: number
+  /**
+   * Limits of the run. When one is crossed: a `budget` event, `tracker.signal` aborts, and the row's status
+   * is `budget-exceeded`. The tracker measures on; stopping the work is the caller's decision.
+   */
+  budget?: Budget
   /** Power usage effectiveness of the data centre, 1 to 5. Default 1. */
   pue?: number
   /** CPU TDP in watts for the estimate, instead of the table's (RAPL, when readable, is still preferred). */
@@ -84,6 +89,13 @@ export interface TrackerOptions {
   procStatPath?: string
   /** What is printed on stderr: `debug`, `info`, `warning` (default), `error`, `silent`. */
   logLevel?: LogLevel
+}
+
+/** Limits of a run; any may be left out. */
+export interface Budget {
+  readonly energyKWh?: number
+  readonly emissionsKg?: number
+  readonly durationS?: number
 }
 
 /** Options after validation, with defaults filled in and paths made absolute. */
@@ -113,6 +125,7 @@ export interface ResolvedConfig {
   readonly ukCarbonIntensityUrl: string
   readonly intensityTimeoutMs: number
   readonly carbonIntensity: number | null
+  readonly budget: Budget | null
   readonly pue: number
   readonly cpuPowerW: number | null
   readonly ramPowerW: number | null
@@ -125,7 +138,8 @@ export interface ResolvedConfig {
   readonly logLevel: LogLevel
 }
 
-type Kind = 'string' | 'number' | 'boolean'
+/** How an option is read from the environment; `object` options (budget) are not. */
+type Kind = 'string' | 'number' | 'boolean' | 'object'
 
 interface OptionDef {
   readonly kind: Kind
@@ -154,6 +168,10 @@ const httpUrl = text((s) => {
     return false
   }
 }, 'must be an http:// or https:// URL')
+const positive = (what: string) =>
+  z
+    .number({ error: `must be a number of ${what}` })
+    .check(z.refine((n) => Number.isFinite(n) && n > 0, { message: `must be a positive number of ${what}` }))
 const number = (min: number, max: number, what: string) =>
   z.number({ error: 'must be a number' }).check(
     z.refine((n) => Number.isFinite(n) && n >= min && n <= max, {
@@ -205,6 +223,24 @@ const DEFINITIONS = {
     kind: 'number',
     schema: number(0, 2000, 'grams of CO2e per kWh'),
     example: '56',
+  },
+  budget: {
+    kind: 'object',
+    schema: z
+      .object(
+        {
+          energyKWh: z.optional(positive('kWh')),
+          emissionsKg: z.optional(positive('kg CO2e')),
+          durationS: z.optional(positive('seconds')),
+        },
+        { error: 'must be an object: { energyKWh?, emissionsKg?, durationS? }' },
+      )
+      .check(
+        z.refine((b) => Object.values(b).some((v) => v !== undefined), {
+          message: 'must set at least one of energyKWh, emissionsKg, durationS',
+        }),
+      ),
+    example: '{ energyKWh: 0.5 }',
   },
   pue: {
     kind: 'number',
@@ -338,7 +374,7 @@ export function resolveConfig(
       continue
     }
     const raw = env[envName(name)]
-    if (raw === undefined || raw.trim() === '') continue
+    if (raw === undefined || raw.trim() === '' || DEFINITIONS[name].kind === 'object') continue
     const parsed = fromEnvironment(DEFINITIONS[name].kind, raw)
     values[name] = validate(name, parsed === undefined ? raw : parsed, raw)
     fromEnvironmentNames.add(name)
@@ -387,6 +423,7 @@ export function resolveConfig(
     ukCarbonIntensityUrl: (values.ukCarbonIntensityUrl as string | undefined) ?? UK_CARBON_INTENSITY_URL,
     intensityTimeoutMs: (values.intensityTimeoutMs as number | undefined) ?? 3000,
     carbonIntensity: (values.carbonIntensity as number | undefined) ?? null,
+    budget: (values.budget as Budget | undefined) ?? null,
     pue: (values.pue as number | undefined) ?? 1,
     cpuPowerW: (values.cpuPowerW as number | undefined) ?? null,
     ramPowerW: (values.ramPowerW as number | undefined) ?? null,

@@ -31,11 +31,23 @@ export interface SampleEvent {
 }
 
 /** Events of a tracker, with their payloads. */
+/** A budget limit the run crossed (emitted once, for the first limit crossed). */
+export interface BudgetEvent {
+  readonly limit: 'energyKWh' | 'emissionsKg' | 'durationS'
+  /** The limit as set. */
+  readonly budget: number
+  /** The run's figure when it was crossed. */
+  readonly actual: number
+  readonly message: string
+}
+
 export interface TrackerEvents {
   sample: SampleEvent
   warning: TrackerWarning
   /** The tracker cannot measure (start failed): the record will say so. */
   error: TrackerWarning
+  /** A budget limit was crossed; `tracker.signal` is aborted with the same message at once. */
+  budget: BudgetEvent
 }
 
 export type Listener<E extends keyof TrackerEvents> = (payload: TrackerEvents[E]) => void

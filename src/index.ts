@@ -1,8 +1,8 @@
 // wattprint's public API. Everything exported here is documented in the README.
-export type { ResolvedConfig, TrackerOptions } from './config.js'
+export type { Budget, ResolvedConfig, TrackerOptions } from './config.js'
 export { envName } from './config.js'
 export { WattprintError, type WattprintErrorCode } from './errors.js'
-export type { Listener, SampleEvent, TrackerEvents } from './events.js'
+export type { BudgetEvent, Listener, SampleEvent, TrackerEvents } from './events.js'
 export { formatEnergy, formatMass, summaryLine } from './format.js'
 export type { IntensityProvider, IntensityReading } from './intensity/provider.js'
 export { WORLD_AVERAGE_G_PER_KWH } from './intensity/provider.js'

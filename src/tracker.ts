@@ -2,8 +2,14 @@ import { freemem, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { type ResolvedConfig, resolveConfig, type TrackerOptions } from './config.js'
 import { describeError } from './errors.js'
-import { type Listener, TrackerEmitter, type TrackerEvents, toSampleEvent } from './events.js'
-import { summaryLine } from './format.js'
+import {
+  type BudgetEvent,
+  type Listener,
+  TrackerEmitter,
+  type TrackerEvents,
+  toSampleEvent,
+} from './events.js'
+import { formatEnergy, formatMass, summaryLine } from './format.js'
 import type { IntensityResolution } from './intensity/resolve.js'
 import { resolveIntensity } from './intensity/resolve.js'
 import { difference, emptyTotals, Ledger, type LedgerTotals } from './ledger.js'
@@ -78,6 +84,8 @@ export class EmissionsTracker {
   #unregisterExitHooks: (() => void) | undefined
   /** Set once the run's final row is on disk (or, failing that, in its checkpoint). */
   #finalRowSaved = false
+  readonly #abort = new AbortController()
+  #budgetCrossed: BudgetEvent | null = null
 
   constructor(options: TrackerOptions = {}) {
     this.config = resolveConfig(options)
@@ -113,6 +121,14 @@ export class EmissionsTracker {
   }
 
   /**
+   * Aborted, with the budget's message as its reason, when the run crosses its budget: pass it to work
+   * that should stop then (`fetch`, your own loop's `signal.aborted` check, a TensorFlow.js callback).
+   */
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+
+  /**
    * Starts measuring. Measuring begins at the baseline reading (`baselineNs`), taken as soon as the meters
    * are known; this resolves once the tracker is running. Never rejects: if it cannot start, it says so
    * (an `error` event, a warning) and stop() returns a record with status `failed`.
@@ -143,9 +159,13 @@ export class EmissionsTracker {
     return this.#startPromise
   }
 
-  /** Stops measuring, appends the row to the CSV (when saveToFile) and returns the record. Never rejects. */
-  stop(): Promise<EmissionsRecord> {
-    return this[finishWith]('finished')
+  /**
+   * Stops measuring, appends the row to the CSV (when saveToFile) and returns the record. Never rejects.
+   * The row's status is `finished` (`budget-exceeded` when the budget was crossed) unless another is
+   * given: `failed` for work that failed, `interrupted` for work cut short.
+   */
+  stop(options: { status?: 'finished' | 'failed' | 'interrupted' } = {}): Promise<EmissionsRecord> {
+    return this[finishWith](options.status ?? 'finished')
   }
 
   /** Writes a row with the totals so far (status `running`) and keeps measuring. Null when not running. */
@@ -213,7 +233,7 @@ export class EmissionsTracker {
   /** Removes a listener. */
   off<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
     this.#events.off(event, listener)
-    if (event === 'sample') this.#session?.setLive(this.#events.has('sample'))
+    if (event === 'sample') this.#session?.setLive(this.#wantsEveryInterval())
     return this
   }
 
@@ -255,8 +275,9 @@ export class EmissionsTracker {
 
     const session = (worker ? await worker : undefined) ?? new InlineSampling(plan.specs, this.#callbacks())
     this.#session = session
-    // Every interval reaches the main thread as it happens only when someone listens for it.
-    session.setLive(this.#events.has('sample'))
+    // Every interval reaches the main thread as it happens only when someone listens for it, or a budget
+    // must be checked as the run goes.
+    session.setLive(this.#wantsEveryInterval())
     if (session.gpu) {
       this.#notes.push(...session.gpu.notes)
       for (const warning of session.gpu.warnings) this.#warn(warning)
@@ -385,7 +406,8 @@ export class EmissionsTracker {
       this.#notes.push(`the final reading failed: ${describeError(error)}`)
       this.#warn({ code: 'WORKER_FAILED', message: `The final reading failed: ${describeError(error)}.` })
     }
-    const record = this.#record(this.#startFailed ? 'failed' : status)
+    const budgetStatus = status === 'finished' && this.#budgetCrossed ? 'budget-exceeded' : status
+    const record = this.#record(this.#startFailed ? 'failed' : budgetStatus)
     this.#endGuard()
     if (this.#session && this.#csv && !this.#finalRowSaved) {
       this.#finalRowSaved = true
@@ -424,12 +446,38 @@ export class EmissionsTracker {
     }
   }
 
+  #wantsEveryInterval(): boolean {
+    return this.#events.has('sample') || this.config.budget !== null
+  }
+
   #onInterval(report: IntervalReport): void {
     const ledger = this.#ledger
     if (!ledger) return
     const step = ledger.add(report)
+    if (this.config.budget && !this.#budgetCrossed) this.#checkBudget(ledger.totals())
     if (!this.#events.has('sample')) return
     this.#emit('sample', toSampleEvent(report, step, ledger.totals(), this.#session?.meters ?? []))
+  }
+
+  /** The first budget limit the totals cross: a `budget` event, the signal aborted, a note. */
+  #checkBudget(totals: LedgerTotals): void {
+    const budget = this.config.budget
+    if (!budget) return
+    const limits = [
+      ['energyKWh', budget.energyKWh, totals.energyKWh, (v: number) => `${formatEnergy(v)}`],
+      ['emissionsKg', budget.emissionsKg, totals.emissionsKg, (v: number) => formatMass(v)],
+      ['durationS', budget.durationS, totals.durationS, (v: number) => `${v.toFixed(1)} s`],
+    ] as const
+    for (const [limit, value, actual, show] of limits) {
+      if (value === undefined || actual < value) continue
+      const message = `Budget crossed: ${limit} ${show(actual)} reached the limit of ${show(value)}.`
+      this.#budgetCrossed = { limit, budget: value, actual, message }
+      this.#notes.push(message)
+      this.#logger.warning(message)
+      this.#emit('budget', this.#budgetCrossed)
+      this.#abort.abort(new Error(message))
+      return
+    }
   }
 
   /** The worker died mid-run: go on sampling inline, and say how long nothing was measured. */

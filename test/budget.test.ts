@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { resolveConfig } from '../src/config.js'
+import { WattprintError } from '../src/errors.js'
+import type { BudgetEvent } from '../src/events.js'
+import { EmissionsTracker } from '../src/tracker.js'
+import { readCsv } from './helpers/csv.js'
+
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup()
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-budget-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+describe.each(['worker', 'inline'] as const)('budget, %s sampling', (sampling) => {
+  it('emits one budget event, aborts tracker.signal and marks the row budget-exceeded', async () => {
+    const dir = tempDir()
+    // The estimates draw over 20 W here (RAM alone): 1 mWh is crossed within a fraction of a second.
+    const tracker = new EmissionsTracker({
+      outputDir: dir,
+      sampling,
+      intervalMs: 50,
+      logLevel: 'silent',
+      carbonIntensity: 100,
+      raplRoot: join(dir, 'none'),
+      budget: { energyKWh: 0.000001, durationS: 60 },
+    })
+    const events: BudgetEvent[] = []
+    tracker.on('budget', (e) => events.push(e))
+    await tracker.start()
+    const aborted = await new Promise<unknown>((resolve) => {
+      tracker.signal.addEventListener('abort', () => resolve(tracker.signal.reason), { once: true })
+      setTimeout(() => resolve('not aborted'), 5000)
+    })
+    await new Promise((r) => setTimeout(r, 200))
+    const record = await tracker.stop()
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ limit: 'energyKWh', budget: 0.000001 })
+    expect(events[0]?.actual).toBeGreaterThanOrEqual(0.000001)
+    expect((aborted as Error).message).toBe(events[0]?.message)
+    expect(record.status).toBe('budget-exceeded')
+    expect(record.notes).toContain(events[0]?.message)
+    expect(readCsv(join(dir, 'emissions.csv'))[0]?.status).toBe('budget-exceeded')
+  })
+})
+
+describe('budget option', () => {
+  it('refuses a budget without limits, or with a limit that is not a positive number', () => {
+    const fail = (budget: unknown) => {
+      try {
+        resolveConfig({ saveToFile: false, budget: budget as never }, {})
+      } catch (error) {
+        if (error instanceof WattprintError) return error.message
+      }
+      return 'accepted'
+    }
+    expect(fail({})).toContain('at least one of energyKWh, emissionsKg, durationS')
+    expect(fail({ energyKWh: -1 })).toContain('positive number of kWh')
+    expect(fail(5)).toContain('must be an object')
+    expect(fail({ durationS: 3600 })).toBe('accepted')
+  })
+
+  it('leaves a run without a budget alone: the signal never aborts', async () => {
+    const tracker = new EmissionsTracker({
+      saveToFile: false,
+      logLevel: 'silent',
+      carbonIntensity: 1,
+      sampling: 'inline',
+    })
+    await tracker.start()
+    await new Promise((r) => setTimeout(r, 100))
+    const record = await tracker.stop()
+    expect(tracker.signal.aborted).toBe(false)
+    expect(record.status).toBe('finished')
+  })
+})
