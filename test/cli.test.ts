@@ -22,16 +22,18 @@ describe('the wattprint bin', () => {
     expect(run.stdout.trim()).toBe(pkg.version)
   })
 
-  it('prints help, and says which commands are not there yet', () => {
+  it('prints help listing every command', () => {
     const run = wattprint('--help')
     expect(run.status).toBe(0)
     expect(run.stdout).toContain('Usage:')
-    expect(run.stdout).toContain('not part of this version yet')
+    for (const command of ['run', 'detect', 'report', 'estimate', 'recover']) {
+      expect(run.stdout).toContain(`wattprint ${command}`)
+    }
   })
 
-  it('exits 2 with a clear message on an unknown command', () => {
-    const run = wattprint('run', '--', 'true')
+  it('exits 2 with a clear message on an unknown command, suggesting the one meant', () => {
+    const run = wattprint('rnu', '--', 'true')
     expect(run.status).toBe(2)
-    expect(run.stderr).toContain("unknown command 'run'")
+    expect(run.stderr).toContain("unknown command 'rnu' (did you mean 'run'?)")
   })
 })

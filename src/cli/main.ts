@@ -1,11 +1,20 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path'
 import { CHECKPOINT_DIR, recoverCheckpoints } from '../sinks/checkpoint.js'
+import { closest } from '../text.js'
 import { wattprintVersion } from '../version.js'
+import { UsageError } from './units.js'
 
 const HELP = `wattprint ${wattprintVersion()}: energy and carbon emissions of machine-learning jobs.
 
 Usage:
+  wattprint run [options] -- <command> [args...]
+                            run any command and measure the machine while it runs (run --help)
+  wattprint detect [--json] what would be measured on this machine, and how
+  wattprint report [files...] [--by project|experiment|run|day] [--html report.html]
+                            totals of emissions CSVs (wattprint's or CodeCarbon's), with charts
+  wattprint estimate --gpu <model> --gpus <n> --hours <h> [--provider aws|gcp|azure]
+                            a planned job's energy and emissions in every cloud region
   wattprint recover [dir]   append the rows of runs whose process died (SIGKILL, a crash) from their
                             checkpoints in <dir>/${CHECKPOINT_DIR}/ (default: the current folder), with
                             status 'interrupted'; checkpoints of runs still going are left alone
@@ -16,9 +25,6 @@ As a library (see the README):
   import { EmissionsTracker } from 'wattprint'
   const tracker = new EmissionsTracker({ projectName: 'mnist-mlp' })
   await tracker.start(); /* train */ const record = await tracker.stop()
-
-The commands that run and measure any program (wattprint run -- <command>), detect the hardware and
-report on CSV files are not part of this version yet.
 `
 
 /** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
@@ -32,12 +38,35 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(HELP)
     return 0
   }
-  if (first === 'recover') return recover(rest)
+  try {
+    switch (first) {
+      case 'recover':
+        return await recover(rest)
+      case 'run':
+        return await (await import('./run.js')).runCommand(rest)
+      case 'detect':
+        return await (await import('./detect.js')).detectCommand(rest)
+      case 'report':
+        return await (await import('./report.js')).reportCommand(rest)
+      case 'estimate':
+        return await (await import('./estimate.js')).estimateCommand(rest)
+    }
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`wattprint ${first}: ${(error as Error).message}\n`)
+      return 2
+    }
+    throw error
+  }
+  const guess = closest(first, COMMANDS)
   process.stderr.write(
-    `wattprint: unknown command '${first}'. Run 'wattprint --help' for what this version can do.\n`,
+    `wattprint: unknown command '${first}'${guess ? ` (did you mean '${guess}'?)` : ''}. Run 'wattprint --help'.\n`,
   )
   return 2
 }
+
+const COMMANDS = ['run', 'detect', 'report', 'estimate', 'recover']
 
 /** `wattprint recover [dir]`: 0 when every orphan was recovered (or none was found), 1 otherwise. */
 async function recover(args: readonly string[]): Promise<number> {

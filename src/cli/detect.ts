@@ -1,0 +1,168 @@
+import { parseArgs } from 'node:util'
+import { resolveConfig } from '../config.js'
+import { WattprintError } from '../errors.js'
+import { resolveIntensity } from '../intensity/resolve.js'
+import { buildMeters } from '../meters/build.js'
+import { planMeters, tuneEstimates } from '../meters/detect.js'
+import { raplPermissionFix } from '../meters/rapl.js'
+import { getSystemInfo } from '../system.js'
+import { TRACKER_FLAGS, trackerOptionsFrom } from './options.js'
+import { UsageError } from './units.js'
+
+/** What this machine can measure, and how: the data behind `wattprint detect`. */
+export interface Detection {
+  readonly cpu: {
+    readonly model: string
+    readonly logicalCpus: number
+    readonly sockets: number
+    readonly source: string
+    readonly how: string
+  }
+  readonly rapl: {
+    readonly root: string
+    readonly packages: readonly string[]
+    readonly dram: readonly string[]
+    readonly unreadable: readonly string[]
+    readonly unavailable: string | null
+    readonly fix: string | null
+  }
+  readonly gpu: {
+    readonly devices: readonly { index: number; name: string; uuid: string; source: string }[]
+    readonly nvml: string | null
+    readonly nvidiaSmi: string | null
+  }
+  readonly ram: { readonly totalGiB: number; readonly source: string; readonly how: string }
+  readonly intensity: {
+    readonly gPerKWh: number
+    readonly source: string
+    readonly country: string | null
+    readonly zone: string | null
+    readonly cloud: string | null
+  }
+  readonly notes: readonly string[]
+  readonly warnings: readonly string[]
+}
+
+/** Looks at the machine as a tracker started with these options would, without measuring anything. */
+export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Promise<Detection> {
+  const config = resolveConfig({ saveToFile: false, logLevel: 'silent', ...options })
+  const plan = planMeters(config)
+  const system = await getSystemInfo()
+  const tuning = await tuneEstimates(plan, system)
+  // The GPU meters are built and closed again: NVML and nvidia-smi are only known by trying them.
+  const { meters, gpu } = buildMeters(plan.specs.filter((s) => s.type === 'gpu'))
+  for (const meter of meters) meter.close?.()
+  const intensity = await resolveIntensity(config)
+  intensity.close()
+  const reading = intensity.provider.at(Date.now())
+  const cpuSpec = plan.specs.find((s) => s.type === 'rapl' || s.type === 'cpu-tdp')
+  const ramSpec = plan.specs.find(
+    (s) => s.type === 'constant' || (s.type === 'rapl' && s.component === 'ram'),
+  )
+  const notes = [...plan.notes, ...tuning.notes, ...(gpu?.notes ?? []), ...intensity.notes]
+  return {
+    cpu: {
+      model: system.cpuModel,
+      logicalCpus: system.cpuCount,
+      sockets: system.sockets,
+      source: cpuSpec?.type === 'rapl' ? (plan.rapl.cpuSource ?? 'rapl') : 'cpu-tdp',
+      how:
+        cpuSpec?.type === 'rapl'
+          ? `RAPL counters: ${plan.rapl.cpuZones.map((z) => z.name).join(', ')}`
+          : (tuning.cpuTdp?.how ?? `cpuPowerW ${config.cpuPowerW} W`),
+    },
+    rapl: {
+      root: plan.rapl.root,
+      packages: plan.rapl.cpuZones.map((z) => `${z.id} (${z.name})`),
+      dram: plan.rapl.dramZones.map((z) => `${z.id} (${z.name})`),
+      unreadable: plan.rapl.unreadable.map((u) => `${u.zone.id} (${u.zone.name}): ${u.error}`),
+      unavailable: plan.rapl.unavailableReason,
+      fix: plan.rapl.unreadable.length > 0 ? raplPermissionFix(plan.rapl.root) : null,
+    },
+    gpu: {
+      devices: (gpu?.devices ?? []).map((d) => ({
+        index: d.index,
+        name: d.name,
+        uuid: d.uuid,
+        source: d.source,
+      })),
+      nvml: gpu?.nvmlUnavailable ?? null,
+      nvidiaSmi: gpu?.nvidiaSmiUnavailable ?? null,
+    },
+    ram: {
+      totalGiB: system.ramTotalGiB,
+      source:
+        ramSpec?.type === 'rapl'
+          ? 'rapl-dram'
+          : ramSpec?.type === 'constant'
+            ? ramSpec.source
+            : 'ram-modules',
+      how:
+        ramSpec?.type === 'rapl'
+          ? 'RAPL DRAM counters'
+          : config.ramPowerW !== null
+            ? `ramPowerW ${config.ramPowerW} W`
+            : `${tuning.watts['ram-modules'] ?? '?'} W from the module model`,
+    },
+    intensity: {
+      gPerKWh: reading.gPerKWh,
+      source: reading.source,
+      country: intensity.location.country
+        ? `${intensity.location.country.name} (${intensity.location.country.alpha3})`
+        : null,
+      zone: intensity.location.zone,
+      cloud: intensity.location.cloudProvider
+        ? `${intensity.location.cloudProvider} ${intensity.location.cloudRegion}`
+        : null,
+    },
+    notes,
+    warnings: [...plan.warnings, ...tuning.warnings, ...(gpu?.warnings ?? []), ...intensity.warnings].map(
+      (w) => w.message,
+    ),
+  }
+}
+
+function render(d: Detection): string {
+  const lines = [
+    `CPU     ${d.cpu.model}: ${d.cpu.logicalCpus} logical CPUs, ${d.cpu.sockets} socket(s)`,
+    `        measured by ${d.cpu.source}: ${d.cpu.how}`,
+    `RAPL    ${d.rapl.root}: ${
+      d.rapl.unavailable ??
+      `packages ${d.rapl.packages.join(', ') || 'none'}; dram ${d.rapl.dram.join(', ') || 'none'}`
+    }`,
+  ]
+  if (d.rapl.unreadable.length > 0) lines.push(`        unreadable: ${d.rapl.unreadable.join('; ')}`)
+  if (d.rapl.fix) lines.push(...d.rapl.fix.split('\n').map((l) => `        ${l}`))
+  if (d.gpu.devices.length > 0) {
+    for (const g of d.gpu.devices) lines.push(`GPU     ${g.index}: ${g.name} (${g.uuid}) by ${g.source}`)
+  } else lines.push('GPU     none measured')
+  if (d.gpu.nvml) lines.push(`        NVML: ${d.gpu.nvml}`)
+  if (d.gpu.nvidiaSmi) lines.push(`        nvidia-smi: ${d.gpu.nvidiaSmi}`)
+  lines.push(`RAM     ${d.ram.totalGiB.toFixed(1)} GiB, by ${d.ram.source}: ${d.ram.how}`)
+  lines.push(
+    `Grid    ${d.intensity.gPerKWh} g CO2e/kWh from ${d.intensity.source}` +
+      `${d.intensity.country ? `; ${d.intensity.country}` : ''}${d.intensity.zone ? `, zone ${d.intensity.zone}` : ''}` +
+      `${d.intensity.cloud ? `, ${d.intensity.cloud}` : ''}`,
+  )
+  for (const w of d.warnings) lines.push(`warning ${w.split('\n')[0]}`)
+  return `${lines.join('\n')}\n`
+}
+
+/** `wattprint detect [--json]`: always exit 0 once it could look (estimates are a valid answer). */
+export async function detectCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { ...TRACKER_FLAGS, json: { type: 'boolean' } },
+    strict: true,
+    allowPositionals: false,
+  })
+  let detection: Detection
+  try {
+    detection = await detect(trackerOptionsFrom(values))
+  } catch (error) {
+    if (error instanceof WattprintError) throw new UsageError(error.message)
+    throw error
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(detection, null, 2)}\n` : render(detection))
+  return 0
+}

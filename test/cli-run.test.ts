@@ -1,0 +1,219 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { readCsv } from './helpers/csv.js'
+import { makePowercapTree } from './helpers/powercap.mjs'
+import { expectSaneNumbers } from './helpers/sane.js'
+
+const cli = resolve('dist/cli.js')
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup()
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-cli-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** `wattprint <args>` with the machine's own meters replaced by nothing (estimates) and a fixed intensity. */
+const wattprint = (dir: string, ...args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', WATTPRINT_RAPL_ROOT: join(dir, 'none') },
+    timeout: 30_000,
+  })
+const node = (code: string) => [process.execPath, '-e', code]
+const rows = (dir: string) => readCsv(join(dir, 'emissions.csv'))
+
+describe('wattprint run', () => {
+  it('runs the command with its stdio, measures it, writes the row, prints a summary, exits with its code', () => {
+    const dir = tempDir()
+    const run = wattprint(
+      dir,
+      'run',
+      '--output',
+      dir,
+      '--project',
+      'job',
+      '--',
+      ...node("console.log('hello from the job'); process.exit(0)"),
+    )
+    expect(run.status).toBe(0)
+    expect(run.stdout).toBe('hello from the job\n')
+    expect(run.stderr).toMatch(/wattprint: \d+\.\d s, [\d.]+ J \[cpu .*\], status finished/)
+    expect(run.stderr).toMatch(/CO2e at 100 g\/kWh \(fixed\)/)
+    expect(run.stderr).toMatch(/≈ .* \(US EPA, Greenhouse Gas Equivalencies Calculator/)
+    const [row] = rows(dir)
+    expect(row).toMatchObject({ project_name: 'job', status: 'finished', intensity_source: 'fixed' })
+    expectSaneNumbers(row)
+    expect(Number(row?.energy_consumed)).toBeGreaterThan(0)
+  })
+
+  it.each([
+    [3, 'process.exit(3)', 'failed'],
+    [137, "process.kill(process.pid, 'SIGKILL')", 'interrupted'],
+  ])('exits %i for %s, and the row says %s', (code, script, status) => {
+    const dir = tempDir()
+    const run = wattprint(dir, 'run', '-o', dir, '--', ...node(script))
+    expect(run.status).toBe(code)
+    expect(rows(dir)[0]?.status).toBe(status)
+  })
+
+  it('exits 127 with a clear message when the command is not found, and writes nothing', () => {
+    const dir = tempDir()
+    const run = wattprint(dir, 'run', '-o', dir, '--', 'no-such-command-xyz', '--flag')
+    expect(run.status).toBe(127)
+    expect(run.stderr).toContain('command not found: no-such-command-xyz')
+    expect(existsSync(join(dir, 'emissions.csv'))).toBe(false)
+  })
+
+  it('passes SIGTERM on to the command and exits as it did', async () => {
+    const dir = tempDir()
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'run',
+        '-o',
+        dir,
+        '--',
+        ...node(
+          "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(42) }); console.log('ready'); setInterval(() => {}, 1000)",
+        ),
+      ],
+      { env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100' } },
+    )
+    let output = ''
+    child.stdout.on('data', (d) => (output += d))
+    while (!output.includes('ready')) await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 300))
+    child.kill('SIGTERM')
+    const code = await new Promise<number | null>((done) => child.on('close', done))
+    expect(output).toContain('got SIGTERM')
+    expect(code).toBe(42)
+    expect(rows(dir)[0]?.status).toBe('failed')
+  })
+
+  it('stops the command when a budget is crossed: SIGTERM, then SIGKILL after the grace period', () => {
+    const dir = tempDir()
+    // This command ignores SIGTERM: only SIGKILL ends it.
+    const stubborn =
+      "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); setInterval(() => {}, 1000)"
+    const run = wattprint(
+      dir,
+      'run',
+      '-o',
+      dir,
+      '--interval',
+      '100ms',
+      '--max-duration',
+      '1s',
+      '--grace',
+      '500ms',
+      '--',
+      ...node(stubborn),
+    )
+    expect(run.status).toBe(128 + 9)
+    expect(run.stdout).toContain('ignoring SIGTERM')
+    expect(run.stderr).toContain('Budget crossed: durationS')
+    const [row] = rows(dir)
+    expect(row?.status).toBe('budget-exceeded')
+    expect(Number(row?.duration)).toBeGreaterThan(1)
+    expect(Number(row?.duration)).toBeLessThan(3)
+  })
+
+  it('writes the summary as JSON and every sample to a timeline', () => {
+    const dir = tempDir()
+    const timeline = join(dir, 'timeline.jsonl')
+    const run = wattprint(
+      dir,
+      'run',
+      '-o',
+      join(dir, 'runs.csv'),
+      '--interval',
+      '100ms',
+      '--timeline',
+      timeline,
+      '--json',
+      '--quiet',
+      '--',
+      ...node('setTimeout(() => {}, 600)'),
+    )
+    expect(run.status).toBe(0)
+    expect(run.stderr).toBe('')
+    const json = JSON.parse(run.stdout) as {
+      exitCode: number
+      record: { status: string; energyKWh: number }
+      equivalents: unknown[]
+    }
+    expect(json.exitCode).toBe(0)
+    expect(json.record.status).toBe('finished')
+    expect(json.equivalents).toHaveLength(3)
+    const samples = readFileSync(timeline, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { powerW: { total: number } })
+    expect(samples.length).toBeGreaterThanOrEqual(4)
+    expect(samples.every((s) => s.powerW.total > 0)).toBe(true)
+    expect(readCsv(join(dir, 'runs.csv'))).toHaveLength(1)
+  })
+
+  it('refuses bad values with the flag and an example', () => {
+    const dir = tempDir()
+    const cases: [string[], RegExp][] = [
+      [['--interval', 'fast'], /--interval "fast" is not understood: write it like 250ms/],
+      [['--max-energy', '5'], /--max-energy "5" needs a unit: write it like 300Wh, 0.5kWh/],
+      [['--max-emissions=-2kg'], /--max-emissions "-2kg" is not understood/],
+      [['--cloud', 'aws'], /--cloud "aws" must be provider:region/],
+      [['--country', 'Germany'], /Option country "Germany" is not an ISO 3166/],
+      [['--frobnicate'], /Unknown option '--frobnicate'/],
+    ]
+    for (const [flags, message] of cases) {
+      const run = wattprint(dir, 'run', ...flags, '--', 'true')
+      expect(run.status, flags.join(' ')).toBe(2)
+      expect(run.stderr).toMatch(message)
+    }
+    expect(wattprint(dir, 'run').stderr).toContain('needs a command')
+  })
+})
+
+describe('wattprint detect', () => {
+  it('says what would be measured and how, as text and JSON, and exits 0 on estimates alone', () => {
+    const dir = tempDir()
+    const tree = makePowercapTree([
+      { id: 'intel-rapl:0', name: 'package-0' },
+      { id: 'intel-rapl:0:0', name: 'dram' },
+    ])
+    cleanups.push(() => tree.cleanup())
+    const text = wattprint(
+      dir,
+      'detect',
+      '--rapl-root',
+      tree.root,
+      '--zone',
+      'US-CAL-CISO',
+      '--nvidia-smi',
+      '/nonexistent/nvidia-smi',
+    )
+    expect(text.status).toBe(0)
+    expect(text.stdout).toMatch(/measured by rapl: RAPL counters: package-0/)
+    expect(text.stdout).toMatch(/dram intel-rapl:0:0 \(dram\)/)
+    expect(text.stdout).toContain('nvidia-smi: /nonexistent/nvidia-smi not found')
+    expect(text.stdout).toContain('RAM')
+    const json = wattprint(dir, 'detect', '--json', '--rapl-root', join(dir, 'none'), '--country', 'FR')
+    expect(json.status).toBe(0)
+    const detection = JSON.parse(json.stdout) as {
+      cpu: { source: string }
+      rapl: { unavailable: string }
+      intensity: { gPerKWh: number; source: string }
+    }
+    expect(detection.cpu.source).toBe('cpu-tdp')
+    expect(detection.rapl.unavailable).toContain('does not exist')
+    // WATTPRINT_CARBON_INTENSITY=100 from the helper wins over the country, as in a tracker.
+    expect(detection.intensity).toMatchObject({ gPerKWh: 100, source: 'fixed' })
+  })
+})
