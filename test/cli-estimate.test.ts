@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process'
+import { resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { findGpu, gpuModels } from '../src/cli/estimate.js'
+import { findCloudRegion } from '../src/intensity/cloud-regions.js'
+import { zoneIntensity } from '../src/intensity/tables.js'
+
+const cli = resolve('dist/cli.js')
+const wattprint = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
+interface Estimate {
+  energyKWh: number
+  regions: { provider: string; region: string; gPerKWh: number; emissionsKg: number }[]
+}
+
+describe('wattprint estimate', () => {
+  it('prices a planned job in every region of a provider, cleanest first', () => {
+    const run = wattprint(
+      'estimate',
+      '--gpu',
+      'A100 SXM4 80 GB',
+      '--gpus',
+      '8',
+      '--hours',
+      '72',
+      '--pue',
+      '1.1',
+      '--provider',
+      'aws',
+      '--json',
+    )
+    expect(run.status).toBe(0)
+    const estimate = JSON.parse(run.stdout) as Estimate
+    // 8 × 400 W × 72 h × 1.1 = 253.44 kWh.
+    expect(estimate.energyKWh).toBeCloseTo(253.44, 9)
+    expect(estimate.regions.every((r) => r.provider === 'aws')).toBe(true)
+    expect(estimate.regions.length).toBe(39)
+    const emissions = estimate.regions.map((r) => r.emissionsKg)
+    expect(emissions).toEqual([...emissions].sort((a, b) => a - b))
+    const stockholm = estimate.regions.find((r) => r.region === 'eu-north-1')
+    const zone = findCloudRegion('aws', 'eu-north-1')?.zone ?? ''
+    expect(stockholm?.gPerKWh).toBe(zoneIntensity(zone)?.gPerKWh)
+    expect(stockholm?.emissionsKg).toBeCloseTo((253.44 * (stockholm?.gPerKWh ?? 0)) / 1000, 9)
+  })
+
+  it('covers all three clouds by default, as a table', () => {
+    const run = wattprint('estimate', '--gpu', 'h100 sxm5 80gb', '--hours', '2h', '--cpu-power', '200W')
+    expect(run.status).toBe(0)
+    expect(run.stdout).toContain('1 × H100 SXM5 80GB (700 W TDP')
+    expect(run.stdout).toContain('+ 200 W CPU')
+    for (const provider of ['aws', 'gcp', 'azure'])
+      expect(run.stdout).toMatch(new RegExp(`^${provider}\\s`, 'm'))
+  })
+
+  it('re-prices measured runs from a CSV', () => {
+    const run = wattprint(
+      'estimate',
+      '--from',
+      resolve('test/fixtures/codecarbon-emissions.csv'),
+      '--provider',
+      'gcp',
+      '--json',
+    )
+    const estimate = JSON.parse(run.stdout) as Estimate
+    expect(estimate.energyKWh).toBeCloseTo(0.3043 + 0.15215, 9)
+  })
+
+  it('finds GPUs by name loosely, and lists candidates for an ambiguous or unknown one', () => {
+    expect(findGpu('a10g').tdpW).toBe(150)
+    expect(findGpu('Tesla V100-SXM2-16GB').tdpW).toBe(250)
+    expect(gpuModels().find((g) => g.name === 'B200')?.tdpW).toBe(1000)
+    const ambiguous = wattprint('estimate', '--gpu', 'H100', '--hours', '1')
+    expect(ambiguous.status).toBe(2)
+    expect(ambiguous.stderr).toContain('matches several GPUs: try "H100 SXM5 80GB", "H100 PCIe 80GB"')
+    expect(wattprint('estimate', '--gpu', 'Voodoo 3', '--hours', '1').stderr).toContain(
+      'is not in the GPU table',
+    )
+    expect(wattprint('estimate', '--gpu', 'L4').stderr).toContain('needs --gpu and --hours')
+    expect(wattprint('estimate', '--gpu', 'L4', '--hours', '1', '--provider', 'oracle').stderr).toContain(
+      'must be one of aws, gcp, azure',
+    )
+  })
+})

@@ -1,0 +1,177 @@
+import { spawnSync } from 'node:child_process'
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
+import { sampleRecord } from './helpers/records.js'
+
+const cli = resolve('dist/cli.js')
+const codecarbon = resolve('test/fixtures/codecarbon-emissions.csv')
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup()
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-report-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+const wattprint = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
+
+/** A wattprint CSV: run A flushed twice then finished, run B failed, then a malformed row and a cut-off one. */
+function wattprintCsv(dir: string): string {
+  const path = join(dir, 'emissions.csv')
+  const kWh = (cpu: number, gpu: number, ram: number) => ({
+    cpu: { energyKWh: cpu, powerW: 1, source: 'rapl' as const, method: 'measured' as const },
+    gpu: { energyKWh: gpu, powerW: 1, source: gpu > 0 ? ('nvml-energy' as const) : null, method: null },
+    ram: { energyKWh: ram, powerW: 1, source: 'rapl-dram' as const, method: 'measured' as const },
+    energyKWh: cpu + gpu + ram,
+  })
+  const rows = [
+    sampleRecord({
+      runId: 'A',
+      projectName: 'mnist',
+      status: 'running',
+      timestamp: '2026-11-22T10:00:00.000Z',
+      durationS: 60,
+      emissionsKg: 0.001,
+      ...kWh(0.001, 0, 0.001),
+    }),
+    sampleRecord({
+      runId: 'A',
+      projectName: 'mnist',
+      status: 'running',
+      timestamp: '2026-11-22T10:01:00.000Z',
+      durationS: 120,
+      emissionsKg: 0.002,
+      ...kWh(0.002, 0, 0.002),
+    }),
+    sampleRecord({
+      runId: 'A',
+      projectName: 'mnist',
+      status: 'finished',
+      timestamp: '2026-11-22T10:02:00.000Z',
+      durationS: 180,
+      emissionsKg: 0.003,
+      ...kWh(0.004, 0.002, 0.003),
+    }),
+    sampleRecord({
+      runId: 'B',
+      projectName: 'mnist',
+      status: 'failed',
+      timestamp: '2026-11-22T11:00:00.000Z',
+      durationS: 30,
+      emissionsKg: 0.0005,
+      ...kWh(0.0005, 0, 0.0005),
+    }),
+    sampleRecord({
+      runId: 'C',
+      projectName: 'llm',
+      status: 'finished',
+      timestamp: '2026-11-23T08:00:00.000Z',
+      durationS: 7200,
+      emissionsKg: 0.5,
+      ...kWh(0.2, 1.0, 0.05),
+    }),
+  ]
+  writeFileSync(path, CSV_HEADER + rows.map(recordToLine).join(''))
+  appendFileSync(
+    path,
+    '2026-11-23T09:00:00.000Z,llm,D,e,NaN-duration\n2026-11-23T10:00:00.000Z,llm,E,e,12,0.1',
+  )
+  return path
+}
+
+describe('wattprint report', () => {
+  it('totals runs by project from wattprint and CodeCarbon files, counting each run once and skipping malformed rows', () => {
+    const dir = tempDir()
+    const run = wattprint('report', wattprintCsv(dir), codecarbon, '--by', 'project')
+    expect(run.status).toBe(0)
+    const lines = run.stdout.split('\n')
+    const row = (key: string) => lines.find((l) => l.startsWith(key))?.split(/\s{2,}/) ?? []
+    // mnist: A (its last row) + B = 2 runs, 0.0035 kg.
+    expect(row('mnist').slice(0, 2)).toEqual(['mnist', '2'])
+    expect(row('mnist')).toContain('3.50 g')
+    expect(row('llm').slice(0, 2)).toEqual(['llm', '1'])
+    expect(row('bert-finetune').slice(0, 2)).toEqual(['bert-finetune', '2'])
+    expect(row('total').slice(0, 2)).toEqual(['total', '5'])
+    expect(run.stdout).toContain('emissions.csv: 2 malformed row(s) skipped')
+    expect(run.stdout).toContain('codecarbon-emissions.csv: 1 malformed row(s) skipped')
+  })
+
+  it('groups by day, run and experiment, and answers in JSON', () => {
+    const dir = tempDir()
+    const csv = wattprintCsv(dir)
+    const json = JSON.parse(wattprint('report', csv, '--by', 'day', '--json').stdout) as {
+      groups: { key: string; runs: number; emissionsKg: number }[]
+      total: { runs: number; energyKWh: number }
+    }
+    expect(json.groups.map((g) => [g.key, g.runs])).toEqual([
+      ['2026-11-22', 2],
+      ['2026-11-23', 1],
+    ])
+    expect(json.total.energyKWh).toBeCloseTo(0.009 + 0.001 + 1.25, 9)
+    expect(wattprint('report', csv, '--by', 'run').stdout).toMatch(/^A\s+1\s/m)
+    expect(wattprint('report', csv, '--by', 'week').stderr).toContain(
+      '--by "week" must be one of project, experiment, run, day',
+    )
+    expect(wattprint('report', join(dir, 'missing.csv')).status).toBe(2)
+  })
+
+  it('writes a self-contained HTML report that opens offline with its charts', async (context) => {
+    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p))
+    if (!chromium) {
+      // CI installs chromium and sets this, so there the test cannot silently skip.
+      if (process.env.WATTPRINT_REQUIRE_CHROMIUM) throw new Error('chromium is required here but missing')
+      context.skip()
+      return
+    }
+    const dir = tempDir()
+    const timeline = join(dir, 'timeline.jsonl')
+    writeFileSync(
+      timeline,
+      Array.from({ length: 40 }, (_, i) =>
+        JSON.stringify({
+          elapsedS: i,
+          powerW: { cpu: 40 + (i % 7), gpu: i > 10 ? 250 : 60, ram: 12, total: 0 },
+        }),
+      ).join('\n'),
+    )
+    const html = join(dir, 'report.html')
+    const run = wattprint('report', wattprintCsv(dir), codecarbon, '--html', html, '--timeline', timeline)
+    expect(run.status).toBe(0)
+    const text = readFileSync(html, 'utf8')
+    // Self-contained: no script, no link, no remote URL.
+    expect(text).not.toMatch(/<script|<link|src="http|href="http|url\(http/i)
+
+    const { chromium: browser } = await import('playwright-core')
+    const instance = await browser.launch({ executablePath: chromium, args: ['--no-sandbox'] })
+    cleanups.push(() => void instance.close())
+    for (const scheme of ['light', 'dark'] as const) {
+      const page = await instance.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: scheme })
+      const problems: string[] = []
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()))
+      page.on('pageerror', (e) => problems.push(e.message))
+      await page.goto(`file://${html}`)
+      // Runs in the page (a string: the tests are compiled without the DOM's types).
+      const drawn = (await page.evaluate(`({
+        bars: [...document.querySelectorAll('svg rect')].filter((r) => r.getBoundingClientRect().height > 0).length,
+        lines: [...document.querySelectorAll('svg polyline')].filter((l) => l.getBoundingClientRect().width > 100).length,
+        figures: document.querySelectorAll('figure').length,
+        background: getComputedStyle(document.body).backgroundColor,
+      })`)) as { bars: number; lines: number; figures: number; background: string }
+      const shot = await page.screenshot({ fullPage: true, path: join(dir, `report-${scheme}.png`) })
+      expect(problems).toEqual([])
+      expect(drawn.figures).toBe(3)
+      expect(drawn.bars).toBeGreaterThanOrEqual(10)
+      expect(drawn.lines).toBe(3)
+      expect(drawn.background).toBe(scheme === 'dark' ? 'rgb(20, 23, 28)' : 'rgb(255, 255, 255)')
+      // A blank page compresses to a few kB; charts, text and a table do not.
+      expect(shot.length).toBeGreaterThan(30_000)
+      await page.close()
+    }
+  }, 60_000)
+})
