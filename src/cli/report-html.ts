@@ -13,7 +13,7 @@ export interface HtmlReportInput {
   readonly skipped: readonly string[]
 }
 
-const escape = (text: string): string =>
+const escapeHtml = (text: string): string =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
@@ -41,7 +41,7 @@ function axes(yMax: number, yLabel: (v: number) => string, xLabels: string): str
     const y = PAD.top + (1 - f) * (H - PAD.top - PAD.bottom)
     return (
       `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" class="grid"/>` +
-      `<text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${escape(yLabel(f * yMax))}</text>`
+      `<text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${escapeHtml(yLabel(f * yMax))}</text>`
     )
   })
   return ticks.join('') + xLabels
@@ -70,15 +70,15 @@ function runsChart(runs: readonly RunRow[]): string {
       const h = ((run[c.key] * JOULES_PER_KWH) / maxJ) * plotH
       y -= h
       return h > 0
-        ? `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${h.toFixed(1)}" fill="${c.color}"><title>${escape(`${run.runId} ${c.label}: ${formatEnergy(run[c.key])}`)}</title></rect>`
+        ? `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${h.toFixed(1)}" fill="${c.color}"><title>${escapeHtml(`${run.runId} ${c.label}: ${formatEnergy(run[c.key])}`)}</title></rect>`
         : ''
     })
-    const label = `${escape(run.timestamp.slice(5, 16).replace('T', ' '))}`
+    const label = `${escapeHtml(run.timestamp.slice(5, 16).replace('T', ' '))}`
     const xLabel =
       sorted.length <= 12 || i % Math.ceil(sorted.length / 12) === 0
         ? `<text x="${(x + slot * 0.35).toFixed(1)}" y="${H - PAD.bottom + 14}" text-anchor="middle" class="tick">${label}</text>`
         : ''
-    const emissions = `<text x="${(x + slot * 0.35).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle" class="value">${escape(formatMass(run.emissionsKg))}</text>`
+    const emissions = `<text x="${(x + slot * 0.35).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle" class="value">${escapeHtml(formatMass(run.emissionsKg))}</text>`
     return parts.join('') + xLabel + (sorted.length <= 20 ? emissions : '')
   })
   return svg(
@@ -94,10 +94,10 @@ function splitChart(total: GroupTotals): string {
   const parts = COMPONENTS.map((c) => {
     const share = total.energyKWh > 0 ? total[c.key] / total.energyKWh : 0
     const w = share * plotW
-    const rect = `<rect x="${x.toFixed(1)}" y="8" width="${w.toFixed(1)}" height="48" fill="${c.color}"><title>${c.label}: ${escape(formatEnergy(total[c.key]))}</title></rect>`
+    const rect = `<rect x="${x.toFixed(1)}" y="8" width="${w.toFixed(1)}" height="48" fill="${c.color}"><title>${c.label}: ${escapeHtml(formatEnergy(total[c.key]))}</title></rect>`
     const label =
       share > 0.06
-        ? `<text x="${(x + w / 2).toFixed(1)}" y="76" text-anchor="middle" class="value">${c.label} ${(share * 100).toFixed(0)} % · ${escape(formatEnergy(total[c.key]))}</text>`
+        ? `<text x="${(x + w / 2).toFixed(1)}" y="76" text-anchor="middle" class="value">${c.label} ${(share * 100).toFixed(0)} % · ${escapeHtml(formatEnergy(total[c.key]))}</text>`
         : ''
     x += w
     return rect + label
@@ -136,27 +136,27 @@ function powerChart(timeline: { file: string; samples: readonly TimelinePoint[] 
 }
 
 function svg(title: string, body: string, height = H): string {
-  return `<figure><figcaption>${escape(title)}</figcaption><svg viewBox="0 0 ${W} ${height}" role="img" aria-label="${escape(title)}">${body}</svg></figure>`
+  return `<figure><figcaption>${escapeHtml(title)}</figcaption><svg viewBox="0 0 ${W} ${height}" role="img" aria-label="${escapeHtml(title)}">${body}</svg></figure>`
 }
 
 function table(groups: readonly GroupTotals[], by: string, total: GroupTotals): string {
   const cells = (g: GroupTotals) =>
     [
-      escape(g.key),
+      escapeHtml(g.key),
       String(g.runs),
       `${(g.durationS / 3600).toFixed(2)} h`,
-      escape(formatEnergy(g.cpuKWh)),
-      escape(formatEnergy(g.gpuKWh)),
-      escape(formatEnergy(g.ramKWh)),
-      escape(formatEnergy(g.energyKWh)),
-      escape(formatMass(g.emissionsKg)),
+      escapeHtml(formatEnergy(g.cpuKWh)),
+      escapeHtml(formatEnergy(g.gpuKWh)),
+      escapeHtml(formatEnergy(g.ramKWh)),
+      escapeHtml(formatEnergy(g.energyKWh)),
+      escapeHtml(formatMass(g.emissionsKg)),
       g.intensityGPerKWh.toFixed(0),
     ]
       .map((c) => `<td>${c}</td>`)
       .join('')
   const head = [by, 'runs', 'duration', 'CPU', 'GPU', 'RAM', 'energy', 'emissions', 'g CO2e/kWh']
   return (
-    `<table><thead><tr>${head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead><tbody>` +
+    `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>` +
     groups.map((g) => `<tr>${cells(g)}</tr>`).join('') +
     `</tbody><tfoot><tr>${cells({ ...total, key: 'total' })}</tr></tfoot></table>`
   )
@@ -203,8 +203,8 @@ th:first-child, td:first-child { text-align: left; } tfoot td { font-weight: 600
 </head>
 <body>
 <h1>wattprint report</h1>
-<p class="meta">${escape(`${input.runs.length} runs, grouped by ${input.by}; wattprint ${wattprintVersion()}`)}</p>
-<div class="cards">${cards.map(([label, value]) => `<div class="card"><span>${escape(label ?? '')}</span><b>${escape(value ?? '')}</b></div>`).join('')}</div>
+<p class="meta">${escapeHtml(`${input.runs.length} runs, grouped by ${input.by}; wattprint ${wattprintVersion()}`)}</p>
+<div class="cards">${cards.map(([label, value]) => `<div class="card"><span>${escapeHtml(label ?? '')}</span><b>${escapeHtml(value ?? '')}</b></div>`).join('')}</div>
 <p class="legend">${COMPONENTS.map((c) => `<span><i style="background:${c.color}"></i>${c.label}</span>`).join('')}</p>
 ${runsChart(input.runs)}
 ${splitChart(total)}
@@ -213,7 +213,7 @@ ${input.timelines
   .map(powerChart)
   .join('\n')}
 ${table(input.groups, input.by, total)}
-${input.skipped.map((s) => `<p class="note">${escape(s)}</p>`).join('')}
+${input.skipped.map((s) => `<p class="note">${escapeHtml(s)}</p>`).join('')}
 </body>
 </html>
 `
