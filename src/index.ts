@@ -1,6 +1,7 @@
 // wattprint's public API. Everything exported here is documented in the README.
 export type { Budget, ResolvedConfig, TrackerOptions } from './config.js'
 export { envName } from './config.js'
+export { bestEquivalent, describeEquivalent, type Equivalent, equivalents } from './equivalents.js'
 export { WattprintError, type WattprintErrorCode } from './errors.js'
 export type { BudgetEvent, Listener, SampleEvent, TrackerEvents } from './events.js'
 export { formatEnergy, formatMass, summaryLine } from './format.js'
