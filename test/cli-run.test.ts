@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readCsv } from './helpers/csv.js'
+import { configureNvmlStub, fakeNvidiaSmi, NVML_STUB_LIBRARY } from './helpers/gpu.mjs'
 import { makePowercapTree } from './helpers/powercap.mjs'
 import { expectSaneNumbers } from './helpers/sane.js'
 
@@ -215,5 +216,39 @@ describe('wattprint detect', () => {
     expect(detection.rapl.unavailable).toContain('does not exist')
     // WATTPRINT_CARBON_INTENSITY=100 from the helper wins over the country, as in a tracker.
     expect(detection.intensity).toMatchObject({ gPerKWh: 100, source: 'fixed' })
+  })
+
+  it('lists the GPUs NVML sees, and falls back to nvidia-smi with the reason', () => {
+    const dir = tempDir()
+    configureNvmlStub(dir, [
+      {
+        uuid: 'GPU-aaaa1111',
+        name: 'NVIDIA H100 80GB HBM3',
+        arch: 9,
+        energyCounter: true,
+        profile: { watts: 300 },
+      },
+      {
+        uuid: 'GPU-bbbb2222',
+        name: 'Tesla P100-PCIE-16GB',
+        arch: 4,
+        energyCounter: false,
+        profile: { watts: 100 },
+      },
+    ])
+    const nvml = wattprint(dir, 'detect', '--nvml-library', NVML_STUB_LIBRARY, '--json')
+    const found = JSON.parse(nvml.stdout) as {
+      gpu: { devices: { name: string; source: string }[]; nvml: string | null }
+    }
+    expect(found.gpu.devices).toEqual([
+      expect.objectContaining({ name: 'NVIDIA H100 80GB HBM3', source: 'nvml-energy' }),
+      expect.objectContaining({ name: 'Tesla P100-PCIE-16GB', source: 'nvml-power' }),
+    ])
+    expect(found.gpu.nvml).toBeNull()
+    const smi = fakeNvidiaSmi(dir, { gpus: [{ uuid: 'GPU-cccc3333', name: 'NVIDIA L4', watts: 30 }] })
+    const text = wattprint(dir, 'detect', '--nvml-library', join(dir, 'missing.so'), '--nvidia-smi', smi)
+    expect(text.stdout).toContain('GPU     0: NVIDIA L4 (GPU-cccc3333) by nvidia-smi')
+    expect(text.stdout).toMatch(/NVML: NVML library not found/)
+    delete process.env.NVML_STUB_CONFIG
   })
 })
