@@ -48,9 +48,9 @@ export function bestEquivalent(emissionsKg: number): Equivalent {
   return readable ?? (all[0] as Equivalent)
 }
 
-/** `≈ 2.4 km driven by an average gasoline passenger car`. */
+/** `≈ 2.4 km driven by an average gasoline passenger car`; under a kilometre, in metres. */
 export function describeEquivalent(e: Equivalent): string {
-  const n =
-    e.amount >= 100 ? e.amount.toFixed(0) : e.amount >= 1 ? e.amount.toFixed(1) : e.amount.toPrecision(2)
-  return `≈ ${n} ${e.what}`
+  const format = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 1 ? n.toFixed(1) : n.toPrecision(2))
+  if (e.amount < 1 && e.what.startsWith('km ')) return `≈ ${format(e.amount * 1000)} m${e.what.slice(2)}`
+  return `≈ ${format(e.amount)} ${e.what}`
 }

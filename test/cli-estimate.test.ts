@@ -80,3 +80,19 @@ describe('wattprint estimate', () => {
     )
   })
 })
+
+describe('everyday equivalents', () => {
+  it('uses EPA factors, reads best in the unit that gives a count of one or more, in metres below a km', async () => {
+    const { bestEquivalent, describeEquivalent, equivalents } = await import('../src/equivalents.js')
+    const [car, phone, tree] = equivalents(1)
+    expect(car?.amount).toBeCloseTo(1 / (0.393 / 1.609344), 9)
+    expect(phone?.amount).toBeCloseTo(1 / 0.0124, 9)
+    expect(tree?.amount).toBeCloseTo(1 / 60, 9)
+    expect(describeEquivalent(bestEquivalent(1))).toBe('≈ 80.6 smartphone charges')
+    expect(describeEquivalent(bestEquivalent(120))).toBe('≈ 2.0 tree seedlings grown for 10 years')
+    expect(describeEquivalent(bestEquivalent(0.002))).toBe(
+      '≈ 8.2 m driven by an average gasoline passenger car',
+    )
+    expect(equivalents(Number.NaN).every((e) => e.amount === 0)).toBe(true)
+  })
+})

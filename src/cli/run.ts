@@ -30,7 +30,8 @@ export const RUN_HELP = `Usage: wattprint run [options] -- <command> [args...]
 
 Runs the command (no shell, stdio inherited), measures the machine while it runs, writes one CSV row and
 prints a summary on stderr. Exits with the command's exit code (128 + the signal's number when a signal
-ended it, 127 when it is not found). SIGINT, SIGTERM and SIGHUP are passed on to the command.
+ended it, 127 when it is not found). SIGTERM and SIGHUP are passed on to the command, and SIGINT when
+wattprint is not at a terminal (there Ctrl-C already reaches the command).
 
 Options (each mirrors a tracker option; quantities take units):
   --project <name>            --experiment <id>         -o, --output <dir or file.csv>
@@ -167,9 +168,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const progress = !quiet && !live && values.progress === true
   let lastProgressS = 0
   let statusShown = false
+  let ended = false
+  let drawnAtS = Number.NEGATIVE_INFINITY
   tracker.on('sample', (sample) => {
     timeline?.write(`${JSON.stringify(sample)}\n`)
-    if (live) {
+    if (ended) return
+    // About once a second on screen, whatever the sampling interval.
+    if (live && sample.elapsedS - drawnAtS >= 0.95) {
+      drawnAtS = sample.elapsedS
       process.stderr.write(`\r\x1b[2K${statusLine(sample)}`)
       statusShown = true
     } else if (progress && sample.elapsedS - lastProgressS >= 10) {
@@ -183,7 +189,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
 
   await tracker.start()
-  // Live status needs every interval as it closes; at most one a second on screen.
   const child = spawn(program, args, { stdio: 'inherit', windowsHide: false })
   const forward = (signal: NodeJS.Signals) => () => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal)
@@ -219,6 +224,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   })
   clearTimeout(killTimer)
   for (const off of forwarders) off()
+  ended = true
   clearStatus()
 
   let exitCode: number
