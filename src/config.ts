@@ -10,6 +10,7 @@ import { checkLocation } from './intensity/location.js'
 import { UK_CARBON_INTENSITY_URL, type UkArea } from './intensity/uk-carbon-intensity.js'
 import { LOG_LEVELS, type LogLevel } from './log.js'
 import { Secret } from './secret.js'
+import type { Sink } from './sinks/sink.js'
 import { closest } from './text.js'
 
 /** Options of an EmissionsTracker. Each can also be set as `WATTPRINT_<SCREAMING_SNAKE>`; options win. */
@@ -89,6 +90,8 @@ export interface TrackerOptions {
   procStatPath?: string
   /** What is printed on stderr: `debug`, `info`, `warning` (default), `error`, `silent`. */
   logLevel?: LogLevel
+  /** Where the figures go besides the CSV: `prometheusSink(…)`, `otelSink(…)`. */
+  sinks?: readonly Sink[]
 }
 
 /** Limits of a run; any may be left out. */
@@ -136,6 +139,7 @@ export interface ResolvedConfig {
   readonly raplRoot: string
   readonly procStatPath: string
   readonly logLevel: LogLevel
+  readonly sinks: readonly Sink[]
 }
 
 /** How an option is read from the environment; `object` options (budget) are not. */
@@ -279,6 +283,16 @@ const DEFINITIONS = {
   },
   raplRoot: { kind: 'string', schema: nonEmpty, example: "'/host/sys/class/powercap'" },
   procStatPath: { kind: 'string', schema: nonEmpty, example: "'/host/proc/stat'" },
+  sinks: {
+    kind: 'object',
+    schema: z.array(
+      z.custom<Sink>((v) => typeof v === 'object' && v !== null && typeof (v as Sink).start === 'function', {
+        message: 'must be sinks made by prometheusSink() or otelSink() (objects with a start method)',
+      }),
+      { error: 'must be an array of sinks: [prometheusSink({ port: 9465 })]' },
+    ),
+    example: '[prometheusSink({ port: 9465 })]',
+  },
   logLevel: {
     kind: 'string',
     schema: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]], {
@@ -433,6 +447,7 @@ export function resolveConfig(
     raplRoot: (values.raplRoot as string | undefined) ?? '/sys/class/powercap',
     procStatPath: (values.procStatPath as string | undefined) ?? '/proc/stat',
     logLevel: (values.logLevel as LogLevel | undefined) ?? 'warning',
+    sinks: (values.sinks as readonly Sink[] | undefined) ?? [],
   }
 }
 

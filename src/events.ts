@@ -1,6 +1,7 @@
 import type { LedgerStep, LedgerTotals } from './ledger.js'
 import type { Component, MeterSource } from './meters/meter.js'
 import type { IntervalReport, MeterDescription } from './sampling/sampler.js'
+import { JOULES_PER_KWH } from './units.js'
 import type { TrackerWarning } from './warnings.js'
 
 /** One interval, as the `sample` event delivers it. */
@@ -15,6 +16,8 @@ export interface SampleEvent {
   readonly powerW: Readonly<Record<Component | 'total', number>>
   /** Cumulative kWh, PUE included. */
   readonly energyKWh: number
+  /** Cumulative kWh by component, PUE included. */
+  readonly energyKWhByComponent: Readonly<Record<Component, number>>
   /** Cumulative kg CO2e. */
   readonly emissionsKg: number
   readonly carbonIntensityGPerKWh: number
@@ -114,6 +117,7 @@ export function toSampleEvent(
   step: LedgerStep,
   totals: LedgerTotals,
   meters: readonly MeterDescription[],
+  pue = 1,
 ): SampleEvent {
   const seconds = report.durationS
   const perSecond = (joules: number) => (seconds > 0 ? joules / seconds : 0)
@@ -129,6 +133,11 @@ export function toSampleEvent(
       total: perSecond(step.joules.cpu + step.joules.gpu + step.joules.ram),
     },
     energyKWh: totals.energyKWh,
+    energyKWhByComponent: {
+      cpu: (totals.joules.cpu * pue) / JOULES_PER_KWH,
+      gpu: (totals.joules.gpu * pue) / JOULES_PER_KWH,
+      ram: (totals.joules.ram * pue) / JOULES_PER_KWH,
+    },
     emissionsKg: totals.emissionsKg,
     carbonIntensityGPerKWh: step.gPerKWh,
     intensitySource: step.intensitySource,

@@ -20,6 +20,9 @@ export type {
   TaskRecord,
 } from './record.js'
 export { CSV_COLUMNS, type CsvColumn } from './sinks/csv.js'
+export { otelSink } from './sinks/otel.js'
+export { type PrometheusSink, type PrometheusSinkOptions, prometheusSink } from './sinks/prometheus.js'
+export type { Sink, SinkContext } from './sinks/sink.js'
 export { EmissionsTracker, type TrackerState, track } from './tracker.js'
 export { JOULES_PER_KWH } from './units.js'
 export { wattprintVersion } from './version.js'

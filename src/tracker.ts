@@ -32,6 +32,7 @@ import type { SamplingCallbacks, SamplingSession } from './sampling/session.js'
 import { WorkerSampling } from './sampling/worker-session.js'
 import { checkpointPath, recoverCheckpoints, removeCheckpoint, writeCheckpoint } from './sinks/checkpoint.js'
 import { CsvSink } from './sinks/csv.js'
+import type { Sink, SinkContext } from './sinks/sink.js'
 import { fallbackSystemInfo, getSystemInfo, type SystemInfo } from './system.js'
 import { BYTES_PER_GIB } from './units.js'
 import { wattprintVersion } from './version.js'
@@ -85,6 +86,7 @@ export class EmissionsTracker {
   /** Set once the run's final row is on disk (or, failing that, in its checkpoint). */
   #finalRowSaved = false
   readonly #abort = new AbortController()
+  readonly #sinkFailures = new Set<string>()
   #budgetCrossed: BudgetEvent | null = null
 
   constructor(options: TrackerOptions = {}) {
@@ -300,6 +302,8 @@ export class EmissionsTracker {
         `intensity ${now.gPerKWh} g/kWh (${now.source}); ${session.mode} sampling every ${config.intervalMs} ms`,
     )
     if (this.#csv && this.#state === 'running') await this.#guardAgainstLoss(this.#csv)
+    const context = this.#sinkContext()
+    await Promise.all(this.config.sinks.map((sink) => this.#toSink(sink, 'start', () => sink.start(context))))
   }
 
   /**
@@ -423,6 +427,11 @@ export class EmissionsTracker {
         })
       }
     }
+    if (this.#session) {
+      await Promise.all(
+        this.config.sinks.map((sink) => this.#toSink(sink, 'stop', () => sink.stop?.(record))),
+      )
+    }
     this.#state = 'stopped'
     this.#logger.info(summaryLine(record))
     return record
@@ -447,7 +456,37 @@ export class EmissionsTracker {
   }
 
   #wantsEveryInterval(): boolean {
-    return this.#events.has('sample') || this.config.budget !== null
+    return this.#events.has('sample') || this.config.budget !== null || this.config.sinks.length > 0
+  }
+
+  /** Runs one sink call; a sink that throws is reported once per sink and call, and the run goes on. */
+  #toSink(sink: Sink, what: 'start' | 'sample' | 'stop', call: () => unknown): Promise<void> {
+    const failed = (error: unknown) => {
+      const key = `${sink.name}:${what}`
+      if (this.#sinkFailures.has(key)) return
+      this.#sinkFailures.add(key)
+      this.#warn({
+        code: 'SINK_FAILED',
+        message: `The ${sink.name} sink failed at ${what}: ${describeError(error)}.`,
+      })
+    }
+    try {
+      const result = call()
+      return result instanceof Promise ? result.then(() => {}, failed) : Promise.resolve()
+    } catch (error) {
+      failed(error)
+      return Promise.resolve()
+    }
+  }
+
+  #sinkContext(): SinkContext {
+    return {
+      projectName: this.config.projectName,
+      experimentId: this.config.experimentId,
+      runId: this.config.runId,
+      pue: this.config.pue,
+      warn: (warning) => this.#warn(warning),
+    }
   }
 
   #onInterval(report: IntervalReport): void {
@@ -455,8 +494,10 @@ export class EmissionsTracker {
     if (!ledger) return
     const step = ledger.add(report)
     if (this.config.budget && !this.#budgetCrossed) this.#checkBudget(ledger.totals())
-    if (!this.#events.has('sample')) return
-    this.#emit('sample', toSampleEvent(report, step, ledger.totals(), this.#session?.meters ?? []))
+    if (!this.#events.has('sample') && this.config.sinks.length === 0) return
+    const sample = toSampleEvent(report, step, ledger.totals(), this.#session?.meters ?? [], this.config.pue)
+    this.#emit('sample', sample)
+    for (const sink of this.config.sinks) this.#toSink(sink, 'sample', () => sink.sample?.(sample))
   }
 
   /** The first budget limit the totals cross: a `budget` event, the signal aborted, a note. */

@@ -20,6 +20,7 @@ export type WarningCode =
   | 'CSV_BACKED_UP'
   | 'CSV_WRITE_FAILED'
   | 'CHECKPOINT_FAILED'
+  | 'SINK_FAILED'
   | 'RUN_RECOVERED'
   | 'NOT_RUNNING'
   | 'ALREADY_STARTED'

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { accessSync, createWriteStream, constants as fsConstants, statSync, type WriteStream } from 'node:fs'
-import { constants } from 'node:os'
+import { constants, hostname } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Budget, TrackerOptions } from '../config.js'
@@ -9,6 +9,8 @@ import { WattprintError } from '../errors.js'
 import type { SampleEvent } from '../events.js'
 import { formatEnergy, formatMass } from '../format.js'
 import type { EmissionsRecord } from '../record.js'
+import { prometheusSink } from '../sinks/prometheus.js'
+import type { Sink } from '../sinks/sink.js'
 import { EmissionsTracker } from '../tracker.js'
 import { TRACKER_FLAGS, trackerOptionsFrom } from './options.js'
 import { parseQuantity, UsageError } from './units.js'
@@ -23,6 +25,8 @@ const RUN_FLAGS = {
   'max-emissions': { type: 'string' },
   'max-duration': { type: 'string' },
   grace: { type: 'string' },
+  prometheus: { type: 'string' },
+  pushgateway: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -45,6 +49,8 @@ Options (each mirrors a tracker option; quantities take units):
   --max-energy <0.5kWh>  --max-emissions <100g>  --max-duration <2h>
                               budgets: when one is crossed the command gets SIGTERM, then SIGKILL after
   --grace <10s>               the grace period, and the row's status is budget-exceeded
+  --prometheus <[host]:port>  serve the run's metrics for Prometheus (host 127.0.0.1 unless given)
+  --pushgateway <url>         push them to a Pushgateway (instance label: this host's name)
 `
 
 /** Whether `program` names an executable: a path, or a name found on PATH (as spawn would find it). */
@@ -92,6 +98,32 @@ function budgetFrom(values: Record<string, unknown>): Budget | undefined {
   const duration = values['max-duration']
   if (typeof duration === 'string') budget.durationS = parseQuantity('duration', '--max-duration', duration)
   return Object.keys(budget).length > 0 ? budget : undefined
+}
+
+/** --prometheus [host]:port and --pushgateway url as sinks. */
+function sinksFrom(values: Record<string, unknown>): Sink[] {
+  const sinks: Sink[] = []
+  if (typeof values.prometheus === 'string') {
+    const match = /^(?:(.*):)?(\d+)$/.exec(values.prometheus)
+    const port = Number(match?.[2])
+    if (!match || !(port >= 0 && port < 65_536)) {
+      throw new UsageError(
+        `--prometheus ${JSON.stringify(values.prometheus)} must be [host]:port: for example --prometheus :9465.`,
+      )
+    }
+    sinks.push(prometheusSink({ port, ...(match[1] ? { host: match[1] } : {}) }))
+  }
+  if (typeof values.pushgateway === 'string') {
+    if (!/^https?:\/\//.test(values.pushgateway)) {
+      throw new UsageError(
+        `--pushgateway ${JSON.stringify(values.pushgateway)} must be a URL: for example --pushgateway http://localhost:9091.`,
+      )
+    }
+    sinks.push(
+      prometheusSink({ pushgateway: { url: values.pushgateway, groupingLabels: { instance: hostname() } } }),
+    )
+  }
+  return sinks
 }
 
 const formatSeconds = (s: number): string =>
@@ -152,7 +184,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const budget = budgetFrom(values)
   const graceMs =
     typeof values.grace === 'string' ? parseQuantity('duration', '--grace', values.grace) * 1000 : 10_000
-  const trackerOptions: TrackerOptions = { ...trackerOptionsFrom(values), ...(budget ? { budget } : {}) }
+  const sinks = sinksFrom(values)
+  const trackerOptions: TrackerOptions = {
+    ...trackerOptionsFrom(values),
+    ...(budget ? { budget } : {}),
+    ...(sinks.length > 0 ? { sinks } : {}),
+  }
   const quiet = values.quiet === true
   let tracker: EmissionsTracker
   try {

@@ -1,0 +1,82 @@
+import type { SampleEvent } from '../events.js'
+import { COMPONENTS } from '../meters/meter.js'
+import type { EmissionsRecord } from '../record.js'
+import { JOULES_PER_KWH } from '../units.js'
+import type { Sink, SinkContext } from './sink.js'
+
+type Meter = import('@opentelemetry/api').Meter
+
+/**
+ * Reports a tracker's figures as OpenTelemetry observable instruments on a Meter you give
+ * (`@opentelemetry/api`, an optional peer dependency: your SDK and exporter do the rest):
+ * `wattprint.energy` (counter, J, by `component`, PUE included), `wattprint.emissions` (counter, g CO2e),
+ * `wattprint.power` (gauge, W, by `component`) and `wattprint.carbon_intensity` (gauge, g/kWh), with
+ * `wattprint.project`, `wattprint.experiment` and `wattprint.run_id` attributes. Values are read when your
+ * reader collects: the sink only keeps the latest figures.
+ */
+export function otelSink(options: { readonly meter: Meter }): Sink {
+  const latest = {
+    energyJ: { cpu: 0, gpu: 0, ram: 0 },
+    powerW: { cpu: 0, gpu: 0, ram: 0 },
+    grams: 0,
+    intensity: Number.NaN,
+  }
+  let attributes: Record<string, string> = {}
+  const take = (byComponentKWh: Readonly<Record<'cpu' | 'gpu' | 'ram', number>>, kg: number) => {
+    for (const c of COMPONENTS)
+      latest.energyJ[c] = Math.max(latest.energyJ[c], byComponentKWh[c] * JOULES_PER_KWH)
+    latest.grams = Math.max(latest.grams, kg * 1000)
+  }
+  return {
+    name: 'otel',
+    start(context: SinkContext) {
+      attributes = {
+        'wattprint.project': context.projectName,
+        'wattprint.experiment': context.experimentId,
+        'wattprint.run_id': context.runId,
+      }
+      const { meter } = options
+      meter
+        .createObservableCounter('wattprint.energy', {
+          unit: 'J',
+          description: 'Energy drawn since the run started, by component (PUE included)',
+        })
+        .addCallback((result) => {
+          for (const c of COMPONENTS) result.observe(latest.energyJ[c], { ...attributes, component: c })
+        })
+      meter
+        .createObservableCounter('wattprint.emissions', {
+          unit: 'g',
+          description: 'CO2e emitted since the run started',
+        })
+        .addCallback((result) => result.observe(latest.grams, attributes))
+      meter
+        .createObservableGauge('wattprint.power', {
+          unit: 'W',
+          description: 'Mean power over the last interval',
+        })
+        .addCallback((result) => {
+          for (const c of COMPONENTS) result.observe(latest.powerW[c], { ...attributes, component: c })
+        })
+      meter
+        .createObservableGauge('wattprint.carbon_intensity', {
+          unit: 'g/kWh',
+          description: 'Carbon intensity applied to the last interval',
+        })
+        .addCallback((result) => {
+          if (Number.isFinite(latest.intensity)) result.observe(latest.intensity, attributes)
+        })
+    },
+    sample(event: SampleEvent) {
+      take(event.energyKWhByComponent, event.emissionsKg)
+      for (const c of COMPONENTS) latest.powerW[c] = event.powerW[c]
+      latest.intensity = event.carbonIntensityGPerKWh
+    },
+    stop(record: EmissionsRecord) {
+      take(
+        { cpu: record.cpu.energyKWh, gpu: record.gpu.energyKWh, ram: record.ram.energyKWh },
+        record.emissionsKg,
+      )
+    },
+  }
+}

@@ -1,0 +1,189 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { describeError } from '../errors.js'
+import type { SampleEvent } from '../events.js'
+import { COMPONENTS } from '../meters/meter.js'
+import type { EmissionsRecord } from '../record.js'
+import { JOULES_PER_KWH } from '../units.js'
+import type { Sink, SinkContext } from './sink.js'
+
+type PromClient = typeof import('prom-client')
+type Registry = import('prom-client').Registry
+
+/** Options of prometheusSink. */
+export interface PrometheusSinkOptions {
+  /** Serve /metrics on this port (0: any free port; see `url`). Default: no server of its own. */
+  readonly port?: number
+  /** The address to listen on. Default 127.0.0.1: a machine's metrics are not the network's business. */
+  readonly host?: string
+  /** Default `/metrics`. */
+  readonly path?: string
+  /** Register into this prom-client registry (served by you) instead of a registry of the sink's own. */
+  readonly registry?: Registry
+  /** Push to a Pushgateway: for batch jobs that end before Prometheus would scrape them. */
+  readonly pushgateway?: {
+    readonly url: string
+    /** Default `wattprint`. */
+    readonly job?: string
+    /** Extra grouping labels, such as `{ instance: 'gpu-node-3' }`. */
+    readonly groupingLabels?: Readonly<Record<string, string>>
+    /** How often to push while running, ms. Default 10,000; always once more at stop. */
+    readonly intervalMs?: number
+  }
+}
+
+/** A Prometheus sink, with where it serves once started. */
+export interface PrometheusSink extends Sink {
+  /** `http://127.0.0.1:9465/metrics` once started with a port; undefined otherwise. */
+  readonly url: string | undefined
+  /** The registry the metrics are in. */
+  readonly registry: Registry | undefined
+}
+
+/**
+ * Exposes a tracker's figures to Prometheus through prom-client (an optional peer dependency, loaded only
+ * here): `wattprint_energy_joules_total{component}` and `wattprint_emissions_grams_total` (counters, PUE
+ * included, as the CSV), `wattprint_power_watts{component}` and `wattprint_carbon_intensity_grams_per_kwh`
+ * (gauges), each labelled with project, experiment and run_id. Served on its own port, registered into
+ * yours, and/or pushed to a Pushgateway; failures warn and never stop the run.
+ */
+export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusSink {
+  let server: Server | undefined
+  let url: string | undefined
+  let registry: Registry | undefined
+  let pushTimer: NodeJS.Timeout | undefined
+  let push: (() => Promise<void>) | undefined
+  let update: ((event: SampleEvent) => void) | undefined
+  let settle: ((record: EmissionsRecord) => void) | undefined
+  let pushWarned = false
+
+  const sink: PrometheusSink = {
+    name: 'prometheus',
+    get url() {
+      return url
+    },
+    get registry() {
+      return registry
+    },
+    async start(context: SinkContext) {
+      let client: PromClient
+      try {
+        client = await import('prom-client')
+      } catch (error) {
+        throw new Error(`prometheusSink needs prom-client (npm install prom-client): ${describeError(error)}`)
+      }
+      const own = options.registry ?? new client.Registry()
+      registry = own
+      const labels = { project: context.projectName, experiment: context.experimentId, run_id: context.runId }
+      const labelNames = ['component', 'project', 'experiment', 'run_id'] as const
+      const energy = new client.Counter({
+        name: 'wattprint_energy_joules_total',
+        help: 'Energy drawn since the run started, by component, in joules (PUE included, as in the CSV).',
+        labelNames,
+        registers: [own],
+      })
+      const emissions = new client.Counter({
+        name: 'wattprint_emissions_grams_total',
+        help: 'Emissions since the run started, in grams of CO2e.',
+        labelNames: ['project', 'experiment', 'run_id'],
+        registers: [own],
+      })
+      const power = new client.Gauge({
+        name: 'wattprint_power_watts',
+        help: 'Mean power over the last interval, by component, in watts (PUE excluded).',
+        labelNames,
+        registers: [own],
+      })
+      const intensity = new client.Gauge({
+        name: 'wattprint_carbon_intensity_grams_per_kwh',
+        help: 'Carbon intensity applied to the last interval, in grams of CO2e per kWh.',
+        labelNames: ['project', 'experiment', 'run_id'],
+        registers: [own],
+      })
+      // Counters only go up: each update adds what the run's cumulative totals gained since the last.
+      const sent = { cpu: 0, gpu: 0, ram: 0, grams: 0 }
+      const advance = (byComponentKWh: Readonly<Record<'cpu' | 'gpu' | 'ram', number>>, kg: number) => {
+        for (const component of COMPONENTS) {
+          const joules = byComponentKWh[component] * JOULES_PER_KWH
+          if (joules > sent[component]) energy.inc({ ...labels, component }, joules - sent[component])
+          sent[component] = Math.max(sent[component], joules)
+        }
+        const grams = kg * 1000
+        if (grams > sent.grams) emissions.inc(labels, grams - sent.grams)
+        sent.grams = Math.max(sent.grams, grams)
+      }
+      for (const component of COMPONENTS) energy.inc({ ...labels, component }, 0)
+      emissions.inc(labels, 0)
+      update = (event) => {
+        advance(event.energyKWhByComponent, event.emissionsKg)
+        for (const component of COMPONENTS) power.set({ ...labels, component }, event.powerW[component])
+        intensity.set(labels, event.carbonIntensityGPerKWh)
+      }
+      settle = (record) =>
+        advance(
+          { cpu: record.cpu.energyKWh, gpu: record.gpu.energyKWh, ram: record.ram.energyKWh },
+          record.emissionsKg,
+        )
+
+      if (options.pushgateway) {
+        const {
+          url: gatewayUrl,
+          job = 'wattprint',
+          groupingLabels = {},
+          intervalMs = 10_000,
+        } = options.pushgateway
+        const gateway = new client.Pushgateway(gatewayUrl, { timeout: 5000 }, own)
+        push = async () => {
+          try {
+            await gateway.pushAdd({ jobName: job, groupings: { ...groupingLabels } })
+          } catch (error) {
+            if (pushWarned) return
+            pushWarned = true
+            context.warn({
+              code: 'SINK_FAILED',
+              message: `Pushing to the Pushgateway at ${gatewayUrl} failed: ${describeError(error)}. The run goes on.`,
+            })
+          }
+        }
+        pushTimer = setInterval(() => void push?.(), intervalMs)
+        pushTimer.unref()
+      }
+
+      if (options.port !== undefined) {
+        const path = options.path ?? '/metrics'
+        server = createServer((request, response) => {
+          if ((request.url ?? '/').split('?')[0] !== path) {
+            response.writeHead(404).end('Not found\n')
+            return
+          }
+          own.metrics().then(
+            (text) => response.writeHead(200, { 'content-type': own.contentType }).end(text),
+            (error: unknown) => response.writeHead(500).end(`${describeError(error)}\n`),
+          )
+        })
+        const listening = server
+        await new Promise<void>((resolve, reject) => {
+          listening.once('error', reject)
+          listening.listen(options.port, options.host ?? '127.0.0.1', () => resolve())
+        })
+        listening.unref()
+        const address = listening.address() as AddressInfo
+        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+        url = `http://${host}:${address.port}${path}`
+      }
+    },
+    sample(event) {
+      update?.(event)
+    },
+    async stop(record) {
+      settle?.(record)
+      clearInterval(pushTimer)
+      await push?.()
+      // A scraper keeps its connection open: close it, or close() would wait for it.
+      server?.closeAllConnections()
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+      server = undefined
+    },
+  }
+  return sink
+}

@@ -1,0 +1,30 @@
+import type { SampleEvent } from '../events.js'
+import type { EmissionsRecord } from '../record.js'
+import type { TrackerWarning } from '../warnings.js'
+
+/** What a sink learns about the run it reports. */
+export interface SinkContext {
+  readonly projectName: string
+  readonly experimentId: string
+  readonly runId: string
+  readonly pue: number
+  /** Reports a problem; the run goes on. */
+  warn(warning: TrackerWarning): void
+}
+
+/**
+ * Where a tracker's figures go besides the CSV (Prometheus, a Pushgateway, OpenTelemetry …). Sinks are
+ * passive, as OpenTelemetry's exporters are: the tracker owns the sampling loop and hands each sink the
+ * run's start, every interval, and the final record. A sink that throws or rejects is reported with a
+ * warning and never stops the run.
+ */
+export interface Sink {
+  /** A name for messages: `prometheus`, `otel`. */
+  readonly name: string
+  /** The run is measuring (called once start() resolves). */
+  start(context: SinkContext): void | Promise<void>
+  /** One interval closed. */
+  sample?(event: SampleEvent): void
+  /** The run ended with this record; the sink flushes and closes. */
+  stop?(record: EmissionsRecord): void | Promise<void>
+}
