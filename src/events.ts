@@ -44,6 +44,19 @@ export interface BudgetEvent {
   readonly message: string
 }
 
+/** A forecast of the whole run from its progress so far (tracker.predict, tfjsCallback). */
+export interface Prediction {
+  /** Units of work done and in all (epochs, steps, files …). */
+  readonly done: number
+  readonly total: number
+  /** The whole run, predicted: measured so far, plus the rest at the rate since progress began. */
+  readonly durationS: number
+  readonly energyKWh: number
+  readonly emissionsKg: number
+  /** The budget limit the prediction crosses, if any. */
+  readonly exceeds: 'energyKWh' | 'emissionsKg' | 'durationS' | null
+}
+
 export interface TrackerEvents {
   sample: SampleEvent
   warning: TrackerWarning
@@ -51,6 +64,8 @@ export interface TrackerEvents {
   error: TrackerWarning
   /** A budget limit was crossed; `tracker.signal` is aborted with the same message at once. */
   budget: BudgetEvent
+  /** A forecast of the whole run (tracker.predict, tfjsCallback). */
+  prediction: Prediction
 }
 
 export type Listener<E extends keyof TrackerEvents> = (payload: TrackerEvents[E]) => void

@@ -5,6 +5,7 @@ import { describeError } from './errors.js'
 import {
   type BudgetEvent,
   type Listener,
+  type Prediction,
   TrackerEmitter,
   type TrackerEvents,
   toSampleEvent,
@@ -87,6 +88,9 @@ export class EmissionsTracker {
   #finalRowSaved = false
   readonly #abort = new AbortController()
   readonly #sinkFailures = new Set<string>()
+  /** Totals when progress began (the last predict() with done 0), else the run's start. */
+  #progressBaseline: LedgerTotals | undefined
+  #measures = 0
   #budgetCrossed: BudgetEvent | null = null
 
   constructor(options: TrackerOptions = {}) {
@@ -222,6 +226,67 @@ export class EmissionsTracker {
       startedAt: task.startedAt.toISOString(),
       endedAt: new Date().toISOString(),
       ...measurement,
+    }
+  }
+
+  /**
+   * Forecasts the whole run from its progress: what was measured so far, plus the rest of the work at
+   * the rate measured since progress began (the last call with `done: 0`, else start()). Emits a
+   * `prediction` event and says which budget limit the forecast crosses, if any. Null when not running or
+   * before any progress.
+   */
+  predict(progress: { readonly done: number; readonly total: number }): Prediction | null {
+    const { done, total } = progress
+    if (!this.#ledger || this.#state !== 'running' || !(total > 0) || !(done >= 0)) return null
+    this.#readNow()
+    const now = this.#ledger.totals()
+    if (done === 0) {
+      this.#progressBaseline = now
+      return null
+    }
+    const since = difference(now, this.#progressBaseline ?? emptyTotals())
+    const rest = Math.max(0, total - done) / done
+    const prediction: Prediction = {
+      done,
+      total,
+      durationS: now.durationS + since.durationS * rest,
+      energyKWh: now.energyKWh + since.energyKWh * rest,
+      emissionsKg: now.emissionsKg + since.emissionsKg * rest,
+      exceeds: null,
+    }
+    const budget = this.config.budget
+    const exceeds: Prediction['exceeds'] =
+      budget?.energyKWh !== undefined && prediction.energyKWh > budget.energyKWh
+        ? 'energyKWh'
+        : budget?.emissionsKg !== undefined && prediction.emissionsKg > budget.emissionsKg
+          ? 'emissionsKg'
+          : budget?.durationS !== undefined && prediction.durationS > budget.durationS
+            ? 'durationS'
+            : null
+    const result: Prediction = { ...prediction, exceeds }
+    this.#logger.info(
+      `predicted after ${done}/${total}: ${prediction.durationS.toFixed(1)} s, ${formatEnergy(prediction.energyKWh)}, ` +
+        `${formatMass(prediction.emissionsKg)} CO2e${exceeds ? `: over the ${exceeds} budget` : ''}`,
+    )
+    this.#emit('prediction', result)
+    return result
+  }
+
+  /**
+   * Runs `fn` as a task and returns its result with the task's record: the energy of one call (an
+   * inference, a batch). When `fn` throws, the task is closed and the error rethrown.
+   */
+  async measure<T>(
+    fn: () => T | Promise<T>,
+    name = `measure-${++this.#measures}`,
+  ): Promise<{ result: T; task: TaskRecord | undefined }> {
+    this.startTask(name)
+    try {
+      const result = await fn()
+      return { result, task: this.stopTask(name) }
+    } catch (error) {
+      this.stopTask(name)
+      throw error
     }
   }
 

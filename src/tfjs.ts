@@ -1,0 +1,105 @@
+import type { Prediction } from './events.js'
+import type { TaskRecord } from './record.js'
+import type { EmissionsTracker } from './tracker.js'
+
+/** The part of a TensorFlow.js model the callback touches. */
+interface StoppableModel {
+  stopTraining: boolean
+}
+
+/** Options of tfjsCallback. */
+export interface TfjsCallbackOptions {
+  /** The epochs passed to model.fit: what the prediction extrapolates to. */
+  readonly epochs: number
+  /** Predict the whole run after this many epochs (and after each one since). Default 1. */
+  readonly predictAfter?: number
+  /** Stop training (model.stopTraining) when the budget is crossed, or predicted to be. Default true. */
+  readonly stopOnBudget?: boolean
+  /**
+   * The model being fitted: needed to stop training on a budget. TensorFlow.js hands a model to tf.Callback
+   * subclasses only, not to CustomCallback or plain-object callbacks, which this is.
+   */
+  readonly model?: StoppableModel
+  /** Called after each epoch with its task record. */
+  readonly onEpoch?: (epoch: number, task: TaskRecord) => void
+}
+
+/** What tfjsCallback returns: callback methods for model.fit, and what they recorded. */
+export interface TfjsCallback {
+  onTrainBegin(logs?: unknown): Promise<void>
+  onEpochBegin(epoch: number, logs?: unknown): Promise<void>
+  onEpochEnd(epoch: number, logs?: unknown): Promise<void>
+  onTrainEnd(logs?: unknown): Promise<void>
+  /** Each finished epoch's energy and emissions. */
+  readonly epochs: TaskRecord[]
+  /** The latest prediction of the whole run; null before `predictAfter` epochs. */
+  readonly prediction: Prediction | null
+  /** Why training was stopped early, if it was. */
+  readonly stoppedBecause: string | null
+}
+
+/**
+ * A `model.fit` callback: a task per epoch (energy and emissions per epoch), a prediction of the whole
+ * run's duration, energy and emissions after `predictAfter` epochs (the run so far plus the mean epoch
+ * for each remaining one, as CarbonTracker does), emitted as the tracker's `prediction` event; and, with a
+ * budget, training stopped cleanly (`model.stopTraining = true`) when the actuals or the prediction cross
+ * it. Pass it as `callbacks: tfjsCallback(…)` (a plain object) or wrap it: `new tf.CustomCallback(…)`.
+ * Never mix a plain object into an array of tf.Callback instances: TensorFlow.js rejects such arrays.
+ */
+export function tfjsCallback(tracker: EmissionsTracker, options: TfjsCallbackOptions): TfjsCallback {
+  const predictAfter = Math.max(1, options.predictAfter ?? 1)
+  const stopOnBudget = options.stopOnBudget ?? true
+  const epochs: TaskRecord[] = []
+  let prediction: Prediction | null = null
+  let stoppedBecause: string | null = null
+  const task = (epoch: number) => `epoch-${epoch + 1}`
+
+  let warned = false
+  function stop(why: string): void {
+    if (stoppedBecause) return
+    if (!options.model) {
+      if (!warned) {
+        warned = true
+        process.emitWarning(`wattprint: ${why}, but tfjsCallback has no model to stop: pass { model }.`)
+      }
+      return
+    }
+    options.model.stopTraining = true
+    stoppedBecause = why
+  }
+
+  return {
+    get epochs() {
+      return epochs
+    },
+    get prediction() {
+      return prediction
+    },
+    get stoppedBecause() {
+      return stoppedBecause
+    },
+    async onTrainBegin() {
+      tracker.predict({ done: 0, total: options.epochs })
+    },
+    async onEpochBegin(epoch: number) {
+      tracker.startTask(task(epoch))
+    },
+    async onEpochEnd(epoch: number) {
+      const record = tracker.stopTask(task(epoch))
+      if (record) {
+        epochs.push(record)
+        options.onEpoch?.(epoch, record)
+      }
+      if (epoch + 1 >= predictAfter) {
+        prediction = tracker.predict({ done: epoch + 1, total: options.epochs }) ?? prediction
+      }
+      if (!stopOnBudget) return
+      if (tracker.signal.aborted)
+        stop(String((tracker.signal.reason as Error | undefined)?.message ?? 'budget'))
+      else if (prediction?.exceeds && epoch + 1 < options.epochs) {
+        stop(`the prediction crosses the ${prediction.exceeds} budget`)
+      }
+    },
+    async onTrainEnd() {},
+  }
+}

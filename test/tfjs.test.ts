@@ -1,0 +1,151 @@
+import * as tf from '@tensorflow/tfjs'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Prediction } from '../src/events.js'
+import { tfjsCallback } from '../src/tfjs.js'
+import { EmissionsTracker } from '../src/tracker.js'
+import { driveCounters } from './helpers/driver.mjs'
+import { makePowercapTree } from './helpers/powercap.mjs'
+
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup()
+})
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const base = { saveToFile: false, logLevel: 'silent' as const, carbonIntensity: 300, intervalMs: 50 }
+
+describe('tracker.predict', () => {
+  it('forecasts a loop of known per-epoch cost within 5 % after 2 of 10 epochs', async () => {
+    // One package counter a helper process advances at exactly 100 W while the loop runs; RAM at 0 W.
+    const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0', energyUj: 5_000_000 }])
+    cleanups.push(() => tree.cleanup())
+    const driver = await driveCounters([
+      { path: tree.energyPath('intel-rapl:0'), watts: 100, startUj: 5_000_000, rangeUj: 262_143_328_850 },
+    ])
+    cleanups.push(() => void driver.stop())
+    const tracker = new EmissionsTracker({ ...base, raplRoot: tree.root, ramPowerW: 0 })
+    await tracker.start()
+    await sleep(200) // set-up before the loop: time, but no energy (the counter is frozen)
+    const predictions: Prediction[] = []
+    tracker.on('prediction', (p) => predictions.push(p))
+    expect(tracker.predict({ done: 0, total: 10 })).toBeNull()
+    await driver.run()
+    let early: Prediction | null = null
+    for (let epoch = 1; epoch <= 10; epoch++) {
+      await sleep(120)
+      if (epoch === 2) early = tracker.predict({ done: 2, total: 10 })
+    }
+    const [advancedUj = 0] = await driver.freeze()
+    const record = await tracker.stop()
+    expect(predictions).toHaveLength(1)
+    expect(early).toEqual(predictions[0])
+    expect(record.energyKWh * 3.6e6).toBeCloseTo(advancedUj / 1e6, 3)
+    expect(Math.abs((early?.energyKWh ?? 0) / record.energyKWh - 1)).toBeLessThan(0.05)
+    expect(Math.abs((early?.emissionsKg ?? 0) / record.emissionsKg - 1)).toBeLessThan(0.05)
+    expect(Math.abs((early?.durationS ?? 0) / record.durationS - 1)).toBeLessThan(0.05)
+  })
+
+  it('says which budget a forecast crosses', async () => {
+    const tracker = new EmissionsTracker({ ...base, sampling: 'inline', budget: { durationS: 1 } })
+    await tracker.start()
+    tracker.predict({ done: 0, total: 100 })
+    await sleep(100)
+    expect(tracker.predict({ done: 1, total: 100 })?.exceeds).toBe('durationS')
+    await tracker.stop()
+    expect(tracker.predict({ done: 1, total: 2 })).toBeNull()
+  })
+})
+
+describe('tracker.measure', () => {
+  it('gives the energy of one call, and closes the task when the call throws', async () => {
+    const tracker = new EmissionsTracker({ ...base, sampling: 'inline' })
+    await tracker.start()
+    const { result, task } = await tracker.measure(async () => {
+      await sleep(100)
+      return 42
+    })
+    expect(result).toBe(42)
+    expect(task?.durationS).toBeGreaterThan(0.09)
+    expect(task?.energyKWh).toBeGreaterThan(0)
+    await expect(tracker.measure(() => Promise.reject(new Error('inference failed')), 'bad')).rejects.toThrow(
+      'inference failed',
+    )
+    expect(tracker.stopTask('bad')).toBeUndefined()
+    await tracker.stop()
+  })
+})
+
+describe('tfjsCallback, in a real TensorFlow.js training run', () => {
+  const data = () => ({
+    x: tf.randomNormal([512, 32], 0, 1, 'float32', 1),
+    y: tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: 512 }, (_, i) => i % 4),
+        'int32',
+      ),
+      4,
+    ),
+  })
+  const model = () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [32], units: 64, activation: 'relu' }),
+        tf.layers.dense({ units: 4, activation: 'softmax' }),
+      ],
+    })
+    m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' })
+    return m
+  }
+
+  it.each(['plain object', 'tf.CustomCallback'] as const)(
+    'records a task per epoch and predicts the run (%s)',
+    async (form) => {
+      await tf.setBackend('cpu')
+      const tracker = new EmissionsTracker({ ...base })
+      const predictions: Prediction[] = []
+      tracker.on('prediction', (p) => predictions.push(p))
+      await tracker.start()
+      const callback = tfjsCallback(tracker, { epochs: 3 })
+      const { x, y } = data()
+      const history = await model().fit(x, y, {
+        epochs: 3,
+        batchSize: 64,
+        verbose: 0,
+        callbacks: form === 'plain object' ? callback : new tf.CustomCallback(callback),
+      })
+      const record = await tracker.stop()
+      expect(history.epoch).toHaveLength(3)
+      expect(callback.epochs.map((e) => e.taskName)).toEqual(['epoch-1', 'epoch-2', 'epoch-3'])
+      expect(callback.epochs.every((e) => e.energyKWh > 0 && e.durationS > 0)).toBe(true)
+      expect(predictions.map((p) => p.done)).toEqual([1, 2, 3])
+      // After the last epoch the forecast is the run measured so far.
+      expect(callback.prediction?.energyKWh).toBeLessThanOrEqual(record.energyKWh)
+      tf.dispose([x, y])
+    },
+  )
+
+  it.each(['plain object', 'tf.CustomCallback'] as const)(
+    'stops training cleanly when the budget is predicted to be crossed (%s)',
+    async (form) => {
+      await tf.setBackend('cpu')
+      const tracker = new EmissionsTracker({ ...base, budget: { durationS: 0.05 } })
+      await tracker.start()
+      const fitted = model()
+      const callback = tfjsCallback(tracker, { epochs: 50, model: fitted })
+      const { x, y } = data()
+      const history = await fitted.fit(x, y, {
+        epochs: 50,
+        batchSize: 64,
+        verbose: 0,
+        callbacks: form === 'plain object' ? callback : new tf.CustomCallback(callback),
+      })
+      const record = await tracker.stop()
+      expect(history.epoch.length).toBe(1)
+      expect(callback.stoppedBecause).toMatch(/durationS/)
+      // Stopped on the actuals (budget-exceeded) or on the forecast alone (the budget was not crossed).
+      expect(record.status).toBe(
+        callback.stoppedBecause?.startsWith('Budget crossed') ? 'budget-exceeded' : 'finished',
+      )
+      tf.dispose([x, y])
+    },
+  )
+})
