@@ -1,11 +1,21 @@
-// A real, small training run with wattprint on: an MLP learns to classify noisy 8×8 glyphs of the ten
-// digits with TensorFlow.js (pure JS, CPU backend), a task per epoch, a summary at the end and a row
-// appended to emissions.csv.  Run it with `npm run example` (it builds the package first).
+// A real, small training run with wattprint on: a 2×256 MLP learns to classify noisy 8×8 glyphs of the
+// ten digits with TensorFlow.js (pure JS, CPU backend; the glyphs are generated: no data set to download).
+// wattprint's tfjsCallback records each epoch's energy and, after the first, predicts the whole run;
+// a summary at the end, and a row appended to emissions.csv. Run it with `npm run example` (it builds
+// the package first).
 //
 // Set the location for a real carbon intensity instead of the world average:
 //   WATTPRINT_COUNTRY=FR npm run example
 import * as tf from '@tensorflow/tfjs'
-import { EmissionsTracker, formatEnergy, formatMass, summaryLine } from 'wattprint'
+import {
+  bestEquivalent,
+  describeEquivalent,
+  EmissionsTracker,
+  formatEnergy,
+  formatMass,
+  summaryLine,
+  tfjsCallback,
+} from 'wattprint'
 
 const EPOCHS = 10
 const SAMPLES = 1500
@@ -85,19 +95,32 @@ const model = tf.sequential({
 model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] })
 
 console.log(`Training a 64-256-256-10 MLP on ${SAMPLES} glyphs for ${EPOCHS} epochs, wattprint on.`)
+const accuracyByEpoch = []
+const wattprint = tfjsCallback(tracker, {
+  epochs: EPOCHS,
+  model,
+  onEpoch: (epoch, task) =>
+    console.log(
+      `epoch ${String(epoch + 1).padStart(2)}: accuracy ${accuracyByEpoch[epoch] ?? '?'} %, ` +
+        `${task.durationS.toFixed(2)} s, ${formatEnergy(task.energyKWh)}, ${formatMass(task.emissionsKg)} CO2e`,
+    ),
+})
+tracker.once('prediction', (p) =>
+  console.log(
+    `  prediction after epoch ${p.done} of ${p.total}: ${p.durationS.toFixed(0)} s, ` +
+      `${formatEnergy(p.energyKWh)}, ${formatMass(p.emissionsKg)} CO2e for the whole run`,
+  ),
+)
 await model.fit(train.x, train.y, {
   epochs: EPOCHS,
   batchSize: 64,
   verbose: 0,
   callbacks: {
-    onEpochBegin: (epoch) => tracker.startTask(`epoch-${epoch + 1}`),
-    onEpochEnd: (epoch, logs) => {
-      const task = tracker.stopTask(`epoch-${epoch + 1}`)
-      const accuracy = ((logs?.acc ?? 0) * 100).toFixed(1)
-      console.log(
-        `epoch ${String(epoch + 1).padStart(2)}: accuracy ${accuracy} %, ${task.durationS.toFixed(2)} s, ` +
-          `${formatEnergy(task.energyKWh)}, ${formatMass(task.emissionsKg)} CO2e`,
-      )
+    ...wattprint,
+    // The accuracy is known before wattprint's epoch line is printed: both run in onEpochEnd.
+    onEpochEnd: async (epoch, logs) => {
+      accuracyByEpoch[epoch] = ((logs?.acc ?? 0) * 100).toFixed(1)
+      await wattprint.onEpochEnd(epoch, logs)
     },
   },
 })
@@ -106,6 +129,8 @@ const [, accuracy] = model.evaluate(test.x, test.y).map((t) => t.dataSync()[0])
 const record = await tracker.stop()
 console.log(`\nTest accuracy ${((accuracy ?? 0) * 100).toFixed(1)} %`)
 console.log(`wattprint: ${summaryLine(record)}`)
+const equivalent = bestEquivalent(record.emissionsKg)
+console.log(`  ${describeEquivalent(equivalent)} (${equivalent.source})`)
 console.log(
   `  CPU: ${record.cpu.source} (${record.cpu.method}), RAM: ${record.ram.source} (${record.ram.method})`,
 )
