@@ -310,6 +310,34 @@ describe('nvidia-smi, streamed', () => {
     expect(record.meters.find((m) => m.id === 'nvidia-smi')?.blindS).toBeGreaterThan(0.5)
   })
 
+  it('reads garbage as unknown: blind, never a figure', async () => {
+    const dir = tempDir()
+    const smi = fakeNvidiaSmi(dir, {
+      gpus: [{ uuid: 'GPU-aaaa1111', name: 'NVIDIA L4', watts: 70 }],
+      garbageAfterIterations: 5,
+    })
+    // The last good line goes stale after 2 s: the run must outlast it.
+    const { record, warnings } = await measure({ nvidiaSmiPath: smi, nvmlLibraryPath: '/nonexistent' }, 3500)
+    expect(warnings.map((w) => w.message).join(' ')).toContain(
+      'nvidia-smi could not be read (no fresh line from nvidia-smi)',
+    )
+    expect(record.meters.find((m) => m.id === 'nvidia-smi')?.blindS).toBeGreaterThan(0.5)
+  })
+
+  it('kills and restarts a child that hangs without exiting', async () => {
+    const dir = tempDir()
+    const smi = fakeNvidiaSmi(dir, {
+      gpus: [{ uuid: 'GPU-aaaa1111', name: 'NVIDIA L4', watts: 70 }],
+      hangAfterIterations: 5,
+    })
+    const { warnings } = await measure({ nvidiaSmiPath: smi, nvmlLibraryPath: '/nonexistent' }, 8000)
+    const streams = readFileSync(join(dir, 'fake-smi.calls'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('-lms'))
+    expect(streams.length).toBe(2)
+    expect(warnings.some((w) => w.code === 'METER_RECOVERED')).toBe(true)
+  }, 20_000)
+
   it('warns when the driver cannot be reached', async () => {
     const dir = tempDir()
     const smi = fakeNvidiaSmi(dir, { gpus: [], driverFailure: true })

@@ -28,6 +28,8 @@ export const NVML_STUB_LIBRARY = fileURLToPath(
  * @property {{ uuid: string, name: string, watts: number | string, utilization?: number | string }[]} gpus
  * @property {boolean} [instantField] Whether this "driver" knows power.draw.instant. Default true.
  * @property {number} [crashAfterIterations] The first streaming run exits with code 1 after this many iterations.
+ * @property {number} [hangAfterIterations] The first streaming run stops printing (but stays alive) after this many.
+ * @property {number} [garbageAfterIterations] Streaming runs print garbage instead of lines after this many.
  * @property {boolean} [driverFailure] Fail every run outright, as when the driver cannot be reached.
  */
 
@@ -110,8 +112,14 @@ if (loop === -1) {
 }
 const crashed = ${JSON.stringify(join(dir, 'fake-smi.crashed'))}
 let iterations = 0
+const hung = ${JSON.stringify(join(dir, 'fake-smi.hung'))}
+const firstRun = !existsSync(hung)
+if (config.hangAfterIterations !== undefined) writeFileSync(hung, '1')
 setInterval(() => {
-  process.stdout.write(lines() + '\\n')
+  if (config.hangAfterIterations !== undefined && firstRun && iterations >= config.hangAfterIterations) return
+  if (config.garbageAfterIterations !== undefined && iterations >= config.garbageAfterIterations) {
+    process.stdout.write('\\x00\\x7f garbled ,, [[ \\n\\n;;;\\n')
+  } else process.stdout.write(lines() + '\\n')
   iterations++
   if (config.crashAfterIterations !== undefined && iterations >= config.crashAfterIterations && !existsSync(crashed)) {
     writeFileSync(crashed, '1')
