@@ -240,6 +240,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     process.on(signal, handler)
     return () => process.off(signal, handler)
   })
+  if (process.stdin.isTTY) {
+    // Not passed on, but not fatal to wattprint either: it waits for the command to finish its own exit.
+    const waitForCommand = () => {}
+    process.on('SIGINT', waitForCommand)
+    forwarders.push(() => process.off('SIGINT', waitForCommand))
+  }
   let killTimer: NodeJS.Timeout | undefined
   tracker.on('budget', (event) => {
     clearStatus()
