@@ -20,8 +20,13 @@ export type {
   TaskRecord,
 } from './record.js'
 export { CSV_COLUMNS, type CsvColumn } from './sinks/csv.js'
-export { otelSink } from './sinks/otel.js'
-export { type PrometheusSink, type PrometheusSinkOptions, prometheusSink } from './sinks/prometheus.js'
+export { type MeterLike, otelSink } from './sinks/otel.js'
+export {
+  type PrometheusSink,
+  type PrometheusSinkOptions,
+  prometheusSink,
+  type RegistryLike,
+} from './sinks/prometheus.js'
 export type { Sink, SinkContext } from './sinks/sink.js'
 export { type TfjsCallback, type TfjsCallbackOptions, tfjsCallback } from './tfjs.js'
 export { EmissionsTracker, type TrackerState, track } from './tracker.js'

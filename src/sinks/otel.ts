@@ -4,7 +4,23 @@ import type { EmissionsRecord } from '../record.js'
 import { JOULES_PER_KWH } from '../units.js'
 import type { Sink, SinkContext } from './sink.js'
 
-type Meter = import('@opentelemetry/api').Meter
+/** What an observable instrument's callback is given: @opentelemetry/api's ObservableResult, by shape. */
+interface ObservableResultLike {
+  observe(value: number, attributes?: Record<string, string>): void
+}
+
+interface ObservableLike {
+  addCallback(callback: (result: ObservableResultLike) => void): void
+}
+
+/**
+ * An @opentelemetry/api Meter, described by shape so that wattprint's types do not require the API to be
+ * installed (it is an optional peer).
+ */
+export interface MeterLike {
+  createObservableCounter(name: string, options?: { unit?: string; description?: string }): ObservableLike
+  createObservableGauge(name: string, options?: { unit?: string; description?: string }): ObservableLike
+}
 
 /**
  * Reports a tracker's figures as OpenTelemetry observable instruments on a Meter you give
@@ -14,7 +30,7 @@ type Meter = import('@opentelemetry/api').Meter
  * `wattprint.project`, `wattprint.experiment` and `wattprint.run_id` attributes. Values are read when your
  * reader collects: the sink only keeps the latest figures.
  */
-export function otelSink(options: { readonly meter: Meter }): Sink {
+export function otelSink(options: { readonly meter: MeterLike }): Sink {
   const latest = {
     energyJ: { cpu: 0, gpu: 0, ram: 0 },
     powerW: { cpu: 0, gpu: 0, ram: 0 },

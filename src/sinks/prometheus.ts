@@ -8,7 +8,16 @@ import { JOULES_PER_KWH } from '../units.js'
 import type { Sink, SinkContext } from './sink.js'
 
 type PromClient = typeof import('prom-client')
-type Registry = import('prom-client').Registry
+type PromRegistry = import('prom-client').Registry
+
+/**
+ * A prom-client Registry, described by shape so that wattprint's types do not require prom-client to be
+ * installed (it is an optional peer).
+ */
+export interface RegistryLike {
+  readonly contentType: string
+  metrics(): Promise<string>
+}
 
 /** Options of prometheusSink. */
 export interface PrometheusSinkOptions {
@@ -19,7 +28,7 @@ export interface PrometheusSinkOptions {
   /** Default `/metrics`. */
   readonly path?: string
   /** Register into this prom-client registry (served by you) instead of a registry of the sink's own. */
-  readonly registry?: Registry
+  readonly registry?: RegistryLike
   /** Push to a Pushgateway: for batch jobs that end before Prometheus would scrape them. */
   readonly pushgateway?: {
     readonly url: string
@@ -37,7 +46,7 @@ export interface PrometheusSink extends Sink {
   /** `http://127.0.0.1:9465/metrics` once started with a port; undefined otherwise. */
   readonly url: string | undefined
   /** The registry the metrics are in. */
-  readonly registry: Registry | undefined
+  readonly registry: RegistryLike | undefined
 }
 
 /**
@@ -50,7 +59,7 @@ export interface PrometheusSink extends Sink {
 export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusSink {
   let server: Server | undefined
   let url: string | undefined
-  let registry: Registry | undefined
+  let registry: PromRegistry | undefined
   let pushTimer: NodeJS.Timeout | undefined
   let push: (() => Promise<void>) | undefined
   let update: ((event: SampleEvent) => void) | undefined
@@ -72,7 +81,7 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
       } catch (error) {
         throw new Error(`prometheusSink needs prom-client (npm install prom-client): ${describeError(error)}`)
       }
-      const own = options.registry ?? new client.Registry()
+      const own = (options.registry as PromRegistry | undefined) ?? new client.Registry()
       registry = own
       const labels = { project: context.projectName, experiment: context.experimentId, run_id: context.runId }
       const labelNames = ['component', 'project', 'experiment', 'run_id'] as const
