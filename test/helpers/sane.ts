@@ -1,30 +1,21 @@
 import { expect } from 'vitest'
-import { CSV_COLUMNS } from '../../src/sinks/csv.js'
+import { CSV_COLUMNS, recordToCells } from '../../src/sinks/csv.js'
+import { sampleRecord } from './records.js'
 
-// Columns that hold text; every other non-empty cell must be a finite, non-negative number.
-const TEXT_COLUMNS = new Set<string>([
-  'timestamp',
-  'project_name',
-  'run_id',
-  'experiment_id',
-  'country_name',
-  'country_iso_code',
-  'region',
-  'cloud_provider',
-  'cloud_region',
-  'os',
-  'node_version',
-  'wattprint_version',
-  'cpu_model',
-  'gpu_model',
-  'tracking_mode',
-  'on_cloud',
-  'cpu_source',
-  'gpu_source',
-  'ram_source',
-  'intensity_source',
-  'status',
-])
+// Columns that hold text, found from a record with every field filled: every other non-empty cell must be
+// a finite, non-negative number.
+const TEXT_COLUMNS = new Set<string>(
+  Object.entries(
+    recordToCells(
+      sampleRecord({
+        gpuModel: '1 x NVIDIA L4',
+        gpu: { energyKWh: 0, powerW: 0, source: 'nvml-energy', method: 'measured' },
+      }),
+    ),
+  )
+    .filter(([, value]) => typeof value === 'string')
+    .map(([column]) => column),
+)
 
 /**
  * Asserts that a CSV row (by column) or a record (any nesting) holds no NaN, no Infinity and no negative
