@@ -2,16 +2,11 @@ import { describe, expect, it } from 'vitest'
 import type { IntensityProvider } from '../src/intensity/provider.js'
 import { difference, Ledger } from '../src/ledger.js'
 import { toMeasurement } from '../src/record.js'
-import type { IntervalReport, MeterDescription } from '../src/sampling/sampler.js'
+import type { MeterDescription } from '../src/sampling/sampler.js'
+import { intervalReport, raplPackageMeter } from './helpers/intervals.js'
 
 const meters: MeterDescription[] = [
-  {
-    id: 'rapl-package',
-    component: 'cpu',
-    source: 'rapl',
-    method: 'measured',
-    channels: [{ name: 'p0', kind: 'counter', unitJ: 1e-6, rangeRaw: null }],
-  },
+  raplPackageMeter,
   {
     id: 'ram-modules',
     component: 'ram',
@@ -21,19 +16,8 @@ const meters: MeterDescription[] = [
   },
 ]
 
-const interval = (seq: number, cpuJ: number, ramJ: number, wallTimeMs = seq * 1000): IntervalReport => ({
-  seq,
-  startNs: 0n,
-  endNs: 0n,
-  durationS: 1,
-  wallTimeMs,
-  final: false,
-  gpuUtilizationPercent: null,
-  meters: [
-    { joules: cpuJ, channelJoules: [cpuJ], blindS: 0 },
-    { joules: ramJ, channelJoules: [ramJ], blindS: 0 },
-  ],
-})
+const interval = (seq: number, cpuJ: number, ramJ: number, wallTimeMs = seq * 1000) =>
+  intervalReport(wallTimeMs, [cpuJ, ramJ], seq)
 
 /** An intensity that changes every second: 100, 200, 300 g/kWh. */
 const stepped: IntensityProvider = {

@@ -12,10 +12,10 @@ import {
 } from '../src/intensity/resolve.js'
 import { ukCarbonIntensitySource } from '../src/intensity/uk-carbon-intensity.js'
 import { Ledger } from '../src/ledger.js'
-import type { IntervalReport, MeterDescription } from '../src/sampling/sampler.js'
 import { Secret } from '../src/secret.js'
 import type { TrackerWarning } from '../src/warnings.js'
 import { type Answer, type Route, startServer, type TestServer } from './helpers/http-server.js'
+import { intervalReport, raplPackageMeter } from './helpers/intervals.js'
 
 const TOKEN = 'em-token-Zq81xLw0'
 const cleanups: (() => void | Promise<void>)[] = []
@@ -277,25 +277,8 @@ describe('UK Carbon Intensity, live', () => {
 })
 
 describe('time-varying intensity', () => {
-  const meters: MeterDescription[] = [
-    {
-      id: 'rapl-package',
-      component: 'cpu',
-      source: 'rapl',
-      method: 'measured',
-      channels: [{ name: 'package-0', kind: 'counter', unitJ: 1e-6, rangeRaw: null }],
-    },
-  ]
-  const interval = (wallTimeMs: number, joules: number): IntervalReport => ({
-    seq: 0,
-    startNs: 0n,
-    endNs: 0n,
-    durationS: 1,
-    wallTimeMs,
-    final: false,
-    gpuUtilizationPercent: null,
-    meters: [{ joules, channelJoules: [joules], blindS: 0 }],
-  })
+  const meters = [raplPackageMeter]
+  const interval = (wallTimeMs: number, joules: number) => intervalReport(wallTimeMs, [joules])
 
   it("applies a live provider's successive answers to the intervals of their periods", async () => {
     const figures = [100, 200, 300]
