@@ -29,7 +29,7 @@ export {
 } from './sinks/prometheus.js'
 export type { Sink, SinkContext } from './sinks/sink.js'
 export { type TfjsCallback, type TfjsCallbackOptions, tfjsCallback } from './tfjs.js'
-export { EmissionsTracker, type TrackerState, track } from './tracker.js'
+export { EmissionsTracker, type TrackerSignal, type TrackerState, track } from './tracker.js'
 export { JOULES_PER_KWH } from './units.js'
 export { wattprintVersion } from './version.js'
 export type { TrackerWarning, WarningCode } from './warnings.js'

@@ -1,5 +1,3 @@
-import { inspect } from 'node:util'
-
 const REDACTED = '[redacted]'
 
 /**
@@ -21,7 +19,10 @@ export class Secret {
   toJSON(): string {
     return REDACTED
   }
-  [inspect.custom](): string {
-    return REDACTED
-  }
 }
+
+// util.inspect's hook, set on the prototype rather than declared in the class so that the published types
+// need no `node:util` (a TypeScript 6+ consumer without `"types": ["node"]` could not resolve it).
+Object.defineProperty(Secret.prototype, Symbol.for('nodejs.util.inspect.custom'), {
+  value: (): string => REDACTED,
+})

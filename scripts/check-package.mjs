@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+// Installs wattprint as users get it, in fresh folders, and checks that it works there:
+//   1. `npm pack`, then the tarball installed into a fresh app: import it, start and stop a tracker, run
+//      `npx wattprint` (--version, and `run` writing a CSV);
+//   2. the published types compiled by a consumer under TypeScript 5.9, 6 and 7, with and without
+//      `"types": ["node"]`, with the default `lib` and with `lib: ["esnext"]`;
+//   3. a git install (`npm install git+file://…` of a clone of HEAD), which has no dist/ until `prepare`
+//      builds it.
+// Exits 1 on the first failure, naming the step. Needs the npm registry (for the app's dependencies).
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const work = mkdtempSync(join(tmpdir(), 'wattprint-package-'))
+const quiet = ['--no-audit', '--no-fund', '--loglevel=error']
+let failed = false
+
+function sh(command, args, cwd, env = {}) {
+  return execFileSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+function step(name, fn) {
+  const startMs = Date.now()
+  process.stdout.write(`package: ${name} … `)
+  try {
+    const detail = fn()
+    process.stdout.write(
+      `ok (${((Date.now() - startMs) / 1000).toFixed(1)} s)${detail ? `: ${detail}` : ''}\n`,
+    )
+  } catch (error) {
+    failed = true
+    const output = [error.stdout, error.stderr].filter(Boolean).join('\n').trim()
+    process.stdout.write(`FAILED\n${error.message}\n${output}\n`)
+    throw error
+  }
+}
+
+function freshApp(name) {
+  const dir = join(work, name)
+  mkdirSync(dir)
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }))
+  return dir
+}
+
+// A user's first script: start, stop, read the record and the CSV.
+const USE = `
+import { readFileSync } from 'node:fs'
+import { EmissionsTracker } from 'wattprint'
+const outputDir = process.argv[1]
+const tracker = new EmissionsTracker({ projectName: 'package-check', outputDir, logLevel: 'error' })
+await tracker.start()
+const record = await tracker.stop()
+const lines = readFileSync(outputDir + '/emissions.csv', 'utf8').trim().split('\\n')
+if (!(record.energyKWh >= 0) || lines.length !== 2) throw new Error('bad record or CSV: ' + lines.length)
+process.stdout.write(record.cpu.source + ' ' + record.energyKWh.toExponential(2) + ' kWh')
+`
+
+function checkInstalled(app) {
+  const out = join(app, 'out')
+  const used = sh(process.execPath, ['--input-type=module', '-e', USE, out], app)
+  const version = sh('npx', ['--no-install', 'wattprint', '--version'], app).trim()
+  const runOut = join(app, 'run-out')
+  sh(
+    'npx',
+    ['--no-install', 'wattprint', 'run', '--quiet', '-o', runOut, '--', process.execPath, '-e', ''],
+    app,
+  )
+  const rows = readFileSync(join(runOut, 'emissions.csv'), 'utf8').trim().split('\n').length - 1
+  if (rows !== 1) throw new Error(`wattprint run wrote ${rows} rows, expected 1`)
+  return `import: ${used}; npx wattprint --version: ${version}; npx wattprint run: 1 row`
+}
+
+// Uses every kind of public type a consumer meets, and no Node global itself (so it compiles without
+// @types/node): the library's own types must carry everything they need.
+const CONSUMER = `
+import { EmissionsTracker, type EmissionsRecord, type TrackerOptions, tfjsCallback, track } from 'wattprint'
+const options: TrackerOptions = { projectName: 'types', budget: { energyKWh: 1 } }
+const tracker = new EmissionsTracker(options)
+tracker.on('sample', (s) => s.energyKWh)
+tracker.on('budget', (b) => b.limit)
+const aborted: boolean = tracker.signal.aborted
+const dispose: () => Promise<void> = () => tracker[Symbol.asyncDispose]()
+const record: EmissionsRecord = await tracker.stop()
+const kg: number = record.emissionsKg
+const { result } = await track(async () => 42)
+const callback = tfjsCallback(tracker, { epochs: 3 })
+export { aborted, callback, dispose, kg, result }
+`
+
+try {
+  let tarball
+  step('npm pack', () => {
+    const json = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work, ...quiet], root))
+    const files = json[0].files.map((f) => f.path)
+    for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/worker.js', 'LICENSE']) {
+      if (!files.includes(needed)) throw new Error(`the tarball lacks ${needed}`)
+    }
+    const stray = files.filter((f) => /^(src|test|bench|scripts)\//.test(f))
+    if (stray.length > 0) throw new Error(`the tarball holds ${stray.join(', ')}`)
+    tarball = join(work, json[0].filename)
+    return `${files.length} files, ${(json[0].size / 1024).toFixed(0)} kB`
+  })
+
+  const app = freshApp('app')
+  step('install the tarball into a fresh app', () => {
+    sh('npm', ['install', ...quiet, tarball], app)
+  })
+  step('use it there', () => checkInstalled(app))
+
+  const consumer = freshApp('types')
+  step('install TypeScript 5.9, 6 and 7 for the types check', () => {
+    sh(
+      'npm',
+      [
+        'install',
+        ...quiet,
+        tarball,
+        'ts59@npm:typescript@~5.9',
+        'ts6@npm:typescript@^6',
+        'ts7@npm:typescript@^7',
+        '@types/node@^20',
+      ],
+      consumer,
+    )
+  })
+  writeFileSync(join(consumer, 'consumer.mts'), CONSUMER)
+  for (const ts of ['ts59', 'ts6', 'ts7']) {
+    for (const types of [undefined, ['node']]) {
+      for (const lib of [undefined, ['esnext']]) {
+        const label = `types compile: ${ts}, types ${types ? 'node' : 'unset'}, lib ${lib ?? 'default'}`
+        step(label, () => {
+          const compilerOptions = {
+            strict: true,
+            module: 'nodenext',
+            target: 'es2022',
+            noEmit: true,
+            skipLibCheck: false,
+            types,
+            lib,
+          }
+          writeFileSync(
+            join(consumer, 'tsconfig.json'),
+            JSON.stringify({ compilerOptions, files: ['consumer.mts'] }),
+          )
+          sh(process.execPath, [join(consumer, 'node_modules', ts, 'bin', 'tsc'), '-p', '.'], consumer)
+        })
+      }
+    }
+  }
+
+  step('install from git (a clone of HEAD, built by prepare)', () => {
+    const clone = join(work, 'clone')
+    sh('git', ['clone', '--quiet', '--depth', '1', `file://${root}`, clone], work)
+    const fromGit = freshApp('from-git')
+    sh('npm', ['install', ...quiet, `git+file://${clone}`], fromGit)
+    if (!existsSync(join(fromGit, 'node_modules', 'wattprint', 'dist', 'index.js'))) {
+      throw new Error('the git install has no dist/index.js: prepare did not build')
+    }
+    const dirty = sh('git', ['status', '--porcelain', '--untracked-files=no'], root).trim()
+    return `${checkInstalled(fromGit)}${dirty ? ' (uncommitted changes were not part of it)' : ''}`
+  })
+} catch {
+  // step() printed what failed.
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}
+if (failed) process.exitCode = 1
+else process.stdout.write('package: every check passed\n')
