@@ -1,0 +1,164 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ProcessTreeReader, parseProcessStat } from '../src/attribution/process-tree.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const exited = (child: ChildProcess) =>
+  new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve),
+  )
+
+/** A stat line as the kernel writes it, with the given fields (the rest zero). */
+function statLine(
+  pid: number,
+  ppid: number,
+  comm: string,
+  t: { u?: number; s?: number; cu?: number; cs?: number; start?: number },
+): string {
+  const fields = Array.from({ length: 50 }, () => '0')
+  const set = (field: number, value: number | string) => {
+    fields[field - 3] = String(value)
+  }
+  set(3, 'S')
+  set(4, ppid)
+  set(14, t.u ?? 0)
+  set(15, t.s ?? 0)
+  set(16, t.cu ?? 0)
+  set(17, t.cs ?? 0)
+  set(22, t.start ?? 1000 + pid)
+  return `${pid} (${comm}) ${fields.join(' ')}\n`
+}
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+/** A /proc look-alike without children files (as on kernels without CONFIG_PROC_CHILDREN). */
+function fakeProc(): {
+  root: string
+  write: (pid: number, line: string) => void
+  remove: (pid: number) => void
+} {
+  const root = mkdtempSync(join(tmpdir(), 'wattprint-proc-'))
+  dirs.push(root)
+  return {
+    root,
+    write: (pid, line) => {
+      mkdirSync(join(root, String(pid), 'task', String(pid)), { recursive: true })
+      writeFileSync(join(root, String(pid), 'stat'), line)
+    },
+    remove: (pid) => rmSync(join(root, String(pid)), { recursive: true, force: true }),
+  }
+}
+
+describe('parseProcessStat', () => {
+  it('reads the fields after a command name holding spaces and parentheses', () => {
+    const parsed = parseProcessStat(statLine(42, 7, 'a) (b c', { u: 5, s: 6, cu: 7, cs: 8, start: 99 }))
+    expect(parsed).toEqual({ pid: 42, ppid: 7, startTicks: 99, ownTicks: 11, reapedTicks: 15 })
+  })
+
+  it('refuses what is not a stat line', () => {
+    expect(parseProcessStat('')).toBeNull()
+    expect(parseProcessStat('12 (x) S 1 2')).toBeNull()
+  })
+})
+
+describe('ProcessTreeReader on a /proc without children files', () => {
+  it('finds descendants by their parents, counts reaped children once, and ignores other processes', () => {
+    const proc = fakeProc()
+    proc.write(10, statLine(10, 1, 'job', { u: 100 }))
+    proc.write(11, statLine(11, 10, 'worker', { u: 50 }))
+    proc.write(12, statLine(12, 11, 'grandchild', { u: 20 }))
+    proc.write(20, statLine(20, 1, 'other', { u: 999 }))
+    const reader = new ProcessTreeReader(10, proc.root)
+    expect(reader.read()).toMatchObject({ cpuTicks: 0, processCount: 3, rootAlive: true })
+
+    // Everyone works; the grandchild then ends and is reaped by the worker, which gets its 20 + 5 ticks.
+    proc.write(10, statLine(10, 1, 'job', { u: 110 }))
+    proc.write(11, statLine(11, 10, 'worker', { u: 60, cu: 25 }))
+    proc.remove(12)
+    proc.write(20, statLine(20, 1, 'other', { u: 1999 }))
+    // 10 + 10 of their own, and the grandchild's 5 ticks since the first reading (its 20 were counted).
+    expect(reader.read()).toMatchObject({ cpuTicks: 25, processCount: 2 })
+
+    // A short-lived child born and reaped between readings reaches only the root's cutime.
+    proc.write(10, statLine(10, 1, 'job', { u: 110, cu: 40 }))
+    expect(reader.read().cpuTicks).toBe(40)
+
+    // A reused pid is another process: its whole time is new, the old one's is not taken off twice.
+    proc.write(11, statLine(11, 10, 'new worker', { u: 3, start: 5000 }))
+    expect(reader.read().cpuTicks).toBe(3)
+
+    proc.remove(10)
+    expect(reader.read()).toMatchObject({ cpuTicks: 0, processCount: 0, rootAlive: false })
+  })
+})
+
+describe('ProcessTreeReader on this machine', () => {
+  it('charges a job for 200 short-lived children it ran one after another', async () => {
+    // The job's own view at the end (its times and its reaped children's, from its own /proc/self/stat)
+    // is the truth; the reader, reading from outside every 50 ms, must have counted the same.
+    const script = `
+      const { execFileSync } = require('node:child_process')
+      const { readFileSync } = require('node:fs')
+      // Each child a shell burning a few ms of CPU: quicker to start than node, as make's jobs are.
+      for (let i = 0; i < 200; i++) execFileSync('sh', ['-c', 'i=0; while [ $i -lt 4000 ]; do i=$((i+1)); done'])
+      const f = readFileSync('/proc/self/stat', 'utf8').slice(readFileSync('/proc/self/stat', 'utf8').lastIndexOf(')') + 2).split(' ')
+      console.log(JSON.stringify(Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])))
+      setTimeout(() => {}, 400)
+    `
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let printed = ''
+    child.stdout.on('data', (d) => (printed += d))
+    const reader = new ProcessTreeReader(child.pid as number)
+    let counted = 0
+    let sawChildren = false
+    reader.read()
+    while (printed === '') {
+      await sleep(50)
+      const reading = reader.read()
+      counted += reading.cpuTicks
+      if (reading.processCount > 1) sawChildren = true
+    }
+    await sleep(100)
+    counted += reader.read().cpuTicks
+    await exited(child)
+    const truth = Number(printed)
+    expect(sawChildren).toBe(true)
+    expect(truth).toBeGreaterThan(40) // 200 × a few ms of CPU, at 100 ticks/s
+    // The first reading was taken a moment after the spawn, and the last tick may fall either side.
+    expect(Math.abs(counted - truth)).toBeLessThanOrEqual(Math.max(5, truth * 0.03))
+  }, 60_000)
+
+  it('counts two children working at once and nothing of a process outside the tree', async () => {
+    // Burns CPU time, not wall time, so a busy machine changes how long it takes but not what it costs.
+    const burn = (ms: number) =>
+      `for (let x = 0; ; x++) if (x % 1e6 === 0) { const u = process.cpuUsage(); if (u.user + u.system >= ${ms * 1000}) break }`
+    const outsider = spawn(process.execPath, ['-e', burn(1500)])
+    const job = spawn(process.execPath, [
+      '-e',
+      `const { spawn } = require('node:child_process'); for (let i = 0; i < 2; i++) spawn(process.execPath, ['-e', ${JSON.stringify(burn(600))}], { stdio: 'inherit' })`,
+    ])
+    const reader = new ProcessTreeReader(job.pid as number)
+    reader.read()
+    let counted = 0
+    let most = 0
+    for (let reading = reader.read(); reading.rootAlive; reading = reader.read()) {
+      counted += reading.cpuTicks
+      most = Math.max(most, reading.processCount)
+      // Stop just before the job exits and is reaped outside the tree: what it has after the last reading
+      // is lost (it is the tree's root).
+      if (reading.processCount === 1 && most === 3) break
+      await sleep(20)
+    }
+    await Promise.all([job, outsider].map(exited))
+    expect(most).toBe(3)
+    // Two children × 0.6 s of CPU and the job's own start, and nowhere near the outsider's 1.5 s on top.
+    expect(counted).toBeGreaterThanOrEqual(120)
+    expect(counted).toBeLessThan(190)
+  }, 30_000)
+})

@@ -1,0 +1,103 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CgroupReader, cgroup2Mount, cgroup2Path, ownCgroupDir } from '../src/attribution/cgroup.js'
+import { ProcessMemoryReader, parsePss, parseVmRss } from '../src/attribution/memory.js'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-attribution-'))
+  dirs.push(dir)
+  return dir
+}
+
+const MOUNTINFO = [
+  '24 30 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw',
+  '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate',
+  '42 31 0:39 / /sys/fs/cgroup/memory rw,relatime shared:11 - cgroup cgroup rw,memory',
+].join('\n')
+
+describe('finding the cgroup', () => {
+  it('reads the cgroup2 mount point, not a v1 controller, and undoes octal escapes', () => {
+    expect(cgroup2Mount(MOUNTINFO)).toBe('/sys/fs/cgroup/unified')
+    expect(cgroup2Mount('50 1 0:40 / /mnt/my\\040cgroups rw - cgroup2 none rw')).toBe('/mnt/my cgroups')
+    expect(cgroup2Mount(MOUNTINFO.split('\n')[2] as string)).toBeNull()
+  })
+
+  it("reads the unified hierarchy's line of /proc/<pid>/cgroup", () => {
+    expect(cgroup2Path('4:memory:/x\n0::/system.slice/job-42.scope\n')).toBe('/system.slice/job-42.scope')
+    expect(cgroup2Path('0::/\n')).toBe('/')
+    expect(cgroup2Path('4:memory:/x\n1:cpu:/\n')).toBeNull()
+  })
+
+  it('joins them for a process, and says why when it cannot', () => {
+    const proc = tempDir()
+    mkdirSync(join(proc, '77'))
+    writeFileSync(join(proc, '77', 'mountinfo'), MOUNTINFO)
+    writeFileSync(join(proc, '77', 'cgroup'), '0::/kubepods/pod-1/abc\n')
+    expect(ownCgroupDir(77, proc)).toEqual({ dir: '/sys/fs/cgroup/unified/kubepods/pod-1/abc' })
+    writeFileSync(join(proc, '77', 'cgroup'), '4:memory:/x\n')
+    expect(ownCgroupDir(77, proc)).toMatchObject({ dir: null, why: expect.stringContaining('cgroup v1') })
+    expect(ownCgroupDir(78, proc)).toMatchObject({
+      dir: null,
+      why: expect.stringContaining('cannot be read'),
+    })
+  })
+
+  it("finds this process's own cgroup on this machine", () => {
+    const own = ownCgroupDir()
+    if (own.dir === null) return expect(own.why).toMatch(/cgroup/)
+    expect(new CgroupReader(own.dir).read().cpuS).toBeGreaterThan(0)
+  })
+})
+
+describe('CgroupReader', () => {
+  it('reads cpu.stat and memory.current as the test advances them', () => {
+    const dir = tempDir()
+    const set = (usageUsec: number, memoryBytes: number | null) => {
+      writeFileSync(
+        join(dir, 'cpu.stat'),
+        `usage_usec ${usageUsec}\nuser_usec 1\nsystem_usec 2\nnr_periods 0\n`,
+      )
+      if (memoryBytes !== null) writeFileSync(join(dir, 'memory.current'), `${memoryBytes}\n`)
+    }
+    const reader = new CgroupReader(dir)
+    expect(reader.read()).toEqual({ cpuS: null, memoryBytes: null })
+    set(1_500_000, null)
+    expect(reader.read()).toEqual({ cpuS: 1.5, memoryBytes: null })
+    set(4_000_000, 512 * 1024 * 1024)
+    expect(reader.read()).toEqual({ cpuS: 4, memoryBytes: 536_870_912 })
+    writeFileSync(join(dir, 'memory.current'), 'max\n')
+    expect(reader.read().memoryBytes).toBeNull()
+  })
+})
+
+describe('ProcessMemoryReader', () => {
+  it('parses smaps_rollup and status', () => {
+    expect(parsePss('55 [rollup]\nRss:  1736 kB\nPss:   225 kB\nPss_Dirty: 112 kB\n')).toBe(225 * 1024)
+    expect(parsePss('Rss: 1 kB\n')).toBeNull()
+    expect(parseVmRss('Name:\tnode\nVmRSS:\t  5120 kB\nRssAnon: 1 kB\n')).toBe(5120 * 1024)
+  })
+
+  it('sums PSS, falls back to RSS where smaps_rollup is missing, and counts what it could not read', () => {
+    const proc = tempDir()
+    mkdirSync(join(proc, '1'))
+    writeFileSync(join(proc, '1', 'smaps_rollup'), 'x [rollup]\nRss: 400 kB\nPss: 100 kB\n')
+    mkdirSync(join(proc, '2'))
+    writeFileSync(join(proc, '2', 'status'), 'Name:\told\nVmRSS:\t300 kB\n')
+    const reader = new ProcessMemoryReader(proc)
+    expect(reader.read([1])).toEqual({ bytes: 100 * 1024, measure: 'pss', unreadable: 0 })
+    expect(reader.read([1, 2, 3])).toEqual({ bytes: 400 * 1024, measure: 'rss', unreadable: 1 })
+  })
+
+  it("reads this process's real PSS, below its RSS", () => {
+    const pss = new ProcessMemoryReader().read([process.pid])
+    expect(pss.measure).toBe('pss')
+    expect(pss.bytes).toBeGreaterThan(10 * 1024 * 1024)
+    expect(pss.bytes).toBeLessThanOrEqual(process.memoryUsage().rss)
+  })
+})
