@@ -26,6 +26,10 @@ interface NvmlFunctions {
   getArchitecture?(device: unknown, out: number[]): number
   getHandleByUuid?(uuid: string, out: unknown[]): number
   getParentOfMig?(device: unknown, out: unknown[]): number
+  /** nvmlDeviceGetComputeRunningProcesses_v3: 24-byte nvmlProcessInfo_t records into `infos`. */
+  getComputeProcesses?(device: unknown, count: number[], infos: Buffer | null): number
+  /** nvmlDeviceGetProcessUtilization: 32-byte samples newer than `lastSeenUs`. */
+  getProcessUtilization?(device: unknown, samples: Buffer | null, count: number[], lastSeenUs: bigint): number
 }
 
 /** A GPU NVML can see. */
@@ -203,6 +207,12 @@ export function openNvml(libraryPath: string | null): Nvml | { readonly reason: 
       getHandleByUuid: optional('int nvmlDeviceGetHandleByUUID(const char *uuid, _Out_ void **device)'),
       getParentOfMig: optional(
         'int nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void *mig, _Out_ void **device)',
+      ),
+      getComputeProcesses: optional(
+        'int nvmlDeviceGetComputeRunningProcesses_v3(void *device, _Inout_ unsigned int *count, _Out_ uint8_t *infos)',
+      ),
+      getProcessUtilization: optional(
+        'int nvmlDeviceGetProcessUtilization(void *device, _Out_ uint8_t *samples, _Inout_ unsigned int *count, unsigned long long lastSeen)',
       ),
     } as NvmlFunctions
   } catch (error) {

@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { GpuProcessReader } from '../src/attribution/gpu-processes.js'
+import { type Nvml, openNvml } from '../src/meters/nvml.js'
+import { configureNvmlStub, NVML_STUB_LIBRARY } from './helpers/gpu.mjs'
+
+// The stub NVML library (test/fixtures/nvml-stub.c), loaded through koffi as the real one would be. Its
+// compute processes come from NVML_STUB_PROCS, re-read at every call.
+let dir: string
+let nvml: Nvml
+let procs: string
+const hopper = (uuid: string) => ({
+  uuid,
+  name: 'NVIDIA H100 80GB HBM3',
+  arch: 9,
+  energyCounter: true,
+  profile: { watts: 300 },
+})
+const setProcs = (lines: [gpu: number, pid: number, sm: number][]) =>
+  writeFileSync(procs, lines.map(([gpu, pid, sm]) => `proc ${gpu} ${pid} ${sm} 1024\n`).join(''))
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wattprint-gpu-attribution-'))
+  configureNvmlStub(dir, [hopper('GPU-0000aaaa'), hopper('GPU-1111bbbb')])
+  procs = join(dir, 'procs')
+  process.env.NVML_STUB_PROCS = procs
+  const opened = openNvml(NVML_STUB_LIBRARY)
+  if ('reason' in opened) throw new Error(opened.reason)
+  nvml = opened
+  nvml.retain()
+})
+afterAll(() => {
+  nvml.release()
+  delete process.env.NVML_STUB_PROCS
+  delete process.env.NVML_STUB_CONFIG
+  rmSync(dir, { recursive: true, force: true })
+})
+
+// Real pids, so that none counts as foreign: this process is "job A", its parent "job B".
+const jobA = process.pid
+const jobB = process.ppid
+
+describe('GpuProcessReader', () => {
+  it('splits a shared GPU by SM samples: two jobs at 3:1 get 3:1, a GPU without the job gives it nothing', () => {
+    setProcs([
+      [0, jobA, 60],
+      [0, jobB, 20],
+      [1, jobB, 90],
+    ])
+    const reader = new GpuProcessReader(nvml, nvml.devices())
+    expect(reader.supported).toBe(true)
+    const [gpu0, gpu1] = reader.read(new Set([jobA]))
+    expect(gpu0).toEqual({ share: 0.75, method: 'sm', processes: 2, jobProcesses: 1, foreignProcesses: 0 })
+    expect(gpu1).toMatchObject({ share: 0, method: 'sm', processes: 1, jobProcesses: 0 })
+    // Job B's own tracker sees the complement: the two shares of GPU 0 add up to the whole.
+    const other = new GpuProcessReader(nvml, nvml.devices()).read(new Set([jobB]))
+    expect((gpu0?.share ?? 0) + (other[0]?.share ?? 0)).toBe(1)
+    expect(other[1]?.share).toBe(1)
+  })
+
+  it('without SM samples: all or nothing when exclusive, by count when shared; idle with no process', () => {
+    setProcs([
+      [0, jobA, 0],
+      [1, jobA, 0],
+      [1, jobB, 0],
+    ])
+    const reader = new GpuProcessReader(nvml, nvml.devices())
+    const [gpu0, gpu1] = reader.read(new Set([jobA]))
+    expect(gpu0).toMatchObject({ share: 1, method: 'exclusive' })
+    expect(gpu1).toMatchObject({ share: 0.5, method: 'count' })
+    setProcs([])
+    expect(reader.read(new Set([jobA])).map((s) => s.method)).toEqual(['idle', 'idle'])
+  })
+
+  it('only counts samples newer than the last read, and grows its buffers past 16 processes', () => {
+    const many: [number, number, number][] = Array.from({ length: 40 }, (_, k) => [0, 4_000_000 + k, 10])
+    setProcs([[0, jobA, 50], ...many])
+    const reader = new GpuProcessReader(nvml, nvml.devices())
+    const [first] = reader.read(new Set([jobA]))
+    expect(first).toMatchObject({ processes: 41, jobProcesses: 1, method: 'sm' })
+    expect(first?.share).toBeCloseTo(50 / (50 + 400), 9)
+    // Pids that do not exist here: another PID namespace (a container without --pid=host).
+    expect(first?.foreignProcesses).toBe(40)
+  })
+
+  it('reports unknown, not zero, when NVML cannot list processes', () => {
+    const noProcesses = { ...nvml, fn: { ...nvml.fn, getComputeProcesses: undefined } } as unknown as Nvml
+    const reader = new GpuProcessReader(noProcesses, nvml.devices())
+    expect(reader.supported).toBe(false)
+    expect(reader.read(new Set([jobA]))[0]).toMatchObject({ method: 'unknown', share: 0 })
+  })
+})
