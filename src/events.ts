@@ -33,14 +33,18 @@ export interface SampleEvent {
   }[]
 }
 
-/** Events of a tracker, with their payloads. */
-/** A budget limit the run crossed (emitted once, for the first limit crossed). */
+/**
+ * A budget limit the run crossed, as measured or as forecast by `predict(…, { stopOnBudget: true })`
+ * (emitted once, for the first limit crossed).
+ */
 export interface BudgetEvent {
   readonly limit: 'energyKWh' | 'emissionsKg' | 'durationS'
   /** The limit as set. */
   readonly budget: number
-  /** The run's figure when it was crossed. */
+  /** The run's measured figure at that moment. */
   readonly actual: number
+  /** The forecast of the whole run that crossed the limit; null when the measured figure crossed it. */
+  readonly predicted: number | null
   readonly message: string
 }
 
@@ -57,6 +61,7 @@ export interface Prediction {
   readonly exceeds: 'energyKWh' | 'emissionsKg' | 'durationS' | null
 }
 
+/** Events of a tracker, with their payloads. */
 export interface TrackerEvents {
   sample: SampleEvent
   warning: TrackerWarning

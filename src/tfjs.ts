@@ -13,7 +13,10 @@ export interface TfjsCallbackOptions {
   readonly epochs: number
   /** Predict the whole run after this many epochs (and after each one since). Default 1. */
   readonly predictAfter?: number
-  /** Stop training (model.stopTraining) when the budget is crossed, or predicted to be. Default true. */
+  /**
+   * Stop training (model.stopTraining) when the budget is crossed, or predicted to be; a forecast over
+   * the budget then counts as the budget crossed, for the whole tracker (see tracker.predict). Default true.
+   */
   readonly stopOnBudget?: boolean
   /**
    * The model being fitted: needed to stop training on a budget. TensorFlow.js hands a model to tf.Callback
@@ -91,13 +94,16 @@ export function tfjsCallback(tracker: EmissionsTracker, options: TfjsCallbackOpt
         options.onEpoch?.(epoch, record)
       }
       if (epoch + 1 >= predictAfter) {
-        prediction = tracker.predict({ done: epoch + 1, total: options.epochs }) ?? prediction
+        // A forecast over the budget goes through the tracker's own budget path (event, stderr line, note,
+        // signal, status), but only when this callback can act on it by stopping the model.
+        const progress = { done: epoch + 1, total: options.epochs }
+        const enforce = stopOnBudget && options.model !== undefined
+        prediction = tracker.predict(progress, { stopOnBudget: enforce }) ?? prediction
       }
-      if (!stopOnBudget) return
-      if (tracker.signal.aborted)
+      if (stopOnBudget && tracker.signal.aborted) {
         stop(String((tracker.signal.reason as Error | undefined)?.message ?? 'budget'))
-      else if (prediction?.exceeds && epoch + 1 < options.epochs) {
-        stop(`the prediction crosses the ${prediction.exceeds} budget`)
+      } else if (stopOnBudget && prediction?.exceeds && epoch + 1 < options.epochs) {
+        stop(`the prediction crosses the ${prediction.exceeds} budget`) // no model: warns that it cannot
       }
     },
     async onTrainEnd() {},

@@ -69,6 +69,16 @@ const loggedOncePerProcess = new Set<WarningCode>([
 ])
 const alreadyLogged = new Set<string>()
 
+/** The budget's limits, in the order they are checked. */
+const BUDGET_LIMITS = ['energyKWh', 'emissionsKg', 'durationS'] as const
+
+/** How a budget limit's figure reads in messages. */
+const showLimit: Record<(typeof BUDGET_LIMITS)[number], (value: number) => string> = {
+  energyKWh: formatEnergy,
+  emissionsKg: formatMass,
+  durationS: (s) => `${s.toFixed(1)} s`,
+}
+
 /** Lets track() finish a run with another status than stop()'s, without widening the public API. */
 const finishWith = Symbol('finishWith')
 
@@ -249,10 +259,15 @@ export class EmissionsTracker {
   /**
    * Forecasts the whole run from its progress: what was measured so far, plus the rest of the work at
    * the rate measured since progress began (the last call with `done: 0`, else start()). Emits a
-   * `prediction` event and says which budget limit the forecast crosses, if any. Null when not running or
-   * before any progress.
+   * `prediction` event and says which budget limit the forecast crosses, if any. With `stopOnBudget`, a
+   * forecast over a limit counts as the budget crossed: the `budget` event, the stderr line, a note,
+   * `tracker.signal` aborted and the row `budget-exceeded`, as when the measured figure crosses it. Null
+   * when not running or before any progress.
    */
-  predict(progress: { readonly done: number; readonly total: number }): Prediction | null {
+  predict(
+    progress: { readonly done: number; readonly total: number },
+    options?: { readonly stopOnBudget?: boolean },
+  ): Prediction | null {
     const { done, total } = progress
     if (!this.#ledger || this.#state !== 'running' || !(total > 0) || !(done >= 0)) return null
     this.#readNow()
@@ -273,19 +288,26 @@ export class EmissionsTracker {
     }
     const budget = this.config.budget
     const exceeds: Prediction['exceeds'] =
-      budget?.energyKWh !== undefined && prediction.energyKWh > budget.energyKWh
-        ? 'energyKWh'
-        : budget?.emissionsKg !== undefined && prediction.emissionsKg > budget.emissionsKg
-          ? 'emissionsKg'
-          : budget?.durationS !== undefined && prediction.durationS > budget.durationS
-            ? 'durationS'
-            : null
+      BUDGET_LIMITS.find((limit) => prediction[limit] > (budget?.[limit] ?? Number.POSITIVE_INFINITY)) ?? null
     const result: Prediction = { ...prediction, exceeds }
     this.#logger.info(
       `predicted after ${done}/${total}: ${prediction.durationS.toFixed(1)} s, ${formatEnergy(prediction.energyKWh)}, ` +
         `${formatMass(prediction.emissionsKg)} CO2e${exceeds ? `: over the ${exceeds} budget` : ''}`,
     )
     this.#emit('prediction', result)
+    const limit = exceeds ? budget?.[exceeds] : undefined
+    if (exceeds && limit !== undefined && options?.stopOnBudget === true) {
+      this.#crossBudget({
+        limit: exceeds,
+        budget: limit,
+        actual: now[exceeds],
+        predicted: result[exceeds],
+        message:
+          `Budget crossed by the forecast: ${exceeds} predicted at ${showLimit[exceeds](result[exceeds])} ` +
+          `after ${done} of ${total}, over the limit of ${showLimit[exceeds](limit)} ` +
+          `(${showLimit[exceeds](now[exceeds])} so far).`,
+      })
+    }
     return result
   }
 
@@ -582,25 +604,32 @@ export class EmissionsTracker {
     for (const sink of this.config.sinks) this.#toSink(sink, 'sample', () => sink.sample?.(sample))
   }
 
-  /** The first budget limit the totals cross: a `budget` event, the signal aborted, a note. */
+  /** The first budget limit the measured totals cross, if any, is the budget crossed. */
   #checkBudget(totals: LedgerTotals): void {
     const budget = this.config.budget
     if (!budget) return
-    const limits = [
-      ['energyKWh', budget.energyKWh, totals.energyKWh, (v: number) => `${formatEnergy(v)}`],
-      ['emissionsKg', budget.emissionsKg, totals.emissionsKg, (v: number) => formatMass(v)],
-      ['durationS', budget.durationS, totals.durationS, (v: number) => `${v.toFixed(1)} s`],
-    ] as const
-    for (const [limit, value, actual, show] of limits) {
+    for (const limit of BUDGET_LIMITS) {
+      const value = budget[limit]
+      const actual = totals[limit]
       if (value === undefined || actual < value) continue
+      const show = showLimit[limit]
       const message = `Budget crossed: ${limit} ${show(actual)} reached the limit of ${show(value)}.`
-      this.#budgetCrossed = { limit, budget: value, actual, message }
-      this.#notes.push(message)
-      this.#logger.warning(message)
-      this.#emit('budget', this.#budgetCrossed)
-      this.#abort.abort(new Error(message))
+      this.#crossBudget({ limit, budget: value, actual, predicted: null, message })
       return
     }
+  }
+
+  /**
+   * The one path of a budget crossed, measured or forecast: a `budget` event, the stderr line, a note in
+   * the record, `signal` aborted with the message, and the row's status `budget-exceeded` at stop().
+   */
+  #crossBudget(event: BudgetEvent): void {
+    if (this.#budgetCrossed) return
+    this.#budgetCrossed = event
+    this.#notes.push(event.message)
+    this.#logger.warning(event.message)
+    this.#emit('budget', event)
+    this.#abort.abort(new Error(event.message))
   }
 
   /** The worker died mid-run: go on sampling inline, and say how long nothing was measured. */

@@ -7,6 +7,7 @@ import { WattprintError } from '../src/errors.js'
 import type { BudgetEvent } from '../src/events.js'
 import { EmissionsTracker } from '../src/tracker.js'
 import { readCsv } from './helpers/csv.js'
+import { makePowercapTree } from './helpers/powercap.mjs'
 
 const cleanups: (() => void)[] = []
 afterEach(() => {
@@ -45,6 +46,49 @@ describe.each(['worker', 'inline'] as const)('budget, %s sampling', (sampling) =
     expect(events[0]).toMatchObject({ limit: 'energyKWh', budget: 0.000001 })
     expect(events[0]?.actual).toBeGreaterThanOrEqual(0.000001)
     expect((aborted as Error).message).toBe(events[0]?.message)
+    expect(record.status).toBe('budget-exceeded')
+    expect(record.notes).toContain(events[0]?.message)
+    expect(readCsv(join(dir, 'emissions.csv'))[0]?.status).toBe('budget-exceeded')
+  })
+
+  it('takes a forecast over the budget as the budget crossed only with stopOnBudget, through the same path', async () => {
+    const dir = tempDir()
+    // A package counter the test steps by 0.5 J per unit of work, RAM at 0 W, a 2 J budget.
+    const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0', energyUj: 1_000_000 }])
+    cleanups.push(() => tree.cleanup())
+    const J = 1 / 3.6e6
+    const tracker = new EmissionsTracker({
+      outputDir: dir,
+      sampling,
+      intervalMs: 50,
+      logLevel: 'silent',
+      carbonIntensity: 100,
+      raplRoot: tree.root,
+      ramPowerW: 0,
+      gpuIds: [],
+      budget: { energyKWh: 2 * J },
+    })
+    const events: BudgetEvent[] = []
+    tracker.on('budget', (e) => events.push(e))
+    await tracker.start()
+    tracker.predict({ done: 0, total: 10 })
+    tree.setEnergy('intel-rapl:0', 1_500_000)
+    // 0.5 J done of 10 units: 5 J forecast. Without stopOnBudget, a forecast and nothing more.
+    expect(tracker.predict({ done: 1, total: 10 })?.exceeds).toBe('energyKWh')
+    expect(events).toHaveLength(0)
+    expect(tracker.signal.aborted).toBe(false)
+    const forecast = tracker.predict({ done: 1, total: 10 }, { stopOnBudget: true })
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ limit: 'energyKWh', budget: 2 * J, predicted: forecast?.energyKWh })
+    expect((events[0]?.actual ?? 0) / J).toBeCloseTo(0.5, 6)
+    expect(tracker.signal.aborted).toBe(true)
+    expect((tracker.signal.reason as Error).message).toBe(events[0]?.message)
+    // The measured figure crossing it later is the same crossing, not a second one.
+    tree.setEnergy('intel-rapl:0', 4_000_000)
+    await new Promise((r) => setTimeout(r, 200))
+    const record = await tracker.stop()
+    expect(events).toHaveLength(1)
+    expect(record.energyKWh / J).toBeCloseTo(3, 6)
     expect(record.status).toBe('budget-exceeded')
     expect(record.notes).toContain(events[0]?.message)
     expect(readCsv(join(dir, 'emissions.csv'))[0]?.status).toBe('budget-exceeded')

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Prediction } from '../src/events.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { BudgetEvent, Prediction } from '../src/events.js'
 import { tfjsCallback } from '../src/tfjs.js'
 import { EmissionsTracker } from '../src/tracker.js'
 import { driveCounters } from './helpers/driver.mjs'
@@ -141,11 +141,100 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
       const record = await tracker.stop()
       expect(history.epoch.length).toBe(1)
       expect(callback.stoppedBecause).toMatch(/durationS/)
-      // Stopped on the actuals (budget-exceeded) or on the forecast alone (the budget was not crossed).
-      expect(record.status).toBe(
-        callback.stoppedBecause?.startsWith('Budget crossed') ? 'budget-exceeded' : 'finished',
-      )
+      // Stopped on the actuals or on the forecast alone: a budget stop either way.
+      expect(tracker.signal.aborted).toBe(true)
+      expect(record.status).toBe('budget-exceeded')
       tf.dispose([x, y])
     },
   )
+
+  it.each(['plain object', 'tf.CustomCallback'] as const)(
+    'a stop on the forecast alone is a budget stop everywhere: event, stderr, note, status, signal (%s)',
+    async (form) => {
+      await tf.setBackend('cpu')
+      // One package counter the test advances by 0.2 J in each epoch, RAM at 0 W: after epoch 1 of 20 the
+      // run has used 0.2 J, under its 1 J budget, and the forecast is 0.2 J + 19 × 0.2 J = 4 J, over it.
+      const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0', energyUj: 5_000_000 }])
+      cleanups.push(() => tree.cleanup())
+      let counterUj = 5_000_000
+      const J = 1 / 3.6e6
+      const stderr: string[] = []
+      const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+        stderr.push(String(chunk))
+        return true
+      })
+      cleanups.push(() => write.mockRestore())
+      const tracker = new EmissionsTracker({
+        ...base,
+        logLevel: 'warning',
+        raplRoot: tree.root,
+        ramPowerW: 0,
+        gpuIds: [],
+        budget: { energyKWh: 1 * J },
+      })
+      const events: BudgetEvent[] = []
+      tracker.on('budget', (e) => events.push(e))
+      await tracker.start()
+      const fitted = model()
+      const callback = tfjsCallback(tracker, { epochs: 20, model: fitted })
+      const hooks = {
+        ...callback,
+        onEpochBegin: async (epoch: number) => {
+          await callback.onEpochBegin(epoch)
+          counterUj += 200_000
+          tree.setEnergy('intel-rapl:0', counterUj)
+        },
+      }
+      const { x, y } = data()
+      const history = await fitted.fit(x, y, {
+        epochs: 20,
+        batchSize: 64,
+        verbose: 0,
+        callbacks: form === 'plain object' ? hooks : new tf.CustomCallback(hooks),
+      })
+      const record = await tracker.stop()
+      write.mockRestore()
+      expect(history.epoch).toHaveLength(1)
+      expect(events).toHaveLength(1)
+      const [event] = events
+      expect(event).toMatchObject({ limit: 'energyKWh', budget: 1 * J })
+      expect((event?.actual ?? 0) / J).toBeCloseTo(0.2, 6)
+      expect((event?.predicted ?? 0) / J).toBeCloseTo(4, 6)
+      expect(event?.message).toMatch(
+        /^Budget crossed by the forecast: energyKWh predicted at .* after 1 of 20/,
+      )
+      expect(stderr.join('')).toContain(`[wattprint warning] ${event?.message}\n`)
+      expect(record.notes).toContain(event?.message)
+      expect(record.status).toBe('budget-exceeded')
+      expect(record.energyKWh / J).toBeCloseTo(0.2, 6)
+      expect(tracker.signal.aborted).toBe(true)
+      expect((tracker.signal.reason as Error).message).toBe(event?.message)
+      expect(callback.stoppedBecause).toBe(event?.message)
+      tf.dispose([x, y])
+    },
+  )
+
+  it('without a model to stop, a forecast over the budget is a warning only, not a budget stop', async () => {
+    await tf.setBackend('cpu')
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.message)
+    process.on('warning', onWarning)
+    cleanups.push(() => process.off('warning', onWarning))
+    const tracker = new EmissionsTracker({ ...base, budget: { durationS: 3600 } })
+    await tracker.start()
+    const callback = tfjsCallback(tracker, { epochs: 1_000_000_000 })
+    const { x, y } = data()
+    const history = await model().fit(x, y, { epochs: 2, batchSize: 64, verbose: 0, callbacks: callback })
+    const record = await tracker.stop()
+    expect(history.epoch).toHaveLength(2)
+    expect(callback.prediction?.exceeds).toBe('durationS')
+    expect(callback.stoppedBecause).toBeNull()
+    expect(tracker.signal.aborted).toBe(false)
+    expect(record.status).toBe('finished')
+    await new Promise((r) => setImmediate(r)) // process warnings are emitted on the next tick
+    expect(warnings).toEqual([
+      'wattprint: the prediction crosses the durationS budget, but tfjsCallback has no model to stop: pass { model }.',
+    ])
+    tf.dispose([x, y])
+  })
 })
