@@ -73,6 +73,19 @@ export interface TrackerEvents {
   prediction: Prediction
 }
 
+/** Every event's name, for checking the names listeners are registered under. */
+export const TRACKER_EVENTS = [
+  'sample',
+  'warning',
+  'error',
+  'budget',
+  'prediction',
+] as const satisfies readonly (keyof TrackerEvents)[]
+
+// Fails to compile when an event is added to TrackerEvents but not to TRACKER_EVENTS.
+const everyEventListed: Record<Exclude<keyof TrackerEvents, (typeof TRACKER_EVENTS)[number]>, never> = {}
+void everyEventListed
+
 export type Listener<E extends keyof TrackerEvents> = (payload: TrackerEvents[E]) => void
 
 /**

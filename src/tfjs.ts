@@ -1,3 +1,4 @@
+import { show } from './arguments.js'
 import type { Prediction } from './events.js'
 import type { TaskRecord } from './record.js'
 import type { EmissionsTracker } from './tracker.js'
@@ -50,7 +51,9 @@ export interface TfjsCallback {
  * Never mix a plain object into an array of tf.Callback instances: TensorFlow.js rejects such arrays.
  */
 export function tfjsCallback(tracker: EmissionsTracker, options: TfjsCallbackOptions): TfjsCallback {
-  const predictAfter = Math.max(1, options.predictAfter ?? 1)
+  const predictAfter = countOption('predictAfter', options.predictAfter, 1)
+  // Without the run's length there is nothing to extrapolate to: tasks per epoch only.
+  const predicts = countOption('epochs', options.epochs, null) !== null
   const stopOnBudget = options.stopOnBudget ?? true
   const epochs: TaskRecord[] = []
   let prediction: Prediction | null = null
@@ -82,7 +85,7 @@ export function tfjsCallback(tracker: EmissionsTracker, options: TfjsCallbackOpt
       return stoppedBecause
     },
     async onTrainBegin() {
-      tracker.predict({ done: 0, total: options.epochs })
+      if (predicts) tracker.predict({ done: 0, total: options.epochs })
     },
     async onEpochBegin(epoch: number) {
       tracker.startTask(task(epoch))
@@ -93,7 +96,7 @@ export function tfjsCallback(tracker: EmissionsTracker, options: TfjsCallbackOpt
         epochs.push(record)
         options.onEpoch?.(epoch, record)
       }
-      if (epoch + 1 >= predictAfter) {
+      if (predicts && epoch + 1 >= predictAfter) {
         // A forecast over the budget goes through the tracker's own budget path (event, stderr line, note,
         // signal, status), but only when this callback can act on it by stopping the model.
         const progress = { done: epoch + 1, total: options.epochs }
@@ -108,4 +111,17 @@ export function tfjsCallback(tracker: EmissionsTracker, options: TfjsCallbackOpt
     },
     async onTrainEnd() {},
   }
+}
+
+/** A count option of tfjsCallback (a positive integer), or `fallback` with a warning saying so. */
+function countOption<T extends number | null>(name: string, value: unknown, fallback: T): number | T {
+  if (value === undefined && fallback !== null) return fallback
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1) return value
+  process.emitWarning(
+    `wattprint: tfjsCallback's ${name} must be a whole number from 1, got ${show(value)}; ` +
+      (fallback === null
+        ? 'no prediction is made (pass the epochs given to model.fit).'
+        : `using ${fallback}.`),
+  )
+  return fallback
 }

@@ -1,5 +1,13 @@
 import { freemem, totalmem } from 'node:os'
 import { join } from 'node:path'
+import {
+  listenerProblem,
+  progressProblem,
+  type StopStatus,
+  show,
+  stopOptionsProblem,
+  taskNameProblem,
+} from './arguments.js'
 import { type ResolvedConfig, resolveConfig, type TrackerOptions } from './config.js'
 import { describeError } from './errors.js'
 import {
@@ -195,10 +203,14 @@ export class EmissionsTracker {
   /**
    * Stops measuring, appends the row to the CSV (when saveToFile) and returns the record. Never rejects.
    * The row's status is `finished` (`budget-exceeded` when the budget was crossed) unless another is
-   * given: `failed` for work that failed, `interrupted` for work cut short.
+   * given: `failed` for work that failed, `interrupted` for work cut short. Any other value is not
+   * written: it is an INVALID_ARGUMENT warning naming the statuses allowed, and the row is `finished`.
    */
-  stop(options: { status?: 'finished' | 'failed' | 'interrupted' } = {}): Promise<EmissionsRecord> {
-    return this[finishWith](options.status ?? 'finished')
+  stop(options?: { status?: StopStatus }): Promise<EmissionsRecord> {
+    const problem = stopOptionsProblem(options)
+    if (problem) this.#invalid(`${problem}; the row is written as 'finished'`)
+    const status = options?.status
+    return this[finishWith](!problem && status ? status : 'finished')
   }
 
   /** Writes a row with the totals so far (status `running`) and keeps measuring. Null when not running. */
@@ -219,6 +231,11 @@ export class EmissionsTracker {
 
   /** Starts a named task: its energy and emissions are what stopTask() returns. */
   startTask(name: string): void {
+    const problem = taskNameProblem('startTask', name)
+    if (problem) {
+      this.#invalid(`${problem}; no task started`)
+      return
+    }
     if (!this.#ledger || this.#state !== 'running') {
       this.#warn({
         code: 'NOT_RUNNING',
@@ -238,6 +255,11 @@ export class EmissionsTracker {
 
   /** Stops a named task and returns its record; undefined (with a warning) for a task not started. */
   stopTask(name: string): TaskRecord | undefined {
+    const problem = taskNameProblem('stopTask', name)
+    if (problem) {
+      this.#invalid(`${problem}; no task stopped`)
+      return undefined
+    }
     const task = this.#tasks.get(name)
     if (!task || !this.#ledger || !this.#session) {
       this.#warn({ code: 'UNKNOWN_TASK', message: `stopTask('${name}'): no such task is running.` })
@@ -262,14 +284,20 @@ export class EmissionsTracker {
    * `prediction` event and says which budget limit the forecast crosses, if any. With `stopOnBudget`, a
    * forecast over a limit counts as the budget crossed: the `budget` event, the stderr line, a note,
    * `tracker.signal` aborted and the row `budget-exceeded`, as when the measured figure crosses it. Null
-   * when not running or before any progress.
+   * when not running, before any progress, or for progress that is not `0 ≤ done ≤ total, total > 0` (a
+   * warning).
    */
   predict(
     progress: { readonly done: number; readonly total: number },
     options?: { readonly stopOnBudget?: boolean },
   ): Prediction | null {
+    const problem = progressProblem(progress)
+    if (problem) {
+      this.#invalid(`${problem}; no prediction made`)
+      return null
+    }
     const { done, total } = progress
-    if (!this.#ledger || this.#state !== 'running' || !(total > 0) || !(done >= 0)) return null
+    if (!this.#ledger || this.#state !== 'running') return null
     this.#readNow()
     const now = this.#ledger.totals()
     if (done === 0) {
@@ -313,24 +341,39 @@ export class EmissionsTracker {
 
   /**
    * Runs `fn` as a task and returns its result with the task's record: the energy of one call (an
-   * inference, a batch). When `fn` throws, the task is closed and the error rethrown.
+   * inference, a batch). When `fn` throws, the task is closed and the error rethrown; when `fn` is not a
+   * function there is no result to give, and it rejects with a TypeError saying so. A `name` that is not a
+   * non-empty string is a warning, and the default name is used.
    */
   async measure<T>(
     fn: () => T | Promise<T>,
-    name = `measure-${++this.#measures}`,
+    name?: string,
   ): Promise<{ result: T; task: TaskRecord | undefined }> {
-    this.startTask(name)
+    if (typeof fn !== 'function') {
+      throw new TypeError(`measure(fn): fn must be the function to measure, got ${show(fn)}.`)
+    }
+    let taskName = `measure-${++this.#measures}`
+    if (name !== undefined) {
+      const problem = taskNameProblem('measure', name)
+      if (problem) this.#invalid(`${problem}; measured as '${taskName}'`)
+      else taskName = name
+    }
+    this.startTask(taskName)
     try {
       const result = await fn()
-      return { result, task: this.stopTask(name) }
+      return { result, task: this.stopTask(taskName) }
     } catch (error) {
-      this.stopTask(name)
+      this.stopTask(taskName)
       throw error
     }
   }
 
-  /** Adds a listener. Listeners that throw are logged and never break the tracker. */
+  /**
+   * Adds a listener. Listeners that throw are logged and never break the tracker. An unknown event name
+   * or a listener that is not a function is a warning (with the close match), and nothing is registered.
+   */
   on<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
+    if (this.#badListener('on', event, listener)) return this
     this.#events.on(event, listener)
     if (event === 'sample') this.#session?.setLive(true)
     return this
@@ -338,6 +381,7 @@ export class EmissionsTracker {
 
   /** Removes a listener. */
   off<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
+    if (this.#badListener('off', event, listener)) return this
     this.#events.off(event, listener)
     if (event === 'sample') this.#session?.setLive(this.#wantsEveryInterval())
     return this
@@ -345,6 +389,7 @@ export class EmissionsTracker {
 
   /** Adds a listener called at most once. */
   once<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
+    if (this.#badListener('once', event, listener)) return this
     this.#events.once(event, listener)
     if (event === 'sample') this.#session?.setLive(true)
     return this
@@ -632,6 +677,18 @@ export class EmissionsTracker {
     this.#abort.abort(new Error(event.message))
   }
 
+  /** A method was given what it cannot use: an INVALID_ARGUMENT warning, and the call goes on or stops. */
+  #invalid(message: string): void {
+    this.#warn({ code: 'INVALID_ARGUMENT', message: `${message}.` })
+  }
+
+  /** Whether on/off/once(event, listener) was given what it cannot use (then warned about it). */
+  #badListener(call: string, event: unknown, listener: unknown): boolean {
+    const problem = listenerProblem(call, event, listener)
+    if (problem) this.#invalid(`${problem}; nothing ${call === 'off' ? 'removed' : 'registered'}`)
+    return problem !== null
+  }
+
   /** The worker died mid-run: go on sampling inline, and say how long nothing was measured. */
   #onSamplingFailure(message: string): void {
     const previous = this.#session
@@ -727,12 +784,16 @@ export class EmissionsTracker {
 
 /**
  * Runs `fn` with a tracker around it and returns its result with the run's record. If `fn` throws, the
- * row is written with status `failed` and the error is rethrown (it is the caller's, not wattprint's).
+ * row is written with status `failed` and the error is rethrown (it is the caller's, not wattprint's). An
+ * `fn` that is not a function rejects with a TypeError saying so, before anything is measured.
  */
 export async function track<T>(
   fn: (tracker: EmissionsTracker) => T | Promise<T>,
   options: TrackerOptions = {},
 ): Promise<{ result: T; record: EmissionsRecord }> {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`track(fn): fn must be the function to measure, got ${show(fn)}; nothing was run.`)
+  }
   const tracker = new EmissionsTracker(options)
   await tracker.start()
   let result: T

@@ -27,6 +27,7 @@ export type WarningCode =
   | 'UNKNOWN_TASK'
   | 'TASK_RESTARTED'
   | 'START_FAILED'
+  | 'INVALID_ARGUMENT'
 
 /** Something the tracker could not do as asked; the run goes on. */
 export interface TrackerWarning {

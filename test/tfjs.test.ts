@@ -237,4 +237,25 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
     ])
     tf.dispose([x, y])
   })
+
+  it('warns about epochs and predictAfter that are not whole numbers from 1', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.message)
+    process.on('warning', onWarning)
+    cleanups.push(() => process.off('warning', onWarning))
+    const tracker = new EmissionsTracker({ ...base, sampling: 'inline' })
+    await tracker.start()
+    const callback = tfjsCallback(tracker, { epochs: Number.NaN, predictAfter: 0 })
+    await callback.onTrainBegin()
+    await callback.onEpochBegin(0)
+    await callback.onEpochEnd(0)
+    await tracker.stop()
+    expect(callback.epochs).toHaveLength(1)
+    expect(callback.prediction).toBeNull()
+    await new Promise((r) => setImmediate(r))
+    expect(warnings).toEqual([
+      "wattprint: tfjsCallback's predictAfter must be a whole number from 1, got 0; using 1.",
+      "wattprint: tfjsCallback's epochs must be a whole number from 1, got NaN; no prediction is made (pass the epochs given to model.fit).",
+    ])
+  })
 })
