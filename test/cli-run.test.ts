@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { delimiter, join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readCsv } from './helpers/csv.js'
 import { configureNvmlStub, fakeNvidiaSmi, NVML_STUB_LIBRARY } from './helpers/gpu.mjs'
@@ -70,6 +70,67 @@ describe('wattprint run', () => {
     expect(run.status).toBe(127)
     expect(run.stderr).toContain('command not found: no-such-command-xyz')
     expect(existsSync(join(dir, 'emissions.csv'))).toBe(false)
+  })
+
+  describe('a command that cannot run: the exit code and message a shell gives, before anything is written', () => {
+    /** A temporary folder of real files: one without the execute bit, a folder, a script whose #! is missing. */
+    function commands(): { dir: string; env: NodeJS.ProcessEnv } {
+      const dir = tempDir()
+      writeFileSync(join(dir, 'no-exec-bit'), '#!/bin/sh\necho ran\n', { mode: 0o644 })
+      mkdirSync(join(dir, 'a-folder'))
+      writeFileSync(join(dir, 'bad-interpreter'), `#!${join(dir, 'no-such-interpreter')}\necho ran\n`, {
+        mode: 0o755,
+      })
+      // On PATH: `tool` first without, then with the execute bit; `only-no-exec` only without; `only-dir` a folder.
+      for (const sub of ['bin1', 'bin2']) mkdirSync(join(dir, sub))
+      writeFileSync(join(dir, 'bin1', 'tool'), '#!/bin/sh\necho wrong tool\n', { mode: 0o644 })
+      writeFileSync(join(dir, 'bin2', 'tool'), '#!/bin/sh\necho right tool\n', { mode: 0o755 })
+      writeFileSync(join(dir, 'bin1', 'only-no-exec'), '#!/bin/sh\necho ran\n', { mode: 0o644 })
+      mkdirSync(join(dir, 'bin1', 'only-dir'))
+      const PATH = [join(dir, 'bin1'), join(dir, 'bin2'), process.env.PATH].join(delimiter)
+      return { dir, env: { ...process.env, PATH, WATTPRINT_CARBON_INTENSITY: '100' } }
+    }
+    const runIn = (dir: string, env: NodeJS.ProcessEnv, command: string) =>
+      spawnSync(process.execPath, [cli, 'run', '-q', '-o', join(dir, 'out'), '--', command], {
+        cwd: dir,
+        encoding: 'utf8',
+        env,
+        timeout: 30_000,
+      })
+
+    it.each([
+      [
+        './no-exec-bit',
+        126,
+        'permission denied: ./no-exec-bit is not executable (make it so with chmod +x ./no-exec-bit)',
+      ],
+      ['./a-folder', 126, 'is a directory: ./a-folder'],
+      ['./missing-file', 127, 'no such file or directory: ./missing-file'],
+      [
+        './bad-interpreter',
+        127,
+        'cannot run ./bad-interpreter: its interpreter <dir>/no-such-interpreter (the #! line) was not found',
+      ],
+      [
+        'only-no-exec',
+        126,
+        'permission denied: <dir>/bin1/only-no-exec is not executable (make it so with chmod +x <dir>/bin1/only-no-exec)',
+      ],
+      ['only-dir', 127, 'command not found: only-dir'],
+    ])('%s: exit %i', (command, code, message) => {
+      const { dir, env } = commands()
+      const run = runIn(dir, env, command)
+      expect(run.status).toBe(code)
+      expect(run.stderr).toBe(`wattprint: ${message.replaceAll('<dir>', dir)}\n`)
+      expect(existsSync(join(dir, 'out'))).toBe(false)
+    })
+
+    it('skips a file without the execute bit on PATH and runs the next one, as a shell does', () => {
+      const { dir, env } = commands()
+      const run = runIn(dir, env, 'tool')
+      expect(run.status).toBe(0)
+      expect(run.stdout).toBe('right tool\n')
+    })
   })
 
   it('passes SIGTERM on to the command and exits as it did', async () => {

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process'
-import { accessSync, createWriteStream, constants as fsConstants, statSync, type WriteStream } from 'node:fs'
+import { createWriteStream, type WriteStream } from 'node:fs'
 import { constants, hostname } from 'node:os'
-import { delimiter, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Budget, TrackerOptions } from '../config.js'
 import { bestEquivalent, describeEquivalent, equivalents } from '../equivalents.js'
@@ -12,6 +11,7 @@ import type { EmissionsRecord } from '../record.js'
 import { prometheusSink } from '../sinks/prometheus.js'
 import type { Sink } from '../sinks/sink.js'
 import { EmissionsTracker } from '../tracker.js'
+import { locateCommand, spawnProblem } from './command.js'
 import { TRACKER_FLAGS, trackerOptionsFrom } from './options.js'
 import { parseQuantity, UsageError } from './units.js'
 
@@ -34,8 +34,9 @@ export const RUN_HELP = `Usage: wattprint run [options] -- <command> [args...]
 
 Runs the command (no shell, stdio inherited), measures the machine while it runs, writes one CSV row and
 prints a summary on stderr. Exits with the command's exit code (128 + the signal's number when a signal
-ended it, 127 when it is not found). SIGTERM and SIGHUP are passed on to the command, and SIGINT when
-wattprint is not at a terminal (there Ctrl-C already reaches the command).
+ended it; as shells do, 127 when it is not found, 126 when it is found but cannot be executed: not
+executable, or a directory). SIGTERM and SIGHUP are passed on to the command, and SIGINT when wattprint is
+not at a terminal (there Ctrl-C already reaches the command).
 
 Options (each mirrors a tracker option; quantities take units):
   --project <name>            --experiment <id>         -o, --output <dir or file.csv>
@@ -52,25 +53,6 @@ Options (each mirrors a tracker option; quantities take units):
   --prometheus <[host]:port>  serve the run's metrics for Prometheus (host 127.0.0.1 unless given)
   --pushgateway <url>         push them to a Pushgateway (instance label: this host's name)
 `
-
-/** Whether `program` names an executable: a path, or a name found on PATH (as spawn would find it). */
-function findExecutable(program: string): boolean {
-  const executable = (path: string) => {
-    try {
-      accessSync(path, fsConstants.X_OK)
-      return statSync(path).isFile()
-    } catch {
-      return false
-    }
-  }
-  if (program.includes('/') || program.includes('\\')) return executable(program)
-  const extensions =
-    process.platform === 'win32' ? (process.env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : ['']
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir && extensions.some((ext) => executable(join(dir, program + ext)))) return true
-  }
-  return false
-}
 
 /** Splits `[options] [--] command args` at the command: options take values as declared. */
 function splitCommand(argv: readonly string[]): { options: string[]; command: string[] } {
@@ -176,10 +158,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
   const [program, ...args] = command
   if (!program) throw new UsageError('wattprint run needs a command: wattprint run -- python train.py')
-  // A command that cannot run is said at once, before anything is measured or written.
-  if (!findExecutable(program)) {
-    process.stderr.write(`wattprint: command not found: ${program}\n`)
-    return 127
+  // A command that cannot run is said at once, before anything is measured or written, as a shell says it.
+  const located = locateCommand(program)
+  if (!('path' in located)) {
+    process.stderr.write(`wattprint: ${located.message}\n`)
+    return located.exitCode
   }
   const budget = budgetFrom(values)
   const graceMs =
@@ -273,13 +256,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let exitCode: number
   let status: 'finished' | 'failed' | 'interrupted'
   if (outcome.error) {
-    const notFound = outcome.error.code === 'ENOENT'
-    process.stderr.write(
-      notFound
-        ? `wattprint: command not found: ${program}\n`
-        : `wattprint: could not run ${program}: ${outcome.error.message}\n`,
-    )
-    exitCode = notFound ? 127 : 126
+    const problem = spawnProblem(program, located.path, outcome.error)
+    process.stderr.write(`wattprint: ${problem.message}\n`)
+    exitCode = problem.exitCode
     status = 'failed'
   } else if (outcome.signal) {
     exitCode = 128 + (constants.signals[outcome.signal] ?? 0)
