@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { resolveConfig } from '../src/config.js'
+import { resolveConfig, type TrackerOptions } from '../src/config.js'
 import { WattprintError } from '../src/errors.js'
 import type { BudgetEvent } from '../src/events.js'
 import { EmissionsTracker } from '../src/tracker.js'
@@ -20,21 +20,32 @@ function tempDir(): string {
   return dir
 }
 
+/** A tracker writing to `dir`, at a fixed intensity, sampling every 50 ms, its budget events collected. */
+function budgetTracker(
+  dir: string,
+  options: TrackerOptions,
+): { tracker: EmissionsTracker; events: BudgetEvent[] } {
+  const tracker = new EmissionsTracker({
+    outputDir: dir,
+    intervalMs: 50,
+    logLevel: 'silent',
+    carbonIntensity: 100,
+    ...options,
+  })
+  const events: BudgetEvent[] = []
+  tracker.on('budget', (e) => events.push(e))
+  return { tracker, events }
+}
+
 describe.each(['worker', 'inline'] as const)('budget, %s sampling', (sampling) => {
   it('emits one budget event, aborts tracker.signal and marks the row budget-exceeded', async () => {
     const dir = tempDir()
     // The estimates draw over 20 W here (RAM alone): 1 mWh is crossed within a fraction of a second.
-    const tracker = new EmissionsTracker({
-      outputDir: dir,
+    const { tracker, events } = budgetTracker(dir, {
       sampling,
-      intervalMs: 50,
-      logLevel: 'silent',
-      carbonIntensity: 100,
       raplRoot: join(dir, 'none'),
       budget: { energyKWh: 0.000001, durationS: 60 },
     })
-    const events: BudgetEvent[] = []
-    tracker.on('budget', (e) => events.push(e))
     await tracker.start()
     const aborted = await new Promise<unknown>((resolve) => {
       tracker.signal.addEventListener('abort', () => resolve(tracker.signal.reason), { once: true })
@@ -57,19 +68,13 @@ describe.each(['worker', 'inline'] as const)('budget, %s sampling', (sampling) =
     const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0', energyUj: 1_000_000 }])
     cleanups.push(() => tree.cleanup())
     const J = 1 / 3.6e6
-    const tracker = new EmissionsTracker({
-      outputDir: dir,
+    const { tracker, events } = budgetTracker(dir, {
       sampling,
-      intervalMs: 50,
-      logLevel: 'silent',
-      carbonIntensity: 100,
       raplRoot: tree.root,
       ramPowerW: 0,
       gpuIds: [],
       budget: { energyKWh: 2 * J },
     })
-    const events: BudgetEvent[] = []
-    tracker.on('budget', (e) => events.push(e))
     await tracker.start()
     tracker.predict({ done: 0, total: 10 })
     tree.setEnergy('intel-rapl:0', 1_500_000)

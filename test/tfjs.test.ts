@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { BudgetEvent, Prediction } from '../src/events.js'
 import { tfjsCallback } from '../src/tfjs.js'
 import { EmissionsTracker } from '../src/tracker.js'
 import { driveCounters } from './helpers/driver.mjs'
 import { makePowercapTree } from './helpers/powercap.mjs'
+import { captureStderr } from './helpers/stderr.js'
 
 const cleanups: (() => void)[] = []
 afterEach(() => {
@@ -85,6 +86,23 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
       4,
     ),
   })
+  /** Fits `fitted` on the data for `epochs` with `callbacks` as given or wrapped in tf.CustomCallback. */
+  const train = async (
+    fitted: tf.Sequential,
+    epochs: number,
+    form: 'plain object' | 'tf.CustomCallback',
+    callbacks: ConstructorParameters<typeof tf.CustomCallback>[0],
+  ) => {
+    const { x, y } = data()
+    const history = await fitted.fit(x, y, {
+      epochs,
+      batchSize: 64,
+      verbose: 0,
+      callbacks: form === 'plain object' ? callbacks : new tf.CustomCallback(callbacks),
+    })
+    tf.dispose([x, y])
+    return history
+  }
   const model = () => {
     const m = tf.sequential({
       layers: [
@@ -105,13 +123,7 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
       tracker.on('prediction', (p) => predictions.push(p))
       await tracker.start()
       const callback = tfjsCallback(tracker, { epochs: 3 })
-      const { x, y } = data()
-      const history = await model().fit(x, y, {
-        epochs: 3,
-        batchSize: 64,
-        verbose: 0,
-        callbacks: form === 'plain object' ? callback : new tf.CustomCallback(callback),
-      })
+      const history = await train(model(), 3, form, callback)
       const record = await tracker.stop()
       expect(history.epoch).toHaveLength(3)
       expect(callback.epochs.map((e) => e.taskName)).toEqual(['epoch-1', 'epoch-2', 'epoch-3'])
@@ -119,7 +131,6 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
       expect(predictions.map((p) => p.done)).toEqual([1, 2, 3])
       // After the last epoch the forecast is the run measured so far.
       expect(callback.prediction?.energyKWh).toBeLessThanOrEqual(record.energyKWh)
-      tf.dispose([x, y])
     },
   )
 
@@ -131,20 +142,13 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
       await tracker.start()
       const fitted = model()
       const callback = tfjsCallback(tracker, { epochs: 50, model: fitted })
-      const { x, y } = data()
-      const history = await fitted.fit(x, y, {
-        epochs: 50,
-        batchSize: 64,
-        verbose: 0,
-        callbacks: form === 'plain object' ? callback : new tf.CustomCallback(callback),
-      })
+      const history = await train(fitted, 50, form, callback)
       const record = await tracker.stop()
       expect(history.epoch.length).toBe(1)
       expect(callback.stoppedBecause).toMatch(/durationS/)
       // Stopped on the actuals or on the forecast alone: a budget stop either way.
       expect(tracker.signal.aborted).toBe(true)
       expect(record.status).toBe('budget-exceeded')
-      tf.dispose([x, y])
     },
   )
 
@@ -158,12 +162,8 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
       cleanups.push(() => tree.cleanup())
       let counterUj = 5_000_000
       const J = 1 / 3.6e6
-      const stderr: string[] = []
-      const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-        stderr.push(String(chunk))
-        return true
-      })
-      cleanups.push(() => write.mockRestore())
+      const stderr = captureStderr()
+      cleanups.push(stderr.restore)
       const tracker = new EmissionsTracker({
         ...base,
         logLevel: 'warning',
@@ -185,15 +185,9 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
           tree.setEnergy('intel-rapl:0', counterUj)
         },
       }
-      const { x, y } = data()
-      const history = await fitted.fit(x, y, {
-        epochs: 20,
-        batchSize: 64,
-        verbose: 0,
-        callbacks: form === 'plain object' ? hooks : new tf.CustomCallback(hooks),
-      })
+      const history = await train(fitted, 20, form, hooks)
       const record = await tracker.stop()
-      write.mockRestore()
+      stderr.restore()
       expect(history.epoch).toHaveLength(1)
       expect(events).toHaveLength(1)
       const [event] = events
@@ -203,14 +197,13 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
       expect(event?.message).toMatch(
         /^Budget crossed by the forecast: energyKWh predicted at .* after 1 of 20/,
       )
-      expect(stderr.join('')).toContain(`[wattprint warning] ${event?.message}\n`)
+      expect(stderr.text()).toContain(`[wattprint warning] ${event?.message}\n`)
       expect(record.notes).toContain(event?.message)
       expect(record.status).toBe('budget-exceeded')
       expect(record.energyKWh / J).toBeCloseTo(0.2, 6)
       expect(tracker.signal.aborted).toBe(true)
       expect((tracker.signal.reason as Error).message).toBe(event?.message)
       expect(callback.stoppedBecause).toBe(event?.message)
-      tf.dispose([x, y])
     },
   )
 
@@ -223,8 +216,7 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
     const tracker = new EmissionsTracker({ ...base, budget: { durationS: 3600 } })
     await tracker.start()
     const callback = tfjsCallback(tracker, { epochs: 1_000_000_000 })
-    const { x, y } = data()
-    const history = await model().fit(x, y, { epochs: 2, batchSize: 64, verbose: 0, callbacks: callback })
+    const history = await train(model(), 2, 'plain object', callback)
     const record = await tracker.stop()
     expect(history.epoch).toHaveLength(2)
     expect(callback.prediction?.exceeds).toBe('durationS')
@@ -235,7 +227,6 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
     expect(warnings).toEqual([
       'wattprint: the prediction crosses the durationS budget, but tfjsCallback has no model to stop: pass { model }.',
     ])
-    tf.dispose([x, y])
   })
 
   it('warns about epochs and predictAfter that are not whole numbers from 1', async () => {

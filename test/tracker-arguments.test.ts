@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { EmissionsTracker, track } from '../src/tracker.js'
 import type { TrackerWarning } from '../src/warnings.js'
 import { readCsv } from './helpers/csv.js'
+import { captureStderr } from './helpers/stderr.js'
 
 // What plain JavaScript can pass to the tracker's methods, whatever their TypeScript types say: each bad
 // value is a warning naming it and what is allowed, on the `warning` event and on stderr, and never an
@@ -26,15 +27,11 @@ async function running(): Promise<{
   t: EmissionsTracker
   dir: string
   warnings: TrackerWarning[]
-  stderr: string[]
+  stderr: { text: () => string }
 }> {
   const dir = tempDir()
-  const stderr: string[] = []
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr.push(String(chunk))
-    return true
-  })
-  cleanups.push(() => write.mockRestore())
+  const stderr = captureStderr()
+  cleanups.push(stderr.restore)
   const t = new EmissionsTracker({
     outputDir: dir,
     sampling: 'inline',
@@ -83,7 +80,7 @@ describe('stop({ status })', () => {
       expect(record.status).toBe('finished')
       expect(readCsv(join(dir, 'emissions.csv')).map((row) => row.status)).toEqual(['finished'])
       expect(invalid(warnings)).toEqual([message])
-      expect(stderr.join('')).toContain(`[wattprint warning] ${message}\n`)
+      expect(stderr.text()).toContain(`[wattprint warning] ${message}\n`)
     },
   )
 
