@@ -18,6 +18,7 @@ export type WarningCode =
   | 'ACCOUNTING_FAILED'
   | 'SNAPSHOT_TIMEOUT'
   | 'CSV_BACKED_UP'
+  | 'CSV_MIGRATED'
   | 'CSV_WRITE_FAILED'
   | 'CHECKPOINT_FAILED'
   | 'SINK_FAILED'

@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { formatCsvLine, LEGACY_CSV_COLUMNS } from '../src/csv-format.js'
 import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
 import { sampleRecord } from './helpers/records.js'
 
@@ -77,7 +78,7 @@ function wattprintCsv(dir: string): string {
       ...kWh(0.2, 1.0, 0.05),
     }),
   ]
-  writeFileSync(path, CSV_HEADER + rows.map(recordToLine).join(''))
+  writeFileSync(path, CSV_HEADER + rows.map((r) => recordToLine(r)).join(''))
   appendFileSync(
     path,
     '2026-11-23T09:00:00.000Z,llm,D,e,NaN-duration\n2026-11-23T10:00:00.000Z,llm,E,e,12,0.1',
@@ -174,4 +175,75 @@ describe('wattprint report', () => {
       await page.close()
     }
   }, 60_000)
+})
+
+describe('wattprint report on other files', () => {
+  it('says a file is not a wattprint or CodeCarbon file, and fails when no file could be read', () => {
+    const dir = tempDir()
+    const foreign = join(dir, 'foreign.csv')
+    writeFileSync(foreign, 'name,age\nada,36\n')
+    const alone = wattprint('report', foreign)
+    expect(alone.status).toBe(1)
+    expect(alone.stderr).toContain('foreign.csv: not a wattprint or CodeCarbon file')
+    expect(alone.stdout + alone.stderr).not.toContain('malformed')
+    // Beside a readable file, it is skipped with the same words and the report goes on.
+    const mixed = wattprint('report', foreign, codecarbon)
+    expect(mixed.status).toBe(0)
+    expect(mixed.stdout).toContain('foreign.csv: not a wattprint or CodeCarbon file')
+    expect(mixed.stdout).toMatch(/^bert-finetune\s+2\s/m)
+    const estimate = wattprint('estimate', '--from', foreign)
+    expect(estimate.status).toBe(2)
+    expect(estimate.stderr).toContain('not a wattprint or CodeCarbon file')
+  })
+
+  it("reads a file under wattprint's earlier header, and one saved with CRLF line ends", () => {
+    const dir = tempDir()
+    const legacy = join(dir, 'legacy.csv')
+    const columns = LEGACY_CSV_COLUMNS
+    const cells = (run: string) =>
+      columns.map((c) =>
+        c === 'timestamp'
+          ? '2026-11-01T00:00:00.000Z'
+          : c === 'run_id'
+            ? run
+            : c === 'project_name'
+              ? "'old"
+              : c === 'energy_consumed'
+                ? '0.5'
+                : c === 'node_version'
+                  ? '22.1.0'
+                  : '',
+      )
+    writeFileSync(
+      legacy,
+      formatCsvLine(columns, '\n') + formatCsvLine(cells('a'), '\n') + formatCsvLine(cells('b'), '\n'),
+    )
+    const old = JSON.parse(wattprint('report', legacy, '--json').stdout) as {
+      groups: { key: string; runs: number }[]
+    }
+    // Written before neutralisation existed: a leading ' is part of the name there.
+    expect(old.groups).toMatchObject([{ key: "'old", runs: 2 }])
+
+    const crlf = join(dir, 'crlf.csv')
+    writeFileSync(crlf, readFileSync(wattprintCsv(dir), 'utf8').split('\n').slice(0, 6).join('\r\n'))
+    const json = JSON.parse(wattprint('report', crlf, '--json').stdout) as {
+      total: { runs: number }
+      skipped: string[]
+    }
+    expect(json.total.runs).toBe(3)
+    expect(json.skipped).toEqual([])
+  })
+})
+
+describe('the terminal table', () => {
+  it('shows control characters in names as escapes, never sends them to the terminal', () => {
+    const dir = tempDir()
+    const path = join(dir, 'emissions.csv')
+    writeFileSync(path, CSV_HEADER + recordToLine(sampleRecord({ projectName: 'a\rb\x1b[2J\x9b' })))
+    const run = wattprint('report', path)
+    expect(run.status).toBe(0)
+    expect(run.stdout).toContain('a\\rb\\u001b[2J\\u009b')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters
+    expect(run.stdout.replaceAll('\n', '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
+  })
 })

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import {
   chmodSync,
   existsSync,
@@ -11,12 +10,14 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { parse } from 'csv-parse/sync'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CSV_COLUMNS, CSV_HEADER, CsvSink, recordToLine } from '../src/sinks/csv.js'
+import { TEXT_COLUMNS } from '../src/csv-format.js'
+import { CSV_COLUMNS, CSV_HEADER, CsvSink, recordToCells, recordToLine } from '../src/sinks/csv.js'
 import type { TrackerWarning } from '../src/warnings.js'
 import { readCsv } from './helpers/csv.js'
 import { sampleRecord } from './helpers/records.js'
+import { runTrackerProcesses } from './helpers/writers.js'
 
 const dirs: string[] = []
 const tempDir = () => {
@@ -33,20 +34,17 @@ afterEach(() => {
 
 const read = readCsv
 
+/** CodeCarbon 3.3's header: its EmissionsData fields, in order (see test/codecarbon.test.ts). */
+const CODECARBON_FIELDS = readFileSync('test/fixtures/codecarbon-offline-3-runs.csv', 'utf8')
+  .split('\n', 1)[0]
+  ?.split(',')
+
 describe('CSV columns', () => {
-  it("are CodeCarbon's 38 in its order (python/codecarbon versions renamed), then wattprint's six", () => {
-    expect(CSV_COLUMNS).toHaveLength(44)
-    expect(CSV_COLUMNS.slice(0, 5)).toEqual([
-      'timestamp',
-      'project_name',
-      'run_id',
-      'experiment_id',
-      'duration',
-    ])
-    expect(CSV_COLUMNS[21]).toBe('node_version')
-    expect(CSV_COLUMNS[22]).toBe('wattprint_version')
-    expect(CSV_COLUMNS[37]).toBe('wue')
+  it("are CodeCarbon's 38, named and ordered as its EmissionsData, then wattprint's eight", () => {
+    expect(CSV_COLUMNS.slice(0, 38)).toEqual(CODECARBON_FIELDS)
     expect(CSV_COLUMNS.slice(38)).toEqual([
+      'node_version',
+      'wattprint_version',
       'cpu_source',
       'gpu_source',
       'ram_source',
@@ -54,6 +52,33 @@ describe('CSV columns', () => {
       'intensity_source',
       'status',
     ])
+  })
+
+  it("leave CodeCarbon's Python columns empty and put the Node and wattprint versions in their own", () => {
+    const [row] = parse(CSV_HEADER + recordToLine(sampleRecord()), { columns: true }) as Record<
+      string,
+      string
+    >[]
+    expect(row).toMatchObject({
+      python_version: '',
+      codecarbon_version: '',
+      node_version: '20.20.2',
+      wattprint_version: '0.1.0',
+    })
+  })
+
+  it('name as text exactly the columns a record fills with text', () => {
+    const cells = recordToCells(
+      sampleRecord({
+        gpuModel: '1 x NVIDIA L4',
+        gpu: { energyKWh: 0, powerW: 0, source: 'nvml-energy', method: 'measured' },
+      }),
+    )
+    const text = Object.entries(cells)
+      .filter(([, v]) => typeof v === 'string')
+      .map(([c]) => c)
+    // python_version and codecarbon_version are text too, always empty.
+    expect(new Set([...text, 'python_version', 'codecarbon_version'])).toEqual(TEXT_COLUMNS)
   })
 })
 
@@ -165,28 +190,11 @@ describe('CsvSink', () => {
 describe('concurrent writers', () => {
   it('8 processes × 50 rows through the public API give 400 parseable rows under one header', async () => {
     const dir = tempDir()
-    const index = fileURLToPath(new URL('../dist/index.js', import.meta.url))
-    const script = `
-      const { EmissionsTracker } = await import(${JSON.stringify(index)})
-      const t = new EmissionsTracker({ outputDir: ${JSON.stringify(dir)}, sampling: 'inline', logLevel: 'silent',
-        carbonIntensity: 100, projectName: 'p' + process.argv[1] })
-      await t.start()
-      for (let i = 0; i < 49; i++) await t.flush()
-      await t.stop()
-    `
-    await Promise.all(
-      Array.from(
-        { length: 8 },
-        (_, n) =>
-          new Promise<void>((resolve, reject) => {
-            const child = spawn(process.execPath, ['--input-type=module', '-e', script, String(n)], {
-              stdio: 'inherit',
-            })
-            child.on('exit', (code) =>
-              code === 0 ? resolve() : reject(new Error(`writer ${n} exited ${code}`)),
-            )
-          }),
-      ),
+    await runTrackerProcesses(
+      8,
+      dir,
+      "projectName: 'p' + writer",
+      'await t.start()\nfor (let i = 0; i < 49; i++) await t.flush()\nawait t.stop()',
     )
     const text = readFileSync(join(dir, 'emissions.csv'), 'utf8')
     expect(text.split(CSV_HEADER)).toHaveLength(2)

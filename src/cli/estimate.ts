@@ -5,7 +5,7 @@ import { formatEnergy, formatMass } from '../format.js'
 import { CLOUD_PROVIDERS, type CloudProvider, cloudRegionsOf } from '../intensity/cloud-regions.js'
 import { zoneIntensity } from '../intensity/tables.js'
 import { editDistance } from '../text.js'
-import { readEmissionsCsv } from './report.js'
+import { foreignFileMessage, readEmissionsCsv } from './report.js'
 import { parseNumber, parseQuantity, UsageError } from './units.js'
 
 /** A GPU of data/gpus.csv. */
@@ -107,12 +107,14 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
   let energyKWh: number
   let what: string
   if (values.from) {
-    let runs: ReturnType<typeof readEmissionsCsv>['runs']
+    let read: ReturnType<typeof readEmissionsCsv>
     try {
-      runs = readEmissionsCsv(values.from).runs
+      read = readEmissionsCsv(values.from)
     } catch (error) {
       throw new UsageError(`cannot read ${values.from}: ${(error as Error).message}`)
     }
+    if (read.format === 'foreign') throw new UsageError(`--from ${foreignFileMessage(values.from)}`)
+    const { runs } = read
     // The file's energy already includes the PUE it was measured with; --pue replaces nothing here.
     energyKWh = runs.reduce((sum, r) => sum + r.energyKWh, 0)
     what = `${runs.length} measured run(s) from ${values.from}: ${formatEnergy(energyKWh)}`

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
+import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read.js'
 import { formatEnergy, formatMass } from '../format.js'
 import { renderHtmlReport } from './report-html.js'
 import { UsageError } from './units.js'
@@ -21,10 +21,12 @@ export interface RunRow {
   readonly ramKWh: number
 }
 
-/** A file read: its runs, and how many rows were malformed. */
+/** A file read: its runs, how many rows were malformed, and what wrote it. */
 export interface ReadResult {
   readonly runs: RunRow[]
   readonly malformed: number
+  /** `foreign` when the header is neither wattprint's nor CodeCarbon's (then no row is read). */
+  readonly format: CsvFormat
 }
 
 const GROUPINGS = ['project', 'experiment', 'run', 'day'] as const
@@ -34,22 +36,17 @@ const num = (value: string | undefined): number =>
   value === undefined || value.trim() === '' ? 0 : Number(value)
 
 /**
- * Reads an emissions CSV (wattprint's, or CodeCarbon's: same column names). A row with the wrong number
- * of cells, no timestamp, or a figure that is not a finite, non-negative number is malformed: skipped
- * and counted, never guessed at. Rows of one run (a flush's `running` rows, then the final one) count as
- * that run once: its last row.
+ * Reads an emissions CSV: wattprint's (the current header or the earlier one) or CodeCarbon's (same column
+ * names; its short appended rows aligned). A row with the wrong number of cells, no timestamp, or a figure
+ * that is not a finite, non-negative number is malformed: skipped and counted, never guessed at. Rows of
+ * one run (a flush's `running` rows, then the final one) count as that run once: its last row. Throws only
+ * when the file cannot be read.
  */
 export function readEmissionsCsv(path: string): ReadResult {
-  const { parse } = createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync')
-  const records = parse(readFileSync(path), {
-    columns: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    info: true,
-  }) as { record: Record<string, string>; info: { invalid_field_length: number } }[]
-  let malformed = 0
+  const table = parseEmissionsCsv(readFileSync(path))
+  let malformed = table.malformed
   const byRun = new Map<string, RunRow>()
-  records.forEach(({ record, info }, i) => {
+  table.rows.forEach((record, i) => {
     const row: RunRow = {
       file: path,
       timestamp: record.timestamp ?? '',
@@ -65,18 +62,18 @@ export function readEmissionsCsv(path: string): ReadResult {
       ramKWh: num(record.ram_energy),
     }
     const figures = [row.durationS, row.emissionsKg, row.energyKWh, row.cpuKWh, row.gpuKWh, row.ramKWh]
-    if (
-      info.invalid_field_length > 0 ||
-      Number.isNaN(Date.parse(row.timestamp)) ||
-      figures.some((f) => !Number.isFinite(f) || f < 0)
-    ) {
+    if (Number.isNaN(Date.parse(row.timestamp)) || figures.some((f) => !Number.isFinite(f) || f < 0)) {
       malformed += 1
       return
     }
     byRun.set(row.runId, row)
   })
-  return { runs: [...byRun.values()], malformed }
+  return { runs: [...byRun.values()], malformed, format: table.format }
 }
+
+/** The line that says a file is neither wattprint's nor CodeCarbon's. */
+export const foreignFileMessage = (file: string): string =>
+  `${file}: not a wattprint or CodeCarbon file (a report needs the columns ${REQUIRED_COLUMNS.join(', ')})`
 
 /** Totals of a group of runs. */
 export interface GroupTotals {
@@ -130,11 +127,27 @@ export function total(key: string, runs: readonly RunRow[]): GroupTotals {
 
 const hours = (s: number) => (s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(2)} h`)
 
+/**
+ * A name as the terminal should show it: control characters (a carriage return, an escape sequence that
+ * would recolour or rewrite the screen) written as `\r`, `\u001b`, the way JSON writes them.
+ */
+const printable = (text: string): string =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === '\r'
+      ? '\\r'
+      : c === '\n'
+        ? '\\n'
+        : c === '\t'
+          ? '\\t'
+          : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
+
 /** The terminal table. */
 export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: GroupTotals): string {
   const header = [by, 'runs', 'duration', 'cpu', 'gpu', 'ram', 'energy', 'emissions', 'g/kWh']
   const line = (g: GroupTotals) => [
-    g.key,
+    printable(g.key),
     String(g.runs),
     hours(g.durationS),
     formatEnergy(g.cpuKWh),
@@ -174,6 +187,7 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   const files = positionals.length > 0 ? positionals : ['emissions.csv']
   const runs: RunRow[] = []
   const skipped: string[] = []
+  let readable = 0
   for (const file of files) {
     let result: ReadResult
     try {
@@ -181,8 +195,17 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     } catch (error) {
       throw new UsageError(`cannot read ${file}: ${(error as Error).message}`)
     }
+    if (result.format === 'foreign') {
+      skipped.push(foreignFileMessage(file))
+      continue
+    }
+    readable += 1
     runs.push(...result.runs)
     if (result.malformed > 0) skipped.push(`${file}: ${result.malformed} malformed row(s) skipped`)
+  }
+  if (readable === 0) {
+    for (const line of skipped) process.stderr.write(`wattprint report: ${line}\n`)
+    return 1
   }
   const groups = groupRuns(runs, by)
   const all = total('total', runs)

@@ -1,0 +1,140 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { formatCsvLine, LEGACY_CSV_COLUMNS } from '../src/csv-format.js'
+import { parseEmissionsCsv } from '../src/csv-read.js'
+import { CSV_HEADER, CsvSink, recordToLine } from '../src/sinks/csv.js'
+import type { TrackerWarning } from '../src/warnings.js'
+import { readCsvWithPython } from './helpers/csv.js'
+import { sampleRecord } from './helpers/records.js'
+import { runTrackerProcesses } from './helpers/writers.js'
+
+const dirs: string[] = []
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-csv-files-'))
+  dirs.push(dir)
+  return dir
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+const backups = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('emissions.backup-'))
+
+/** Appends one record to `content` written as emissions.csv; the file's text after, and the warnings. */
+async function appendTo(content: string, over = {}) {
+  const dir = tempDir()
+  const path = join(dir, 'emissions.csv')
+  writeFileSync(path, content)
+  const warnings: TrackerWarning[] = []
+  const written = await new CsvSink(path, (w) => warnings.push(w)).append(
+    sampleRecord({ runId: 'new', ...over }),
+  )
+  return { dir, path, written, warnings, text: readFileSync(path, 'utf8') }
+}
+
+describe('an existing wattprint CSV', () => {
+  const old = CSV_HEADER + recordToLine(sampleRecord({ runId: 'old' }))
+
+  it('without its final newline gets one, and the row after it, with nothing backed up', async () => {
+    const { dir, text, warnings, path } = await appendTo(old.slice(0, -1))
+    expect(warnings).toEqual([])
+    expect(backups(dir)).toEqual([])
+    expect(text).toBe(old + recordToLine(sampleRecord({ runId: 'new' })))
+    expect(readCsvWithPython(path).map((r) => r.run_id)).toEqual(['old', 'new'])
+  })
+
+  it('holding only its header, without a newline, is appended to', async () => {
+    const { text, warnings } = await appendTo(CSV_HEADER.slice(0, -1))
+    expect(warnings).toEqual([])
+    expect(text).toBe(CSV_HEADER + recordToLine(sampleRecord({ runId: 'new' })))
+  })
+
+  it('with CRLF line ends (a spreadsheet or a Windows editor) gets its rows with CRLF too', async () => {
+    const crlf = old.replaceAll('\n', '\r\n')
+    const { dir, text, warnings, path } = await appendTo(crlf)
+    expect(warnings).toEqual([])
+    expect(backups(dir)).toEqual([])
+    expect(text).toBe(crlf + recordToLine(sampleRecord({ runId: 'new' }), '\r\n'))
+    expect(readCsvWithPython(path).map((r) => r.run_id)).toEqual(['old', 'new'])
+    expect(parseEmissionsCsv(text).rows.map((r) => r.run_id)).toEqual(['old', 'new'])
+  })
+
+  it('with CRLF, a byte order mark and no final newline is accepted too', async () => {
+    const edited = `\uFEFF${old.replaceAll('\n', '\r\n').slice(0, -2)}`
+    const { text, warnings } = await appendTo(edited)
+    expect(warnings).toEqual([])
+    expect(text).toBe(`${edited}\r\n${recordToLine(sampleRecord({ runId: 'new' }), '\r\n')}`)
+  })
+
+  it.each([
+    ['inside the status', old.slice(0, -4)],
+    ['at a cell boundary', old.slice(0, old.lastIndexOf(','))],
+    // Right after the line feed inside the quoted project name: a row that looks like two lines.
+    ['inside a quoted cell', CSV_HEADER + recordToLine(sampleRecord({ projectName: 'a\nb' })).slice(0, 28)],
+  ])('cut off %s is kept as a backup, never appended to', async (_, cut) => {
+    const { dir, text, warnings } = await appendTo(cut)
+    expect(warnings.map((w) => w.code)).toEqual(['CSV_BACKED_UP'])
+    expect(warnings[0]?.message).toContain('middle of a line')
+    expect(readFileSync(join(dir, backups(dir)[0] as string), 'utf8')).toBe(cut)
+    expect(text).toBe(CSV_HEADER + recordToLine(sampleRecord({ runId: 'new' })))
+  })
+})
+
+describe("a CSV under wattprint's earlier header", () => {
+  // The header wattprint wrote before (node_version and wattprint_version in CodeCarbon's Python columns).
+  const legacyHeader = formatCsvLine(LEGACY_CSV_COLUMNS, '\n')
+  const legacyRow = (runId: string, project: string) =>
+    formatCsvLine(
+      LEGACY_CSV_COLUMNS.map((c) =>
+        c === 'run_id'
+          ? runId
+          : c === 'project_name'
+            ? project
+            : c === 'timestamp'
+              ? '2026-11-01T00:00:00.000Z'
+              : c === 'node_version'
+                ? '22.1.0'
+                : c === 'status'
+                  ? 'finished'
+                  : c === 'duration'
+                    ? '5'
+                    : '',
+      ),
+      '\n',
+    )
+  const legacy = legacyHeader + legacyRow('r1', '=raw, "quoted"') + legacyRow('r2', "'x")
+
+  it('is migrated: rewritten under the current header, the original kept, its text and versions kept', async () => {
+    const { dir, path, text, warnings } = await appendTo(legacy)
+    expect(warnings.map((w) => w.code)).toEqual(['CSV_MIGRATED'])
+    expect(warnings[0]?.message).toMatch(/its 2 row\(s\) were rewritten under the current header/)
+    expect(readFileSync(join(dir, backups(dir)[0] as string), 'utf8')).toBe(legacy)
+    expect(text.startsWith(CSV_HEADER)).toBe(true)
+    const rows = parseEmissionsCsv(text).rows
+    expect(rows.map((r) => [r.run_id, r.project_name, r.node_version, r.python_version])).toEqual([
+      ['r1', '=raw, "quoted"', '22.1.0', ''],
+      ['r2', "'x", '22.1.0', ''],
+      ['new', 'mnist, "quoted" project', '20.20.2', ''],
+    ])
+    // The migrated names are neutralised like new ones.
+    expect(readCsvWithPython(path)[0]?.project_name).toBe(`'=raw, "quoted"`)
+    expect(readdirSync(dir).sort()).toEqual(['emissions.csv', ...backups(dir)].sort())
+  })
+
+  it('is migrated once when four processes append to it at the same time, losing no row', async () => {
+    const dir = tempDir()
+    const path = join(dir, 'emissions.csv')
+    writeFileSync(path, legacy)
+    await runTrackerProcesses(4, dir, "runId: 'w' + writer")
+    const text = readFileSync(path, 'utf8')
+    expect(text.split(CSV_HEADER)).toHaveLength(2)
+    const ids = readCsvWithPython(path).map((r) => r.run_id)
+    expect([...ids].sort()).toEqual(['r1', 'r2', 'w0', 'w1', 'w2', 'w3'])
+    expect(backups(dir)).toHaveLength(1)
+    expect(
+      readdirSync(dir).filter((f) => f !== 'emissions.csv' && !f.startsWith('emissions.backup-')),
+    ).toEqual([])
+  }, 60_000)
+})
