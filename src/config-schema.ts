@@ -68,16 +68,25 @@ function choice<T extends string>(values: readonly [T, ...T[]], example: T) {
   } as const
 }
 
+// `-1` or `1.5` is no GPU index, and no UUID prefix either (those start with GPU- or MIG-).
+const isGpuIdText = (id: string) => /^\d+$/.test(id) || !/^[+-]?\.?\d/.test(id)
+const GPU_ID = 'must be a GPU index (a whole number from 0) or a UUID prefix'
 const gpuId = z.union(
   [
-    z.string().check(z.refine((s) => s.trim() !== '', { message: 'must not be empty' })),
-    z.number().check(
-      z.refine((n) => Number.isInteger(n) && n >= 0, {
-        message: 'must be a GPU index (a whole number from 0) or a UUID prefix',
-      }),
-    ),
+    z.string().check(z.refine((s) => s.trim() !== '' && isGpuIdText(s.trim()), { message: GPU_ID })),
+    z.number().check(z.refine((n) => Number.isInteger(n) && n >= 0, { message: GPU_ID })),
   ],
   { error: "must be a GPU index (0, 1, …) or a UUID prefix ('GPU-8f6c')" },
+)
+const gpuIdList = z.string().check(
+  z.refine(
+    (s) =>
+      s
+        .split(',')
+        .map((id) => id.trim())
+        .every((id) => id === '' || isGpuIdText(id)),
+    { message: 'must list GPU indices (whole numbers from 0) or UUID prefixes, separated by commas' },
+  ),
 )
 
 /** Every option: its checks, its example and its environment variable. */
@@ -142,7 +151,7 @@ export const DEFINITIONS = {
   ramPowerW: numeric(0, 10_000, 'watts', '20'),
   gpuIds: {
     kind: 'string',
-    schema: z.union([z.string(), z.array(gpuId)], {
+    schema: z.union([gpuIdList, z.array(gpuId)], {
       error: "must be GPU indices or UUID prefixes: [0, 1], ['GPU-8f6c'] or '0,1'",
     }),
     example: '[0, 1]',
