@@ -2,56 +2,85 @@ import { spawn } from 'node:child_process'
 import { accessSync, createWriteStream, constants as fsConstants, statSync, type WriteStream } from 'node:fs'
 import { constants, hostname } from 'node:os'
 import { delimiter, join } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { Budget, TrackerOptions } from '../config.js'
 import { bestEquivalent, describeEquivalent, equivalents } from '../equivalents.js'
-import { WattprintError } from '../errors.js'
 import type { SampleEvent } from '../events.js'
 import { formatEnergy, formatMass } from '../format.js'
 import type { EmissionsRecord } from '../record.js'
 import { prometheusSink } from '../sinks/prometheus.js'
 import type { Sink } from '../sinks/sink.js'
 import { EmissionsTracker } from '../tracker.js'
-import { TRACKER_FLAGS, trackerOptionsFrom } from './options.js'
+import { type CommandSpec, type Flags, type FlagValues, helpText, parseFlags, textOf } from './flags.js'
+import { TRACKER_FLAGS, trackerOptionsFrom, usageErrorFrom } from './options.js'
 import { parseQuantity, UsageError } from './units.js'
 
-const RUN_FLAGS = {
+/** The flags of `wattprint run`: parsed, and listed in its help, from this one table. */
+export const RUN_FLAGS = {
   ...TRACKER_FLAGS,
-  timeline: { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  progress: { type: 'boolean' },
-  'max-energy': { type: 'string' },
-  'max-emissions': { type: 'string' },
-  'max-duration': { type: 'string' },
-  grace: { type: 'string' },
-  prometheus: { type: 'string' },
-  pushgateway: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const
+  timeline: {
+    type: 'string',
+    value: 'file.jsonl',
+    help: 'append every sample as a JSON line, for charts (wattprint report --html … --timeline)',
+  },
+  json: { type: 'boolean', help: 'the summary as JSON on stdout' },
+  quiet: { type: 'boolean', short: 'q', help: 'no status line, no summary, no warnings' },
+  progress: { type: 'boolean', help: 'a status line every 10 s when stderr is not a terminal' },
+  'max-energy': {
+    type: 'string',
+    value: '0.5kWh',
+    help: 'energy budget: when crossed, the command gets SIGTERM (then SIGKILL after --grace) and the row is budget-exceeded',
+    example: '0.5kWh',
+    options: ['budget.energyKWh'],
+  },
+  'max-emissions': {
+    type: 'string',
+    value: '100g',
+    help: 'emissions budget (g, kg of CO2e), as --max-energy',
+    example: '100g',
+    options: ['budget.emissionsKg'],
+  },
+  'max-duration': {
+    type: 'string',
+    value: '2h',
+    help: 'duration budget, as --max-energy',
+    example: '2h',
+    options: ['budget.durationS'],
+  },
+  grace: {
+    type: 'string',
+    value: '10s',
+    help: 'how long a command stopped for its budget has between SIGTERM and SIGKILL, up to 24h (default 10s)',
+    example: '10s',
+  },
+  prometheus: {
+    type: 'string',
+    value: '[host]:port',
+    help: "serve the run's metrics for Prometheus (host 127.0.0.1 unless given)",
+    example: ':9465',
+  },
+  pushgateway: {
+    type: 'string',
+    value: 'url',
+    help: "push the run's metrics to a Pushgateway (instance label: this host's name)",
+    example: 'http://localhost:9091',
+  },
+} as const satisfies Flags
 
-export const RUN_HELP = `Usage: wattprint run [options] -- <command> [args...]
-
-Runs the command (no shell, stdio inherited), measures the machine while it runs, writes one CSV row and
+const RUN: CommandSpec = {
+  name: 'run',
+  usage: '[options] -- <command> [args...]',
+  about: `Runs the command (no shell, stdio inherited), measures the machine while it runs, writes one CSV row and
 prints a summary on stderr. Exits with the command's exit code (128 + the signal's number when a signal
 ended it, 127 when it is not found). SIGTERM and SIGHUP are passed on to the command, and SIGINT when
-wattprint is not at a terminal (there Ctrl-C already reaches the command).
+wattprint is not at a terminal (there Ctrl-C already reaches the command). Quantities take units:
+250ms, 10s, 5m, 2h; 300Wh, 0.5kWh; 100g, 2kg; 200W.`,
+  flags: RUN_FLAGS,
+  footer: `Example:
+  wattprint run --project mnist --country FR --max-energy 0.5kWh -- python train.py --epochs 10`,
+}
 
-Options (each mirrors a tracker option; quantities take units):
-  --project <name>            --experiment <id>         -o, --output <dir or file.csv>
-  --interval <250ms|1s>       --country <FR|FRA>        --zone <US-CAL-CISO>     --cloud <aws:eu-north-1>
-  --carbon-intensity <g/kWh>  --pue <1.2>               --cpu-power <200W>       --ram-power <20W>
-  --rapl-root <dir>           --nvidia-smi <path>       --nvml-library <path>    --gpu-ids <0,1>
-  --timeline <file.jsonl>     every sample as a JSON line, for charts (wattprint report --html)
-  --json                      the summary as JSON on stdout
-  -q, --quiet                 no status line and no summary
-  --progress                  a line every 10 s when stderr is not a terminal
-  --max-energy <0.5kWh>  --max-emissions <100g>  --max-duration <2h>
-                              budgets: when one is crossed the command gets SIGTERM, then SIGKILL after
-  --grace <10s>               the grace period, and the row's status is budget-exceeded
-  --prometheus <[host]:port>  serve the run's metrics for Prometheus (host 127.0.0.1 unless given)
-  --pushgateway <url>         push them to a Pushgateway (instance label: this host's name)
-`
+/** The help of \`wattprint run\`, from its flags. */
+export const RUN_HELP = helpText(RUN)
 
 /** Whether `program` names an executable: a path, or a name found on PATH (as spawn would find it). */
 function findExecutable(program: string): boolean {
@@ -75,10 +104,10 @@ function findExecutable(program: string): boolean {
 /** Splits `[options] [--] command args` at the command: options take values as declared. */
 function splitCommand(argv: readonly string[]): { options: string[]; command: string[] } {
   const takesValue = new Set<string>()
-  for (const [name, def] of Object.entries(RUN_FLAGS)) {
+  for (const [name, def] of Object.entries(RUN_FLAGS as Flags)) {
     if (def.type !== 'string') continue
     takesValue.add(`--${name}`)
-    if ('short' in def) takesValue.add(`-${def.short}`)
+    if (def.short) takesValue.add(`-${def.short}`)
   }
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i] as string
@@ -89,38 +118,40 @@ function splitCommand(argv: readonly string[]): { options: string[]; command: st
   return { options: [...argv], command: [] }
 }
 
-function budgetFrom(values: Record<string, unknown>): Budget | undefined {
+function budgetFrom(values: FlagValues): Budget | undefined {
   const budget: { energyKWh?: number; emissionsKg?: number; durationS?: number } = {}
-  const energy = values['max-energy']
-  if (typeof energy === 'string') budget.energyKWh = parseQuantity('energy', '--max-energy', energy)
-  const emissions = values['max-emissions']
-  if (typeof emissions === 'string') budget.emissionsKg = parseQuantity('mass', '--max-emissions', emissions)
-  const duration = values['max-duration']
-  if (typeof duration === 'string') budget.durationS = parseQuantity('duration', '--max-duration', duration)
+  const energy = textOf(values, 'max-energy')
+  if (energy !== undefined) budget.energyKWh = parseQuantity('energy', '--max-energy', energy)
+  const emissions = textOf(values, 'max-emissions')
+  if (emissions !== undefined) budget.emissionsKg = parseQuantity('mass', '--max-emissions', emissions)
+  const duration = textOf(values, 'max-duration')
+  if (duration !== undefined) budget.durationS = parseQuantity('duration', '--max-duration', duration)
   return Object.keys(budget).length > 0 ? budget : undefined
 }
 
 /** --prometheus [host]:port and --pushgateway url as sinks. */
-function sinksFrom(values: Record<string, unknown>): Sink[] {
+function sinksFrom(values: FlagValues): Sink[] {
   const sinks: Sink[] = []
-  if (typeof values.prometheus === 'string') {
-    const match = /^(?:(.*):)?(\d+)$/.exec(values.prometheus)
+  const prometheus = textOf(values, 'prometheus')
+  if (prometheus !== undefined) {
+    const match = /^(?:(.*):)?(\d+)$/.exec(prometheus.trim())
     const port = Number(match?.[2])
     if (!match || !(port >= 0 && port < 65_536)) {
       throw new UsageError(
-        `--prometheus ${JSON.stringify(values.prometheus)} must be [host]:port: for example --prometheus :9465.`,
+        `--prometheus ${JSON.stringify(prometheus)} must be [host]:port with a port from 0 to 65535: for example --prometheus :9465.`,
       )
     }
     sinks.push(prometheusSink({ port, ...(match[1] ? { host: match[1] } : {}) }))
   }
-  if (typeof values.pushgateway === 'string') {
-    if (!/^https?:\/\//.test(values.pushgateway)) {
+  const pushgateway = textOf(values, 'pushgateway')
+  if (pushgateway !== undefined) {
+    if (!/^https?:\/\/[^/]/.test(pushgateway)) {
       throw new UsageError(
-        `--pushgateway ${JSON.stringify(values.pushgateway)} must be a URL: for example --pushgateway http://localhost:9091.`,
+        `--pushgateway ${JSON.stringify(pushgateway)} must be an http:// or https:// URL: for example --pushgateway http://localhost:9091.`,
       )
     }
     sinks.push(
-      prometheusSink({ pushgateway: { url: values.pushgateway, groupingLabels: { instance: hostname() } } }),
+      prometheusSink({ pushgateway: { url: pushgateway, groupingLabels: { instance: hostname() } } }),
     )
   }
   return sinks
@@ -164,12 +195,7 @@ export function summary(record: EmissionsRecord): string {
 /** `wattprint run`: the exit code to leave with. */
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const { options: optionArgs, command } = splitCommand(argv)
-  const { values } = parseArgs({
-    args: optionArgs,
-    options: RUN_FLAGS,
-    strict: true,
-    allowPositionals: false,
-  })
+  const { values } = parseFlags(RUN, optionArgs)
   if (values.help) {
     process.stdout.write(RUN_HELP)
     return 0
@@ -182,8 +208,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     return 127
   }
   const budget = budgetFrom(values)
+  const grace = textOf(values, 'grace')
+  // setTimeout cannot wait longer than 24.8 days; a day is more grace than any command needs.
+  const graceRange = { max: 86_400 }
   const graceMs =
-    typeof values.grace === 'string' ? parseQuantity('duration', '--grace', values.grace) * 1000 : 10_000
+    grace === undefined ? 10_000 : parseQuantity('duration', '--grace', grace, { range: graceRange }) * 1000
   const sinks = sinksFrom(values)
   const trackerOptions: TrackerOptions = {
     ...trackerOptionsFrom(values),
@@ -195,8 +224,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   try {
     tracker = new EmissionsTracker({ logLevel: quiet ? 'error' : 'warning', ...trackerOptions })
   } catch (error) {
-    if (error instanceof WattprintError) throw new UsageError(error.message)
-    throw error
+    throw usageErrorFrom(error, values, RUN_FLAGS)
   }
 
   const timeline: WriteStream | undefined =
