@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { formatEnergy, formatMass } from '../format.js'
+import { formatDuration, formatEnergy, formatMass } from '../format.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { renderHtmlReport } from './report-html.js'
 import { UsageError } from './units.js'
@@ -128,15 +128,13 @@ export function total(key: string, runs: readonly RunRow[]): GroupTotals {
   }
 }
 
-const hours = (s: number) => (s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(2)} h`)
-
 /** The terminal table. */
 export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: GroupTotals): string {
   const header = [by, 'runs', 'duration', 'cpu', 'gpu', 'ram', 'energy', 'emissions', 'g/kWh']
   const line = (g: GroupTotals) => [
     g.key,
     String(g.runs),
-    hours(g.durationS),
+    formatDuration(g.durationS),
     formatEnergy(g.cpuKWh),
     formatEnergy(g.gpuKWh),
     formatEnergy(g.ramKWh),
