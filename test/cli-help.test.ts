@@ -5,7 +5,7 @@ import { DETECT_FLAGS } from '../src/cli/detect.js'
 import { ESTIMATE_FLAGS } from '../src/cli/estimate.js'
 import type { Flags } from '../src/cli/flags.js'
 import { REPORT_FLAGS } from '../src/cli/report.js'
-import { RUN_FLAGS } from '../src/cli/run.js'
+import { RUN_FLAGS } from '../src/cli/run-flags.js'
 
 const cli = resolve('dist/cli.js')
 const wattprint = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
