@@ -1,17 +1,28 @@
 import { randomUUID } from 'node:crypto'
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
-import * as z from 'zod/mini'
+import {
+  DEFINITIONS,
+  environmentWarnings,
+  envName,
+  fromEnvironment,
+  OPTION_NAMES,
+  type OptionDef,
+  type OptionName,
+  optionDef,
+} from './config-schema.js'
 import { WattprintError } from './errors.js'
 import { CLOUD_METADATA_URL } from './intensity/cloud-detect.js'
 import type { CloudProvider } from './intensity/cloud-regions.js'
 import { ELECTRICITY_MAPS_URL } from './intensity/electricity-maps.js'
 import { checkLocation } from './intensity/location.js'
 import { UK_CARBON_INTENSITY_URL, type UkArea } from './intensity/uk-carbon-intensity.js'
-import { LOG_LEVELS, type LogLevel } from './log.js'
+import { Logger, type LogLevel } from './log.js'
 import { Secret } from './secret.js'
 import type { Sink } from './sinks/sink.js'
-import { closest } from './text.js'
+import { closest, describeValue } from './text.js'
+
+export { environmentWarnings, envName, OTHER_ENVIRONMENT_VARIABLES } from './config-schema.js'
 
 /** Options of an EmissionsTracker. Each can also be set as `WATTPRINT_<SCREAMING_SNAKE>`; options win. */
 export interface TrackerOptions {
@@ -142,217 +153,67 @@ export interface ResolvedConfig {
   readonly sinks: readonly Sink[]
 }
 
-/** How an option is read from the environment; `object` options (budget) are not. */
-type Kind = 'string' | 'number' | 'boolean' | 'object'
-
-interface OptionDef {
-  readonly kind: Kind
-  readonly schema: z.ZodMiniType
-  /** A good value, written as in code (`1000`, `'FR'`), shown in errors. */
-  readonly example: string
-  /** The environment variable, when not `WATTPRINT_<SCREAMING_SNAKE>` of the name. */
-  readonly env?: string
-  /** Never echo the value (a token) in an error. */
-  readonly secret?: boolean
-}
-
-// zod/mini: the same validation as zod's classic API at a fraction of its load time (see the README).
-const text = (check: (s: string) => boolean, message: string) =>
-  z.string({ error: 'must be a string' }).check(z.refine(check, { message }))
-const nonEmpty = text((s) => s.trim().length > 0, 'must not be empty')
-const fileName = text(
-  (s) => s.trim().length > 0 && !/[\\/]/.test(s) && s !== '.' && s !== '..',
-  'must be a file name without a directory (put the directory in outputDir)',
-)
-const httpUrl = text((s) => {
-  try {
-    const { protocol } = new URL(s)
-    return protocol === 'http:' || protocol === 'https:'
-  } catch {
-    return false
-  }
-}, 'must be an http:// or https:// URL')
-const positive = (what: string) =>
-  z
-    .number({ error: `must be a number of ${what}` })
-    .check(z.refine((n) => Number.isFinite(n) && n > 0, { message: `must be a positive number of ${what}` }))
-const number = (min: number, max: number, what: string) =>
-  z.number({ error: 'must be a number' }).check(
-    z.refine((n) => Number.isFinite(n) && n >= min && n <= max, {
-      message: `must be ${what} from ${min} to ${max}`,
-    }),
-  )
-
-const DEFINITIONS = {
-  projectName: { kind: 'string', schema: nonEmpty, example: "'mnist-mlp'" },
-  experimentId: { kind: 'string', schema: z.string({ error: 'must be a string' }), example: "'lr-sweep'" },
-  runId: { kind: 'string', schema: nonEmpty, example: "'run-42'" },
-  outputDir: { kind: 'string', schema: nonEmpty, example: "'./results'" },
-  outputFile: { kind: 'string', schema: fileName, example: "'emissions.csv'" },
-  saveToFile: { kind: 'boolean', schema: z.boolean({ error: 'must be true or false' }), example: 'false' },
-  checkpointIntervalMs: { kind: 'number', schema: number(100, 3_600_000, 'milliseconds'), example: '10000' },
-  intervalMs: { kind: 'number', schema: number(10, 3_600_000, 'milliseconds'), example: '1000' },
-  sampling: {
-    kind: 'string',
-    schema: z.enum(['worker', 'inline'], { error: "must be 'worker' or 'inline'" }),
-    example: "'worker'",
-  },
-  country: { kind: 'string', schema: nonEmpty, example: "'FR'" },
-  zone: { kind: 'string', schema: nonEmpty, example: "'US-CAL-CISO'" },
-  cloudProvider: { kind: 'string', schema: nonEmpty, example: "'aws'" },
-  cloudRegion: { kind: 'string', schema: nonEmpty, example: "'eu-north-1'" },
-  detectCloud: { kind: 'boolean', schema: z.boolean({ error: 'must be true or false' }), example: 'true' },
-  cloudMetadataUrl: { kind: 'string', schema: httpUrl, example: "'http://169.254.169.254'" },
-  electricityMapsToken: {
-    kind: 'string',
-    schema: nonEmpty,
-    example: 'process.env.MY_TOKEN',
-    env: 'WATTPRINT_ELECTRICITYMAPS_TOKEN',
-    secret: true,
-  },
-  electricityMapsUrl: {
-    kind: 'string',
-    schema: httpUrl,
-    example: "'https://api.electricitymaps.com'",
-    env: 'WATTPRINT_ELECTRICITYMAPS_URL',
-  },
-  ukCarbonIntensity: {
-    kind: 'string',
-    schema: z.union([nonEmpty, z.number()], { error: "must be 'national', a region id or a postcode" }),
-    example: "'national'",
-  },
-  ukCarbonIntensityUrl: { kind: 'string', schema: httpUrl, example: "'https://api.carbonintensity.org.uk'" },
-  intensityTimeoutMs: { kind: 'number', schema: number(100, 60_000, 'milliseconds'), example: '3000' },
-  carbonIntensity: {
-    kind: 'number',
-    schema: number(0, 2000, 'grams of CO2e per kWh'),
-    example: '56',
-  },
-  budget: {
-    kind: 'object',
-    schema: z
-      .object(
-        {
-          energyKWh: z.optional(positive('kWh')),
-          emissionsKg: z.optional(positive('kg CO2e')),
-          durationS: z.optional(positive('seconds')),
-        },
-        { error: 'must be an object: { energyKWh?, emissionsKg?, durationS? }' },
-      )
-      .check(
-        z.refine((b) => Object.values(b).some((v) => v !== undefined), {
-          message: 'must set at least one of energyKWh, emissionsKg, durationS',
-        }),
-      ),
-    example: '{ energyKWh: 0.5 }',
-  },
-  pue: {
-    kind: 'number',
-    schema: number(1, 5, 'a ratio (a PUE below 1 is impossible)'),
-    example: '1.2',
-  },
-  cpuPowerW: { kind: 'number', schema: number(0.1, 10_000, 'watts'), example: '125' },
-  ramPowerW: { kind: 'number', schema: number(0, 10_000, 'watts'), example: '20' },
-  gpuIds: {
-    kind: 'string',
-    schema: z.union(
-      [
-        z.string(),
-        z.array(
-          z.union([
-            z.string().check(z.refine((s) => s.trim() !== '')),
-            z.number().check(z.refine((n) => Number.isInteger(n) && n >= 0)),
-          ]),
-        ),
-      ],
-      { error: "must be GPU indices or UUID prefixes: [0, 1], ['GPU-8f6c'] or '0,1'" },
-    ),
-    example: '[0, 1]',
-  },
-  nvmlLibraryPath: {
-    kind: 'string',
-    schema: nonEmpty,
-    example: "'/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1'",
-    env: 'WATTPRINT_NVML_LIBRARY',
-  },
-  nvidiaSmiPath: {
-    kind: 'string',
-    schema: nonEmpty,
-    example: "'/usr/bin/nvidia-smi'",
-    env: 'WATTPRINT_NVIDIA_SMI',
-  },
-  raplRoot: { kind: 'string', schema: nonEmpty, example: "'/host/sys/class/powercap'" },
-  procStatPath: { kind: 'string', schema: nonEmpty, example: "'/host/proc/stat'" },
-  sinks: {
-    kind: 'object',
-    schema: z.array(
-      z.custom<Sink>((v) => typeof v === 'object' && v !== null && typeof (v as Sink).start === 'function', {
-        message: 'must be sinks made by prometheusSink() or otelSink() (objects with a start method)',
-      }),
-      { error: 'must be an array of sinks: [prometheusSink({ port: 9465 })]' },
-    ),
-    example: '[prometheusSink({ port: 9465 })]',
-  },
-  logLevel: {
-    kind: 'string',
-    schema: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]], {
-      error: `must be one of ${LOG_LEVELS.join(', ')}`,
-    }),
-    example: "'info'",
-  },
-} satisfies Record<keyof TrackerOptions, OptionDef>
-
-type OptionName = keyof typeof DEFINITIONS
-const OPTION_NAMES = Object.keys(DEFINITIONS) as OptionName[]
-
-/** `intervalMs` → `WATTPRINT_INTERVAL_MS` (or the option's own name, such as WATTPRINT_ELECTRICITYMAPS_TOKEN). */
-export function envName(option: string): string {
-  const own: OptionDef | undefined = (DEFINITIONS as Record<string, OptionDef>)[option]
-  return own?.env ?? `WATTPRINT_${option.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value)
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
+/**
+ * A refused option, in parts as well as in its message, so that the CLI can say it in its own terms
+ * (flags instead of constructor options).
+ */
+export class OptionError extends WattprintError {
+  constructor(
+    message: string,
+    option: string,
+    /** What is wrong, as a phrase that follows the option's name: `must be a number of …`. */
+    readonly problem: string,
+    /** The value as code writes it (`NaN`, `"fast"`), or null when `problem` already shows it or it is secret. */
+    readonly shown: string | null,
+    /** A good value of the option, as code writes it. */
+    readonly example: string,
+    /** Where in the option: `durationS` of budget, `0` of gpuIds; empty for the option itself. */
+    readonly path: string = '',
+  ) {
+    super('INVALID_OPTION', message, option)
   }
 }
 
-/** Parses an environment string into the option's type; undefined when it cannot be. */
-function fromEnvironment(kind: Kind, raw: string): unknown {
-  const text = raw.trim()
-  if (kind === 'string') return text
-  if (kind === 'boolean') {
-    if (/^(true|1|yes|on)$/i.test(text)) return true
-    if (/^(false|0|no|off)$/i.test(text)) return false
-    return undefined
-  }
-  if (text === '' || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) return undefined
-  return Number(text)
-}
-
-function validate(name: OptionName, value: unknown, fromEnv: string | null): unknown {
+function validate(name: OptionName, given: unknown, fromEnv: string | null): unknown {
   const def: OptionDef = DEFINITIONS[name]
+  // Enumerated values are accepted in any case, as booleans and country codes are (`DEBUG`, `Inline`).
+  const value =
+    def.choices && typeof given === 'string' && def.choices.includes(given.trim().toLowerCase())
+      ? given.trim().toLowerCase()
+      : given
   const result = def.schema.safeParse(value)
   if (result.success) return result.data
-  const problem = result.error.issues[0]?.message ?? 'is invalid'
+  const issue = result.error.issues[0]
+  const problem = issue?.message ?? 'is invalid'
   if (fromEnv !== null) {
     throw new WattprintError(
       'INVALID_ENVIRONMENT',
-      `Environment variable ${envName(name)}=${def.secret ? '[redacted]' : show(fromEnv)} is invalid: ${name} ${problem}. ` +
+      `Environment variable ${envName(name)}=${def.secret ? '[redacted]' : describeValue(fromEnv)} is invalid: ${name} ${problem}. ` +
         `Fix it or unset it; for example ${envName(name)}=${def.example.replace(/'/g, '')}.`,
       envName(name),
     )
   }
-  throw new WattprintError(
-    'INVALID_OPTION',
-    `Option ${name} ${problem} (got ${def.secret ? 'a value that is not shown' : show(value)}). For example: new EmissionsTracker({ ${name}: ${def.example} }).`,
+  // A field of an object or an item of an array is named by its path, and shown alone: budget.durationS.
+  const path = (issue?.path ?? []).map(String)
+  let part: unknown = value
+  for (const key of path) part = (part as Record<string, unknown> | undefined)?.[key]
+  const where = path.map((key) => (/^\d+$/.test(key) ? `[${key}]` : `.${key}`)).join('')
+  const field = path.length === 1 && path[0] !== undefined ? def.fieldExamples?.[path[0]] : undefined
+  const example = field !== undefined ? `{ ${path[0]}: ${field} }` : def.example
+  const shown = def.secret ? null : describeValue(part)
+  throw new OptionError(
+    `Option ${name}${where} ${problem} (got ${shown ?? 'a value that is not shown'}). ` +
+      `For example: new EmissionsTracker({ ${name}: ${example} }).`,
     name,
+    problem,
+    shown,
+    example,
+    path.join('.'),
   )
 }
+
+/** The environment warnings already printed: each is printed once per process, however many trackers. */
+const printedEnvironmentWarnings = new Set<string>()
 
 /**
  * Validates options, fills in defaults and reads `WATTPRINT_*` environment variables for options not
@@ -365,11 +226,11 @@ export function resolveConfig(
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new WattprintError(
       'INVALID_OPTION',
-      `Options must be an object (got ${show(options)}). For example: new EmissionsTracker({ projectName: 'x' }).`,
+      `Options must be an object (got ${describeValue(options)}). For example: new EmissionsTracker({ projectName: 'x' }).`,
     )
   }
   for (const key of Object.keys(options)) {
-    if (!(key in DEFINITIONS)) {
+    if (optionDef(key) === undefined) {
       const guess = closest(key, OPTION_NAMES)
       throw new WattprintError(
         'UNKNOWN_OPTION',
@@ -404,15 +265,31 @@ export function resolveConfig(
     },
     (option, problem, example) => {
       // A missing option (cloudRegion without cloudProvider) is reported as an option to add.
-      const fromOption = !fromEnvironmentNames.has(option)
-      return new WattprintError(
-        fromOption ? 'INVALID_OPTION' : 'INVALID_ENVIRONMENT',
-        `${fromOption ? `Option ${option}` : `Environment variable ${envName(option)}`} ${problem} ` +
-          `For example: ${fromOption ? `${option}: ${example}` : `${envName(option)}=${example.replace(/'/g, '')}`}.`,
-        fromOption ? option : envName(option),
+      if (fromEnvironmentNames.has(option)) {
+        return new WattprintError(
+          'INVALID_ENVIRONMENT',
+          `Environment variable ${envName(option)} ${problem} For example: ${envName(option)}=${example.replace(/'/g, '')}.`,
+          envName(option),
+        )
+      }
+      // The problem names the value itself ("GER" is not …) unless the option is missing.
+      return new OptionError(
+        `Option ${option} ${problem} For example: new EmissionsTracker({ ${option}: ${example} }).`,
+        option,
+        problem.replace(/\.$/, ''),
+        null,
+        example,
       )
     },
   )
+
+  const logLevel = (values.logLevel as LogLevel | undefined) ?? 'warning'
+  const logger = new Logger(logLevel)
+  for (const warning of environmentWarnings(env)) {
+    if (printedEnvironmentWarnings.has(warning)) continue
+    printedEnvironmentWarnings.add(warning)
+    logger.warning(warning)
+  }
 
   const outputDir = resolve(String(values.outputDir ?? '.'))
   const saveToFile = (values.saveToFile as boolean | undefined) ?? true
@@ -446,7 +323,7 @@ export function resolveConfig(
     nvidiaSmiPath: (values.nvidiaSmiPath as string | undefined) ?? 'nvidia-smi',
     raplRoot: (values.raplRoot as string | undefined) ?? '/sys/class/powercap',
     procStatPath: (values.procStatPath as string | undefined) ?? '/proc/stat',
-    logLevel: (values.logLevel as LogLevel | undefined) ?? 'warning',
+    logLevel,
     sinks: (values.sinks as readonly Sink[] | undefined) ?? [],
   }
 }
@@ -462,11 +339,13 @@ function parseGpuIds(value: string | readonly (string | number)[] | undefined): 
 function assertUsableOutputDir(outputDir: string): void {
   try {
     if (!statSync(outputDir).isDirectory()) {
-      throw new WattprintError(
-        'INVALID_OPTION',
-        `Option outputDir ${show(outputDir)} is a file, not a directory. Point outputDir at a folder ` +
-          '(it is created when missing), or set saveToFile: false.',
+      const problem = `${describeValue(outputDir)} is a file, not a directory: point it at a folder (it is created when missing)`
+      throw new OptionError(
+        `Option outputDir ${problem}, or set saveToFile: false.`,
         'outputDir',
+        problem,
+        null,
+        "'./results'",
       )
     }
   } catch (error) {

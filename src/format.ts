@@ -16,6 +16,13 @@ export function formatMass(kg: number): string {
   return `${kg.toFixed(3)} kg`
 }
 
+/** A duration with a readable unit, chosen by its size: `42.0 s`, `12.5 min`, `3.20 h`. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`
+  if (seconds < 3600) return `${(seconds / 60).toFixed(1)} min`
+  return `${(seconds / 3600).toFixed(2)} h`
+}
+
 /** A one-line summary of a record, for logs and the CLI. */
 export function summaryLine(record: EmissionsRecord): string {
   const part = (name: string, c: EmissionsRecord['cpu']) =>

@@ -22,3 +22,34 @@ export function closest(word: string, candidates: readonly string[]): string | u
   }
   return best && best.distance <= Math.max(2, Math.floor(word.length / 3)) ? best.name : undefined
 }
+
+/**
+ * A value as code would write it, for error messages: strings quoted, and NaN, Infinity, -0, undefined
+ * and big integers kept (JSON.stringify turns NaN into `null` and drops undefined).
+ */
+export function describeValue(value: unknown, depth = 0): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (value === null || value === undefined || typeof value === 'boolean') return String(value)
+  if (typeof value === 'symbol') return value.toString()
+  if (typeof value === 'function') return `a function${value.name ? ` (${value.name})` : ''}`
+  if (depth >= 3) return Array.isArray(value) ? '[…]' : '{…}'
+  if (Array.isArray(value)) {
+    const items = value.slice(0, 10).map((item) => describeValue(item, depth + 1))
+    return `[${items.join(', ')}${value.length > 10 ? `, … ${value.length - 10} more` : ''}]`
+  }
+  const prototype = Object.getPrototypeOf(value) as object | null
+  if (prototype !== Object.prototype && prototype !== null) {
+    return `a ${(value as object).constructor?.name || 'object'}`
+  }
+  const entries = Object.entries(value as Record<string, unknown>)
+  if (entries.length === 0) return '{}'
+  const shown = entries
+    .slice(0, 10)
+    .map(
+      ([key, item]) =>
+        `${/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key)}: ${describeValue(item, depth + 1)}`,
+    )
+  return `{ ${shown.join(', ')}${entries.length > 10 ? ', …' : ''} }`
+}

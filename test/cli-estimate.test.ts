@@ -96,3 +96,30 @@ describe('everyday equivalents', () => {
     expect(equivalents(Number.NaN).every((e) => e.amount === 0)).toBe(true)
   })
 })
+
+describe('wattprint estimate refusals', () => {
+  it('says an infinite --hours is not finite, and wants a whole number of GPUs', () => {
+    const infinite = wattprint('estimate', '--gpu', 'L4', '--hours=1e400')
+    expect(infinite.status).toBe(2)
+    expect(infinite.stderr).toBe(
+      'wattprint estimate: --hours "1e400" must be a finite number: for example --hours 72.\n',
+    )
+    const fraction = wattprint('estimate', '--gpu', 'L4', '--hours', '1', '--gpus', '2.5')
+    expect(fraction.status).toBe(2)
+    expect(fraction.stderr).toContain('--gpus "2.5" must be a whole number')
+  })
+
+  it('refuses planned-job flags beside --from instead of ignoring them', () => {
+    const run = wattprint(
+      'estimate',
+      '--from',
+      resolve('test/fixtures/codecarbon-emissions.csv'),
+      '--pue',
+      '1.5',
+      '--gpus',
+      '2',
+    )
+    expect(run.status).toBe(2)
+    expect(run.stderr).toContain('--gpus, --pue describe a planned job and cannot be combined with it')
+  })
+})

@@ -123,24 +123,11 @@ describe('wattprint report', () => {
   })
 
   it('writes a self-contained HTML report that opens offline with its charts', async (context) => {
-    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p))
-    if (!chromium) {
-      // CI installs chromium and sets this, so there the test cannot silently skip.
-      if (process.env.WATTPRINT_REQUIRE_CHROMIUM) throw new Error('chromium is required here but missing')
-      context.skip()
-      return
-    }
+    const browser = await launchChromium(context)
+    if (!browser) return
     const dir = tempDir()
     const timeline = join(dir, 'timeline.jsonl')
-    writeFileSync(
-      timeline,
-      Array.from({ length: 40 }, (_, i) =>
-        JSON.stringify({
-          elapsedS: i,
-          powerW: { cpu: 40 + (i % 7), gpu: i > 10 ? 250 : 60, ram: 12, total: 0 },
-        }),
-      ).join('\n'),
-    )
+    writeFileSync(timeline, timelineLines(40, 1))
     const html = join(dir, 'report.html')
     const run = wattprint('report', wattprintCsv(dir), codecarbon, '--html', html, '--timeline', timeline)
     expect(run.status).toBe(0)
@@ -148,11 +135,8 @@ describe('wattprint report', () => {
     // Self-contained: no script, no link, no remote URL.
     expect(text).not.toMatch(/<script|<link|src="http|href="http|url\(http/i)
 
-    const { chromium: browser } = await import('playwright-core')
-    const instance = await browser.launch({ executablePath: chromium, args: ['--no-sandbox'] })
-    cleanups.push(() => void instance.close())
     for (const scheme of ['light', 'dark'] as const) {
-      const page = await instance.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: scheme })
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: scheme })
       const problems: string[] = []
       page.on('console', (m) => m.type() === 'error' && problems.push(m.text()))
       page.on('pageerror', (e) => problems.push(e.message))
@@ -161,7 +145,7 @@ describe('wattprint report', () => {
       const drawn = (await page.evaluate(`({
         bars: [...document.querySelectorAll('svg rect')].filter((r) => r.getBoundingClientRect().height > 0).length,
         lines: [...document.querySelectorAll('svg polyline')].filter((l) => l.getBoundingClientRect().width > 100).length,
-        figures: document.querySelectorAll('figure').length,
+        figures: [...document.querySelectorAll('figure')].filter((f) => f.getBoundingClientRect().height > 0).length,
         background: getComputedStyle(document.body).backgroundColor,
       })`)) as { bars: number; lines: number; figures: number; background: string }
       const shot = await page.screenshot({ fullPage: true, path: join(dir, `report-${scheme}.png`) })
@@ -175,6 +159,67 @@ describe('wattprint report', () => {
       await page.close()
     }
   }, 60_000)
+
+  it('lays its charts out readably in a narrow and a wide window, for 1, 10 and 500 runs', async (context) => {
+    const browser = await launchChromium(context)
+    if (!browser) return
+    const dir = tempDir()
+    const timeline = join(dir, 'timeline.jsonl')
+    writeFileSync(timeline, timelineLines(300, 1.7))
+    for (const count of [1, 10, 500]) {
+      const csv = join(dir, `runs-${count}.csv`)
+      writeFileSync(csv, CSV_HEADER + manyRuns(count).map((r) => recordToLine(r)).join(''))
+      const html = join(dir, `report-${count}.html`)
+      const run = wattprint('report', csv, '--html', html, '--timeline', timeline)
+      expect(run.status).toBe(0)
+      // The table says durations as the terminal does: one formatter, the unit chosen by size.
+      const terminal = run.stdout
+        .split('\n')
+        .find((l) => l.startsWith('total'))
+        ?.split(/\s{2,}/)[2]
+      const text = readFileSync(html, 'utf8')
+      expect(text).toContain(`<td>${terminal}</td>`)
+      expect(text).not.toContain('<td>0.00 h</td>')
+      for (const width of [420, 800, 1600]) {
+        const page = await browser.newPage({ viewport: { width, height: 900 } })
+        await page.goto(`file://${html}`)
+        const layout = (await page.evaluate(MEASURE)) as Layout
+        await page.screenshot({ fullPage: true, path: join(dir, `report-${count}-${width}.png`) })
+        await page.close()
+        const where = `${count} runs at ${width} px`
+        expect(layout.pageWidth, where).toBeLessThanOrEqual(width)
+        expect(layout.charts.map((c) => c.caption).length, where).toBe(2)
+        for (const chart of layout.charts) {
+          const what = `${where}, ${chart.caption}`
+          // Text drawn at about its CSS size: the SVG is neither shrunk nor blown up much.
+          expect(chart.scale, what).toBeGreaterThan(0.7)
+          expect(chart.scale, what).toBeLessThan(1.5)
+          // Round ticks: 0, then a step of 1, 2 or 5 × 10ⁿ.
+          expect(chart.yTicks[0], what).toBe(0)
+          const step = (chart.yTicks[1] ?? 0) - (chart.yTicks[0] ?? 0)
+          expect(isNice(step), `${what}: step ${step} of ${chart.yTicks}`).toBe(true)
+          for (const [i, t] of chart.yTicks.entries()) expect(t, what).toBeCloseTo(i * step, 9)
+          // x labels: at least two when there are two bars or more, none overlapping, all inside.
+          expect(chart.xLabels.length, what).toBeGreaterThanOrEqual(Math.min(2, count))
+          for (let i = 1; i < chart.xLabels.length; i++) {
+            const [a, b] = [chart.xLabels[i - 1], chart.xLabels[i]] as [Box, Box]
+            expect(a.x + a.width, `${what}: ${a.text} overlaps ${b.text}`).toBeLessThanOrEqual(b.x)
+          }
+          for (const box of chart.texts) {
+            expect(box.x, `${what}: ${box.text}`).toBeGreaterThanOrEqual(0)
+            expect(box.x + box.width, `${what}: ${box.text}`).toBeLessThanOrEqual(chart.viewWidth)
+            expect(box.y, `${what}: ${box.text}`).toBeGreaterThanOrEqual(0)
+            expect(box.y + box.height, `${what}: ${box.text}`).toBeLessThanOrEqual(chart.viewHeight)
+          }
+          // The caption promises emissions only where they are drawn.
+          expect(chart.caption.includes('emissions'), what).toBe(chart.values > 0)
+        }
+        const runsChart = layout.charts[0]
+        expect(runsChart?.bars, where).toBeGreaterThanOrEqual(Math.min(count, 40))
+        if ((runsChart?.bars ?? 0) < count) expect(runsChart?.caption).toContain(`of ${count} runs`)
+      }
+    }
+  }, 120_000)
 })
 
 describe('wattprint report on other files', () => {
@@ -247,3 +292,107 @@ describe('the terminal table', () => {
     expect(run.stdout.replaceAll('\n', '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
   })
 })
+/** A box of an SVG text, in the SVG's units (getBBox). */
+interface Box {
+  text: string
+  x: number
+  y: number
+  width: number
+  height: number
+}
+
+interface Layout {
+  pageWidth: number
+  charts: {
+    caption: string
+    scale: number
+    viewWidth: number
+    viewHeight: number
+    yTicks: number[]
+    xLabels: Box[]
+    texts: Box[]
+    values: number
+    bars: number
+  }[]
+}
+
+// Measures the visible charts in the page (the report draws each at several widths, shows one).
+const MEASURE = `(() => {
+  const box = (t) => { const b = t.getBBox(); return { text: t.textContent, x: b.x, y: b.y, width: b.width, height: b.height } }
+  const charts = [...document.querySelectorAll('figure')]
+    .filter((f) => f.querySelector('svg') && f.getBoundingClientRect().height > 0)
+    .map((f) => {
+      const svg = f.querySelector('svg')
+      const view = svg.viewBox.baseVal
+      const texts = [...svg.querySelectorAll('text')]
+      return {
+        caption: f.querySelector('figcaption').textContent,
+        scale: svg.getBoundingClientRect().width / view.width,
+        viewWidth: view.width,
+        viewHeight: view.height,
+        yTicks: texts.filter((t) => t.classList.contains('y')).map((t) => parseFloat(t.textContent)).sort((a, b) => a - b),
+        xLabels: texts.filter((t) => t.classList.contains('tick') && !t.classList.contains('y')).map(box).sort((a, b) => a.x - b.x),
+        texts: texts.map(box),
+        values: texts.filter((t) => t.classList.contains('value')).length,
+        bars: new Set([...svg.querySelectorAll('rect')].map((r) => r.getAttribute('x'))).size,
+      }
+    })
+  return { pageWidth: document.documentElement.scrollWidth, charts }
+})()`
+
+/** 1, 2 or 5 × 10ⁿ. */
+function isNice(step: number): boolean {
+  if (!(step > 0)) return false
+  const mantissa = step / 10 ** Math.floor(Math.log10(step) + 1e-9)
+  return [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6)
+}
+
+/** `count` runs, 37 minutes apart from 1 November, of varied sizes, some without a GPU. */
+function manyRuns(count: number) {
+  return Array.from({ length: count }, (_, i) => {
+    const cpu = 0.002 + (i % 7) * 0.0011
+    const gpu = i % 3 ? 0.01 + (i % 5) * 0.004 : 0
+    const ram = 0.0008
+    return sampleRecord({
+      runId: `run-${i}`,
+      projectName: `project-${i % 3}`,
+      timestamp: new Date(Date.UTC(2026, 10, 1, 8) + i * 37 * 60_000).toISOString(),
+      durationS: 30 + (i % 11) * 40,
+      energyKWh: cpu + gpu + ram,
+      emissionsKg: (cpu + gpu + ram) * 0.3,
+      cpu: { energyKWh: cpu, powerW: 1, source: 'rapl', method: 'measured' },
+      gpu: {
+        energyKWh: gpu,
+        powerW: 1,
+        source: gpu > 0 ? 'nvml-energy' : null,
+        method: gpu > 0 ? 'measured' : null,
+      },
+      ram: { energyKWh: ram, powerW: 1, source: 'rapl-dram', method: 'measured' },
+    })
+  })
+}
+
+/** A timeline of `count` samples `everyS` apart: the GPU steps up after the first tenth. */
+function timelineLines(count: number, everyS: number): string {
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify({
+      elapsedS: i * everyS,
+      powerW: { cpu: 40 + (i % 7), gpu: i > count / 10 ? 250 : 60, ram: 12, total: 0 },
+    }),
+  ).join('\n')
+}
+
+/** Headless Chromium, closed after the test; undefined (the test skipped) where it is not installed. */
+async function launchChromium(context: { skip: () => void }) {
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p))
+  if (!chromium) {
+    // CI installs chromium and sets this, so there the test cannot silently skip.
+    if (process.env.WATTPRINT_REQUIRE_CHROMIUM) throw new Error('chromium is required here but missing')
+    context.skip()
+    return undefined
+  }
+  const { chromium: browser } = await import('playwright-core')
+  const instance = await browser.launch({ executablePath: chromium, args: ['--no-sandbox'] })
+  cleanups.push(() => void instance.close())
+  return instance
+}

@@ -227,11 +227,11 @@ describe('wattprint run', () => {
   it('refuses bad values with the flag and an example', () => {
     const dir = tempDir()
     const cases: [string[], RegExp][] = [
-      [['--interval', 'fast'], /--interval "fast" is not understood: write it like 250ms/],
+      [['--interval', 'fast'], /--interval "fast" is not a number with a unit: write it like 250ms/],
       [['--max-energy', '5'], /--max-energy "5" needs a unit: write it like 300Wh, 0.5kWh/],
-      [['--max-emissions=-2kg'], /--max-emissions "-2kg" is not understood/],
+      [['--max-emissions=-2kg'], /--max-emissions "-2kg" must be positive/],
       [['--cloud', 'aws'], /--cloud "aws" must be provider:region/],
-      [['--country', 'Germany'], /Option country "Germany" is not an ISO 3166/],
+      [['--country', 'Germany'], /--country "Germany" is not an ISO 3166/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
     ]
     for (const [flags, message] of cases) {

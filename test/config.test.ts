@@ -1,8 +1,16 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { envName, resolveConfig, type TrackerOptions } from '../src/config.js'
+import {
+  environmentWarnings,
+  envName,
+  OptionError,
+  resolveConfig,
+  type TrackerOptions,
+} from '../src/config.js'
+import { OPTION_NAMES } from '../src/config-schema.js'
 import { WattprintError } from '../src/errors.js'
 
 const dirs: string[] = []
@@ -114,6 +122,125 @@ describe('resolveConfig', () => {
     expect(error.message).toContain(`Option ${option}`)
     expect(error.message).toMatch(message)
     expect(error.message).toContain(`new EmissionsTracker({ ${option}:`)
+  })
+
+  // One bad value of every option: the refusal names the option (and the field), shows the value as code
+  // writes it (NaN, Infinity, -1, strings quoted) and gives a good value in the constructor's terms.
+  const refusals: Record<string, [unknown, string, ...RegExp[]]> = {
+    projectName: ['  ', 'projectName', /must not be empty/, /got " {2}"/],
+    experimentId: [5, 'experimentId', /must be a string/, /got 5\)/],
+    runId: ['', 'runId', /must not be empty/, /got ""/],
+    outputDir: ['', 'outputDir', /must not be empty/, /got ""/],
+    outputFile: ['out/emissions.csv', 'outputFile', /without a directory/, /got "out\/emissions.csv"/],
+    saveToFile: ['yes', 'saveToFile', /true or false/, /got "yes"/],
+    checkpointIntervalMs: [
+      Number.POSITIVE_INFINITY,
+      'checkpointIntervalMs',
+      /from 100 to 3600000/,
+      /got Infinity/,
+    ],
+    intervalMs: [Number.NaN, 'intervalMs', /milliseconds from 10 to 3600000/, /got NaN/],
+    sampling: ['thread', 'sampling', /'worker' or 'inline'/, /got "thread"/],
+    country: ['GER', 'country', /"GER" is not an ISO 3166/, /DE\/DEU \(Germany\)/],
+    zone: ['XX-NOPE', 'zone', /"XX-NOPE" is not an Electricity Maps zone/],
+    cloudProvider: ['oracle', 'cloudProvider', /"oracle" is not a cloud/, /aws, gcp, azure/],
+    cloudRegion: ['mars-1', 'cloudRegion', /"mars-1" is not a aws region/],
+    detectCloud: [1, 'detectCloud', /true or false/, /got 1\)/],
+    cloudMetadataUrl: ['169.254.169.254', 'cloudMetadataUrl', /http:\/\/ or https:\/\/ URL/, /got "169/],
+    electricityMapsToken: [' ', 'electricityMapsToken', /must not be empty/, /a value that is not shown/],
+    electricityMapsUrl: ['ftp://x', 'electricityMapsUrl', /https:\/\/ URL/, /got "ftp:\/\/x"/],
+    ukCarbonIntensity: ['Atlantis', 'ukCarbonIntensity', /"Atlantis" is not 'national'/],
+    ukCarbonIntensityUrl: ['x', 'ukCarbonIntensityUrl', /https:\/\/ URL/, /got "x"/],
+    intensityTimeoutMs: [-1, 'intensityTimeoutMs', /from 100 to 60000/, /got -1\)/],
+    carbonIntensity: [-3, 'carbonIntensity', /grams of CO2e per kWh/, /got -3\)/],
+    budget: [{ durationS: Number.NaN }, 'budget.durationS', /finite, positive number of seconds/, /got NaN/],
+    pue: [0.8, 'pue', /below 1 is impossible/, /got 0.8\)/],
+    cpuPowerW: [0, 'cpuPowerW', /watts from 0.1 to 10000/, /got 0\)/],
+    ramPowerW: [1e9, 'ramPowerW', /watts from 0 to 10000/, /got 1000000000\)/],
+    gpuIds: [[0, -1], 'gpuIds[1]', /GPU index \(a whole number from 0\) or a UUID prefix/, /got -1\)/],
+    nvmlLibraryPath: ['', 'nvmlLibraryPath', /must not be empty/],
+    nvidiaSmiPath: ['', 'nvidiaSmiPath', /must not be empty/],
+    raplRoot: ['', 'raplRoot', /must not be empty/],
+    procStatPath: ['', 'procStatPath', /must not be empty/],
+    logLevel: ['verbose', 'logLevel', /debug, info, warning, error, silent/, /got "verbose"/],
+    sinks: [[{}], 'sinks[0]', /made by prometheusSink\(\) or otelSink\(\)/, /got \{\}/],
+  }
+
+  it('has a refusal case for every option', () => {
+    expect(Object.keys(refusals).sort()).toEqual([...OPTION_NAMES].sort())
+  })
+
+  it.each(Object.entries(refusals))(
+    'refuses a bad %s naming it, its value and the fix',
+    (option, [value, named, ...messages]) => {
+      const options =
+        option === 'cloudRegion' ? { cloudProvider: 'aws', cloudRegion: value } : { [option]: value }
+      const error = failure(options)
+      expect(error).toBeInstanceOf(OptionError)
+      expect(error.code).toBe('INVALID_OPTION')
+      expect(error.option).toBe(option)
+      expect(error.message).toContain(`Option ${named} `)
+      for (const message of messages) expect(error.message).toMatch(message)
+      expect(error.message).toContain(`For example: new EmissionsTracker({ ${option}: `)
+      expect(error.message).not.toContain('Invalid input')
+      expect(error.message).not.toContain('null')
+    },
+  )
+
+  it('shows the example of the field at fault in an object option', () => {
+    expect(failure({ budget: { durationS: -1 } }).message).toContain('budget: { durationS: 3600 }')
+    expect(failure({ budget: { energyKWh: Number.POSITIVE_INFINITY } }).message).toMatch(
+      /Option budget.energyKWh must be a finite, positive number of kWh \(got Infinity\)/,
+    )
+  })
+
+  it('accepts enumerated values in any case, from options and the environment alike', () => {
+    expect(resolveConfig({}, { WATTPRINT_LOG_LEVEL: 'DEBUG', WATTPRINT_SAMPLING: 'Inline' })).toMatchObject({
+      logLevel: 'debug',
+      sampling: 'inline',
+    })
+    expect(resolveConfig({ logLevel: 'Silent' as 'silent' }, {}).logLevel).toBe('silent')
+    expect(failure({}, { WATTPRINT_LOG_LEVEL: 'LOUD' }).message).toContain('WATTPRINT_LOG_LEVEL="LOUD"')
+  })
+
+  it('warns of WATTPRINT_* variables nothing reads, with the name meant', () => {
+    const warnings = environmentWarnings({
+      WATTPRINT_PROJECTNAME: 'x',
+      WATTPRINT_COUNTRY: 'FR',
+      WATTPRINT_BUILD_DTS: '0',
+      WATTPRINT_REQUIRE_CHROMIUM: '1',
+      WATTPRINT_REQUIRE_PROMETHEUS: '1',
+      WATTPRINT_BUDGET: '{"energyKWh":1}',
+      wattprint_interval_ms: '100',
+      WATTPRINT_XYZZY_QUUX_FROB: '1',
+      HOME: '/home/x',
+    })
+    expect(warnings).toHaveLength(4)
+    expect(warnings.find((w) => w.includes('WATTPRINT_PROJECTNAME'))).toContain(
+      'did you mean WATTPRINT_PROJECT_NAME?',
+    )
+    expect(warnings.find((w) => w.includes('wattprint_interval_ms'))).toContain(
+      'did you mean WATTPRINT_INTERVAL_MS?',
+    )
+    expect(warnings.find((w) => w.includes('XYZZY'))).toMatch(/is ignored\. The settings are/)
+    expect(warnings.find((w) => w.includes('WATTPRINT_BUDGET'))).toContain(
+      'cannot be set from the environment',
+    )
+  })
+
+  it('prints each of those warnings once per process, on stderr, at the warning level', () => {
+    const script = `import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
+      new EmissionsTracker({ saveToFile: false }); new EmissionsTracker({ saveToFile: false })`
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', ...env },
+      })
+    const loud = run({ WATTPRINT_PROJECTNAME: 'x' })
+    expect(loud.status).toBe(0)
+    expect(loud.stderr.match(/WATTPRINT_PROJECTNAME/g)).toHaveLength(1)
+    expect(loud.stderr).toContain('did you mean WATTPRINT_PROJECT_NAME?')
+    expect(run({ WATTPRINT_PROJECTNAME: 'x', WATTPRINT_LOG_LEVEL: 'ERROR' }).stderr).toBe('')
   })
 
   it('suggests the option meant by a typo', () => {

@@ -1,13 +1,11 @@
-import { parseArgs } from 'node:util'
-import { resolveConfig } from '../config.js'
-import { WattprintError } from '../errors.js'
+import { environmentWarnings, resolveConfig } from '../config.js'
 import { resolveIntensity } from '../intensity/resolve.js'
 import { buildMeters } from '../meters/build.js'
 import { planMeters, tuneEstimates } from '../meters/detect.js'
 import { raplPermissionFix } from '../meters/rapl.js'
 import { getSystemInfo } from '../system.js'
-import { TRACKER_FLAGS, trackerOptionsFrom } from './options.js'
-import { UsageError } from './units.js'
+import { type CommandSpec, type Flags, helpText, parseFlags } from './flags.js'
+import { TRACKER_FLAGS, trackerOptionsFrom, usageErrorFrom } from './options.js'
 
 /** What this machine can measure, and how: the data behind `wattprint detect`. */
 export interface Detection {
@@ -116,9 +114,12 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
         : null,
     },
     notes,
-    warnings: [...plan.warnings, ...tuning.warnings, ...(gpu?.warnings ?? []), ...intensity.warnings].map(
-      (w) => w.message,
-    ),
+    warnings: [
+      ...environmentWarnings(process.env),
+      ...[...plan.warnings, ...tuning.warnings, ...(gpu?.warnings ?? []), ...intensity.warnings].map(
+        (w) => w.message,
+      ),
+    ],
   }
 }
 
@@ -148,20 +149,33 @@ function render(d: Detection): string {
   return `${lines.join('\n')}\n`
 }
 
+/** The flags of `wattprint detect`: parsed, and listed in its help, from this one table. */
+export const DETECT_FLAGS = {
+  ...TRACKER_FLAGS,
+  json: { type: 'boolean', help: 'the findings as JSON on stdout' },
+} as const satisfies Flags
+
+const DETECT: CommandSpec = {
+  name: 'detect',
+  usage: '[options]',
+  about: `What a run with these options would measure on this machine, and how: the CPU and its RAPL counters
+(and the fix when they are unreadable), the GPUs through NVML or nvidia-smi, the RAM, and the grid's
+carbon intensity. Measures nothing and writes nothing; the options are those of wattprint run.`,
+  flags: DETECT_FLAGS,
+}
+
 /** `wattprint detect [--json]`: always exit 0 once it could look (estimates are a valid answer). */
 export async function detectCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: { ...TRACKER_FLAGS, json: { type: 'boolean' } },
-    strict: true,
-    allowPositionals: false,
-  })
+  const { values } = parseFlags(DETECT, argv)
+  if (values.help) {
+    process.stdout.write(helpText(DETECT))
+    return 0
+  }
   let detection: Detection
   try {
     detection = await detect(trackerOptionsFrom(values))
   } catch (error) {
-    if (error instanceof WattprintError) throw new UsageError(error.message)
-    throw error
+    throw usageErrorFrom(error, values, DETECT_FLAGS)
   }
   process.stdout.write(values.json ? `${JSON.stringify(detection, null, 2)}\n` : render(detection))
   return 0

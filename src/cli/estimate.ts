@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module'
-import { parseArgs } from 'node:util'
 import { readDataFile } from '../data-files.js'
 import { formatEnergy, formatMass } from '../format.js'
 import { CLOUD_PROVIDERS, type CloudProvider, cloudRegionsOf } from '../intensity/cloud-regions.js'
 import { zoneIntensity } from '../intensity/tables.js'
 import { editDistance } from '../text.js'
+import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
+import { optionRange } from './options.js'
 import { foreignFileMessage, readEmissionsCsv } from './report.js'
 import { parseNumber, parseQuantity, UsageError } from './units.js'
 
@@ -80,32 +81,88 @@ export function priceInRegions(energyKWh: number, providers: readonly CloudProvi
   return out.sort((a, b) => a.emissionsKg - b.emissionsKg || a.region.localeCompare(b.region))
 }
 
+/** The flags of `wattprint estimate`: parsed, and listed in its help, from this one table. */
+export const ESTIMATE_FLAGS = {
+  gpu: {
+    type: 'string',
+    value: 'model',
+    help: 'the GPU model, as data/gpus.csv names it, loosely matched: "A100 SXM4 80 GB", a10g, h100',
+    example: '"A100 SXM4 80 GB"',
+  },
+  gpus: { type: 'string', value: 'n', help: 'how many GPUs, a whole number (default 1)', example: '8' },
+  hours: { type: 'string', value: 'h', help: 'how long the job runs: 72 (hours), 90m, 2d', example: '72' },
+  'cpu-power': {
+    type: 'string',
+    value: '200W',
+    help: 'CPU power to add to the GPUs (default 0W)',
+    example: '200W',
+  },
+  pue: {
+    type: 'string',
+    value: '1.1',
+    help: "the data centre's power usage effectiveness, 1 to 5 (default 1)",
+    example: '1.1',
+  },
+  provider: {
+    type: 'string',
+    value: 'aws|gcp|azure',
+    help: 'price in this cloud only (default: all three)',
+    example: 'aws',
+  },
+  from: {
+    type: 'string',
+    value: 'emissions.csv',
+    help: "price the measured runs of an emissions CSV (wattprint's or CodeCarbon's) instead of a planned job",
+    example: 'emissions.csv',
+  },
+  json: { type: 'boolean', help: 'the estimate as JSON on stdout' },
+} as const satisfies Flags
+
+const ESTIMATE: CommandSpec = {
+  name: 'estimate',
+  usage: '--gpu <model> [--gpus <n>] --hours <h> [options]  |  --from <emissions.csv> [options]',
+  about: `A planned job's energy (GPUs at their TDP, an upper bound, plus --cpu-power, times --pue) or the
+energy of measured runs (--from), and its emissions in every cloud region, cleanest first, at each
+region's yearly grid average.`,
+  flags: ESTIMATE_FLAGS,
+  footer: `Examples:
+  wattprint estimate --gpu "A100 SXM4 80 GB" --gpus 8 --hours 72 --pue 1.1 --provider aws
+  wattprint estimate --from emissions.csv --provider gcp --json`,
+}
+
 /** `wattprint estimate`: a planned job (or a measured run, --from) priced in every cloud region. */
 export async function estimateCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      gpu: { type: 'string' },
-      gpus: { type: 'string', default: '1' },
-      hours: { type: 'string' },
-      'cpu-power': { type: 'string' },
-      pue: { type: 'string' },
-      provider: { type: 'string' },
-      from: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    strict: true,
-    allowPositionals: false,
-  })
+  const { values: flags } = parseFlags(ESTIMATE, argv)
+  if (flags.help) {
+    process.stdout.write(helpText(ESTIMATE))
+    return 0
+  }
+  const values = Object.fromEntries(
+    Object.keys(ESTIMATE_FLAGS).map((name) => [name, textOf(flags, name)]),
+  ) as Record<Exclude<keyof typeof ESTIMATE_FLAGS, 'json'>, string | undefined>
   const providers = values.provider ? [values.provider.toLowerCase()] : [...CLOUD_PROVIDERS]
   if (!providers.every((p): p is CloudProvider => (CLOUD_PROVIDERS as readonly string[]).includes(p))) {
     throw new UsageError(
       `--provider ${JSON.stringify(values.provider)} must be one of ${CLOUD_PROVIDERS.join(', ')}.`,
     )
   }
-  const pue = values.pue ? parseNumber('--pue', values.pue, '1.1', 1, 5) : 1
+  const pue =
+    values.pue !== undefined
+      ? parseNumber('--pue', values.pue, { example: '1.1', range: optionRange('pue') })
+      : 1
   let energyKWh: number
   let what: string
+  const planned = (['gpu', 'gpus', 'hours', 'cpu-power', 'pue'] as const).filter(
+    (f) => values[f] !== undefined,
+  )
+  if (values.from !== undefined && planned.length > 0) {
+    // The file's energy was measured, PUE included: a planned job's figures would be silently ignored.
+    throw new UsageError(
+      `--from prices measured runs as they are; ${planned.map((f) => `--${f}`).join(', ')} ` +
+        `${planned.length === 1 ? 'describes' : 'describe'} a planned job ` +
+        'and cannot be combined with it: give either --from or --gpu and --hours.',
+    )
+  }
   if (values.from) {
     let read: ReturnType<typeof readEmissionsCsv>
     try {
@@ -125,16 +182,24 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
       )
     }
     const gpu = findGpu(values.gpu)
-    const count = parseNumber('--gpus', values.gpus ?? '1', '8', 1, 100_000)
-    const hours = parseQuantity('duration', '--hours', values.hours, 'h') / 3600
-    const cpuW = values['cpu-power'] ? parseQuantity('power', '--cpu-power', values['cpu-power'], 'w') : 0
+    const count = parseNumber('--gpus', values.gpus ?? '1', {
+      example: '8',
+      range: { min: 1, max: 100_000 },
+      integer: true,
+    })
+    const hours = parseQuantity('duration', '--hours', values.hours, { bareUnit: 'h', example: '72' }) / 3600
+    const cpu = values['cpu-power']
+    const cpuW =
+      cpu !== undefined
+        ? parseQuantity('power', '--cpu-power', cpu, { bareUnit: 'w', range: { min: 0 }, example: '200W' })
+        : 0
     energyKWh = ((count * gpu.tdpW + cpuW) * hours * pue) / 1000
     what =
       `${count} × ${gpu.name} (${gpu.tdpW} W TDP, ${gpu.source})${cpuW > 0 ? ` + ${cpuW} W CPU` : ''} for ` +
       `${hours} h at PUE ${pue}: ${formatEnergy(energyKWh)}, at TDP (an upper bound: GPUs rarely hold it)`
   }
   const estimates = priceInRegions(energyKWh, providers as CloudProvider[])
-  if (values.json) {
+  if (flags.json) {
     process.stdout.write(`${JSON.stringify({ what, energyKWh, regions: estimates }, null, 2)}\n`)
     return 0
   }

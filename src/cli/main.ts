@@ -3,29 +3,43 @@ import { resolve } from 'node:path'
 import { CHECKPOINT_DIR, recoverCheckpoints } from '../sinks/checkpoint.js'
 import { closest } from '../text.js'
 import { wattprintVersion } from '../version.js'
+import { type CommandSpec, helpText } from './flags.js'
 import { UsageError } from './units.js'
 
 const HELP = `wattprint ${wattprintVersion()}: energy and carbon emissions of machine-learning jobs.
 
 Usage:
   wattprint run [options] -- <command> [args...]
-                            run any command and measure the machine while it runs (run --help)
-  wattprint detect [--json] what would be measured on this machine, and how
-  wattprint report [files...] [--by project|experiment|run|day] [--html report.html]
+                            run any command and measure the machine while it runs
+  wattprint detect [options]
+                            what would be measured on this machine, and how
+  wattprint report [files...] [--by project|experiment|run|day] [--html report.html] [--json]
                             totals of emissions CSVs (wattprint's or CodeCarbon's), with charts
-  wattprint estimate --gpu <model> --gpus <n> --hours <h> [--provider aws|gcp|azure]
-                            a planned job's energy and emissions in every cloud region
+  wattprint estimate --gpu <model> [--gpus <n>] --hours <h> [--provider aws|gcp|azure]
+  wattprint estimate --from <emissions.csv>
+                            a planned job's (or measured runs') energy and emissions in every cloud region
   wattprint recover [dir]   append the rows of runs whose process died (SIGKILL, a crash) from their
-                            checkpoints in <dir>/${CHECKPOINT_DIR}/ (default: the current folder), with
-                            status 'interrupted'; checkpoints of runs still going are left alone
+                            checkpoints, with status 'interrupted'
   wattprint --version       print the version
   wattprint --help          print this help
+
+Every command lists its options with --help (or: wattprint help <command>).
 
 As a library (see the README):
   import { EmissionsTracker } from 'wattprint'
   const tracker = new EmissionsTracker({ projectName: 'mnist-mlp' })
   await tracker.start(); /* train */ const record = await tracker.stop()
 `
+
+const RECOVER: CommandSpec = {
+  name: 'recover',
+  usage: '[dir]',
+  about: `Appends the rows of runs whose process died (SIGKILL, a crash, a power cut) to their CSV, from the
+checkpoints a running tracker keeps in <dir>/${CHECKPOINT_DIR}/ (default: the current folder), with status
+'interrupted'. Checkpoints of runs still going are left alone. Exits 1 when a checkpoint could not be
+recovered.`,
+  flags: {},
+}
 
 /** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -34,6 +48,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${wattprintVersion()}\n`)
     return 0
   }
+  if (first === 'help' && rest[0] !== undefined && COMMANDS.includes(rest[0]))
+    return main([rest[0], '--help'])
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     process.stdout.write(HELP)
     return 0
@@ -70,6 +86,10 @@ const COMMANDS = ['run', 'detect', 'report', 'estimate', 'recover']
 
 /** `wattprint recover [dir]`: 0 when every orphan was recovered (or none was found), 1 otherwise. */
 async function recover(args: readonly string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(helpText(RECOVER))
+    return 0
+  }
   if (args.length > 1 || args[0]?.startsWith('-')) {
     process.stderr.write(`wattprint recover: expected at most one folder, got '${args.join(' ')}'.\n`)
     return 2

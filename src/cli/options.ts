@@ -1,32 +1,124 @@
 import { basename, dirname } from 'node:path'
-import type { ParseArgsConfig } from 'node:util'
-import type { TrackerOptions } from '../config.js'
-import { parseNumber, parseQuantity, UsageError } from './units.js'
+import { OptionError, type TrackerOptions } from '../config.js'
+import { OPTION_NAMES, optionDef } from '../config-schema.js'
+import { WattprintError } from '../errors.js'
+import { type Flags, type FlagValues, textOf } from './flags.js'
+import { parseNumber, parseQuantity, type Range, UsageError } from './units.js'
 
 /** The flags every measuring command shares, mirroring the tracker's options. */
 export const TRACKER_FLAGS = {
-  project: { type: 'string' },
-  experiment: { type: 'string' },
-  output: { type: 'string', short: 'o' },
-  interval: { type: 'string' },
-  country: { type: 'string' },
-  zone: { type: 'string' },
-  cloud: { type: 'string' },
-  'carbon-intensity': { type: 'string' },
-  pue: { type: 'string' },
-  'cpu-power': { type: 'string' },
-  'ram-power': { type: 'string' },
-  'rapl-root': { type: 'string' },
-  'nvidia-smi': { type: 'string' },
-  'nvml-library': { type: 'string' },
-  'gpu-ids': { type: 'string' },
-} as const satisfies NonNullable<ParseArgsConfig['options']>
+  project: {
+    type: 'string',
+    value: 'name',
+    help: 'project name, in every row',
+    example: 'mnist-mlp',
+    options: ['projectName'],
+  },
+  experiment: {
+    type: 'string',
+    value: 'id',
+    help: 'experiment id, groups runs',
+    example: 'lr-sweep',
+    options: ['experimentId'],
+  },
+  output: {
+    type: 'string',
+    short: 'o',
+    value: 'dir|file.csv',
+    help: 'the CSV: a folder (emissions.csv in it) or a path ending in .csv (default: the current folder)',
+    example: 'results/',
+    options: ['outputDir', 'outputFile'],
+  },
+  interval: {
+    type: 'string',
+    value: '250ms|1s',
+    help: 'sampling period, 10ms to 1h (default 1s)',
+    example: '1s',
+    options: ['intervalMs'],
+  },
+  country: {
+    type: 'string',
+    value: 'FR|FRA',
+    help: 'ISO 3166 country code of the machine',
+    example: 'FR',
+    options: ['country'],
+  },
+  zone: {
+    type: 'string',
+    value: 'US-CAL-CISO',
+    help: 'Electricity Maps zone of the machine (finer than a country)',
+    example: 'US-CAL-CISO',
+    options: ['zone'],
+  },
+  cloud: {
+    type: 'string',
+    value: 'provider:region',
+    help: 'the cloud region the machine runs in (aws, gcp, azure): aws:eu-north-1',
+    example: 'aws:eu-north-1',
+    options: ['cloudProvider', 'cloudRegion'],
+  },
+  'carbon-intensity': {
+    type: 'string',
+    value: 'g/kWh',
+    help: 'a fixed carbon intensity, 0 to 2000 g CO2e/kWh, instead of the grid figure',
+    example: '56',
+    options: ['carbonIntensity'],
+  },
+  pue: {
+    type: 'string',
+    value: '1.2',
+    help: "the data centre's power usage effectiveness, 1 to 5 (default 1)",
+    example: '1.2',
+    options: ['pue'],
+  },
+  'cpu-power': {
+    type: 'string',
+    value: '200W',
+    help: 'CPU TDP for the estimate when RAPL is unreadable',
+    example: '200W',
+    options: ['cpuPowerW'],
+  },
+  'ram-power': {
+    type: 'string',
+    value: '20W',
+    help: 'RAM power instead of the module model (0W leaves RAM out)',
+    example: '20W',
+    options: ['ramPowerW'],
+  },
+  'rapl-root': {
+    type: 'string',
+    value: 'dir',
+    help: 'root of the powercap tree (default /sys/class/powercap)',
+    example: '/host/sys/class/powercap',
+    options: ['raplRoot'],
+  },
+  'nvidia-smi': {
+    type: 'string',
+    value: 'path',
+    help: 'the nvidia-smi executable (default: nvidia-smi on PATH)',
+    example: '/usr/bin/nvidia-smi',
+    options: ['nvidiaSmiPath'],
+  },
+  'nvml-library': {
+    type: 'string',
+    value: 'path',
+    help: 'the NVML library to load (default libnvidia-ml.so.1)',
+    example: '/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1',
+    options: ['nvmlLibraryPath'],
+  },
+  'gpu-ids': {
+    type: 'string',
+    value: '0,1',
+    help: 'GPUs to measure, indices or UUID prefixes (default: CUDA_VISIBLE_DEVICES, else all)',
+    example: '0,1',
+    options: ['gpuIds'],
+  },
+} as const satisfies Flags
 
-export type FlagValues = Partial<Record<string, string | boolean | undefined>>
-
-const text = (values: FlagValues, name: string): string | undefined => {
-  const value = values[name]
-  return typeof value === 'string' ? value : undefined
+/** A number option's range, in the flag's base unit: `perBase` option units make one (1000 ms per s). */
+export function optionRange(option: string, perBase = 1): Range {
+  const range = optionDef(option)?.range
+  return range ? { min: range.min / perBase, max: range.max / perBase } : {}
 }
 
 /** Tracker options from the shared flags; throws UsageError naming the flag for a bad value. */
@@ -35,9 +127,9 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
   const set = <K extends keyof TrackerOptions>(key: K, value: TrackerOptions[K] | undefined) => {
     if (value !== undefined) options[key] = value
   }
-  set('projectName', text(values, 'project'))
-  set('experimentId', text(values, 'experiment'))
-  const output = text(values, 'output')
+  set('projectName', textOf(values, 'project'))
+  set('experimentId', textOf(values, 'experiment'))
+  const output = textOf(values, 'output')
   if (output !== undefined) {
     // A path ending in .csv names the file; anything else is the folder.
     if (output.toLowerCase().endsWith('.csv')) {
@@ -45,14 +137,17 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
       set('outputFile', basename(output))
     } else set('outputDir', output)
   }
-  const interval = text(values, 'interval')
-  if (interval !== undefined) set('intervalMs', parseQuantity('duration', '--interval', interval) * 1000)
-  set('country', text(values, 'country'))
-  set('zone', text(values, 'zone'))
-  const cloud = text(values, 'cloud')
+  const interval = textOf(values, 'interval')
+  if (interval !== undefined) {
+    const range = optionRange('intervalMs', 1000)
+    set('intervalMs', parseQuantity('duration', '--interval', interval, { range, example: '1s' }) * 1000)
+  }
+  set('country', textOf(values, 'country'))
+  set('zone', textOf(values, 'zone'))
+  const cloud = textOf(values, 'cloud')
   if (cloud !== undefined) {
-    const [provider, region] = cloud.split(':')
-    if (!provider || !region) {
+    const [provider, region, ...rest] = cloud.split(':')
+    if (!provider?.trim() || !region?.trim() || rest.length > 0) {
       throw new UsageError(
         `--cloud ${JSON.stringify(cloud)} must be provider:region: for example --cloud aws:eu-north-1.`,
       )
@@ -60,22 +155,65 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
     set('cloudProvider', provider)
     set('cloudRegion', region)
   }
-  const intensity = text(values, 'carbon-intensity')
+  const intensity = textOf(values, 'carbon-intensity')
   if (intensity !== undefined) {
-    set(
-      'carbonIntensity',
-      parseNumber('--carbon-intensity', intensity.replace(/\s*g\/kwh$/i, ''), '56', 0, 2000),
-    )
+    const suffix = /\s*g(?:\s*co2e?)?\s*\/\s*kwh\s*$/i
+    const range = optionRange('carbonIntensity')
+    set('carbonIntensity', parseNumber('--carbon-intensity', intensity, { example: '56', range, suffix }))
   }
-  const pue = text(values, 'pue')
-  if (pue !== undefined) set('pue', parseNumber('--pue', pue, '1.2', 1, 5))
-  const cpu = text(values, 'cpu-power')
-  if (cpu !== undefined) set('cpuPowerW', parseQuantity('power', '--cpu-power', cpu, 'w'))
-  const ram = text(values, 'ram-power')
-  if (ram !== undefined) set('ramPowerW', parseQuantity('power', '--ram-power', ram, 'w'))
-  set('raplRoot', text(values, 'rapl-root'))
-  set('nvidiaSmiPath', text(values, 'nvidia-smi'))
-  set('nvmlLibraryPath', text(values, 'nvml-library'))
-  set('gpuIds', text(values, 'gpu-ids'))
+  const pue = textOf(values, 'pue')
+  if (pue !== undefined) set('pue', parseNumber('--pue', pue, { example: '1.2', range: optionRange('pue') }))
+  const cpu = textOf(values, 'cpu-power')
+  if (cpu !== undefined) {
+    const range = optionRange('cpuPowerW')
+    set('cpuPowerW', parseQuantity('power', '--cpu-power', cpu, { bareUnit: 'w', range, example: '200W' }))
+  }
+  const ram = textOf(values, 'ram-power')
+  if (ram !== undefined) {
+    const range = optionRange('ramPowerW')
+    set('ramPowerW', parseQuantity('power', '--ram-power', ram, { bareUnit: 'w', range, example: '20W' }))
+  }
+  set('raplRoot', textOf(values, 'rapl-root'))
+  set('nvidiaSmiPath', textOf(values, 'nvidia-smi'))
+  set('nvmlLibraryPath', textOf(values, 'nvml-library'))
+  set('gpuIds', textOf(values, 'gpu-ids'))
   return options
+}
+
+// camelCase option names, as problems mention them ("put the directory in outputDir").
+const OPTION_WORD = new RegExp(`\\b(${OPTION_NAMES.filter((n) => /[A-Z]/.test(n)).join('|')})\\b`, 'g')
+
+/**
+ * A tracker's refusal of an option a flag set, said in the CLI's terms: the flag, the text given to it,
+ * what is wrong and a good flag value, never the constructor. Other errors keep their message (an
+ * environment variable is named as such).
+ */
+export function usageErrorFrom(error: unknown, values: FlagValues, flags: Flags): unknown {
+  if (!(error instanceof WattprintError)) return error
+  const entries = Object.entries(flags)
+  const flagOf = (option: string) => entries.find(([, f]) => f.options?.includes(option))
+  const found =
+    error instanceof OptionError
+      ? (flagOf(error.path ? `${error.option}.${error.path}` : (error.option ?? '')) ??
+        flagOf(error.option ?? ''))
+      : undefined
+  const text = found ? textOf(values, found[0]) : undefined
+  if (!(error instanceof OptionError) || !found || text === undefined) return new UsageError(error.message)
+  const [name, flag] = found
+  const asFlag = (option: string) => {
+    const other = flagOf(option)
+    return other ? `--${other[0]}` : option
+  }
+  const inFlags = (phrase: string) =>
+    phrase
+      .replace(OPTION_WORD, asFlag)
+      .replace(/\bset (\w+) to\b/g, (whole, option: string) =>
+        flagOf(option) ? `set ${asFlag(option)} to` : whole,
+      )
+  // A problem that does not show the value ("GER" is not …) follows the flag's text.
+  const problem =
+    error.shown === null ? inFlags(error.problem) : `${JSON.stringify(text)} ${inFlags(error.problem)}`
+  return new UsageError(
+    `--${name} ${problem}.${flag.example ? ` For example: --${name} ${flag.example}.` : ''}`,
+  )
 }

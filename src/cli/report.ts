@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read.js'
-import { formatEnergy, formatMass } from '../format.js'
+import { formatDuration, formatEnergy, formatMass } from '../format.js'
+import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { renderHtmlReport } from './report-html.js'
 import { UsageError } from './units.js'
 
@@ -125,8 +125,6 @@ export function total(key: string, runs: readonly RunRow[]): GroupTotals {
   }
 }
 
-const hours = (s: number) => (s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(2)} h`)
-
 /**
  * A name as the terminal should show it: control characters (a carriage return, an escape sequence that
  * would recolour or rewrite the screen) written as `\r`, `\u001b`, the way JSON writes them.
@@ -149,7 +147,7 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
   const line = (g: GroupTotals) => [
     printable(g.key),
     String(g.runs),
-    hours(g.durationS),
+    formatDuration(g.durationS),
     formatEnergy(g.cpuKWh),
     formatEnergy(g.gpuKWh),
     formatEnergy(g.ramKWh),
@@ -165,19 +163,55 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
   return [format(header), rule, ...rows.slice(1, -1).map(format), rule, format(rows.at(-1) ?? [])].join('\n')
 }
 
+/** The flags of `wattprint report`: parsed, and listed in its help, from this one table. */
+export const REPORT_FLAGS = {
+  by: {
+    type: 'string',
+    value: GROUPINGS.join('|'),
+    help: 'how to group the runs (default project)',
+    example: 'day',
+  },
+  html: {
+    type: 'string',
+    value: 'report.html',
+    help: 'also write a self-contained HTML report with charts (no script, opens offline)',
+    example: 'report.html',
+  },
+  timeline: {
+    type: 'string',
+    multiple: true,
+    value: 'file.jsonl',
+    help: 'a power-over-time chart in the HTML report from a wattprint run --timeline file',
+    example: 'timeline.jsonl',
+  },
+  json: { type: 'boolean', help: 'the totals as JSON on stdout' },
+} as const satisfies Flags
+
+const REPORT: CommandSpec = {
+  name: 'report',
+  usage: '[files...] [options]',
+  about: `Totals of emissions CSVs, wattprint's or CodeCarbon's (default: emissions.csv in the current folder):
+runs, duration, energy by component, emissions and intensity, grouped. A run flushed several times
+counts once; malformed rows are skipped and counted.`,
+  flags: REPORT_FLAGS,
+  footer: `Example:
+  wattprint report results/*.csv --by day --html report.html --timeline run1.jsonl`,
+}
+
 /** `wattprint report [files...] [--by …] [--html file] [--timeline file.jsonl …] [--json]`. */
 export async function reportCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    options: {
-      by: { type: 'string', default: 'project' },
-      html: { type: 'string' },
-      timeline: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-    },
-    strict: true,
-    allowPositionals: true,
-  })
+  const parsed = parseFlags(REPORT, argv, true)
+  const { positionals } = parsed
+  if (parsed.values.help) {
+    process.stdout.write(helpText(REPORT))
+    return 0
+  }
+  const values = {
+    by: (textOf(parsed.values, 'by') ?? 'project').trim().toLowerCase(),
+    html: textOf(parsed.values, 'html'),
+    timeline: parsed.values.timeline as string[] | undefined,
+    json: parsed.values.json === true,
+  }
   const by = values.by as Grouping
   if (!GROUPINGS.includes(by)) {
     throw new UsageError(

@@ -1,66 +1,25 @@
 import { spawn } from 'node:child_process'
 import { createWriteStream, type WriteStream } from 'node:fs'
-import { constants, hostname } from 'node:os'
-import { parseArgs } from 'node:util'
-import type { Budget, TrackerOptions } from '../config.js'
+import { constants } from 'node:os'
+import type { TrackerOptions } from '../config.js'
 import { bestEquivalent, describeEquivalent, equivalents } from '../equivalents.js'
-import { WattprintError } from '../errors.js'
 import type { SampleEvent } from '../events.js'
 import { formatEnergy, formatMass } from '../format.js'
 import type { EmissionsRecord } from '../record.js'
-import { prometheusSink } from '../sinks/prometheus.js'
-import type { Sink } from '../sinks/sink.js'
 import { EmissionsTracker } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
-import { TRACKER_FLAGS, trackerOptionsFrom } from './options.js'
+import { type Flags, parseFlags, textOf } from './flags.js'
+import { trackerOptionsFrom, usageErrorFrom } from './options.js'
+import { budgetFrom, RUN, RUN_FLAGS, RUN_HELP, sinksFrom } from './run-flags.js'
 import { parseQuantity, UsageError } from './units.js'
-
-const RUN_FLAGS = {
-  ...TRACKER_FLAGS,
-  timeline: { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  progress: { type: 'boolean' },
-  'max-energy': { type: 'string' },
-  'max-emissions': { type: 'string' },
-  'max-duration': { type: 'string' },
-  grace: { type: 'string' },
-  prometheus: { type: 'string' },
-  pushgateway: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const
-
-export const RUN_HELP = `Usage: wattprint run [options] -- <command> [args...]
-
-Runs the command (no shell, stdio inherited), measures the machine while it runs, writes one CSV row and
-prints a summary on stderr. Exits with the command's exit code (128 + the signal's number when a signal
-ended it; as shells do, 127 when it is not found, 126 when it is found but cannot be executed: not
-executable, or a directory). SIGTERM and SIGHUP are passed on to the command, and SIGINT when wattprint is
-not at a terminal (there Ctrl-C already reaches the command).
-
-Options (each mirrors a tracker option; quantities take units):
-  --project <name>            --experiment <id>         -o, --output <dir or file.csv>
-  --interval <250ms|1s>       --country <FR|FRA>        --zone <US-CAL-CISO>     --cloud <aws:eu-north-1>
-  --carbon-intensity <g/kWh>  --pue <1.2>               --cpu-power <200W>       --ram-power <20W>
-  --rapl-root <dir>           --nvidia-smi <path>       --nvml-library <path>    --gpu-ids <0,1>
-  --timeline <file.jsonl>     every sample as a JSON line, for charts (wattprint report --html)
-  --json                      the summary as JSON on stdout
-  -q, --quiet                 no status line and no summary
-  --progress                  a line every 10 s when stderr is not a terminal
-  --max-energy <0.5kWh>  --max-emissions <100g>  --max-duration <2h>
-                              budgets: when one is crossed the command gets SIGTERM, then SIGKILL after
-  --grace <10s>               the grace period, and the row's status is budget-exceeded
-  --prometheus <[host]:port>  serve the run's metrics for Prometheus (host 127.0.0.1 unless given)
-  --pushgateway <url>         push them to a Pushgateway (instance label: this host's name)
-`
 
 /** Splits `[options] [--] command args` at the command: options take values as declared. */
 function splitCommand(argv: readonly string[]): { options: string[]; command: string[] } {
   const takesValue = new Set<string>()
-  for (const [name, def] of Object.entries(RUN_FLAGS)) {
+  for (const [name, def] of Object.entries(RUN_FLAGS as Flags)) {
     if (def.type !== 'string') continue
     takesValue.add(`--${name}`)
-    if ('short' in def) takesValue.add(`-${def.short}`)
+    if (def.short) takesValue.add(`-${def.short}`)
   }
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i] as string
@@ -69,43 +28,6 @@ function splitCommand(argv: readonly string[]): { options: string[]; command: st
     if (!token.includes('=') && takesValue.has(token)) i++
   }
   return { options: [...argv], command: [] }
-}
-
-function budgetFrom(values: Record<string, unknown>): Budget | undefined {
-  const budget: { energyKWh?: number; emissionsKg?: number; durationS?: number } = {}
-  const energy = values['max-energy']
-  if (typeof energy === 'string') budget.energyKWh = parseQuantity('energy', '--max-energy', energy)
-  const emissions = values['max-emissions']
-  if (typeof emissions === 'string') budget.emissionsKg = parseQuantity('mass', '--max-emissions', emissions)
-  const duration = values['max-duration']
-  if (typeof duration === 'string') budget.durationS = parseQuantity('duration', '--max-duration', duration)
-  return Object.keys(budget).length > 0 ? budget : undefined
-}
-
-/** --prometheus [host]:port and --pushgateway url as sinks. */
-function sinksFrom(values: Record<string, unknown>): Sink[] {
-  const sinks: Sink[] = []
-  if (typeof values.prometheus === 'string') {
-    const match = /^(?:(.*):)?(\d+)$/.exec(values.prometheus)
-    const port = Number(match?.[2])
-    if (!match || !(port >= 0 && port < 65_536)) {
-      throw new UsageError(
-        `--prometheus ${JSON.stringify(values.prometheus)} must be [host]:port: for example --prometheus :9465.`,
-      )
-    }
-    sinks.push(prometheusSink({ port, ...(match[1] ? { host: match[1] } : {}) }))
-  }
-  if (typeof values.pushgateway === 'string') {
-    if (!/^https?:\/\//.test(values.pushgateway)) {
-      throw new UsageError(
-        `--pushgateway ${JSON.stringify(values.pushgateway)} must be a URL: for example --pushgateway http://localhost:9091.`,
-      )
-    }
-    sinks.push(
-      prometheusSink({ pushgateway: { url: values.pushgateway, groupingLabels: { instance: hostname() } } }),
-    )
-  }
-  return sinks
 }
 
 const formatSeconds = (s: number): string =>
@@ -146,12 +68,7 @@ export function summary(record: EmissionsRecord): string {
 /** `wattprint run`: the exit code to leave with. */
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const { options: optionArgs, command } = splitCommand(argv)
-  const { values } = parseArgs({
-    args: optionArgs,
-    options: RUN_FLAGS,
-    strict: true,
-    allowPositionals: false,
-  })
+  const { values } = parseFlags(RUN, optionArgs)
   if (values.help) {
     process.stdout.write(RUN_HELP)
     return 0
@@ -165,8 +82,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     return located.exitCode
   }
   const budget = budgetFrom(values)
+  const grace = textOf(values, 'grace')
+  // setTimeout cannot wait longer than 24.8 days; a day is more grace than any command needs.
+  const graceRange = { max: 86_400 }
   const graceMs =
-    typeof values.grace === 'string' ? parseQuantity('duration', '--grace', values.grace) * 1000 : 10_000
+    grace === undefined ? 10_000 : parseQuantity('duration', '--grace', grace, { range: graceRange }) * 1000
   const sinks = sinksFrom(values)
   const trackerOptions: TrackerOptions = {
     ...trackerOptionsFrom(values),
@@ -178,8 +98,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   try {
     tracker = new EmissionsTracker({ logLevel: quiet ? 'error' : 'warning', ...trackerOptions })
   } catch (error) {
-    if (error instanceof WattprintError) throw new UsageError(error.message)
-    throw error
+    throw usageErrorFrom(error, values, RUN_FLAGS)
   }
 
   const timeline: WriteStream | undefined =

@@ -1,0 +1,117 @@
+import { hostname } from 'node:os'
+import type { Budget } from '../config.js'
+import { prometheusSink } from '../sinks/prometheus.js'
+import type { Sink } from '../sinks/sink.js'
+import { type CommandSpec, type Flags, type FlagValues, helpText, textOf } from './flags.js'
+import { TRACKER_FLAGS } from './options.js'
+import { parseQuantity, UsageError } from './units.js'
+
+/** The flags of `wattprint run`: parsed, and listed in its help, from this one table. */
+export const RUN_FLAGS = {
+  ...TRACKER_FLAGS,
+  timeline: {
+    type: 'string',
+    value: 'file.jsonl',
+    help: 'append every sample as a JSON line, for charts (wattprint report --html … --timeline)',
+  },
+  json: { type: 'boolean', help: 'the summary as JSON on stdout' },
+  quiet: { type: 'boolean', short: 'q', help: 'no status line, no summary, no warnings' },
+  progress: { type: 'boolean', help: 'a status line every 10 s when stderr is not a terminal' },
+  'max-energy': {
+    type: 'string',
+    value: '0.5kWh',
+    help: 'energy budget: when crossed, the command gets SIGTERM (then SIGKILL after --grace) and the row is budget-exceeded',
+    example: '0.5kWh',
+    options: ['budget.energyKWh'],
+  },
+  'max-emissions': {
+    type: 'string',
+    value: '100g',
+    help: 'emissions budget (g, kg of CO2e), as --max-energy',
+    example: '100g',
+    options: ['budget.emissionsKg'],
+  },
+  'max-duration': {
+    type: 'string',
+    value: '2h',
+    help: 'duration budget, as --max-energy',
+    example: '2h',
+    options: ['budget.durationS'],
+  },
+  grace: {
+    type: 'string',
+    value: '10s',
+    help: 'how long a command stopped for its budget has between SIGTERM and SIGKILL, up to 24h (default 10s)',
+    example: '10s',
+  },
+  prometheus: {
+    type: 'string',
+    value: '[host]:port',
+    help: "serve the run's metrics for Prometheus (host 127.0.0.1 unless given)",
+    example: ':9465',
+  },
+  pushgateway: {
+    type: 'string',
+    value: 'url',
+    help: "push the run's metrics to a Pushgateway (instance label: this host's name)",
+    example: 'http://localhost:9091',
+  },
+} as const satisfies Flags
+
+/** `wattprint run` as its help describes it. */
+export const RUN: CommandSpec = {
+  name: 'run',
+  usage: '[options] -- <command> [args...]',
+  about: `Runs the command (no shell, stdio inherited), measures the machine while it runs, writes one CSV row and
+prints a summary on stderr. Exits with the command's exit code (128 + the signal's number when a signal
+ended it; as shells do, 127 when it is not found, 126 when it is found but cannot be executed: not
+executable, or a directory). SIGTERM and SIGHUP are passed on to the command, and SIGINT when wattprint
+is not at a terminal (there Ctrl-C already reaches the command). Quantities take units:
+250ms, 10s, 5m, 2h; 300Wh, 0.5kWh; 100g, 2kg; 200W.`,
+  flags: RUN_FLAGS,
+  footer: `Example:
+  wattprint run --project mnist --country FR --max-energy 0.5kWh -- python train.py --epochs 10`,
+}
+
+/** The help of \`wattprint run\`, from its flags. */
+export const RUN_HELP = helpText(RUN)
+
+/** The budget the --max-* flags set, if any. */
+export function budgetFrom(values: FlagValues): Budget | undefined {
+  const budget: { energyKWh?: number; emissionsKg?: number; durationS?: number } = {}
+  const energy = textOf(values, 'max-energy')
+  if (energy !== undefined) budget.energyKWh = parseQuantity('energy', '--max-energy', energy)
+  const emissions = textOf(values, 'max-emissions')
+  if (emissions !== undefined) budget.emissionsKg = parseQuantity('mass', '--max-emissions', emissions)
+  const duration = textOf(values, 'max-duration')
+  if (duration !== undefined) budget.durationS = parseQuantity('duration', '--max-duration', duration)
+  return Object.keys(budget).length > 0 ? budget : undefined
+}
+
+/** --prometheus [host]:port and --pushgateway url as sinks. */
+export function sinksFrom(values: FlagValues): Sink[] {
+  const sinks: Sink[] = []
+  const prometheus = textOf(values, 'prometheus')
+  if (prometheus !== undefined) {
+    const match = /^(?:(.*):)?(\d+)$/.exec(prometheus.trim())
+    const port = Number(match?.[2])
+    if (!match || !(port >= 0 && port < 65_536)) {
+      throw new UsageError(
+        `--prometheus ${JSON.stringify(prometheus)} must be [host]:port with a port from 0 to 65535: for example --prometheus :9465.`,
+      )
+    }
+    sinks.push(prometheusSink({ port, ...(match[1] ? { host: match[1] } : {}) }))
+  }
+  const pushgateway = textOf(values, 'pushgateway')
+  if (pushgateway !== undefined) {
+    if (!/^https?:\/\/[^/]/.test(pushgateway)) {
+      throw new UsageError(
+        `--pushgateway ${JSON.stringify(pushgateway)} must be an http:// or https:// URL: for example --pushgateway http://localhost:9091.`,
+      )
+    }
+    sinks.push(
+      prometheusSink({ pushgateway: { url: pushgateway, groupingLabels: { instance: hostname() } } }),
+    )
+  }
+  return sinks
+}
