@@ -4,7 +4,6 @@ import {
   existsSync,
   fstatSync,
   linkSync,
-  mkdirSync,
   openSync,
   readSync,
   renameSync,
@@ -14,6 +13,7 @@ import {
 import { createRequire } from 'node:module'
 import { basename, dirname, extname, join } from 'node:path'
 import { describeError } from '../errors.js'
+import { ensureDir } from '../output-dir.js'
 import type { EmissionsRecord } from '../record.js'
 import type { TrackerWarning } from '../warnings.js'
 
@@ -217,7 +217,7 @@ export class CsvSink {
   async append(record: EmissionsRecord): Promise<boolean> {
     try {
       const line = recordToLine(record)
-      mkdirSync(dirname(this.path), { recursive: true })
+      ensureDir(dirname(this.path))
       if (!this.verified || !existsSync(this.path)) {
         await this.ensureFile()
         this.verified = true
@@ -241,7 +241,7 @@ export class CsvSink {
   appendSync(record: EmissionsRecord): boolean {
     try {
       const line = recordToLine(record)
-      mkdirSync(dirname(this.path), { recursive: true })
+      ensureDir(dirname(this.path))
       if (!existsSync(this.path) && !this.createWithHeader() && !existsSync(this.path)) return false
       const found = inspect(this.path)
       if (found.firstLine !== CSV_HEADER || !found.endsWithNewline) return false
