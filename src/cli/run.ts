@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { accessSync, createWriteStream, constants as fsConstants, statSync, type WriteStream } from 'node:fs'
+import { accessSync, constants as fsConstants, statSync } from 'node:fs'
 import { constants, hostname } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -13,6 +13,7 @@ import { prometheusSink } from '../sinks/prometheus.js'
 import type { Sink } from '../sinks/sink.js'
 import { EmissionsTracker } from '../tracker.js'
 import { TRACKER_FLAGS, trackerOptionsFrom } from './options.js'
+import { checkCsvOutput, TimelineWriter } from './output-checks.js'
 import { parseQuantity, UsageError } from './units.js'
 
 const RUN_FLAGS = {
@@ -191,6 +192,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     ...(sinks.length > 0 ? { sinks } : {}),
   }
   const quiet = values.quiet === true
+  // Every file the run writes is checked before the command starts: a path that cannot be written is a
+  // usage error (exit 2), not a lost row or a crash at the first sample. -o first, in the flag's terms.
+  const { outputDir, outputFile } = trackerOptions
+  if (values.output !== undefined)
+    checkCsvOutput(join(outputDir ?? '.', outputFile ?? 'emissions.csv'), values.output)
   let tracker: EmissionsTracker
   try {
     tracker = new EmissionsTracker({ logLevel: quiet ? 'error' : 'warning', ...trackerOptions })
@@ -199,8 +205,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     throw error
   }
 
-  const timeline: WriteStream | undefined =
-    typeof values.timeline === 'string' ? createWriteStream(values.timeline, { flags: 'a' }) : undefined
+  const { config } = tracker
+  if (config.saveToFile) checkCsvOutput(join(config.outputDir, config.outputFile), values.output)
+  const timeline = typeof values.timeline === 'string' ? new TimelineWriter(values.timeline) : undefined
   const live = !quiet && process.stderr.isTTY === true
   const progress = !quiet && !live && values.progress === true
   let lastProgressS = 0
@@ -208,7 +215,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let ended = false
   let drawnAtS = Number.NEGATIVE_INFINITY
   tracker.on('sample', (sample) => {
-    timeline?.write(`${JSON.stringify(sample)}\n`)
+    timeline?.write(sample)
     if (ended) return
     // About once a second on screen, whatever the sampling interval.
     if (live && sample.elapsedS - drawnAtS >= 0.95) {
@@ -290,7 +297,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
   // A budget that stopped the command makes the row budget-exceeded, whatever the exit looked like.
   const record = await tracker.stop({ status: tracker.signal.aborted ? 'finished' : status })
-  await new Promise<void>((resolve) => (timeline ? timeline.end(resolve) : resolve()))
+  await timeline?.end()
   if (!quiet) process.stderr.write(`${summary(record)}\n`)
   if (values.json) {
     const json = {
