@@ -141,6 +141,13 @@ describe('wattprint run: an output folder that cannot be written', () => {
       expectUsageError(result, 'run', /read-only file system|does not allow new entries \(EPERM/)
       expect(result.stderr).toContain(folder.path)
     }
+    // Without -o, the current folder: the message says how to choose another.
+    const here = wattprint(folder.path, ['run', '--', 'touch', marker])
+    expectUsageError(
+      here,
+      'run',
+      /the CSV .*emissions\.csv cannot be written: .*\. Choose another folder with -o <dir>\./,
+    )
     expect(existsSync(marker)).toBe(false)
   })
 
