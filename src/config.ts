@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import {
   DEFINITIONS,
@@ -18,6 +17,7 @@ import { ELECTRICITY_MAPS_URL } from './intensity/electricity-maps.js'
 import { checkLocation } from './intensity/location.js'
 import { UK_CARBON_INTENSITY_URL, type UkArea } from './intensity/uk-carbon-intensity.js'
 import { Logger, type LogLevel } from './log.js'
+import { impossibleDirReason } from './output-dir.js'
 import { Secret } from './secret.js'
 import type { Sink } from './sinks/sink.js'
 import { closest, describeValue } from './text.js'
@@ -335,21 +335,21 @@ function parseGpuIds(value: string | readonly (string | number)[] | undefined): 
   return items.map((item) => item.trim()).filter((item) => item.length > 0)
 }
 
-/** An output directory that exists as a file can never receive the CSV: say so at construction. */
+/**
+ * An output directory that can never hold files whatever the permissions (a file in the way, a dangling
+ * symbolic link, /proc or /sys) is refused here; one that merely cannot be written now (read-only,
+ * immutable, no permission) is warned about at start(), and its rows are kept in the user's state folder.
+ */
 function assertUsableOutputDir(outputDir: string): void {
-  try {
-    if (!statSync(outputDir).isDirectory()) {
-      const problem = `${describeValue(outputDir)} is a file, not a directory: point it at a folder (it is created when missing)`
-      throw new OptionError(
-        `Option outputDir ${problem}, or set saveToFile: false.`,
-        'outputDir',
-        problem,
-        null,
-        "'./results'",
-      )
-    }
-  } catch (error) {
-    if (error instanceof WattprintError) throw error
-    // Missing: created at the first write. Other errors surface as warnings when writing.
+  const reason = impossibleDirReason(outputDir)
+  if (reason) {
+    const problem = `${describeValue(outputDir)} cannot hold the CSV: ${reason}`
+    throw new OptionError(
+      `Option outputDir ${problem}; or set saveToFile: false.`,
+      'outputDir',
+      problem,
+      null,
+      "'./results'",
+    )
   }
 }

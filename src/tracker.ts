@@ -39,7 +39,8 @@ import { InlineSampling } from './sampling/inline.js'
 import type { IntervalReport } from './sampling/sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './sampling/session.js'
 import { WorkerSampling } from './sampling/worker-session.js'
-import { checkpointPath, recoverCheckpoints, removeCheckpoint, writeCheckpoint } from './sinks/checkpoint.js'
+import { recoverCheckpoints } from './sinks/checkpoint.js'
+import { CheckpointKeeper } from './sinks/checkpoint-keeper.js'
 import { CsvSink } from './sinks/csv.js'
 import type { Sink, SinkContext } from './sinks/sink.js'
 import { fallbackSystemInfo, getSystemInfo, type SystemInfo } from './system.js'
@@ -117,7 +118,8 @@ export class EmissionsTracker {
   readonly #tasks = new Map<string, { totals: LedgerTotals; startedAt: Date }>()
   readonly #csv: CsvSink | undefined
   #checkpointTimer: NodeJS.Timeout | undefined
-  #checkpointWarned = false
+  /** The run's checkpoint, when its row goes to a CSV. */
+  readonly #keeper: CheckpointKeeper | undefined
   #unregisterExitHooks: (() => void) | undefined
   /** Set once the run's final row is on disk (or, failing that, in its checkpoint). */
   #finalRowSaved = false
@@ -133,6 +135,10 @@ export class EmissionsTracker {
     this.#logger = new Logger(this.config.logLevel)
     this.#csv = this.config.saveToFile
       ? new CsvSink(join(this.config.outputDir, this.config.outputFile), (w) => this.#warn(w))
+      : undefined
+    const { runId, outputDir, outputFile } = this.config
+    this.#keeper = this.#csv
+      ? new CheckpointKeeper({ runId, outputDir, outputFile }, (w) => this.#warn(w))
       : undefined
   }
 
@@ -460,8 +466,8 @@ export class EmissionsTracker {
    * on SIGINT, SIGTERM or process exit, and the rows of earlier runs in this folder whose process died.
    */
   async #guardAgainstLoss(csv: CsvSink): Promise<void> {
-    this.#saveCheckpoint(false)
-    this.#checkpointTimer = setInterval(() => this.#saveCheckpoint(false), this.config.checkpointIntervalMs)
+    this.#saveCheckpoint()
+    this.#checkpointTimer = setInterval(() => this.#saveCheckpoint(), this.config.checkpointIntervalMs)
     this.#checkpointTimer.unref()
     this.#unregisterExitHooks = registerExitHooks({
       onExit: (code) =>
@@ -472,7 +478,7 @@ export class EmissionsTracker {
         ),
       onSignal: (signal, fatal) => {
         if (fatal) this.#saveAtExit(csv, 'interrupted', `stopped by ${signal}`)
-        else this.#saveCheckpoint(false)
+        else this.#saveCheckpoint()
       },
     })
     for (const outcome of await recoverCheckpoints(this.config.outputDir, (w) => this.#warn(w))) {
@@ -484,24 +490,10 @@ export class EmissionsTracker {
     }
   }
 
-  /** Writes the run's state to its checkpoint file; warns once when it cannot. */
-  #saveCheckpoint(final: boolean, record?: EmissionsRecord): void {
-    try {
-      if (!final) this.#readNow()
-      writeCheckpoint(this.config.outputDir, {
-        runId: this.config.runId,
-        outputFile: this.config.outputFile,
-        final,
-        record: record ?? this.#record('running'),
-      })
-    } catch (error) {
-      if (this.#checkpointWarned) return
-      this.#checkpointWarned = true
-      this.#warn({
-        code: 'CHECKPOINT_FAILED',
-        message: `Could not save the run's checkpoint: ${describeError(error)}. A killed process would lose its row.`,
-      })
-    }
+  /** Writes the run's state to its checkpoint file (see CheckpointKeeper). */
+  #saveCheckpoint(): void {
+    this.#readNow()
+    this.#keeper?.save(false, this.#record('running'))
   }
 
   /** The process is ending with the run still going: write its row now, synchronously. */
@@ -514,8 +506,8 @@ export class EmissionsTracker {
     const record = this.#record(status)
     this.#stopPromise ??= Promise.resolve(record)
     this.#state = 'stopped'
-    if (csv.appendSync(record)) removeCheckpoint(checkpointPath(this.config.outputDir, this.config.runId))
-    else this.#saveCheckpoint(true, record)
+    if (csv.appendSync(record)) this.#keeper?.drop()
+    else this.#keeper?.keepRow(record)
   }
 
   #endGuard(): void {
@@ -564,17 +556,8 @@ export class EmissionsTracker {
     this.#endGuard()
     if (this.#session && this.#csv && !this.#finalRowSaved) {
       this.#finalRowSaved = true
-      const path = checkpointPath(this.config.outputDir, this.config.runId)
-      if (await this.#csv.append(record)) removeCheckpoint(path)
-      else {
-        this.#saveCheckpoint(true, record)
-        this.#warn({
-          code: 'CSV_WRITE_FAILED',
-          message:
-            `The row is kept in ${path}; the next tracker on ${this.config.outputDir}, or ` +
-            '`wattprint recover`, appends it once the CSV can be written.',
-        })
-      }
+      if (await this.#csv.append(record)) this.#keeper?.drop()
+      else this.#keeper?.keepRow(record)
     }
     if (this.#session) {
       await Promise.all(

@@ -168,7 +168,13 @@ describe('wattprint report', () => {
     writeFileSync(timeline, timelineLines(300, 1.7))
     for (const count of [1, 10, 500]) {
       const csv = join(dir, `runs-${count}.csv`)
-      writeFileSync(csv, CSV_HEADER + manyRuns(count).map((r) => recordToLine(r)).join(''))
+      writeFileSync(
+        csv,
+        CSV_HEADER +
+          manyRuns(count)
+            .map((r) => recordToLine(r))
+            .join(''),
+      )
       const html = join(dir, `report-${count}.html`)
       const run = wattprint('report', csv, '--html', html, '--timeline', timeline)
       expect(run.status).toBe(0)

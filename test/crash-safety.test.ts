@@ -9,6 +9,7 @@ import { EmissionsTracker } from '../src/tracker.js'
 import type { TrackerWarning } from '../src/warnings.js'
 import { readCsv } from './helpers/csv.js'
 import { expectSaneNumbers } from './helpers/sane.js'
+import { readOnlyFolder } from './helpers/unwritable.js'
 
 const cleanups: (() => void | Promise<void>)[] = []
 afterEach(async () => {
@@ -33,11 +34,12 @@ const cli = resolve('dist/cli.js')
 async function child(
   outputDir: string,
   mode: 'hang' | 'user-sigterm' | 'exit-code' | 'exit-call' | 'exit-zero',
+  { scriptDir = outputDir, env = {} }: { scriptDir?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{
   proc: ChildProcess
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>
 }> {
-  const script = join(outputDir, `child-${mode}.mjs`)
+  const script = join(scriptDir, `child-${mode}.mjs`)
   writeFileSync(
     script,
     `
@@ -45,7 +47,7 @@ async function child(
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
     const tracker = new EmissionsTracker({
       outputDir: ${JSON.stringify(outputDir)}, runId: 'child-${mode}', intervalMs: 50, checkpointIntervalMs: 100,
-      carbonIntensity: 100, logLevel: 'silent', raplRoot: ${JSON.stringify(join(outputDir, 'no-powercap'))},
+      carbonIntensity: 100, logLevel: 'silent', raplRoot: ${JSON.stringify(join(scriptDir, 'no-powercap'))},
     })
     await tracker.start()
     console.log('started')
@@ -60,7 +62,10 @@ async function child(
     if (mode === 'exit-zero') await sleep(300)
     `,
   )
-  const proc = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  })
   cleanups.push(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
   })
@@ -76,6 +81,16 @@ async function child(
     await sleep(20)
   }
   return { proc, exited }
+}
+
+/** A tracker run on `outputDir` in this process, right after another died there: its warnings. */
+async function nextTracker(outputDir: string): Promise<TrackerWarning[]> {
+  const warnings: TrackerWarning[] = []
+  const next = new EmissionsTracker({ outputDir, runId: 'next', carbonIntensity: 100, logLevel: 'silent' })
+  next.on('warning', (w) => warnings.push(w))
+  await next.start()
+  await next.stop()
+  return warnings
 }
 
 const rows = (dir: string) =>
@@ -126,16 +141,7 @@ describe('a process that dies', () => {
     expect(left.pid).toBe(proc.pid)
     expect(rows(dir)).toHaveLength(0)
 
-    const warnings: TrackerWarning[] = []
-    const next = new EmissionsTracker({
-      outputDir: dir,
-      runId: 'next',
-      carbonIntensity: 100,
-      logLevel: 'silent',
-    })
-    next.on('warning', (w) => warnings.push(w))
-    await next.start()
-    await next.stop()
+    const warnings = await nextTracker(dir)
     expect(warnings.find((w) => w.code === 'RUN_RECOVERED')?.message).toContain('child-hang')
     const [recovered, own] = rows(dir)
     expect(recovered).toMatchObject({ run_id: 'child-hang', status: 'interrupted' })
@@ -268,12 +274,13 @@ describe('an output that cannot be written', () => {
     await sleep(200)
     const record: EmissionsRecord = await tracker.stop()
     expect(record.energyKWh).toBeGreaterThan(0)
-    expect(
-      warnings
-        .filter((w) => w.code === 'CSV_WRITE_FAILED')
-        .map((w) => w.message)
-        .join(' '),
-    ).toContain('wattprint recover')
+    const said = warnings
+      .filter((w) => w.code === 'CSV_WRITE_FAILED')
+      .map((w) => w.message)
+      .join(' ')
+    // It names the file it wrote, and that file is there.
+    expect(said).toContain(`The row is kept in ${checkpointPath(dir, 'blocked')}`)
+    expect(said).toContain(`\`wattprint recover ${dir}\``)
     const kept = checkpointOf(dir, 'blocked')
     expect(kept.final).toBe(true)
     expect(kept.record).toEqual(JSON.parse(JSON.stringify(record)))
@@ -284,6 +291,38 @@ describe('an output that cannot be written', () => {
     const [row] = rows(dir)
     expect(row).toMatchObject({ run_id: 'blocked', status: 'finished' })
     expect(Number(row?.energy_consumed)).toBeCloseTo(record.energyKWh, 12)
+  })
+
+  it('a run killed while its folder is read-only is kept in the state folder; the next tracker there appends it', async (ctx) => {
+    const folder = readOnlyFolder()
+    if (typeof folder === 'string') return ctx.skip(folder)
+    cleanups.push(() => folder.remove())
+    const dir = tempDir()
+    const state = join(dir, 'state')
+    const { proc, exited } = await child(folder.path, 'hang', {
+      scriptDir: dir,
+      env: { XDG_STATE_HOME: state },
+    })
+    await sleep(400)
+    const kept = join(state, 'wattprint', 'checkpoints', 'child-hang.json')
+    expect(JSON.parse(readFileSync(kept, 'utf8'))).toMatchObject({ final: false, outputDir: folder.path })
+    proc.kill('SIGKILL')
+    await exited
+
+    folder.makeWritable()
+    const previous = process.env.XDG_STATE_HOME
+    process.env.XDG_STATE_HOME = state
+    cleanups.push(() => {
+      if (previous === undefined) delete process.env.XDG_STATE_HOME
+      else process.env.XDG_STATE_HOME = previous
+    })
+    const warnings = await nextTracker(folder.path)
+    expect(warnings.find((w) => w.code === 'RUN_RECOVERED')?.message).toContain('child-hang')
+    expect(rows(folder.path).map((r) => [r.run_id, r.status])).toEqual([
+      ['child-hang', 'interrupted'],
+      ['next', 'finished'],
+    ])
+    expect(existsSync(kept)).toBe(false)
   })
 
   it('ignores a file that is not a checkpoint, and never recovers one twice when two processes race', async () => {

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-import { resolve } from 'node:path'
+import { statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { CHECKPOINT_DIR, recoverCheckpoints } from '../sinks/checkpoint.js'
+import { keptRowFolders } from '../state-dir.js'
 import { closest } from '../text.js'
 import { wattprintVersion } from '../version.js'
+import type { TrackerWarning } from '../warnings.js'
 import { type CommandSpec, helpText } from './flags.js'
 import { UsageError } from './units.js'
 
@@ -19,7 +22,8 @@ Usage:
   wattprint estimate --from <emissions.csv>
                             a planned job's (or measured runs') energy and emissions in every cloud region
   wattprint recover [dir]   append the rows of runs whose process died (SIGKILL, a crash) from their
-                            checkpoints, with status 'interrupted'
+                            checkpoints, with status 'interrupted', and the rows kept in the state
+                            folder because their folder could not be written
   wattprint --version       print the version
   wattprint --help          print this help
 
@@ -36,8 +40,10 @@ const RECOVER: CommandSpec = {
   usage: '[dir]',
   about: `Appends the rows of runs whose process died (SIGKILL, a crash, a power cut) to their CSV, from the
 checkpoints a running tracker keeps in <dir>/${CHECKPOINT_DIR}/ (default: the current folder), with status
-'interrupted'. Checkpoints of runs still going are left alone. Exits 1 when a checkpoint could not be
-recovered.`,
+'interrupted', and the rows kept in the state folder ($XDG_STATE_HOME/wattprint, else
+~/.local/state/wattprint, else the temp folder) because their own folder could not be written: all of them
+without <dir>, that folder's with it. Checkpoints of runs still going are left alone. Exits 1 when a
+checkpoint could not be recovered, 2 when <dir> is not a folder.`,
   flags: {},
 }
 
@@ -84,7 +90,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const COMMANDS = ['run', 'detect', 'report', 'estimate', 'recover']
 
-/** `wattprint recover [dir]`: 0 when every orphan was recovered (or none was found), 1 otherwise. */
+/**
+ * `wattprint recover [dir]`: 0 when every orphan was recovered (or none was found), 1 otherwise, 2 for a
+ * folder that is not there. Without a folder: the current one, and every row kept in the state folders.
+ */
 async function recover(args: readonly string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(helpText(RECOVER))
@@ -95,9 +104,20 @@ async function recover(args: readonly string[]): Promise<number> {
     return 2
   }
   const dir = resolve(args[0] ?? '.')
-  const outcomes = await recoverCheckpoints(dir, (w) => process.stderr.write(`wattprint: ${w.message}\n`))
+  const problem = notAFolder(dir)
+  if (problem) {
+    process.stderr.write(
+      `wattprint recover: ${problem} Name the output folder of the runs (the one holding ${CHECKPOINT_DIR}/).\n`,
+    )
+    return 2
+  }
+  const warn = (w: TrackerWarning) => process.stderr.write(`wattprint: ${w.message}\n`)
+  const outcomes = await recoverCheckpoints(dir, warn, args[0] === undefined ? 'all' : 'this-folder')
   if (outcomes.length === 0) {
-    process.stdout.write(`No checkpoints in ${dir}/${CHECKPOINT_DIR}: nothing to recover.\n`)
+    const kept = keptRowFolders().join(', ')
+    process.stdout.write(
+      `No checkpoints in ${join(dir, CHECKPOINT_DIR)}, and no rows ${args[0] === undefined ? '' : 'of it '}kept in ${kept}: nothing to recover.\n`,
+    )
     return 0
   }
   for (const o of outcomes) {
@@ -112,6 +132,18 @@ async function recover(args: readonly string[]): Promise<number> {
     else process.stdout.write(`failed ${run}: ${o.detail}\n`)
   }
   return outcomes.some((o) => o.outcome === 'failed') ? 1 : 0
+}
+
+/** Why `dir` is not an existing folder, or null. */
+function notAFolder(dir: string): string | null {
+  try {
+    return statSync(dir).isDirectory() ? null : `${dir} is a file, not a folder.`
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === 'ENOENT' || code === 'ENOTDIR'
+      ? `${dir} does not exist.`
+      : `cannot open ${dir}: ${(error as Error).message}.`
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read.js'
 import { formatDuration, formatEnergy, formatMass } from '../format.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
+import { checkOutputFile } from './output-checks.js'
 import { renderHtmlReport } from './report-html.js'
 import { UsageError } from './units.js'
 
@@ -218,6 +219,8 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
       `--by ${JSON.stringify(values.by)} must be one of ${GROUPINGS.join(', ')}: for example --by day.`,
     )
   }
+  // The report's one output is checked before any work: a folder that cannot hold it is a usage error.
+  if (values.html) checkOutputFile('--html', values.html)
   const files = positionals.length > 0 ? positionals : ['emissions.csv']
   const runs: RunRow[] = []
   const skipped: string[] = []

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
-import { createWriteStream, type WriteStream } from 'node:fs'
 import { constants } from 'node:os'
+import { join } from 'node:path'
 import type { TrackerOptions } from '../config.js'
 import { bestEquivalent, describeEquivalent, equivalents } from '../equivalents.js'
 import type { SampleEvent } from '../events.js'
@@ -10,6 +10,7 @@ import { EmissionsTracker } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
 import { type Flags, parseFlags, textOf } from './flags.js'
 import { trackerOptionsFrom, usageErrorFrom } from './options.js'
+import { checkCsvOutput, TimelineWriter } from './output-checks.js'
 import { budgetFrom, RUN, RUN_FLAGS, RUN_HELP, sinksFrom } from './run-flags.js'
 import { parseQuantity, UsageError } from './units.js'
 
@@ -94,6 +95,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     ...(sinks.length > 0 ? { sinks } : {}),
   }
   const quiet = values.quiet === true
+  // Every file the run writes is checked before the command starts: a path that cannot be written is a
+  // usage error (exit 2), not a lost row or a crash at the first sample. -o first, in the flag's terms.
+  const { outputDir, outputFile } = trackerOptions
+  if (values.output !== undefined)
+    checkCsvOutput(join(outputDir ?? '.', outputFile ?? 'emissions.csv'), textOf(values, 'output'))
   let tracker: EmissionsTracker
   try {
     tracker = new EmissionsTracker({ logLevel: quiet ? 'error' : 'warning', ...trackerOptions })
@@ -101,8 +107,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     throw usageErrorFrom(error, values, RUN_FLAGS)
   }
 
-  const timeline: WriteStream | undefined =
-    typeof values.timeline === 'string' ? createWriteStream(values.timeline, { flags: 'a' }) : undefined
+  const { config } = tracker
+  if (config.saveToFile) checkCsvOutput(join(config.outputDir, config.outputFile), textOf(values, 'output'))
+  const timeline = values.timeline !== undefined ? new TimelineWriter(String(values.timeline)) : undefined
   const live = !quiet && process.stderr.isTTY === true
   const progress = !quiet && !live && values.progress === true
   let lastProgressS = 0
@@ -110,7 +117,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let ended = false
   let drawnAtS = Number.NEGATIVE_INFINITY
   tracker.on('sample', (sample) => {
-    timeline?.write(`${JSON.stringify(sample)}\n`)
+    timeline?.write(sample)
     if (ended) return
     // About once a second on screen, whatever the sampling interval.
     if (live && sample.elapsedS - drawnAtS >= 0.95) {
@@ -188,7 +195,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
   // A budget that stopped the command makes the row budget-exceeded, whatever the exit looked like.
   const record = await tracker.stop({ status: tracker.signal.aborted ? 'finished' : status })
-  await new Promise<void>((resolve) => (timeline ? timeline.end(resolve) : resolve()))
+  await timeline?.end()
   if (!quiet) process.stderr.write(`${summary(record)}\n`)
   if (values.json) {
     const json = {

@@ -1,16 +1,10 @@
-import {
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmdirSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, isAbsolute, join } from 'node:path'
 import { describeError } from '../errors.js'
+import { ensureDir, explainWriteError, OutputPathError } from '../output-dir.js'
 import type { EmissionsRecord } from '../record.js'
+import { keptRowFolders } from '../state-dir.js'
 import type { TrackerWarning } from '../warnings.js'
 import { CsvSink } from './csv.js'
 
@@ -24,6 +18,12 @@ export interface Checkpoint {
   readonly runId: string
   /** The CSV file name (inside the same output directory) the row belongs to. */
   readonly outputFile: string
+  /**
+   * The absolute output directory of that CSV. Honoured only for a row kept in the user's state folder
+   * (its output directory could not be written); a checkpoint in `<dir>/.wattprint` belongs to `<dir>`.
+   * Absent in older checkpoints.
+   */
+  readonly outputDir?: string
   readonly pid: number
   readonly hostname: string
   /** The process's start time in clock ticks since boot (Linux), to tell a reused pid from the writer. */
@@ -33,10 +33,13 @@ export interface Checkpoint {
   readonly record: EmissionsRecord
 }
 
-/** The checkpoint file of a run. */
+/** The checkpoint file of a run in its output directory. */
 export function checkpointPath(outputDir: string, runId: string): string {
-  return join(outputDir, CHECKPOINT_DIR, `${safeName(runId)}.json`)
+  return checkpointIn(join(outputDir, CHECKPOINT_DIR), runId)
 }
+
+/** The checkpoint file of a run in a checkpoint folder. */
+const checkpointIn = (folder: string, runId: string): string => join(folder, `${safeName(runId)}.json`)
 
 /** A run id as a file name: anything but letters, digits, dot, dash and underscore becomes `_`. */
 const safeName = (runId: string): string => runId.replace(/[^\w.-]/g, '_').slice(0, 200) || '_'
@@ -62,15 +65,15 @@ export function processStartTicks(pid: number): number | null {
 const ownStart = processStartTicks(process.pid)
 
 /**
- * Writes a checkpoint in one step: a temporary file renamed over the old one, so a reader never sees half
- * of one. Throws on failure (the caller warns).
+ * Writes a checkpoint into `folder` (`<outputDir>/.wattprint`, or a kept-row folder) in one step: a
+ * temporary file renamed over the old one, so a reader never sees half of one. Returns the file written;
+ * throws on failure (the caller warns).
  */
 export function writeCheckpoint(
-  outputDir: string,
-  content: { runId: string; outputFile: string; final: boolean; record: EmissionsRecord },
+  folder: string,
+  content: { runId: string; outputDir: string; outputFile: string; final: boolean; record: EmissionsRecord },
 ): string {
-  const path = checkpointPath(outputDir, content.runId)
-  mkdirSync(join(outputDir, CHECKPOINT_DIR), { recursive: true })
+  const path = checkpointIn(folder, content.runId)
   const checkpoint: Checkpoint = {
     format: FORMAT,
     pid: process.pid,
@@ -81,14 +84,24 @@ export function writeCheckpoint(
   const temp = `${path}.${process.pid}.tmp`
   const text = `${JSON.stringify(checkpoint)}\n`
   try {
-    writeFileSync(temp, text)
+    try {
+      writeFileSync(temp, text)
+    } catch (error) {
+      // The folder is made only when missing (first write, or another process's removeCheckpoint() took
+      // the emptied folder away in between), one level at a time: see ensureDir.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      ensureDir(folder)
+      writeFileSync(temp, text)
+    }
+    renameSync(temp, path)
   } catch (error) {
-    // Another process's removeCheckpoint() may have removed the emptied folder in between: once more.
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    mkdirSync(join(outputDir, CHECKPOINT_DIR), { recursive: true })
-    writeFileSync(temp, text)
+    try {
+      unlinkSync(temp)
+    } catch {}
+    throw error instanceof OutputPathError
+      ? error
+      : new OutputPathError(folder, explainWriteError(folder, error))
   }
-  renameSync(temp, path)
   return path
 }
 
@@ -147,19 +160,45 @@ function parseCheckpoint(text: string): Checkpoint | null {
 }
 
 /**
- * Appends a row for every orphaned checkpoint in `outputDir` (its writer died: SIGKILL, a crash, a power
- * cut) with status `interrupted` and the figures of its last checkpoint, then removes it. A checkpoint
- * whose writer still runs is left alone. Each file is first claimed by renaming it, so two processes
- * recovering at once never append the same run twice. Never throws.
+ * Appends a row for every orphaned checkpoint of `outputDir` (its writer died: SIGKILL, a crash, a power
+ * cut) with status `interrupted` and the figures of its last checkpoint, then removes it: those in
+ * `<outputDir>/.wattprint`, and the rows kept in the user's state folders (keptRowFolders) because
+ * `outputDir` could not be written; with `keptRows: 'all'`, every kept row, each to the CSV it names. A
+ * checkpoint whose writer still runs is left alone, and a row whose CSV still cannot be written stays
+ * where it is. Each file is first claimed by renaming it, so two processes recovering at once never
+ * append the same run twice. Never throws.
  */
 export async function recoverCheckpoints(
   outputDir: string,
   warn: (warning: TrackerWarning) => void = () => {},
+  keptRows: 'this-folder' | 'all' = 'this-folder',
 ): Promise<RecoveryOutcome[]> {
-  const dir = join(outputDir, CHECKPOINT_DIR)
+  const outcomes = await recoverFolder(join(outputDir, CHECKPOINT_DIR), () => outputDir, warn)
+  // A kept row belongs to the directory it names (rows written by an older version name none: '').
+  const target = (c: Checkpoint | null): string | null =>
+    keptRows === 'all'
+      ? c?.outputDir && isAbsolute(c.outputDir)
+        ? c.outputDir
+        : ''
+      : c?.outputDir === outputDir
+        ? outputDir
+        : null
+  for (const folder of keptRowFolders()) outcomes.push(...(await recoverFolder(folder, target, warn)))
+  return outcomes
+}
+
+/**
+ * Recovers the checkpoints in `folder`; `targetDir` says which output directory each belongs to: null
+ * to pass over it (another directory's), '' when it cannot be told (reported as failed).
+ */
+async function recoverFolder(
+  folder: string,
+  targetDir: (checkpoint: Checkpoint | null) => string | null,
+  warn: (warning: TrackerWarning) => void,
+): Promise<RecoveryOutcome[]> {
   let names: string[]
   try {
-    names = readdirSync(dir)
+    names = readdirSync(folder)
   } catch {
     return []
   }
@@ -169,8 +208,7 @@ export async function recoverCheckpoints(
     const claimedBy = /\.json\.recovering-(\d+)$/.exec(name)?.[1]
     if (!name.endsWith('.json') && !claimedBy) continue
     if (claimedBy && Number(claimedBy) !== process.pid && pidAlive(Number(claimedBy))) continue
-    const file = join(dir, name)
-    const outcome = await recoverOne(outputDir, file, warn)
+    const outcome = await recoverOne(join(folder, name), targetDir, warn)
     if (outcome) outcomes.push(outcome)
   }
   return outcomes
@@ -189,8 +227,8 @@ function pidAlive(pid: number): boolean {
 }
 
 async function recoverOne(
-  outputDir: string,
   file: string,
+  targetDir: (checkpoint: Checkpoint | null) => string | null,
   warn: (warning: TrackerWarning) => void,
 ): Promise<RecoveryOutcome | null> {
   let text: string
@@ -200,8 +238,18 @@ async function recoverOne(
     return null // another process claimed it meanwhile
   }
   const checkpoint = parseCheckpoint(text)
+  const outputDir = targetDir(checkpoint)
+  if (outputDir === null) return null
   if (!checkpoint) {
     return { file, runId: null, outcome: 'failed', detail: 'not a wattprint checkpoint (left as it is)' }
+  }
+  if (outputDir === '') {
+    return {
+      file,
+      runId: checkpoint.runId,
+      outcome: 'failed',
+      detail: `names no output folder; the row stays in ${file}`,
+    }
   }
   // A final checkpoint holds the row of a run that ended: recoverable whether or not its writer still runs.
   if (!checkpoint.final && writerAlive(checkpoint)) {
@@ -240,12 +288,20 @@ async function recoverOne(
       record: row,
     }
   }
+  const original = file.replace(/\.recovering-\d+$/, '')
+  let stays = original
   try {
-    renameSync(claimed, file.replace(/\.recovering-\d+$/, ''))
+    renameSync(claimed, original)
   } catch (error) {
+    stays = claimed
     warn({ code: 'CHECKPOINT_FAILED', message: `Could not put back ${claimed}: ${describeError(error)}.` })
   }
-  return { file, runId: checkpoint.runId, outcome: 'failed', detail: `could not append to ${sink.path}` }
+  return {
+    file,
+    runId: checkpoint.runId,
+    outcome: 'failed',
+    detail: `could not append to ${sink.path}; the row stays in ${stays}`,
+  }
 }
 
 /** A checkpoint names its CSV; only a plain file name inside the output directory is honoured. */

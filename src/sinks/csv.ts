@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, renameSync, unlinkSync } from 'node:fs'
+import { appendFileSync, existsSync, renameSync, unlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
 import {
   backupPath,
@@ -11,6 +11,7 @@ import {
 import { CSV_HEADER, type CsvCell, type CsvColumn, rowToLine } from '../csv-format.js'
 import { migrateLegacyCsv } from '../csv-migrate.js'
 import { describeError } from '../errors.js'
+import { ensureDir } from '../output-dir.js'
 import type { EmissionsRecord } from '../record.js'
 import type { TrackerWarning } from '../warnings.js'
 
@@ -116,7 +117,7 @@ export class CsvSink {
   /** Appends one row; false (with a warning) when it could not be written. Never rejects. */
   async append(record: EmissionsRecord): Promise<boolean> {
     try {
-      mkdirSync(dirname(this.path), { recursive: true })
+      ensureDir(dirname(this.path))
       if (!this.verified || !existsSync(this.path)) {
         await this.ensureFile()
         this.verified = true
@@ -139,7 +140,7 @@ export class CsvSink {
    */
   appendSync(record: EmissionsRecord): boolean {
     try {
-      mkdirSync(dirname(this.path), { recursive: true })
+      ensureDir(dirname(this.path))
       if (!existsSync(this.path) && !createExclusive(this.path, CSV_HEADER) && !existsSync(this.path)) {
         return false
       }
