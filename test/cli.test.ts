@@ -157,7 +157,7 @@ describe('refusals on the command line', () => {
     ],
     [
       ['run', '--cloud', 'aws:mars-1', '--', 'true'],
-      /--cloud "mars-1" is not a aws region .*set --zone to .* For example: --cloud aws:eu-north-1\.$/,
+      /--cloud "mars-1" is not an AWS region .*set --zone to .* For example: --cloud aws:eu-north-1\.$/,
     ],
     [
       ['run', '--project', ' ', '--', 'true'],

@@ -144,7 +144,7 @@ describe('resolveConfig', () => {
     country: ['GER', 'country', /"GER" is not an ISO 3166/, /DE\/DEU \(Germany\)/],
     zone: ['XX-NOPE', 'zone', /"XX-NOPE" is not an Electricity Maps zone/],
     cloudProvider: ['oracle', 'cloudProvider', /"oracle" is not a cloud/, /aws, gcp, azure/],
-    cloudRegion: ['mars-1', 'cloudRegion', /"mars-1" is not a aws region/],
+    cloudRegion: ['mars-1', 'cloudRegion', /"mars-1" is not an AWS region/],
     detectCloud: [1, 'detectCloud', /true or false/, /got 1\)/],
     cloudMetadataUrl: ['169.254.169.254', 'cloudMetadataUrl', /http:\/\/ or https:\/\/ URL/, /got "169/],
     electricityMapsToken: [' ', 'electricityMapsToken', /must not be empty/, /a value that is not shown/],

@@ -158,9 +158,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let killTimer: NodeJS.Timeout | undefined
   tracker.on('budget', (event) => {
     clearStatus()
-    process.stderr.write(
-      `wattprint: ${event.message} Stopping the command (SIGTERM, SIGKILL after ${graceMs / 1000} s).\n`,
-    )
+    if (!quiet) {
+      process.stderr.write(
+        `wattprint: ${event.message} Stopping the command (SIGTERM, SIGKILL after ${graceMs / 1000} s).\n`,
+      )
+    }
     child.kill('SIGTERM')
     killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs)
     killTimer.unref()

@@ -9,6 +9,13 @@ import { findCountry, suggestCountries } from './countries.js'
 import { parseUkArea, type UkArea } from './uk-carbon-intensity.js'
 import { findZone, suggestZones } from './zones.js'
 
+/** The provider's name with its article, as a sentence says it. */
+const A_PROVIDER_REGION: Readonly<Record<CloudProvider, string>> = {
+  aws: 'an AWS region',
+  gcp: 'a Google Cloud region',
+  azure: 'an Azure region',
+}
+
 /** The location options, checked and spelled as the tables spell them. */
 export interface CheckedLocation {
   /** ISO 3166 alpha-2. */
@@ -91,7 +98,7 @@ export function checkLocation(
     if (!found) {
       throw complain(
         'cloudRegion',
-        `${quote(given.cloudRegion)} is not a ${cloudProvider} region in wattprint's table.` +
+        `${quote(given.cloudRegion)} is not ${A_PROVIDER_REGION[cloudProvider]} in wattprint's table.` +
           `${nearby(suggestCloudRegions(cloudProvider, given.cloudRegion))} ` +
           'If the region is new, set zone to its Electricity Maps zone instead.',
         `'${EXAMPLE_REGION[cloudProvider]}'`,
