@@ -240,7 +240,7 @@ describe('location options', () => {
   it('refuses an unknown cloud region with close matches from that provider', () => {
     const error = failure({ cloudProvider: 'aws', cloudRegion: 'eu-nort-1' })
     expect(error.option).toBe('cloudRegion')
-    expect(error.message).toContain('not a aws region')
+    expect(error.message).toContain('not an AWS region')
     expect(error.message).toContain('eu-north-1')
     expect(failure({ cloudProvider: 'gcp', cloudRegion: 'eu-north-1' }).message).toContain('europe-north1')
   })
