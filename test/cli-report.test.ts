@@ -402,3 +402,35 @@ async function launchChromium(context: { skip: () => void }) {
   cleanups.push(() => void instance.close())
   return instance
 }
+
+describe('the HTML report charts', () => {
+  it('draws each run of a timeline that several runs appended to as its own line, not one zigzag', async () => {
+    const { powerChart } = await import('../src/cli/report-charts.js')
+    const samples = [0, 1, 2, 0, 1, 2, 3].map((elapsedS) => ({ elapsedS, cpuW: 10, gpuW: 0, ramW: 5 }))
+    const chart = powerChart({ file: 't.jsonl', samples }, 720)
+    // Two runs × the two components that drew anything; every line only goes forwards in time.
+    const lines = [...chart.svg.matchAll(/<polyline points="([^"]+)"/g)].map((m) =>
+      (m[1] ?? '').split(' ').map((p) => Number(p.split(',')[0])),
+    )
+    expect(lines).toHaveLength(4)
+    for (const xs of lines) expect(xs).toEqual([...xs].sort((a, b) => a - b))
+    expect(chart.caption).toContain('2 runs')
+    expect(powerChart({ file: 't.jsonl', samples: samples.slice(0, 3) }, 720).caption).toBe(
+      'Power over time: t.jsonl',
+    )
+  })
+
+  it('labels runs of one minute with their seconds, so no two bars read alike', async () => {
+    const { runsChart } = await import('../src/cli/report-charts.js')
+    const runs = manyRuns(3).map((r, i) => ({ ...r, timestamp: `2026-12-01T09:43:${10 + i * 5}.000Z` }))
+    const { readEmissionsCsv } = await import('../src/cli/report.js')
+    const dir = tempDir()
+    writeFileSync(join(dir, 'e.csv'), CSV_HEADER + runs.map((r) => recordToLine(r)).join(''))
+    const labels = [
+      ...runsChart(readEmissionsCsv(join(dir, 'e.csv')).runs, 1050).svg.matchAll(
+        /class="tick">(\d\d:[^<]+)</g,
+      ),
+    ].map((m) => m[1])
+    expect(labels).toEqual(['09:43:10', '09:43:15', '09:43:20'])
+  })
+})

@@ -106,12 +106,21 @@ export interface Chart {
 const svg = (width: number, label: string, body: string): string =>
   `<svg viewBox="0 0 ${width} ${H}" role="img" aria-label="${escapeHtml(label)}">${body}</svg>`
 
-/** `MM-DD HH:MM`, or only `HH:MM` when every run is of one day, or only the date across years. */
+/**
+ * `MM-DD HH:MM`, or only `HH:MM` when every run is of one day (`HH:MM:SS` when runs share a minute, so
+ * that no two bars read alike), or only the date across years.
+ */
 function timeLabels(timestamps: readonly string[]): string[] {
   const sameDay = new Set(timestamps.map((t) => t.slice(0, 10))).size <= 1
   const sameYear = new Set(timestamps.map((t) => t.slice(0, 4))).size <= 1
+  const minutes = timestamps.map((t) => t.slice(11, 16))
+  const sharedMinute = new Set(minutes).size < minutes.length
   return timestamps.map((t) =>
-    sameDay ? t.slice(11, 16) : sameYear ? t.slice(5, 16).replace('T', ' ') : t.slice(0, 10),
+    sameDay
+      ? t.slice(11, sharedMinute ? 19 : 16)
+      : sameYear
+        ? t.slice(5, 16).replace('T', ' ')
+        : t.slice(0, 10),
   )
 }
 
@@ -170,7 +179,19 @@ function timeUnit(maxS: number): { s: number; name: string } {
   return { s: 1, name: 's' }
 }
 
-/** Power over time from a timeline file: one line per component. */
+/** A timeline's samples cut into runs: a new run starts where the elapsed time goes back. */
+function splitRuns(samples: readonly TimelinePoint[]): TimelinePoint[][] {
+  const runs: TimelinePoint[][] = []
+  let last = Number.POSITIVE_INFINITY
+  for (const p of samples) {
+    if (p.elapsedS < last || runs.length === 0) runs.push([])
+    runs.at(-1)?.push(p)
+    last = p.elapsedS
+  }
+  return runs
+}
+
+/** Power over time from a timeline file: one line per component (and per run, when it holds several). */
 export function powerChart(
   timeline: { file: string; samples: readonly TimelinePoint[] },
   width: number,
@@ -182,17 +203,23 @@ export function powerChart(
   const maxW = ticks.at(-1) ?? 1
   const plotW = width - axis.left - RIGHT
   const plotH = H - TOP - BOTTOM
-  const lines = COMPONENTS.map((c) => {
-    const points = samples
-      .map(
-        (p) =>
-          `${(axis.left + (p.elapsedS / maxS) * plotW).toFixed(1)},${(TOP + plotH - (p[c.power] / maxW) * plotH).toFixed(1)}`,
-      )
-      .join(' ')
-    return samples.some((p) => p[c.power] > 0)
-      ? `<polyline points="${points}" fill="none" stroke="${c.color}" stroke-width="2"><title>${c.label}</title></polyline>`
-      : ''
-  })
+  // A timeline file that several runs appended to holds one run after another, each from 0 s: each is a
+  // line of its own, overlaid from its start, the latest drawn solid and the earlier ones faint.
+  const runs = splitRuns(samples)
+  const lines = runs.flatMap((run, r) =>
+    COMPONENTS.map((c) => {
+      const points = run
+        .map(
+          (p) =>
+            `${(axis.left + (p.elapsedS / maxS) * plotW).toFixed(1)},${(TOP + plotH - (p[c.power] / maxW) * plotH).toFixed(1)}`,
+        )
+        .join(' ')
+      const faint = r < runs.length - 1 ? ' stroke-opacity="0.3"' : ''
+      return run.some((p) => p[c.power] > 0)
+        ? `<polyline points="${points}" fill="none" stroke="${c.color}" stroke-width="2"${faint}><title>${c.label}${runs.length > 1 ? `, run ${r + 1} of ${runs.length}` : ''}</title></polyline>`
+        : ''
+    }),
+  )
   const unit = timeUnit(maxS)
   const times = niceTicks(maxS / unit.s, Math.max(2, Math.floor(plotW / 60))).filter(
     (t) => t <= maxS / unit.s,
@@ -202,7 +229,10 @@ export function powerChart(
     times.map((t, i) => ({ x: axis.left + ((t * unit.s) / maxS) * plotW, text: texts[i] ?? '' })),
     width,
   )
-  const caption = `Power over time: ${timeline.file}`
+  const caption =
+    runs.length > 1
+      ? `Power over time: ${timeline.file}, ${runs.length} runs from their start (the latest solid)`
+      : `Power over time: ${timeline.file}`
   return { caption, svg: svg(width, caption, axis.svg + lines.join('') + xLabels) }
 }
 
