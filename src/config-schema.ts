@@ -180,6 +180,31 @@ export const DEFINITIONS = {
     ),
     example: '[prometheusSink({ port: 9465 })]',
   },
+  attribution: (() => {
+    const message =
+      "must be 'machine', 'process', 'cgroup', { pid: <a process id> } or { cgroup: '/sys/fs/cgroup/…' } " +
+      '(in the environment: machine, process, cgroup, cgroup:/sys/fs/cgroup/… or pid:<id>)'
+    const valid = (v: unknown): boolean => {
+      if (typeof v === 'string')
+        return (
+          ['machine', 'process', 'cgroup'].includes(v) || /^cgroup:\/./.test(v) || /^pid:[1-9]\d*$/.test(v)
+        )
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
+      const o = v as { pid?: unknown; cgroup?: unknown }
+      const keys = Object.keys(o)
+      if (keys.length !== 1) return false
+      if (keys[0] === 'pid') return typeof o.pid === 'number' && Number.isInteger(o.pid) && o.pid > 0
+      return keys[0] === 'cgroup' && typeof o.cgroup === 'string' && o.cgroup.trim() !== ''
+    }
+    return {
+      kind: 'string',
+      schema: z.unknown().check(z.refine(valid, { message })),
+      example: "'process'",
+      choices: ['machine', 'process', 'cgroup'],
+    } as const
+  })(),
+  idle: choice(['exclude', 'include'], 'exclude'),
+  procRoot: { kind: 'string', schema: nonEmpty, example: "'/host/proc'" },
   logLevel: choice(LOG_LEVELS as [LogLevel, ...LogLevel[]], 'info'),
 } satisfies Record<keyof TrackerOptions, OptionDef>
 

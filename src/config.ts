@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { resolve } from 'node:path'
+import type { IdleMode } from './attribution/split.js'
 import {
   DEFINITIONS,
   environmentWarnings,
@@ -99,11 +100,35 @@ export interface TrackerOptions {
   raplRoot?: string
   /** Machine CPU time source for the load-based CPU estimate. Default `/proc/stat`. */
   procStatPath?: string
+  /**
+   * Whose energy the figures are: `'machine'` (default: the whole machine, as CodeCarbon's machine mode),
+   * `'process'` (this process and all its descendants), `{ pid }` (another process's tree), `'cgroup'`
+   * (this process's cgroup v2: a container, a pod, a systemd unit, a SLURM job) or `{ cgroup: dir }`.
+   */
+  attribution?: Attribution
+  /** With attribution: whether the job also carries its share of the idle power. Default `'exclude'`. */
+  idle?: IdleMode
+  /** Where /proc is (for attribution; containers may mount the host's elsewhere). Default `/proc`. */
+  procRoot?: string
   /** What is printed on stderr: `debug`, `info`, `warning` (default), `error`, `silent`. */
   logLevel?: LogLevel
   /** Where the figures go besides the CSV: `prometheusSink(…)`, `otelSink(…)`. */
   sinks?: readonly Sink[]
 }
+
+/** Whose energy the figures are (see TrackerOptions.attribution). */
+export type Attribution =
+  | 'machine'
+  | 'process'
+  | 'cgroup'
+  | { readonly pid: number }
+  | { readonly cgroup: string }
+
+/** Attribution as resolved: the process tree's root pid, or the cgroup v2 folder (null: this process's own). */
+export type ResolvedAttribution =
+  | { readonly kind: 'machine' }
+  | { readonly kind: 'process'; readonly pid: number }
+  | { readonly kind: 'cgroup'; readonly dir: string | null }
 
 /** Limits of a run; any may be left out. */
 export interface Budget {
@@ -149,6 +174,9 @@ export interface ResolvedConfig {
   readonly nvidiaSmiPath: string
   readonly raplRoot: string
   readonly procStatPath: string
+  readonly attribution: ResolvedAttribution
+  readonly idle: IdleMode
+  readonly procRoot: string
   readonly logLevel: LogLevel
   readonly sinks: readonly Sink[]
 }
@@ -323,6 +351,9 @@ export function resolveConfig(
     nvidiaSmiPath: (values.nvidiaSmiPath as string | undefined) ?? 'nvidia-smi',
     raplRoot: (values.raplRoot as string | undefined) ?? '/sys/class/powercap',
     procStatPath: (values.procStatPath as string | undefined) ?? '/proc/stat',
+    attribution: resolveAttribution(values.attribution as Attribution | undefined),
+    idle: (values.idle as IdleMode | undefined) ?? 'exclude',
+    procRoot: (values.procRoot as string | undefined) ?? '/proc',
     logLevel,
     sinks: (values.sinks as readonly Sink[] | undefined) ?? [],
   }
@@ -352,4 +383,16 @@ function assertUsableOutputDir(outputDir: string): void {
       "'./results'",
     )
   }
+}
+
+/** `'process'` → this process's pid; `'cgroup:/sys/fs/cgroup/x'` (the environment's form) → that folder. */
+function resolveAttribution(given: Attribution | string | undefined): ResolvedAttribution {
+  if (given === undefined || given === 'machine') return { kind: 'machine' }
+  if (given === 'process') return { kind: 'process', pid: process.pid }
+  if (given === 'cgroup') return { kind: 'cgroup', dir: null }
+  if (typeof given === 'string') {
+    const [kind, rest = ''] = [given.slice(0, given.indexOf(':')), given.slice(given.indexOf(':') + 1)]
+    return kind === 'pid' ? { kind: 'process', pid: Number(rest) } : { kind: 'cgroup', dir: resolve(rest) }
+  }
+  return 'pid' in given ? { kind: 'process', pid: given.pid } : { kind: 'cgroup', dir: resolve(given.cgroup) }
 }

@@ -57,6 +57,9 @@ describe('resolveConfig', () => {
       ramPowerW: null,
       raplRoot: '/sys/class/powercap',
       procStatPath: '/proc/stat',
+      attribution: { kind: 'machine' },
+      idle: 'exclude',
+      procRoot: '/proc',
       logLevel: 'warning',
     })
     expect(config.runId).toMatch(/^[0-9a-f-]{36}$/)
@@ -162,9 +165,34 @@ describe('resolveConfig', () => {
     nvidiaSmiPath: ['', 'nvidiaSmiPath', /must not be empty/],
     raplRoot: ['', 'raplRoot', /must not be empty/],
     procStatPath: ['', 'procStatPath', /must not be empty/],
+    attribution: ['processes', 'attribution', /'machine', 'process', 'cgroup', \{ pid/, /got "processes"/],
+    idle: ['none', 'idle', /'exclude' or 'include'/, /got "none"/],
+    procRoot: ['', 'procRoot', /must not be empty/],
     logLevel: ['verbose', 'logLevel', /debug, info, warning, error, silent/, /got "verbose"/],
     sinks: [[{}], 'sinks[0]', /made by prometheusSink\(\) or otelSink\(\)/, /got \{\}/],
   }
+
+  it('resolves attribution from options and from the environment', () => {
+    expect(resolveConfig({ attribution: 'process' }).attribution).toEqual({
+      kind: 'process',
+      pid: process.pid,
+    })
+    expect(resolveConfig({ attribution: { pid: 42 } }).attribution).toEqual({ kind: 'process', pid: 42 })
+    expect(resolveConfig({ attribution: 'cgroup' }).attribution).toEqual({ kind: 'cgroup', dir: null })
+    expect(resolveConfig({ attribution: { cgroup: '/sys/fs/cgroup/a' } }).attribution).toEqual({
+      kind: 'cgroup',
+      dir: '/sys/fs/cgroup/a',
+    })
+    const env = (value: string) => resolveConfig({}, { WATTPRINT_ATTRIBUTION: value }).attribution
+    expect(env('Process')).toEqual({ kind: 'process', pid: process.pid })
+    expect(env('cgroup:/sys/fs/cgroup/job.slice')).toEqual({
+      kind: 'cgroup',
+      dir: '/sys/fs/cgroup/job.slice',
+    })
+    expect(env('pid:7')).toEqual({ kind: 'process', pid: 7 })
+    expect(() => env('pid:0')).toThrow(/WATTPRINT_ATTRIBUTION="pid:0" is invalid/)
+    expect(() => resolveConfig({ attribution: { pid: -3 } })).toThrow(/Option attribution/)
+  })
 
   it('has a refusal case for every option', () => {
     expect(Object.keys(refusals).sort()).toEqual([...OPTION_NAMES].sort())
