@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CgroupReader, cgroup2Mount, cgroup2Path, ownCgroupDir } from '../src/attribution/cgroup.js'
 import { ProcessMemoryReader, parsePss, parseVmRss } from '../src/attribution/memory.js'
+import { AttributionReader, sharesOf } from '../src/attribution/reader.js'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -99,5 +100,61 @@ describe('ProcessMemoryReader', () => {
     expect(pss.measure).toBe('pss')
     expect(pss.bytes).toBeGreaterThan(10 * 1024 * 1024)
     expect(pss.bytes).toBeLessThanOrEqual(process.memoryUsage().rss)
+  })
+})
+
+describe('AttributionReader', () => {
+  const stat = (pid: number, ppid: number, utime: number) =>
+    `${pid} (job) S ${ppid} ${Array.from({ length: 9 }, () => 0).join(' ')} ${utime} 0 0 0 ${Array.from({ length: 4 }, () => 0).join(' ')} 1000 0\n`
+
+  it('reads the job and the machine over each interval: CPU seconds, memory and processes', () => {
+    const proc = tempDir()
+    const procStat = join(proc, 'stat')
+    const setMachine = (busy: number, idle: number) =>
+      writeFileSync(procStat, `cpu  ${busy} 0 0 ${idle} 0 0 0 0 0 0\ncpu0 1 2 3 4\n`)
+    mkdirSync(join(proc, '10', 'task', '10'), { recursive: true })
+    writeFileSync(join(proc, '10', 'task', '10', 'children'), '')
+    writeFileSync(join(proc, '10', 'smaps_rollup'), 'x [rollup]\nPss: 2048 kB\n')
+    writeFileSync(join(proc, 'meminfo'), 'MemTotal:  16384 kB\nMemFree: 1 kB\nMemAvailable:  8192 kB\n')
+    writeFileSync(join(proc, '10', 'stat'), stat(10, 1, 100))
+    setMachine(1000, 5000)
+    const reader = new AttributionReader({ kind: 'process', pid: 10, procRoot: proc, procStatPath: procStat })
+    expect(reader.read()).toMatchObject({ jobCpuS: 0, machineBusyCpuS: 0, processes: 1 })
+    writeFileSync(join(proc, '10', 'stat'), stat(10, 1, 150))
+    setMachine(1200, 5100)
+    const sample = reader.read()
+    expect(sample).toEqual({
+      jobCpuS: 0.5,
+      machineBusyCpuS: 2,
+      machineTotalCpuS: 3,
+      jobMemoryBytes: 2048 * 1024,
+      usedMemoryBytes: 8192 * 1024,
+      memoryMeasure: 'pss',
+      processes: 1,
+      gpu: null,
+    })
+    expect(sharesOf(sample)).toEqual({ cpu: 0.25, ram: 0.25, gpu: null })
+  })
+
+  it('reads a cgroup: CPU from cpu.stat, memory from memory.current, processes from cgroup.procs', () => {
+    const dir = tempDir()
+    const proc = tempDir()
+    writeFileSync(join(proc, 'meminfo'), 'MemTotal:  4096 kB\nMemAvailable:  0 kB\n')
+    writeFileSync(join(proc, 'stat'), 'cpu  100 0 0 0 0 0 0 0\n')
+    writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 1000000\n')
+    writeFileSync(join(dir, 'memory.current'), String(1024 * 1024))
+    writeFileSync(join(dir, 'cgroup.procs'), '7\n8\n')
+    const reader = new AttributionReader({
+      kind: 'cgroup',
+      dir,
+      procRoot: proc,
+      procStatPath: join(proc, 'stat'),
+    })
+    reader.read()
+    writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 1750000\n')
+    writeFileSync(join(proc, 'stat'), 'cpu  400 0 0 0 0 0 0 0\n')
+    const sample = reader.read()
+    expect(sample).toMatchObject({ jobCpuS: 0.75, machineBusyCpuS: 3, memoryMeasure: 'cgroup', processes: 2 })
+    expect(sharesOf(sample)).toEqual({ cpu: 0.25, ram: 0.25, gpu: null })
   })
 })

@@ -1,0 +1,159 @@
+import { parseProcStat } from '../meters/cpu-load.js'
+import { readSmallFile } from '../meters/sysfs.js'
+import { CgroupReader } from './cgroup.js'
+import type { GpuProcessReader, GpuShare } from './gpu-processes.js'
+import { type MemoryMeasure, ProcessMemoryReader } from './memory.js'
+import { ProcessTreeReader } from './process-tree.js'
+
+/**
+ * /proc/<pid>/stat and /proc/stat count in USER_HZ, which Linux fixes at 100 for user space whatever the
+ * kernel's own tick rate; cgroups count in microseconds.
+ */
+export const USER_HZ = 100
+
+/** What the sampler thread is told to read for attribution: plain data, as meter specs are. */
+export type AttributionSpec =
+  | {
+      readonly kind: 'process'
+      readonly pid: number
+      readonly procRoot: string
+      readonly procStatPath: string
+    }
+  | {
+      readonly kind: 'cgroup'
+      readonly dir: string
+      readonly procRoot: string
+      readonly procStatPath: string
+    }
+
+/** The job's and the machine's use of each component over one interval: plain numbers for the ledger. */
+export interface AttributionSample {
+  /** CPU seconds the job used in the interval. */
+  readonly jobCpuS: number
+  /** CPU seconds the whole machine was busy in it (all CPUs), from /proc/stat. */
+  readonly machineBusyCpuS: number
+  /** CPU seconds the machine had in it (busy and idle). */
+  readonly machineTotalCpuS: number
+  /** The job's memory at the interval's end (PSS, RSS or the cgroup's memory.current); null if unknown. */
+  readonly jobMemoryBytes: number | null
+  /** The machine's used memory then (MemTotal − MemAvailable); null if unknown. */
+  readonly usedMemoryBytes: number | null
+  readonly memoryMeasure: MemoryMeasure | 'cgroup' | null
+  /** Live processes of the job (0 once the process tree has ended). */
+  readonly processes: number
+  /** Each measured GPU's share, in the GPU meter's channel order; null without NVML's process queries. */
+  readonly gpu: readonly GpuShare[] | null
+}
+
+const MEMINFO = (name: string) => new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm')
+
+/** Reads the job's share of the machine each interval, in the sampler thread. Never throws. */
+export class AttributionReader {
+  readonly #tree: ProcessTreeReader | null
+  readonly #cgroup: CgroupReader | null
+  readonly #memory: ProcessMemoryReader
+  readonly #buffer = Buffer.allocUnsafe(4096)
+  #lastCgroupCpuS: number | null = null
+  #lastBusy: number | null = null
+  #lastTotal: number | null = null
+
+  constructor(
+    private readonly spec: AttributionSpec,
+    private readonly gpus: GpuProcessReader | null = null,
+  ) {
+    this.#tree = spec.kind === 'process' ? new ProcessTreeReader(spec.pid, spec.procRoot) : null
+    this.#cgroup = spec.kind === 'cgroup' ? new CgroupReader(spec.dir) : null
+    this.#memory = new ProcessMemoryReader(spec.procRoot)
+  }
+
+  /** The interval since the previous call (the first call sets the baseline and reports zeros). */
+  read(): AttributionSample {
+    const machine = this.#machineCpu()
+    const used = this.#usedMemory()
+    let jobCpuS = 0
+    let jobMemoryBytes: number | null = null
+    let memoryMeasure: AttributionSample['memoryMeasure'] = null
+    let pids: readonly number[] = []
+    if (this.#tree) {
+      const tree = this.#tree.read()
+      jobCpuS = tree.cpuTicks / USER_HZ
+      pids = tree.pids
+      if (pids.length > 0) {
+        const memory = this.#memory.read(pids)
+        jobMemoryBytes = memory.bytes
+        memoryMeasure = memory.measure
+      }
+    } else if (this.#cgroup) {
+      const cgroup = this.#cgroup.read()
+      if (cgroup.cpuS !== null) {
+        jobCpuS = this.#lastCgroupCpuS === null ? 0 : Math.max(0, cgroup.cpuS - this.#lastCgroupCpuS)
+        this.#lastCgroupCpuS = cgroup.cpuS
+      }
+      jobMemoryBytes = cgroup.memoryBytes
+      memoryMeasure = cgroup.memoryBytes === null ? null : 'cgroup'
+      pids = this.#cgroupPids()
+    }
+    return {
+      jobCpuS,
+      ...machine,
+      jobMemoryBytes,
+      usedMemoryBytes: used,
+      memoryMeasure,
+      processes: pids.length,
+      gpu: this.gpus?.supported ? this.gpus.read(new Set(pids)) : null,
+    }
+  }
+
+  /** Busy and total CPU seconds of the machine since the last call. */
+  #machineCpu(): { machineBusyCpuS: number; machineTotalCpuS: number } {
+    let times: ReturnType<typeof parseProcStat> = null
+    try {
+      times = parseProcStat(readSmallFile(this.spec.procStatPath, this.#buffer))
+    } catch {}
+    if (!times) return { machineBusyCpuS: 0, machineTotalCpuS: 0 }
+    const busy = this.#lastBusy === null ? 0 : Math.max(0, times.busy - this.#lastBusy)
+    const total = this.#lastTotal === null ? 0 : Math.max(0, times.total - this.#lastTotal)
+    this.#lastBusy = times.busy
+    this.#lastTotal = times.total
+    return { machineBusyCpuS: busy / USER_HZ, machineTotalCpuS: total / USER_HZ }
+  }
+
+  #usedMemory(): number | null {
+    try {
+      const text = readSmallFile(`${this.spec.procRoot}/meminfo`, this.#buffer)
+      const total = MEMINFO('MemTotal').exec(text)?.[1]
+      const available = MEMINFO('MemAvailable').exec(text)?.[1]
+      if (total === undefined || available === undefined) return null
+      return Math.max(0, Number(total) - Number(available)) * 1024
+    } catch {
+      return null
+    }
+  }
+
+  #cgroupPids(): number[] {
+    if (this.spec.kind !== 'cgroup') return []
+    try {
+      return readSmallFile(`${this.spec.dir}/cgroup.procs`, Buffer.allocUnsafe(64 * 1024))
+        .split('\n')
+        .filter((line) => /^\d+$/.test(line))
+        .map(Number)
+    } catch {
+      return []
+    }
+  }
+}
+
+/** The job's share of one interval's CPU, RAM and each GPU, from a sample, in [0, 1]. */
+export function sharesOf(sample: AttributionSample): {
+  cpu: number
+  ram: number
+  gpu: readonly number[] | null
+} {
+  const ratio = (a: number | null, b: number | null) =>
+    a !== null && b !== null && b > 0 && Number.isFinite(a / b) ? Math.min(1, Math.max(0, a / b)) : 0
+  return {
+    cpu: ratio(sample.jobCpuS, sample.machineBusyCpuS),
+    ram: ratio(sample.jobMemoryBytes, sample.usedMemoryBytes),
+    gpu: sample.gpu?.map((g) => g.share) ?? null,
+  }
+}
