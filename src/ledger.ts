@@ -1,3 +1,5 @@
+import { AttributionAccount, type AttributionFacts, type AttributionSetup } from './attribution/account.js'
+import type { ComponentSplit } from './attribution/split.js'
 import type { IntensityProvider } from './intensity/provider.js'
 import { COMPONENTS, type Component } from './meters/meter.js'
 import type { IntervalReport, MeterDescription } from './sampling/sampler.js'
@@ -7,8 +9,14 @@ import { emissionsKg, joulesToKWh } from './units.js'
 export interface LedgerTotals {
   /** Seconds covered by the intervals counted. */
   readonly durationS: number
-  /** Joules per component as measured, before PUE. */
+  /** Joules per component, before PUE: the job's with attribution, else the machine's as measured. */
   readonly joules: Readonly<Record<Component, number>>
+  /** The machine's joules per component, before PUE (equal to `joules` without attribution). */
+  readonly machineJoules: Readonly<Record<Component, number>>
+  /** Idle joules per component not charged to the job, before PUE (all 0 without attribution). */
+  readonly idleJoules: Readonly<Record<Component, number>>
+  /** The machine's energy, PUE included, in kWh. */
+  readonly machineEnergyKWh: number
   /** Joules per meter, before PUE, in the order of the ledger's meters. */
   readonly meterJoules: readonly number[]
   /** Joules per meter and channel, before PUE. */
@@ -33,8 +41,10 @@ export interface LedgerTotals {
 
 /** What one interval added. */
 export interface LedgerStep {
-  /** Joules per component, before PUE. */
+  /** Joules per component, before PUE (the job's with attribution). */
   readonly joules: Readonly<Record<Component, number>>
+  /** With attribution, each component's machine joules split into the job's, idle and others'. */
+  readonly split: Readonly<Record<Component, ComponentSplit>> | null
   readonly energyKWh: number
   readonly emissionsKg: number
   readonly gPerKWh: number
@@ -50,6 +60,10 @@ const zeroByComponent = (): Record<Component, number> => ({ cpu: 0, gpu: 0, ram:
 export class Ledger {
   private durationS = 0
   private readonly joules = zeroByComponent()
+  private readonly machineJoules = zeroByComponent()
+  private readonly idleJoules = zeroByComponent()
+  private machineEnergyKWh = 0
+  private readonly account: AttributionAccount | null
   private readonly meterJoules: number[]
   private readonly channelJoules: number[][]
   private readonly meterBlindS: number[]
@@ -66,7 +80,10 @@ export class Ledger {
     private readonly meters: readonly MeterDescription[],
     private readonly pue: number,
     private readonly intensity: IntensityProvider,
+    /** Splits each interval between the job, idle and others; null: the figures are the machine's. */
+    attribution: AttributionSetup | null = null,
   ) {
+    this.account = attribution ? new AttributionAccount(attribution) : null
     this.meterJoules = meters.map(() => 0)
     this.channelJoules = meters.map((m) => m.channels.map(() => 0))
     this.meterBlindS = meters.map(() => 0)
@@ -86,11 +103,23 @@ export class Ledger {
         channels[c] = (channels[c] ?? 0) + j
       })
     })
+    const split = this.account?.split(
+      { durationS: report.durationS, joules, nvmlGpuJoules: this.nvmlGpuJoules(report) },
+      report.attribution,
+    )
     let totalJ = 0
+    let machineJ = 0
     for (const component of COMPONENTS) {
+      this.machineJoules[component] += joules[component]
+      machineJ += joules[component]
+      if (split) {
+        this.idleJoules[component] += split[component].idleJ
+        joules[component] = split[component].jobJ
+      }
       this.joules[component] += joules[component]
       totalJ += joules[component]
     }
+    this.machineEnergyKWh += joulesToKWh(machineJ * this.pue)
     const { gPerKWh, source } = this.intensity.at(report.wallTimeMs)
     const energyKWh = joulesToKWh(totalJ * this.pue)
     const kg = emissionsKg(energyKWh, gPerKWh)
@@ -105,7 +134,23 @@ export class Ledger {
       this.gpuUtilizationPercentS += report.gpuUtilizationPercent * report.durationS
       this.gpuUtilizationS += report.durationS
     }
-    return { joules, energyKWh, emissionsKg: kg, gPerKWh, intensitySource: source }
+    return { joules, split: split ?? null, energyKWh, emissionsKg: kg, gPerKWh, intensitySource: source }
+  }
+
+  /** The joules of each GPU NVML measures, in the order the sampler's GPU process reader has them. */
+  private nvmlGpuJoules(report: IntervalReport): number[] | null {
+    const joules: number[] = []
+    this.meters.forEach((meter, i) => {
+      if (meter.component === 'gpu' && meter.source.startsWith('nvml')) {
+        joules.push(...(report.meters[i]?.channelJoules ?? []))
+      }
+    })
+    return joules.length > 0 ? joules : null
+  }
+
+  /** How attribution found the job's shares so far; null without attribution. */
+  attributionFacts(): AttributionFacts | null {
+    return this.account?.facts() ?? null
   }
 
   /** A copy of the cumulative totals. */
@@ -113,6 +158,9 @@ export class Ledger {
     return {
       durationS: this.durationS,
       joules: { ...this.joules },
+      machineJoules: { ...this.machineJoules },
+      idleJoules: { ...this.idleJoules },
+      machineEnergyKWh: this.machineEnergyKWh,
       meterJoules: [...this.meterJoules],
       channelJoules: this.channelJoules.map((c) => [...c]),
       meterBlindS: [...this.meterBlindS],
@@ -128,16 +176,24 @@ export class Ledger {
   }
 }
 
+const subComponents = (
+  after: Readonly<Record<Component, number>>,
+  before: Readonly<Record<Component, number>>,
+): Record<Component, number> => ({
+  cpu: Math.max(0, after.cpu - before.cpu),
+  gpu: Math.max(0, after.gpu - before.gpu),
+  ram: Math.max(0, after.ram - before.ram),
+})
+
 /** The totals between two snapshots of the same ledger (a task). */
 export function difference(after: LedgerTotals, before: LedgerTotals): LedgerTotals {
   const sub = (a: number, b: number) => Math.max(0, a - b)
   return {
     durationS: sub(after.durationS, before.durationS),
-    joules: {
-      cpu: sub(after.joules.cpu, before.joules.cpu),
-      gpu: sub(after.joules.gpu, before.joules.gpu),
-      ram: sub(after.joules.ram, before.joules.ram),
-    },
+    joules: subComponents(after.joules, before.joules),
+    machineJoules: subComponents(after.machineJoules, before.machineJoules),
+    idleJoules: subComponents(after.idleJoules, before.idleJoules),
+    machineEnergyKWh: sub(after.machineEnergyKWh, before.machineEnergyKWh),
     meterJoules: after.meterJoules.map((j, i) => sub(j, before.meterJoules[i] ?? 0)),
     channelJoules: after.channelJoules.map((c, i) =>
       c.map((j, k) => sub(j, before.channelJoules[i]?.[k] ?? 0)),
@@ -160,6 +216,9 @@ export function emptyTotals(): LedgerTotals {
   return {
     durationS: 0,
     joules: zeroByComponent(),
+    machineJoules: zeroByComponent(),
+    idleJoules: zeroByComponent(),
+    machineEnergyKWh: 0,
     meterJoules: [],
     channelJoules: [],
     meterBlindS: [],

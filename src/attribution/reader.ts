@@ -4,6 +4,7 @@ import { CgroupReader } from './cgroup.js'
 import type { GpuProcessReader, GpuShare } from './gpu-processes.js'
 import { type MemoryMeasure, ProcessMemoryReader } from './memory.js'
 import { ProcessTreeReader } from './process-tree.js'
+import { shareOf } from './split.js'
 
 /**
  * /proc/<pid>/stat and /proc/stat count in USER_HZ, which Linux fixes at 100 for user space whatever the
@@ -149,11 +150,9 @@ export function sharesOf(sample: AttributionSample): {
   ram: number
   gpu: readonly number[] | null
 } {
-  const ratio = (a: number | null, b: number | null) =>
-    a !== null && b !== null && b > 0 && Number.isFinite(a / b) ? Math.min(1, Math.max(0, a / b)) : 0
   return {
-    cpu: ratio(sample.jobCpuS, sample.machineBusyCpuS),
-    ram: ratio(sample.jobMemoryBytes, sample.usedMemoryBytes),
+    cpu: shareOf(sample.jobCpuS, sample.machineBusyCpuS),
+    ram: shareOf(sample.jobMemoryBytes, sample.usedMemoryBytes),
     gpu: sample.gpu?.map((g) => g.share) ?? null,
   }
 }

@@ -69,3 +69,7 @@ export class IdlePower {
     return this.priorW !== null ? 'estimate' : 'none'
   }
 }
+
+/** a / b as a share in [0, 1]; 0 when either is unknown or b is not positive. */
+export const shareOf = (a: number | null, b: number | null): number =>
+  a !== null && b !== null && b > 0 && Number.isFinite(a / b) ? Math.min(1, Math.max(0, a / b)) : 0

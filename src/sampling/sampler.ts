@@ -1,3 +1,4 @@
+import type { AttributionSample } from '../attribution/reader.js'
 import { describeError } from '../errors.js'
 import {
   type Channel,
@@ -35,6 +36,8 @@ export interface IntervalReport {
   readonly final: boolean
   /** Mean GPU utilisation at the interval's end, %, over the GPU meters that know it; null when none does. */
   readonly gpuUtilizationPercent: number | null
+  /** The job's and the machine's use of each component, when attribution is on. */
+  readonly attribution?: AttributionSample
 }
 
 /** Plain-data description of a meter, as the main thread learns it from the sampler. */

@@ -1,0 +1,113 @@
+import type { Component } from '../meters/meter.js'
+import type { AttributionSample } from './reader.js'
+import { type ComponentSplit, type IdleMode, IdlePower, shareOf, splitEnergy } from './split.js'
+
+/** What the ledger needs to split a run's energy: the idle rule and the idle power priors. */
+export interface AttributionSetup {
+  readonly idle: IdleMode
+  /** The CPU's idle power when no low-load interval has been seen: the estimate's own idle term, if any. */
+  readonly cpuIdlePriorW: number | null
+}
+
+/** One interval's meter joules, as the ledger has them: per component, and the GPU's per channel. */
+export interface IntervalJoules {
+  readonly durationS: number
+  readonly joules: Readonly<Record<Component, number>>
+  /** Joules of each GPU measured by NVML (in its channel order); null when no NVML meter measures GPUs. */
+  readonly nvmlGpuJoules: readonly number[] | null
+}
+
+/** How each component's share was found over a run, for the note in the row. */
+export interface AttributionFacts {
+  readonly mostProcesses: number
+  readonly memoryMeasures: readonly string[]
+  readonly gpuMethods: readonly string[]
+  readonly foreignGpuProcesses: number
+  readonly cpuIdleW: number
+  readonly cpuIdleSource: string
+  readonly intervalsWithoutSample: number
+}
+
+const ZERO: ComponentSplit = { jobJ: 0, idleJ: 0, othersJ: 0 }
+
+/**
+ * Splits each interval's energy between the job, idle and other processes, component by component,
+ * interval by interval (the parts add up to the machine's energy exactly), and keeps what the note says.
+ */
+export class AttributionAccount {
+  readonly #cpuIdle: IdlePower
+  #gpuIdle: IdlePower[] = []
+  #mostProcesses = 0
+  readonly #memoryMeasures = new Set<string>()
+  readonly #gpuMethods = new Set<string>()
+  #foreignGpuProcesses = 0
+  #withoutSample = 0
+
+  constructor(private readonly setup: AttributionSetup) {
+    this.#cpuIdle = new IdlePower(setup.cpuIdlePriorW)
+  }
+
+  /** The split of one interval. An interval without a sample (the reader failed) is charged as idle/others. */
+  split(interval: IntervalJoules, sample: AttributionSample | undefined): Record<Component, ComponentSplit> {
+    const { durationS, joules } = interval
+    if (!sample) {
+      this.#withoutSample += 1
+      return {
+        cpu: { ...ZERO, othersJ: joules.cpu },
+        ram: { ...ZERO, othersJ: joules.ram },
+        gpu: { ...ZERO, othersJ: joules.gpu },
+      }
+    }
+    this.#mostProcesses = Math.max(this.#mostProcesses, sample.processes)
+    if (sample.memoryMeasure) this.#memoryMeasures.add(sample.memoryMeasure)
+
+    // CPU: the job's share of busy time, of the active energy (the part above the idle floor).
+    const load = sample.machineTotalCpuS > 0 ? sample.machineBusyCpuS / sample.machineTotalCpuS : Number.NaN
+    if (durationS > 0) this.#cpuIdle.observe(joules.cpu / durationS, load)
+    const cpuShare = shareOf(sample.jobCpuS, sample.machineBusyCpuS)
+    const cpu = splitEnergy(joules.cpu, this.#cpuIdle.watts, durationS, cpuShare, this.setup.idle)
+
+    // RAM: the job's memory over the memory in use; RAM has no idle split.
+    const ramShare = shareOf(sample.jobMemoryBytes, sample.usedMemoryBytes)
+    const ram = splitEnergy(joules.ram, 0, durationS, ramShare, 'exclude')
+
+    return { cpu, ram, gpu: this.#gpu(interval, sample) }
+  }
+
+  #gpu(interval: IntervalJoules, sample: AttributionSample): ComponentSplit {
+    const { durationS, joules, nvmlGpuJoules } = interval
+    if (!nvmlGpuJoules || !sample.gpu) {
+      if (joules.gpu > 0) this.#gpuMethods.add(nvmlGpuJoules ? 'unknown' : 'not-nvml')
+      return { ...ZERO, othersJ: joules.gpu }
+    }
+    let jobJ = 0
+    let idleJ = 0
+    nvmlGpuJoules.forEach((gpuJ, i) => {
+      const share = sample.gpu?.[i]
+      const idle = (this.#gpuIdle[i] ??= new IdlePower(null))
+      if (durationS > 0) idle.observe(gpuJ / durationS, share?.method === 'idle' ? 0 : 1)
+      if (share) {
+        this.#gpuMethods.add(share.method)
+        this.#foreignGpuProcesses = Math.max(this.#foreignGpuProcesses, share.foreignProcesses)
+      }
+      const part = splitEnergy(gpuJ, idle.watts, durationS, share?.share ?? 0, this.setup.idle)
+      jobJ += part.jobJ
+      idleJ += part.idleJ
+    })
+    // GPUs measured otherwise (none today beside NVML's) and rounding: by difference, so the parts add up.
+    return { jobJ, idleJ, othersJ: Math.max(0, joules.gpu - jobJ - idleJ) }
+  }
+
+  /** What was found so far, for the row's note. */
+  facts(): AttributionFacts {
+    return {
+      mostProcesses: this.#mostProcesses,
+      memoryMeasures: [...this.#memoryMeasures],
+      gpuMethods: [...this.#gpuMethods],
+      foreignGpuProcesses: this.#foreignGpuProcesses,
+      cpuIdleW: this.#cpuIdle.watts,
+      cpuIdleSource: this.#cpuIdle.source,
+      intervalsWithoutSample: this.#withoutSample,
+    }
+  }
+}

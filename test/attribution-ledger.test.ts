@@ -1,0 +1,141 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { AttributionSample } from '../src/attribution/reader.js'
+import { Ledger } from '../src/ledger.js'
+import { COMPONENTS } from '../src/meters/meter.js'
+import type { MeterDescription } from '../src/sampling/sampler.js'
+import { intervalReport, raplPackageMeter } from './helpers/intervals.js'
+
+const nvml: MeterDescription = {
+  id: 'nvml-energy',
+  component: 'gpu',
+  source: 'nvml-energy',
+  method: 'measured',
+  channels: [
+    { name: 'gpu0', kind: 'counter', unitJ: 1e-3, rangeRaw: null },
+    { name: 'gpu1', kind: 'counter', unitJ: 1e-3, rangeRaw: null },
+  ],
+}
+const ram: MeterDescription = {
+  id: 'ram-modules',
+  component: 'ram',
+  source: 'ram-modules',
+  method: 'estimated',
+  channels: [{ name: 'ram', kind: 'power', mode: 'average' }],
+}
+const fixed = { at: () => ({ gPerKWh: 100, source: 'fixed' }) }
+
+const sample = (over: Partial<AttributionSample> = {}): AttributionSample => ({
+  jobCpuS: 0.5,
+  machineBusyCpuS: 1,
+  machineTotalCpuS: 2,
+  jobMemoryBytes: 1e9,
+  usedMemoryBytes: 4e9,
+  memoryMeasure: 'pss',
+  processes: 3,
+  gpu: [
+    { share: 0.75, method: 'sm', processes: 2, jobProcesses: 1, foreignProcesses: 0 },
+    { share: 0, method: 'sm', processes: 1, jobProcesses: 0, foreignProcesses: 0 },
+  ],
+  ...over,
+})
+
+/** One interval: CPU 100 J, GPU 300 J and 200 J, RAM 20 J, with the attribution sample given. */
+function report(seq: number, attribution: AttributionSample | undefined, cpuJ = 100) {
+  const base = intervalReport(seq * 1000, [cpuJ, 500, 20], seq)
+  const meters = [...base.meters]
+  meters[1] = { joules: 500, channelJoules: [300, 200], blindS: 0 }
+  return { ...base, meters, attribution }
+}
+
+describe('Ledger with attribution', () => {
+  it('charges the job its shares: CPU of the active part, RAM by memory, each GPU by its SM share', () => {
+    const ledger = new Ledger([raplPackageMeter, nvml, ram], 1, fixed, { idle: 'exclude', cpuIdlePriorW: 20 })
+    const step = ledger.add(report(1, sample()))
+    // CPU: 100 J − 20 J idle = 80 J active, half of the busy time: 40 J. GPU 0: no idle known yet, 75 % of
+    // 300 J; GPU 1: none of 200 J. RAM: a quarter of the memory in use.
+    expect(step.joules).toEqual({ cpu: 40, gpu: 225, ram: 5 })
+    expect(step.split?.cpu).toEqual({ jobJ: 40, idleJ: 20, othersJ: 40 })
+    const totals = ledger.totals()
+    expect(totals.machineJoules).toEqual({ cpu: 100, gpu: 500, ram: 20 })
+    expect(totals.idleJoules.cpu).toBe(20)
+    expect(totals.energyKWh).toBeCloseTo(270 / 3.6e6, 15)
+    expect(totals.machineEnergyKWh).toBeCloseTo(620 / 3.6e6, 15)
+  })
+
+  it('includes the idle share with idle: include, and learns the idle floor from a low-load interval', () => {
+    const ledger = new Ledger([raplPackageMeter, nvml, ram], 1, fixed, {
+      idle: 'include',
+      cpuIdlePriorW: null,
+    })
+    // Load 0.05: an idle interval at 12 W teaches the floor.
+    ledger.add(report(1, sample({ machineBusyCpuS: 0.1, machineTotalCpuS: 2, jobCpuS: 0 }), 12))
+    const step = ledger.add(report(2, sample()))
+    expect(step.split?.cpu).toEqual({ jobJ: 50, idleJ: 6, othersJ: 44 })
+    expect(ledger.attributionFacts()).toMatchObject({
+      cpuIdleW: 12,
+      cpuIdleSource: 'observed',
+      mostProcesses: 3,
+    })
+  })
+
+  it('charges nothing of a GPU it cannot attribute, and says so', () => {
+    const ledger = new Ledger([raplPackageMeter, nvml, ram], 1, fixed, { idle: 'exclude', cpuIdlePriorW: 0 })
+    expect(ledger.add(report(1, sample({ gpu: null }))).joules.gpu).toBe(0)
+    expect(ledger.add(report(2, undefined)).joules).toEqual({ cpu: 0, gpu: 0, ram: 0 })
+    expect(ledger.attributionFacts()).toMatchObject({ gpuMethods: ['unknown'], intervalsWithoutSample: 1 })
+  })
+
+  it('conserves energy in every interval and component: job + idle + others = machine, never above', () => {
+    const share = fc.double({ min: 0, max: 1, noNaN: true })
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            cpuJ: fc.double({ min: 0, max: 1e4, noNaN: true }),
+            job: share,
+            busy: share,
+            gpu0: share,
+            ram: share,
+          }),
+          { minLength: 1, maxLength: 20 },
+        ),
+        fc.constantFrom('include' as const, 'exclude' as const),
+        (intervals, idle) => {
+          const ledger = new Ledger([raplPackageMeter, nvml, ram], 1.3, fixed, { idle, cpuIdlePriorW: 15 })
+          intervals.forEach((i, seq) => {
+            const step = ledger.add(
+              report(
+                seq,
+                sample({
+                  jobCpuS: i.job * i.busy * 2,
+                  machineBusyCpuS: i.busy * 2,
+                  jobMemoryBytes: i.ram * 4e9,
+                  gpu: [{ share: i.gpu0, method: 'sm', processes: 2, jobProcesses: 1, foreignProcesses: 0 }],
+                }),
+                i.cpuJ,
+              ),
+            )
+            const machine = { cpu: i.cpuJ, gpu: 500, ram: 20 }
+            for (const c of COMPONENTS) {
+              const part = step.split?.[c]
+              expect(part).toBeDefined()
+              if (!part) continue
+              expect(part.jobJ + part.idleJ + part.othersJ).toBeCloseTo(machine[c], 6)
+              expect(part.jobJ).toBeLessThanOrEqual(machine[c] + 1e-9)
+            }
+          })
+          const totals = ledger.totals()
+          expect(totals.energyKWh).toBeLessThanOrEqual(totals.machineEnergyKWh * (1 + 1e-12))
+        },
+      ),
+    )
+  })
+
+  it('without attribution the job is the machine', () => {
+    const ledger = new Ledger([raplPackageMeter, nvml, ram], 1, fixed)
+    const step = ledger.add(report(1, sample()))
+    expect(step.split).toBeNull()
+    expect(ledger.totals().joules).toEqual(ledger.totals().machineJoules)
+  })
+})
