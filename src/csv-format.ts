@@ -60,10 +60,13 @@ export const WATTPRINT_COLUMNS = [
   'carbon_intensity',
   'intensity_source',
   'status',
+  'machine_energy_consumed',
+  'idle_energy',
+  'attribution_note',
 ] as const
 
 /**
- * The CSV's columns: CodeCarbon's 38, then wattprint's 8. Units: duration s; emissions kg CO2e;
+ * The CSV's columns: CodeCarbon's 38, then wattprint's 11. Units: duration s; emissions kg CO2e;
  * emissions_rate kg/s; *_power W (mean over the run, without PUE); *_energy and energy_consumed kWh (with
  * PUE); water L; ram_total_size and ram_used_gb GiB; carbon_intensity g CO2e/kWh.
  */
@@ -82,7 +85,13 @@ export const LEGACY_CSV_COLUMNS: readonly string[] = [
   'node_version',
   'wattprint_version',
   ...CODECARBON_COLUMNS.slice(23),
-  ...WATTPRINT_COLUMNS.slice(2),
+  // Spelt out: the current columns grow, this header does not.
+  'cpu_source',
+  'gpu_source',
+  'ram_source',
+  'carbon_intensity',
+  'intensity_source',
+  'status',
 ]
 
 /** The columns that hold text; every other one holds a number or nothing. */
@@ -110,6 +119,7 @@ export const TEXT_COLUMNS: ReadonlySet<string> = new Set<CsvColumn>([
   'ram_source',
   'intensity_source',
   'status',
+  'attribution_note',
 ])
 
 /** The first characters a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"). */

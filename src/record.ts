@@ -54,6 +54,16 @@ export interface Measurement {
   readonly intensitySource: string
   /** Mean GPU utilisation over the span, %, from NVML or nvidia-smi; null without GPU meters. */
   readonly gpuUtilizationPercent: number | null
+  /** The whole machine's energy, PUE included: the same as the job's figures without attribution. */
+  readonly machine: {
+    readonly energyKWh: number
+    readonly cpuKWh: number
+    readonly gpuKWh: number
+    readonly ramKWh: number
+  }
+  /** Idle energy not charged to the job, PUE included, kWh (0 without attribution). */
+  readonly idleEnergyKWh: number
+  /** The machine's meters (their energy is the machine's, whatever the attribution). */
   readonly meters: readonly MeterRecord[]
 }
 
@@ -83,7 +93,13 @@ export interface EmissionsRecord extends Measurement {
   readonly gpuCount: number | null
   readonly gpuModel: string | null
   readonly ramTotalSizeGiB: number
-  readonly trackingMode: 'machine'
+  /**
+   * What the energy and emissions figures hold, as CodeCarbon's column says: `machine` (the whole machine) or
+   * `process` (the job: a process tree or a cgroup; the machine's figures are in `machine`).
+   */
+  readonly trackingMode: 'machine' | 'process'
+  /** How the job's share was found, or why it could not be; null in machine mode. */
+  readonly attributionNote: string | null
   /** Mean machine CPU load over the run, %. */
   readonly cpuUtilizationPercent: number | null
   readonly ramUtilizationPercent: number | null
@@ -139,6 +155,13 @@ export function toMeasurement(
     intensitySource: totals.intensitySources.length > 0 ? totals.intensitySources.join('+') : fallback.source,
     gpuUtilizationPercent:
       totals.gpuUtilizationS > 0 ? totals.gpuUtilizationPercentS / totals.gpuUtilizationS : null,
+    machine: {
+      energyKWh: totals.machineEnergyKWh,
+      cpuKWh: joulesToKWh(totals.machineJoules.cpu * pue),
+      gpuKWh: joulesToKWh(totals.machineJoules.gpu * pue),
+      ramKWh: joulesToKWh(totals.machineJoules.ram * pue),
+    },
+    idleEnergyKWh: COMPONENTS.reduce((sum, c) => sum + joulesToKWh(totals.idleJoules[c] * pue), 0),
     meters: meters.map((meter, i) => ({
       id: meter.id,
       component: meter.component,
@@ -170,6 +193,8 @@ export interface RunContext {
   readonly cpuUtilizationPercent: number | null
   readonly ram: { readonly usedGiB: number; readonly utilizationPercent: number } | null
   readonly notes: readonly string[]
+  /** Whose energy the figures are, and how the share was found. */
+  readonly attribution: { readonly mode: 'machine' | 'process'; readonly note: string | null }
 }
 
 /** Builds a run's record. */
@@ -200,7 +225,8 @@ export function toEmissionsRecord(
     gpuCount: context.gpus.length > 0 ? context.gpus.length : null,
     gpuModel: gpuModelSummary(context.gpus),
     ramTotalSizeGiB: context.system.ramTotalGiB,
-    trackingMode: 'machine',
+    trackingMode: context.attribution.mode,
+    attributionNote: context.attribution.note,
     cpuUtilizationPercent: context.cpuUtilizationPercent,
     ramUtilizationPercent: context.ram?.utilizationPercent ?? null,
     ramUsedGiB: context.ram?.usedGiB ?? null,

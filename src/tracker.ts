@@ -745,6 +745,7 @@ export class EmissionsTracker {
       cpuUtilizationPercent: load === null ? null : load * 100,
       ram: total > 0 ? { usedGiB: used / BYTES_PER_GIB, utilizationPercent: (used / total) * 100 } : null,
       notes,
+      attribution: { mode: 'machine', note: null },
     }
     return toEmissionsRecord(measurement, context, status)
   }

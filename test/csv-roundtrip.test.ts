@@ -74,6 +74,7 @@ function hostileRecords(): EmissionsRecord[] {
       cloudRegion: at(i + 8),
       os: at(i + 9),
       intensitySource: at(i + 10),
+      attributionNote: at(i + 11),
       durationS: i + 0.5,
     }),
   )
@@ -91,6 +92,7 @@ const TEXT_FIELDS = {
   cloud_region: 'cloudRegion',
   os: 'os',
   intensity_source: 'intensitySource',
+  attribution_note: 'attributionNote',
 } as const
 
 describe('a CSV of hostile text', () => {

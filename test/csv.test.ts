@@ -40,7 +40,7 @@ const CODECARBON_FIELDS = readFileSync('test/fixtures/codecarbon-offline-3-runs.
   ?.split(',')
 
 describe('CSV columns', () => {
-  it("are CodeCarbon's 38, named and ordered as its EmissionsData, then wattprint's eight", () => {
+  it("are CodeCarbon's 38, named and ordered as its EmissionsData, then wattprint's own", () => {
     expect(CSV_COLUMNS.slice(0, 38)).toEqual(CODECARBON_FIELDS)
     expect(CSV_COLUMNS.slice(38)).toEqual([
       'node_version',
@@ -51,6 +51,9 @@ describe('CSV columns', () => {
       'carbon_intensity',
       'intensity_source',
       'status',
+      'machine_energy_consumed',
+      'idle_energy',
+      'attribution_note',
     ])
   })
 
@@ -72,6 +75,7 @@ describe('CSV columns', () => {
       sampleRecord({
         gpuModel: '1 x NVIDIA L4',
         gpu: { energyKWh: 0, powerW: 0, source: 'nvml-energy', method: 'measured' },
+        attributionNote: 'process tree of pid 42',
       }),
     )
     const text = Object.entries(cells)

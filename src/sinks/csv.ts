@@ -67,6 +67,9 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCel
     carbon_intensity: record.carbonIntensityGPerKWh,
     intensity_source: record.intensitySource,
     status: record.status,
+    machine_energy_consumed: record.machine.energyKWh,
+    idle_energy: record.idleEnergyKWh,
+    attribution_note: record.attributionNote,
   }
 }
 
