@@ -36,7 +36,7 @@ const ZERO: ComponentSplit = { jobJ: 0, idleJ: 0, othersJ: 0 }
  */
 export class AttributionAccount {
   readonly #cpuIdle: IdlePower
-  #gpuIdle: IdlePower[] = []
+  readonly #gpuIdle: IdlePower[] = []
   #mostProcesses = 0
   readonly #memoryMeasures = new Set<string>()
   readonly #gpuMethods = new Set<string>()
@@ -84,7 +84,8 @@ export class AttributionAccount {
     let idleJ = 0
     nvmlGpuJoules.forEach((gpuJ, i) => {
       const share = sample.gpu?.[i]
-      const idle = (this.#gpuIdle[i] ??= new IdlePower(null))
+      const idle = this.#gpuIdle[i] ?? new IdlePower(null)
+      this.#gpuIdle[i] = idle
       if (durationS > 0) idle.observe(gpuJ / durationS, share?.method === 'idle' ? 0 : 1)
       if (share) {
         this.#gpuMethods.add(share.method)
