@@ -18,6 +18,15 @@ export interface SampleEvent {
   readonly energyKWh: number
   /** Cumulative kWh by component, PUE included. */
   readonly energyKWhByComponent: Readonly<Record<Component, number>>
+  /**
+   * The whole machine's figures, the same as the above without attribution: mean power over the interval
+   * (PUE excluded) and cumulative kWh (PUE included), per component and in all.
+   */
+  readonly machine: {
+    readonly powerW: Readonly<Record<Component | 'total', number>>
+    readonly energyKWh: number
+    readonly energyKWhByComponent: Readonly<Record<Component, number>>
+  }
   /** Cumulative kg CO2e. */
   readonly emissionsKg: number
   readonly carbonIntensityGPerKWh: number
@@ -145,6 +154,34 @@ export class TrackerEmitter {
 }
 
 /** Builds the `sample` event of an interval the ledger just counted. */
+/** The machine's figures of a sample event: its power in the interval, and its cumulative energy. */
+function machineFigures(
+  step: LedgerStep,
+  totals: LedgerTotals,
+  seconds: number,
+  pue: number,
+): SampleEvent['machine'] {
+  const whole = (c: Component) => {
+    const part = step.split?.[c]
+    return part ? part.jobJ + part.idleJ + part.othersJ : step.joules[c]
+  }
+  const watts = (j: number) => (seconds > 0 ? j / seconds : 0)
+  return {
+    powerW: {
+      cpu: watts(whole('cpu')),
+      gpu: watts(whole('gpu')),
+      ram: watts(whole('ram')),
+      total: watts(whole('cpu') + whole('gpu') + whole('ram')),
+    },
+    energyKWh: totals.machineEnergyKWh,
+    energyKWhByComponent: {
+      cpu: (totals.machineJoules.cpu * pue) / JOULES_PER_KWH,
+      gpu: (totals.machineJoules.gpu * pue) / JOULES_PER_KWH,
+      ram: (totals.machineJoules.ram * pue) / JOULES_PER_KWH,
+    },
+  }
+}
+
 export function toSampleEvent(
   report: IntervalReport,
   step: LedgerStep,
@@ -171,6 +208,7 @@ export function toSampleEvent(
       gpu: (totals.joules.gpu * pue) / JOULES_PER_KWH,
       ram: (totals.joules.ram * pue) / JOULES_PER_KWH,
     },
+    machine: machineFigures(step, totals, seconds, pue),
     emissionsKg: totals.emissionsKg,
     carbonIntensityGPerKWh: step.gPerKWh,
     intensitySource: step.intensitySource,

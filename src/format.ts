@@ -23,13 +23,21 @@ export function formatDuration(seconds: number): string {
   return `${(seconds / 3600).toFixed(2)} h`
 }
 
+/** An energy, and with attribution whose it is beside the machine's: `job 12.3 Wh of the machine's 15.1 Wh`. */
+export function jobEnergy(jobKWh: number, machineKWh: number, attributed: boolean): string {
+  return attributed
+    ? `job ${formatEnergy(jobKWh)} of the machine's ${formatEnergy(machineKWh)}`
+    : formatEnergy(jobKWh)
+}
+
 /** A one-line summary of a record, for logs and the CLI. */
 export function summaryLine(record: EmissionsRecord): string {
   const part = (name: string, c: EmissionsRecord['cpu']) =>
     c.source ? `${name} ${formatEnergy(c.energyKWh)} (${c.powerW.toFixed(1)} W, ${c.source})` : null
   const parts = [part('cpu', record.cpu), part('gpu', record.gpu), part('ram', record.ram)].filter(Boolean)
+  const energy = jobEnergy(record.energyKWh, record.machine.energyKWh, record.trackingMode === 'process')
   return (
-    `${record.durationS.toFixed(1)} s, ${formatEnergy(record.energyKWh)} [${parts.join(', ')}], ` +
+    `${record.durationS.toFixed(1)} s, ${energy} [${parts.join(', ')}], ` +
     `${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})`
   )
 }

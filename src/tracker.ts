@@ -8,6 +8,8 @@ import {
   stopOptionsProblem,
   taskNameProblem,
 } from './arguments.js'
+import type { AttributionSetup } from './attribution/account.js'
+import { type AttributionPlan, attributionNote, planAttribution } from './attribution/plan.js'
 import { type ResolvedConfig, resolveConfig, type TrackerOptions } from './config.js'
 import { describeError } from './errors.js'
 import {
@@ -23,6 +25,7 @@ import type { IntensityResolution } from './intensity/resolve.js'
 import { resolveIntensity } from './intensity/resolve.js'
 import { difference, emptyTotals, Ledger, type LedgerTotals } from './ledger.js'
 import { Logger } from './log.js'
+import { cpuPowerAtLoad } from './meters/cpu-estimate.js'
 import { type CpuTimes, loadBetween, readCpuTimes } from './meters/cpu-load.js'
 import { shippedCpuTable } from './meters/cpu-tdp-table.js'
 import { type MeterPlan, planMeters, tuneEstimates } from './meters/detect.js'
@@ -110,6 +113,7 @@ export class EmissionsTracker {
   #ledger: Ledger | undefined
   #intensity: IntensityResolution | undefined
   #plan: MeterPlan | undefined
+  #attribution: AttributionPlan | undefined
   #watts: Readonly<Record<string, number>> = {}
   #system: SystemInfo | undefined
   #cpuTimesAtStart: CpuTimes | null = null
@@ -417,7 +421,13 @@ export class EmissionsTracker {
     // Which meters exist is known in a millisecond: spawn the worker on that at once, so its start-up and
     // baseline reading overlap the slow look-ups started just after (system description, intensity
     // tables, the CPU TDP table), which only the estimates and the accounting need.
-    const plan = planMeters(config)
+    const attribution = planAttribution(config)
+    this.#attribution = attribution
+    const meterPlan = planMeters(config)
+    // The attribution reader travels with the meter specs: it is built and read in the sampler thread too.
+    const plan = attribution.spec
+      ? { ...meterPlan, specs: [...meterPlan.specs, attribution.spec] }
+      : meterPlan
     this.#plan = plan
     const worker = config.sampling === 'worker' ? this.#spawnWorker(plan) : undefined
     const systemInfo = getSystemInfo()
@@ -427,7 +437,7 @@ export class EmissionsTracker {
     intensity.catch(() => {})
     if (plan.pending.cpuTdp) shippedCpuTable().catch(() => {})
     this.#notes.push(...plan.notes)
-    for (const warning of plan.warnings) this.#warn(warning)
+    for (const warning of [...plan.warnings, ...attribution.warnings]) this.#warn(warning)
     this.#cpuTimesAtStart = readCpuTimes(config.procStatPath)
 
     const session = (worker ? await worker : undefined) ?? new InlineSampling(plan.specs, this.#callbacks())
@@ -448,7 +458,12 @@ export class EmissionsTracker {
     this.#watts = tuning.watts
     this.#notes.push(...tuning.notes)
     for (const warning of tuning.warnings) this.#warn(warning)
-    this.#ledger = new Ledger(session.meters, config.pue, resolved.provider)
+    this.#ledger = new Ledger(
+      session.meters,
+      config.pue,
+      resolved.provider,
+      this.#attributionSetup(tuning.watts),
+    )
     await session.run(tuning.watts, config.intervalMs)
     this.#state = this.#stopPromise ? 'stopping' : 'running'
     const now = resolved.provider.at(Date.now())
@@ -459,6 +474,28 @@ export class EmissionsTracker {
     if (this.#csv && this.#state === 'running') await this.#guardAgainstLoss(this.#csv)
     const context = this.#sinkContext()
     await Promise.all(this.config.sinks.map((sink) => this.#toSink(sink, 'start', () => sink.start(context))))
+  }
+
+  /** How the ledger splits energy, or null in machine mode. */
+  #attributionSetup(watts: Readonly<Record<string, number>>): AttributionSetup | null {
+    if (!this.#attribution?.spec) return null
+    const tdpW = watts['cpu-tdp'] ?? this.config.cpuPowerW
+    const estimated = this.#session?.meters.some((m) => m.source === 'cpu-tdp') === true
+    return {
+      idle: this.config.idle,
+      // The estimate's own idle term: TDP × the load curve at no load. RAPL learns it from a quiet interval.
+      cpuIdlePriorW: estimated && tdpW !== null ? cpuPowerAtLoad(tdpW, 0) : null,
+    }
+  }
+
+  /** Whose energy the record's figures are, and how the share was found. */
+  #attributionContext(): RunContext['attribution'] {
+    const plan = this.#attribution
+    const facts = this.#ledger?.attributionFacts()
+    if (!plan?.spec || !facts) {
+      return { mode: 'machine', note: plan?.warnings.map((w) => w.message).join(' ') || null }
+    }
+    return { mode: 'process', note: attributionNote(plan.job, this.config.idle, facts) }
   }
 
   /**
@@ -745,7 +782,7 @@ export class EmissionsTracker {
       cpuUtilizationPercent: load === null ? null : load * 100,
       ram: total > 0 ? { usedGiB: used / BYTES_PER_GIB, utilizationPercent: (used / total) * 100 } : null,
       notes,
-      attribution: { mode: 'machine', note: null },
+      attribution: this.#attributionContext(),
     }
     return toEmissionsRecord(measurement, context, status)
   }

@@ -28,6 +28,7 @@ export type WarningCode =
   | 'UNKNOWN_TASK'
   | 'TASK_RESTARTED'
   | 'START_FAILED'
+  | 'ATTRIBUTION_UNAVAILABLE'
   | 'INVALID_ARGUMENT'
 
 /** Something the tracker could not do as asked; the run goes on. */

@@ -118,7 +118,13 @@ describe('AttributionReader', () => {
     writeFileSync(join(proc, 'meminfo'), 'MemTotal:  16384 kB\nMemFree: 1 kB\nMemAvailable:  8192 kB\n')
     writeFileSync(join(proc, '10', 'stat'), stat(10, 1, 100))
     setMachine(1000, 5000)
-    const reader = new AttributionReader({ kind: 'process', pid: 10, procRoot: proc, procStatPath: procStat })
+    const reader = new AttributionReader({
+      type: 'attribution',
+      kind: 'process',
+      pid: 10,
+      procRoot: proc,
+      procStatPath: procStat,
+    })
     expect(reader.read()).toMatchObject({ jobCpuS: 0, machineBusyCpuS: 0, processes: 1 })
     writeFileSync(join(proc, '10', 'stat'), stat(10, 1, 150))
     setMachine(1200, 5100)
@@ -145,6 +151,7 @@ describe('AttributionReader', () => {
     writeFileSync(join(dir, 'memory.current'), String(1024 * 1024))
     writeFileSync(join(dir, 'cgroup.procs'), '7\n8\n')
     const reader = new AttributionReader({
+      type: 'attribution',
       kind: 'cgroup',
       dir,
       procRoot: proc,

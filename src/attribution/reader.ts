@@ -12,20 +12,12 @@ import { shareOf } from './split.js'
  */
 export const USER_HZ = 100
 
-/** What the sampler thread is told to read for attribution: plain data, as meter specs are. */
-export type AttributionSpec =
-  | {
-      readonly kind: 'process'
-      readonly pid: number
-      readonly procRoot: string
-      readonly procStatPath: string
-    }
-  | {
-      readonly kind: 'cgroup'
-      readonly dir: string
-      readonly procRoot: string
-      readonly procStatPath: string
-    }
+/** What the sampler thread is told to read for attribution: plain data, sent among the meter specs. */
+export type AttributionSpec = {
+  readonly type: 'attribution'
+  readonly procRoot: string
+  readonly procStatPath: string
+} & ({ readonly kind: 'process'; readonly pid: number } | { readonly kind: 'cgroup'; readonly dir: string })
 
 /** The job's and the machine's use of each component over one interval: plain numbers for the ledger. */
 export interface AttributionSample {

@@ -113,6 +113,20 @@ export const TRACKER_FLAGS = {
     example: '0,1',
     options: ['gpuIds'],
   },
+  attribution: {
+    type: 'string',
+    value: 'machine|process|cgroup[:dir]',
+    help: "whose energy: the whole machine (default), the command's process tree, or a cgroup v2 (its own, or dir)",
+    example: 'process',
+    options: ['attribution'],
+  },
+  idle: {
+    type: 'string',
+    value: 'exclude|include',
+    help: "with --attribution: whether the job also carries its share of the machine's idle power (default exclude)",
+    example: 'include',
+    options: ['idle'],
+  },
 } as const satisfies Flags
 
 /** A number option's range, in the flag's base unit: `perBase` option units make one (1000 ms per s). */
@@ -177,6 +191,17 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
   set('nvidiaSmiPath', textOf(values, 'nvidia-smi'))
   set('nvmlLibraryPath', textOf(values, 'nvml-library'))
   set('gpuIds', textOf(values, 'gpu-ids'))
+  const attribution = textOf(values, 'attribution')
+  if (attribution !== undefined) {
+    // wattprint's own process tree holds the command and all it starts (and wattprint, whose share is small).
+    const [kind = '', dir] = [
+      attribution.split(':', 1)[0]?.toLowerCase(),
+      attribution.slice(attribution.indexOf(':') + 1),
+    ]
+    if (kind === 'cgroup' && attribution.includes(':')) set('attribution', { cgroup: dir ?? '' })
+    else set('attribution', attribution as TrackerOptions['attribution'])
+  }
+  set('idle', textOf(values, 'idle') as TrackerOptions['idle'])
   return options
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { TrackerOptions } from '../config.js'
 import { bestEquivalent, describeEquivalent, equivalents } from '../equivalents.js'
 import type { SampleEvent } from '../events.js'
-import { formatEnergy, formatMass } from '../format.js'
+import { formatEnergy, formatMass, jobEnergy } from '../format.js'
 import type { EmissionsRecord } from '../record.js'
 import { EmissionsTracker } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
@@ -39,16 +39,17 @@ const formatSeconds = (s: number): string =>
       : `${(s / 3600).toFixed(2)} h`
 
 /** The one-line live status: elapsed, power by component, energy, emissions. */
-function statusLine(sample: SampleEvent): string {
+function statusLine(sample: SampleEvent, attributed: boolean): string {
   const p = sample.powerW
   const parts = [
     `cpu ${p.cpu.toFixed(0)} W`,
     p.gpu > 0 ? `gpu ${p.gpu.toFixed(0)} W` : '',
     `ram ${p.ram.toFixed(0)} W`,
   ]
+  const energy = jobEnergy(sample.energyKWh, sample.machine.energyKWh, attributed)
   return (
     `wattprint ${formatSeconds(sample.elapsedS)} | ${parts.filter(Boolean).join(', ')} | ` +
-    `${formatEnergy(sample.energyKWh)} | ${formatMass(sample.emissionsKg)} CO2e`
+    `${energy} | ${formatMass(sample.emissionsKg)} CO2e`
   )
 }
 
@@ -59,8 +60,9 @@ export function summary(record: EmissionsRecord): string {
     .map((c) => `${c} ${formatEnergy(record[c].energyKWh)} (${record[c].source})`)
     .join(', ')
   const equivalent = bestEquivalent(record.emissionsKg)
+  const energy = jobEnergy(record.energyKWh, record.machine.energyKWh, record.trackingMode === 'process')
   return [
-    `wattprint: ${formatSeconds(record.durationS)}, ${formatEnergy(record.energyKWh)} [${by}], status ${record.status}`,
+    `wattprint: ${formatSeconds(record.durationS)}, ${energy} [${by}], status ${record.status}`,
     `  ${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})`,
     `  ${describeEquivalent(equivalent)} (${equivalent.source})`,
   ].join('\n')
@@ -110,6 +112,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const { config } = tracker
   if (config.saveToFile) checkCsvOutput(join(config.outputDir, config.outputFile), textOf(values, 'output'))
   const timeline = values.timeline !== undefined ? new TimelineWriter(String(values.timeline)) : undefined
+  const attributed = config.attribution.kind !== 'machine'
   const live = !quiet && process.stderr.isTTY === true
   const progress = !quiet && !live && values.progress === true
   let lastProgressS = 0
@@ -122,11 +125,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     // About once a second on screen, whatever the sampling interval.
     if (live && sample.elapsedS - drawnAtS >= 0.95) {
       drawnAtS = sample.elapsedS
-      process.stderr.write(`\r\x1b[2K${statusLine(sample)}`)
+      process.stderr.write(`\r\x1b[2K${statusLine(sample, attributed)}`)
       statusShown = true
     } else if (progress && sample.elapsedS - lastProgressS >= 10) {
       lastProgressS = sample.elapsedS
-      process.stderr.write(`${statusLine(sample)}\n`)
+      process.stderr.write(`${statusLine(sample, attributed)}\n`)
     }
   })
   const clearStatus = () => {

@@ -1,19 +1,27 @@
+import { GpuProcessReader } from '../attribution/gpu-processes.js'
+import { AttributionReader, type AttributionSpec } from '../attribution/reader.js'
 import { CpuTdpMeter, type CpuTdpMeterSpec } from './cpu-estimate.js'
 import { buildGpuMeters, type GpuMeterSpec, type GpuReport } from './gpu.js'
 import type { Meter } from './meter.js'
+import { NvmlMeter } from './nvml.js'
 import { ConstantMeter, type ConstantMeterSpec } from './ram-estimate.js'
 import { RaplMeter, type RaplMeterSpec } from './rapl.js'
 
-/** Plain data from which the sampler (in its worker thread) builds a meter. */
-export type MeterSpec = RaplMeterSpec | CpuTdpMeterSpec | ConstantMeterSpec | GpuMeterSpec
+/** Plain data from which the sampler (in its worker thread) builds a meter, or its attribution reader. */
+export type MeterSpec = RaplMeterSpec | CpuTdpMeterSpec | ConstantMeterSpec | GpuMeterSpec | AttributionSpec
 
 /**
  * Builds the meters the specs describe. A GPU spec gives zero or more meters (NVML energy and power,
  * or nvidia-smi), and the report of what it found.
  */
-export function buildMeters(specs: readonly MeterSpec[]): { meters: Meter[]; gpu: GpuReport | null } {
+export function buildMeters(specs: readonly MeterSpec[]): {
+  meters: Meter[]
+  gpu: GpuReport | null
+  attribution: AttributionReader | null
+} {
   const meters: Meter[] = []
   let gpu: GpuReport | null = null
+  let attribution: AttributionSpec | null = null
   for (const spec of specs) {
     switch (spec.type) {
       case 'rapl':
@@ -31,7 +39,24 @@ export function buildMeters(specs: readonly MeterSpec[]): { meters: Meter[]; gpu
         gpu = built.report
         break
       }
+      case 'attribution':
+        attribution = spec
+        break
     }
   }
-  return { meters, gpu }
+  return { meters, gpu, attribution: attribution ? attributionReader(attribution, meters) : null }
+}
+
+/** The attribution reader, asking NVML about the processes of the GPUs its meters measure, in their order. */
+function attributionReader(spec: AttributionSpec, meters: readonly Meter[]): AttributionReader {
+  const nvmlMeters = meters.filter((m): m is NvmlMeter => m instanceof NvmlMeter)
+  const first = nvmlMeters[0]
+  const gpus = first
+    ? new GpuProcessReader(
+        first.nvml,
+        nvmlMeters.flatMap((m) => m.devices),
+        spec.procRoot,
+      )
+    : null
+  return new AttributionReader(spec, gpus)
 }

@@ -242,8 +242,10 @@ export class NvmlMeter implements Meter {
   #closed = false
 
   constructor(
-    private readonly nvml: Nvml,
-    private readonly devices: readonly NvmlDevice[],
+    /** The library, shared with the attribution reader's process queries. */
+    readonly nvml: Nvml,
+    /** The GPUs, in the order of the channels. */
+    readonly devices: readonly NvmlDevice[],
     readonly source: Extract<MeterSource, 'nvml-energy' | 'nvml-power'>,
   ) {
     this.id = source

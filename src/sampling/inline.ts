@@ -24,9 +24,9 @@ export class InlineSampling implements SamplingSession {
     specs: readonly MeterSpec[],
     private readonly callbacks: SamplingCallbacks,
   ) {
-    const { meters, gpu } = buildMeters(specs)
+    const { meters, gpu, attribution } = buildMeters(specs)
     this.gpu = gpu
-    this.sampler = new Sampler(meters, (w) => callbacks.onWarning(w))
+    this.sampler = new Sampler(meters, (w) => callbacks.onWarning(w), attribution)
     this.meters = this.sampler.meters
     this.t0Ns = process.hrtime.bigint()
     this.sampler.begin(this.t0Ns)

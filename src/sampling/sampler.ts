@@ -1,4 +1,4 @@
-import type { AttributionSample } from '../attribution/reader.js'
+import type { AttributionReader, AttributionSample } from '../attribution/reader.js'
 import { describeError } from '../errors.js'
 import {
   type Channel,
@@ -76,6 +76,8 @@ export class Sampler {
   constructor(
     meters: readonly Meter[],
     private readonly warn: (warning: TrackerWarning) => void = () => {},
+    /** Read with the meters, on the same tick, when attribution is on. */
+    private readonly attribution: AttributionReader | null = null,
   ) {
     this.states = meters.map((meter) => ({
       meter,
@@ -97,6 +99,7 @@ export class Sampler {
     this.t0Ns = nowNs
     this.lastNs = nowNs
     this.begun = true
+    this.attribution?.read()
     for (const state of this.states) {
       this.readMeter(state)
       state.values.forEach((value, i) => {
@@ -133,6 +136,7 @@ export class Sampler {
       meters,
       final,
       gpuUtilizationPercent: this.gpuUtilization(),
+      ...(this.attribution ? { attribution: this.attribution.read() } : {}),
     }
   }
 

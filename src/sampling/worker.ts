@@ -63,8 +63,8 @@ function answerRequests(answered: number): void {
 function onMessage(message: ToWorker): void {
   switch (message.type) {
     case 'init': {
-      const { meters, gpu } = buildMeters(message.specs)
-      sampler = new Sampler(meters, (warning) => send({ type: 'warning', warning }))
+      const { meters, gpu, attribution } = buildMeters(message.specs)
+      sampler = new Sampler(meters, (warning) => send({ type: 'warning', warning }), attribution)
       t0Ns = process.hrtime.bigint()
       sampler.begin(t0Ns)
       send({ type: 'ready', t0Ns, meters: sampler.meters, gpu })

@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs'
+import type { ResolvedConfig } from '../config.js'
+import type { WarningCode } from '../warnings.js'
+import type { AttributionFacts } from './account.js'
+import { ownCgroupDir } from './cgroup.js'
+import type { AttributionSpec } from './reader.js'
+
+/** What the tracker reads for attribution, and what it says about it. */
+export interface AttributionPlan {
+  /** Null in machine mode, or when nothing of the job can be read (then the warning says why). */
+  readonly spec: AttributionSpec | null
+  /** The job, in words: `the process tree of pid 1234`, `cgroup /sys/fs/cgroup/…`. */
+  readonly job: string
+  readonly warnings: readonly { readonly code: WarningCode; readonly message: string }[]
+}
+
+/** Turns the attribution option into what the sampler reads. */
+export function planAttribution(config: ResolvedConfig): AttributionPlan {
+  const { attribution, procRoot, procStatPath } = config
+  if (attribution.kind === 'machine') return { spec: null, job: 'the machine', warnings: [] }
+  if (attribution.kind === 'process') {
+    const job = `the process tree of pid ${attribution.pid}`
+    if (!existsSync(`${procRoot}/${attribution.pid}/stat`)) {
+      return {
+        spec: null,
+        job,
+        warnings: [
+          {
+            code: 'ATTRIBUTION_UNAVAILABLE',
+            message:
+              `Attribution to ${job} is not possible: ${procRoot}/${attribution.pid}/stat cannot be read ` +
+              `(not Linux, /proc not mounted there, or no such process). The figures are the whole machine's.`,
+          },
+        ],
+      }
+    }
+    return {
+      spec: { type: 'attribution', kind: 'process', pid: attribution.pid, procRoot, procStatPath },
+      job,
+      warnings: [],
+    }
+  }
+  const own = attribution.dir === null ? ownCgroupDir('self', procRoot) : { dir: attribution.dir }
+  if (own.dir === null || !existsSync(`${own.dir}/cpu.stat`)) {
+    const why = own.dir === null ? ('why' in own ? own.why : '') : `${own.dir}/cpu.stat cannot be read`
+    // This process's own tree is the nearest thing to its cgroup that can still be read.
+    return {
+      spec: { type: 'attribution', kind: 'process', pid: process.pid, procRoot, procStatPath },
+      job: `the process tree of pid ${process.pid}`,
+      warnings: [
+        {
+          code: 'ATTRIBUTION_UNAVAILABLE',
+          message: `Attribution to a cgroup is not possible: ${why}. Attributing to this process and its descendants instead.`,
+        },
+      ],
+    }
+  }
+  return {
+    spec: { type: 'attribution', kind: 'cgroup', dir: own.dir, procRoot, procStatPath },
+    job: `cgroup ${own.dir}`,
+    warnings: [],
+  }
+}
+
+const GPU_METHOD: Record<string, string> = {
+  sm: 'by SM samples (NVML)',
+  exclusive: 'whole or nothing by its compute processes (NVML)',
+  count: 'by its count of compute processes (NVML, no SM samples)',
+  idle: 'idle (no compute process)',
+  unknown: 'not attributed: NVML could not list its processes',
+  'not-nvml': 'not attributed: per-process GPU figures need NVML',
+}
+
+/** The row's `attribution_note`: whose energy the figures are, and how each share was found. */
+export function attributionNote(job: string, idle: 'include' | 'exclude', facts: AttributionFacts): string {
+  const memory = facts.memoryMeasures.length > 0 ? facts.memoryMeasures.join('/').toUpperCase() : 'unknown'
+  const parts = [
+    `${job} (at most ${facts.mostProcesses} process${facts.mostProcesses === 1 ? '' : 'es'})`,
+    `CPU by CPU time over the machine's busy time, of the power above idle (${facts.cpuIdleW.toFixed(1)} W, ` +
+      `${facts.cpuIdleSource === 'observed' ? 'lowest seen at low load' : facts.cpuIdleSource === 'estimate' ? "the estimate's idle term" : 'not known: counted as active'})`,
+    `RAM by ${memory === 'CGROUP' ? "the cgroup's memory.current" : memory} over the memory in use`,
+  ]
+  if (facts.gpuMethods.length > 0)
+    parts.push(`GPU ${facts.gpuMethods.map((m) => GPU_METHOD[m] ?? m).join(', ')}`)
+  if (facts.foreignGpuProcesses > 0) {
+    parts.push(
+      `${facts.foreignGpuProcesses} GPU process(es) of another PID namespace (a container without --pid=host) could not be matched`,
+    )
+  }
+  if (facts.intervalsWithoutSample > 0)
+    parts.push(`${facts.intervalsWithoutSample} interval(s) unread, charged to others`)
+  parts.push(idle === 'include' ? 'idle power included by share' : 'idle power excluded (idle_energy)')
+  return parts.join('; ')
+}
