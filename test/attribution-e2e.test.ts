@@ -1,0 +1,177 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { parseProcessStat } from '../src/attribution/process-tree.js'
+import { driveCounters } from './helpers/driver.mjs'
+import { DEFAULT_RANGE_UJ, makePowercapTree } from './helpers/powercap.mjs'
+
+// Real processes on this machine, each with its own tracker in process mode, on one powercap tree advancing
+// at exactly 100 W. The machine's busy time (/proc/stat, a fixture here) is driven by the test as the sum of
+// these processes' real CPU time, so that the jobs are the only work on the "machine" whatever else this
+// computer runs: then their shares of it must add up to one, and split it as their CPU times do.
+
+const WATTS = 100
+const cleanups: (() => void | Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const cpuTicks = (pid: number): number => {
+  try {
+    const stat = parseProcessStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+    return stat ? stat.ownTicks + stat.reapedTicks : 0
+  } catch {
+    return 0
+  }
+}
+
+/** A /proc/stat whose busy time is the CPU time of `pids` (kept after they end), on 2 CPUs. */
+function fakeProcStat(dir: string, pids: () => readonly number[]) {
+  const path = join(dir, 'stat')
+  const last = new Map<number, number>()
+  const startMs = Date.now()
+  const write = () => {
+    for (const pid of pids()) last.set(pid, Math.max(last.get(pid) ?? 0, cpuTicks(pid)))
+    const busy = [...last.values()].reduce((a, b) => a + b, 0)
+    const total = Math.max(busy, Math.round(((Date.now() - startMs) / 1000) * 100 * 2))
+    writeFileSync(`${path}.tmp`, `cpu  ${busy} 0 0 ${total - busy} 0 0 0 0 0 0\n`)
+    renameSync(`${path}.tmp`, path)
+  }
+  write()
+  const timer = setInterval(write, 5)
+  cleanups.push(() => clearInterval(timer))
+  return path
+}
+
+const JOB = resolve('test/helpers/attributed-job.mjs')
+
+interface JobResult {
+  cpuJ: number
+  machineCpuJ: number
+  trackingMode: string
+  note: string
+  ticks: number
+}
+
+/** A job burning `duty` of a core for `seconds`, tracked in process mode; resolves with its record's figures. */
+function job(env: Record<string, string>, duty: number, seconds: number, track = true) {
+  const child = spawn(process.execPath, [JOB], {
+    env: { ...process.env, ...env, DUTY: String(duty), SECONDS: String(seconds), TRACK: track ? '1' : '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  const done = new Promise<JobResult>((ok, fail) =>
+    child.on('exit', (code) =>
+      code === 0 ? ok(JSON.parse(out || 'null')) : fail(new Error(`job exited ${code}`)),
+    ),
+  )
+  return { child, done }
+}
+
+async function machine(): Promise<{ env: Record<string, string>; track: (c: ChildProcess) => void }> {
+  // Cleaned up in reverse: the writers stop before their folders go.
+  const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0' }])
+  cleanups.push(() => tree.cleanup())
+  const driver = await driveCounters([
+    { path: tree.energyPath('intel-rapl:0'), watts: WATTS, startUj: 1e9, rangeUj: DEFAULT_RANGE_UJ },
+  ])
+  cleanups.push(() => driver.stop())
+  await driver.run()
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-attribution-e2e-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const pids: number[] = []
+  const procStat = fakeProcStat(dir, () => pids)
+  return {
+    env: { WATTPRINT_RAPL_ROOT: tree.root, WATTPRINT_PROC_STAT_PATH: procStat },
+    track: (c) => {
+      if (c.pid) pids.push(c.pid)
+    },
+  }
+}
+
+describe('attribution to processes, on a powercap tree at 100 W', () => {
+  it('splits the CPU energy between two jobs as their CPU times: a full core and half a core get 2:1', async () => {
+    const m = await machine()
+    const jobs = [job(m.env, 1, 3), job(m.env, 0.5, 3)]
+    for (const j of jobs) m.track(j.child)
+    const [full, half] = await Promise.all(jobs.map((j) => j.done))
+    if (!full || !half) throw new Error('no result')
+    expect(full.trackingMode).toBe('process')
+    expect(full.note).toContain('the process tree of pid')
+    // Each job's energy over its CPU time is the same price: energy splits as CPU time does, within 5 %.
+    const ratio = full.cpuJ / half.cpuJ / (full.ticks / half.ticks)
+    expect(ratio).toBeGreaterThan(0.95)
+    expect(ratio).toBeLessThan(1.05)
+    expect(full.ticks / half.ticks).toBeGreaterThan(1.5)
+    // And neither is charged the machine: about 300 J were drawn while both ran.
+    expect(full.cpuJ + half.cpuJ).toBeLessThanOrEqual(full.machineCpuJ * 1.05)
+  }, 60_000)
+
+  it('leaves an idle job next to a busy untracked process almost nothing', async () => {
+    const m = await machine()
+    const busy = job(m.env, 1, 3.5, false)
+    m.track(busy.child)
+    const idle = job(m.env, 0, 3)
+    m.track(idle.child)
+    const [result] = await Promise.all([idle.done, busy.done])
+    if (!result) throw new Error('no result')
+    expect(result.cpuJ).toBeLessThanOrEqual(0.05 * result.machineCpuJ)
+  }, 60_000)
+
+  it('four ranks each tracking themselves count the machine once between them, not four times', async () => {
+    const m = await machine()
+    const ranks = [0, 1, 2, 3].map(() => job(m.env, 0.4, 3))
+    for (const r of ranks) m.track(r.child)
+    const results = await Promise.all(ranks.map((r) => r.done))
+    const sum = results.reduce((a, r) => a + r.cpuJ, 0)
+    const machineJ = Math.max(...results.map((r) => r.machineCpuJ))
+    // No idle here (idle: include), so the four shares add up to the whole machine's energy while they ran.
+    expect(sum / machineJ).toBeGreaterThan(0.97)
+    expect(sum / machineJ).toBeLessThan(1.02)
+  }, 60_000)
+})
+
+describe('wattprint run --attribution process', () => {
+  it("charges the command for 200 short-lived children, through their reapers' time", async () => {
+    const m = await machine()
+    const dir = mkdtempSync(join(tmpdir(), 'wattprint-attribution-run-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const script = 'for i in $(seq 200); do sh -c "i=0; while [ \\$i -lt 3000 ]; do i=\\$((i+1)); done"; done'
+    const run = spawn(
+      process.execPath,
+      [
+        resolve('dist/cli.js'),
+        'run',
+        '-q',
+        '--json',
+        '--attribution',
+        'process',
+        '--idle',
+        'include',
+        '-o',
+        dir,
+        '--',
+        'sh',
+        '-c',
+        script,
+      ],
+      { env: { ...process.env, ...m.env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    m.track(run)
+    let out = ''
+    run.stdout.on('data', (d) => (out += d))
+    const code = await new Promise((ok) => run.on('exit', ok))
+    expect(code).toBe(0)
+    const { record } = JSON.parse(out) as {
+      record: { trackingMode: string; cpu: { energyKWh: number }; machine: { cpuKWh: number } }
+    }
+    expect(record.trackingMode).toBe('process')
+    // The machine's only work was this command's tree: all of it is the job's, children included.
+    expect(record.cpu.energyKWh / record.machine.cpuKWh).toBeGreaterThan(0.9)
+    const csv = readFileSync(join(dir, 'emissions.csv'), 'utf8')
+    expect(csv).toContain(',process,')
+  }, 60_000)
+})

@@ -1,0 +1,48 @@
+// A job for the attribution tests: burns DUTY of a core (0 to 1) for SECONDS, with a tracker in process
+// mode when TRACK is set (its RAPL root and /proc/stat come from WATTPRINT_* variables), and prints its
+// record's CPU energy, the machine's, and the CPU time in ticks it used while measured.
+import { readFileSync } from 'node:fs'
+import { EmissionsTracker } from '../../dist/index.js'
+
+const duty = Number(process.env.DUTY)
+const seconds = Number(process.env.SECONDS)
+const tracker = process.env.TRACK
+  ? new EmissionsTracker({
+      attribution: 'process',
+      idle: 'include',
+      intervalMs: 100,
+      saveToFile: false,
+      logLevel: 'error',
+      carbonIntensity: 100,
+    })
+  : null
+const ownTicks = () => {
+  const stat = readFileSync('/proc/self/stat', 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
+}
+await tracker?.start()
+const ticksAtStart = ownTicks()
+const endMs = Date.now() + seconds * 1000
+while (Date.now() < endMs) {
+  // 20 ms slices: busy for duty of each, asleep for the rest.
+  const sliceEnd = Date.now() + 20 * duty
+  while (Date.now() < sliceEnd) {}
+  await new Promise((r) => setTimeout(r, 20 * (1 - duty)))
+}
+const record = await tracker?.stop()
+// The CPU time it used while measured: what its share is made of.
+const ticks = ownTicks() - ticksAtStart
+process.stdout.write(
+  JSON.stringify(
+    record
+      ? {
+          cpuJ: record.cpu.energyKWh * 3.6e6,
+          machineCpuJ: record.machine.cpuKWh * 3.6e6,
+          trackingMode: record.trackingMode,
+          note: record.attributionNote,
+          ticks,
+        }
+      : { ticks },
+  ),
+)
