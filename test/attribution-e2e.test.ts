@@ -175,3 +175,50 @@ describe('wattprint run --attribution process', () => {
     expect(csv).toContain(',process,')
   }, 60_000)
 })
+
+describe('attribution to a cgroup', () => {
+  it("charges a cgroup its share of the machine's busy time, read from cpu.stat and memory.current", async () => {
+    const { EmissionsTracker } = await import('../src/tracker.js')
+    const dir = mkdtempSync(join(tmpdir(), 'wattprint-cgroup-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const procStat = join(dir, 'proc-stat')
+    const startMs = Date.now()
+    // The machine: one of two CPUs busy; the cgroup: a quarter of that busy time, and 1 GiB.
+    const advance = () => {
+      const s = (Date.now() - startMs) / 1000
+      writeFileSync(
+        join(dir, 'cpu.stat'),
+        `usage_usec ${Math.round(s * 0.25e6)}\nuser_usec 0\nsystem_usec 0\n`,
+      )
+      writeFileSync(`${procStat}.tmp`, `cpu  ${Math.round(s * 100)} 0 0 ${Math.round(s * 100)} 0 0 0 0\n`)
+      renameSync(`${procStat}.tmp`, procStat)
+    }
+    advance()
+    writeFileSync(join(dir, 'memory.current'), String(2 ** 30))
+    writeFileSync(join(dir, 'cgroup.procs'), `${process.pid}\n`)
+    const timer = setInterval(advance, 5)
+    cleanups.push(() => clearInterval(timer))
+    const tracker = new EmissionsTracker({
+      attribution: { cgroup: dir },
+      sampling: 'inline',
+      intervalMs: 100,
+      procStatPath: procStat,
+      cpuPowerW: 100,
+      saveToFile: false,
+      logLevel: 'silent',
+      carbonIntensity: 100,
+    })
+    await tracker.start()
+    await new Promise((r) => setTimeout(r, 1500))
+    const record = await tracker.stop()
+    expect(record.trackingMode).toBe('process')
+    expect(record.attributionNote).toContain(`cgroup ${dir}`)
+    expect(record.attributionNote).toContain("the cgroup's memory.current")
+    // CPU at half load by the estimate: 100 W × (0.1 + 0.9 × 0.5³) = 21.25 W, of which 10 W is idle; the
+    // cgroup gets a quarter of the 11.25 W above it.
+    // Only the CPU has an idle floor here (RAM is split by memory alone, there is no GPU).
+    const activeKWh = record.machine.cpuKWh - record.idleEnergyKWh
+    expect(record.cpu.energyKWh / activeKWh).toBeGreaterThan(0.22)
+    expect(record.cpu.energyKWh / activeKWh).toBeLessThan(0.28)
+  }, 30_000)
+})

@@ -92,3 +92,39 @@ describe('GpuProcessReader', () => {
     expect(reader.read(new Set([jobA]))[0]).toMatchObject({ method: 'unknown', share: 0 })
   })
 })
+
+describe('a tracker attributing a shared GPU', () => {
+  it('gives two jobs sharing a GPU 3:1 of its energy 3:1, and nothing of a GPU they do not use', async () => {
+    const { spawn } = await import('node:child_process')
+    const { EmissionsTracker } = await import('../src/tracker.js')
+    // Two "jobs": sleeping processes whose pids the stub NVML lists as the GPUs' compute processes.
+    const jobs = [0, 1].map(() => spawn('sleep', ['30']))
+    try {
+      const [a, b] = jobs.map((j) => j.pid as number)
+      writeFileSync(procs, `proc 0 ${a} 60 1024\nproc 0 ${b} 20 1024\nproc 1 ${process.ppid} 90 1024\n`)
+      const options = {
+        sampling: 'inline' as const,
+        intervalMs: 50,
+        saveToFile: false,
+        logLevel: 'silent' as const,
+        nvmlLibraryPath: NVML_STUB_LIBRARY,
+        carbonIntensity: 100,
+      }
+      const trackers = [a, b].map(
+        (pid) => new EmissionsTracker({ ...options, attribution: { pid: pid as number } }),
+      )
+      await Promise.all(trackers.map((t) => t.start()))
+      await new Promise((r) => setTimeout(r, 1000))
+      const [ra, rb] = await Promise.all(trackers.map((t) => t.stop()))
+      if (!ra || !rb) throw new Error('no records')
+      expect(ra.trackingMode).toBe('process')
+      // Two 300 W GPUs: the machine's GPU energy is 600 W × t; job A gets 3/4 of GPU 0, B 1/4, neither GPU 1.
+      const gpu0 = ra.machine.gpuKWh / 2
+      expect(ra.gpu.energyKWh / gpu0).toBeCloseTo(0.75, 2)
+      expect(rb.gpu.energyKWh / gpu0).toBeCloseTo(0.25, 2)
+      expect(ra.attributionNote).toContain('GPU by SM samples (NVML)')
+    } finally {
+      for (const j of jobs) j.kill()
+    }
+  })
+})
