@@ -1,7 +1,9 @@
+import { type AttributionDetection, detectAttribution } from '../attribution/detect.js'
 import { environmentWarnings, resolveConfig } from '../config.js'
 import { resolveIntensity } from '../intensity/resolve.js'
 import { buildMeters } from '../meters/build.js'
 import { planMeters, tuneEstimates } from '../meters/detect.js'
+import { NvmlMeter } from '../meters/nvml.js'
 import { raplPermissionFix } from '../meters/rapl.js'
 import { getSystemInfo } from '../system.js'
 import { type CommandSpec, type Flags, helpText, parseFlags } from './flags.js'
@@ -37,6 +39,8 @@ export interface Detection {
     readonly zone: string | null
     readonly cloud: string | null
   }
+  /** Which --attribution this machine allows, and how each share would be found. */
+  readonly attribution: AttributionDetection
   readonly notes: readonly string[]
   readonly warnings: readonly string[]
 }
@@ -49,6 +53,11 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
   const tuning = await tuneEstimates(plan, system)
   // The GPU meters are built and closed again: NVML and nvidia-smi are only known by trying them.
   const { meters, gpu } = buildMeters(plan.specs.filter((s) => s.type === 'gpu'))
+  const nvml = meters.find((m): m is NvmlMeter => m instanceof NvmlMeter)
+  const attribution = detectAttribution(
+    config.procRoot,
+    nvml ? nvml.nvml.fn.getComputeProcesses !== undefined : null,
+  )
   for (const meter of meters) meter.close?.()
   const intensity = await resolveIntensity(config)
   intensity.close()
@@ -113,6 +122,7 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
         ? `${intensity.location.cloudProvider} ${intensity.location.cloudRegion}`
         : null,
     },
+    attribution,
     notes,
     warnings: [
       ...environmentWarnings(process.env),
@@ -144,6 +154,11 @@ function render(d: Detection): string {
     `Grid    ${d.intensity.gPerKWh} g CO2e/kWh from ${d.intensity.source}` +
       `${d.intensity.country ? `; ${d.intensity.country}` : ''}${d.intensity.zone ? `, zone ${d.intensity.zone}` : ''}` +
       `${d.intensity.cloud ? `, ${d.intensity.cloud}` : ''}`,
+  )
+  lines.push(
+    `Share   --attribution process ${d.attribution.process}`,
+    `        --attribution cgroup ${d.attribution.cgroup}`,
+    `        memory by ${d.attribution.memory}; GPU ${d.attribution.gpu}`,
   )
   for (const w of d.warnings) lines.push(`warning ${w.split('\n')[0]}`)
   return `${lines.join('\n')}\n`
