@@ -31,7 +31,7 @@ export {
   bestWindow,
   type RegionWindow,
 } from './scheduling/best-window.js'
-export type { WindowChoice } from './scheduling/window.js'
+export { searchWindow, type WindowChoice, type WindowQuery } from './scheduling/window.js'
 export { CSV_COLUMNS, type CsvColumn } from './sinks/csv.js'
 export { type MeterLike, otelSink } from './sinks/otel.js'
 export {
