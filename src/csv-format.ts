@@ -60,12 +60,18 @@ export const WATTPRINT_COLUMNS = [
   'carbon_intensity',
   'intensity_source',
   'status',
+  'planned_start',
+  'forecast_intensity',
+  'forecast_source',
+  'counterfactual_emissions',
+  'paused_duration',
 ] as const
 
 /**
- * The CSV's columns: CodeCarbon's 38, then wattprint's 8. Units: duration s; emissions kg CO2e;
+ * The CSV's columns: CodeCarbon's 38, then wattprint's 13. Units: duration s; emissions kg CO2e;
  * emissions_rate kg/s; *_power W (mean over the run, without PUE); *_energy and energy_consumed kWh (with
- * PUE); water L; ram_total_size and ram_used_gb GiB; carbon_intensity g CO2e/kWh.
+ * PUE); water L; ram_total_size and ram_used_gb GiB; carbon_intensity and forecast_intensity g CO2e/kWh;
+ * counterfactual_emissions kg CO2e; paused_duration s.
  */
 export const CSV_COLUMNS = [...CODECARBON_COLUMNS, ...WATTPRINT_COLUMNS] as const
 
@@ -82,7 +88,7 @@ export const LEGACY_CSV_COLUMNS: readonly string[] = [
   'node_version',
   'wattprint_version',
   ...CODECARBON_COLUMNS.slice(23),
-  ...WATTPRINT_COLUMNS.slice(2),
+  ...WATTPRINT_COLUMNS.slice(2, 8),
 ]
 
 /** The columns that hold text; every other one holds a number or nothing. */
@@ -110,6 +116,8 @@ export const TEXT_COLUMNS: ReadonlySet<string> = new Set<CsvColumn>([
   'ram_source',
   'intensity_source',
   'status',
+  'planned_start',
+  'forecast_source',
 ])
 
 /** The first characters a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"). */

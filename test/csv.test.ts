@@ -40,7 +40,7 @@ const CODECARBON_FIELDS = readFileSync('test/fixtures/codecarbon-offline-3-runs.
   ?.split(',')
 
 describe('CSV columns', () => {
-  it("are CodeCarbon's 38, named and ordered as its EmissionsData, then wattprint's eight", () => {
+  it("are CodeCarbon's 38, named and ordered as its EmissionsData, then wattprint's own", () => {
     expect(CSV_COLUMNS.slice(0, 38)).toEqual(CODECARBON_FIELDS)
     expect(CSV_COLUMNS.slice(38)).toEqual([
       'node_version',
@@ -51,6 +51,11 @@ describe('CSV columns', () => {
       'carbon_intensity',
       'intensity_source',
       'status',
+      'planned_start',
+      'forecast_intensity',
+      'forecast_source',
+      'counterfactual_emissions',
+      'paused_duration',
     ])
   })
 

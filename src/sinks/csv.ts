@@ -67,6 +67,11 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCel
     carbon_intensity: record.carbonIntensityGPerKWh,
     intensity_source: record.intensitySource,
     status: record.status,
+    planned_start: record.plannedStart,
+    forecast_intensity: record.forecastIntensityGPerKWh,
+    forecast_source: record.forecastSource,
+    counterfactual_emissions: record.counterfactualEmissionsKg,
+    paused_duration: record.pausedS,
   }
 }
 
