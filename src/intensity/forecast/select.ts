@@ -54,7 +54,7 @@ export function noForecastMessage(config: ForecastConfig, why: string): string {
     "WattTime (a marginal signal, in WattTime's own region names): WATTPRINT_WATTTIME_USERNAME, WATTPRINT_WATTTIME_PASSWORD and WATTPRINT_WATTTIME_REGION",
     'a Carbon Aware SDK web API your organisation runs: WATTPRINT_CARBON_AWARE_SDK_URL, with WATTPRINT_CARBON_AWARE_LOCATION (default: the cloud region)',
   ].filter((way): way is string => way !== null)
-  return `No carbon-intensity forecast for ${name}: ${why}. Forecasts that cover it: ${ways.map((w) => `- ${w}`).join('; ')}.`
+  return `No carbon-intensity forecast for ${name}: ${why}. Forecasts that cover it:\n${ways.map((w) => `  - ${w}`).join('\n')}`
 }
 
 /** The order in which configured providers are preferred: average signals before WattTime's marginal one. */

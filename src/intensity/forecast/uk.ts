@@ -47,7 +47,7 @@ export function ukForecastProvider(options: {
     source,
     signal: 'average',
     async fetch(_hours: number, signal?: AbortSignal): Promise<Forecast> {
-      const from = encodeURIComponent(halfHourOf(now()))
+      const from = halfHourOf(now())
       const path =
         area.kind === 'national'
           ? `intensity/${from}/fw48h`
