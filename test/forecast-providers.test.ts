@@ -15,6 +15,8 @@ async function server(routes: Record<string, Route>): Promise<TestServer> {
 }
 
 const H = 3_600_000
+/** The start of the current five minutes: the slot now running, which forecast() keeps. */
+const fiveMinutes = () => Math.floor(Date.now() / 300_000) * 300_000
 const hour = (k: number) => new Date(Math.floor(Date.now() / H) * H + k * H)
 /** `2026-12-01T12:00Z`, as the UK API writes times. */
 const ukTime = (d: Date) => `${d.toISOString().slice(0, 16)}Z`
@@ -198,7 +200,7 @@ describe('WattTime forecast', () => {
   const basic = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`
   const wtForecast = (values: number[], periodS = 300) => ({
     data: values.map((value, k) => ({
-      point_time: new Date(hour(0).getTime() + k * periodS * 1000).toISOString().replace('.000Z', '+00:00'),
+      point_time: new Date(fiveMinutes() + k * periodS * 1000).toISOString().replace('.000Z', '+00:00'),
       value,
     })),
     meta: {
@@ -237,7 +239,7 @@ describe('WattTime forecast', () => {
       500 * G_PER_KWH_PER_LB_PER_MWH,
     ])
     expect(slots[0]?.gPerKWh).toBeCloseTo(453.59237, 6)
-    expect(slots[0]).toMatchObject({ startMs: hour(0).getTime(), endMs: hour(0).getTime() + 300_000 })
+    expect(slots[0]).toMatchObject({ startMs: fiveMinutes(), endMs: fiveMinutes() + 300_000 })
     expect(slots[0]?.source).toBe('forecast:watttime-marginal:CAISO_NORTH')
     expect(api.requests.find((r) => r.path === '/v3/forecast')?.query).toBe(
       '?region=CAISO_NORTH&signal_type=co2_moer&horizon_hours=24',
