@@ -17,12 +17,14 @@ async function server(routes: Record<string, Route>): Promise<TestServer> {
 const H = 3_600_000
 /** The start of the current five minutes: the slot now running, which forecast() keeps. */
 const fiveMinutes = () => Math.floor(Date.now() / 300_000) * 300_000
+/** The start of the current half-hour: the UK slot now running. */
+const halfHour = () => Math.floor(Date.now() / 1_800_000) * 1_800_000
 const hour = (k: number) => new Date(Math.floor(Date.now() / H) * H + k * H)
 /** `2026-12-01T12:00Z`, as the UK API writes times. */
 const ukTime = (d: Date) => `${d.toISOString().slice(0, 16)}Z`
 const ukPeriod = (k: number, forecast: number) => ({
-  from: ukTime(new Date(hour(0).getTime() + k * 1_800_000)),
-  to: ukTime(new Date(hour(0).getTime() + (k + 1) * 1_800_000)),
+  from: ukTime(new Date(halfHour() + k * 1_800_000)),
+  to: ukTime(new Date(halfHour() + (k + 1) * 1_800_000)),
   intensity: { forecast, actual: null, index: 'moderate' },
 })
 const ukRegionPeriod = (k: number, forecast: number) => ({
@@ -61,7 +63,7 @@ describe('UK Carbon Intensity forecast', () => {
       { hours: 48 },
     )
     expect(slots.map((x) => x.gPerKWh)).toEqual([182, 90, 120])
-    expect(slots[0]).toMatchObject({ startMs: hour(0).getTime(), endMs: hour(0).getTime() + 1_800_000 })
+    expect(slots[0]).toMatchObject({ startMs: halfHour(), endMs: halfHour() + 1_800_000 })
     expect(slots[0]?.source).toBe('forecast:uk-carbon-intensity')
     const path = api.requests[0]?.path ?? ''
     // `from` is the start of the current half-hour, so the slot now running is in the answer.
