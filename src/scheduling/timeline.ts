@@ -86,12 +86,23 @@ export class IntensityTimeline {
     }
   }
 
-  /** The mean figure over [fromMs, toMs] where the forecast covers it, and how many ms it covers. */
+  /**
+   * The mean figure over [fromMs, toMs] where the forecast covers it, and how many ms it covers. Summed
+   * slot by slot rather than from the running integral, so that a span inside one slot gets its figure
+   * exactly.
+   */
   meanOver(fromMs: number, toMs: number): { meanGPerKWh: number | null; coveredMs: number } {
-    const a = this.cumulative(fromMs, this.slotBefore(fromMs))
-    const b = this.cumulative(toMs, this.slotBefore(toMs))
-    const coveredMs = b.covered - a.covered
-    return { meanGPerKWh: coveredMs > 0 ? (b.integral - a.integral) / coveredMs : null, coveredMs }
+    let weighted = 0
+    let coveredMs = 0
+    for (let i = Math.max(0, this.slotBefore(fromMs)); i < this.length; i++) {
+      const start = this.starts[i] ?? 0
+      if (start >= toMs) break
+      const overlap = Math.min(toMs, this.ends[i] ?? 0) - Math.max(fromMs, start)
+      if (overlap <= 0) continue
+      weighted += (this.values[i] ?? 0) * overlap
+      coveredMs += overlap
+    }
+    return { meanGPerKWh: coveredMs > 0 ? weighted / coveredMs : null, coveredMs }
   }
 
   /** A reader of cumulative() for times that never decrease: amortised O(1) a call. */
