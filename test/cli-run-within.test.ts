@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { planStart } from '../src/cli/run-schedule.js'
 import { readCsv } from './helpers/csv.js'
-import { ukForecastServer } from './helpers/forecast-server.js'
+import { spawnCli, ukForecastServer } from './helpers/forecast-server.js'
 
-const cli = resolve('dist/cli.js')
 const cleanups: (() => void | Promise<void>)[] = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
@@ -29,34 +27,14 @@ async function forecastOf(t0: number, spec: [number, number, number][]) {
 }
 
 /** `wattprint run …` in the background, the UK forecast at `url`, fixed intensity for the row. */
-function start(dir: string, url: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(
-    process.execPath,
-    [cli, 'run', '--output', dir, '--uk-carbon-intensity', 'national', ...args],
-    {
-      env: {
-        ...process.env,
-        WATTPRINT_UK_CARBON_INTENSITY_URL: url,
-        WATTPRINT_CARBON_INTENSITY: '100',
-        WATTPRINT_RAPL_ROOT: join(dir, 'none'),
-        WATTPRINT_CPU_POWER_W: '50',
-        ...env,
-      },
-    },
-  )
-  let stderr = ''
-  let stdout = ''
-  child.stderr.on('data', (d) => {
-    stderr += d
+const start = (dir: string, url: string, args: string[], env: Record<string, string> = {}) =>
+  spawnCli(['run', '--output', dir, '--uk-carbon-intensity', 'national', ...args], {
+    WATTPRINT_UK_CARBON_INTENSITY_URL: url,
+    WATTPRINT_CARBON_INTENSITY: '100',
+    WATTPRINT_RAPL_ROOT: join(dir, 'none'),
+    WATTPRINT_CPU_POWER_W: '50',
+    ...env,
   })
-  child.stdout.on('data', (d) => {
-    stdout += d
-  })
-  const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null }>((r) =>
-    child.on('close', (status, signal) => r({ status, signal })),
-  )
-  return { child, done, out: () => ({ stdout, stderr }) }
-}
 const node = (code: string) => ['--', process.execPath, '-e', code]
 
 describe('wattprint run --within', () => {

@@ -36,24 +36,25 @@ export async function ukForecastServer(
 
 const cli = resolve('dist/cli.js')
 
-/** `wattprint <args>`, asynchronously, so that this process's test servers can answer it. */
-export function wattprintAsync(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, TZ: 'UTC', ...env },
-      timeout: 30_000,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    child.on('close', (status) => done({ status, stdout, stderr }))
+/** `wattprint <args>` started in the background, its output collected, so that test servers can answer it. */
+export function spawnCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [cli, ...args], {
+    env: { ...process.env, TZ: 'UTC', ...env },
+    timeout: 30_000,
   })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => {
+    stdout += d
+  })
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (status) => resolve({ status, stdout, stderr })),
+  )
+  return { child, done, out: () => ({ stdout, stderr }) }
 }
+
+/** `wattprint <args>`, asynchronously: its exit status and output. */
+export const wattprintAsync = (args: string[], env: Record<string, string> = {}) => spawnCli(args, env).done

@@ -2,28 +2,15 @@ import { resolveConfig, type TrackerOptions } from '../../config.js'
 import { describeError } from '../../errors.js'
 import { HttpFailure } from '../http.js'
 import type { Forecast, ForecastProvider, ForecastSlot } from './provider.js'
-import { chooseForecastProvider, type ForecastConfig, noForecastMessage } from './select.js'
+import {
+  chooseForecastProvider,
+  type FORECAST_OPTIONS,
+  type ForecastConfig,
+  noForecastMessage,
+} from './select.js'
 
 /** The options that say where a forecast is for and how to reach the service that makes it. */
-export type ForecastLocation = Pick<
-  TrackerOptions,
-  | 'country'
-  | 'zone'
-  | 'cloudProvider'
-  | 'cloudRegion'
-  | 'ukCarbonIntensity'
-  | 'ukCarbonIntensityUrl'
-  | 'electricityMapsToken'
-  | 'electricityMapsUrl'
-  | 'wattTimeUsername'
-  | 'wattTimePassword'
-  | 'wattTimeRegion'
-  | 'wattTimeUrl'
-  | 'carbonAwareSdkUrl'
-  | 'carbonAwareLocation'
-  | 'forecastProvider'
-  | 'intensityTimeoutMs'
->
+export type ForecastLocation = Pick<TrackerOptions, (typeof FORECAST_OPTIONS)[number]>
 
 /** Why no forecast came: none is set up for the place (`NO_FORECAST`), or the service failed. */
 export class ForecastError extends Error {

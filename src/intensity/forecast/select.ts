@@ -7,26 +7,28 @@ import type { ForecastProvider, RequestPolicy } from './provider.js'
 import { ukForecastProvider } from './uk.js'
 import { wattTimeForecastProvider } from './watttime.js'
 
+/** The options that say where a forecast is for and how to reach the service that makes it. */
+export const FORECAST_OPTIONS = [
+  'country',
+  'zone',
+  'cloudProvider',
+  'cloudRegion',
+  'electricityMapsToken',
+  'electricityMapsUrl',
+  'ukCarbonIntensity',
+  'ukCarbonIntensityUrl',
+  'wattTimeUsername',
+  'wattTimePassword',
+  'wattTimeRegion',
+  'wattTimeUrl',
+  'carbonAwareSdkUrl',
+  'carbonAwareLocation',
+  'forecastProvider',
+  'intensityTimeoutMs',
+] as const
+
 /** What choosing a forecast reads of the options. */
-export type ForecastConfig = Pick<
-  ResolvedConfig,
-  | 'country'
-  | 'zone'
-  | 'cloudProvider'
-  | 'cloudRegion'
-  | 'electricityMapsToken'
-  | 'electricityMapsUrl'
-  | 'ukCarbonIntensity'
-  | 'ukCarbonIntensityUrl'
-  | 'wattTimeUsername'
-  | 'wattTimePassword'
-  | 'wattTimeRegion'
-  | 'wattTimeUrl'
-  | 'carbonAwareSdkUrl'
-  | 'carbonAwareLocation'
-  | 'forecastProvider'
-  | 'intensityTimeoutMs'
->
+export type ForecastConfig = Pick<ResolvedConfig, (typeof FORECAST_OPTIONS)[number]>
 
 /** The place a forecast is for, as messages name it, and its Electricity Maps zone when known. */
 export function placeOf(config: ForecastConfig): { zone: string | null; name: string } {

@@ -1,6 +1,6 @@
 import { withSlash } from '../electricity-maps.js'
 import type { HttpFailure } from '../http.js'
-import type { UkArea } from '../uk-carbon-intensity.js'
+import { type UkArea, ukAreaSuffix } from '../uk-carbon-intensity.js'
 import {
   type Forecast,
   type ForecastProvider,
@@ -35,13 +35,7 @@ export function ukForecastProvider(options: {
 }): ForecastProvider {
   const { area } = options
   const now = options.now ?? Date.now
-  const suffix =
-    area.kind === 'national'
-      ? ''
-      : area.kind === 'region'
-        ? `:region-${area.id}`
-        : `:postcode-${area.outward}`
-  const source = `forecast:uk-carbon-intensity${suffix}`
+  const source = `forecast:uk-carbon-intensity${ukAreaSuffix(area)}`
   return {
     name: 'the UK Carbon Intensity API',
     source,
