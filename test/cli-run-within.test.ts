@@ -137,6 +137,23 @@ describe('wattprint run --within', () => {
     expect(Number(row?.duration)).toBeGreaterThan(6)
   }, 30_000)
 
+  it('--pause-above never pauses past the deadline', async () => {
+    const dir = tempDir()
+    const t0 = Date.now()
+    // Above the threshold throughout: paused from the start, continued for good at the deadline (3 s).
+    const api = await forecastOf(t0, [[-1, 60, 500]])
+    const job = 'let n = 0; setInterval(() => { if (++n >= 10) process.exit(0) }, 100)'
+    const run = start(dir, api.url, ['--within', '3s', '--pause-above', '300', ...node(job)])
+    const { status } = await run.done
+    expect(status, run.out().stderr).toBe(0)
+    expect(run.out().stderr).toMatch(/resumed the command/)
+    const [row] = readCsv(join(dir, 'emissions.csv'))
+    // Paused until the deadline (3 s from the request, less the start-up), then its 1 s of work.
+    expect(Number(row?.paused_duration)).toBeGreaterThan(1.5)
+    expect(Number(row?.paused_duration)).toBeLessThan(3.2)
+    expect(Date.now() - t0).toBeLessThan(8000)
+  }, 30_000)
+
   it('needs a deadline for --pause-above and --max-intensity', async () => {
     const run = start(tempDir(), 'http://127.0.0.1:9', ['--pause-above', '300', ...node('0')])
     const { status } = await run.done

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ForecastError, forecast } from '../src/intensity/forecast/forecast.js'
 import { G_PER_KWH_PER_LB_PER_MWH } from '../src/intensity/forecast/watttime.js'
+import { bestWindow } from '../src/scheduling/best-window.js'
 import { type Answer, type Route, startServer, type TestServer } from './helpers/http-server.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -193,6 +194,33 @@ describe('Electricity Maps forecast', () => {
     )
     expect(error.code).toBe('FORECAST_FAILED')
     expect(error.message).toMatch(message)
+  })
+})
+
+describe('bestWindow', () => {
+  it('searches the forecast of the place, from now to the deadline', async () => {
+    const values = [300, 250, 120, 80, 200, 300]
+    const api = await server({
+      '/v3/carbon-intensity/forecast': () => ({
+        body: {
+          zone: 'DE',
+          forecast: values.map((v, k) => ({ carbonIntensity: v, datetime: hour(k).toISOString() })),
+        },
+      }),
+    })
+    const found = await bestWindow({
+      durationS: 7200,
+      withinS: 5 * 3600,
+      location: { zone: 'DE', electricityMapsToken: TOKEN, electricityMapsUrl: api.url },
+    })
+    // 2 h at 120 and 80 from hour 2: mean 100; the deadline (5 h from now) still allows it.
+    expect(found).toMatchObject({
+      startMs: hour(2).getTime(),
+      meanGPerKWh: 100,
+      region: 'here',
+      signal: 'average',
+    })
+    await expect(bestWindow({ durationS: 60 })).rejects.toThrow(/withinS .* or deadline/)
   })
 })
 
