@@ -125,6 +125,37 @@ export const DEFINITIONS = {
     example: "'national'",
   },
   ukCarbonIntensityUrl: { kind: 'string', schema: httpUrl, example: "'https://api.carbonintensity.org.uk'" },
+  wattTimeUsername: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'my-watttime-user'",
+    env: 'WATTPRINT_WATTTIME_USERNAME',
+  },
+  wattTimePassword: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: 'process.env.MY_WATTTIME_PASSWORD',
+    env: 'WATTPRINT_WATTTIME_PASSWORD',
+    secret: true,
+  },
+  wattTimeRegion: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'CAISO_NORTH'",
+    env: 'WATTPRINT_WATTTIME_REGION',
+  },
+  wattTimeUrl: {
+    kind: 'string',
+    schema: httpUrl,
+    example: "'https://api.watttime.org'",
+    env: 'WATTPRINT_WATTTIME_URL',
+  },
+  carbonAwareSdkUrl: { kind: 'string', schema: httpUrl, example: "'http://carbon-aware.internal:8080'" },
+  carbonAwareLocation: { kind: 'string', schema: nonEmpty, example: "'westeurope'" },
+  forecastProvider: choice(
+    ['uk-carbon-intensity', 'electricitymaps', 'watttime', 'carbon-aware-sdk'],
+    'electricitymaps',
+  ),
   intensityTimeoutMs: numeric(100, 60_000, 'milliseconds', '3000'),
   carbonIntensity: numeric(0, 2000, 'grams of CO2e per kWh', '56'),
   budget: {
@@ -242,6 +273,8 @@ export const OTHER_ENVIRONMENT_VARIABLES: readonly string[] = [
   'WATTPRINT_BUILD_DTS',
   'WATTPRINT_REQUIRE_CHROMIUM',
   'WATTPRINT_REQUIRE_PROMETHEUS',
+  // How often `run --within` asks for a new forecast while it waits; the tests shorten it to seconds.
+  'WATTPRINT_FORECAST_REFRESH_MS',
 ]
 
 /**

@@ -15,6 +15,7 @@ import { WattprintError } from './errors.js'
 import { CLOUD_METADATA_URL } from './intensity/cloud-detect.js'
 import type { CloudProvider } from './intensity/cloud-regions.js'
 import { ELECTRICITY_MAPS_URL } from './intensity/electricity-maps.js'
+import { WATTTIME_URL } from './intensity/forecast/watttime.js'
 import { checkLocation } from './intensity/location.js'
 import { UK_CARBON_INTENSITY_URL, type UkArea } from './intensity/uk-carbon-intensity.js'
 import { Logger, type LogLevel } from './log.js'
@@ -71,7 +72,24 @@ export interface TrackerOptions {
   ukCarbonIntensity?: string | number
   /** Base URL of the UK Carbon Intensity API. Default `https://api.carbonintensity.org.uk`. */
   ukCarbonIntensityUrl?: string
-  /** Time limit of one live intensity request, in milliseconds. Default 3000. */
+  /** WattTime account name, for its marginal (MOER) forecast. Env `WATTPRINT_WATTTIME_USERNAME`. */
+  wattTimeUsername?: string
+  /** WattTime password (never printed). Env `WATTPRINT_WATTTIME_PASSWORD`. */
+  wattTimePassword?: string
+  /** WattTime region (`CAISO_NORTH`, `DE`): WattTime names its own grids. Env `WATTPRINT_WATTTIME_REGION`. */
+  wattTimeRegion?: string
+  /** Base URL of the WattTime API. Default `https://api.watttime.org`. Env `WATTPRINT_WATTTIME_URL`. */
+  wattTimeUrl?: string
+  /** Base URL of an organisation's Carbon Aware SDK web API: turns on its forecasts. */
+  carbonAwareSdkUrl?: string
+  /** The Carbon Aware SDK's name of the location (`westeurope`, `eastus`). Default: cloudRegion. */
+  carbonAwareLocation?: string
+  /**
+   * Which forecast `wattprint when`, `run --within` and bestWindow() use: `uk-carbon-intensity`,
+   * `electricitymaps`, `watttime` or `carbon-aware-sdk`. Default: the first of these that is configured.
+   */
+  forecastProvider?: ForecastProviderName
+  /** Time limit of one live intensity (or forecast) request, in milliseconds. Default 3000. */
   intensityTimeoutMs?: number
   /** Forced carbon intensity in g CO2e/kWh; overrides every other source. */
   carbonIntensity?: number
@@ -129,6 +147,8 @@ export type ResolvedAttribution =
   | { readonly kind: 'machine' }
   | { readonly kind: 'process'; readonly pid: number }
   | { readonly kind: 'cgroup'; readonly dir: string | null }
+/** The forecast services wattprint can ask. */
+export type ForecastProviderName = 'uk-carbon-intensity' | 'electricitymaps' | 'watttime' | 'carbon-aware-sdk'
 
 /** Limits of a run; any may be left out. */
 export interface Budget {
@@ -162,6 +182,14 @@ export interface ResolvedConfig {
   readonly electricityMapsUrl: string
   readonly ukCarbonIntensity: UkArea | null
   readonly ukCarbonIntensityUrl: string
+  readonly wattTimeUsername: string | null
+  /** Printed as `[redacted]` whatever prints it. */
+  readonly wattTimePassword: Secret | null
+  readonly wattTimeRegion: string | null
+  readonly wattTimeUrl: string
+  readonly carbonAwareSdkUrl: string | null
+  readonly carbonAwareLocation: string | null
+  readonly forecastProvider: ForecastProviderName | null
   readonly intensityTimeoutMs: number
   readonly carbonIntensity: number | null
   readonly budget: Budget | null
@@ -340,6 +368,14 @@ export function resolveConfig(
       values.electricityMapsToken === undefined ? null : new Secret(String(values.electricityMapsToken)),
     electricityMapsUrl: (values.electricityMapsUrl as string | undefined) ?? ELECTRICITY_MAPS_URL,
     ukCarbonIntensityUrl: (values.ukCarbonIntensityUrl as string | undefined) ?? UK_CARBON_INTENSITY_URL,
+    wattTimeUsername: (values.wattTimeUsername as string | undefined) ?? null,
+    wattTimePassword:
+      values.wattTimePassword === undefined ? null : new Secret(String(values.wattTimePassword)),
+    wattTimeRegion: (values.wattTimeRegion as string | undefined) ?? null,
+    wattTimeUrl: (values.wattTimeUrl as string | undefined) ?? WATTTIME_URL,
+    carbonAwareSdkUrl: (values.carbonAwareSdkUrl as string | undefined) ?? null,
+    carbonAwareLocation: (values.carbonAwareLocation as string | undefined) ?? null,
+    forecastProvider: (values.forecastProvider as ForecastProviderName | undefined) ?? null,
     intensityTimeoutMs: (values.intensityTimeoutMs as number | undefined) ?? 3000,
     carbonIntensity: (values.carbonIntensity as number | undefined) ?? null,
     budget: (values.budget as Budget | undefined) ?? null,

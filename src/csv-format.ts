@@ -63,12 +63,18 @@ export const WATTPRINT_COLUMNS = [
   'machine_energy_consumed',
   'idle_energy',
   'attribution_note',
+  'planned_start',
+  'forecast_intensity',
+  'forecast_source',
+  'counterfactual_emissions',
+  'paused_duration',
 ] as const
 
 /**
- * The CSV's columns: CodeCarbon's 38, then wattprint's 11. Units: duration s; emissions kg CO2e;
+ * The CSV's columns: CodeCarbon's 38, then wattprint's 16. Units: duration s; emissions kg CO2e;
  * emissions_rate kg/s; *_power W (mean over the run, without PUE); *_energy and energy_consumed kWh (with
- * PUE); water L; ram_total_size and ram_used_gb GiB; carbon_intensity g CO2e/kWh.
+ * PUE); water L; ram_total_size and ram_used_gb GiB; carbon_intensity and forecast_intensity g CO2e/kWh;
+ * counterfactual_emissions kg CO2e; paused_duration s; machine_energy_consumed and idle_energy kWh (with PUE).
  */
 export const CSV_COLUMNS = [...CODECARBON_COLUMNS, ...WATTPRINT_COLUMNS] as const
 
@@ -120,6 +126,8 @@ export const TEXT_COLUMNS: ReadonlySet<string> = new Set<CsvColumn>([
   'intensity_source',
   'status',
   'attribution_note',
+  'planned_start',
+  'forecast_source',
 ])
 
 /** The first characters a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"). */

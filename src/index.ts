@@ -5,6 +5,12 @@ export { bestEquivalent, describeEquivalent, type Equivalent, equivalents } from
 export { WattprintError, type WattprintErrorCode } from './errors.js'
 export type { BudgetEvent, Listener, Prediction, SampleEvent, TrackerEvents } from './events.js'
 export { formatEnergy, formatMass, summaryLine } from './format.js'
+export {
+  ForecastError,
+  type ForecastLocation,
+  forecast,
+} from './intensity/forecast/forecast.js'
+export type { ForecastSignal, ForecastSlot } from './intensity/forecast/provider.js'
 export type { IntensityProvider, IntensityReading } from './intensity/provider.js'
 export { WORLD_AVERAGE_G_PER_KWH } from './intensity/provider.js'
 export type { LogLevel } from './log.js'
@@ -19,6 +25,13 @@ export type {
   RunStatus,
   TaskRecord,
 } from './record.js'
+export {
+  type BestWindow,
+  type BestWindowOptions,
+  bestWindow,
+  type RegionWindow,
+} from './scheduling/best-window.js'
+export { searchWindow, type WindowChoice, type WindowQuery } from './scheduling/window.js'
 export { CSV_COLUMNS, type CsvColumn } from './sinks/csv.js'
 export { type MeterLike, otelSink } from './sinks/otel.js'
 export {

@@ -107,6 +107,59 @@ export interface EmissionsRecord extends Measurement {
   readonly pue: number
   /** What the reader should know about how the figures were obtained (fallbacks, gaps, guesses). */
   readonly notes: readonly string[]
+  /** ISO 8601 UTC start that `run --within` chose from the forecast; null for a run started at once. */
+  readonly plannedStart: string | null
+  /** The forecast's energy-weighted intensity over the run as it ran, g CO2e/kWh; null when not scheduled. */
+  readonly forecastIntensityGPerKWh: number | null
+  /** The forecast's source; `watttime-marginal` in it marks a marginal signal. */
+  readonly forecastSource: string | null
+  /**
+   * kg CO2e had the run started at once and never paused: its measured energy profile (paused time left
+   * out) moved to the moment it was asked for, at the same forecast's intensities.
+   */
+  readonly counterfactualEmissionsKg: number | null
+  /** Seconds the command was paused (`--pause-above`); null when it could not be. */
+  readonly pausedS: number | null
+}
+
+/** The fields a scheduled run adds to its record. */
+export type ScheduleFields = Pick<
+  EmissionsRecord,
+  'plannedStart' | 'forecastIntensityGPerKWh' | 'forecastSource' | 'counterfactualEmissionsKg' | 'pausedS'
+>
+
+const UNSCHEDULED: ScheduleFields = {
+  plannedStart: null,
+  forecastIntensityGPerKWh: null,
+  forecastSource: null,
+  counterfactualEmissionsKg: null,
+  pausedS: null,
+}
+
+// The schedules of runs started by `run --within`, by run id: every record of such a run (checkpoint,
+// flush, the final row) carries the schedule's figures as they stand, computed from the measurement.
+const schedules = new Map<string, (measurement: Measurement) => ScheduleFields>()
+
+/** Makes every record of run `runId` carry a schedule's fields; returns the function that detaches it. */
+export function attachSchedule(
+  runId: string,
+  fields: (measurement: Measurement) => ScheduleFields,
+): () => void {
+  schedules.set(runId, fields)
+  return () => {
+    if (schedules.get(runId) === fields) schedules.delete(runId)
+  }
+}
+
+function scheduleOf(runId: string, measurement: Measurement): ScheduleFields {
+  const fields = schedules.get(runId)
+  if (!fields) return UNSCHEDULED
+  try {
+    return fields(measurement)
+  } catch {
+    // A record must be made whatever the schedule's arithmetic did.
+    return UNSCHEDULED
+  }
 }
 
 /** A named task's result (startTask/stopTask). */
@@ -232,5 +285,6 @@ export function toEmissionsRecord(
     ramUsedGiB: context.ram?.usedGiB ?? null,
     pue: context.pue,
     notes: [...context.notes],
+    ...scheduleOf(context.runId, measurement),
   }
 }

@@ -54,6 +54,11 @@ describe('CSV columns', () => {
       'machine_energy_consumed',
       'idle_energy',
       'attribution_note',
+      'planned_start',
+      'forecast_intensity',
+      'forecast_source',
+      'counterfactual_emissions',
+      'paused_duration',
     ])
   })
 

@@ -13,7 +13,8 @@ const HELP = `wattprint ${wattprintVersion()}: energy and carbon emissions of ma
 
 Usage:
   wattprint run [options] -- <command> [args...]
-                            run any command and measure the machine while it runs
+                            run any command and measure the machine while it runs (--within <d>:
+                            wait for the cleanest hours first; --pause-above: pause while dirty)
   wattprint detect [options]
                             what would be measured on this machine, and how
   wattprint report [files...] [--by project|experiment|run|day] [--html report.html] [--json]
@@ -21,6 +22,9 @@ Usage:
   wattprint estimate --gpu <model> [--gpus <n>] --hours <h> [--provider aws|gcp|azure]
   wattprint estimate --from <emissions.csv>
                             a planned job's (or measured runs') energy and emissions in every cloud region
+  wattprint when --duration <d> (--within <d> | --by <time>) [options]
+                            the start, before a deadline, at which the forecast grid is cleanest
+                            (and, with --region, where), with the saving
   wattprint recover [dir]   append the rows of runs whose process died (SIGKILL, a crash) from their
                             checkpoints, with status 'interrupted', and the rows kept in the state
                             folder because their folder could not be written
@@ -72,6 +76,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import('./report.js')).reportCommand(rest)
       case 'estimate':
         return await (await import('./estimate.js')).estimateCommand(rest)
+      case 'when':
+        return await (await import('./when.js')).whenCommand(rest)
     }
   } catch (error) {
     const code = (error as { code?: unknown }).code
@@ -88,7 +94,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 2
 }
 
-const COMMANDS = ['run', 'detect', 'report', 'estimate', 'recover']
+const COMMANDS = ['run', 'detect', 'report', 'estimate', 'when', 'recover']
 
 /**
  * `wattprint recover [dir]`: 0 when every orphan was recovered (or none was found), 1 otherwise, 2 for a

@@ -4,6 +4,7 @@ import { formatDuration, formatEnergy, formatMass } from '../format.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { checkOutputFile } from './output-checks.js'
 import { renderHtmlReport } from './report-html.js'
+import { waitingLine, waitingSavings } from './report-savings.js'
 import { UsageError } from './units.js'
 
 /** One run as a CSV row describes it (wattprint's or CodeCarbon's columns). */
@@ -20,6 +21,10 @@ export interface RunRow {
   readonly cpuKWh: number
   readonly gpuKWh: number
   readonly ramKWh: number
+  /** run --within's figures, when the run was scheduled: kg had it started at once, and the forecast's g/kWh. */
+  readonly counterfactualKg: number | null
+  readonly forecastGPerKWh: number | null
+  readonly forecastSource: string
 }
 
 /** A file read: its runs, how many rows were malformed, and what wrote it. */
@@ -35,6 +40,9 @@ type Grouping = (typeof GROUPINGS)[number]
 
 const num = (value: string | undefined): number =>
   value === undefined || value.trim() === '' ? 0 : Number(value)
+/** A figure that may be absent (an empty cell, a column older files lack); NaN when it is not a number. */
+const optional = (value: string | undefined): number | null =>
+  value === undefined || value.trim() === '' ? null : Number(value)
 
 /**
  * Reads an emissions CSV: wattprint's (the current header or the earlier one) or CodeCarbon's (same column
@@ -61,8 +69,20 @@ export function readEmissionsCsv(path: string): ReadResult {
       cpuKWh: num(record.cpu_energy),
       gpuKWh: num(record.gpu_energy),
       ramKWh: num(record.ram_energy),
+      counterfactualKg: optional(record.counterfactual_emissions),
+      forecastGPerKWh: optional(record.forecast_intensity),
+      forecastSource: record.forecast_source ?? '',
     }
-    const figures = [row.durationS, row.emissionsKg, row.energyKWh, row.cpuKWh, row.gpuKWh, row.ramKWh]
+    const figures = [
+      row.durationS,
+      row.emissionsKg,
+      row.energyKWh,
+      row.cpuKWh,
+      row.gpuKWh,
+      row.ramKWh,
+      row.counterfactualKg ?? 0,
+      row.forecastGPerKWh ?? 0,
+    ]
     if (Number.isNaN(Date.parse(row.timestamp)) || figures.some((f) => !Number.isFinite(f) || f < 0)) {
       malformed += 1
       return
@@ -246,9 +266,13 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   }
   const groups = groupRuns(runs, by)
   const all = total('total', runs)
-  if (values.json) process.stdout.write(`${JSON.stringify({ by, groups, total: all, skipped }, null, 2)}\n`)
+  const waiting = waitingSavings(runs)
+  if (values.json)
+    process.stdout.write(`${JSON.stringify({ by, groups, total: all, waiting, skipped }, null, 2)}\n`)
   else {
     process.stdout.write(`${renderTable(groups, by, all)}\n`)
+    const saved = waitingLine(waiting)
+    if (saved) process.stdout.write(`${saved}\n`)
     for (const line of skipped) process.stdout.write(`${line}\n`)
   }
   if (values.html) {

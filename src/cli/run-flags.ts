@@ -4,11 +4,15 @@ import { prometheusSink } from '../sinks/prometheus.js'
 import type { Sink } from '../sinks/sink.js'
 import { type CommandSpec, type Flags, type FlagValues, helpText, textOf } from './flags.js'
 import { TRACKER_FLAGS } from './options.js'
+import { SCHEDULE_FLAGS } from './run-schedule.js'
+import { UK_FLAG } from './schedule-flags.js'
 import { parseQuantity, UsageError } from './units.js'
 
 /** The flags of `wattprint run`: parsed, and listed in its help, from this one table. */
 export const RUN_FLAGS = {
   ...TRACKER_FLAGS,
+  ...UK_FLAG,
+  ...SCHEDULE_FLAGS,
   timeline: {
     type: 'string',
     value: 'file.jsonl',
@@ -69,8 +73,10 @@ executable, or a directory). SIGTERM and SIGHUP are passed on to the command, an
 is not at a terminal (there Ctrl-C already reaches the command). Quantities take units:
 250ms, 10s, 5m, 2h; 300Wh, 0.5kWh; 100g, 2kg; 200W.`,
   flags: RUN_FLAGS,
-  footer: `Example:
-  wattprint run --project mnist --country FR --max-energy 0.5kWh -- python train.py --epochs 10`,
+  footer: `Examples:
+  wattprint run --project mnist --country FR --max-energy 0.5kWh -- python train.py --epochs 10
+  wattprint run --uk-carbon-intensity RG10 --within 12h --duration 2h -- python train.py
+  wattprint run --zone DE --within 24h --pause-above 300 -- python train.py   (with an Electricity Maps token)`,
 }
 
 /** The help of \`wattprint run\`, from its flags. */

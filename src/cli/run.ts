@@ -12,6 +12,9 @@ import { type Flags, parseFlags, textOf } from './flags.js'
 import { trackerOptionsFrom, usageErrorFrom } from './options.js'
 import { checkCsvOutput, TimelineWriter } from './output-checks.js'
 import { budgetFrom, RUN, RUN_FLAGS, RUN_HELP, sinksFrom } from './run-flags.js'
+import { scheduleFrom } from './run-schedule.js'
+import { ScheduledRun } from './run-scheduled.js'
+import { ukOptionFrom } from './schedule-flags.js'
 import { parseQuantity, UsageError } from './units.js'
 
 /** Splits `[options] [--] command args` at the command: options take values as declared. */
@@ -93,6 +96,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const sinks = sinksFrom(values)
   const trackerOptions: TrackerOptions = {
     ...trackerOptionsFrom(values),
+    ...ukOptionFrom(values),
     ...(budget ? { budget } : {}),
     ...(sinks.length > 0 ? { sinks } : {}),
   }
@@ -114,6 +118,21 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const timeline = values.timeline !== undefined ? new TimelineWriter(String(values.timeline)) : undefined
   const attributed = config.attribution.kind !== 'machine'
   const live = !quiet && process.stderr.isTTY === true
+  // --within: wait for the forecast's cleanest hours before anything starts; Ctrl-C then leaves no row.
+  const request = scheduleFrom(values, config)
+  let scheduled: ScheduledRun | null = null
+  if (request) {
+    const prepared = await ScheduledRun.prepare(config, request, { live, quiet })
+    if (!(prepared instanceof ScheduledRun)) {
+      if (!quiet)
+        process.stderr.write(
+          'wattprint: aborted while waiting: the command did not run and no row was written.\n',
+        )
+      return 128 + (constants.signals[prepared.signal] ?? 0)
+    }
+    scheduled = prepared
+    scheduled.begin(config.runId)
+  }
   const progress = !quiet && !live && values.progress === true
   let lastProgressS = 0
   let statusShown = false
@@ -121,11 +140,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let drawnAtS = Number.NEGATIVE_INFINITY
   tracker.on('sample', (sample) => {
     timeline?.write(sample)
+    scheduled?.onSample(sample)
     if (ended) return
     // About once a second on screen, whatever the sampling interval.
     if (live && sample.elapsedS - drawnAtS >= 0.95) {
       drawnAtS = sample.elapsedS
-      process.stderr.write(`\r\x1b[2K${statusLine(sample, attributed)}`)
+      process.stderr.write(
+        `\r\x1b[2K${statusLine(sample, attributed)}${scheduled?.paused ? ' | paused' : ''}`,
+      )
       statusShown = true
     } else if (progress && sample.elapsedS - lastProgressS >= 10) {
       lastProgressS = sample.elapsedS
@@ -138,21 +160,32 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
 
   await tracker.start()
-  const child = spawn(program, args, { stdio: 'inherit', windowsHide: false })
+  // A command that may be paused gets its own process group, so that SIGSTOP reaches all of it.
+  const ownGroup = scheduled?.pauses === true
+  const child = spawn(program, args, { stdio: 'inherit', windowsHide: false, detached: ownGroup })
   const forward = (signal: NodeJS.Signals) => () => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    // A stopped command acts on a signal only once continued.
+    scheduled?.release()
   }
+  scheduled?.watch(child.pid, (paused, g) => {
+    if (quiet || live) return
+    const why = g === null ? 'the forecast ends' : `forecast ${g.toFixed(0)} g/kWh`
+    process.stderr.write(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})\n`)
+  })
   // Ctrl-C at a terminal reaches the whole foreground process group, the command included: passing SIGINT
-  // on as well would deliver it twice. From anywhere else (kill, a scheduler) it reached only wattprint.
-  const signals = process.stdin.isTTY
-    ? (['SIGTERM', 'SIGHUP'] as const)
-    : (['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  // on as well would deliver it twice. From anywhere else (kill, a scheduler) it reached only wattprint, as
+  // it reaches only wattprint when the command has its own group.
+  const signals =
+    process.stdin.isTTY && !ownGroup
+      ? (['SIGTERM', 'SIGHUP'] as const)
+      : (['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
   const forwarders = signals.map((signal) => {
     const handler = forward(signal)
     process.on(signal, handler)
     return () => process.off(signal, handler)
   })
-  if (process.stdin.isTTY) {
+  if (process.stdin.isTTY && !ownGroup) {
     // Not passed on, but not fatal to wattprint either: it waits for the command to finish its own exit.
     const waitForCommand = () => {}
     process.on('SIGINT', waitForCommand)
@@ -167,6 +200,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       )
     }
     child.kill('SIGTERM')
+    scheduled?.release()
     killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs)
     killTimer.unref()
   })
@@ -180,6 +214,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
   clearTimeout(killTimer)
+  scheduled?.release()
   for (const off of forwarders) off()
   ended = true
   clearStatus()
@@ -200,8 +235,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
   // A budget that stopped the command makes the row budget-exceeded, whatever the exit looked like.
   const record = await tracker.stop({ status: tracker.signal.aborted ? 'finished' : status })
+  scheduled?.end()
   await timeline?.end()
   if (!quiet) process.stderr.write(`${summary(record)}\n`)
+  const saved = scheduled?.summary(record)
+  if (!quiet && saved) process.stderr.write(`${saved}\n`)
   if (values.json) {
     const json = {
       exitCode,

@@ -12,6 +12,8 @@ export class HttpFailure extends Error {
     message: string,
     /** The HTTP status, for kind `status`. */
     readonly status?: number,
+    /** Seconds the server asked to wait before asking again (its `Retry-After`), when it said. */
+    readonly retryAfterS?: number,
   ) {
     super(message)
   }
@@ -42,7 +44,13 @@ export async function fetchText(url: URL, options: RequestOptions): Promise<stri
     const response = await fetch(url, { method: options.method ?? 'GET', headers: options.headers, signal })
     const body = await response.text()
     if (!response.ok) {
-      throw new HttpFailure('status', `${where} answered HTTP ${response.status}`, response.status)
+      const retryAfterS = parseRetryAfter(response.headers.get('retry-after'))
+      throw new HttpFailure(
+        'status',
+        `${where} answered HTTP ${response.status}`,
+        response.status,
+        retryAfterS,
+      )
     }
     return body
   } catch (error) {
@@ -66,6 +74,14 @@ export async function getJson(url: URL, options: Omit<RequestOptions, 'method'>)
   } catch {
     throw new HttpFailure('malformed', `${describeUrl(url)} answered something that is not JSON`)
   }
+}
+
+/** A `Retry-After` header in seconds: a number of seconds or an HTTP date; undefined when absent or bad. */
+export function parseRetryAfter(value: string | null, nowMs = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value.trim())
+  const at = Date.parse(value)
+  return Number.isFinite(at) ? Math.max(0, (at - nowMs) / 1000) : undefined
 }
 
 /** The errno behind fetch's generic "fetch failed" (ECONNREFUSED, ENOTFOUND …). */

@@ -44,6 +44,10 @@ export function parseUkArea(value: string | number): UkArea | null {
   return outward ? { kind: 'postcode', outward } : null
 }
 
+/** How a source label names the area: empty (national), `:region-13`, `:postcode-RG10`. */
+export const ukAreaSuffix = (area: UkArea): string =>
+  area.kind === 'national' ? '' : area.kind === 'region' ? `:region-${area.id}` : `:postcode-${area.outward}`
+
 /**
  * National Grid ESO's Carbon Intensity API (Great Britain, no token), half-hourly.
  * - national `GET /intensity` → `{ data: [{ from, to, intensity: { forecast, actual, index } }] }`; the
@@ -64,14 +68,8 @@ export function ukCarbonIntensitySource(options: {
         ? `regional/regionid/${area.id}`
         : `regional/postcode/${encodeURIComponent(area.outward)}`
   const url = new URL(path, withSlash(options.baseUrl))
-  const suffix =
-    area.kind === 'national'
-      ? ''
-      : area.kind === 'region'
-        ? `:region-${area.id}`
-        : `:postcode-${area.outward}`
   return {
-    label: `live:uk-carbon-intensity${suffix}`,
+    label: `live:uk-carbon-intensity${ukAreaSuffix(area)}`,
     name: 'the UK Carbon Intensity API',
     cacheKey: `uk-carbon-intensity ${url.href}`,
     periodMs: HALF_HOUR_MS,

@@ -70,6 +70,11 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCel
     machine_energy_consumed: record.machine.energyKWh,
     idle_energy: record.idleEnergyKWh,
     attribution_note: record.attributionNote,
+    planned_start: record.plannedStart,
+    forecast_intensity: record.forecastIntensityGPerKWh,
+    forecast_source: record.forecastSource,
+    counterfactual_emissions: record.counterfactualEmissionsKg,
+    paused_duration: record.pausedS,
   }
 }
 

@@ -42,6 +42,11 @@ export function sampleRecord(over: Partial<EmissionsRecord> = {}): EmissionsReco
     ramUsedGiB: 100.6,
     pue: 1.2,
     notes: [],
+    plannedStart: '2026-11-22T09:30:00.000Z',
+    forecastIntensityGPerKWh: 120.5,
+    forecastSource: 'forecast:uk-carbon-intensity',
+    counterfactualEmissionsKg: 0.0007,
+    pausedS: 0,
     ...over,
   }
 }

@@ -1,0 +1,123 @@
+import { IntensityTimeline } from '../scheduling/timeline.js'
+import type { ForecastFeed } from './run-schedule.js'
+
+/**
+ * Pauses a command while the forecast is above a threshold: SIGSTOP to its process group when a slot
+ * above it begins, SIGCONT when one at or below it does, and SIGCONT for good at the deadline. Decisions
+ * are taken at slot boundaries (not by polling); a slot the forecast does not know never pauses. The
+ * forecast is asked for again every `refreshMs`. Paused time is counted, interval by interval.
+ */
+export class PauseController {
+  #paused = false
+  #pausedSinceMs = 0
+  #pausedMs = 0
+  /** Closed pauses, [from, to], for pausedBetween(). */
+  readonly #pauses: [number, number][] = []
+  #timer: NodeJS.Timeout | undefined
+  #refreshTimer: NodeJS.Timeout | undefined
+  #done = false
+  #timeline: IntensityTimeline
+
+  constructor(
+    private readonly pid: number,
+    private readonly feed: ForecastFeed,
+    private readonly aboveGPerKWh: number,
+    private readonly deadlineMs: number,
+    private readonly refreshMs: number,
+    private readonly onChange: (paused: boolean, gPerKWh: number | null) => void = () => {},
+  ) {
+    this.#timeline = new IntensityTimeline(feed.slots)
+  }
+
+  /** Starts deciding, now and at every slot boundary after. */
+  start(): void {
+    // However wattprint ends, it never leaves the command stopped.
+    process.once('exit', this.#onExit)
+    this.#decide()
+    this.#refreshTimer = setInterval(() => {
+      void this.feed.refresh().then((ok) => {
+        if (!ok || this.#done) return
+        this.#timeline = new IntensityTimeline(this.feed.slots)
+        this.#decide()
+      })
+    }, this.refreshMs)
+    this.#refreshTimer.unref()
+  }
+
+  /** Whether the command is paused now. */
+  get paused(): boolean {
+    return this.#paused
+  }
+
+  /** Seconds paused so far. */
+  get pausedS(): number {
+    return (this.#pausedMs + (this.#paused ? Date.now() - this.#pausedSinceMs : 0)) / 1000
+  }
+
+  /** Milliseconds of [fromMs, toMs] the command spent paused. */
+  pausedBetween(fromMs: number, toMs: number): number {
+    let ms = 0
+    const spans = this.#paused
+      ? [...this.#pauses, [this.#pausedSinceMs, Date.now()] as [number, number]]
+      : this.#pauses
+    for (const [a, b] of spans) ms += Math.max(0, Math.min(b, toMs) - Math.max(a, fromMs))
+    return ms
+  }
+
+  /** Lets the command run for good (the deadline, a signal to pass on, its end). */
+  release(): void {
+    process.off('exit', this.#onExit)
+    this.#done = true
+    clearTimeout(this.#timer)
+    clearInterval(this.#refreshTimer)
+    if (this.#paused) this.#resume(null)
+  }
+
+  readonly #onExit = () => this.release()
+
+  #decide(): void {
+    clearTimeout(this.#timer)
+    if (this.#done) return
+    const nowMs = Date.now()
+    if (nowMs >= this.deadlineMs) {
+      this.release()
+      return
+    }
+    const g = this.#timeline.at(nowMs)
+    const above = g !== null && g > this.aboveGPerKWh
+    if (above && !this.#paused) this.#pause(g)
+    else if (!above && this.#paused) this.#resume(g)
+    // Next decision: the next slot boundary, or the deadline.
+    const i = this.#timeline.slotBefore(nowMs)
+    const inSlot = i >= 0 && nowMs < (this.#timeline.ends[i] ?? 0)
+    const next = inSlot
+      ? (this.#timeline.ends[i] ?? this.deadlineMs)
+      : (this.#timeline.starts[i + 1] ?? this.deadlineMs)
+    this.#timer = setTimeout(() => this.#decide(), Math.max(1, Math.min(next, this.deadlineMs) - nowMs))
+  }
+
+  #pause(g: number): void {
+    if (!this.#signal('SIGSTOP')) return
+    this.#paused = true
+    this.#pausedSinceMs = Date.now()
+    this.onChange(true, g)
+  }
+
+  #resume(g: number | null): void {
+    this.#signal('SIGCONT')
+    this.#paused = false
+    this.#pauses.push([this.#pausedSinceMs, Date.now()])
+    this.#pausedMs += Date.now() - this.#pausedSinceMs
+    this.onChange(false, g)
+  }
+
+  /** Signals the command's process group; false when it is gone. */
+  #signal(signal: 'SIGSTOP' | 'SIGCONT'): boolean {
+    try {
+      process.kill(-this.pid, signal)
+      return true
+    } catch {
+      return false
+    }
+  }
+}
