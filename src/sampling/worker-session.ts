@@ -55,6 +55,9 @@ export class WorkerSampling implements SamplingSession {
     this.dataPort.unref()
     this.worker.on('error', (error) => this.fail(`sampler worker error: ${describeError(error)}`))
     this.worker.on('exit', (code) => {
+      // The exit can be dispatched before messages the worker posted just before it ('stopped' after
+      // the final reading, 'failed' with its reason): those are still queued, so handle them first.
+      this.handleQueued()
       if (this.state !== 'stopped') this.fail(`sampler worker exited with code ${code}`)
     })
   }
@@ -135,6 +138,13 @@ export class WorkerSampling implements SamplingSession {
     })
   }
 
+  /** Handles every control message waiting on the control port, in order. */
+  private handleQueued(): void {
+    for (let got = receiveMessageOnPort(this.port); got; got = receiveMessageOnPort(this.port)) {
+      this.handle(got.message as FromWorker)
+    }
+  }
+
   /** Accounts every batch of intervals waiting on the data port, in order. */
   private drain(): void {
     for (let got = receiveMessageOnPort(this.dataPort); got; got = receiveMessageOnPort(this.dataPort)) {
@@ -171,6 +181,8 @@ export class WorkerSampling implements SamplingSession {
           break
         case 'stopped':
           this.drain()
+          // The final interval is in: the worker's exit from now on is the expected one.
+          if (this.state === 'stopping') this.state = 'stopped'
           this.settle()
           break
         case 'failed':
