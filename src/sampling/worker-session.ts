@@ -2,7 +2,7 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
 import { describeError } from '../errors.js'
 import type { MeterSpec } from '../meters/build.js'
 import type { GpuReport } from '../meters/gpu.js'
-import { ANSWERED, CONTROL_WORDS, type FromWorker, REQUEST, type ToWorker } from './protocol.js'
+import { ANSWERED, BATCH_MS, CONTROL_WORDS, type FromWorker, REQUEST, type ToWorker } from './protocol.js'
 import type { IntervalReport, MeterDescription } from './sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
 
@@ -18,8 +18,8 @@ const HANDSHAKE_TIMEOUT_MS = 15_000
  * The main thread's side of the sampler worker. The worker is spawned at once (its start-up overlaps the
  * tracker's other start-up work) and unref'd, so it never keeps the host alive. Control messages arrive on
  * one port, intervals in batches on another (see BATCH_MS): unless every interval is wanted, the main
- * thread wakes up for them only every few seconds, or when it asks for a reading and drains the port
- * synchronously.
+ * thread wakes up for them only once a batch period (the checkpoint interval), or when it asks for a
+ * reading and drains the port synchronously.
  */
 export class WorkerSampling implements SamplingSession {
   readonly mode = 'worker' as const
@@ -67,8 +67,8 @@ export class WorkerSampling implements SamplingSession {
     return this.await(() => this.post({ type: 'init', specs })).then(() => this)
   }
 
-  run(watts: Readonly<Record<string, number>>, intervalMs: number): Promise<void> {
-    return this.await(() => this.post({ type: 'run', watts, intervalMs }))
+  run(watts: Readonly<Record<string, number>>, intervalMs: number, batchMs = BATCH_MS): Promise<void> {
+    return this.await(() => this.post({ type: 'run', watts, intervalMs, batchMs }))
   }
 
   setLive(live: boolean): void {
