@@ -1,5 +1,5 @@
 // One measurement in a fresh process (cold caches, nothing imported yet); prints one JSON line.
-// Usage: node bench/child.mjs <import|start|memory|cpu|soak> [options as JSON]
+// Usage: node bench/child.mjs <import|start|defaults|memory|cpu|soak> [options as JSON]
 import { closeSync, openSync, readSync } from 'node:fs'
 
 const what = process.argv[2]
@@ -42,6 +42,42 @@ if (what === 'import') {
   console.log(
     JSON.stringify({ baselineMs: ms(tracker.baselineNs - before), resolvedMs: ms(resolved - before) }),
   )
+} else if (what === 'defaults') {
+  // The default configuration (a CSV and its checkpoints, in a temporary folder) at options.intervalMs:
+  // start-up, then the CPU time of the whole process (every thread) over the first windowS after start(),
+  // and over windowS of steady state from steadyFromS on (once V8 has given back the start-up's memory).
+  const { mkdtempSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-bench-defaults-'))
+  const { EmissionsTracker } = await import('wattprint')
+  const tracker = new EmissionsTracker({ outputDir: dir, logLevel: 'silent', intervalMs: options.intervalMs })
+  const mark = () => {
+    const { user, system } = process.cpuUsage()
+    return { atNs: process.hrtime.bigint(), cpuMs: (user + system) / 1000 }
+  }
+  const before = mark()
+  await tracker.start()
+  const started = mark()
+  const startUp = {
+    baselineMs: ms(tracker.baselineNs - before.atNs),
+    resolvedMs: ms(started.atNs - before.atNs),
+    startCpuMs: started.cpuMs - before.cpuMs,
+  }
+  let cpu = {}
+  if (options.windowS > 0) {
+    await sleep(options.steadyFromS * 1000)
+    const steadyFrom = mark()
+    await sleep((options.windowS - options.steadyFromS) * 1000)
+    const firstEnd = mark()
+    await sleep(options.steadyFromS * 1000)
+    const steadyEnd = mark()
+    const percent = (from, to) => ((to.cpuMs - from.cpuMs) / ms(to.atNs - from.atNs)) * 100
+    cpu = { firstPercent: percent(started, firstEnd), steadyPercent: percent(steadyFrom, steadyEnd) }
+  }
+  await tracker.stop()
+  rmSync(dir, { recursive: true, force: true })
+  console.log(JSON.stringify({ ...startUp, ...cpu }))
 } else if (what === 'memory') {
   const { EmissionsTracker } = await import('wattprint')
   globalThis.gc?.()

@@ -1,5 +1,6 @@
 import { arch, cpus, type as osType, release, totalmem } from 'node:os'
 import { describeError } from './errors.js'
+import { LINUX_ROOTS, type LinuxRoots, readLinuxSystem } from './linux-system.js'
 import { BYTES_PER_GIB } from './units.js'
 
 /** What wattprint knows of the machine, gathered once per process at the first start(). */
@@ -11,7 +12,7 @@ export interface SystemInfo {
   /** Physical CPU packages. */
   readonly sockets: number
   readonly ramTotalGiB: number
-  /** Populated memory modules when the firmware tables could be read (dmidecode, as root), else null. */
+  /** Populated memory modules when the firmware tables could be read (the SMBIOS table, as root), else null. */
   readonly memoryModules: number | null
   readonly isArm: boolean
   /** `Linux-6.1.0-x86_64`-style description. */
@@ -23,21 +24,38 @@ export interface SystemInfo {
 let cached: Promise<SystemInfo> | undefined
 
 /**
- * Gathers the machine's description once per process (systeminformation spawns lscpu and dmidecode,
- * tens of milliseconds: never in the sampling loop). Never rejects: missing facts fall back to os.*.
+ * Gathers the machine's description once per process. On Linux it is a few reads of /proc and /sys, with
+ * no child process; elsewhere systeminformation asks the OS's tools (tens of milliseconds to seconds:
+ * never in the sampling loop). Never rejects: missing facts fall back to os.*.
  */
 export function getSystemInfo(): Promise<SystemInfo> {
-  cached ??= gather().catch((error: unknown) => ({
-    ...fallbackSystemInfo(),
-    problems: [`systeminformation could not be used: ${describeError(error)}`],
-  }))
+  cached ??=
+    process.platform === 'linux'
+      ? Promise.resolve(linuxSystemInfo())
+      : gatherElsewhere().catch((error: unknown) => ({
+          ...fallbackSystemInfo(),
+          problems: [`systeminformation could not be used: ${describeError(error)}`],
+        }))
   return cached
 }
 
-async function gather(): Promise<SystemInfo> {
+/** The machine's description from `/proc` and `/sys` under `roots` (os.* for what they lack). */
+export function linuxSystemInfo(roots: LinuxRoots = LINUX_ROOTS): SystemInfo {
+  const facts = readLinuxSystem(roots)
+  const fallback = fallbackSystemInfo()
+  return {
+    ...fallback,
+    cpuModel: facts.cpu?.model || fallback.cpuModel,
+    cpuCount: facts.cpu?.logicalCpus || fallback.cpuCount || 1,
+    sockets: facts.sockets ?? 1,
+    memoryModules: facts.memoryModules,
+    problems: facts.problems,
+  }
+}
+
+/** macOS, Windows and the BSDs: systeminformation, imported only there (it costs ~50 ms to load). */
+async function gatherElsewhere(): Promise<SystemInfo> {
   const problems: string[] = []
-  const osCpus = cpus()
-  // Imported here, not at the top: it costs ~50 ms to load, and only a started tracker needs it.
   const si = (await import('systeminformation')).default
   const [cpu, layout] = await Promise.all([
     si.cpu().catch((error: unknown) => {
@@ -49,26 +67,29 @@ async function gather(): Promise<SystemInfo> {
       return []
     }),
   ])
-  // memLayout returns one synthetic entry (no type, no bank) when dmidecode is missing or not root.
+  // memLayout returns one synthetic entry (no type, no bank) when the layout cannot be read.
   const realModules = layout.filter((m) => m.size > 0 && (m.type !== '' || m.bank !== ''))
-  const brand = osCpus[0]?.model?.trim() || [cpu?.manufacturer, cpu?.brand].filter(Boolean).join(' ')
+  const fallback = fallbackSystemInfo()
+  const brand =
+    fallback.cpuModel !== 'unknown'
+      ? fallback.cpuModel
+      : [cpu?.manufacturer, cpu?.brand].filter(Boolean).join(' ')
   return {
+    ...fallback,
     cpuModel: brand || 'unknown',
-    cpuCount: osCpus.length || cpu?.cores || 1,
+    cpuCount: fallback.cpuCount || cpu?.cores || 1,
     sockets: Math.max(1, cpu?.processors ?? 1),
-    ramTotalGiB: totalmem() / BYTES_PER_GIB,
     memoryModules: realModules.length > 0 ? realModules.length : null,
-    isArm: arch().startsWith('arm'),
-    os: `${osType()}-${release()}-${arch()}`,
     problems,
   }
 }
 
-/** What is known without systeminformation, for a tracker whose start failed early. */
+/** What is known from os.* alone, for a tracker whose start failed early. */
 export function fallbackSystemInfo(): SystemInfo {
+  const osCpus = cpus()
   return {
-    cpuModel: cpus()[0]?.model?.trim() || 'unknown',
-    cpuCount: cpus().length,
+    cpuModel: osCpus[0]?.model?.trim() || 'unknown',
+    cpuCount: osCpus.length,
     sockets: 1,
     ramTotalGiB: totalmem() / BYTES_PER_GIB,
     memoryModules: null,

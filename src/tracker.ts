@@ -121,7 +121,9 @@ export class EmissionsTracker {
   readonly #notes: string[] = []
   readonly #tasks = new Map<string, { totals: LedgerTotals; startedAt: Date }>()
   readonly #csv: CsvSink | undefined
-  #checkpointTimer: NodeJS.Timeout | undefined
+  /** Date.now() of the last checkpoint while checkpoints are on; undefined when they are off. */
+  #checkpointAtMs: number | undefined
+  #checkpointQueued = false
   /** The run's checkpoint, when its row goes to a CSV. */
   readonly #keeper: CheckpointKeeper | undefined
   #unregisterExitHooks: (() => void) | undefined
@@ -464,7 +466,8 @@ export class EmissionsTracker {
       resolved.provider,
       this.#attributionSetup(tuning.watts),
     )
-    await session.run(tuning.watts, config.intervalMs)
+    // Batched intervals come once a checkpoint interval: one wake-up of this thread accounts and saves them.
+    await session.run(tuning.watts, config.intervalMs, this.#csv ? config.checkpointIntervalMs : undefined)
     this.#state = this.#stopPromise ? 'stopping' : 'running'
     const now = resolved.provider.at(Date.now())
     this.#logger.info(
@@ -499,13 +502,13 @@ export class EmissionsTracker {
   }
 
   /**
-   * Keeps the run from being lost: a checkpoint now and every checkpointIntervalMs, the final row written
-   * on SIGINT, SIGTERM or process exit, and the rows of earlier runs in this folder whose process died.
+   * Keeps the run from being lost: a checkpoint now and every checkpointIntervalMs (see #checkpointIfDue),
+   * the final row written on SIGINT, SIGTERM or process exit, and the rows of earlier runs in this folder
+   * whose process died.
    */
   async #guardAgainstLoss(csv: CsvSink): Promise<void> {
+    this.#checkpointAtMs = Date.now()
     this.#saveCheckpoint()
-    this.#checkpointTimer = setInterval(() => this.#saveCheckpoint(), this.config.checkpointIntervalMs)
-    this.#checkpointTimer.unref()
     this.#unregisterExitHooks = registerExitHooks({
       onExit: (code) =>
         this.#saveAtExit(
@@ -515,7 +518,7 @@ export class EmissionsTracker {
         ),
       onSignal: (signal, fatal) => {
         if (fatal) this.#saveAtExit(csv, 'interrupted', `stopped by ${signal}`)
-        else this.#saveCheckpoint()
+        else this.#saveCheckpoint(true)
       },
     })
     for (const outcome of await recoverCheckpoints(this.config.outputDir, (w) => this.#warn(w))) {
@@ -527,9 +530,31 @@ export class EmissionsTracker {
     }
   }
 
-  /** Writes the run's state to its checkpoint file (see CheckpointKeeper). */
-  #saveCheckpoint(): void {
-    this.#readNow()
+  /**
+   * Once a checkpoint interval, after intervals were accounted (a worker's batch, which it posts once a
+   * checkpoint interval, or an inline sample): no timer and no reading of its own, which would wake both
+   * threads for what the next batch brings anyway. A checkpoint is at most a checkpoint interval (or one
+   * sampling interval, when that is longer) behind the run.
+   */
+  #checkpointIfDue(): void {
+    const lastMs = this.#checkpointAtMs
+    if (lastMs === undefined || this.#checkpointQueued) return
+    // Half an interval early is on time: batches arrive on the sampler's ticks, not on this clock.
+    const slackMs = Math.min(this.config.intervalMs, this.config.checkpointIntervalMs) / 2
+    if (Date.now() - lastMs + slackMs < this.config.checkpointIntervalMs) return
+    // After the rest of the batch being delivered now.
+    this.#checkpointQueued = true
+    queueMicrotask(() => {
+      this.#checkpointQueued = false
+      if (this.#checkpointAtMs === undefined) return
+      this.#checkpointAtMs = Date.now()
+      this.#saveCheckpoint()
+    })
+  }
+
+  /** Writes the run's state to its checkpoint file (see CheckpointKeeper), after a fresh reading if asked. */
+  #saveCheckpoint(fresh = false): void {
+    if (fresh) this.#readNow()
     this.#keeper?.save(false, this.#record('running'))
   }
 
@@ -548,7 +573,7 @@ export class EmissionsTracker {
   }
 
   #endGuard(): void {
-    clearInterval(this.#checkpointTimer)
+    this.#checkpointAtMs = undefined
     this.#unregisterExitHooks?.()
     this.#unregisterExitHooks = undefined
   }
@@ -581,7 +606,7 @@ export class EmissionsTracker {
     this.#state = 'stopping'
     this.#intensity?.close()
     // No more checkpoints once stopping; the exit hooks stay until the row is written.
-    clearInterval(this.#checkpointTimer)
+    this.#checkpointAtMs = undefined
     try {
       await this.#session?.stop()
     } catch (error) {
@@ -662,6 +687,7 @@ export class EmissionsTracker {
     const ledger = this.#ledger
     if (!ledger) return
     const step = ledger.add(report)
+    this.#checkpointIfDue()
     if (this.config.budget && !this.#budgetCrossed) this.#checkBudget(ledger.totals())
     if (!this.#events.has('sample') && this.config.sinks.length === 0) return
     const sample = toSampleEvent(report, step, ledger.totals(), this.#session?.meters ?? [], this.config.pue)

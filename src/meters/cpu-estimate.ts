@@ -1,4 +1,4 @@
-import { type CpuTimes, loadBetween, readCpuTimes } from './cpu-load.js'
+import { type CpuTimes, CpuTimesReader, loadBetween } from './cpu-load.js'
 import type { Channel, Meter } from './meter.js'
 
 /** Plain-data description of the CPU estimate meter. */
@@ -35,11 +35,12 @@ export class CpuTdpMeter implements Meter {
   /** Load used by the last read, in [0, 1]. */
   lastLoad = LOAD_UNKNOWN
   private previous: CpuTimes | null = null
-  private readonly buffer = Buffer.allocUnsafe(512)
+  private readonly times: CpuTimesReader
   private tdpW: number | null
 
   constructor(private readonly spec: CpuTdpMeterSpec) {
     this.tdpW = spec.tdpW
+    this.times = new CpuTimesReader(spec.procStatPath)
   }
 
   setWatts(tdpW: number): void {
@@ -48,12 +49,16 @@ export class CpuTdpMeter implements Meter {
 
   read(out: Float64Array): void {
     this.lastError = undefined
-    const now = readCpuTimes(this.spec.procStatPath, this.buffer)
+    const now = this.times.read()
     const load = this.previous && now ? loadBetween(this.previous, now) : null
     if (now) this.previous = now
     else
       this.lastError = `no CPU load from ${this.spec.procStatPath} or os.cpus(); assuming ${LOAD_UNKNOWN * 100} %`
     if (load !== null) this.lastLoad = load
     out[0] = this.tdpW === null ? Number.NaN : cpuPowerAtLoad(this.tdpW, load ?? this.lastLoad)
+  }
+
+  close(): void {
+    this.times.close()
   }
 }

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
+import { delimiter, join } from 'node:path'
 import { describeError } from '../errors.js'
 import type { GpuIdentity } from './gpu-select.js'
 import type { Channel, Meter } from './meter.js'
@@ -60,6 +62,8 @@ export function parseSmiLine(
  * refuse the whole query with "is not a valid field to query"). The reason when it cannot run.
  */
 export function probeNvidiaSmi(path: string): SmiProbe | { readonly reason: string } {
+  // Most machines have no nvidia-smi: look for it as a file rather than start a process to learn that.
+  if (process.platform !== 'win32' && !findExecutable(path)) return { reason: notFound(path) }
   let lastReason = ''
   for (const field of ['power.draw.instant', 'power.draw'] as const) {
     const run = spawnSync(path, [fields(field), FORMAT], {
@@ -70,10 +74,7 @@ export function probeNvidiaSmi(path: string): SmiProbe | { readonly reason: stri
     if (run.error) {
       const code = (run.error as NodeJS.ErrnoException).code
       return {
-        reason:
-          code === 'ENOENT'
-            ? `${path} not found (set nvidiaSmiPath or WATTPRINT_NVIDIA_SMI)`
-            : `${path} could not run: ${describeError(run.error)}`,
+        reason: code === 'ENOENT' ? notFound(path) : `${path} could not run: ${describeError(run.error)}`,
       }
     }
     const output = `${run.stdout ?? ''}${run.stderr ?? ''}`.trim()
@@ -92,6 +93,23 @@ export function probeNvidiaSmi(path: string): SmiProbe | { readonly reason: stri
     return { devices, field }
   }
   return { reason: lastReason }
+}
+
+const notFound = (path: string) => `${path} not found (set nvidiaSmiPath or WATTPRINT_NVIDIA_SMI)`
+
+/** Whether `command` names an executable file: as a path when it holds a slash, else on $PATH, as execvp looks. */
+function findExecutable(command: string): boolean {
+  const candidates = command.includes('/')
+    ? [command]
+    : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir || '.', command))
+  return candidates.some((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  })
 }
 
 /**

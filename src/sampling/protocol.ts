@@ -8,8 +8,16 @@ import type { MeterDescription } from './sampler.js'
 export type ToWorker =
   /** Build the meters and take the baseline reading. */
   | { readonly type: 'init'; readonly specs: readonly MeterSpec[] }
-  /** Give estimate meters their wattage (by meter id) and start the schedule. */
-  | { readonly type: 'run'; readonly watts: Readonly<Record<string, number>>; readonly intervalMs: number }
+  /**
+   * Give estimate meters their wattage (by meter id) and start the schedule; batched intervals are posted
+   * about every `batchMs` (see BATCH_MS).
+   */
+  | {
+      readonly type: 'run'
+      readonly watts: Readonly<Record<string, number>>
+      readonly intervalMs: number
+      readonly batchMs: number
+    }
   /** Post every interval as it closes (true), or batch them (false, the default). */
   | { readonly type: 'live'; readonly live: boolean }
   | { readonly type: 'stop' }
@@ -29,9 +37,11 @@ export type FromWorker =
 
 /**
  * What the worker is started with. Intervals go on their own data port, in batches (arrays of
- * IntervalReport). Every postMessage wakes the receiving thread, so unless someone wants every interval
- * (`sample` listeners), the worker batches them: posted every BATCH_MS, and at once when the main thread
- * asks for a reading (tasks, flush) or stops the run.
+ * IntervalReport). Every postMessage wakes the receiving thread, and on a VM a wake-up costs more than the
+ * readings themselves, so unless someone wants every interval (`sample` listeners), the worker batches
+ * them: posted at the sample that ends a batch period (the tracker's checkpoint interval, so that one
+ * wake-up of the main thread does both), and at once when the main thread asks for a reading (tasks,
+ * flush) or stops the run.
  */
 export interface WorkerStartData {
   readonly port: MessagePort
@@ -45,5 +55,7 @@ export const REQUEST = 0
 /** control[ANSWERED]: the last request the worker has answered (its interval is on the port). */
 export const ANSWERED = 1
 export const CONTROL_WORDS = 2
-/** Longest an interval waits in the worker before it is posted, when intervals are batched. */
-export const BATCH_MS = 5000
+/** The batch period when the tracker asks for none shorter (no checkpoints): intervals are batched. */
+export const BATCH_MS = 30_000
+/** A batch is posted once it holds this many intervals, whatever its period (short intervals). */
+export const BATCH_MAX_INTERVALS = 1000

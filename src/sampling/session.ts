@@ -22,8 +22,9 @@ export interface SamplingSession {
    * Gives estimate meters their wattage (by meter id) and starts the schedule. No interval closes
    * before this: the baseline is taken first so measuring starts at once, and the slow look-ups that
    * estimates need arrive here, exact for the whole first interval since estimates are interval averages.
+   * Batched intervals (see setLive) reach onInterval about every `batchMs`.
    */
-  run(watts: Readonly<Record<string, number>>, intervalMs: number): Promise<void>
+  run(watts: Readonly<Record<string, number>>, intervalMs: number, batchMs?: number): Promise<void>
   /**
    * Takes a reading now, synchronously: the interval it closes has been delivered to onInterval when this
    * returns true. False when the sampler did not answer in time (the last delivered data stands).
@@ -31,7 +32,7 @@ export interface SamplingSession {
   readNow(): boolean
   /**
    * Whether every interval must reach onInterval as it closes (someone listens to `sample` events), or may
-   * come in batches (every few seconds, and at once on readNow() and stop()), which spares the main thread
+   * come in batches (every `batchMs`, and at once on readNow() and stop()), which spares the main thread
    * a wake-up per sample.
    */
   setLive(live: boolean): void

@@ -2,7 +2,7 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
 import { describeError } from '../errors.js'
 import type { MeterSpec } from '../meters/build.js'
 import type { GpuReport } from '../meters/gpu.js'
-import { ANSWERED, CONTROL_WORDS, type FromWorker, REQUEST, type ToWorker } from './protocol.js'
+import { ANSWERED, BATCH_MS, CONTROL_WORDS, type FromWorker, REQUEST, type ToWorker } from './protocol.js'
 import type { IntervalReport, MeterDescription } from './sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
 
@@ -18,8 +18,8 @@ const HANDSHAKE_TIMEOUT_MS = 15_000
  * The main thread's side of the sampler worker. The worker is spawned at once (its start-up overlaps the
  * tracker's other start-up work) and unref'd, so it never keeps the host alive. Control messages arrive on
  * one port, intervals in batches on another (see BATCH_MS): unless every interval is wanted, the main
- * thread wakes up for them only every few seconds, or when it asks for a reading and drains the port
- * synchronously.
+ * thread wakes up for them only once a batch period (the checkpoint interval), or when it asks for a
+ * reading and drains the port synchronously.
  */
 export class WorkerSampling implements SamplingSession {
   readonly mode = 'worker' as const
@@ -55,6 +55,9 @@ export class WorkerSampling implements SamplingSession {
     this.dataPort.unref()
     this.worker.on('error', (error) => this.fail(`sampler worker error: ${describeError(error)}`))
     this.worker.on('exit', (code) => {
+      // The exit can be dispatched before messages the worker posted just before it ('stopped' after
+      // the final reading, 'failed' with its reason): those are still queued, so handle them first.
+      this.handleQueued()
       if (this.state !== 'stopped') this.fail(`sampler worker exited with code ${code}`)
     })
   }
@@ -64,8 +67,8 @@ export class WorkerSampling implements SamplingSession {
     return this.await(() => this.post({ type: 'init', specs })).then(() => this)
   }
 
-  run(watts: Readonly<Record<string, number>>, intervalMs: number): Promise<void> {
-    return this.await(() => this.post({ type: 'run', watts, intervalMs }))
+  run(watts: Readonly<Record<string, number>>, intervalMs: number, batchMs = BATCH_MS): Promise<void> {
+    return this.await(() => this.post({ type: 'run', watts, intervalMs, batchMs }))
   }
 
   setLive(live: boolean): void {
@@ -135,6 +138,13 @@ export class WorkerSampling implements SamplingSession {
     })
   }
 
+  /** Handles every control message waiting on the control port, in order. */
+  private handleQueued(): void {
+    for (let got = receiveMessageOnPort(this.port); got; got = receiveMessageOnPort(this.port)) {
+      this.handle(got.message as FromWorker)
+    }
+  }
+
   /** Accounts every batch of intervals waiting on the data port, in order. */
   private drain(): void {
     for (let got = receiveMessageOnPort(this.dataPort); got; got = receiveMessageOnPort(this.dataPort)) {
@@ -171,6 +181,8 @@ export class WorkerSampling implements SamplingSession {
           break
         case 'stopped':
           this.drain()
+          // The final interval is in: the worker's exit from now on is the expected one.
+          if (this.state === 'stopping') this.state = 'stopped'
           this.settle()
           break
         case 'failed':

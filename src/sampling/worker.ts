@@ -5,7 +5,7 @@ import { describeError } from '../errors.js'
 import { buildMeters } from '../meters/build.js'
 import {
   ANSWERED,
-  BATCH_MS,
+  BATCH_MAX_INTERVALS,
   type FromWorker,
   REQUEST,
   type ToWorker,
@@ -25,7 +25,11 @@ let t0Ns = 0n
 let stopping = false
 let live = false
 let batch: IntervalReport[] = []
-let batchSinceMs = 0
+/** When the last batch was posted (or the schedule started), and how often to post one. */
+let postedAtMs = 0
+let batchMs = 0
+/** Half an interval: a batch is due at the sample nearest its period's end, not the one after. */
+let toleranceMs = 0
 
 const send = (message: FromWorker): void => port.postMessage(message)
 
@@ -33,15 +37,16 @@ const send = (message: FromWorker): void => port.postMessage(message)
 function sampleNow(post: boolean, final = false): void {
   if (!sampler) return
   const now = Date.now()
-  if (batch.length === 0) batchSinceMs = now
   batch.push(sampler.sample(process.hrtime.bigint(), now, final))
-  if (post || live || now - batchSinceMs >= BATCH_MS) postBatch()
+  const due = now - postedAtMs + toleranceMs >= batchMs || batch.length >= BATCH_MAX_INTERVALS
+  if (post || live || due) postBatch(now)
 }
 
-function postBatch(): void {
+function postBatch(now = Date.now()): void {
   if (batch.length === 0) return
   dataPort.postMessage(batch)
   batch = []
+  postedAtMs = now
 }
 
 /** Answers the main thread's synchronous requests for a reading (tasks, flush) as they come. */
@@ -73,6 +78,9 @@ function onMessage(message: ToWorker): void {
     case 'run': {
       if (!sampler) throw new Error("'run' before 'init'")
       sampler.setWatts(message.watts)
+      batchMs = message.batchMs
+      toleranceMs = message.intervalMs / 2
+      postedAtMs = Date.now()
       schedule = new FixedRateSchedule(t0Ns, message.intervalMs, () => sampleNow(false))
       schedule.start()
       answerRequests(Atomics.load(words, REQUEST))
