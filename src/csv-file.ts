@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
-import { CSV_COLUMNS, LEGACY_CSV_COLUMNS, ROW_STATUSES } from './csv-format.js'
+import { CSV_COLUMNS, LEGACY_CSV_COLUMNS, NODE_SOURCES, ROW_STATUSES } from './csv-format.js'
 import { parseCsvCells } from './csv-read.js'
 
 /** What the head and the end of a CSV file say about it. */
@@ -64,7 +64,11 @@ export function endsWithCompleteRow(path: string): boolean {
   const last = records.at(-1)
   if (!last) return false
   if (records.length === 1) return true // the header alone
-  return last.length === CSV_COLUMNS.length && ROW_STATUSES.has(last[STATUS_INDEX] ?? '')
+  return (
+    last.length === CSV_COLUMNS.length &&
+    ROW_STATUSES.has(last[STATUS_INDEX] ?? '') &&
+    NODE_SOURCES.has(last.at(-1) ?? '')
+  )
 }
 
 /**

@@ -60,10 +60,13 @@ export const WATTPRINT_COLUMNS = [
   'carbon_intensity',
   'intensity_source',
   'status',
+  'node_energy',
+  'node_source',
 ] as const
 
 /**
- * The CSV's columns: CodeCarbon's 38, then wattprint's 8. Units: duration s; emissions kg CO2e;
+ * The CSV's columns: CodeCarbon's 38, then wattprint's 10 (node_energy: the whole server at the wall, kWh
+ * with PUE, beside energy_consumed and never part of it; node_source: its meter, empty without one). Units: duration s; emissions kg CO2e;
  * emissions_rate kg/s; *_power W (mean over the run, without PUE); *_energy and energy_consumed kWh (with
  * PUE); water L; ram_total_size and ram_used_gb GiB; carbon_intensity g CO2e/kWh.
  */
@@ -82,7 +85,7 @@ export const LEGACY_CSV_COLUMNS: readonly string[] = [
   'node_version',
   'wattprint_version',
   ...CODECARBON_COLUMNS.slice(23),
-  ...WATTPRINT_COLUMNS.slice(2),
+  ...WATTPRINT_COLUMNS.slice(2, 8),
 ]
 
 /** The columns that hold text; every other one holds a number or nothing. */
@@ -110,6 +113,7 @@ export const TEXT_COLUMNS: ReadonlySet<string> = new Set<CsvColumn>([
   'ram_source',
   'intensity_source',
   'status',
+  'node_source',
 ])
 
 /** The first characters a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"). */
@@ -168,6 +172,12 @@ const STATUSES: Record<RunStatus, true> = {
   interrupted: true,
   'budget-exceeded': true,
 }
+
+/**
+ * What a complete row's last cell (node_source) may hold: nothing, or a node meter's source. A row cut
+ * inside that cell holds something else.
+ */
+export const NODE_SOURCES: ReadonlySet<string> = new Set(['', 'acpi-power-meter'])
 
 /** The statuses a row may have, to tell a complete last row from one cut inside its last cell. */
 export const ROW_STATUSES: ReadonlySet<string> = new Set(Object.keys(STATUSES))

@@ -51,6 +51,8 @@ describe('CSV columns', () => {
       'carbon_intensity',
       'intensity_source',
       'status',
+      'node_energy',
+      'node_source',
     ])
   })
 
@@ -72,6 +74,7 @@ describe('CSV columns', () => {
       sampleRecord({
         gpuModel: '1 x NVIDIA L4',
         gpu: { energyKWh: 0, powerW: 0, source: 'nvml-energy', method: 'measured' },
+        node: { energyKWh: 0, powerW: 0, source: 'acpi-power-meter', method: 'measured' },
       }),
     )
     const text = Object.entries(cells)

@@ -1,11 +1,12 @@
 import { CpuTdpMeter, type CpuTdpMeterSpec } from './cpu-estimate.js'
 import { buildGpuMeters, type GpuMeterSpec, type GpuReport } from './gpu.js'
+import { HwmonMeter, type HwmonMeterSpec } from './hwmon.js'
 import type { Meter } from './meter.js'
 import { ConstantMeter, type ConstantMeterSpec } from './ram-estimate.js'
 import { RaplMeter, type RaplMeterSpec } from './rapl.js'
 
 /** Plain data from which the sampler (in its worker thread) builds a meter. */
-export type MeterSpec = RaplMeterSpec | CpuTdpMeterSpec | ConstantMeterSpec | GpuMeterSpec
+export type MeterSpec = RaplMeterSpec | CpuTdpMeterSpec | ConstantMeterSpec | GpuMeterSpec | HwmonMeterSpec
 
 /**
  * Builds the meters the specs describe. A GPU spec gives zero or more meters (NVML energy and power,
@@ -24,6 +25,9 @@ export function buildMeters(specs: readonly MeterSpec[]): { meters: Meter[]; gpu
         break
       case 'constant':
         meters.push(new ConstantMeter(spec))
+        break
+      case 'hwmon':
+        meters.push(new HwmonMeter(spec))
         break
       case 'gpu': {
         const built = buildGpuMeters(spec)

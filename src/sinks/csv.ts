@@ -67,6 +67,8 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCel
     carbon_intensity: record.carbonIntensityGPerKWh,
     intensity_source: record.intensitySource,
     status: record.status,
+    node_energy: record.node.source === null ? null : record.node.energyKWh,
+    node_source: record.node.source,
   }
 }
 
