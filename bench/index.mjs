@@ -20,8 +20,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { EmissionsTracker, searchWindow } from 'wattprint'
+import { ACCEL_STUBS, configureAccelStub } from '../test/helpers/accel.mjs'
 import { driveCounters } from '../test/helpers/driver.mjs'
 import { configureNvmlStub, fakeNvidiaSmi, NVML_STUB_LIBRARY } from '../test/helpers/gpu.mjs'
+import { makeHwmonTree } from '../test/helpers/hwmon.mjs'
 import { serverTree } from '../test/helpers/powercap.mjs'
 
 const run = promisify(execFile)
@@ -282,29 +284,77 @@ async function soak() {
   }
 }
 
+/** Compiles a stub library of test/fixtures/ when the test setup has not. */
+function ensureStub(library, source) {
+  if (existsSync(library)) return
+  mkdirSync(join(library, '..'), { recursive: true })
+  execFileSync('cc', [
+    '-shared',
+    '-fPIC',
+    '-O2',
+    '-o',
+    library,
+    fileURLToPath(new URL(`../test/fixtures/${source}`, import.meta.url)),
+  ])
+}
+
 /**
- * GPU meters on 8 GPUs at 10 ms: NVML through koffi (the stub library the tests compile, so the figure is
- * wattprint's own cost around the call, not the driver's) and streaming nvidia-smi (a fake one, whose own
- * CPU is not counted: only the parsing in the tracker's process), against the raw koffi call.
+ * GPU meters on 8 GPUs at 10 ms: NVML, amdsmi, ROCm SMI and Level Zero through koffi (the stub libraries
+ * the tests compile, so the figure is wattprint's own cost around the call, not the driver's), hwmon files,
+ * streaming nvidia-smi (a fake one, whose own CPU is not counted: only the parsing in the tracker's
+ * process), and the node's ACPI power meter, against the raw koffi calls.
  */
 async function gpu() {
   const dir = mkdtempSync(join(tmpdir(), 'wattprint-bench-gpu-'))
+  const hwmon = makeHwmonTree([
+    ...Array.from({ length: 8 }, (_, i) => ({
+      name: 'amdgpu',
+      averageUw: 300e6,
+      device: { pci: `0000:${(i + 3).toString(16).padStart(2, '0')}:00.0`, vramBytes: 64 * 2 ** 30 },
+    })),
+    { name: 'power_meter', averageUw: 3000e6 },
+  ])
   try {
-    if (!existsSync(NVML_STUB_LIBRARY)) {
-      mkdirSync(join(NVML_STUB_LIBRARY, '..'), { recursive: true })
-      const source = fileURLToPath(new URL('../test/fixtures/nvml-stub.c', import.meta.url))
-      execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', NVML_STUB_LIBRARY, source])
-    }
+    ensureStub(NVML_STUB_LIBRARY, 'nvml-stub.c')
+    for (const stub of Object.values(ACCEL_STUBS)) ensureStub(stub.library, stub.source)
     const gpus = Array.from({ length: 8 }, (_, i) => ({ uuid: `GPU-bench-${i}`, name: 'Stub H100' }))
     configureNvmlStub(
       dir,
       gpus.map((g) => ({ ...g, arch: 9, energyCounter: true, profile: { watts: 300 } })),
     )
+    const amd = gpus.map((g, i) => ({ ...g, name: 'Stub MI300X', socket: i, watts: 300 }))
+    configureAccelStub('amdsmi', dir, amd, [26, 1, 0, 0])
+    configureAccelStub('rocmSmi', dir, amd)
+    configureAccelStub(
+      'levelZero',
+      dir,
+      gpus.map((g) => ({ ...g, name: 'Stub Max 1550', watts: 300 })),
+    )
     const smi = fakeNvidiaSmi(dir, { gpus: gpus.map((g) => ({ ...g, watts: 300 })) })
-    const none = { raplRoot: noRapl, nvmlLibraryPath: '/nonexistent', nvidiaSmiPath: '/nonexistent' }
+    const emptyHwmon = join(dir, 'no-hwmon')
+    mkdirSync(emptyHwmon)
+    const none = {
+      raplRoot: noRapl,
+      nvmlLibraryPath: '/nonexistent',
+      nvidiaSmiPath: '/nonexistent',
+      amdSmiLibraryPath: '/nonexistent',
+      rocmSmiLibraryPath: '/nonexistent',
+      levelZeroLibraryPath: '/nonexistent',
+      hwmonRoot: emptyHwmon,
+    }
     const cases = [
       ['no GPU meter (the estimates alone)', none],
       ['NVML energy counters (stub), 8 GPUs', { ...none, nvmlLibraryPath: NVML_STUB_LIBRARY }],
+      ['amdsmi energy counters (stub), 8 GPUs', { ...none, amdSmiLibraryPath: ACCEL_STUBS.amdsmi.library }],
+      [
+        'ROCm SMI energy counters (stub), 8 GPUs',
+        { ...none, rocmSmiLibraryPath: ACCEL_STUBS.rocmSmi.library },
+      ],
+      [
+        'Level Zero energy counters (stub), 8 GPUs',
+        { ...none, levelZeroLibraryPath: ACCEL_STUBS.levelZero.library },
+      ],
+      ['hwmon amdgpu power + ACPI power meter (files), 8 GPUs', { ...none, hwmonRoot: hwmon.root }],
       ['streaming nvidia-smi (fake), 8 GPUs', { ...none, nvidiaSmiPath: smi }],
     ]
     for (const [what, tracker] of cases) {
@@ -312,9 +362,45 @@ async function gpu() {
       line(`CPU per sample at 10 ms, worker, ${what}`, `${cost.us.toFixed(0)} µs`)
     }
     line('  raw: 8 nvmlDeviceGetTotalEnergyConsumption calls through koffi', `${rawNvmlUs(8).toFixed(2)} µs`)
+    line('  raw: 8 amdsmi_get_energy_count calls through koffi', `${rawAmdSmiUs(8).toFixed(2)} µs`)
+    const files = Array.from({ length: 8 }, (_, i) => hwmon.path(i, 'power1_average'))
+    line(
+      '  raw: 9 hwmon power files read (open, read, close)',
+      `${hotLoopUs([...files, hwmon.path(8, 'power1_average')]).toFixed(2)} µs`,
+    )
   } finally {
+    hwmon.cleanup()
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** CPU µs of `devices` amdsmi_get_energy_count calls through koffi, in a hot loop, on the stub library. */
+function rawAmdSmiUs(devices, rounds = 20_000) {
+  const koffi = createRequire(import.meta.url)('koffi')
+  const lib = koffi.load(ACCEL_STUBS.amdsmi.library)
+  lib.func('int amdsmi_init(uint64_t flags)')(2)
+  const sockets = lib.func('int amdsmi_get_socket_handles(_Inout_ uint32_t *count, _Out_ void **sockets)')
+  const processors = lib.func(
+    'int amdsmi_get_processor_handles(void *socket, _Inout_ uint32_t *count, _Out_ void **processors)',
+  )
+  const energy = lib.func(
+    'int amdsmi_get_energy_count(void *p, _Out_ uint64_t *acc, _Out_ float *res, _Out_ uint64_t *ts)',
+  )
+  const socketHandles = new Array(devices).fill(null)
+  sockets([devices], socketHandles)
+  const handles = socketHandles.map((socket) => {
+    const out = [null]
+    processors(socket, [1], out)
+    return out[0]
+  })
+  const acc = [0]
+  const res = [0]
+  const ts = [0]
+  const before = process.cpuUsage()
+  for (let r = 0; r < rounds; r++) for (const h of handles) energy(h, acc, res, ts)
+  const used = process.cpuUsage(before)
+  lib.func('int amdsmi_shut_down()')()
+  return (used.user + used.system) / rounds
 }
 
 /** CPU µs of `devices` energy-counter calls through koffi, in a hot loop, on the stub library. */

@@ -199,6 +199,25 @@ export const DEFINITIONS = {
     example: "'/usr/bin/nvidia-smi'",
     env: 'WATTPRINT_NVIDIA_SMI',
   },
+  amdSmiLibraryPath: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'/opt/rocm/lib/libamd_smi.so'",
+    env: 'WATTPRINT_AMD_SMI_LIBRARY',
+  },
+  rocmSmiLibraryPath: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'/opt/rocm/lib/librocm_smi64.so'",
+    env: 'WATTPRINT_ROCM_SMI_LIBRARY',
+  },
+  levelZeroLibraryPath: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'/usr/lib/x86_64-linux-gnu/libze_loader.so.1'",
+    env: 'WATTPRINT_LEVEL_ZERO_LIBRARY',
+  },
+  hwmonRoot: { kind: 'string', schema: nonEmpty, example: "'/host/sys/class/hwmon'" },
   raplRoot: { kind: 'string', schema: nonEmpty, example: "'/host/sys/class/powercap'" },
   procStatPath: { kind: 'string', schema: nonEmpty, example: "'/host/proc/stat'" },
   sinks: {

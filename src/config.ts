@@ -114,6 +114,14 @@ export interface TrackerOptions {
   nvmlLibraryPath?: string
   /** The nvidia-smi executable, used when NVML cannot be. Default `nvidia-smi` on PATH. Env `WATTPRINT_NVIDIA_SMI`. */
   nvidiaSmiPath?: string
+  /** The amdsmi library to load (AMD GPUs). Default `libamd_smi.so`. Env `WATTPRINT_AMD_SMI_LIBRARY`. */
+  amdSmiLibraryPath?: string
+  /** The ROCm SMI library, used when amdsmi cannot be. Default `librocm_smi64.so`. Env `WATTPRINT_ROCM_SMI_LIBRARY`. */
+  rocmSmiLibraryPath?: string
+  /** The Level Zero loader (Intel GPUs). Default `libze_loader.so.1`. Env `WATTPRINT_LEVEL_ZERO_LIBRARY`. */
+  levelZeroLibraryPath?: string
+  /** Root of the hwmon tree (GPU fallbacks, the server's ACPI power meter). Default `/sys/class/hwmon`. */
+  hwmonRoot?: string
   /** Root of the powercap tree. Default `/sys/class/powercap`. */
   raplRoot?: string
   /** Machine CPU time source for the load-based CPU estimate. Default `/proc/stat`. */
@@ -200,6 +208,10 @@ export interface ResolvedConfig {
   readonly gpuIds: readonly string[] | null
   readonly nvmlLibraryPath: string | null
   readonly nvidiaSmiPath: string
+  readonly amdSmiLibraryPath: string | null
+  readonly rocmSmiLibraryPath: string | null
+  readonly levelZeroLibraryPath: string | null
+  readonly hwmonRoot: string
   readonly raplRoot: string
   readonly procStatPath: string
   readonly attribution: ResolvedAttribution
@@ -385,6 +397,10 @@ export function resolveConfig(
     gpuIds: parseGpuIds(values.gpuIds as string | readonly (string | number)[] | undefined),
     nvmlLibraryPath: (values.nvmlLibraryPath as string | undefined) ?? null,
     nvidiaSmiPath: (values.nvidiaSmiPath as string | undefined) ?? 'nvidia-smi',
+    amdSmiLibraryPath: (values.amdSmiLibraryPath as string | undefined) ?? null,
+    rocmSmiLibraryPath: (values.rocmSmiLibraryPath as string | undefined) ?? null,
+    levelZeroLibraryPath: (values.levelZeroLibraryPath as string | undefined) ?? null,
+    hwmonRoot: (values.hwmonRoot as string | undefined) ?? '/sys/class/hwmon',
     raplRoot: (values.raplRoot as string | undefined) ?? '/sys/class/powercap',
     procStatPath: (values.procStatPath as string | undefined) ?? '/proc/stat',
     attribution: resolveAttribution(values.attribution as Attribution | undefined),

@@ -25,6 +25,7 @@ export interface CsvFileState {
 
 const CURRENT = CSV_COLUMNS.join(',')
 const LEGACY = LEGACY_CSV_COLUMNS.join(',')
+// The status is the last column: a row cut inside it leaves a partial word.
 const STATUS_INDEX = CSV_COLUMNS.indexOf('status')
 
 /** The header and ending of a file, reading only its head and last byte. */

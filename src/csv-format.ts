@@ -59,20 +59,25 @@ export const WATTPRINT_COLUMNS = [
   'ram_source',
   'carbon_intensity',
   'intensity_source',
-  'status',
   'machine_energy_consumed',
   'idle_energy',
   'attribution_note',
+  'node_energy',
+  'node_source',
   'planned_start',
   'forecast_intensity',
   'forecast_source',
   'counterfactual_emissions',
   'paused_duration',
+  // Last, so that a row cut short is told from a whole one by its last cell (see csv-file.ts); new
+  // columns go before it.
+  'status',
 ] as const
 
 /**
- * The CSV's columns: CodeCarbon's 38, then wattprint's 16. Units: duration s; emissions kg CO2e;
- * emissions_rate kg/s; *_power W (mean over the run, without PUE); *_energy and energy_consumed kWh (with
+ * The CSV's columns: CodeCarbon's 38, then wattprint's 18 (node_energy: the whole server at the wall, kWh
+ * with PUE, beside energy_consumed and never part of it; node_source: its meter, empty without one).
+ * Units: duration s; emissions kg CO2e; emissions_rate kg/s; *_power W (mean over the run, without PUE); *_energy and energy_consumed kWh (with
  * PUE); water L; ram_total_size and ram_used_gb GiB; carbon_intensity and forecast_intensity g CO2e/kWh;
  * counterfactual_emissions kg CO2e; paused_duration s; machine_energy_consumed and idle_energy kWh (with PUE).
  */
@@ -128,6 +133,7 @@ export const TEXT_COLUMNS: ReadonlySet<string> = new Set<CsvColumn>([
   'attribution_note',
   'planned_start',
   'forecast_source',
+  'node_source',
 ])
 
 /** The first characters a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"). */

@@ -1,5 +1,5 @@
 import type { LedgerStep, LedgerTotals } from './ledger.js'
-import type { Component, MeterSource } from './meters/meter.js'
+import type { Component, MeterComponent, MeterSource } from './meters/meter.js'
 import type { IntervalReport, MeterDescription } from './sampling/sampler.js'
 import { JOULES_PER_KWH } from './units.js'
 import type { TrackerWarning } from './warnings.js'
@@ -33,7 +33,7 @@ export interface SampleEvent {
   readonly intensitySource: string
   readonly meters: readonly {
     readonly id: string
-    readonly component: Component
+    readonly component: MeterComponent
     readonly source: MeterSource
     readonly powerW: number
     readonly joules: number

@@ -95,7 +95,8 @@ export class Ledger {
     report.meters.forEach((interval, i) => {
       const meter = this.meters[i]
       if (!meter) return
-      joules[meter.component] += interval.joules
+      // A whole-node meter already includes every component: kept per meter, never added to them.
+      if (meter.component !== 'node') joules[meter.component] += interval.joules
       this.meterJoules[i] = (this.meterJoules[i] ?? 0) + interval.joules
       this.meterBlindS[i] = (this.meterBlindS[i] ?? 0) + interval.blindS
       const channels = this.channelJoules[i] ?? []

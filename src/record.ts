@@ -1,7 +1,13 @@
 import type { ResolvedLocation } from './intensity/resolve.js'
 import type { LedgerTotals } from './ledger.js'
 import { gpuModelSummary } from './meters/gpu.js'
-import { COMPONENTS, type Component, type MeterMethod, type MeterSource } from './meters/meter.js'
+import {
+  COMPONENTS,
+  type Component,
+  type MeterComponent,
+  type MeterMethod,
+  type MeterSource,
+} from './meters/meter.js'
 import type { MeterDescription } from './sampling/sampler.js'
 import type { SystemInfo } from './system.js'
 import { joulesToKWh } from './units.js'
@@ -27,7 +33,7 @@ export interface ComponentRecord {
 /** One meter's share, with its channels (RAPL packages, GPUs …). */
 export interface MeterRecord {
   readonly id: string
-  readonly component: Component
+  readonly component: MeterComponent
   readonly source: MeterSource
   readonly method: MeterMethod
   readonly energyKWh: number
@@ -48,6 +54,12 @@ export interface Measurement {
   readonly cpu: ComponentRecord
   readonly gpu: ComponentRecord
   readonly ram: ComponentRecord
+  /**
+   * The whole server at the wall (an ACPI power meter), PUE included: every component and the power
+   * supply's losses, shown beside the components' sum and never added to it (not in `energyKWh`). Its
+   * source is null when no such meter exists.
+   */
+  readonly node: ComponentRecord
   /** Energy-weighted carbon intensity of the span, g CO2e/kWh. */
   readonly carbonIntensityGPerKWh: number
   /** Where the intensity came from (`electricitymaps-yearly-2025:DE`, `fixed`, `world-average` …). */
@@ -191,6 +203,12 @@ export function toMeasurement(
     }
   }
   const energyKWh = COMPONENTS.reduce((sum, c) => sum + joulesToKWh(totals.joules[c] * pue), 0)
+  // The node's joules are kept per meter only (the ledger never adds them to the components).
+  const nodeJ = meters.reduce(
+    (sum, m, i) => sum + (m.component === 'node' ? (totals.meterJoules[i] ?? 0) : 0),
+    0,
+  )
+  const nodeMeter = meters.find((m) => m.component === 'node')
   const emissions = totals.emissionsKg
   return {
     durationS: seconds,
@@ -200,6 +218,12 @@ export function toMeasurement(
     cpu: component('cpu'),
     gpu: component('gpu'),
     ram: component('ram'),
+    node: {
+      energyKWh: joulesToKWh(nodeJ * pue),
+      powerW: safeDiv(nodeJ, seconds),
+      source: nodeMeter?.source ?? null,
+      method: nodeMeter?.method ?? null,
+    },
     // One intensity throughout is reported as is, not as emissions ÷ energy with rounding noise.
     carbonIntensityGPerKWh:
       totals.singleGPerKWh || energyKWh <= 0

@@ -56,6 +56,8 @@ describe('resolveConfig', () => {
       cpuPowerW: null,
       ramPowerW: null,
       raplRoot: '/sys/class/powercap',
+      hwmonRoot: '/sys/class/hwmon',
+      amdSmiLibraryPath: null,
       procStatPath: '/proc/stat',
       attribution: { kind: 'machine' },
       idle: 'exclude',
@@ -73,6 +75,8 @@ describe('resolveConfig', () => {
       WATTPRINT_SAVE_TO_FILE: 'false',
       WATTPRINT_PUE: '1.4',
       WATTPRINT_RAPL_ROOT: '/host/sys/class/powercap',
+      WATTPRINT_HWMON_ROOT: '/host/sys/class/hwmon',
+      WATTPRINT_AMD_SMI_LIBRARY: '/opt/rocm-7.0/lib/libamd_smi.so',
       WATTPRINT_COUNTRY: 'fra',
     }
     expect(resolveConfig({}, env)).toMatchObject({
@@ -81,6 +85,8 @@ describe('resolveConfig', () => {
       saveToFile: false,
       pue: 1.4,
       raplRoot: '/host/sys/class/powercap',
+      hwmonRoot: '/host/sys/class/hwmon',
+      amdSmiLibraryPath: '/opt/rocm-7.0/lib/libamd_smi.so',
       country: 'FR',
     })
     expect(resolveConfig({ projectName: 'from-option', intervalMs: 500 }, env)).toMatchObject({
@@ -171,6 +177,10 @@ describe('resolveConfig', () => {
     nvmlLibraryPath: ['', 'nvmlLibraryPath', /must not be empty/],
     nvidiaSmiPath: ['', 'nvidiaSmiPath', /must not be empty/],
     raplRoot: ['', 'raplRoot', /must not be empty/],
+    amdSmiLibraryPath: ['', 'amdSmiLibraryPath', /must not be empty/],
+    rocmSmiLibraryPath: ['', 'rocmSmiLibraryPath', /must not be empty/],
+    levelZeroLibraryPath: ['', 'levelZeroLibraryPath', /must not be empty/],
+    hwmonRoot: [' ', 'hwmonRoot', /must not be empty/],
     procStatPath: ['', 'procStatPath', /must not be empty/],
     attribution: ['processes', 'attribution', /'machine', 'process', 'cgroup', \{ pid/, /got "processes"/],
     idle: ['none', 'idle', /'exclude' or 'include'/, /got "none"/],

@@ -50,15 +50,17 @@ describe('CSV columns', () => {
       'ram_source',
       'carbon_intensity',
       'intensity_source',
-      'status',
       'machine_energy_consumed',
       'idle_energy',
       'attribution_note',
+      'node_energy',
+      'node_source',
       'planned_start',
       'forecast_intensity',
       'forecast_source',
       'counterfactual_emissions',
       'paused_duration',
+      'status',
     ])
   })
 
@@ -81,6 +83,7 @@ describe('CSV columns', () => {
         gpuModel: '1 x NVIDIA L4',
         gpu: { energyKWh: 0, powerW: 0, source: 'nvml-energy', method: 'measured' },
         attributionNote: 'process tree of pid 42',
+        node: { energyKWh: 0, powerW: 0, source: 'acpi-power-meter', method: 'measured' },
       }),
     )
     const text = Object.entries(cells)

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { ACCEL_STUBS } from './helpers/accel.mjs'
 import { NVML_STUB_LIBRARY } from './helpers/gpu.mjs'
 
 /**
@@ -19,18 +20,22 @@ export default function setup(): void {
     },
   )
   // The stub NVML library the GPU tests load through koffi, as wattprint would load the real one.
+  // So are the stub amdsmi, ROCm SMI and Level Zero libraries.
   mkdirSync(fileURLToPath(new URL('./fixtures/.build/', import.meta.url)), { recursive: true })
-  execFileSync(
-    'cc',
-    [
-      '-shared',
-      '-fPIC',
-      '-O2',
-      '-Wall',
-      '-o',
-      NVML_STUB_LIBRARY,
-      fileURLToPath(new URL('./fixtures/nvml-stub.c', import.meta.url)),
-    ],
-    { stdio: 'inherit' },
-  )
+  const stubs = [{ source: 'nvml-stub.c', library: NVML_STUB_LIBRARY }, ...Object.values(ACCEL_STUBS)]
+  for (const { source, library } of stubs) {
+    execFileSync(
+      'cc',
+      [
+        '-shared',
+        '-fPIC',
+        '-O2',
+        '-Wall',
+        '-o',
+        library,
+        fileURLToPath(new URL(`./fixtures/${source}`, import.meta.url)),
+      ],
+      { stdio: 'inherit' },
+    )
+  }
 }

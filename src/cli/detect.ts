@@ -1,7 +1,7 @@
 import { type AttributionDetection, detectAttribution } from '../attribution/detect.js'
 import { environmentWarnings, resolveConfig } from '../config.js'
 import { resolveIntensity } from '../intensity/resolve.js'
-import { buildMeters } from '../meters/build.js'
+import { buildMeters, type MeterSpec } from '../meters/build.js'
 import { planMeters, tuneEstimates } from '../meters/detect.js'
 import { NvmlMeter } from '../meters/nvml.js'
 import { raplPermissionFix } from '../meters/rapl.js'
@@ -30,6 +30,14 @@ export interface Detection {
     readonly devices: readonly { index: number; name: string; uuid: string; source: string }[]
     readonly nvml: string | null
     readonly nvidiaSmi: string | null
+    /** AMD and Intel backends (amdsmi, rocm-smi, level-zero, hwmon-amdgpu, hwmon-intel): null when used. */
+    readonly backends: Readonly<Record<string, string | null>>
+  }
+  /** The whole server at the wall (an ACPI power meter under the hwmon root), or why there is none. */
+  readonly node: {
+    readonly source: string | null
+    readonly sensors: readonly string[]
+    readonly unavailable: string | null
   }
   readonly ram: { readonly totalGiB: number; readonly source: string; readonly how: string }
   readonly intensity: {
@@ -95,7 +103,9 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
       })),
       nvml: gpu?.nvmlUnavailable ?? null,
       nvidiaSmi: gpu?.nvidiaSmiUnavailable ?? null,
+      backends: Object.fromEntries((gpu?.backends ?? []).map((b) => [b.backend, b.unavailable])),
     },
+    node: nodeDetection(plan.specs, config.hwmonRoot),
     ram: {
       totalGiB: system.ramTotalGiB,
       source:
@@ -133,6 +143,19 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
   }
 }
 
+/** The node meter of a plan, or why there is none. */
+function nodeDetection(specs: readonly MeterSpec[], hwmonRoot: string): Detection['node'] {
+  const node = specs.find((s) => s.type === 'hwmon' && s.component === 'node')
+  if (node?.type === 'hwmon') {
+    return { source: node.source, sensors: node.channels.map((c) => c.sensor.path), unavailable: null }
+  }
+  return {
+    source: null,
+    sensors: [],
+    unavailable: `no ACPI power_meter chip with a power or energy sensor under ${hwmonRoot}`,
+  }
+}
+
 function render(d: Detection): string {
   const lines = [
     `CPU     ${d.cpu.model}: ${d.cpu.logicalCpus} logical CPUs, ${d.cpu.sockets} socket(s)`,
@@ -149,6 +172,14 @@ function render(d: Detection): string {
   } else lines.push('GPU     none measured')
   if (d.gpu.nvml) lines.push(`        NVML: ${d.gpu.nvml}`)
   if (d.gpu.nvidiaSmi) lines.push(`        nvidia-smi: ${d.gpu.nvidiaSmi}`)
+  for (const [backend, reason] of Object.entries(d.gpu.backends)) {
+    if (reason) lines.push(`        ${backend}: ${reason}`)
+  }
+  lines.push(
+    d.node.source
+      ? `Node    ${d.node.source}: ${d.node.sensors.join(', ')} (the whole server at the wall, beside the components, never added)`
+      : `Node    no whole-server meter: ${d.node.unavailable}`,
+  )
   lines.push(`RAM     ${d.ram.totalGiB.toFixed(1)} GiB, by ${d.ram.source}: ${d.ram.how}`)
   lines.push(
     `Grid    ${d.intensity.gPerKWh} g CO2e/kWh from ${d.intensity.source}` +
@@ -174,8 +205,9 @@ const DETECT: CommandSpec = {
   name: 'detect',
   usage: '[options]',
   about: `What a run with these options would measure on this machine, and how: the CPU and its RAPL counters
-(and the fix when they are unreadable), the GPUs through NVML or nvidia-smi, the RAM, and the grid's
-carbon intensity. Measures nothing and writes nothing; the options are those of wattprint run.`,
+(and the fix when they are unreadable), the GPUs (NVIDIA through NVML or nvidia-smi, AMD through amdsmi,
+ROCm SMI or hwmon, Intel through Level Zero or hwmon) and why each way is absent, the server's own power
+meter, the RAM, and the grid's carbon intensity. Measures nothing and writes nothing; the options are those of wattprint run.`,
   flags: DETECT_FLAGS,
 }
 

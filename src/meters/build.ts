@@ -2,13 +2,20 @@ import { GpuProcessReader } from '../attribution/gpu-processes.js'
 import { AttributionReader, type AttributionSpec } from '../attribution/reader.js'
 import { CpuTdpMeter, type CpuTdpMeterSpec } from './cpu-estimate.js'
 import { buildGpuMeters, type GpuMeterSpec, type GpuReport } from './gpu.js'
+import { HwmonMeter, type HwmonMeterSpec } from './hwmon.js'
 import type { Meter } from './meter.js'
 import { NvmlMeter } from './nvml.js'
 import { ConstantMeter, type ConstantMeterSpec } from './ram-estimate.js'
 import { RaplMeter, type RaplMeterSpec } from './rapl.js'
 
 /** Plain data from which the sampler (in its worker thread) builds a meter, or its attribution reader. */
-export type MeterSpec = RaplMeterSpec | CpuTdpMeterSpec | ConstantMeterSpec | GpuMeterSpec | AttributionSpec
+export type MeterSpec =
+  | RaplMeterSpec
+  | CpuTdpMeterSpec
+  | ConstantMeterSpec
+  | GpuMeterSpec
+  | HwmonMeterSpec
+  | AttributionSpec
 
 /**
  * Builds the meters the specs describe. A GPU spec gives zero or more meters (NVML energy and power,
@@ -32,6 +39,9 @@ export function buildMeters(specs: readonly MeterSpec[]): {
         break
       case 'constant':
         meters.push(new ConstantMeter(spec))
+        break
+      case 'hwmon':
+        meters.push(new HwmonMeter(spec))
         break
       case 'gpu': {
         const built = buildGpuMeters(spec)

@@ -3,7 +3,8 @@ import type { SystemInfo } from '../system.js'
 import type { TrackerWarning } from '../warnings.js'
 import type { MeterSpec } from './build.js'
 import { matchCpu, shippedCpuTable, type TdpMatch } from './cpu-tdp-table.js'
-import { gpuSelection } from './gpu-select.js'
+import { amdGpuSelection, gpuSelection } from './gpu-select.js'
+import { discoverHwmon, nodeMeterSpec } from './hwmon.js'
 import { guessModuleCount, ramPowerW } from './ram-estimate.js'
 import { discoverRapl, type RaplDiscovery, raplMeterSpecs, raplPermissionFix } from './rapl.js'
 
@@ -21,6 +22,11 @@ export interface DetectOptions {
   readonly nvmlLibraryPath?: string | null
   readonly nvidiaSmiPath?: string
   readonly intervalMs?: number
+  /** AMD and Intel GPU libraries; the hwmon root also gives the node's power meter. */
+  readonly amdSmiLibraryPath?: string | null
+  readonly rocmSmiLibraryPath?: string | null
+  readonly levelZeroLibraryPath?: string | null
+  readonly hwmonRoot?: string
 }
 
 /**
@@ -101,13 +107,38 @@ export function planMeters(options: DetectOptions): MeterPlan {
   }
   // GPUs are found where they are read (NVML and nvidia-smi are loaded and run in the sampler's thread).
   if (options.nvidiaSmiPath !== undefined) {
+    const gpuIds = options.gpuIds ?? null
     specs.push({
       type: 'gpu',
       nvmlLibraryPath: options.nvmlLibraryPath ?? null,
       nvidiaSmiPath: options.nvidiaSmiPath,
-      selection: gpuSelection(options.gpuIds ?? null),
+      selection: gpuSelection(gpuIds),
       intervalMs: options.intervalMs ?? 1000,
+      vendors:
+        options.hwmonRoot === undefined
+          ? null
+          : {
+              amdSmiLibraryPath: options.amdSmiLibraryPath ?? null,
+              rocmSmiLibraryPath: options.rocmSmiLibraryPath ?? null,
+              levelZeroLibraryPath: options.levelZeroLibraryPath ?? null,
+              hwmonRoot: options.hwmonRoot,
+              amdSelection: amdGpuSelection(gpuIds),
+              intelSelection: gpuIds
+                ? { kind: 'list', ids: gpuIds, from: 'gpuIds' }
+                : { kind: 'all', from: 'default' },
+            },
     })
+  }
+  // The whole server at the wall, beside the components' sum (never added to it).
+  if (options.hwmonRoot !== undefined) {
+    const node = nodeMeterSpec(discoverHwmon(options.hwmonRoot))
+    if (node) {
+      specs.push(node)
+      notes.push(
+        `Node power from the ACPI power meter (${node.channels.map((c) => `${c.name}/${c.sensor.file}`).join(', ')}): ` +
+          'the whole server at the wall, shown beside the components, never added to them',
+      )
+    }
   }
   return { specs, rapl, pending: { cpuTdp: cpuPending, ramModules: ramPending }, notes, warnings }
 }

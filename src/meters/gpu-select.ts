@@ -12,7 +12,16 @@ export interface GpuIdentity {
 export type GpuSelection =
   | { readonly kind: 'all'; readonly from: string }
   | { readonly kind: 'none'; readonly from: string }
-  | { readonly kind: 'list'; readonly ids: readonly string[]; readonly from: string }
+  | {
+      readonly kind: 'list'
+      readonly ids: readonly string[]
+      readonly from: string
+      /**
+       * A first selection the ids are relative to (ROCm: HIP_VISIBLE_DEVICES indices count among the GPUs
+       * ROCR_VISIBLE_DEVICES left visible).
+       */
+      readonly within?: readonly string[]
+    }
 
 const split = (text: string): string[] =>
   text
@@ -47,6 +56,36 @@ export function gpuSelection(
   return { kind: 'all', from: 'default' }
 }
 
+/** A visible-devices variable's entries, up to the first invalid one (`-1`); null when unset. */
+function visibleList(value: string | undefined): string[] | null {
+  if (value === undefined) return null
+  const ids = split(value)
+  const stop = ids.findIndex((id) => id.startsWith('-'))
+  return stop === -1 ? ids : ids.slice(0, stop)
+}
+
+/**
+ * The AMD GPUs to measure, as ROCm picks them: the `gpuIds` option, else ROCR_VISIBLE_DEVICES (indices or
+ * UUIDs), then HIP_VISIBLE_DEVICES, else CUDA_VISIBLE_DEVICES (which HIP also honours), counted among the
+ * GPUs ROCR left visible. An empty list (or one starting with `-1`) hides every GPU.
+ */
+export function amdGpuSelection(
+  gpuIds: readonly string[] | null,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): GpuSelection {
+  if (gpuIds) return { kind: 'list', ids: gpuIds, from: 'gpuIds' }
+  const rocr = visibleList(env.ROCR_VISIBLE_DEVICES)
+  const hipFrom = env.HIP_VISIBLE_DEVICES !== undefined ? 'HIP_VISIBLE_DEVICES' : 'CUDA_VISIBLE_DEVICES'
+  const hip = visibleList(env.HIP_VISIBLE_DEVICES ?? env.CUDA_VISIBLE_DEVICES)
+  if (rocr?.length === 0) return { kind: 'none', from: 'ROCR_VISIBLE_DEVICES' }
+  if (hip?.length === 0) return { kind: 'none', from: hipFrom }
+  if (rocr && hip)
+    return { kind: 'list', ids: hip, within: rocr, from: `ROCR_VISIBLE_DEVICES and ${hipFrom}` }
+  if (rocr) return { kind: 'list', ids: rocr, from: 'ROCR_VISIBLE_DEVICES' }
+  if (hip) return { kind: 'list', ids: hip, from: hipFrom }
+  return { kind: 'all', from: 'default' }
+}
+
 /** The GPUs a selection keeps, and the ids it named that match none. */
 export function selectGpus<T extends GpuIdentity>(
   devices: readonly T[],
@@ -69,12 +108,18 @@ export function selectGpus<T extends GpuIdentity>(
       note: 'NVIDIA_VISIBLE_DEVICES names host GPU indices the container runtime already applied: all visible GPUs measured',
     }
   }
+  // Relative ids count among the GPUs the first selection kept, in its order.
+  const visible = selection.within
+    ? selectGpus(devices, { kind: 'list', ids: selection.within, from: selection.from }).selected
+    : null
   const selected: T[] = []
   const unmatched: string[] = []
   for (const id of ids) {
     const match = /^\d+$/.test(id)
-      ? devices.find((d) => d.index === Number(id))
-      : devices.find((d) => d.uuid.toLowerCase().startsWith(id.toLowerCase()))
+      ? visible
+        ? visible[Number(id)]
+        : devices.find((d) => d.index === Number(id))
+      : (visible ?? devices).find((d) => d.uuid.toLowerCase().startsWith(id.toLowerCase()))
     if (!match) unmatched.push(id)
     else if (!selected.includes(match)) selected.push(match)
   }

@@ -1,6 +1,7 @@
 import { describeError } from '../errors.js'
 import type { TrackerWarning } from '../warnings.js'
 import { type GpuSelection, selectGpus } from './gpu-select.js'
+import { type BackendStatus, buildAmdMeters, buildIntelMeters, type VendorOptions } from './gpu-vendors.js'
 import type { Meter, MeterSource } from './meter.js'
 import { NvidiaSmiMeter, probeNvidiaSmi } from './nvidia-smi.js'
 import { type NvmlDevice, NvmlMeter, openNvml } from './nvml.js'
@@ -12,6 +13,8 @@ export interface GpuMeterSpec {
   readonly nvidiaSmiPath: string
   readonly selection: GpuSelection
   readonly intervalMs: number
+  /** AMD (amdsmi, ROCm SMI, hwmon) and Intel (Level Zero, hwmon); null: NVIDIA only. */
+  readonly vendors: VendorOptions | null
 }
 
 /** A GPU being measured. */
@@ -19,7 +22,7 @@ export interface GpuDescription {
   readonly index: number
   readonly uuid: string
   readonly name: string
-  readonly source: Extract<MeterSource, 'nvml-energy' | 'nvml-power' | 'nvidia-smi'>
+  readonly source: MeterSource
   readonly powerLimitW: number | null
 }
 
@@ -29,6 +32,8 @@ export interface GpuReport {
   /** Why NVML, and nvidia-smi, gave no meter (null: it did, or was not needed). */
   readonly nvmlUnavailable: string | null
   readonly nvidiaSmiUnavailable: string | null
+  /** The AMD and Intel backends tried, and why each gave nothing. */
+  readonly backends: readonly BackendStatus[]
   readonly notes: readonly string[]
   readonly warnings: readonly TrackerWarning[]
 }
@@ -44,15 +49,50 @@ export function gpuModelSummary(devices: readonly { readonly name: string }[]): 
 const absent = (reason: string | null) =>
   reason === null || /not found|not installed/.test(reason) || /no GPU/.test(reason)
 
-/** Builds the GPU meters a spec asks for; never throws (a GPU problem must not stop the CPU's meters). */
+/**
+ * Builds the GPU meters a spec asks for: NVIDIA's, AMD's and Intel's, each vendor by its best way; never
+ * throws (a GPU problem must not stop the CPU's meters).
+ */
 export function buildGpuMeters(spec: GpuMeterSpec): { meters: Meter[]; report: GpuReport } {
+  const nvidia = buildNvidiaMeters(spec)
+  if (!spec.vendors) return nvidia
+  const vendors = [buildAmdMeters(spec.vendors), buildIntelMeters(spec.vendors)]
+  const found = vendors.flatMap((v) => v.devices)
+  const report = nvidia.report
+  return {
+    meters: [...nvidia.meters, ...vendors.flatMap((v) => v.meters)],
+    report: {
+      ...report,
+      devices: [...report.devices, ...found.map((d) => ({ ...d, powerLimitW: null }))],
+      backends: vendors.flatMap((v) => v.backends),
+      // "No NVIDIA GPU" is no news on a machine whose AMD or Intel GPUs are measured.
+      notes: [
+        ...(found.length > 0
+          ? report.notes.filter((n) => !n.startsWith('no NVIDIA GPU found'))
+          : report.notes),
+        ...vendors.flatMap((v) => v.notes),
+      ],
+      warnings: [...report.warnings, ...vendors.flatMap((v) => v.warnings)],
+    },
+  }
+}
+
+/** NVML first, nvidia-smi when NVML fails. */
+function buildNvidiaMeters(spec: GpuMeterSpec): { meters: Meter[]; report: GpuReport } {
   const notes: string[] = []
   const warnings: TrackerWarning[] = []
   if (spec.selection.kind === 'none') {
     notes.push(`GPU not measured: ${spec.selection.from} selects no GPU`)
     return {
       meters: [],
-      report: { devices: [], nvmlUnavailable: null, nvidiaSmiUnavailable: null, notes, warnings },
+      report: {
+        devices: [],
+        nvmlUnavailable: null,
+        nvidiaSmiUnavailable: null,
+        backends: [],
+        notes,
+        warnings,
+      },
     }
   }
   const unmatched = (ids: readonly string[]) => {
@@ -104,7 +144,14 @@ export function buildGpuMeters(spec: GpuMeterSpec): { meters: Meter[]; report: G
         }
         return {
           meters,
-          report: { devices, nvmlUnavailable: null, nvidiaSmiUnavailable: null, notes, warnings },
+          report: {
+            devices,
+            nvmlUnavailable: null,
+            nvidiaSmiUnavailable: null,
+            backends: [],
+            notes,
+            warnings,
+          },
         }
       }
     }
@@ -114,7 +161,14 @@ export function buildGpuMeters(spec: GpuMeterSpec): { meters: Meter[]; report: G
 
   const probe = probeNvidiaSmi(spec.nvidiaSmiPath)
   if ('reason' in probe) {
-    const report = { devices: [], nvmlUnavailable, nvidiaSmiUnavailable: probe.reason, notes, warnings }
+    const report = {
+      devices: [],
+      nvmlUnavailable,
+      nvidiaSmiUnavailable: probe.reason,
+      backends: [],
+      notes,
+      warnings,
+    }
     if (absent(nvmlUnavailable) && absent(probe.reason)) {
       notes.push(
         `no NVIDIA GPU found (NVML: ${nvmlUnavailable}; nvidia-smi: ${probe.reason}): GPU energy not counted`,
@@ -143,7 +197,10 @@ export function buildGpuMeters(spec: GpuMeterSpec): { meters: Meter[]; report: G
   )
   const meters =
     selected.length > 0 ? [new NvidiaSmiMeter(spec.nvidiaSmiPath, probe, selected, spec.intervalMs)] : []
-  return { meters, report: { devices, nvmlUnavailable, nvidiaSmiUnavailable: null, notes, warnings } }
+  return {
+    meters,
+    report: { devices, nvmlUnavailable, nvidiaSmiUnavailable: null, backends: [], notes, warnings },
+  }
 }
 
 function describeNvml(d: NvmlDevice): GpuDescription {

@@ -1,11 +1,21 @@
+import type { TrackerWarning } from '../warnings.js'
+
 /** A hardware component whose energy is accounted separately. */
 export type Component = 'cpu' | 'gpu' | 'ram'
 
 export const COMPONENTS: readonly Component[] = ['cpu', 'gpu', 'ram']
 
 /**
- * Where a component's figure comes from. Each source implies a method: `rapl*`, `nvml-*` and
- * `nvidia-smi` are measured; `cpu-tdp`, `ram-modules` and `constant` are estimated.
+ * What a meter measures: a component, or `node`, the whole server at the wall (an ACPI power meter). A node
+ * figure includes every component (and the power supply's losses), so it is shown beside their sum, never
+ * added to it.
+ */
+export type MeterComponent = Component | 'node'
+
+/**
+ * Where a component's figure comes from. Each source implies a method: `rapl*`, `nvml-*`, `nvidia-smi`,
+ * `amdsmi-*`, `rocm-smi`, `level-zero`, `hwmon` and `acpi-power-meter` (the node's) are measured; `cpu-tdp`,
+ * `ram-modules` and `constant` are estimated.
  */
 export type MeterSource =
   | 'rapl'
@@ -17,6 +27,12 @@ export type MeterSource =
   | 'nvml-energy'
   | 'nvml-power'
   | 'nvidia-smi'
+  | 'amdsmi-energy'
+  | 'amdsmi-power'
+  | 'rocm-smi'
+  | 'level-zero'
+  | 'hwmon'
+  | 'acpi-power-meter'
 
 /** Whether a figure was read off the hardware or modelled. */
 export type MeterMethod = 'measured' | 'estimated'
@@ -44,7 +60,7 @@ export type Channel =
 export interface MeterInfo {
   /** Stable id, unique within a tracker (`rapl-package`, `cpu-tdp`, …). */
   readonly id: string
-  readonly component: Component
+  readonly component: MeterComponent
   readonly source: MeterSource
   readonly method: MeterMethod
   readonly channels: readonly Channel[]
@@ -64,6 +80,11 @@ export interface Meter extends MeterInfo {
    * get it here, before their first interval closes; until then their reads are NaN.
    */
   setWatts?(watts: number): void
+  /**
+   * Warnings the last read() found that are not a failed read (a counter frozen while the device draws, a
+   * die reading 0 W beside its sibling); the sampler passes them on.
+   */
+  takeWarnings?(): readonly TrackerWarning[]
   /** Mean utilisation of the device(s) as of the last read(), in %; NaN when unknown (GPU meters). */
   utilizationPercent?(): number
   close?(): void

@@ -173,6 +173,7 @@ export class Sampler {
     try {
       state.meter.lastError = undefined
       state.meter.read(state.values)
+      for (const warning of state.meter.takeWarnings?.() ?? []) this.warn(warning)
       return state.meter.lastError
     } catch (error) {
       state.values.fill(Number.NaN)

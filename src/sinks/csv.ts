@@ -75,6 +75,8 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCel
     forecast_source: record.forecastSource,
     counterfactual_emissions: record.counterfactualEmissionsKg,
     paused_duration: record.pausedS,
+    node_energy: record.node.source === null ? null : record.node.energyKWh,
+    node_source: record.node.source,
   }
 }
 

@@ -15,6 +15,7 @@ export function sampleRecord(over: Partial<EmissionsRecord> = {}): EmissionsReco
     cpu: { energyKWh: 0.001, powerW: 288, source: 'rapl', method: 'measured' },
     gpu: { energyKWh: 0, powerW: 0, source: null, method: null },
     ram: { energyKWh: 0.00025, powerW: 72, source: 'rapl-dram', method: 'measured' },
+    node: { energyKWh: 0, powerW: 0, source: null, method: null },
     carbonIntensityGPerKWh: 342,
     intensitySource: 'electricitymaps-yearly-2025:DE',
     gpuUtilizationPercent: 63.5,

@@ -10,6 +10,7 @@ const TEXT_COLUMNS = new Set<string>(
       sampleRecord({
         gpuModel: '1 x NVIDIA L4',
         gpu: { energyKWh: 0, powerW: 0, source: 'nvml-energy', method: 'measured' },
+        node: { energyKWh: 0, powerW: 0, source: 'acpi-power-meter', method: 'measured' },
       }),
     ),
   )
