@@ -89,11 +89,12 @@ describe('the whole node at the wall', () => {
   })
 })
 
-describe('a CSV row whose last cell is node_source', () => {
-  it('is incomplete when cut inside that cell', () => {
+describe('a CSV row with a node meter', () => {
+  it('ends with the status, so a row cut short is still told from a whole one', () => {
     const node = { energyKWh: 0.002, powerW: 400, source: 'acpi-power-meter', method: 'measured' } as const
     const line = recordToLine(sampleRecord({ node }))
-    expect(line.endsWith(',acpi-power-meter\n')).toBe(true)
+    expect(line).toContain(',acpi-power-meter,')
+    expect(line.endsWith(',finished\n')).toBe(true)
     const path = join(tempDir(), 'emissions.csv')
     writeFileSync(path, CSV_HEADER + line)
     expect(endsWithCompleteRow(path)).toBe(true)
