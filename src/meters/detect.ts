@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os'
 import { describeError } from '../errors.js'
 import type { SystemInfo } from '../system.js'
 import type { TrackerWarning } from '../warnings.js'
@@ -6,6 +7,7 @@ import { matchCpu, shippedCpuTable, type TdpMatch } from './cpu-tdp-table.js'
 import { amdGpuSelection, gpuSelection } from './gpu-select.js'
 import { discoverHwmon, nodeMeterSpec } from './hwmon.js'
 import { guessModuleCount, ramPowerW } from './ram-estimate.js'
+import { GUEST_RAM_W_PER_GB, guestMemory } from './ram-guest.js'
 import { discoverRapl, type RaplDiscovery, raplMeterSpecs, raplPermissionFix } from './rapl.js'
 
 /** Watts per logical CPU when the CPU model is not in the table (CodeCarbon's default). */
@@ -17,6 +19,8 @@ export interface DetectOptions {
   readonly procStatPath: string
   readonly cpuPowerW: number | null
   readonly ramPowerW: number | null
+  /** Where /proc is, for the guest-memory check (a VM or container owns only what it was given). */
+  readonly procRoot?: string
   /** GPU options; absent: no GPU meter is asked for (tests of CPU and RAM alone). */
   readonly gpuIds?: readonly string[] | null
   readonly nvmlLibraryPath?: string | null
@@ -102,8 +106,25 @@ export function planMeters(options: DetectOptions): MeterPlan {
       watts: options.ramPowerW,
     })
   } else {
-    ramPending = true
-    specs.push({ type: 'constant', id: 'ram-modules', component: 'ram', source: 'ram-modules', watts: null })
+    // A virtual machine or a container owns the memory it was given, not the host's modules: the module
+    // model would charge it for DIMMs it does not have (20 W on a 2-vCPU VM drawing 1.7 W of CPU).
+    const guest = guestMemory(totalmem(), options.procRoot ?? '/proc')
+    if (guest) {
+      const watts = Math.round(GUEST_RAM_W_PER_GB * guest.allocatedGB * 100) / 100
+      notes.push(
+        `RAM energy estimated per GB for ${guest.why}: ${GUEST_RAM_W_PER_GB} W/GB (Cloud Carbon Footprint) → ${watts} W`,
+      )
+      specs.push({ type: 'constant', id: 'ram-per-gb', component: 'ram', source: 'ram-per-gb', watts })
+    } else {
+      ramPending = true
+      specs.push({
+        type: 'constant',
+        id: 'ram-modules',
+        component: 'ram',
+        source: 'ram-modules',
+        watts: null,
+      })
+    }
   }
   // GPUs are found where they are read (NVML and nvidia-smi are loaded and run in the sampler's thread).
   if (options.nvidiaSmiPath !== undefined) {

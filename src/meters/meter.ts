@@ -23,6 +23,7 @@ export type MeterSource =
   | 'rapl-dram'
   | 'cpu-tdp'
   | 'ram-modules'
+  | 'ram-per-gb'
   | 'constant'
   | 'nvml-energy'
   | 'nvml-power'

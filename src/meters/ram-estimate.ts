@@ -5,7 +5,7 @@ export interface ConstantMeterSpec {
   readonly type: 'constant'
   readonly id: string
   readonly component: 'cpu' | 'gpu' | 'ram'
-  readonly source: 'ram-modules' | 'constant'
+  readonly source: 'ram-modules' | 'ram-per-gb' | 'constant'
   /** Null until set with setWatts() (the module count comes from a slow look-up). */
   readonly watts: number | null
 }
