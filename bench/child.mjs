@@ -100,6 +100,11 @@ if (what === 'import') {
   let stop = () => {}
   if (options.mode === 'reads') stop = readOnSchedule(options.files, options.intervalMs)
   let tracker
+  // Children of this process, asleep: a job's process tree of that many processes, for process attribution.
+  const { spawn } = await import('node:child_process')
+  const children = Array.from({ length: options.children ?? 0 }, () =>
+    spawn('sleep', ['600'], { stdio: 'ignore' }),
+  )
   if (options.mode === 'tracker') {
     const { EmissionsTracker } = await import('wattprint')
     tracker = new EmissionsTracker({ ...quiet, intervalMs: options.intervalMs, ...options.tracker })
@@ -111,6 +116,7 @@ if (what === 'import') {
   const used = process.cpuUsage(before)
   stop()
   await tracker?.stop()
+  for (const c of children) c.kill()
   console.log(JSON.stringify({ cpuMs: (used.user + used.system) / 1000 }))
 } else if (what === 'soak') {
   // A tracker at 50 ms for a long while, with live sample events and checkpoints, as a long training run

@@ -425,6 +425,39 @@ function rawNvmlUs(devices, rounds = 20_000) {
   return (used.user + used.system) / rounds
 }
 
+/**
+ * Process attribution's per-sample cost against machine mode (targets: at most 2× and 1 ms a sample), with
+ * 500 other processes on the machine (which the children files let it ignore), and with a job of 500
+ * processes of its own (whose stat and smaps_rollup it must read every sample).
+ */
+async function attribution() {
+  const others = Array.from({ length: 500 }, () => execFile('sleep', ['600']))
+  try {
+    const intervalMs = 100
+    const at = (extra) =>
+      perSample('tracker', intervalMs, { ...extra, tracker: { raplRoot: noRapl, ...extra.tracker } })
+    const machine = await at({ tracker: { attribution: 'machine' } })
+    line(
+      `attribution at ${intervalMs} ms, machine mode (500 other processes running)`,
+      `${machine.us.toFixed(0)} µs per sample`,
+    )
+    const process500 = await at({ tracker: { attribution: 'process' } })
+    line(
+      `  process mode, a job of 1 process among 500 others`,
+      `${process500.us.toFixed(0)} µs per sample`,
+      `${(process500.us / machine.us).toFixed(2)}× machine mode; target <= 2× and <= 1000 µs`,
+    )
+    const tree = await at({ tracker: { attribution: 'process' }, children: 500 })
+    line(
+      `  process mode, a job of 501 processes`,
+      `${tree.us.toFixed(0)} µs per sample`,
+      `${(tree.us / machine.us).toFixed(1)}× machine mode: stat and smaps_rollup of each, every sample`,
+    )
+  } finally {
+    for (const other of others) other.kill()
+  }
+}
+
 /** The best-window search over a week of 5-minute slots (target: at most 5 ms). */
 function window() {
   const fiveMinutesMs = 300_000
@@ -461,7 +494,7 @@ function window() {
   }
 }
 
-const sections = { defaults, sampling, overhead, startup, cadence, accuracy, gpu, window }
+const sections = { defaults, sampling, overhead, startup, cadence, accuracy, gpu, window, attribution }
 // Minutes long: run only when asked for by name.
 const onDemand = { soak }
 const only = process.argv[2]

@@ -95,6 +95,27 @@ describe('ProcessMemoryReader', () => {
     expect(reader.read([1, 2, 3])).toEqual({ bytes: 400 * 1024, measure: 'rss', unreadable: 1 })
   })
 
+  it('reads smaps_rollup again only every pssRefreshMs, scaling the last PSS by the resident pages between', () => {
+    const proc = tempDir()
+    mkdirSync(join(proc, '5'))
+    const set = (pssKiB: number, residentPages: number) => {
+      writeFileSync(join(proc, '5', 'smaps_rollup'), `x [rollup]\nPss: ${pssKiB} kB\n`)
+      writeFileSync(join(proc, '5', 'statm'), `9000 ${residentPages} 100 1 0 500 0\n`)
+    }
+    set(1000, 400)
+    const cached = new ProcessMemoryReader(proc, 60_000)
+    expect(cached.read([5]).bytes).toBe(1000 * 1024)
+    // The resident set doubled; smaps_rollup (which the reader does not read again yet) says otherwise.
+    set(5000, 800)
+    expect(cached.read([5]).bytes).toBe(2000 * 1024)
+    // Read afresh once the refresh period is over (here: at once).
+    set(1000, 400)
+    const fresh = new ProcessMemoryReader(proc, 0)
+    expect(fresh.read([5]).bytes).toBe(1000 * 1024)
+    set(5000, 800)
+    expect(fresh.read([5]).bytes).toBe(5000 * 1024)
+  })
+
   it("reads this process's real PSS, below its RSS", () => {
     const pss = new ProcessMemoryReader().read([process.pid])
     expect(pss.measure).toBe('pss')
