@@ -113,6 +113,19 @@ describe('a tracker attributing a shared GPU', () => {
       const trackers = [a, b].map(
         (pid) => new EmissionsTracker({ ...options, attribution: { pid: pid as number } }),
       )
+      // Every interval: the job never gets more than the machine, component by component. (Collected, not
+      // asserted in the listener: the tracker catches what a listener throws.)
+      let intervals = 0
+      const over: string[] = []
+      for (const t of trackers) {
+        t.on('sample', (sample) => {
+          intervals += 1
+          for (const c of ['cpu', 'gpu', 'ram'] as const) {
+            if (sample.powerW[c] > sample.machine.powerW[c] * (1 + 1e-9) + 1e-9)
+              over.push(`${sample.seq} ${c}`)
+          }
+        })
+      }
       await Promise.all(trackers.map((t) => t.start()))
       await new Promise((r) => setTimeout(r, 1000))
       const [ra, rb] = await Promise.all(trackers.map((t) => t.stop()))
@@ -123,6 +136,8 @@ describe('a tracker attributing a shared GPU', () => {
       expect(ra.gpu.energyKWh / gpu0).toBeCloseTo(0.75, 2)
       expect(rb.gpu.energyKWh / gpu0).toBeCloseTo(0.25, 2)
       expect(ra.attributionNote).toContain('GPU by SM samples (NVML)')
+      expect(intervals).toBeGreaterThan(20)
+      expect(over).toEqual([])
     } finally {
       for (const j of jobs) j.kill()
     }
