@@ -55,20 +55,36 @@ interface JobResult {
   ticks: number
 }
 
-/** A job burning `duty` of a core for `seconds`, tracked in process mode; resolves with its record's figures. */
-function job(env: Record<string, string>, duty: number, seconds: number, track = true) {
+/** A job burning `duty` of a core between GO and STOP (see go()), tracked in process mode unless `track` is false. */
+function job(env: Record<string, string>, duty: number, track = true) {
   const child = spawn(process.execPath, [JOB], {
-    env: { ...process.env, ...env, DUTY: String(duty), SECONDS: String(seconds), TRACK: track ? '1' : '' },
+    env: { ...process.env, ...env, DUTY: String(duty), TRACK: track ? '1' : '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let out = ''
-  child.stdout.on('data', (d) => (out += d))
+  let readied: () => void = () => {}
+  const ready = new Promise<void>((ok) => (readied = ok))
+  child.stdout.on('data', (d) => {
+    out += d
+    if (out.startsWith('ready\n')) readied()
+  })
   const done = new Promise<JobResult>((ok, fail) =>
     child.on('exit', (code) =>
-      code === 0 ? ok(JSON.parse(out || 'null')) : fail(new Error(`job exited ${code}`)),
+      code === 0
+        ? ok(JSON.parse(out.slice('ready\n'.length) || 'null'))
+        : fail(new Error(`job exited ${code}`)),
     ),
   )
-  return { child, done }
+  return { child, ready, done }
+}
+
+/** Once every job's tracker has started: all burn for `seconds` together, then all stop. */
+async function go(env: Record<string, string>, jobs: readonly ReturnType<typeof job>[], seconds: number) {
+  await Promise.all(jobs.map((j) => j.ready))
+  writeFileSync(env.GO as string, '')
+  await new Promise((r) => setTimeout(r, seconds * 1000))
+  writeFileSync(env.STOP as string, '')
+  return Promise.all(jobs.map((j) => j.done))
 }
 
 async function machine(): Promise<{ env: Record<string, string>; track: (c: ChildProcess) => void }> {
@@ -85,7 +101,12 @@ async function machine(): Promise<{ env: Record<string, string>; track: (c: Chil
   const pids: number[] = []
   const procStat = fakeProcStat(dir, () => pids)
   return {
-    env: { WATTPRINT_RAPL_ROOT: tree.root, WATTPRINT_PROC_STAT_PATH: procStat },
+    env: {
+      WATTPRINT_RAPL_ROOT: tree.root,
+      WATTPRINT_PROC_STAT_PATH: procStat,
+      GO: join(dir, 'go'),
+      STOP: join(dir, 'stop'),
+    },
     track: (c) => {
       if (c.pid) pids.push(c.pid)
     },
@@ -95,9 +116,9 @@ async function machine(): Promise<{ env: Record<string, string>; track: (c: Chil
 describe('attribution to processes, on a powercap tree at 100 W', () => {
   it('splits the CPU energy between two jobs as their CPU times: a full core and half a core get 2:1', async () => {
     const m = await machine()
-    const jobs = [job(m.env, 1, 3), job(m.env, 0.5, 3)]
+    const jobs = [job(m.env, 1), job(m.env, 0.5)]
     for (const j of jobs) m.track(j.child)
-    const [full, half] = await Promise.all(jobs.map((j) => j.done))
+    const [full, half] = await go(m.env, jobs, 3)
     if (!full || !half) throw new Error('no result')
     expect(full.trackingMode).toBe('process')
     expect(full.note).toContain('the process tree of pid')
@@ -112,20 +133,19 @@ describe('attribution to processes, on a powercap tree at 100 W', () => {
 
   it('leaves an idle job next to a busy untracked process almost nothing', async () => {
     const m = await machine()
-    const busy = job(m.env, 1, 3.5, false)
-    m.track(busy.child)
-    const idle = job(m.env, 0, 3)
-    m.track(idle.child)
-    const [result] = await Promise.all([idle.done, busy.done])
+    const idle = job(m.env, 0)
+    const busy = job(m.env, 1, false)
+    for (const j of [idle, busy]) m.track(j.child)
+    const [result] = await go(m.env, [idle, busy], 3)
     if (!result) throw new Error('no result')
     expect(result.cpuJ).toBeLessThanOrEqual(0.05 * result.machineCpuJ)
   }, 60_000)
 
   it('four ranks each tracking themselves count the machine once between them, not four times', async () => {
     const m = await machine()
-    const ranks = [0, 1, 2, 3].map(() => job(m.env, 0.4, 3))
+    const ranks = [0, 1, 2, 3].map(() => job(m.env, 0.4))
     for (const r of ranks) m.track(r.child)
-    const results = await Promise.all(ranks.map((r) => r.done))
+    const results = await go(m.env, ranks, 3)
     const sum = results.reduce((a, r) => a + r.cpuJ, 0)
     const machineJ = Math.max(...results.map((r) => r.machineCpuJ))
     // No idle here (idle: include), so the four shares add up to the whole machine's energy while they ran.

@@ -1,11 +1,13 @@
-// A job for the attribution tests: burns DUTY of a core (0 to 1) for SECONDS, with a tracker in process
-// mode when TRACK is set (its RAPL root and /proc/stat come from WATTPRINT_* variables), and prints its
-// record's CPU energy, the machine's, and the CPU time in ticks it used while measured.
-import { readFileSync } from 'node:fs'
+// A job for the attribution tests: with a tracker in process mode when TRACK is set (its RAPL root and
+// /proc/stat come from WATTPRINT_* variables), prints `ready`, waits for the file GO, burns DUTY of a core
+// (0 to 1) until the file STOP appears, and prints its record's CPU energy, the machine's, and the CPU
+// time in ticks it used while measured. GO and STOP let several jobs burn over the same stretch of time.
+import { existsSync, readFileSync } from 'node:fs'
 import { EmissionsTracker } from '../../dist/index.js'
 
 const duty = Number(process.env.DUTY)
-const seconds = Number(process.env.SECONDS)
+const { GO = '', STOP = '' } = process.env
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const tracker = process.env.TRACK
   ? new EmissionsTracker({
       attribution: 'process',
@@ -23,12 +25,13 @@ const ownTicks = () => {
 }
 await tracker?.start()
 const ticksAtStart = ownTicks()
-const endMs = Date.now() + seconds * 1000
-while (Date.now() < endMs) {
+process.stdout.write('ready\n')
+while (!existsSync(GO)) await sleep(5)
+while (!existsSync(STOP)) {
   // 20 ms slices: busy for duty of each, asleep for the rest.
   const sliceEnd = Date.now() + 20 * duty
   while (Date.now() < sliceEnd) {}
-  await new Promise((r) => setTimeout(r, 20 * (1 - duty)))
+  await sleep(20 * (1 - duty))
 }
 const record = await tracker?.stop()
 // The CPU time it used while measured: what its share is made of.
