@@ -5,7 +5,7 @@ import {
   type MeterMethod,
   type MeterSource,
 } from './components.js'
-import type { ResolvedLocation } from './intensity/resolve.js'
+import type { ResolvedLocation } from './intensity/location.js'
 import type { LedgerTotals } from './ledger.js'
 import { gpuModelSummary } from './meters/gpu.js'
 import type { MeterDescription } from './sampling/sampler.js'
