@@ -11,6 +11,7 @@ import {
 import type { AttributionSetup } from './attribution/account.js'
 import { type AttributionPlan, attributionNote, planAttribution } from './attribution/plan.js'
 import { type ResolvedConfig, resolveConfig, type TrackerOptions } from './config.js'
+import { CrashGuard } from './crash-guard.js'
 import { describeError } from './errors.js'
 import {
   type BudgetEvent,
@@ -29,7 +30,6 @@ import { cpuPowerAtLoad } from './meters/cpu-estimate.js'
 import { type CpuTimes, loadBetween, readCpuTimes } from './meters/cpu-load.js'
 import { shippedCpuTable } from './meters/cpu-tdp-table.js'
 import { type MeterPlan, planMeters, tuneEstimates } from './meters/detect.js'
-import { registerExitHooks } from './process-hooks.js'
 import {
   type EmissionsRecord,
   type RunContext,
@@ -42,8 +42,6 @@ import { InlineSampling } from './sampling/inline.js'
 import type { IntervalReport } from './sampling/sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './sampling/session.js'
 import { WorkerSampling } from './sampling/worker-session.js'
-import { recoverCheckpoints } from './sinks/checkpoint.js'
-import { CheckpointKeeper } from './sinks/checkpoint-keeper.js'
 import { CsvSink } from './sinks/csv.js'
 import type { Sink, SinkContext } from './sinks/sink.js'
 import { fallbackSystemInfo, getSystemInfo, type SystemInfo } from './system.js'
@@ -121,14 +119,8 @@ export class EmissionsTracker {
   readonly #notes: string[] = []
   readonly #tasks = new Map<string, { totals: LedgerTotals; startedAt: Date }>()
   readonly #csv: CsvSink | undefined
-  /** Date.now() of the last checkpoint while checkpoints are on; undefined when they are off. */
-  #checkpointAtMs: number | undefined
-  #checkpointQueued = false
-  /** The run's checkpoint, when its row goes to a CSV. */
-  readonly #keeper: CheckpointKeeper | undefined
-  #unregisterExitHooks: (() => void) | undefined
-  /** Set once the run's final row is on disk (or, failing that, in its checkpoint). */
-  #finalRowSaved = false
+  /** Keeps the run from being lost, when its row goes to a CSV. */
+  readonly #guard: CrashGuard | undefined
   readonly #abort = new AbortController()
   readonly #sinkFailures = new Set<string>()
   /** Totals when progress began (the last predict() with done 0), else the run's start. */
@@ -142,9 +134,14 @@ export class EmissionsTracker {
     this.#csv = this.config.saveToFile
       ? new CsvSink(join(this.config.outputDir, this.config.outputFile), (w) => this.#warn(w))
       : undefined
-    const { runId, outputDir, outputFile } = this.config
-    this.#keeper = this.#csv
-      ? new CheckpointKeeper({ runId, outputDir, outputFile }, (w) => this.#warn(w))
+    this.#guard = this.#csv
+      ? new CrashGuard(this.config, this.#csv, {
+          readNow: () => this.#readNow(),
+          record: (status) => this.#record(status),
+          stopping: () => this.#state === 'stopping',
+          endAtExit: (status, note) => this.#endAtExit(status, note),
+          warn: (w) => this.#warn(w),
+        })
       : undefined
   }
 
@@ -474,7 +471,7 @@ export class EmissionsTracker {
       `measuring ${session.meters.map((m) => `${m.component} by ${m.source}`).join(', ')}; ` +
         `intensity ${now.gPerKWh} g/kWh (${now.source}); ${session.mode} sampling every ${config.intervalMs} ms`,
     )
-    if (this.#csv && this.#state === 'running') await this.#guardAgainstLoss(this.#csv)
+    if (this.#guard && this.#state === 'running') await this.#guard.begin()
     const context = this.#sinkContext()
     await Promise.all(this.config.sinks.map((sink) => this.#toSink(sink, 'start', () => sink.start(context))))
   }
@@ -501,81 +498,14 @@ export class EmissionsTracker {
     return { mode: 'process', note: attributionNote(plan.job, this.config.idle, facts) }
   }
 
-  /**
-   * Keeps the run from being lost: a checkpoint now and every checkpointIntervalMs (see #checkpointIfDue),
-   * the final row written on SIGINT, SIGTERM or process exit, and the rows of earlier runs in this folder
-   * whose process died.
-   */
-  async #guardAgainstLoss(csv: CsvSink): Promise<void> {
-    this.#checkpointAtMs = Date.now()
-    this.#saveCheckpoint()
-    this.#unregisterExitHooks = registerExitHooks({
-      onExit: (code) =>
-        this.#saveAtExit(
-          csv,
-          code === 0 ? 'finished' : 'failed',
-          `the process exited (code ${code}) ${this.#state === 'stopping' ? 'before stop() finished' : 'without stop()'}`,
-        ),
-      onSignal: (signal, fatal) => {
-        if (fatal) this.#saveAtExit(csv, 'interrupted', `stopped by ${signal}`)
-        else this.#saveCheckpoint(true)
-      },
-    })
-    for (const outcome of await recoverCheckpoints(this.config.outputDir, (w) => this.#warn(w))) {
-      if (outcome.outcome !== 'recovered') continue
-      this.#warn({
-        code: 'RUN_RECOVERED',
-        message: `Run ${outcome.runId} was interrupted (its process died); its row, up to its last checkpoint, was ${outcome.detail}.`,
-      })
-    }
-  }
-
-  /**
-   * Once a checkpoint interval, after intervals were accounted (a worker's batch, which it posts once a
-   * checkpoint interval, or an inline sample): no timer and no reading of its own, which would wake both
-   * threads for what the next batch brings anyway. A checkpoint is at most a checkpoint interval (or one
-   * sampling interval, when that is longer) behind the run.
-   */
-  #checkpointIfDue(): void {
-    const lastMs = this.#checkpointAtMs
-    if (lastMs === undefined || this.#checkpointQueued) return
-    // Half an interval early is on time: batches arrive on the sampler's ticks, not on this clock.
-    const slackMs = Math.min(this.config.intervalMs, this.config.checkpointIntervalMs) / 2
-    if (Date.now() - lastMs + slackMs < this.config.checkpointIntervalMs) return
-    // After the rest of the batch being delivered now.
-    this.#checkpointQueued = true
-    queueMicrotask(() => {
-      this.#checkpointQueued = false
-      if (this.#checkpointAtMs === undefined) return
-      this.#checkpointAtMs = Date.now()
-      this.#saveCheckpoint()
-    })
-  }
-
-  /** Writes the run's state to its checkpoint file (see CheckpointKeeper), after a fresh reading if asked. */
-  #saveCheckpoint(fresh = false): void {
-    if (fresh) this.#readNow()
-    this.#keeper?.save(false, this.#record('running'))
-  }
-
-  /** The process is ending with the run still going: write its row now, synchronously. */
-  #saveAtExit(csv: CsvSink, status: RunStatus, why: string): void {
-    if (this.#finalRowSaved) return
-    this.#finalRowSaved = true
-    this.#endGuard()
+  /** The process is ending with the run still going: the run ends now; its record, for its row. */
+  #endAtExit(status: RunStatus, note: string): EmissionsRecord {
     this.#readNow()
-    this.#notes.push(`row written as the process ended: ${why}`)
+    this.#notes.push(note)
     const record = this.#record(status)
     this.#stopPromise ??= Promise.resolve(record)
     this.#state = 'stopped'
-    if (csv.appendSync(record)) this.#keeper?.drop()
-    else this.#keeper?.keepRow(record)
-  }
-
-  #endGuard(): void {
-    this.#checkpointAtMs = undefined
-    this.#unregisterExitHooks?.()
-    this.#unregisterExitHooks = undefined
+    return record
   }
 
   /** Starts the worker sampler and its baseline; undefined (with a warning) when it cannot run. */
@@ -606,7 +536,7 @@ export class EmissionsTracker {
     this.#state = 'stopping'
     this.#intensity?.close()
     // No more checkpoints once stopping; the exit hooks stay until the row is written.
-    this.#checkpointAtMs = undefined
+    this.#guard?.stopCheckpoints()
     try {
       await this.#session?.stop()
     } catch (error) {
@@ -615,12 +545,8 @@ export class EmissionsTracker {
     }
     const budgetStatus = status === 'finished' && this.#budgetCrossed ? 'budget-exceeded' : status
     const record = this.#record(this.#startFailed ? 'failed' : budgetStatus)
-    this.#endGuard()
-    if (this.#session && this.#csv && !this.#finalRowSaved) {
-      this.#finalRowSaved = true
-      if (await this.#csv.append(record)) this.#keeper?.drop()
-      else this.#keeper?.keepRow(record)
-    }
+    this.#guard?.end()
+    if (this.#session && this.#guard) await this.#guard.saveFinal(record)
     if (this.#session) {
       await Promise.all(
         this.config.sinks.map((sink) => this.#toSink(sink, 'stop', () => sink.stop?.(record))),
@@ -687,7 +613,7 @@ export class EmissionsTracker {
     const ledger = this.#ledger
     if (!ledger) return
     const step = ledger.add(report)
-    this.#checkpointIfDue()
+    this.#guard?.checkpointIfDue()
     if (this.config.budget && !this.#budgetCrossed) this.#checkBudget(ledger.totals())
     if (!this.#events.has('sample') && this.config.sinks.length === 0) return
     const sample = toSampleEvent(report, step, ledger.totals(), this.#session?.meters ?? [], this.config.pue)
