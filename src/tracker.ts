@@ -10,11 +10,11 @@ import {
 } from './arguments.js'
 import type { AttributionSetup } from './attribution/account.js'
 import { type AttributionPlan, attributionNote, planAttribution } from './attribution/plan.js'
+import { BudgetWatch } from './budget-watch.js'
 import { type ResolvedConfig, resolveConfig, type TrackerOptions } from './config.js'
 import { CrashGuard } from './crash-guard.js'
 import { describeError } from './errors.js'
 import {
-  type BudgetEvent,
   type Listener,
   type Prediction,
   TrackerEmitter,
@@ -79,16 +79,6 @@ const loggedOncePerProcess = new Set<WarningCode>([
 ])
 const alreadyLogged = new Set<string>()
 
-/** The budget's limits, in the order they are checked. */
-const BUDGET_LIMITS = ['energyKWh', 'emissionsKg', 'durationS'] as const
-
-/** How a budget limit's figure reads in messages. */
-const showLimit: Record<(typeof BUDGET_LIMITS)[number], (value: number) => string> = {
-  energyKWh: formatEnergy,
-  emissionsKg: formatMass,
-  durationS: (s) => `${s.toFixed(1)} s`,
-}
-
 /** Lets track() finish a run with another status than stop()'s, without widening the public API. */
 const finishWith = Symbol('finishWith')
 
@@ -121,16 +111,20 @@ export class EmissionsTracker {
   readonly #csv: CsvSink | undefined
   /** Keeps the run from being lost, when its row goes to a CSV. */
   readonly #guard: CrashGuard | undefined
-  readonly #abort = new AbortController()
   readonly #sinkFailures = new Set<string>()
   /** Totals when progress began (the last predict() with done 0), else the run's start. */
   #progressBaseline: LedgerTotals | undefined
   #measures = 0
-  #budgetCrossed: BudgetEvent | null = null
+  readonly #budget: BudgetWatch
 
   constructor(options: TrackerOptions = {}) {
     this.config = resolveConfig(options)
     this.#logger = new Logger(this.config.logLevel)
+    this.#budget = new BudgetWatch(this.config.budget, (event) => {
+      this.#notes.push(event.message)
+      this.#logger.warning(event.message)
+      this.#emit('budget', event)
+    })
     this.#csv = this.config.saveToFile
       ? new CsvSink(join(this.config.outputDir, this.config.outputFile), (w) => this.#warn(w))
       : undefined
@@ -175,7 +169,7 @@ export class EmissionsTracker {
    * that should stop then (`fetch`, your own loop's `signal.aborted` check, a TensorFlow.js callback).
    */
   get signal(): TrackerSignal {
-    return this.#abort.signal
+    return this.#budget.signal
   }
 
   /**
@@ -323,28 +317,14 @@ export class EmissionsTracker {
       emissionsKg: now.emissionsKg + since.emissionsKg * rest,
       exceeds: null,
     }
-    const budget = this.config.budget
-    const exceeds: Prediction['exceeds'] =
-      BUDGET_LIMITS.find((limit) => prediction[limit] > (budget?.[limit] ?? Number.POSITIVE_INFINITY)) ?? null
+    const exceeds = this.#budget.exceededBy(prediction)
     const result: Prediction = { ...prediction, exceeds }
     this.#logger.info(
       `predicted after ${done}/${total}: ${prediction.durationS.toFixed(1)} s, ${formatEnergy(prediction.energyKWh)}, ` +
         `${formatMass(prediction.emissionsKg)} CO2e${exceeds ? `: over the ${exceeds} budget` : ''}`,
     )
     this.#emit('prediction', result)
-    const limit = exceeds ? budget?.[exceeds] : undefined
-    if (exceeds && limit !== undefined && options?.stopOnBudget === true) {
-      this.#crossBudget({
-        limit: exceeds,
-        budget: limit,
-        actual: now[exceeds],
-        predicted: result[exceeds],
-        message:
-          `Budget crossed by the forecast: ${exceeds} predicted at ${showLimit[exceeds](result[exceeds])} ` +
-          `after ${done} of ${total}, over the limit of ${showLimit[exceeds](limit)} ` +
-          `(${showLimit[exceeds](now[exceeds])} so far).`,
-      })
-    }
+    if (options?.stopOnBudget === true) this.#budget.crossByForecast(result, now)
     return result
   }
 
@@ -543,7 +523,7 @@ export class EmissionsTracker {
       this.#notes.push(`the final reading failed: ${describeError(error)}`)
       this.#warn({ code: 'WORKER_FAILED', message: `The final reading failed: ${describeError(error)}.` })
     }
-    const budgetStatus = status === 'finished' && this.#budgetCrossed ? 'budget-exceeded' : status
+    const budgetStatus = status === 'finished' && this.#budget.crossed ? 'budget-exceeded' : status
     const record = this.#record(this.#startFailed ? 'failed' : budgetStatus)
     this.#guard?.end()
     if (this.#session && this.#guard) await this.#guard.saveFinal(record)
@@ -614,39 +594,11 @@ export class EmissionsTracker {
     if (!ledger) return
     const step = ledger.add(report)
     this.#guard?.checkpointIfDue()
-    if (this.config.budget && !this.#budgetCrossed) this.#checkBudget(ledger.totals())
+    if (this.#budget.watching) this.#budget.check(ledger.totals())
     if (!this.#events.has('sample') && this.config.sinks.length === 0) return
     const sample = toSampleEvent(report, step, ledger.totals(), this.#session?.meters ?? [], this.config.pue)
     this.#emit('sample', sample)
     for (const sink of this.config.sinks) this.#toSink(sink, 'sample', () => sink.sample?.(sample))
-  }
-
-  /** The first budget limit the measured totals cross, if any, is the budget crossed. */
-  #checkBudget(totals: LedgerTotals): void {
-    const budget = this.config.budget
-    if (!budget) return
-    for (const limit of BUDGET_LIMITS) {
-      const value = budget[limit]
-      const actual = totals[limit]
-      if (value === undefined || actual < value) continue
-      const show = showLimit[limit]
-      const message = `Budget crossed: ${limit} ${show(actual)} reached the limit of ${show(value)}.`
-      this.#crossBudget({ limit, budget: value, actual, predicted: null, message })
-      return
-    }
-  }
-
-  /**
-   * The one path of a budget crossed, measured or forecast: a `budget` event, the stderr line, a note in
-   * the record, `signal` aborted with the message, and the row's status `budget-exceeded` at stop().
-   */
-  #crossBudget(event: BudgetEvent): void {
-    if (this.#budgetCrossed) return
-    this.#budgetCrossed = event
-    this.#notes.push(event.message)
-    this.#logger.warning(event.message)
-    this.#emit('budget', event)
-    this.#abort.abort(new Error(event.message))
   }
 
   /** A method was given what it cannot use: an INVALID_ARGUMENT warning, and the call goes on or stops. */
