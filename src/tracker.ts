@@ -43,7 +43,7 @@ import type { IntervalReport } from './sampling/sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './sampling/session.js'
 import { WorkerSampling } from './sampling/worker-session.js'
 import { CsvSink } from './sinks/csv.js'
-import type { Sink, SinkContext } from './sinks/sink.js'
+import { SinkFanout } from './sinks/fanout.js'
 import { fallbackSystemInfo, getSystemInfo, type SystemInfo } from './system.js'
 import { BYTES_PER_GIB } from './units.js'
 import { wattprintVersion } from './version.js'
@@ -111,7 +111,7 @@ export class EmissionsTracker {
   readonly #csv: CsvSink | undefined
   /** Keeps the run from being lost, when its row goes to a CSV. */
   readonly #guard: CrashGuard | undefined
-  readonly #sinkFailures = new Set<string>()
+  readonly #sinks: SinkFanout
   /** Totals when progress began (the last predict() with done 0), else the run's start. */
   #progressBaseline: LedgerTotals | undefined
   #measures = 0
@@ -120,6 +120,7 @@ export class EmissionsTracker {
   constructor(options: TrackerOptions = {}) {
     this.config = resolveConfig(options)
     this.#logger = new Logger(this.config.logLevel)
+    this.#sinks = new SinkFanout(this.config, (w) => this.#warn(w))
     this.#budget = new BudgetWatch(this.config.budget, (event) => {
       this.#notes.push(event.message)
       this.#logger.warning(event.message)
@@ -452,8 +453,7 @@ export class EmissionsTracker {
         `intensity ${now.gPerKWh} g/kWh (${now.source}); ${session.mode} sampling every ${config.intervalMs} ms`,
     )
     if (this.#guard && this.#state === 'running') await this.#guard.begin()
-    const context = this.#sinkContext()
-    await Promise.all(this.config.sinks.map((sink) => this.#toSink(sink, 'start', () => sink.start(context))))
+    await this.#sinks.start()
   }
 
   /** How the ledger splits energy, or null in machine mode. */
@@ -527,11 +527,7 @@ export class EmissionsTracker {
     const record = this.#record(this.#startFailed ? 'failed' : budgetStatus)
     this.#guard?.end()
     if (this.#session && this.#guard) await this.#guard.saveFinal(record)
-    if (this.#session) {
-      await Promise.all(
-        this.config.sinks.map((sink) => this.#toSink(sink, 'stop', () => sink.stop?.(record))),
-      )
-    }
+    if (this.#session) await this.#sinks.stop(record)
     this.#state = 'stopped'
     this.#logger.info(summaryLine(record))
     return record
@@ -556,37 +552,7 @@ export class EmissionsTracker {
   }
 
   #wantsEveryInterval(): boolean {
-    return this.#events.has('sample') || this.config.budget !== null || this.config.sinks.length > 0
-  }
-
-  /** Runs one sink call; a sink that throws is reported once per sink and call, and the run goes on. */
-  #toSink(sink: Sink, what: 'start' | 'sample' | 'stop', call: () => unknown): Promise<void> {
-    const failed = (error: unknown) => {
-      const key = `${sink.name}:${what}`
-      if (this.#sinkFailures.has(key)) return
-      this.#sinkFailures.add(key)
-      this.#warn({
-        code: 'SINK_FAILED',
-        message: `The ${sink.name} sink failed at ${what}: ${describeError(error)}.`,
-      })
-    }
-    try {
-      const result = call()
-      return result instanceof Promise ? result.then(() => {}, failed) : Promise.resolve()
-    } catch (error) {
-      failed(error)
-      return Promise.resolve()
-    }
-  }
-
-  #sinkContext(): SinkContext {
-    return {
-      projectName: this.config.projectName,
-      experimentId: this.config.experimentId,
-      runId: this.config.runId,
-      pue: this.config.pue,
-      warn: (warning) => this.#warn(warning),
-    }
+    return this.#events.has('sample') || this.config.budget !== null || this.#sinks.any
   }
 
   #onInterval(report: IntervalReport): void {
@@ -595,10 +561,10 @@ export class EmissionsTracker {
     const step = ledger.add(report)
     this.#guard?.checkpointIfDue()
     if (this.#budget.watching) this.#budget.check(ledger.totals())
-    if (!this.#events.has('sample') && this.config.sinks.length === 0) return
+    if (!this.#events.has('sample') && !this.#sinks.any) return
     const sample = toSampleEvent(report, step, ledger.totals(), this.#session?.meters ?? [], this.config.pue)
     this.#emit('sample', sample)
-    for (const sink of this.config.sinks) this.#toSink(sink, 'sample', () => sink.sample?.(sample))
+    this.#sinks.sample(sample)
   }
 
   /** A method was given what it cannot use: an INVALID_ARGUMENT warning, and the call goes on or stops. */
