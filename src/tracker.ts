@@ -1,4 +1,3 @@
-import { freemem, totalmem } from 'node:os'
 import { join } from 'node:path'
 import {
   listenerProblem,
@@ -8,8 +7,7 @@ import {
   stopOptionsProblem,
   taskNameProblem,
 } from './arguments.js'
-import type { AttributionSetup } from './attribution/account.js'
-import { type AttributionPlan, attributionNote, planAttribution } from './attribution/plan.js'
+import { planAttribution } from './attribution/plan.js'
 import { BudgetWatch } from './budget-watch.js'
 import { type ResolvedConfig, resolveConfig, type TrackerOptions } from './config.js'
 import { CrashGuard } from './crash-guard.js'
@@ -22,31 +20,21 @@ import {
   toSampleEvent,
 } from './events.js'
 import { formatEnergy, formatMass, summaryLine } from './format.js'
-import type { IntensityResolution } from './intensity/resolve.js'
 import { resolveIntensity } from './intensity/resolve.js'
 import { difference, emptyTotals, Ledger, type LedgerTotals } from './ledger.js'
 import { Logger } from './log.js'
-import { cpuPowerAtLoad } from './meters/cpu-estimate.js'
-import { type CpuTimes, loadBetween, readCpuTimes } from './meters/cpu-load.js'
+import { readCpuTimes } from './meters/cpu-load.js'
 import { shippedCpuTable } from './meters/cpu-tdp-table.js'
 import { type MeterPlan, planMeters, tuneEstimates } from './meters/detect.js'
-import {
-  type EmissionsRecord,
-  type RunContext,
-  type RunStatus,
-  type TaskRecord,
-  toEmissionsRecord,
-  toMeasurement,
-} from './record.js'
+import { type EmissionsRecord, type RunStatus, type TaskRecord, toMeasurement } from './record.js'
+import { assembleRecord, attributionSetup, intensityNow, noRunParts, type RunParts } from './run-record.js'
 import { InlineSampling } from './sampling/inline.js'
 import type { IntervalReport } from './sampling/sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './sampling/session.js'
 import { WorkerSampling } from './sampling/worker-session.js'
 import { CsvSink } from './sinks/csv.js'
 import { SinkFanout } from './sinks/fanout.js'
-import { fallbackSystemInfo, getSystemInfo, type SystemInfo } from './system.js'
-import { BYTES_PER_GIB } from './units.js'
-import { wattprintVersion } from './version.js'
+import { getSystemInfo } from './system.js'
 import type { TrackerWarning, WarningCode } from './warnings.js'
 import { samplerWorkerUrl } from './worker-location.js'
 
@@ -97,16 +85,9 @@ export class EmissionsTracker {
   )
   #startPromise: Promise<void> | undefined
   #stopPromise: Promise<EmissionsRecord> | undefined
-  #session: SamplingSession | undefined
-  #ledger: Ledger | undefined
-  #intensity: IntensityResolution | undefined
-  #plan: MeterPlan | undefined
-  #attribution: AttributionPlan | undefined
-  #watts: Readonly<Record<string, number>> = {}
-  #system: SystemInfo | undefined
-  #cpuTimesAtStart: CpuTimes | null = null
+  /** The run's parts, filled in as start() gets them. */
+  readonly #run: RunParts = noRunParts()
   #startFailed = false
-  readonly #notes: string[] = []
   readonly #tasks = new Map<string, { totals: LedgerTotals; startedAt: Date }>()
   readonly #csv: CsvSink | undefined
   /** Keeps the run from being lost, when its row goes to a CSV. */
@@ -122,7 +103,7 @@ export class EmissionsTracker {
     this.#logger = new Logger(this.config.logLevel)
     this.#sinks = new SinkFanout(this.config, (w) => this.#warn(w))
     this.#budget = new BudgetWatch(this.config.budget, (event) => {
-      this.#notes.push(event.message)
+      this.#run.notes.push(event.message)
       this.#logger.warning(event.message)
       this.#emit('budget', event)
     })
@@ -157,7 +138,7 @@ export class EmissionsTracker {
    * resolves, as soon as the meters are known); undefined before that.
    */
   get baselineNs(): bigint | undefined {
-    return this.#session?.t0Ns
+    return this.#run.session?.t0Ns
   }
 
   /** The run's id (in every row). */
@@ -193,11 +174,11 @@ export class EmissionsTracker {
         code: 'START_FAILED',
         message: `wattprint could not start measuring: ${describeError(error)}. The run goes on unmeasured.`,
       }
-      this.#notes.push(warning.message)
-      this.#intensity?.close()
-      await this.#session?.stop().catch(() => {})
-      this.#session = undefined
-      this.#ledger = undefined
+      this.#run.notes.push(warning.message)
+      this.#run.intensity?.close()
+      await this.#run.session?.stop().catch(() => {})
+      this.#run.session = undefined
+      this.#run.ledger = undefined
       this.#warn(warning)
       this.#emit('error', warning)
     })
@@ -240,7 +221,7 @@ export class EmissionsTracker {
       this.#invalid(`${problem}; no task started`)
       return
     }
-    if (!this.#ledger || this.#state !== 'running') {
+    if (!this.#run.ledger || this.#state !== 'running') {
       this.#warn({
         code: 'NOT_RUNNING',
         message: `startTask('${name}') called on a tracker that is ${this.#state}.`,
@@ -254,7 +235,7 @@ export class EmissionsTracker {
       })
     }
     this.#readNow()
-    this.#tasks.set(name, { totals: this.#ledger.totals(), startedAt: new Date() })
+    this.#tasks.set(name, { totals: this.#run.ledger.totals(), startedAt: new Date() })
   }
 
   /** Stops a named task and returns its record; undefined (with a warning) for a task not started. */
@@ -265,14 +246,19 @@ export class EmissionsTracker {
       return undefined
     }
     const task = this.#tasks.get(name)
-    if (!task || !this.#ledger || !this.#session) {
+    if (!task || !this.#run.ledger || !this.#run.session) {
       this.#warn({ code: 'UNKNOWN_TASK', message: `stopTask('${name}'): no such task is running.` })
       return undefined
     }
     this.#tasks.delete(name)
     this.#readNow()
-    const spent = difference(this.#ledger.totals(), task.totals)
-    const measurement = toMeasurement(spent, this.#session.meters, this.config.pue, this.#currentIntensity())
+    const spent = difference(this.#run.ledger.totals(), task.totals)
+    const measurement = toMeasurement(
+      spent,
+      this.#run.session.meters,
+      this.config.pue,
+      intensityNow(this.#run),
+    )
     return {
       taskName: name,
       runId: this.config.runId,
@@ -301,9 +287,9 @@ export class EmissionsTracker {
       return null
     }
     const { done, total } = progress
-    if (!this.#ledger || this.#state !== 'running') return null
+    if (!this.#run.ledger || this.#state !== 'running') return null
     this.#readNow()
-    const now = this.#ledger.totals()
+    const now = this.#run.ledger.totals()
     if (done === 0) {
       this.#progressBaseline = now
       return null
@@ -365,7 +351,7 @@ export class EmissionsTracker {
   on<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
     if (this.#badListener('on', event, listener)) return this
     this.#events.on(event, listener)
-    if (event === 'sample') this.#session?.setLive(true)
+    if (event === 'sample') this.#run.session?.setLive(true)
     return this
   }
 
@@ -373,7 +359,7 @@ export class EmissionsTracker {
   off<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
     if (this.#badListener('off', event, listener)) return this
     this.#events.off(event, listener)
-    if (event === 'sample') this.#session?.setLive(this.#wantsEveryInterval())
+    if (event === 'sample') this.#run.session?.setLive(this.#wantsEveryInterval())
     return this
   }
 
@@ -381,7 +367,7 @@ export class EmissionsTracker {
   once<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
     if (this.#badListener('once', event, listener)) return this
     this.#events.once(event, listener)
-    if (event === 'sample') this.#session?.setLive(true)
+    if (event === 'sample') this.#run.session?.setLive(true)
     return this
   }
 
@@ -402,13 +388,13 @@ export class EmissionsTracker {
     // baseline reading overlap the slow look-ups started just after (system description, intensity
     // tables, the CPU TDP table), which only the estimates and the accounting need.
     const attribution = planAttribution(config)
-    this.#attribution = attribution
+    this.#run.attribution = attribution
     const meterPlan = planMeters(config)
     // The attribution reader travels with the meter specs: it is built and read in the sampler thread too.
     const plan = attribution.spec
       ? { ...meterPlan, specs: [...meterPlan.specs, attribution.spec] }
       : meterPlan
-    this.#plan = plan
+    this.#run.plan = plan
     const worker = config.sampling === 'worker' ? this.#spawnWorker(plan) : undefined
     const systemInfo = getSystemInfo()
     const intensity = resolveIntensity(config, { onLiveWarning: (warning) => this.#warn(warning) })
@@ -416,33 +402,33 @@ export class EmissionsTracker {
     // which ends a Node process by default. The await below still sees the failure.
     intensity.catch(() => {})
     if (plan.pending.cpuTdp) shippedCpuTable().catch(() => {})
-    this.#notes.push(...plan.notes)
+    this.#run.notes.push(...plan.notes)
     for (const warning of [...plan.warnings, ...attribution.warnings]) this.#warn(warning)
-    this.#cpuTimesAtStart = readCpuTimes(config.procStatPath)
+    this.#run.cpuTimesAtStart = readCpuTimes(config.procStatPath)
 
     const session = (worker ? await worker : undefined) ?? new InlineSampling(plan.specs, this.#callbacks())
-    this.#session = session
+    this.#run.session = session
     // Every interval reaches the main thread as it happens only when someone listens for it, or a budget
     // must be checked as the run goes.
     session.setLive(this.#wantsEveryInterval())
     if (session.gpu) {
-      this.#notes.push(...session.gpu.notes)
+      this.#run.notes.push(...session.gpu.notes)
       for (const warning of session.gpu.warnings) this.#warn(warning)
     }
 
     const [system, resolved] = await Promise.all([systemInfo, intensity])
-    this.#system = system
-    this.#intensity = resolved
+    this.#run.system = system
+    this.#run.intensity = resolved
     for (const warning of resolved.warnings) this.#warn(warning)
     const tuning = await tuneEstimates(plan, system)
-    this.#watts = tuning.watts
-    this.#notes.push(...tuning.notes)
+    this.#run.watts = tuning.watts
+    this.#run.notes.push(...tuning.notes)
     for (const warning of tuning.warnings) this.#warn(warning)
-    this.#ledger = new Ledger(
+    this.#run.ledger = new Ledger(
       session.meters,
       config.pue,
       resolved.provider,
-      this.#attributionSetup(tuning.watts),
+      attributionSetup(this.config, this.#run, tuning.watts),
     )
     // Batched intervals come once a checkpoint interval: one wake-up of this thread accounts and saves them.
     await session.run(tuning.watts, config.intervalMs, this.#csv ? config.checkpointIntervalMs : undefined)
@@ -456,32 +442,10 @@ export class EmissionsTracker {
     await this.#sinks.start()
   }
 
-  /** How the ledger splits energy, or null in machine mode. */
-  #attributionSetup(watts: Readonly<Record<string, number>>): AttributionSetup | null {
-    if (!this.#attribution?.spec) return null
-    const tdpW = watts['cpu-tdp'] ?? this.config.cpuPowerW
-    const estimated = this.#session?.meters.some((m) => m.source === 'cpu-tdp') === true
-    return {
-      idle: this.config.idle,
-      // The estimate's own idle term: TDP × the load curve at no load. RAPL learns it from a quiet interval.
-      cpuIdlePriorW: estimated && tdpW !== null ? cpuPowerAtLoad(tdpW, 0) : null,
-    }
-  }
-
-  /** Whose energy the record's figures are, and how the share was found. */
-  #attributionContext(): RunContext['attribution'] {
-    const plan = this.#attribution
-    const facts = this.#ledger?.attributionFacts()
-    if (!plan?.spec || !facts) {
-      return { mode: 'machine', note: plan?.warnings.map((w) => w.message).join(' ') || null }
-    }
-    return { mode: 'process', note: attributionNote(plan.job, this.config.idle, facts) }
-  }
-
   /** The process is ending with the run still going: the run ends now; its record, for its row. */
   #endAtExit(status: RunStatus, note: string): EmissionsRecord {
     this.#readNow()
-    this.#notes.push(note)
+    this.#run.notes.push(note)
     const record = this.#record(status)
     this.#stopPromise ??= Promise.resolve(record)
     this.#state = 'stopped'
@@ -514,20 +478,20 @@ export class EmissionsTracker {
     }
     if (this.#startPromise) await this.#startPromise
     this.#state = 'stopping'
-    this.#intensity?.close()
+    this.#run.intensity?.close()
     // No more checkpoints once stopping; the exit hooks stay until the row is written.
     this.#guard?.stopCheckpoints()
     try {
-      await this.#session?.stop()
+      await this.#run.session?.stop()
     } catch (error) {
-      this.#notes.push(`the final reading failed: ${describeError(error)}`)
+      this.#run.notes.push(`the final reading failed: ${describeError(error)}`)
       this.#warn({ code: 'WORKER_FAILED', message: `The final reading failed: ${describeError(error)}.` })
     }
     const budgetStatus = status === 'finished' && this.#budget.crossed ? 'budget-exceeded' : status
     const record = this.#record(this.#startFailed ? 'failed' : budgetStatus)
     this.#guard?.end()
-    if (this.#session && this.#guard) await this.#guard.saveFinal(record)
-    if (this.#session) await this.#sinks.stop(record)
+    if (this.#run.session && this.#guard) await this.#guard.saveFinal(record)
+    if (this.#run.session) await this.#sinks.stop(record)
     this.#state = 'stopped'
     this.#logger.info(summaryLine(record))
     return record
@@ -540,10 +504,10 @@ export class EmissionsTracker {
         // What a meter could not read belongs in the row too (a GPU lost, nvidia-smi restarted …).
         if (
           warning.code === 'METER_READ_FAILED' &&
-          this.#notes.length < 50 &&
-          !this.#notes.includes(warning.message)
+          this.#run.notes.length < 50 &&
+          !this.#run.notes.includes(warning.message)
         ) {
-          this.#notes.push(warning.message)
+          this.#run.notes.push(warning.message)
         }
         this.#warn(warning)
       },
@@ -556,13 +520,19 @@ export class EmissionsTracker {
   }
 
   #onInterval(report: IntervalReport): void {
-    const ledger = this.#ledger
+    const ledger = this.#run.ledger
     if (!ledger) return
     const step = ledger.add(report)
     this.#guard?.checkpointIfDue()
     if (this.#budget.watching) this.#budget.check(ledger.totals())
     if (!this.#events.has('sample') && !this.#sinks.any) return
-    const sample = toSampleEvent(report, step, ledger.totals(), this.#session?.meters ?? [], this.config.pue)
+    const sample = toSampleEvent(
+      report,
+      step,
+      ledger.totals(),
+      this.#run.session?.meters ?? [],
+      this.config.pue,
+    )
     this.#emit('sample', sample)
     this.#sinks.sample(sample)
   }
@@ -581,29 +551,31 @@ export class EmissionsTracker {
 
   /** The worker died mid-run: go on sampling inline, and say how long nothing was measured. */
   #onSamplingFailure(message: string): void {
-    const previous = this.#session
-    if (previous?.mode !== 'worker' || this.#state !== 'running' || !this.#plan) {
+    const previous = this.#run.session
+    if (previous?.mode !== 'worker' || this.#state !== 'running' || !this.#run.plan) {
       this.#warn({ code: 'WORKER_FAILED', message: `Sampling failed: ${message}.` })
       return
     }
-    const lostFromS = this.#ledger?.totals().durationS ?? 0
+    const lostFromS = this.#run.ledger?.totals().durationS ?? 0
     try {
-      const inline = new InlineSampling(this.#plan.specs, this.#callbacks())
+      const inline = new InlineSampling(this.#run.plan.specs, this.#callbacks())
       inline.setLive(true)
-      inline.run(this.#watts, this.config.intervalMs).catch(() => {})
-      this.#session = inline
+      inline.run(this.#run.watts, this.config.intervalMs).catch(() => {})
+      this.#run.session = inline
       const gapS = Number(inline.t0Ns - previous.t0Ns) / 1e9 - lostFromS
       const note = `the sampler worker failed (${message}) at ${lostFromS.toFixed(1)} s; sampling went on inline, about ${Math.max(0, gapS).toFixed(1)} s unmeasured`
-      this.#notes.push(note)
+      this.#run.notes.push(note)
       this.#warn({ code: 'WORKER_FAILED', message: `${note}.` })
     } catch (error) {
-      this.#notes.push(`sampling stopped at ${lostFromS.toFixed(1)} s: ${message}; ${describeError(error)}`)
+      this.#run.notes.push(
+        `sampling stopped at ${lostFromS.toFixed(1)} s: ${message}; ${describeError(error)}`,
+      )
       this.#warn({ code: 'WORKER_FAILED', message: `Sampling stopped: ${message}.` })
     }
   }
 
   #workerUnavailable(reason: string): void {
-    this.#notes.push(`sampled on the main thread: ${reason}`)
+    this.#run.notes.push(`sampled on the main thread: ${reason}`)
     this.#warn({
       code: 'WORKER_UNAVAILABLE',
       message: `Sampling on the main thread instead of a worker (${reason}); a busy main thread makes intervals longer.`,
@@ -611,7 +583,7 @@ export class EmissionsTracker {
   }
 
   #readNow(): void {
-    if (this.#session && !this.#session.readNow()) {
+    if (this.#run.session && !this.#run.session.readNow()) {
       this.#warn({
         code: 'SNAPSHOT_TIMEOUT',
         message: 'The sampler did not answer in time; the figures are as of its last interval.',
@@ -619,42 +591,8 @@ export class EmissionsTracker {
     }
   }
 
-  #currentIntensity(): { gPerKWh: number; source: string } {
-    return this.#intensity?.provider.at(Date.now()) ?? { gPerKWh: Number.NaN, source: 'none' }
-  }
-
   #record(status: RunStatus): EmissionsRecord {
-    const totals = this.#ledger?.totals() ?? emptyTotals()
-    const meters = this.#session?.meters ?? []
-    const measurement = toMeasurement(totals, meters, this.config.pue, this.#currentIntensity())
-    const notes = [...this.#notes, ...(this.#intensity?.notes ?? [])]
-    meters.forEach((meter, i) => {
-      const blind = totals.meterBlindS[i] ?? 0
-      if (blind > 0)
-        notes.push(
-          `${meter.id} could not be read for ${blind.toFixed(1)} s (bridged from neighbouring readings)`,
-        )
-    })
-    const now = readCpuTimes(this.config.procStatPath)
-    const load = this.#cpuTimesAtStart && now ? loadBetween(this.#cpuTimesAtStart, now) : null
-    const total = totalmem()
-    const used = total - freemem()
-    const system = this.#system ?? fallbackSystemInfo()
-    const context: RunContext = {
-      projectName: this.config.projectName,
-      runId: this.config.runId,
-      experimentId: this.config.experimentId,
-      pue: this.config.pue,
-      location: this.#intensity?.location ?? null,
-      gpus: this.#session?.gpu?.devices ?? [],
-      system,
-      wattprintVersion: wattprintVersion(),
-      cpuUtilizationPercent: load === null ? null : load * 100,
-      ram: total > 0 ? { usedGiB: used / BYTES_PER_GIB, utilizationPercent: (used / total) * 100 } : null,
-      notes,
-      attribution: this.#attributionContext(),
-    }
-    return toEmissionsRecord(measurement, context, status)
+    return assembleRecord(this.config, this.#run, status)
   }
 
   #warn(warning: TrackerWarning): void {
