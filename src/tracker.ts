@@ -25,18 +25,15 @@ import { difference, emptyTotals, Ledger, type LedgerTotals } from './ledger.js'
 import { Logger } from './log.js'
 import { readCpuTimes } from './meters/cpu-load.js'
 import { shippedCpuTable } from './meters/cpu-tdp-table.js'
-import { type MeterPlan, planMeters, tuneEstimates } from './meters/detect.js'
+import { planMeters, tuneEstimates } from './meters/detect.js'
 import { type EmissionsRecord, type RunStatus, type TaskRecord, toMeasurement } from './record.js'
 import { assembleRecord, attributionSetup, intensityNow, noRunParts, type RunParts } from './run-record.js'
-import { InlineSampling } from './sampling/inline.js'
 import type { IntervalReport } from './sampling/sampler.js'
-import type { SamplingCallbacks, SamplingSession } from './sampling/session.js'
-import { WorkerSampling } from './sampling/worker-session.js'
+import { SamplingSupervisor } from './sampling/supervisor.js'
 import { CsvSink } from './sinks/csv.js'
 import { SinkFanout } from './sinks/fanout.js'
 import { getSystemInfo } from './system.js'
 import type { TrackerWarning, WarningCode } from './warnings.js'
-import { samplerWorkerUrl } from './worker-location.js'
 
 // The published types stand alone: they compile for a consumer whose `lib` lacks esnext.disposable
 // (TypeScript's default for target es2022) and for one who lists no `"types"` (TypeScript 6's default).
@@ -87,6 +84,7 @@ export class EmissionsTracker {
   #stopPromise: Promise<EmissionsRecord> | undefined
   /** The run's parts, filled in as start() gets them. */
   readonly #run: RunParts = noRunParts()
+  readonly #sampling: SamplingSupervisor
   #startFailed = false
   readonly #tasks = new Map<string, { totals: LedgerTotals; startedAt: Date }>()
   readonly #csv: CsvSink | undefined
@@ -101,6 +99,12 @@ export class EmissionsTracker {
   constructor(options: TrackerOptions = {}) {
     this.config = resolveConfig(options)
     this.#logger = new Logger(this.config.logLevel)
+    this.#sampling = new SamplingSupervisor(this.config.intervalMs, {
+      parts: this.#run,
+      onInterval: (report) => this.#onInterval(report),
+      warn: (w) => this.#warn(w),
+      running: () => this.#state === 'running',
+    })
     this.#sinks = new SinkFanout(this.config, (w) => this.#warn(w))
     this.#budget = new BudgetWatch(this.config.budget, (event) => {
       this.#run.notes.push(event.message)
@@ -395,7 +399,7 @@ export class EmissionsTracker {
       ? { ...meterPlan, specs: [...meterPlan.specs, attribution.spec] }
       : meterPlan
     this.#run.plan = plan
-    const worker = config.sampling === 'worker' ? this.#spawnWorker(plan) : undefined
+    const worker = config.sampling === 'worker' ? this.#sampling.spawnWorker(plan) : undefined
     const systemInfo = getSystemInfo()
     const intensity = resolveIntensity(config, { onLiveWarning: (warning) => this.#warn(warning) })
     // Handled at once, awaited later: a rejection with no handler yet would be an unhandledRejection,
@@ -406,7 +410,7 @@ export class EmissionsTracker {
     for (const warning of [...plan.warnings, ...attribution.warnings]) this.#warn(warning)
     this.#run.cpuTimesAtStart = readCpuTimes(config.procStatPath)
 
-    const session = (worker ? await worker : undefined) ?? new InlineSampling(plan.specs, this.#callbacks())
+    const session = (worker ? await worker : undefined) ?? this.#sampling.inline(plan)
     this.#run.session = session
     // Every interval reaches the main thread as it happens only when someone listens for it, or a budget
     // must be checked as the run goes.
@@ -452,24 +456,6 @@ export class EmissionsTracker {
     return record
   }
 
-  /** Starts the worker sampler and its baseline; undefined (with a warning) when it cannot run. */
-  async #spawnWorker(plan: MeterPlan): Promise<SamplingSession | undefined> {
-    const url = samplerWorkerUrl()
-    if (!url) {
-      this.#workerUnavailable('the sampler worker file (worker.js) is missing next to the bundle')
-      return undefined
-    }
-    let worker: WorkerSampling | undefined
-    try {
-      worker = new WorkerSampling(url, this.#callbacks())
-      return await worker.begin(plan.specs)
-    } catch (error) {
-      await worker?.stop().catch(() => {})
-      this.#workerUnavailable(describeError(error))
-      return undefined
-    }
-  }
-
   async #finish(status: RunStatus): Promise<EmissionsRecord> {
     if (this.#state === 'idle') {
       this.#warn({ code: 'NOT_RUNNING', message: 'stop() called before start(): nothing was measured.' })
@@ -495,24 +481,6 @@ export class EmissionsTracker {
     this.#state = 'stopped'
     this.#logger.info(summaryLine(record))
     return record
-  }
-
-  #callbacks(): SamplingCallbacks {
-    return {
-      onInterval: (report) => this.#onInterval(report),
-      onWarning: (warning) => {
-        // What a meter could not read belongs in the row too (a GPU lost, nvidia-smi restarted …).
-        if (
-          warning.code === 'METER_READ_FAILED' &&
-          this.#run.notes.length < 50 &&
-          !this.#run.notes.includes(warning.message)
-        ) {
-          this.#run.notes.push(warning.message)
-        }
-        this.#warn(warning)
-      },
-      onFailure: (message) => this.#onSamplingFailure(message),
-    }
   }
 
   #wantsEveryInterval(): boolean {
@@ -549,46 +517,8 @@ export class EmissionsTracker {
     return problem !== null
   }
 
-  /** The worker died mid-run: go on sampling inline, and say how long nothing was measured. */
-  #onSamplingFailure(message: string): void {
-    const previous = this.#run.session
-    if (previous?.mode !== 'worker' || this.#state !== 'running' || !this.#run.plan) {
-      this.#warn({ code: 'WORKER_FAILED', message: `Sampling failed: ${message}.` })
-      return
-    }
-    const lostFromS = this.#run.ledger?.totals().durationS ?? 0
-    try {
-      const inline = new InlineSampling(this.#run.plan.specs, this.#callbacks())
-      inline.setLive(true)
-      inline.run(this.#run.watts, this.config.intervalMs).catch(() => {})
-      this.#run.session = inline
-      const gapS = Number(inline.t0Ns - previous.t0Ns) / 1e9 - lostFromS
-      const note = `the sampler worker failed (${message}) at ${lostFromS.toFixed(1)} s; sampling went on inline, about ${Math.max(0, gapS).toFixed(1)} s unmeasured`
-      this.#run.notes.push(note)
-      this.#warn({ code: 'WORKER_FAILED', message: `${note}.` })
-    } catch (error) {
-      this.#run.notes.push(
-        `sampling stopped at ${lostFromS.toFixed(1)} s: ${message}; ${describeError(error)}`,
-      )
-      this.#warn({ code: 'WORKER_FAILED', message: `Sampling stopped: ${message}.` })
-    }
-  }
-
-  #workerUnavailable(reason: string): void {
-    this.#run.notes.push(`sampled on the main thread: ${reason}`)
-    this.#warn({
-      code: 'WORKER_UNAVAILABLE',
-      message: `Sampling on the main thread instead of a worker (${reason}); a busy main thread makes intervals longer.`,
-    })
-  }
-
   #readNow(): void {
-    if (this.#run.session && !this.#run.session.readNow()) {
-      this.#warn({
-        code: 'SNAPSHOT_TIMEOUT',
-        message: 'The sampler did not answer in time; the figures are as of its last interval.',
-      })
-    }
+    this.#sampling.readNow()
   }
 
   #record(status: RunStatus): EmissionsRecord {
