@@ -1,11 +1,11 @@
 import { join } from 'node:path'
 import {
+  invalidArgument,
   listenerProblem,
   progressProblem,
   type StopStatus,
   show,
   stopOptionsProblem,
-  taskNameProblem,
 } from './arguments.js'
 import { planAttribution } from './attribution/plan.js'
 import { BudgetWatch } from './budget-watch.js'
@@ -19,20 +19,22 @@ import {
   type TrackerEvents,
   toSampleEvent,
 } from './events.js'
-import { formatEnergy, formatMass, summaryLine } from './format.js'
+import { summaryLine } from './format.js'
 import { resolveIntensity } from './intensity/resolve.js'
-import { difference, emptyTotals, Ledger, type LedgerTotals } from './ledger.js'
+import { Ledger } from './ledger.js'
 import { Logger } from './log.js'
 import { readCpuTimes } from './meters/cpu-load.js'
 import { shippedCpuTable } from './meters/cpu-tdp-table.js'
 import { planMeters, tuneEstimates } from './meters/detect.js'
-import { type EmissionsRecord, type RunStatus, type TaskRecord, toMeasurement } from './record.js'
-import { assembleRecord, attributionSetup, intensityNow, noRunParts, type RunParts } from './run-record.js'
+import { describePrediction, ProgressForecast } from './progress.js'
+import type { EmissionsRecord, RunStatus, TaskRecord } from './record.js'
+import { assembleRecord, attributionSetup, noRunParts, type RunParts } from './run-record.js'
 import type { IntervalReport } from './sampling/sampler.js'
 import { SamplingSupervisor } from './sampling/supervisor.js'
 import { CsvSink } from './sinks/csv.js'
 import { SinkFanout } from './sinks/fanout.js'
 import { getSystemInfo } from './system.js'
+import { TaskBook } from './tasks.js'
 import type { TrackerWarning, WarningCode } from './warnings.js'
 
 // The published types stand alone: they compile for a consumer whose `lib` lacks esnext.disposable
@@ -86,14 +88,12 @@ export class EmissionsTracker {
   readonly #run: RunParts = noRunParts()
   readonly #sampling: SamplingSupervisor
   #startFailed = false
-  readonly #tasks = new Map<string, { totals: LedgerTotals; startedAt: Date }>()
+  readonly #tasks: TaskBook
+  readonly #progress = new ProgressForecast()
   readonly #csv: CsvSink | undefined
   /** Keeps the run from being lost, when its row goes to a CSV. */
   readonly #guard: CrashGuard | undefined
   readonly #sinks: SinkFanout
-  /** Totals when progress began (the last predict() with done 0), else the run's start. */
-  #progressBaseline: LedgerTotals | undefined
-  #measures = 0
   readonly #budget: BudgetWatch
 
   constructor(options: TrackerOptions = {}) {
@@ -104,6 +104,13 @@ export class EmissionsTracker {
       onInterval: (report) => this.#onInterval(report),
       warn: (w) => this.#warn(w),
       running: () => this.#state === 'running',
+    })
+    this.#tasks = new TaskBook({
+      config: this.config,
+      parts: this.#run,
+      state: () => this.#state,
+      readNow: () => this.#readNow(),
+      warn: (w) => this.#warn(w),
     })
     this.#sinks = new SinkFanout(this.config, (w) => this.#warn(w))
     this.#budget = new BudgetWatch(this.config.budget, (event) => {
@@ -220,56 +227,12 @@ export class EmissionsTracker {
 
   /** Starts a named task: its energy and emissions are what stopTask() returns. */
   startTask(name: string): void {
-    const problem = taskNameProblem('startTask', name)
-    if (problem) {
-      this.#invalid(`${problem}; no task started`)
-      return
-    }
-    if (!this.#run.ledger || this.#state !== 'running') {
-      this.#warn({
-        code: 'NOT_RUNNING',
-        message: `startTask('${name}') called on a tracker that is ${this.#state}.`,
-      })
-      return
-    }
-    if (this.#tasks.has(name)) {
-      this.#warn({
-        code: 'TASK_RESTARTED',
-        message: `Task '${name}' was already running; it starts over now.`,
-      })
-    }
-    this.#readNow()
-    this.#tasks.set(name, { totals: this.#run.ledger.totals(), startedAt: new Date() })
+    this.#tasks.start(name)
   }
 
   /** Stops a named task and returns its record; undefined (with a warning) for a task not started. */
   stopTask(name: string): TaskRecord | undefined {
-    const problem = taskNameProblem('stopTask', name)
-    if (problem) {
-      this.#invalid(`${problem}; no task stopped`)
-      return undefined
-    }
-    const task = this.#tasks.get(name)
-    if (!task || !this.#run.ledger || !this.#run.session) {
-      this.#warn({ code: 'UNKNOWN_TASK', message: `stopTask('${name}'): no such task is running.` })
-      return undefined
-    }
-    this.#tasks.delete(name)
-    this.#readNow()
-    const spent = difference(this.#run.ledger.totals(), task.totals)
-    const measurement = toMeasurement(
-      spent,
-      this.#run.session.meters,
-      this.config.pue,
-      intensityNow(this.#run),
-    )
-    return {
-      taskName: name,
-      runId: this.config.runId,
-      startedAt: task.startedAt.toISOString(),
-      endedAt: new Date().toISOString(),
-      ...measurement,
-    }
+    return this.#tasks.stop(name)
   }
 
   /**
@@ -294,26 +257,10 @@ export class EmissionsTracker {
     if (!this.#run.ledger || this.#state !== 'running') return null
     this.#readNow()
     const now = this.#run.ledger.totals()
-    if (done === 0) {
-      this.#progressBaseline = now
-      return null
-    }
-    const since = difference(now, this.#progressBaseline ?? emptyTotals())
-    const rest = Math.max(0, total - done) / done
-    const prediction: Prediction = {
-      done,
-      total,
-      durationS: now.durationS + since.durationS * rest,
-      energyKWh: now.energyKWh + since.energyKWh * rest,
-      emissionsKg: now.emissionsKg + since.emissionsKg * rest,
-      exceeds: null,
-    }
-    const exceeds = this.#budget.exceededBy(prediction)
-    const result: Prediction = { ...prediction, exceeds }
-    this.#logger.info(
-      `predicted after ${done}/${total}: ${prediction.durationS.toFixed(1)} s, ${formatEnergy(prediction.energyKWh)}, ` +
-        `${formatMass(prediction.emissionsKg)} CO2e${exceeds ? `: over the ${exceeds} budget` : ''}`,
-    )
+    const prediction = this.#progress.predict(now, done, total)
+    if (!prediction) return null
+    const result: Prediction = { ...prediction, exceeds: this.#budget.exceededBy(prediction) }
+    this.#logger.info(describePrediction(result))
     this.#emit('prediction', result)
     if (options?.stopOnBudget === true) this.#budget.crossByForecast(result, now)
     return result
@@ -329,23 +276,7 @@ export class EmissionsTracker {
     fn: () => T | Promise<T>,
     name?: string,
   ): Promise<{ result: T; task: TaskRecord | undefined }> {
-    if (typeof fn !== 'function') {
-      throw new TypeError(`measure(fn): fn must be the function to measure, got ${show(fn)}.`)
-    }
-    let taskName = `measure-${++this.#measures}`
-    if (name !== undefined) {
-      const problem = taskNameProblem('measure', name)
-      if (problem) this.#invalid(`${problem}; measured as '${taskName}'`)
-      else taskName = name
-    }
-    this.startTask(taskName)
-    try {
-      const result = await fn()
-      return { result, task: this.stopTask(taskName) }
-    } catch (error) {
-      this.stopTask(taskName)
-      throw error
-    }
+    return this.#tasks.measure(fn, name)
   }
 
   /**
@@ -507,7 +438,7 @@ export class EmissionsTracker {
 
   /** A method was given what it cannot use: an INVALID_ARGUMENT warning, and the call goes on or stops. */
   #invalid(message: string): void {
-    this.#warn({ code: 'INVALID_ARGUMENT', message: `${message}.` })
+    this.#warn(invalidArgument(message))
   }
 
   /** Whether on/off/once(event, listener) was given what it cannot use (then warned about it). */
