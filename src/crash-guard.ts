@@ -12,8 +12,8 @@ export interface GuardedRun {
   readNow(): void
   /** The run's record so far, with this status. */
   record(status: RunStatus): EmissionsRecord
-  /** Whether stop() has begun (and not finished). */
-  stopping(): boolean
+  /** Where the tracker is in its life (`stopping` once stop() has begun). */
+  state(): string
   /** The process is ending with the run still going: the run ends now, with this note; its record. */
   endAtExit(status: RunStatus, note: string): EmissionsRecord
   warn(warning: TrackerWarning): void
@@ -63,7 +63,7 @@ export class CrashGuard {
       onExit: (code) =>
         this.#saveAtExit(
           code === 0 ? 'finished' : 'failed',
-          `the process exited (code ${code}) ${this.#run.stopping() ? 'before stop() finished' : 'without stop()'}`,
+          `the process exited (code ${code}) ${this.#run.state() === 'stopping' ? 'before stop() finished' : 'without stop()'}`,
         ),
       onSignal: (signal, fatal) => {
         if (fatal) this.#saveAtExit('interrupted', `stopped by ${signal}`)

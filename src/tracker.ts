@@ -1,13 +1,5 @@
 import { join } from 'node:path'
-import {
-  invalidArgument,
-  listenerProblem,
-  progressProblem,
-  type StopStatus,
-  show,
-  stopOptionsProblem,
-} from './arguments.js'
-import { planAttribution } from './attribution/plan.js'
+import { invalidArgument, listenerProblem, type StopStatus, stopOptionsProblem } from './arguments.js'
 import { BudgetWatch } from './budget-watch.js'
 import { type ResolvedConfig, resolveConfig, type TrackerOptions } from './config.js'
 import { CrashGuard } from './crash-guard.js'
@@ -22,52 +14,24 @@ import {
 import { summaryLine } from './format.js'
 import { resolveIntensity } from './intensity/resolve.js'
 import { Ledger } from './ledger.js'
-import { Logger } from './log.js'
+import { Logger, logWarning } from './log.js'
 import { readCpuTimes } from './meters/cpu-load.js'
 import { shippedCpuTable } from './meters/cpu-tdp-table.js'
-import { planMeters, tuneEstimates } from './meters/detect.js'
+import { tuneEstimates } from './meters/detect.js'
 import { describePrediction, ProgressForecast } from './progress.js'
 import type { EmissionsRecord, RunStatus, TaskRecord } from './record.js'
 import { assembleRecord, attributionSetup, noRunParts, type RunParts } from './run-record.js'
 import type { IntervalReport } from './sampling/sampler.js'
-import { SamplingSupervisor } from './sampling/supervisor.js'
+import { planSampling, SamplingSupervisor } from './sampling/supervisor.js'
 import { CsvSink } from './sinks/csv.js'
 import { SinkFanout } from './sinks/fanout.js'
 import { getSystemInfo } from './system.js'
 import { TaskBook } from './tasks.js'
-import type { TrackerWarning, WarningCode } from './warnings.js'
-
-// The published types stand alone: they compile for a consumer whose `lib` lacks esnext.disposable
-// (TypeScript's default for target es2022) and for one who lists no `"types"` (TypeScript 6's default).
-declare global {
-  interface SymbolConstructor {
-    /** Node defines it from 20.4 on; declared for consumers whose `lib` does not. */
-    readonly asyncDispose: unique symbol
-  }
-}
-
-/**
- * The platform's AbortSignal wherever the consumer's types declare one (the DOM lib, @types/node), else
- * its two members that matter here: so the types need neither.
- */
-export type TrackerSignal = typeof globalThis extends { AbortSignal: { prototype: infer S } }
-  ? S
-  : { readonly aborted: boolean; readonly reason: unknown }
-
-/** Where a tracker is in its life. */
-export type TrackerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
-
-// Warnings printed once per process however many trackers run (each tracker still emits the event).
-const loggedOncePerProcess = new Set<WarningCode>([
-  'RAPL_UNREADABLE',
-  'LOCATION_UNKNOWN',
-  'LOCATION_GUESSED',
-  'CPU_UNKNOWN',
-])
-const alreadyLogged = new Set<string>()
+import type { TrackerSignal, TrackerState } from './tracker-types.js'
+import type { TrackerWarning } from './warnings.js'
 
 /** Lets track() finish a run with another status than stop()'s, without widening the public API. */
-const finishWith = Symbol('finishWith')
+export const finishWith = Symbol('finishWith')
 
 /**
  * Measures the energy and emissions of the machine between start() and stop(). Only the constructor
@@ -89,7 +53,7 @@ export class EmissionsTracker {
   readonly #sampling: SamplingSupervisor
   #startFailed = false
   readonly #tasks: TaskBook
-  readonly #progress = new ProgressForecast()
+  readonly #progress: ProgressForecast
   readonly #csv: CsvSink | undefined
   /** Keeps the run from being lost, when its row goes to a CSV. */
   readonly #guard: CrashGuard | undefined
@@ -99,37 +63,34 @@ export class EmissionsTracker {
   constructor(options: TrackerOptions = {}) {
     this.config = resolveConfig(options)
     this.#logger = new Logger(this.config.logLevel)
-    this.#sampling = new SamplingSupervisor(this.config.intervalMs, {
-      parts: this.#run,
-      onInterval: (report) => this.#onInterval(report),
-      warn: (w) => this.#warn(w),
-      running: () => this.#state === 'running',
-    })
-    this.#tasks = new TaskBook({
+    // What the parts below need of the tracker: each takes its own slice of it.
+    const run = {
       config: this.config,
       parts: this.#run,
       state: () => this.#state,
       readNow: () => this.#readNow(),
-      warn: (w) => this.#warn(w),
-    })
+      record: (status: RunStatus) => this.#record(status),
+      endAtExit: (status: RunStatus, note: string) => this.#endAtExit(status, note),
+      onInterval: (report: IntervalReport) => this.#onInterval(report),
+      warn: (warning: TrackerWarning) => this.#warn(warning),
+      predicted: (prediction: Prediction) => {
+        this.#logger.info(describePrediction(prediction))
+        this.#emit('prediction', prediction)
+      },
+    }
+    this.#sampling = new SamplingSupervisor(this.config.intervalMs, run)
+    this.#tasks = new TaskBook(run)
     this.#sinks = new SinkFanout(this.config, (w) => this.#warn(w))
     this.#budget = new BudgetWatch(this.config.budget, (event) => {
       this.#run.notes.push(event.message)
       this.#logger.warning(event.message)
       this.#emit('budget', event)
     })
+    this.#progress = new ProgressForecast(run, this.#budget)
     this.#csv = this.config.saveToFile
       ? new CsvSink(join(this.config.outputDir, this.config.outputFile), (w) => this.#warn(w))
       : undefined
-    this.#guard = this.#csv
-      ? new CrashGuard(this.config, this.#csv, {
-          readNow: () => this.#readNow(),
-          record: (status) => this.#record(status),
-          stopping: () => this.#state === 'stopping',
-          endAtExit: (status, note) => this.#endAtExit(status, note),
-          warn: (w) => this.#warn(w),
-        })
-      : undefined
+    this.#guard = this.#csv ? new CrashGuard(this.config, this.#csv, run) : undefined
   }
 
   /** Creates a tracker and starts it. */
@@ -204,7 +165,7 @@ export class EmissionsTracker {
    */
   stop(options?: { status?: StopStatus }): Promise<EmissionsRecord> {
     const problem = stopOptionsProblem(options)
-    if (problem) this.#invalid(`${problem}; the row is written as 'finished'`)
+    if (problem) this.#warn(invalidArgument(`${problem}; the row is written as 'finished'`))
     const status = options?.status
     return this[finishWith](!problem && status ? status : 'finished')
   }
@@ -248,22 +209,7 @@ export class EmissionsTracker {
     progress: { readonly done: number; readonly total: number },
     options?: { readonly stopOnBudget?: boolean },
   ): Prediction | null {
-    const problem = progressProblem(progress)
-    if (problem) {
-      this.#invalid(`${problem}; no prediction made`)
-      return null
-    }
-    const { done, total } = progress
-    if (!this.#run.ledger || this.#state !== 'running') return null
-    this.#readNow()
-    const now = this.#run.ledger.totals()
-    const prediction = this.#progress.predict(now, done, total)
-    if (!prediction) return null
-    const result: Prediction = { ...prediction, exceeds: this.#budget.exceededBy(prediction) }
-    this.#logger.info(describePrediction(result))
-    this.#emit('prediction', result)
-    if (options?.stopOnBudget === true) this.#budget.crossByForecast(result, now)
-    return result
+    return this.#progress.predict(progress, options)
   }
 
   /**
@@ -322,13 +268,8 @@ export class EmissionsTracker {
     // Which meters exist is known in a millisecond: spawn the worker on that at once, so its start-up and
     // baseline reading overlap the slow look-ups started just after (system description, intensity
     // tables, the CPU TDP table), which only the estimates and the accounting need.
-    const attribution = planAttribution(config)
+    const { attribution, plan } = planSampling(config)
     this.#run.attribution = attribution
-    const meterPlan = planMeters(config)
-    // The attribution reader travels with the meter specs: it is built and read in the sampler thread too.
-    const plan = attribution.spec
-      ? { ...meterPlan, specs: [...meterPlan.specs, attribution.spec] }
-      : meterPlan
     this.#run.plan = plan
     const worker = config.sampling === 'worker' ? this.#sampling.spawnWorker(plan) : undefined
     const systemInfo = getSystemInfo()
@@ -425,26 +366,17 @@ export class EmissionsTracker {
     this.#guard?.checkpointIfDue()
     if (this.#budget.watching) this.#budget.check(ledger.totals())
     if (!this.#events.has('sample') && !this.#sinks.any) return
-    const sample = toSampleEvent(
-      report,
-      step,
-      ledger.totals(),
-      this.#run.session?.meters ?? [],
-      this.config.pue,
-    )
+    const meters = this.#run.session?.meters ?? []
+    const sample = toSampleEvent(report, step, ledger.totals(), meters, this.config.pue)
     this.#emit('sample', sample)
     this.#sinks.sample(sample)
-  }
-
-  /** A method was given what it cannot use: an INVALID_ARGUMENT warning, and the call goes on or stops. */
-  #invalid(message: string): void {
-    this.#warn(invalidArgument(message))
   }
 
   /** Whether on/off/once(event, listener) was given what it cannot use (then warned about it). */
   #badListener(call: string, event: unknown, listener: unknown): boolean {
     const problem = listenerProblem(call, event, listener)
-    if (problem) this.#invalid(`${problem}; nothing ${call === 'off' ? 'removed' : 'registered'}`)
+    if (problem)
+      this.#warn(invalidArgument(`${problem}; nothing ${call === 'off' ? 'removed' : 'registered'}`))
     return problem !== null
   }
 
@@ -457,41 +389,11 @@ export class EmissionsTracker {
   }
 
   #warn(warning: TrackerWarning): void {
-    const key = `${warning.code}:${warning.message}`
-    if (!loggedOncePerProcess.has(warning.code) || !alreadyLogged.has(key)) {
-      alreadyLogged.add(key)
-      if (warning.code === 'METER_RECOVERED' || warning.code === 'RUN_RECOVERED')
-        this.#logger.info(warning.message)
-      else this.#logger.warning(warning.message)
-    }
+    logWarning(this.#logger, warning)
     this.#emit('warning', warning)
   }
 
   #emit<E extends keyof TrackerEvents>(event: E, payload: TrackerEvents[E]): void {
     this.#events.emit(event, payload)
   }
-}
-
-/**
- * Runs `fn` with a tracker around it and returns its result with the run's record. If `fn` throws, the
- * row is written with status `failed` and the error is rethrown (it is the caller's, not wattprint's). An
- * `fn` that is not a function rejects with a TypeError saying so, before anything is measured.
- */
-export async function track<T>(
-  fn: (tracker: EmissionsTracker) => T | Promise<T>,
-  options: TrackerOptions = {},
-): Promise<{ result: T; record: EmissionsRecord }> {
-  if (typeof fn !== 'function') {
-    throw new TypeError(`track(fn): fn must be the function to measure, got ${show(fn)}; nothing was run.`)
-  }
-  const tracker = new EmissionsTracker(options)
-  await tracker.start()
-  let result: T
-  try {
-    result = await fn(tracker)
-  } catch (error) {
-    await tracker[finishWith]('failed')
-    throw error
-  }
-  return { result, record: await tracker.stop() }
 }

@@ -1,5 +1,7 @@
+import { type AttributionPlan, planAttribution } from '../attribution/plan.js'
+import type { ResolvedConfig } from '../config.js'
 import { describeError } from '../errors.js'
-import type { MeterPlan } from '../meters/detect.js'
+import { type MeterPlan, planMeters } from '../meters/detect.js'
 import type { RunParts } from '../run-record.js'
 import type { TrackerWarning } from '../warnings.js'
 import { samplerWorkerUrl } from '../worker-location.js'
@@ -8,14 +10,23 @@ import type { IntervalReport } from './sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
 import { WorkerSampling } from './worker-session.js'
 
+/** What a run samples: its meters, and its attribution reader among their specs. */
+export function planSampling(config: ResolvedConfig): { attribution: AttributionPlan; plan: MeterPlan } {
+  const attribution = planAttribution(config)
+  const meterPlan = planMeters(config)
+  // The attribution reader travels with the meter specs: it is built and read in the sampler thread too.
+  const plan = attribution.spec ? { ...meterPlan, specs: [...meterPlan.specs, attribution.spec] } : meterPlan
+  return { attribution, plan }
+}
+
 /** What the supervisor needs of the tracker whose sampling it runs. */
 export interface SupervisedRun {
   /** The run's parts: the supervisor replaces `session` when the worker dies, and adds notes. */
   readonly parts: RunParts
   onInterval(report: IntervalReport): void
   warn(warning: TrackerWarning): void
-  /** Whether the run is measuring (a worker that dies then is replaced by inline sampling). */
-  running(): boolean
+  /** Where the tracker is in its life: a worker that dies while `running` is replaced by inline sampling. */
+  state(): string
 }
 
 /**
@@ -81,7 +92,7 @@ export class SamplingSupervisor {
   #onFailure(message: string): void {
     const parts = this.run.parts
     const previous = parts.session
-    if (previous?.mode !== 'worker' || !this.run.running() || !parts.plan) {
+    if (previous?.mode !== 'worker' || this.run.state() !== 'running' || !parts.plan) {
       this.run.warn({ code: 'WORKER_FAILED', message: `Sampling failed: ${message}.` })
       return
     }
