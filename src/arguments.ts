@@ -1,6 +1,7 @@
 import { TRACKER_EVENTS, type TrackerEvents } from './events.js'
 import type { RunStatus } from './record.js'
 import { closest } from './text.js'
+import type { TrackerWarning } from './warnings.js'
 
 // What the tracker's methods are given, checked at run time: TypeScript's types do not reach plain
 // JavaScript, and after the constructor a bad argument must become a warning, never an exception.
@@ -78,4 +79,9 @@ export function listenerProblem(call: string, event: unknown, listener: unknown)
     return `${call}('${event as keyof TrackerEvents}', ${show(listener)}): the listener must be a function`
   }
   return null
+}
+
+/** The warning for a method given what it cannot use; the call goes on or stops, as the message says. */
+export function invalidArgument(message: string): TrackerWarning {
+  return { code: 'INVALID_ARGUMENT', message: `${message}.` }
 }

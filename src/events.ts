@@ -1,5 +1,5 @@
+import type { Component, MeterComponent, MeterSource } from './components.js'
 import type { LedgerStep, LedgerTotals } from './ledger.js'
-import type { Component, MeterComponent, MeterSource } from './meters/meter.js'
 import type { IntervalReport, MeterDescription } from './sampling/sampler.js'
 import { JOULES_PER_KWH } from './units.js'
 import type { TrackerWarning } from './warnings.js'

@@ -1,4 +1,6 @@
 // wattprint's public API. Everything exported here is documented in the README.
+
+export type { Component, MeterMethod, MeterSource } from './components.js'
 export type { Budget, ResolvedConfig, TrackerOptions } from './config.js'
 export { envName } from './config.js'
 export { bestEquivalent, describeEquivalent, type Equivalent, equivalents } from './equivalents.js'
@@ -15,7 +17,6 @@ export type { IntensityProvider, IntensityReading } from './intensity/provider.j
 export { WORLD_AVERAGE_G_PER_KWH } from './intensity/provider.js'
 export type { LogLevel } from './log.js'
 export { cpuPowerAtLoad } from './meters/cpu-estimate.js'
-export type { Component, MeterMethod, MeterSource } from './meters/meter.js'
 export { guessModuleCount, ramPowerW } from './meters/ram-estimate.js'
 export type {
   ComponentRecord,
@@ -42,7 +43,9 @@ export {
 } from './sinks/prometheus.js'
 export type { Sink, SinkContext } from './sinks/sink.js'
 export { type TfjsCallback, type TfjsCallbackOptions, tfjsCallback } from './tfjs.js'
-export { EmissionsTracker, type TrackerSignal, type TrackerState, track } from './tracker.js'
+export { track } from './track.js'
+export { EmissionsTracker } from './tracker.js'
+export type { TrackerSignal, TrackerState } from './tracker-types.js'
 export { JOULES_PER_KWH } from './units.js'
 export { wattprintVersion } from './version.js'
 export type { TrackerWarning, WarningCode } from './warnings.js'

@@ -1,7 +1,7 @@
 import { AttributionAccount, type AttributionFacts, type AttributionSetup } from './attribution/account.js'
 import type { ComponentSplit } from './attribution/split.js'
+import { COMPONENTS, type Component } from './components.js'
 import type { IntensityProvider } from './intensity/provider.js'
-import { COMPONENTS, type Component } from './meters/meter.js'
 import type { IntervalReport, MeterDescription } from './sampling/sampler.js'
 import { emissionsKg, joulesToKWh } from './units.js'
 

@@ -1,3 +1,5 @@
+import type { TrackerWarning, WarningCode } from './warnings.js'
+
 /** How much wattprint prints on stderr. */
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'silent'
 
@@ -37,5 +39,24 @@ export class Logger {
   }
   error(message: string): void {
     this.log('error', message)
+  }
+}
+
+// Warnings printed once per process however many trackers run (each tracker still emits the event).
+const loggedOncePerProcess = new Set<WarningCode>([
+  'RAPL_UNREADABLE',
+  'LOCATION_UNKNOWN',
+  'LOCATION_GUESSED',
+  'CPU_UNKNOWN',
+])
+const alreadyLogged = new Set<string>()
+
+/** Prints a tracker's warning: recoveries as info, and those about the machine once per process. */
+export function logWarning(logger: Logger, warning: TrackerWarning): void {
+  const key = `${warning.code}:${warning.message}`
+  if (!loggedOncePerProcess.has(warning.code) || !alreadyLogged.has(key)) {
+    alreadyLogged.add(key)
+    if (warning.code === 'METER_RECOVERED' || warning.code === 'RUN_RECOVERED') logger.info(warning.message)
+    else logger.warning(warning.message)
   }
 }

@@ -1,13 +1,13 @@
-import type { ResolvedLocation } from './intensity/resolve.js'
-import type { LedgerTotals } from './ledger.js'
-import { gpuModelSummary } from './meters/gpu.js'
 import {
   COMPONENTS,
   type Component,
   type MeterComponent,
   type MeterMethod,
   type MeterSource,
-} from './meters/meter.js'
+} from './components.js'
+import type { ResolvedLocation } from './intensity/location.js'
+import type { LedgerTotals } from './ledger.js'
+import { gpuModelSummary } from './meters/gpu.js'
 import type { MeterDescription } from './sampling/sampler.js'
 import type { SystemInfo } from './system.js'
 import { joulesToKWh } from './units.js'

@@ -1,98 +1,37 @@
-import { freemem, totalmem } from 'node:os'
 import { join } from 'node:path'
-import {
-  listenerProblem,
-  progressProblem,
-  type StopStatus,
-  show,
-  stopOptionsProblem,
-  taskNameProblem,
-} from './arguments.js'
-import type { AttributionSetup } from './attribution/account.js'
-import { type AttributionPlan, attributionNote, planAttribution } from './attribution/plan.js'
+import { invalidArgument, listenerProblem, type StopStatus, stopOptionsProblem } from './arguments.js'
+import { BudgetWatch } from './budget-watch.js'
 import { type ResolvedConfig, resolveConfig, type TrackerOptions } from './config.js'
+import { CrashGuard } from './crash-guard.js'
 import { describeError } from './errors.js'
 import {
-  type BudgetEvent,
   type Listener,
   type Prediction,
   TrackerEmitter,
   type TrackerEvents,
   toSampleEvent,
 } from './events.js'
-import { formatEnergy, formatMass, summaryLine } from './format.js'
-import type { IntensityResolution } from './intensity/resolve.js'
+import { summaryLine } from './format.js'
 import { resolveIntensity } from './intensity/resolve.js'
-import { difference, emptyTotals, Ledger, type LedgerTotals } from './ledger.js'
-import { Logger } from './log.js'
-import { cpuPowerAtLoad } from './meters/cpu-estimate.js'
-import { type CpuTimes, loadBetween, readCpuTimes } from './meters/cpu-load.js'
+import { Ledger } from './ledger.js'
+import { Logger, logWarning } from './log.js'
+import { readCpuTimes } from './meters/cpu-load.js'
 import { shippedCpuTable } from './meters/cpu-tdp-table.js'
-import { type MeterPlan, planMeters, tuneEstimates } from './meters/detect.js'
-import { registerExitHooks } from './process-hooks.js'
-import {
-  type EmissionsRecord,
-  type RunContext,
-  type RunStatus,
-  type TaskRecord,
-  toEmissionsRecord,
-  toMeasurement,
-} from './record.js'
-import { InlineSampling } from './sampling/inline.js'
+import { tuneEstimates } from './meters/detect.js'
+import { describePrediction, ProgressForecast } from './progress.js'
+import type { EmissionsRecord, RunStatus, TaskRecord } from './record.js'
+import { assembleRecord, attributionSetup, noRunParts, type RunParts } from './run-record.js'
 import type { IntervalReport } from './sampling/sampler.js'
-import type { SamplingCallbacks, SamplingSession } from './sampling/session.js'
-import { WorkerSampling } from './sampling/worker-session.js'
-import { recoverCheckpoints } from './sinks/checkpoint.js'
-import { CheckpointKeeper } from './sinks/checkpoint-keeper.js'
+import { planSampling, SamplingSupervisor } from './sampling/supervisor.js'
 import { CsvSink } from './sinks/csv.js'
-import type { Sink, SinkContext } from './sinks/sink.js'
-import { fallbackSystemInfo, getSystemInfo, type SystemInfo } from './system.js'
-import { BYTES_PER_GIB } from './units.js'
-import { wattprintVersion } from './version.js'
-import type { TrackerWarning, WarningCode } from './warnings.js'
-import { samplerWorkerUrl } from './worker-location.js'
-
-// The published types stand alone: they compile for a consumer whose `lib` lacks esnext.disposable
-// (TypeScript's default for target es2022) and for one who lists no `"types"` (TypeScript 6's default).
-declare global {
-  interface SymbolConstructor {
-    /** Node defines it from 20.4 on; declared for consumers whose `lib` does not. */
-    readonly asyncDispose: unique symbol
-  }
-}
-
-/**
- * The platform's AbortSignal wherever the consumer's types declare one (the DOM lib, @types/node), else
- * its two members that matter here: so the types need neither.
- */
-export type TrackerSignal = typeof globalThis extends { AbortSignal: { prototype: infer S } }
-  ? S
-  : { readonly aborted: boolean; readonly reason: unknown }
-
-/** Where a tracker is in its life. */
-export type TrackerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
-
-// Warnings printed once per process however many trackers run (each tracker still emits the event).
-const loggedOncePerProcess = new Set<WarningCode>([
-  'RAPL_UNREADABLE',
-  'LOCATION_UNKNOWN',
-  'LOCATION_GUESSED',
-  'CPU_UNKNOWN',
-])
-const alreadyLogged = new Set<string>()
-
-/** The budget's limits, in the order they are checked. */
-const BUDGET_LIMITS = ['energyKWh', 'emissionsKg', 'durationS'] as const
-
-/** How a budget limit's figure reads in messages. */
-const showLimit: Record<(typeof BUDGET_LIMITS)[number], (value: number) => string> = {
-  energyKWh: formatEnergy,
-  emissionsKg: formatMass,
-  durationS: (s) => `${s.toFixed(1)} s`,
-}
+import { SinkFanout } from './sinks/fanout.js'
+import { getSystemInfo } from './system.js'
+import { TaskBook } from './tasks.js'
+import type { TrackerSignal, TrackerState } from './tracker-types.js'
+import type { TrackerWarning } from './warnings.js'
 
 /** Lets track() finish a run with another status than stop()'s, without widening the public API. */
-const finishWith = Symbol('finishWith')
+export const finishWith = Symbol('finishWith')
 
 /**
  * Measures the energy and emissions of the machine between start() and stop(). Only the constructor
@@ -109,43 +48,49 @@ export class EmissionsTracker {
   )
   #startPromise: Promise<void> | undefined
   #stopPromise: Promise<EmissionsRecord> | undefined
-  #session: SamplingSession | undefined
-  #ledger: Ledger | undefined
-  #intensity: IntensityResolution | undefined
-  #plan: MeterPlan | undefined
-  #attribution: AttributionPlan | undefined
-  #watts: Readonly<Record<string, number>> = {}
-  #system: SystemInfo | undefined
-  #cpuTimesAtStart: CpuTimes | null = null
+  /** The run's parts, filled in as start() gets them. */
+  readonly #run: RunParts = noRunParts()
+  readonly #sampling: SamplingSupervisor
   #startFailed = false
-  readonly #notes: string[] = []
-  readonly #tasks = new Map<string, { totals: LedgerTotals; startedAt: Date }>()
+  readonly #tasks: TaskBook
+  readonly #progress: ProgressForecast
   readonly #csv: CsvSink | undefined
-  /** Date.now() of the last checkpoint while checkpoints are on; undefined when they are off. */
-  #checkpointAtMs: number | undefined
-  #checkpointQueued = false
-  /** The run's checkpoint, when its row goes to a CSV. */
-  readonly #keeper: CheckpointKeeper | undefined
-  #unregisterExitHooks: (() => void) | undefined
-  /** Set once the run's final row is on disk (or, failing that, in its checkpoint). */
-  #finalRowSaved = false
-  readonly #abort = new AbortController()
-  readonly #sinkFailures = new Set<string>()
-  /** Totals when progress began (the last predict() with done 0), else the run's start. */
-  #progressBaseline: LedgerTotals | undefined
-  #measures = 0
-  #budgetCrossed: BudgetEvent | null = null
+  /** Keeps the run from being lost, when its row goes to a CSV. */
+  readonly #guard: CrashGuard | undefined
+  readonly #sinks: SinkFanout
+  readonly #budget: BudgetWatch
 
   constructor(options: TrackerOptions = {}) {
     this.config = resolveConfig(options)
     this.#logger = new Logger(this.config.logLevel)
+    // What the parts below need of the tracker: each takes its own slice of it.
+    const run = {
+      config: this.config,
+      parts: this.#run,
+      state: () => this.#state,
+      readNow: () => this.#readNow(),
+      record: (status: RunStatus) => this.#record(status),
+      endAtExit: (status: RunStatus, note: string) => this.#endAtExit(status, note),
+      onInterval: (report: IntervalReport) => this.#onInterval(report),
+      warn: (warning: TrackerWarning) => this.#warn(warning),
+      predicted: (prediction: Prediction) => {
+        this.#logger.info(describePrediction(prediction))
+        this.#emit('prediction', prediction)
+      },
+    }
+    this.#sampling = new SamplingSupervisor(this.config.intervalMs, run)
+    this.#tasks = new TaskBook(run)
+    this.#sinks = new SinkFanout(this.config, (w) => this.#warn(w))
+    this.#budget = new BudgetWatch(this.config.budget, (event) => {
+      this.#run.notes.push(event.message)
+      this.#logger.warning(event.message)
+      this.#emit('budget', event)
+    })
+    this.#progress = new ProgressForecast(run, this.#budget)
     this.#csv = this.config.saveToFile
       ? new CsvSink(join(this.config.outputDir, this.config.outputFile), (w) => this.#warn(w))
       : undefined
-    const { runId, outputDir, outputFile } = this.config
-    this.#keeper = this.#csv
-      ? new CheckpointKeeper({ runId, outputDir, outputFile }, (w) => this.#warn(w))
-      : undefined
+    this.#guard = this.#csv ? new CrashGuard(this.config, this.#csv, run) : undefined
   }
 
   /** Creates a tracker and starts it. */
@@ -165,7 +110,7 @@ export class EmissionsTracker {
    * resolves, as soon as the meters are known); undefined before that.
    */
   get baselineNs(): bigint | undefined {
-    return this.#session?.t0Ns
+    return this.#run.session?.t0Ns
   }
 
   /** The run's id (in every row). */
@@ -178,7 +123,7 @@ export class EmissionsTracker {
    * that should stop then (`fetch`, your own loop's `signal.aborted` check, a TensorFlow.js callback).
    */
   get signal(): TrackerSignal {
-    return this.#abort.signal
+    return this.#budget.signal
   }
 
   /**
@@ -201,11 +146,11 @@ export class EmissionsTracker {
         code: 'START_FAILED',
         message: `wattprint could not start measuring: ${describeError(error)}. The run goes on unmeasured.`,
       }
-      this.#notes.push(warning.message)
-      this.#intensity?.close()
-      await this.#session?.stop().catch(() => {})
-      this.#session = undefined
-      this.#ledger = undefined
+      this.#run.notes.push(warning.message)
+      this.#run.intensity?.close()
+      await this.#run.session?.stop().catch(() => {})
+      this.#run.session = undefined
+      this.#run.ledger = undefined
       this.#warn(warning)
       this.#emit('error', warning)
     })
@@ -220,7 +165,7 @@ export class EmissionsTracker {
    */
   stop(options?: { status?: StopStatus }): Promise<EmissionsRecord> {
     const problem = stopOptionsProblem(options)
-    if (problem) this.#invalid(`${problem}; the row is written as 'finished'`)
+    if (problem) this.#warn(invalidArgument(`${problem}; the row is written as 'finished'`))
     const status = options?.status
     return this[finishWith](!problem && status ? status : 'finished')
   }
@@ -243,51 +188,12 @@ export class EmissionsTracker {
 
   /** Starts a named task: its energy and emissions are what stopTask() returns. */
   startTask(name: string): void {
-    const problem = taskNameProblem('startTask', name)
-    if (problem) {
-      this.#invalid(`${problem}; no task started`)
-      return
-    }
-    if (!this.#ledger || this.#state !== 'running') {
-      this.#warn({
-        code: 'NOT_RUNNING',
-        message: `startTask('${name}') called on a tracker that is ${this.#state}.`,
-      })
-      return
-    }
-    if (this.#tasks.has(name)) {
-      this.#warn({
-        code: 'TASK_RESTARTED',
-        message: `Task '${name}' was already running; it starts over now.`,
-      })
-    }
-    this.#readNow()
-    this.#tasks.set(name, { totals: this.#ledger.totals(), startedAt: new Date() })
+    this.#tasks.start(name)
   }
 
   /** Stops a named task and returns its record; undefined (with a warning) for a task not started. */
   stopTask(name: string): TaskRecord | undefined {
-    const problem = taskNameProblem('stopTask', name)
-    if (problem) {
-      this.#invalid(`${problem}; no task stopped`)
-      return undefined
-    }
-    const task = this.#tasks.get(name)
-    if (!task || !this.#ledger || !this.#session) {
-      this.#warn({ code: 'UNKNOWN_TASK', message: `stopTask('${name}'): no such task is running.` })
-      return undefined
-    }
-    this.#tasks.delete(name)
-    this.#readNow()
-    const spent = difference(this.#ledger.totals(), task.totals)
-    const measurement = toMeasurement(spent, this.#session.meters, this.config.pue, this.#currentIntensity())
-    return {
-      taskName: name,
-      runId: this.config.runId,
-      startedAt: task.startedAt.toISOString(),
-      endedAt: new Date().toISOString(),
-      ...measurement,
-    }
+    return this.#tasks.stop(name)
   }
 
   /**
@@ -303,52 +209,7 @@ export class EmissionsTracker {
     progress: { readonly done: number; readonly total: number },
     options?: { readonly stopOnBudget?: boolean },
   ): Prediction | null {
-    const problem = progressProblem(progress)
-    if (problem) {
-      this.#invalid(`${problem}; no prediction made`)
-      return null
-    }
-    const { done, total } = progress
-    if (!this.#ledger || this.#state !== 'running') return null
-    this.#readNow()
-    const now = this.#ledger.totals()
-    if (done === 0) {
-      this.#progressBaseline = now
-      return null
-    }
-    const since = difference(now, this.#progressBaseline ?? emptyTotals())
-    const rest = Math.max(0, total - done) / done
-    const prediction: Prediction = {
-      done,
-      total,
-      durationS: now.durationS + since.durationS * rest,
-      energyKWh: now.energyKWh + since.energyKWh * rest,
-      emissionsKg: now.emissionsKg + since.emissionsKg * rest,
-      exceeds: null,
-    }
-    const budget = this.config.budget
-    const exceeds: Prediction['exceeds'] =
-      BUDGET_LIMITS.find((limit) => prediction[limit] > (budget?.[limit] ?? Number.POSITIVE_INFINITY)) ?? null
-    const result: Prediction = { ...prediction, exceeds }
-    this.#logger.info(
-      `predicted after ${done}/${total}: ${prediction.durationS.toFixed(1)} s, ${formatEnergy(prediction.energyKWh)}, ` +
-        `${formatMass(prediction.emissionsKg)} CO2e${exceeds ? `: over the ${exceeds} budget` : ''}`,
-    )
-    this.#emit('prediction', result)
-    const limit = exceeds ? budget?.[exceeds] : undefined
-    if (exceeds && limit !== undefined && options?.stopOnBudget === true) {
-      this.#crossBudget({
-        limit: exceeds,
-        budget: limit,
-        actual: now[exceeds],
-        predicted: result[exceeds],
-        message:
-          `Budget crossed by the forecast: ${exceeds} predicted at ${showLimit[exceeds](result[exceeds])} ` +
-          `after ${done} of ${total}, over the limit of ${showLimit[exceeds](limit)} ` +
-          `(${showLimit[exceeds](now[exceeds])} so far).`,
-      })
-    }
-    return result
+    return this.#progress.predict(progress, options)
   }
 
   /**
@@ -361,23 +222,7 @@ export class EmissionsTracker {
     fn: () => T | Promise<T>,
     name?: string,
   ): Promise<{ result: T; task: TaskRecord | undefined }> {
-    if (typeof fn !== 'function') {
-      throw new TypeError(`measure(fn): fn must be the function to measure, got ${show(fn)}.`)
-    }
-    let taskName = `measure-${++this.#measures}`
-    if (name !== undefined) {
-      const problem = taskNameProblem('measure', name)
-      if (problem) this.#invalid(`${problem}; measured as '${taskName}'`)
-      else taskName = name
-    }
-    this.startTask(taskName)
-    try {
-      const result = await fn()
-      return { result, task: this.stopTask(taskName) }
-    } catch (error) {
-      this.stopTask(taskName)
-      throw error
-    }
+    return this.#tasks.measure(fn, name)
   }
 
   /**
@@ -387,7 +232,7 @@ export class EmissionsTracker {
   on<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
     if (this.#badListener('on', event, listener)) return this
     this.#events.on(event, listener)
-    if (event === 'sample') this.#session?.setLive(true)
+    if (event === 'sample') this.#run.session?.setLive(true)
     return this
   }
 
@@ -395,7 +240,7 @@ export class EmissionsTracker {
   off<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
     if (this.#badListener('off', event, listener)) return this
     this.#events.off(event, listener)
-    if (event === 'sample') this.#session?.setLive(this.#wantsEveryInterval())
+    if (event === 'sample') this.#run.session?.setLive(this.#wantsEveryInterval())
     return this
   }
 
@@ -403,7 +248,7 @@ export class EmissionsTracker {
   once<E extends keyof TrackerEvents>(event: E, listener: Listener<E>): this {
     if (this.#badListener('once', event, listener)) return this
     this.#events.once(event, listener)
-    if (event === 'sample') this.#session?.setLive(true)
+    if (event === 'sample') this.#run.session?.setLive(true)
     return this
   }
 
@@ -423,48 +268,43 @@ export class EmissionsTracker {
     // Which meters exist is known in a millisecond: spawn the worker on that at once, so its start-up and
     // baseline reading overlap the slow look-ups started just after (system description, intensity
     // tables, the CPU TDP table), which only the estimates and the accounting need.
-    const attribution = planAttribution(config)
-    this.#attribution = attribution
-    const meterPlan = planMeters(config)
-    // The attribution reader travels with the meter specs: it is built and read in the sampler thread too.
-    const plan = attribution.spec
-      ? { ...meterPlan, specs: [...meterPlan.specs, attribution.spec] }
-      : meterPlan
-    this.#plan = plan
-    const worker = config.sampling === 'worker' ? this.#spawnWorker(plan) : undefined
+    const { attribution, plan } = planSampling(config)
+    this.#run.attribution = attribution
+    this.#run.plan = plan
+    const worker = config.sampling === 'worker' ? this.#sampling.spawnWorker(plan) : undefined
     const systemInfo = getSystemInfo()
     const intensity = resolveIntensity(config, { onLiveWarning: (warning) => this.#warn(warning) })
     // Handled at once, awaited later: a rejection with no handler yet would be an unhandledRejection,
     // which ends a Node process by default. The await below still sees the failure.
     intensity.catch(() => {})
     if (plan.pending.cpuTdp) shippedCpuTable().catch(() => {})
-    this.#notes.push(...plan.notes)
+    this.#run.notes.push(...plan.notes)
     for (const warning of [...plan.warnings, ...attribution.warnings]) this.#warn(warning)
-    this.#cpuTimesAtStart = readCpuTimes(config.procStatPath)
+    this.#run.cpuTimesAtStart = readCpuTimes(config.procStatPath)
 
-    const session = (worker ? await worker : undefined) ?? new InlineSampling(plan.specs, this.#callbacks())
-    this.#session = session
+    const session = (worker ? await worker : undefined) ?? this.#sampling.inline(plan)
+    this.#run.session = session
     // Every interval reaches the main thread as it happens only when someone listens for it, or a budget
     // must be checked as the run goes.
     session.setLive(this.#wantsEveryInterval())
     if (session.gpu) {
-      this.#notes.push(...session.gpu.notes)
+      this.#run.notes.push(...session.gpu.notes)
       for (const warning of session.gpu.warnings) this.#warn(warning)
     }
 
     const [system, resolved] = await Promise.all([systemInfo, intensity])
-    this.#system = system
-    this.#intensity = resolved
+    this.#run.system = system
+    this.#run.intensity = resolved
     for (const warning of resolved.warnings) this.#warn(warning)
     const tuning = await tuneEstimates(plan, system)
-    this.#watts = tuning.watts
-    this.#notes.push(...tuning.notes)
+    this.#run.watts = tuning.watts
+    this.#run.notes.push(...tuning.notes)
     for (const warning of tuning.warnings) this.#warn(warning)
-    this.#ledger = new Ledger(
+    this.#run.ledger = new Ledger(
       session.meters,
       config.pue,
       resolved.provider,
-      this.#attributionSetup(tuning.watts),
+      attributionSetup(this.config, this.#run, tuning.watts),
     )
     // Batched intervals come once a checkpoint interval: one wake-up of this thread accounts and saves them.
     await session.run(tuning.watts, config.intervalMs, this.#csv ? config.checkpointIntervalMs : undefined)
@@ -474,126 +314,18 @@ export class EmissionsTracker {
       `measuring ${session.meters.map((m) => `${m.component} by ${m.source}`).join(', ')}; ` +
         `intensity ${now.gPerKWh} g/kWh (${now.source}); ${session.mode} sampling every ${config.intervalMs} ms`,
     )
-    if (this.#csv && this.#state === 'running') await this.#guardAgainstLoss(this.#csv)
-    const context = this.#sinkContext()
-    await Promise.all(this.config.sinks.map((sink) => this.#toSink(sink, 'start', () => sink.start(context))))
+    if (this.#guard && this.#state === 'running') await this.#guard.begin()
+    await this.#sinks.start()
   }
 
-  /** How the ledger splits energy, or null in machine mode. */
-  #attributionSetup(watts: Readonly<Record<string, number>>): AttributionSetup | null {
-    if (!this.#attribution?.spec) return null
-    const tdpW = watts['cpu-tdp'] ?? this.config.cpuPowerW
-    const estimated = this.#session?.meters.some((m) => m.source === 'cpu-tdp') === true
-    return {
-      idle: this.config.idle,
-      // The estimate's own idle term: TDP × the load curve at no load. RAPL learns it from a quiet interval.
-      cpuIdlePriorW: estimated && tdpW !== null ? cpuPowerAtLoad(tdpW, 0) : null,
-    }
-  }
-
-  /** Whose energy the record's figures are, and how the share was found. */
-  #attributionContext(): RunContext['attribution'] {
-    const plan = this.#attribution
-    const facts = this.#ledger?.attributionFacts()
-    if (!plan?.spec || !facts) {
-      return { mode: 'machine', note: plan?.warnings.map((w) => w.message).join(' ') || null }
-    }
-    return { mode: 'process', note: attributionNote(plan.job, this.config.idle, facts) }
-  }
-
-  /**
-   * Keeps the run from being lost: a checkpoint now and every checkpointIntervalMs (see #checkpointIfDue),
-   * the final row written on SIGINT, SIGTERM or process exit, and the rows of earlier runs in this folder
-   * whose process died.
-   */
-  async #guardAgainstLoss(csv: CsvSink): Promise<void> {
-    this.#checkpointAtMs = Date.now()
-    this.#saveCheckpoint()
-    this.#unregisterExitHooks = registerExitHooks({
-      onExit: (code) =>
-        this.#saveAtExit(
-          csv,
-          code === 0 ? 'finished' : 'failed',
-          `the process exited (code ${code}) ${this.#state === 'stopping' ? 'before stop() finished' : 'without stop()'}`,
-        ),
-      onSignal: (signal, fatal) => {
-        if (fatal) this.#saveAtExit(csv, 'interrupted', `stopped by ${signal}`)
-        else this.#saveCheckpoint(true)
-      },
-    })
-    for (const outcome of await recoverCheckpoints(this.config.outputDir, (w) => this.#warn(w))) {
-      if (outcome.outcome !== 'recovered') continue
-      this.#warn({
-        code: 'RUN_RECOVERED',
-        message: `Run ${outcome.runId} was interrupted (its process died); its row, up to its last checkpoint, was ${outcome.detail}.`,
-      })
-    }
-  }
-
-  /**
-   * Once a checkpoint interval, after intervals were accounted (a worker's batch, which it posts once a
-   * checkpoint interval, or an inline sample): no timer and no reading of its own, which would wake both
-   * threads for what the next batch brings anyway. A checkpoint is at most a checkpoint interval (or one
-   * sampling interval, when that is longer) behind the run.
-   */
-  #checkpointIfDue(): void {
-    const lastMs = this.#checkpointAtMs
-    if (lastMs === undefined || this.#checkpointQueued) return
-    // Half an interval early is on time: batches arrive on the sampler's ticks, not on this clock.
-    const slackMs = Math.min(this.config.intervalMs, this.config.checkpointIntervalMs) / 2
-    if (Date.now() - lastMs + slackMs < this.config.checkpointIntervalMs) return
-    // After the rest of the batch being delivered now.
-    this.#checkpointQueued = true
-    queueMicrotask(() => {
-      this.#checkpointQueued = false
-      if (this.#checkpointAtMs === undefined) return
-      this.#checkpointAtMs = Date.now()
-      this.#saveCheckpoint()
-    })
-  }
-
-  /** Writes the run's state to its checkpoint file (see CheckpointKeeper), after a fresh reading if asked. */
-  #saveCheckpoint(fresh = false): void {
-    if (fresh) this.#readNow()
-    this.#keeper?.save(false, this.#record('running'))
-  }
-
-  /** The process is ending with the run still going: write its row now, synchronously. */
-  #saveAtExit(csv: CsvSink, status: RunStatus, why: string): void {
-    if (this.#finalRowSaved) return
-    this.#finalRowSaved = true
-    this.#endGuard()
+  /** The process is ending with the run still going: the run ends now; its record, for its row. */
+  #endAtExit(status: RunStatus, note: string): EmissionsRecord {
     this.#readNow()
-    this.#notes.push(`row written as the process ended: ${why}`)
+    this.#run.notes.push(note)
     const record = this.#record(status)
     this.#stopPromise ??= Promise.resolve(record)
     this.#state = 'stopped'
-    if (csv.appendSync(record)) this.#keeper?.drop()
-    else this.#keeper?.keepRow(record)
-  }
-
-  #endGuard(): void {
-    this.#checkpointAtMs = undefined
-    this.#unregisterExitHooks?.()
-    this.#unregisterExitHooks = undefined
-  }
-
-  /** Starts the worker sampler and its baseline; undefined (with a warning) when it cannot run. */
-  async #spawnWorker(plan: MeterPlan): Promise<SamplingSession | undefined> {
-    const url = samplerWorkerUrl()
-    if (!url) {
-      this.#workerUnavailable('the sampler worker file (worker.js) is missing next to the bundle')
-      return undefined
-    }
-    let worker: WorkerSampling | undefined
-    try {
-      worker = new WorkerSampling(url, this.#callbacks())
-      return await worker.begin(plan.specs)
-    } catch (error) {
-      await worker?.stop().catch(() => {})
-      this.#workerUnavailable(describeError(error))
-      return undefined
-    }
+    return record
   }
 
   async #finish(status: RunStatus): Promise<EmissionsRecord> {
@@ -604,251 +336,64 @@ export class EmissionsTracker {
     }
     if (this.#startPromise) await this.#startPromise
     this.#state = 'stopping'
-    this.#intensity?.close()
+    this.#run.intensity?.close()
     // No more checkpoints once stopping; the exit hooks stay until the row is written.
-    this.#checkpointAtMs = undefined
+    this.#guard?.stopCheckpoints()
     try {
-      await this.#session?.stop()
+      await this.#run.session?.stop()
     } catch (error) {
-      this.#notes.push(`the final reading failed: ${describeError(error)}`)
+      this.#run.notes.push(`the final reading failed: ${describeError(error)}`)
       this.#warn({ code: 'WORKER_FAILED', message: `The final reading failed: ${describeError(error)}.` })
     }
-    const budgetStatus = status === 'finished' && this.#budgetCrossed ? 'budget-exceeded' : status
+    const budgetStatus = status === 'finished' && this.#budget.crossed ? 'budget-exceeded' : status
     const record = this.#record(this.#startFailed ? 'failed' : budgetStatus)
-    this.#endGuard()
-    if (this.#session && this.#csv && !this.#finalRowSaved) {
-      this.#finalRowSaved = true
-      if (await this.#csv.append(record)) this.#keeper?.drop()
-      else this.#keeper?.keepRow(record)
-    }
-    if (this.#session) {
-      await Promise.all(
-        this.config.sinks.map((sink) => this.#toSink(sink, 'stop', () => sink.stop?.(record))),
-      )
-    }
+    this.#guard?.end()
+    if (this.#run.session && this.#guard) await this.#guard.saveFinal(record)
+    if (this.#run.session) await this.#sinks.stop(record)
     this.#state = 'stopped'
     this.#logger.info(summaryLine(record))
     return record
   }
 
-  #callbacks(): SamplingCallbacks {
-    return {
-      onInterval: (report) => this.#onInterval(report),
-      onWarning: (warning) => {
-        // What a meter could not read belongs in the row too (a GPU lost, nvidia-smi restarted …).
-        if (
-          warning.code === 'METER_READ_FAILED' &&
-          this.#notes.length < 50 &&
-          !this.#notes.includes(warning.message)
-        ) {
-          this.#notes.push(warning.message)
-        }
-        this.#warn(warning)
-      },
-      onFailure: (message) => this.#onSamplingFailure(message),
-    }
-  }
-
   #wantsEveryInterval(): boolean {
-    return this.#events.has('sample') || this.config.budget !== null || this.config.sinks.length > 0
-  }
-
-  /** Runs one sink call; a sink that throws is reported once per sink and call, and the run goes on. */
-  #toSink(sink: Sink, what: 'start' | 'sample' | 'stop', call: () => unknown): Promise<void> {
-    const failed = (error: unknown) => {
-      const key = `${sink.name}:${what}`
-      if (this.#sinkFailures.has(key)) return
-      this.#sinkFailures.add(key)
-      this.#warn({
-        code: 'SINK_FAILED',
-        message: `The ${sink.name} sink failed at ${what}: ${describeError(error)}.`,
-      })
-    }
-    try {
-      const result = call()
-      return result instanceof Promise ? result.then(() => {}, failed) : Promise.resolve()
-    } catch (error) {
-      failed(error)
-      return Promise.resolve()
-    }
-  }
-
-  #sinkContext(): SinkContext {
-    return {
-      projectName: this.config.projectName,
-      experimentId: this.config.experimentId,
-      runId: this.config.runId,
-      pue: this.config.pue,
-      warn: (warning) => this.#warn(warning),
-    }
+    return this.#events.has('sample') || this.config.budget !== null || this.#sinks.any
   }
 
   #onInterval(report: IntervalReport): void {
-    const ledger = this.#ledger
+    const ledger = this.#run.ledger
     if (!ledger) return
     const step = ledger.add(report)
-    this.#checkpointIfDue()
-    if (this.config.budget && !this.#budgetCrossed) this.#checkBudget(ledger.totals())
-    if (!this.#events.has('sample') && this.config.sinks.length === 0) return
-    const sample = toSampleEvent(report, step, ledger.totals(), this.#session?.meters ?? [], this.config.pue)
+    this.#guard?.checkpointIfDue()
+    if (this.#budget.watching) this.#budget.check(ledger.totals())
+    if (!this.#events.has('sample') && !this.#sinks.any) return
+    const meters = this.#run.session?.meters ?? []
+    const sample = toSampleEvent(report, step, ledger.totals(), meters, this.config.pue)
     this.#emit('sample', sample)
-    for (const sink of this.config.sinks) this.#toSink(sink, 'sample', () => sink.sample?.(sample))
-  }
-
-  /** The first budget limit the measured totals cross, if any, is the budget crossed. */
-  #checkBudget(totals: LedgerTotals): void {
-    const budget = this.config.budget
-    if (!budget) return
-    for (const limit of BUDGET_LIMITS) {
-      const value = budget[limit]
-      const actual = totals[limit]
-      if (value === undefined || actual < value) continue
-      const show = showLimit[limit]
-      const message = `Budget crossed: ${limit} ${show(actual)} reached the limit of ${show(value)}.`
-      this.#crossBudget({ limit, budget: value, actual, predicted: null, message })
-      return
-    }
-  }
-
-  /**
-   * The one path of a budget crossed, measured or forecast: a `budget` event, the stderr line, a note in
-   * the record, `signal` aborted with the message, and the row's status `budget-exceeded` at stop().
-   */
-  #crossBudget(event: BudgetEvent): void {
-    if (this.#budgetCrossed) return
-    this.#budgetCrossed = event
-    this.#notes.push(event.message)
-    this.#logger.warning(event.message)
-    this.#emit('budget', event)
-    this.#abort.abort(new Error(event.message))
-  }
-
-  /** A method was given what it cannot use: an INVALID_ARGUMENT warning, and the call goes on or stops. */
-  #invalid(message: string): void {
-    this.#warn({ code: 'INVALID_ARGUMENT', message: `${message}.` })
+    this.#sinks.sample(sample)
   }
 
   /** Whether on/off/once(event, listener) was given what it cannot use (then warned about it). */
   #badListener(call: string, event: unknown, listener: unknown): boolean {
     const problem = listenerProblem(call, event, listener)
-    if (problem) this.#invalid(`${problem}; nothing ${call === 'off' ? 'removed' : 'registered'}`)
+    if (problem)
+      this.#warn(invalidArgument(`${problem}; nothing ${call === 'off' ? 'removed' : 'registered'}`))
     return problem !== null
   }
 
-  /** The worker died mid-run: go on sampling inline, and say how long nothing was measured. */
-  #onSamplingFailure(message: string): void {
-    const previous = this.#session
-    if (previous?.mode !== 'worker' || this.#state !== 'running' || !this.#plan) {
-      this.#warn({ code: 'WORKER_FAILED', message: `Sampling failed: ${message}.` })
-      return
-    }
-    const lostFromS = this.#ledger?.totals().durationS ?? 0
-    try {
-      const inline = new InlineSampling(this.#plan.specs, this.#callbacks())
-      inline.setLive(true)
-      inline.run(this.#watts, this.config.intervalMs).catch(() => {})
-      this.#session = inline
-      const gapS = Number(inline.t0Ns - previous.t0Ns) / 1e9 - lostFromS
-      const note = `the sampler worker failed (${message}) at ${lostFromS.toFixed(1)} s; sampling went on inline, about ${Math.max(0, gapS).toFixed(1)} s unmeasured`
-      this.#notes.push(note)
-      this.#warn({ code: 'WORKER_FAILED', message: `${note}.` })
-    } catch (error) {
-      this.#notes.push(`sampling stopped at ${lostFromS.toFixed(1)} s: ${message}; ${describeError(error)}`)
-      this.#warn({ code: 'WORKER_FAILED', message: `Sampling stopped: ${message}.` })
-    }
-  }
-
-  #workerUnavailable(reason: string): void {
-    this.#notes.push(`sampled on the main thread: ${reason}`)
-    this.#warn({
-      code: 'WORKER_UNAVAILABLE',
-      message: `Sampling on the main thread instead of a worker (${reason}); a busy main thread makes intervals longer.`,
-    })
-  }
-
   #readNow(): void {
-    if (this.#session && !this.#session.readNow()) {
-      this.#warn({
-        code: 'SNAPSHOT_TIMEOUT',
-        message: 'The sampler did not answer in time; the figures are as of its last interval.',
-      })
-    }
-  }
-
-  #currentIntensity(): { gPerKWh: number; source: string } {
-    return this.#intensity?.provider.at(Date.now()) ?? { gPerKWh: Number.NaN, source: 'none' }
+    this.#sampling.readNow()
   }
 
   #record(status: RunStatus): EmissionsRecord {
-    const totals = this.#ledger?.totals() ?? emptyTotals()
-    const meters = this.#session?.meters ?? []
-    const measurement = toMeasurement(totals, meters, this.config.pue, this.#currentIntensity())
-    const notes = [...this.#notes, ...(this.#intensity?.notes ?? [])]
-    meters.forEach((meter, i) => {
-      const blind = totals.meterBlindS[i] ?? 0
-      if (blind > 0)
-        notes.push(
-          `${meter.id} could not be read for ${blind.toFixed(1)} s (bridged from neighbouring readings)`,
-        )
-    })
-    const now = readCpuTimes(this.config.procStatPath)
-    const load = this.#cpuTimesAtStart && now ? loadBetween(this.#cpuTimesAtStart, now) : null
-    const total = totalmem()
-    const used = total - freemem()
-    const system = this.#system ?? fallbackSystemInfo()
-    const context: RunContext = {
-      projectName: this.config.projectName,
-      runId: this.config.runId,
-      experimentId: this.config.experimentId,
-      pue: this.config.pue,
-      location: this.#intensity?.location ?? null,
-      gpus: this.#session?.gpu?.devices ?? [],
-      system,
-      wattprintVersion: wattprintVersion(),
-      cpuUtilizationPercent: load === null ? null : load * 100,
-      ram: total > 0 ? { usedGiB: used / BYTES_PER_GIB, utilizationPercent: (used / total) * 100 } : null,
-      notes,
-      attribution: this.#attributionContext(),
-    }
-    return toEmissionsRecord(measurement, context, status)
+    return assembleRecord(this.config, this.#run, status)
   }
 
   #warn(warning: TrackerWarning): void {
-    const key = `${warning.code}:${warning.message}`
-    if (!loggedOncePerProcess.has(warning.code) || !alreadyLogged.has(key)) {
-      alreadyLogged.add(key)
-      if (warning.code === 'METER_RECOVERED' || warning.code === 'RUN_RECOVERED')
-        this.#logger.info(warning.message)
-      else this.#logger.warning(warning.message)
-    }
+    logWarning(this.#logger, warning)
     this.#emit('warning', warning)
   }
 
   #emit<E extends keyof TrackerEvents>(event: E, payload: TrackerEvents[E]): void {
     this.#events.emit(event, payload)
   }
-}
-
-/**
- * Runs `fn` with a tracker around it and returns its result with the run's record. If `fn` throws, the
- * row is written with status `failed` and the error is rethrown (it is the caller's, not wattprint's). An
- * `fn` that is not a function rejects with a TypeError saying so, before anything is measured.
- */
-export async function track<T>(
-  fn: (tracker: EmissionsTracker) => T | Promise<T>,
-  options: TrackerOptions = {},
-): Promise<{ result: T; record: EmissionsRecord }> {
-  if (typeof fn !== 'function') {
-    throw new TypeError(`track(fn): fn must be the function to measure, got ${show(fn)}; nothing was run.`)
-  }
-  const tracker = new EmissionsTracker(options)
-  await tracker.start()
-  let result: T
-  try {
-    result = await fn(tracker)
-  } catch (error) {
-    await tracker[finishWith]('failed')
-    throw error
-  }
-  return { result, record: await tracker.stop() }
 }

@@ -5,9 +5,22 @@ import {
   isProvider,
   suggestCloudRegions,
 } from './cloud-regions.js'
-import { findCountry, suggestCountries } from './countries.js'
+import { type Country, findCountry, suggestCountries } from './countries.js'
 import { parseUkArea, type UkArea } from './uk-carbon-intensity.js'
 import { findZone, suggestZones } from './zones.js'
+
+/** Where the machine is, as far as wattprint knows, and how it knows. */
+export interface ResolvedLocation {
+  readonly country: Country | null
+  /** The Electricity Maps zone whose figure is used, when one is. */
+  readonly zone: string | null
+  readonly cloudProvider: CloudProvider | null
+  readonly cloudRegion: string | null
+  /** True when a cloud was named or detected. */
+  readonly onCloud: boolean
+  /** The time zone the country was guessed from; null when it was not guessed. */
+  readonly guessedFrom: string | null
+}
 
 /** The provider's name with its article, as a sentence says it. */
 const A_PROVIDER_REGION: Readonly<Record<CloudProvider, string>> = {

@@ -5,7 +5,7 @@ import { type CloudProvider, type CloudRegion, findCloudRegion } from './cloud-r
 import { type Country, findCountry } from './countries.js'
 import { electricityMapsSource } from './electricity-maps.js'
 import { LiveIntensity, type LiveSource, type LiveTiming } from './live.js'
-import { isGreatBritainZone } from './location.js'
+import { isGreatBritainZone, type ResolvedLocation } from './location.js'
 import {
   ConstantIntensity,
   type IntensityProvider,
@@ -15,19 +15,6 @@ import {
 import { countryIntensity, zoneIntensity } from './tables.js'
 import { guessCountryFromTimeZone, systemTimeZone } from './timezone.js'
 import { ukCarbonIntensitySource } from './uk-carbon-intensity.js'
-
-/** Where the machine is, as far as wattprint knows, and how it knows. */
-export interface ResolvedLocation {
-  readonly country: Country | null
-  /** The Electricity Maps zone whose figure is used, when one is. */
-  readonly zone: string | null
-  readonly cloudProvider: CloudProvider | null
-  readonly cloudRegion: string | null
-  /** True when a cloud was named or detected. */
-  readonly onCloud: boolean
-  /** The time zone the country was guessed from; null when it was not guessed. */
-  readonly guessedFrom: string | null
-}
 
 /** The intensity a tracker will use, where, and what to tell the user about it. */
 export interface IntensityResolution {

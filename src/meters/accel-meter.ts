@@ -1,6 +1,7 @@
+import type { MeterSource } from '../components.js'
 import type { TrackerWarning } from '../warnings.js'
 import type { GpuIdentity } from './gpu-select.js'
-import type { Channel, Meter, MeterSource } from './meter.js'
+import type { Channel, Meter } from './meter.js'
 
 /** A reading from a GPU library: the value, or why there is none (`lost`: never ask that device again). */
 export type Reading = number | { readonly error: string; readonly lost: boolean }

@@ -1,3 +1,4 @@
+import type { MeterSource } from '../components.js'
 import { describeError } from '../errors.js'
 import type { TrackerWarning } from '../warnings.js'
 import { type AccelDevice, type AccelLibrary, AccelMeter } from './accel-meter.js'
@@ -5,7 +6,7 @@ import { type AmdSmi, type AmdSmiDevice, openAmdSmi } from './amdsmi.js'
 import { type GpuSelection, selectGpus } from './gpu-select.js'
 import { discoverHwmon, HwmonMeter, hwmonGpus } from './hwmon.js'
 import { type LevelZero, type LevelZeroDevice, openLevelZero } from './level-zero.js'
-import type { Meter, MeterSource } from './meter.js'
+import type { Meter } from './meter.js'
 import { openRocmSmi, type RocmSmi, type RocmSmiDevice } from './rocm-smi.js'
 
 /** Where the AMD and Intel libraries are, and which GPUs to read. */

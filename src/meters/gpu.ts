@@ -1,8 +1,9 @@
+import type { MeterSource } from '../components.js'
 import { describeError } from '../errors.js'
 import type { TrackerWarning } from '../warnings.js'
 import { type GpuSelection, selectGpus } from './gpu-select.js'
 import { type BackendStatus, buildAmdMeters, buildIntelMeters, type VendorOptions } from './gpu-vendors.js'
-import type { Meter, MeterSource } from './meter.js'
+import type { Meter } from './meter.js'
 import { NvidiaSmiMeter, probeNvidiaSmi } from './nvidia-smi.js'
 import { type NvmlDevice, NvmlMeter, openNvml } from './nvml.js'
 

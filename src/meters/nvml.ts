@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module'
+import type { MeterSource } from '../components.js'
 import { describeError } from '../errors.js'
 import type { GpuIdentity } from './gpu-select.js'
-import type { Channel, Meter, MeterSource } from './meter.js'
+import type { Channel, Meter } from './meter.js'
 
 // nvmlReturn_t codes wattprint tells apart (the rest are reported by nvmlErrorString).
 const SUCCESS = 0

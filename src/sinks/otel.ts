@@ -1,5 +1,5 @@
+import { COMPONENTS } from '../components.js'
 import type { SampleEvent } from '../events.js'
-import { COMPONENTS } from '../meters/meter.js'
 import type { EmissionsRecord } from '../record.js'
 import { JOULES_PER_KWH } from '../units.js'
 import type { Sink, SinkContext } from './sink.js'

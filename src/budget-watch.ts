@@ -1,0 +1,97 @@
+import type { Budget } from './config.js'
+import type { BudgetEvent, Prediction } from './events.js'
+import { formatEnergy, formatMass } from './format.js'
+import type { LedgerTotals } from './ledger.js'
+
+/** The budget's limits, in the order they are checked. */
+const BUDGET_LIMITS = ['energyKWh', 'emissionsKg', 'durationS'] as const
+
+type BudgetLimit = (typeof BUDGET_LIMITS)[number]
+
+/** How a budget limit's figure reads in messages. */
+const showLimit: Record<BudgetLimit, (value: number) => string> = {
+  energyKWh: formatEnergy,
+  emissionsKg: formatMass,
+  durationS: (s) => `${s.toFixed(1)} s`,
+}
+
+/**
+ * Watches a run's budget, measured and forecast. Crossing it happens once, by one path: `onCross` (the
+ * tracker's event, stderr line and note), then `signal` aborted with the message.
+ */
+export class BudgetWatch {
+  #crossed: BudgetEvent | null = null
+  readonly #abort = new AbortController()
+
+  constructor(
+    private readonly budget: Budget | null,
+    private readonly onCross: (event: BudgetEvent) => void,
+  ) {}
+
+  /** Aborted, with the budget's message as its reason, once the budget is crossed. */
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+
+  /** Whether the budget was crossed (the row's status is then `budget-exceeded`). */
+  get crossed(): boolean {
+    return this.#crossed !== null
+  }
+
+  /** Whether measured totals still need checking: there is a budget, not crossed yet. */
+  get watching(): boolean {
+    return this.budget !== null && this.#crossed === null
+  }
+
+  /** The first budget limit the measured totals cross, if any, is the budget crossed. */
+  check(totals: LedgerTotals): void {
+    const budget = this.budget
+    if (!budget) return
+    for (const limit of BUDGET_LIMITS) {
+      const value = budget[limit]
+      const actual = totals[limit]
+      if (value === undefined || actual < value) continue
+      const show = showLimit[limit]
+      const message = `Budget crossed: ${limit} ${show(actual)} reached the limit of ${show(value)}.`
+      this.#cross({ limit, budget: value, actual, predicted: null, message })
+      return
+    }
+  }
+
+  /** The first budget limit a forecast of the whole run goes over, if any. */
+  exceededBy(forecast: Readonly<Record<BudgetLimit, number>>): BudgetLimit | null {
+    const budget = this.budget
+    return (
+      BUDGET_LIMITS.find((limit) => forecast[limit] > (budget?.[limit] ?? Number.POSITIVE_INFINITY)) ?? null
+    )
+  }
+
+  /** A forecast over a limit counts as the budget crossed (predict() with stopOnBudget). */
+  crossByForecast(prediction: Prediction, now: LedgerTotals): void {
+    const exceeds = prediction.exceeds
+    const limit = exceeds ? this.budget?.[exceeds] : undefined
+    if (!exceeds || limit === undefined) return
+    const show = showLimit[exceeds]
+    this.#cross({
+      limit: exceeds,
+      budget: limit,
+      actual: now[exceeds],
+      predicted: prediction[exceeds],
+      message:
+        `Budget crossed by the forecast: ${exceeds} predicted at ${show(prediction[exceeds])} ` +
+        `after ${prediction.done} of ${prediction.total}, over the limit of ${show(limit)} ` +
+        `(${show(now[exceeds])} so far).`,
+    })
+  }
+
+  /**
+   * The one path of a budget crossed, measured or forecast: onCross (a `budget` event, the stderr line, a
+   * note in the record), then `signal` aborted with the message.
+   */
+  #cross(event: BudgetEvent): void {
+    if (this.#crossed) return
+    this.#crossed = event
+    this.onCross(event)
+    this.#abort.abort(new Error(event.message))
+  }
+}

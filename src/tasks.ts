@@ -1,0 +1,101 @@
+import { invalidArgument, show, taskNameProblem } from './arguments.js'
+import type { ResolvedConfig } from './config.js'
+import { difference, type LedgerTotals } from './ledger.js'
+import { type TaskRecord, toMeasurement } from './record.js'
+import { intensityNow, type RunParts } from './run-record.js'
+import type { TrackerWarning } from './warnings.js'
+
+/** What the tasks need of their tracker. */
+export interface TaskHost {
+  readonly config: Pick<ResolvedConfig, 'runId' | 'pue'>
+  readonly parts: RunParts
+  /** Where the tracker is in its life; tasks start only while it is `running`. */
+  state(): string
+  readNow(): void
+  warn(warning: TrackerWarning): void
+}
+
+/** A run's named tasks: the totals at each one's start, so that its stop can say what it cost. */
+export class TaskBook {
+  readonly #open = new Map<string, { totals: LedgerTotals; startedAt: Date }>()
+  #measures = 0
+
+  constructor(private readonly host: TaskHost) {}
+
+  /** Starts a named task (startTask). */
+  start(name: string): void {
+    const host = this.host
+    const problem = taskNameProblem('startTask', name)
+    if (problem) {
+      host.warn(invalidArgument(`${problem}; no task started`))
+      return
+    }
+    const ledger = host.parts.ledger
+    if (!ledger || host.state() !== 'running') {
+      host.warn({
+        code: 'NOT_RUNNING',
+        message: `startTask('${name}') called on a tracker that is ${host.state()}.`,
+      })
+      return
+    }
+    if (this.#open.has(name)) {
+      host.warn({
+        code: 'TASK_RESTARTED',
+        message: `Task '${name}' was already running; it starts over now.`,
+      })
+    }
+    host.readNow()
+    this.#open.set(name, { totals: ledger.totals(), startedAt: new Date() })
+  }
+
+  /** Stops a named task and returns its record (stopTask). */
+  stop(name: string): TaskRecord | undefined {
+    const host = this.host
+    const problem = taskNameProblem('stopTask', name)
+    if (problem) {
+      host.warn(invalidArgument(`${problem}; no task stopped`))
+      return undefined
+    }
+    const task = this.#open.get(name)
+    const { ledger, session } = host.parts
+    if (!task || !ledger || !session) {
+      host.warn({ code: 'UNKNOWN_TASK', message: `stopTask('${name}'): no such task is running.` })
+      return undefined
+    }
+    this.#open.delete(name)
+    host.readNow()
+    const spent = difference(ledger.totals(), task.totals)
+    const measurement = toMeasurement(spent, session.meters, host.config.pue, intensityNow(host.parts))
+    return {
+      taskName: name,
+      runId: host.config.runId,
+      startedAt: task.startedAt.toISOString(),
+      endedAt: new Date().toISOString(),
+      ...measurement,
+    }
+  }
+
+  /** Runs `fn` as a task and returns its result with the task's record (measure). */
+  async measure<T>(
+    fn: () => T | Promise<T>,
+    name?: string,
+  ): Promise<{ result: T; task: TaskRecord | undefined }> {
+    if (typeof fn !== 'function') {
+      throw new TypeError(`measure(fn): fn must be the function to measure, got ${show(fn)}.`)
+    }
+    let taskName = `measure-${++this.#measures}`
+    if (name !== undefined) {
+      const problem = taskNameProblem('measure', name)
+      if (problem) this.host.warn(invalidArgument(`${problem}; measured as '${taskName}'`))
+      else taskName = name
+    }
+    this.start(taskName)
+    try {
+      const result = await fn()
+      return { result, task: this.stop(taskName) }
+    } catch (error) {
+      this.stop(taskName)
+      throw error
+    }
+  }
+}
