@@ -3,6 +3,7 @@ import type { MeterSource } from '../components.js'
 import { describeError } from '../errors.js'
 import type { GpuIdentity } from './gpu-select.js'
 import type { Channel, Meter } from './meter.js'
+import { SharedLibrary } from './native.js'
 
 // nvmlReturn_t codes wattprint tells apart (the rest are reported by nvmlErrorString).
 const SUCCESS = 0
@@ -45,15 +46,15 @@ export interface NvmlDevice extends GpuIdentity {
 }
 
 /** An initialised NVML library, shared by the meters built on it and shut down when the last closes. */
-export class Nvml {
-  #users = 0
-  #down = false
-
+export class Nvml extends SharedLibrary {
   constructor(
     readonly fn: NvmlFunctions,
     /** The file that was loaded. */
     readonly library: string,
-  ) {}
+  ) {
+    // nvmlShutdown once the last meter using the library is done with it.
+    super(() => fn.shutdown())
+  }
 
   /** `NVML_ERROR_…` text for a return code. */
   error(rc: number): string {
@@ -87,22 +88,6 @@ export class Nvml {
     const parent: unknown[] = [null]
     if (this.fn.getParentOfMig(mig[0], parent) !== SUCCESS) return null
     return this.text((buffer) => this.fn.getUuid(parent[0], buffer, buffer.length))
-  }
-
-  /** Registers a meter using the library. */
-  retain(): void {
-    this.#users += 1
-  }
-
-  /** A meter is done with the library: nvmlShutdown once the last one is. */
-  release(): void {
-    this.#users -= 1
-    if (this.#users <= 0 && !this.#down) {
-      this.#down = true
-      try {
-        this.fn.shutdown()
-      } catch {}
-    }
   }
 
   private describe(index: number, handle: unknown): NvmlDevice {
