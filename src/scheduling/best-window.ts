@@ -7,6 +7,7 @@ import {
   providerFor,
 } from '../intensity/forecast/forecast.js'
 import type { ForecastSignal } from '../intensity/forecast/provider.js'
+import type { TrackerSignal } from '../tracker-types.js'
 import { searchWindow, type WindowChoice } from './window.js'
 
 /** What bestWindow() looks for. */
@@ -21,7 +22,7 @@ export interface BestWindowOptions {
   readonly location?: ForecastLocation
   /** Places to compare (`'aws:eu-north-1'`, a zone `'DE'`, or location options), each searched in time. */
   readonly regions?: readonly (string | ForecastLocation)[]
-  readonly signal?: AbortSignal
+  readonly signal?: TrackerSignal
 }
 
 /** A window in one place. */

@@ -1,5 +1,6 @@
 import { resolveConfig, type TrackerOptions } from '../../config.js'
 import { describeError } from '../../errors.js'
+import type { TrackerSignal } from '../../tracker-types.js'
 import { HttpFailure } from '../http.js'
 import type { Forecast, ForecastProvider, ForecastSlot } from './provider.js'
 import {
@@ -63,7 +64,7 @@ export function providerFor(config: ForecastConfig, now?: () => number): Forecas
  */
 export async function forecast(
   location: ForecastLocation = {},
-  options: { readonly hours?: number; readonly signal?: AbortSignal } = {},
+  options: { readonly hours?: number; readonly signal?: TrackerSignal } = {},
 ): Promise<ForecastSlot[]> {
   const hours = options.hours ?? 24
   const answer = await askProvider(providerFor(forecastConfig(location)), hours, options.signal)
