@@ -46,6 +46,8 @@ export class AttributionReader {
   readonly #cgroup: CgroupReader | null
   readonly #memory: ProcessMemoryReader
   readonly #buffer = Buffer.allocUnsafe(4096)
+  /** cgroup.procs: a pid a line, room for thousands; allocated once, not on every sample. */
+  readonly #procsBuffer = Buffer.allocUnsafe(64 * 1024)
   #lastCgroupCpuS: number | null = null
   #lastBusy: number | null = null
   #lastTotal: number | null = null
@@ -126,7 +128,7 @@ export class AttributionReader {
   #cgroupPids(): number[] {
     if (this.spec.kind !== 'cgroup') return []
     try {
-      return readSmallFile(`${this.spec.dir}/cgroup.procs`, Buffer.allocUnsafe(64 * 1024))
+      return readSmallFile(`${this.spec.dir}/cgroup.procs`, this.#procsBuffer)
         .split('\n')
         .filter((line) => /^\d+$/.test(line))
         .map(Number)
