@@ -75,6 +75,8 @@ function hostileRecords(): EmissionsRecord[] {
       os: at(i + 9),
       intensitySource: at(i + 10),
       attributionNote: at(i + 11),
+      forecastSource: at(i + 12),
+      plannedStart: at(i + 13),
       durationS: i + 0.5,
     }),
   )
@@ -93,6 +95,8 @@ const TEXT_FIELDS = {
   os: 'os',
   intensity_source: 'intensitySource',
   attribution_note: 'attributionNote',
+  forecast_source: 'forecastSource',
+  planned_start: 'plannedStart',
 } as const
 
 describe('a CSV of hostile text', () => {
