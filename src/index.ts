@@ -26,6 +26,9 @@ export type {
   RunStatus,
   TaskRecord,
 } from './record.js'
+export type { RequestFields } from './requests/book.js'
+export type { CountOf, Measured, MeasureOptions } from './requests/measure.js'
+export type { RequestCounts, RequestRecord, RequestSpan } from './requests/span.js'
 export {
   type BestWindow,
   type BestWindowOptions,
