@@ -104,6 +104,7 @@ export class EmissionsTracker {
         this.#sinks.request(record)
       },
       warn: (warning) => this.#warn(warning),
+      readNow: () => this.#readNow(),
     })
     this.#run.requests = () => (this.#spans.everUsed ? this.#spans.totals() : null)
     this.#csv = this.config.saveToFile

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { EmissionsTracker } from '../src/index.js'
+import { EmissionsTracker, summaryLine } from '../src/index.js'
 import type { RequestRecord } from '../src/requests/span.js'
 import type { TrackerWarning } from '../src/warnings.js'
 import { driveCounters } from './helpers/driver.mjs'
@@ -78,6 +78,7 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     expect(r0?.emissionsKg).toBeCloseTo(((r0?.energyJ ?? 0) / 3.6e6) * 0.25, 15)
     // The record counts the 201 requests and their tokens; per output token divides the token-giving ones.
     expect(record.requests).toBe(201)
+    expect(summaryLine(record)).toMatch(/; 201 requests, [\d.e+-]+ J\/request, [\d.e+-]+ J\/output token$/)
     expect(record.inputTokens).toBe(300)
     expect(record.outputTokens).toBe(500)
     const tokenJ = records.filter((r) => r.tokensOut).reduce((a, r) => a + r.energyJ, 0)

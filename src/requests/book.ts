@@ -32,6 +32,8 @@ export interface SpanHost {
   readonly onSettled?: (record: RequestRecord) => void
   wantsRecords(): boolean
   warn(warning: TrackerWarning): void
+  /** Takes a reading now, so that every interval up to now is accounted. */
+  readNow(): void
 }
 
 /**
@@ -104,6 +106,10 @@ export class SpanBook implements SpanKeeper {
 
   misuse(message: string): void {
     this.host.warn(invalidArgument(message))
+  }
+
+  readNow(): void {
+    if (this.host.measuring()) this.host.readNow()
   }
 
   /** Splits one accounted interval among the spans it covers and settles those that ended in it. */

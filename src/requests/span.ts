@@ -11,6 +11,12 @@ export interface RequestCounts {
   readonly items?: number
 }
 
+/** How a span ends: its counts, and the name it goes by when known only at the end (an HTTP route). */
+export interface RequestEnd extends RequestCounts {
+  /** Renames the span (the route, once the request was routed). */
+  readonly name?: string
+}
+
 /** A request's share of the run, once the intervals it covers are accounted. */
 export interface RequestRecord {
   /** The span's name: the route of an HTTP request, the model of a call. */
@@ -49,10 +55,16 @@ export interface RequestSpan {
   readonly name: string
   /** Marks the first output token: energy before it is prefill, after it decode. Only the first call counts. */
   firstToken(): void
-  /** Ends the span with its counts and returns it. A second end() is a warning and changes nothing. */
-  end(counts?: RequestCounts): RequestSpan
+  /** Ends the span with its counts (and a new name) and returns it. A second end() is a warning, ignored. */
+  end(counts?: RequestEnd): RequestSpan
   /** Resolves with the record once the intervals the span covers are accounted; never rejects. */
   readonly settled: Promise<RequestRecord>
+  /**
+   * Reads the meters now and returns the energy charged to the span so far, J, PUE included: for a
+   * response header. It blocks for the reading (a fraction of a millisecond; at most 250 ms when the
+   * sampler hangs), so it is for when the figure is wanted at once; `settled` costs nothing.
+   */
+  energySoFarJ(): number
 }
 
 /** What a span needs of the book that keeps it. */
@@ -62,6 +74,8 @@ export interface SpanKeeper {
   ended(span: Span): void
   /** A problem with the caller's input; never thrown. */
   misuse(message: string): void
+  /** Accounts every interval up to now. */
+  readNow(): void
 }
 
 const perUnit = (joules: number | null, count: number | null): number | null =>
@@ -102,7 +116,7 @@ export class Span implements RequestSpan {
   constructor(
     private readonly keeper: SpanKeeper,
     /** The span's name. */
-    readonly name: string,
+    public name: string,
     /** Its weight among the spans open at the same instants. */
     readonly weight: number,
     startMs: number,
@@ -121,7 +135,7 @@ export class Span implements RequestSpan {
   }
 
   /** Ends the span with its counts and returns it. A second end() is a warning and changes nothing. */
-  end(counts?: RequestCounts): this {
+  end(counts?: RequestEnd): this {
     if (this.ended) {
       this.keeper.misuse(`request '${this.name}' was ended twice; the second end() is ignored`)
       return this
@@ -130,6 +144,11 @@ export class Span implements RequestSpan {
     if (counts !== undefined) this.#take(counts)
     this.keeper.ended(this)
     return this
+  }
+
+  energySoFarJ(): number {
+    if (!this.isSettled) this.keeper.readNow()
+    return this.energyJ
   }
 
   /** Resolves with the record once the intervals the span covers are accounted; never rejects. */
@@ -175,13 +194,19 @@ export class Span implements RequestSpan {
     }
   }
 
-  #take(counts: RequestCounts): void {
+  #take(counts: RequestEnd): void {
     if (typeof counts !== 'object' || counts === null) {
       this.keeper.misuse(
-        `end() of request '${this.name}' takes { tokensIn, tokensOut, items }, got ${show(counts)}`,
+        `end() of request '${this.name}' takes { tokensIn, tokensOut, items, name }, got ${show(counts)}`,
       )
       return
     }
+    const name: unknown = counts.name
+    if (typeof name === 'string' && name.trim() !== '') this.name = name
+    else if (name !== undefined)
+      this.keeper.misuse(
+        `end() of request '${this.name}': name must be a non-empty string, got ${show(name)}`,
+      )
     this.tokensIn = this.#count(counts, 'tokensIn')
     this.tokensOut = this.#count(counts, 'tokensOut')
     this.items = this.#count(counts, 'items')
