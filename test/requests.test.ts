@@ -52,6 +52,8 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     await started
     const settled: RequestRecord[] = []
     tracker.on('request', (r) => settled.push(r))
+    const samples: (number | null)[] = []
+    tracker.on('sample', (s) => samples.push(s.requests))
     const spans = []
     for (let i = 0; i < 200; i++) {
       const span = tracker.request(`r${i % 4}`, { weight: 1 + (i % 3) })
@@ -86,6 +88,10 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     expect(record.energyPerRequestJ).toBeCloseTo((measuredJ - (record.energyBetweenRequestsJ ?? 0)) / 201, 9)
     expect(records[0]?.energyPerOutputTokenJ).toBeCloseTo((r0?.energyJ ?? 0) / 5, 12)
     expect(records[1]?.energyPerItemJ).toBeCloseTo((records[1]?.energyJ ?? 0) / 2, 12)
+    // Sample events carry the run's request count so far: all 200 ended ones by the last (the background
+    // span ends after it, when the run does).
+    expect(samples.filter((n) => n !== null).length).toBeGreaterThan(0)
+    expect(samples.at(-1)).toBe(200)
     // The event fired for every span settled while listened to.
     expect(settled.length).toBe(201)
     expect(warnings.map((w) => w.code)).toEqual(['REQUESTS_OPEN'])
