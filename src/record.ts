@@ -5,6 +5,7 @@ import {
   type MeterMethod,
   type MeterSource,
 } from './components.js'
+import { type FootprintFields, NO_FOOTPRINT } from './footprint/footprint.js'
 import type { ResolvedLocation } from './intensity/location.js'
 import type { LedgerTotals } from './ledger.js'
 import { gpuModelSummary } from './meters/gpu.js'
@@ -80,7 +81,7 @@ export interface Measurement {
 }
 
 /** A run's result: what stop() and flush() return and what a CSV row holds. */
-export interface EmissionsRecord extends Measurement {
+export interface EmissionsRecord extends Measurement, FootprintFields {
   /** ISO 8601 UTC time the record was made. */
   readonly timestamp: string
   readonly projectName: string
@@ -310,5 +311,7 @@ export function toEmissionsRecord(
     pue: context.pue,
     notes: [...context.notes],
     ...scheduleOf(context.runId, measurement),
+    // Filled in by footprint/record.ts, which needs the record's other fields.
+    ...NO_FOOTPRINT,
   }
 }

@@ -48,6 +48,14 @@ export function sampleRecord(over: Partial<EmissionsRecord> = {}): EmissionsReco
     forecastSource: 'forecast:uk-carbon-intensity',
     counterfactualEmissionsKg: 0.0007,
     pausedS: 0,
+    embodiedEmissionsKg: 0.0125,
+    embodiedSource: 'ccf-embodied:gcp/n2-standard-8; host 1500 kg, share 8/80 vCPUs; life 4 y',
+    waterConsumedL: 0.0042,
+    wueLPerKWh: 0.27,
+    waterSource: 'on-site: option wue 0.27 L/kWh × IT kWh; off-site: not counted (set waterIntensity)',
+    sci: 0.0001,
+    functionalUnit: 'epoch',
+    functionalUnitCount: 130,
     ...over,
   }
 }
