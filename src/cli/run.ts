@@ -9,6 +9,7 @@ import type { EmissionsRecord } from '../record.js'
 import { EmissionsTracker } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
 import { type Flags, parseFlags, textOf } from './flags.js'
+import { footprintOptionsFrom } from './footprint-flags.js'
 import { trackerOptionsFrom, usageErrorFrom } from './options.js'
 import { checkCsvOutput, TimelineWriter } from './output-checks.js'
 import { budgetFrom, RUN, RUN_FLAGS, RUN_HELP, sinksFrom } from './run-flags.js'
@@ -96,6 +97,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const sinks = sinksFrom(values)
   const trackerOptions: TrackerOptions = {
     ...trackerOptionsFrom(values),
+    ...footprintOptionsFrom(values),
     ...ukOptionFrom(values),
     ...(budget ? { budget } : {}),
     ...(sinks.length > 0 ? { sinks } : {}),
