@@ -239,7 +239,6 @@ describe('wattprint run with the footprint flags', () => {
       [
         resolve('dist/cli.js'),
         'run',
-        '-q',
         '-o',
         dir,
         '--cloud',
@@ -280,5 +279,9 @@ describe('wattprint run with the footprint flags', () => {
     expect(number('functional_unit_count')).toBe(2)
     expect(number('sci')).toBeCloseTo((number('emissions') + number('embodied_emissions')) / 2, 12)
     expect(row.intensity_source).toBe('fixed')
+    // The summary says the same, by name.
+    expect(run.stderr).toMatch(
+      /embodied \d+\.\d+ mg CO2e \(ccf-embodied:aws\/p3\.2xlarge\), water \d+\.\d+ mL, SCI [\d.]+ m?g CO2e per epoch/,
+    )
   })
 })

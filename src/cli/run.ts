@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { TrackerOptions } from '../config.js'
 import { bestEquivalent, describeEquivalent, equivalents } from '../equivalents.js'
 import type { SampleEvent } from '../events.js'
+import { footprintPhrase } from '../footprint/format.js'
 import { formatEnergy, formatMass, jobEnergy } from '../format.js'
 import type { EmissionsRecord } from '../record.js'
 import { EmissionsTracker } from '../tracker.js'
@@ -69,6 +70,7 @@ export function summary(record: EmissionsRecord): string {
     `wattprint: ${formatSeconds(record.durationS)}, ${energy} [${by}], status ${record.status}`,
     `  ${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})`,
     `  ${describeEquivalent(equivalent)} (${equivalent.source})`,
+    `  ${footprintPhrase(record)}`,
   ].join('\n')
 }
 
