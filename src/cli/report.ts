@@ -3,12 +3,13 @@ import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read
 import { formatDuration, formatEnergy, formatMass } from '../format.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { checkOutputFile } from './output-checks.js'
+import { type FootprintCells, footprintCells, massCell, sumKnown, waterCell } from './report-footprint.js'
 import { renderHtmlReport } from './report-html.js'
 import { waitingLine, waitingSavings } from './report-savings.js'
 import { UsageError } from './units.js'
 
 /** One run as a CSV row describes it (wattprint's or CodeCarbon's columns). */
-export interface RunRow {
+export interface RunRow extends FootprintCells {
   readonly file: string
   readonly timestamp: string
   readonly project: string
@@ -72,6 +73,7 @@ export function readEmissionsCsv(path: string): ReadResult {
       counterfactualKg: optional(record.counterfactual_emissions),
       forecastGPerKWh: optional(record.forecast_intensity),
       forecastSource: record.forecast_source ?? '',
+      ...footprintCells(record),
     }
     const figures = [
       row.durationS,
@@ -82,6 +84,8 @@ export function readEmissionsCsv(path: string): ReadResult {
       row.ramKWh,
       row.counterfactualKg ?? 0,
       row.forecastGPerKWh ?? 0,
+      row.embodiedKg ?? 0,
+      row.waterL ?? 0,
     ]
     if (Number.isNaN(Date.parse(row.timestamp)) || figures.some((f) => !Number.isFinite(f) || f < 0)) {
       malformed += 1
@@ -108,6 +112,9 @@ export interface GroupTotals {
   readonly emissionsKg: number
   /** Energy-weighted, g CO2e/kWh. */
   readonly intensityGPerKWh: number
+  /** Embodied kg CO2e and litres of water of the runs that have them; null when none does. */
+  readonly embodiedKg: number | null
+  readonly waterL: number | null
 }
 
 const keyOf = (run: RunRow, by: Grouping): string =>
@@ -143,6 +150,8 @@ export function total(key: string, runs: readonly RunRow[]): GroupTotals {
     energyKWh,
     emissionsKg,
     intensityGPerKWh: energyKWh > 0 ? (emissionsKg * 1000) / energyKWh : 0,
+    embodiedKg: sumKnown(runs.map((r) => r.embodiedKg)),
+    waterL: sumKnown(runs.map((r) => r.waterL)),
   }
 }
 
@@ -164,7 +173,19 @@ const printable = (text: string): string =>
 
 /** The terminal table. */
 export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: GroupTotals): string {
-  const header = [by, 'runs', 'duration', 'cpu', 'gpu', 'ram', 'energy', 'emissions', 'g/kWh']
+  const header = [
+    by,
+    'runs',
+    'duration',
+    'cpu',
+    'gpu',
+    'ram',
+    'energy',
+    'emissions',
+    'g/kWh',
+    'embodied',
+    'water',
+  ]
   const line = (g: GroupTotals) => [
     printable(g.key),
     String(g.runs),
@@ -175,6 +196,8 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
     formatEnergy(g.energyKWh),
     formatMass(g.emissionsKg),
     g.intensityGPerKWh.toFixed(0),
+    massCell(g.embodiedKg),
+    waterCell(g.waterL),
   ]
   const rows = [header, ...groups.map(line), line({ ...all, key: 'total' })]
   const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
