@@ -53,6 +53,12 @@ const nonNegative = (unit: string) => {
   return z.number({ error: message }).check(z.refine((n) => Number.isFinite(n) && n >= 0, { message }))
 }
 
+/** An object option's check that at least one of its (optional) fields is set. */
+const someField = (fields: string) =>
+  z.refine((o: unknown) => Object.values(o as object).some((v) => v !== undefined), {
+    message: `must set at least one of ${fields}`,
+  })
+
 /** A number option from `min` to `max` (`unit` names it: `milliseconds`; a `note` may follow the range). */
 function numeric(min: number, max: number, unit: string, example: string, note = '') {
   const message = `must be a number${unit ? ` of ${unit}` : ''} from ${min} to ${max}${note}`
@@ -174,11 +180,7 @@ export const DEFINITIONS = {
         },
         { error: 'must be an object: { energyKWh?, emissionsKg?, durationS? }' },
       )
-      .check(
-        z.refine((b) => Object.values(b).some((v) => v !== undefined), {
-          message: 'must set at least one of energyKWh, emissionsKg, durationS',
-        }),
-      ),
+      .check(someField('energyKWh, emissionsKg, durationS')),
     example: '{ energyKWh: 0.5 }',
     fieldExamples: { energyKWh: '0.5', emissionsKg: '0.1', durationS: '3600' },
   },
@@ -199,11 +201,7 @@ export const DEFINITIONS = {
         },
         { error: 'must be an object: { kgCO2e?, lifetimeYears?, share? }' },
       )
-      .check(
-        z.refine((e) => Object.values(e).some((v) => v !== undefined), {
-          message: 'must set at least one of kgCO2e, lifetimeYears, share',
-        }),
-      ),
+      .check(someField('kgCO2e, lifetimeYears, share')),
     example: '{ kgCO2e: 1500, lifetimeYears: 4 }',
     fieldExamples: { kgCO2e: '1500', lifetimeYears: '4', share: '0.125' },
   },

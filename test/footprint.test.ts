@@ -232,6 +232,19 @@ describe('the footprint options', () => {
 })
 
 describe('wattprint run with the footprint flags', () => {
+  it('refuses bad flag values with the flag and an example', () => {
+    const refusal = (...flags: string[]) =>
+      spawnSync(process.execPath, [resolve('dist/cli.js'), 'run', ...flags, '--', 'true'], {
+        encoding: 'utf8',
+      })
+    expect(refusal('--share', '2').stderr).toContain(
+      '--share "2" must be at most 1: for example --share 0.125.',
+    )
+    expect(refusal('--wue', '30').stderr).toContain('--wue "30" must be at most 20: for example --wue 0.18.')
+    expect(refusal('--functional-unit', ':3').stderr).toContain('must be name or name:count')
+    expect(refusal('--embodied', 'lots').status).toBe(2)
+  })
+
   it("writes every figure and its source in the row, read back by Python's csv", () => {
     const dir = tempDir()
     const run = spawnSync(
