@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { EmissionsTracker, summaryLine } from '../src/index.js'
+import { EmissionsTracker, summaryLine, type TrackerOptions } from '../src/index.js'
 import type { RequestRecord } from '../src/requests/span.js'
 import type { TrackerWarning } from '../src/warnings.js'
 import { driveCounters } from './helpers/driver.mjs'
@@ -17,7 +17,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function setup(sampling: 'worker' | 'inline') {
+async function setup(sampling: 'worker' | 'inline', extra: Partial<TrackerOptions> = {}) {
   const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0' }])
   cleanups.push(() => tree.cleanup())
   const driver = await driveCounters([
@@ -36,6 +36,7 @@ async function setup(sampling: 'worker' | 'inline') {
     logLevel: 'silent',
     carbonIntensity: 250,
     gpuIds: [],
+    ...extra,
   })
   tracker.on('warning', (w) => warnings.push(w))
   return { tracker, warnings, dir }
@@ -118,6 +119,23 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     expect(request?.energyJ).toBeGreaterThan(taskJ * 0.9)
     expect(request?.energyJ).toBeLessThanOrEqual(taskJ * 1.0000001)
     expect(taskJ).toBeGreaterThan(WATTS * 0.07)
+  })
+
+  it("fills SCI's R from the requests and tokens measured when the unit is named request or token", async () => {
+    const embodied = { kgCO2e: 1000, lifetimeYears: 4 }
+    for (const [unit, count] of [
+      ['request', 3],
+      ['token', 30],
+      ['input token', 6],
+    ] as const) {
+      const { tracker } = await setup(sampling, { embodied, functionalUnit: { name: unit } })
+      await tracker.start()
+      for (let i = 0; i < 3; i++) await tracker.measure(() => sleep(5), { tokensIn: 2, tokensOut: 10 })
+      const record = await tracker.stop()
+      expect(record.functionalUnitCount).toBe(count)
+      expect(record.embodiedEmissionsKg).toBeGreaterThan(0)
+      expect(record.sci).toBeCloseTo((record.emissionsKg + (record.embodiedEmissionsKg ?? 0)) / count, 15)
+    }
   })
 
   it('never throws on misuse: bad names, weights and counts are warnings; a second end is ignored', async () => {
