@@ -10,13 +10,16 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
-import { CSV_COLUMNS, LEGACY_CSV_COLUMNS, ROW_STATUSES } from './csv-format.js'
+import { CSV_COLUMNS, isEarlierHeader, LEGACY_CSV_COLUMNS, ROW_STATUSES } from './csv-format.js'
 import { parseCsvCells } from './csv-read.js'
 
 /** What the head and the end of a CSV file say about it. */
 export interface CsvFileState {
-  /** `wattprint`: the current header; `wattprint-legacy`: wattprint 0.1's first one; `other`: anything else. */
-  readonly header: 'wattprint' | 'wattprint-legacy' | 'other'
+  /**
+   * `wattprint`: the current header; `wattprint-legacy`: wattprint 0.1's first one; `wattprint-earlier`: one
+   * from before the latest columns were added (see isEarlierHeader); `other`: anything else.
+   */
+  readonly header: 'wattprint' | 'wattprint-legacy' | 'wattprint-earlier' | 'other'
   /** The file's line ending, from its header line: rows appended use the same. */
   readonly eol: '\n' | '\r\n'
   readonly endsWithNewline: boolean
@@ -43,7 +46,14 @@ export function inspectCsv(path: string): CsvFileState {
     const last = Buffer.alloc(1)
     if (size > 0) readSync(fd, last, 0, 1, size - 1)
     return {
-      header: line === CURRENT ? 'wattprint' : line === LEGACY ? 'wattprint-legacy' : 'other',
+      header:
+        line === CURRENT
+          ? 'wattprint'
+          : line === LEGACY
+            ? 'wattprint-legacy'
+            : isEarlierHeader(line.split(','))
+              ? 'wattprint-earlier'
+              : 'other',
       eol,
       endsWithNewline: size > 0 && last[0] === 0x0a,
       size,

@@ -120,6 +120,19 @@ export const LEGACY_CSV_COLUMNS: readonly string[] = [
   'status',
 ]
 
+/**
+ * Whether a header is one of wattprint's earlier ones since CodeCarbon's 38 columns came back: those 38,
+ * then some of wattprint's columns (each once, `status` among them, in any order). Such a file is migrated
+ * to the current header by column name, the columns it lacks left empty.
+ */
+export function isEarlierHeader(header: readonly string[]): boolean {
+  if (header.length <= CODECARBON_COLUMNS.length || header.length > CSV_COLUMNS.length) return false
+  if (!CODECARBON_COLUMNS.every((c, i) => header[i] === c)) return false
+  const rest = header.slice(CODECARBON_COLUMNS.length)
+  const known = new Set<string>(WATTPRINT_COLUMNS)
+  return rest.includes('status') && new Set(rest).size === rest.length && rest.every((c) => known.has(c))
+}
+
 /** The columns that hold text; every other one holds a number or nothing. */
 export const TEXT_COLUMNS: ReadonlySet<string> = new Set<CsvColumn>([
   'timestamp',

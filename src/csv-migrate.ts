@@ -9,7 +9,7 @@ const migratedLines = (rows: readonly Record<string, string>[], eol: string): st
   rows.map((row) => rowToLine(row as Partial<Record<CsvColumn, string>>, eol)).join('')
 
 /**
- * Rewrites a file under wattprint 0.1's first header (node_version and wattprint_version where CodeCarbon
+ * Rewrites a file under wattprint 0.1's first header, or an earlier one (see isEarlierHeader), (node_version and wattprint_version where CodeCarbon
  * has python_version and codecarbon_version) under the current one, keeping the original as a backup.
  *
  * The file is first claimed by renaming it, so that of several processes only one migrates it; the others
@@ -44,11 +44,15 @@ export function migrateLegacyCsv(path: string, warn: (warning: TrackerWarning) =
     const backup = backupPath(path, new Date())
     renameSync(claim, backup)
     const skipped = first.malformed > 0 ? ` (${first.malformed} malformed row(s) left out)` : ''
+    const which =
+      first.format === 'wattprint-legacy'
+        ? "wattprint's first header (node_version and wattprint_version in the places of CodeCarbon's " +
+          'python_version and codecarbon_version)'
+        : 'an earlier wattprint header (without the columns added since, which are left empty)'
     warn({
       code: 'CSV_MIGRATED',
       message:
-        `${path} had wattprint's earlier header (node_version and wattprint_version in the places of ` +
-        `CodeCarbon's python_version and codecarbon_version): its ${first.rows.length + later.length} ` +
+        `${path} had ${which}: its ${first.rows.length + later.length} ` +
         `row(s) were rewritten under the current header${skipped}; the original is kept as ${backup}.`,
     })
   } catch (error) {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import {
   CODECARBON_COLUMNS,
   CSV_COLUMNS,
+  isEarlierHeader,
   LEGACY_CSV_COLUMNS,
   restoreText,
   TEXT_COLUMNS,
@@ -9,10 +10,10 @@ import {
 
 /**
  * What wrote a CSV, from its header: wattprint (the current header, text cells neutralised), wattprint
- * 0.1's first header (`wattprint-legacy`, cells as given), CodeCarbon (any header holding the columns a
+ * 0.1's first header (`wattprint-legacy`, cells as given), an earlier one (`wattprint-earlier`), CodeCarbon (any header holding the columns a
  * report needs), or something else (`foreign`).
  */
-export type CsvFormat = 'wattprint' | 'wattprint-legacy' | 'codecarbon' | 'foreign'
+export type CsvFormat = 'wattprint' | 'wattprint-legacy' | 'wattprint-earlier' | 'codecarbon' | 'foreign'
 
 /** A parsed emissions CSV. */
 export interface CsvTable {
@@ -34,6 +35,7 @@ const same = (a: readonly string[], b: readonly string[]) =>
 export function csvFormatOf(header: readonly string[]): CsvFormat {
   if (same(header, CSV_COLUMNS)) return 'wattprint'
   if (same(header, LEGACY_CSV_COLUMNS)) return 'wattprint-legacy'
+  if (isEarlierHeader(header)) return 'wattprint-earlier'
   return REQUIRED_COLUMNS.every((c) => header.includes(c)) ? 'codecarbon' : 'foreign'
 }
 
@@ -77,7 +79,11 @@ export function parseEmissionsCsv(text: string | Buffer): CsvTable {
     const row: Record<string, string> = {}
     header.forEach((column, i) => {
       const cell = aligned[i] ?? ''
-      row[column] = format === 'wattprint' && TEXT_COLUMNS.has(column) ? restoreText(cell) : cell
+      // Text has been neutralised since before the earlier headers; wattprint 0.1's first one wrote it as is.
+      row[column] =
+        (format === 'wattprint' || format === 'wattprint-earlier') && TEXT_COLUMNS.has(column)
+          ? restoreText(cell)
+          : cell
     })
     rows.push(row)
   }

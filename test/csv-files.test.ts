@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { formatCsvLine, LEGACY_CSV_COLUMNS } from '../src/csv-format.js'
+import { CODECARBON_COLUMNS, formatCsvLine, LEGACY_CSV_COLUMNS } from '../src/csv-format.js'
 import { parseEmissionsCsv } from '../src/csv-read.js'
 import { CSV_HEADER, CsvSink, recordToLine } from '../src/sinks/csv.js'
 import type { TrackerWarning } from '../src/warnings.js'
@@ -137,4 +137,53 @@ describe("a CSV under wattprint's earlier header", () => {
       readdirSync(dir).filter((f) => f !== 'emissions.csv' && !f.startsWith('emissions.backup-')),
     ).toEqual([])
   }, 60_000)
+})
+
+describe('a CSV under an earlier header of this layout (columns added since)', () => {
+  // Last release's header: CodeCarbon's 38, then wattprint's columns as they stood, status last.
+  const earlier = [...CODECARBON_COLUMNS, 'node_version', 'wattprint_version', 'cpu_source', 'status']
+  const row = (runId: string, project: string) =>
+    formatCsvLine(
+      earlier.map((c) =>
+        c === 'run_id'
+          ? runId
+          : c === 'project_name'
+            ? project
+            : c === 'timestamp'
+              ? '2026-11-01T00:00:00.000Z'
+              : c === 'status'
+                ? 'finished'
+                : c === 'duration'
+                  ? '5'
+                  : c === 'cpu_source'
+                    ? 'rapl'
+                    : '',
+      ),
+      '\n',
+    )
+  // Its text was neutralised as today's is: the reader restores it.
+  const file = formatCsvLine(earlier, '\n') + row('e1', "'=sum") + row('e2', 'plain')
+
+  it('is migrated by column name, the new columns left empty, and read back by Python', async () => {
+    const { dir, path, text, warnings } = await appendTo(file)
+    expect(warnings.map((w) => w.code)).toEqual(['CSV_MIGRATED'])
+    expect(warnings[0]?.message).toContain('an earlier wattprint header')
+    expect(readFileSync(join(dir, backups(dir)[0] as string), 'utf8')).toBe(file)
+    expect(text.startsWith(CSV_HEADER)).toBe(true)
+    const rows = readCsvWithPython(path)
+    expect(rows.map((r) => [r.run_id, r.project_name, r.cpu_source, r.requests, r.status])).toEqual([
+      ['e1', "'=sum", 'rapl', '', 'finished'],
+      ['e2', 'plain', 'rapl', '', 'finished'],
+      ['new', 'mnist, "quoted" project', 'rapl', '240', 'finished'],
+    ])
+    expect(parseEmissionsCsv(text).rows[0]?.project_name).toBe('=sum')
+  })
+
+  it('is not taken for ours when a column is unknown or repeated: backed up instead', async () => {
+    const odd = formatCsvLine([...earlier.slice(0, -1), 'mystery', 'status'], '\n')
+    const { warnings } = await appendTo(odd)
+    expect(warnings.map((w) => w.code)).toEqual(['CSV_BACKED_UP'])
+    const twice = formatCsvLine([...earlier, 'status'], '\n')
+    expect((await appendTo(twice)).warnings.map((w) => w.code)).toEqual(['CSV_BACKED_UP'])
+  })
 })

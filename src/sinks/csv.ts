@@ -191,7 +191,7 @@ export class CsvSink {
         }
         if (found.changed) continue
       }
-      if (found.header === 'wattprint-legacy') {
+      if (found.header === 'wattprint-legacy' || found.header === 'wattprint-earlier') {
         migrateLegacyCsv(this.path, this.warn)
         continue
       }
