@@ -259,7 +259,12 @@ describe('OpenTelemetry sink', () => {
       sinks: [otelSink({ meter: provider.getMeter('test') })],
     })
     await tracker.start()
+    const spans = [tracker.request('/a'), tracker.request('/a'), tracker.request('/b')]
     await sleep(400)
+    spans[0]?.end({ tokensIn: 3, tokensOut: 7 })
+    spans[1]?.end({ tokensOut: 5 })
+    spans[2]?.end()
+    const requests = await Promise.all(spans.map((s) => s.settled))
     const record = await tracker.stop()
     await reader.forceFlush()
     const metrics = exporter.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics))
@@ -278,5 +283,23 @@ describe('OpenTelemetry sink', () => {
     const embodied = byName('wattprint.embodied_emissions')?.dataPoints[0]?.value
     expect(Number(embodied) / ((record.embodiedEmissionsKg ?? 0) * 1000)).toBeCloseTo(1, 9)
     expect(Number(byName('wattprint.water')?.dataPoints[0]?.value)).toBeCloseTo(record.energyKWh * 2, 12)
+    // The request histogram holds each route's spans, their energies summed exactly.
+    const histogram = byName('wattprint.request.energy')
+    expect(histogram?.descriptor.unit).toBe('J')
+    const route = (name: string) =>
+      histogram?.dataPoints.find((p) => p.attributes['wattprint.route'] === name)?.value as
+        | { count: number; sum: number }
+        | undefined
+    expect(route('/a')?.count).toBe(2)
+    expect(route('/a')?.sum).toBeCloseTo((requests[0]?.energyJ ?? 0) + (requests[1]?.energyJ ?? 0), 12)
+    expect(route('/b')?.sum).toBeCloseTo(requests[2]?.energyJ ?? 0, 12)
+    const tokens = byName('wattprint.tokens')?.dataPoints.map((p) => [
+      p.attributes['wattprint.direction'],
+      p.value,
+    ])
+    expect(tokens).toEqual([
+      ['input', 3],
+      ['output', 12],
+    ])
   })
 })

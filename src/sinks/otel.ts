@@ -1,6 +1,7 @@
 import { COMPONENTS } from '../components.js'
 import type { SampleEvent } from '../events.js'
 import type { EmissionsRecord } from '../record.js'
+import type { RequestRecord } from '../requests/span.js'
 import { JOULES_PER_KWH } from '../units.js'
 import type { Sink, SinkContext } from './sink.js'
 
@@ -20,6 +21,16 @@ interface ObservableLike {
 export interface MeterLike {
   createObservableCounter(name: string, options?: { unit?: string; description?: string }): ObservableLike
   createObservableGauge(name: string, options?: { unit?: string; description?: string }): ObservableLike
+  /** Where the meter has it (every @opentelemetry/api Meter does): the request histogram. */
+  createHistogram?(
+    name: string,
+    options?: { unit?: string; description?: string },
+  ): { record(value: number, attributes?: Record<string, string>): void }
+  /** Where the meter has it: the token counter. */
+  createCounter?(
+    name: string,
+    options?: { unit?: string; description?: string },
+  ): { add(value: number, attributes?: Record<string, string>): void }
 }
 
 /**
@@ -28,7 +39,8 @@ export interface MeterLike {
  * `wattprint.energy` (counter, J, by `component`, PUE included), `wattprint.emissions` (counter, g CO2e),
  * `wattprint.power` (gauge, W, by `component`), `wattprint.carbon_intensity` (gauge, g/kWh),
  * `wattprint.embodied_emissions` (gauge, g CO2e) and `wattprint.water` (gauge, L; both from the final
- * record, absent when unknown), with
+ * record, absent when unknown), `wattprint.request.energy` (histogram, J, by `wattprint.route`) and
+ * `wattprint.tokens` (counter, by `wattprint.route` and `wattprint.direction`), with
  * `wattprint.project`, `wattprint.experiment` and `wattprint.run_id` attributes. Values are read when your
  * reader collects: the sink only keeps the latest figures.
  */
@@ -43,6 +55,7 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
     waterLitres: null as number | null,
   }
   let attributes: Record<string, string> = {}
+  let observe: ((request: RequestRecord) => void) | undefined
   const take = (byComponentKWh: Readonly<Record<'cpu' | 'gpu' | 'ram', number>>, kg: number) => {
     for (const c of COMPONENTS)
       latest.energyJ[c] = Math.max(latest.energyJ[c], byComponentKWh[c] * JOULES_PER_KWH)
@@ -57,6 +70,22 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
         'wattprint.run_id': context.runId,
       }
       const { meter } = options
+      const requestEnergy = meter.createHistogram?.('wattprint.request.energy', {
+        unit: 'J',
+        description: 'Energy of each request (its share of the intervals it spans), PUE included',
+      })
+      const tokens = meter.createCounter?.('wattprint.tokens', {
+        unit: '{token}',
+        description: 'Tokens of the requests measured, by direction (input: prompt, output: generated)',
+      })
+      observe = (request) => {
+        const by = { ...attributes, 'wattprint.route': request.name }
+        requestEnergy?.record(request.energyJ, by)
+        if (request.tokensIn !== null)
+          tokens?.add(request.tokensIn, { ...by, 'wattprint.direction': 'input' })
+        if (request.tokensOut !== null)
+          tokens?.add(request.tokensOut, { ...by, 'wattprint.direction': 'output' })
+      }
       meter
         .createObservableCounter('wattprint.energy', {
           unit: 'J',
@@ -108,6 +137,9 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
       take(event.energyKWhByComponent, event.emissionsKg)
       for (const c of COMPONENTS) latest.powerW[c] = event.powerW[c]
       latest.intensity = event.carbonIntensityGPerKWh
+    },
+    request(record: RequestRecord) {
+      observe?.(record)
     },
     stop(record: EmissionsRecord) {
       take(
