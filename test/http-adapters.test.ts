@@ -8,8 +8,7 @@ import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EmissionsTracker, prometheusSink, wattprintExpress, wattprintFastify } from '../src/index.js'
 import type { RequestRecord } from '../src/requests/span.js'
-import { driveCounters } from './helpers/driver.mjs'
-import { DEFAULT_RANGE_UJ, makePowercapTree } from './helpers/powercap.mjs'
+import { drivenPackage } from './helpers/driven-tree.js'
 
 // Real Fastify and Express servers on 127.0.0.1 under a bounded load of fetch calls, with a tracker on a
 // powercap tree advancing at 30 W: every request gets a span and an energy, the Prometheus histogram holds
@@ -21,19 +20,13 @@ afterEach(async () => {
 })
 
 async function tracked() {
-  const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0' }])
-  cleanups.push(() => tree.cleanup())
-  const driver = await driveCounters([
-    { path: tree.energyPath('intel-rapl:0'), watts: 30, startUj: 1e9, rangeUj: DEFAULT_RANGE_UJ },
-  ])
-  cleanups.push(() => driver.stop())
-  await driver.run()
+  const raplRoot = await drivenPackage(30, cleanups)
   const dir = mkdtempSync(join(tmpdir(), 'wattprint-http-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const registry = new Registry()
   const tracker = new EmissionsTracker({
     outputDir: dir,
-    raplRoot: tree.root,
+    raplRoot,
     intervalMs: 50,
     logLevel: 'silent',
     carbonIntensity: 300,

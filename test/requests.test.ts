@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { EmissionsTracker, summaryLine, type TrackerOptions } from '../src/index.js'
 import type { RequestRecord } from '../src/requests/span.js'
 import type { TrackerWarning } from '../src/warnings.js'
-import { driveCounters } from './helpers/driver.mjs'
-import { DEFAULT_RANGE_UJ, makePowercapTree } from './helpers/powercap.mjs'
+import { drivenPackage } from './helpers/driven-tree.js'
 
 // Request spans on a real tracker, on a powercap tree advancing at exactly 40 W: the spans' energies must
 // add up to what the tracker measured, whichever thread samples.
@@ -18,19 +17,13 @@ afterEach(async () => {
 })
 
 async function setup(sampling: 'worker' | 'inline', extra: Partial<TrackerOptions> = {}) {
-  const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0' }])
-  cleanups.push(() => tree.cleanup())
-  const driver = await driveCounters([
-    { path: tree.energyPath('intel-rapl:0'), watts: WATTS, startUj: 1e9, rangeUj: DEFAULT_RANGE_UJ },
-  ])
-  cleanups.push(() => driver.stop())
-  await driver.run()
+  const raplRoot = await drivenPackage(WATTS, cleanups)
   const dir = mkdtempSync(join(tmpdir(), 'wattprint-requests-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const warnings: TrackerWarning[] = []
   const tracker = new EmissionsTracker({
     outputDir: dir,
-    raplRoot: tree.root,
+    raplRoot,
     intervalMs: 40,
     sampling,
     logLevel: 'silent',
