@@ -38,7 +38,7 @@ async function setup(sampling: 'worker' | 'inline', extra: Partial<TrackerOption
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (sampling) => {
-  it('split the measured energy exactly among overlapping requests', async () => {
+  it('split the measured energy exactly among 1,000 overlapping requests', async () => {
     const { tracker, warnings } = await setup(sampling)
     const started = tracker.start()
     // Open before the baseline and never ended: it ends where measuring ends, so no instant is idle.
@@ -49,9 +49,9 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     const samples: (number | null)[] = []
     tracker.on('sample', (s) => samples.push(s.requests))
     const spans = []
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 1000; i++) {
       const span = tracker.request(`r${i % 4}`, { weight: 1 + (i % 3) })
-      if (i % 50 === 0) await sleep(10)
+      if (i % 250 === 0) await sleep(10)
       spans.push(span)
       if (i % 2 === 0) span.end({ tokensIn: 3, tokensOut: 5, items: 1 })
     }
@@ -72,22 +72,22 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     // Each request's emissions are its energy at the run's single intensity.
     const r0 = records[0]
     expect(r0?.emissionsKg).toBeCloseTo(((r0?.energyJ ?? 0) / 3.6e6) * 0.25, 15)
-    // The record counts the 201 requests and their tokens; per output token divides the token-giving ones.
-    expect(record.requests).toBe(201)
-    expect(summaryLine(record)).toMatch(/; 201 requests, [\d.e+-]+ J\/request, [\d.e+-]+ J\/output token$/)
-    expect(record.inputTokens).toBe(300)
-    expect(record.outputTokens).toBe(500)
+    // The record counts the 1,001 requests and their tokens; per output token divides the token-giving ones.
+    expect(record.requests).toBe(1001)
+    expect(summaryLine(record)).toMatch(/; 1001 requests, [\d.e+-]+ J\/request, [\d.e+-]+ J\/output token$/)
+    expect(record.inputTokens).toBe(1500)
+    expect(record.outputTokens).toBe(2500)
     const tokenJ = records.filter((r) => r.tokensOut).reduce((a, r) => a + r.energyJ, 0)
-    expect(record.energyPerOutputTokenJ).toBeCloseTo(tokenJ / 500, 12)
-    expect(record.energyPerRequestJ).toBeCloseTo((measuredJ - (record.energyBetweenRequestsJ ?? 0)) / 201, 9)
+    expect(record.energyPerOutputTokenJ).toBeCloseTo(tokenJ / 2500, 12)
+    expect(record.energyPerRequestJ).toBeCloseTo((measuredJ - (record.energyBetweenRequestsJ ?? 0)) / 1001, 9)
     expect(records[0]?.energyPerOutputTokenJ).toBeCloseTo((r0?.energyJ ?? 0) / 5, 12)
     expect(records[1]?.energyPerItemJ).toBeCloseTo((records[1]?.energyJ ?? 0) / 2, 12)
-    // Sample events carry the run's request count so far: all 200 ended ones by the last (the background
+    // Sample events carry the run's request count so far: all 1,000 ended ones by the last (the background
     // span ends after it, when the run does).
     expect(samples.filter((n) => n !== null).length).toBeGreaterThan(0)
-    expect(samples.at(-1)).toBe(200)
+    expect(samples.at(-1)).toBe(1000)
     // The event fired for every span settled while listened to.
-    expect(settled.length).toBe(201)
+    expect(settled.length).toBe(1001)
     expect(warnings.map((w) => w.code)).toEqual(['REQUESTS_OPEN'])
     expect(record.notes.join(' ')).toContain('1 request span(s) were still open')
   })
