@@ -96,7 +96,7 @@ export class EmissionsTracker {
     this.#progress = new ProgressForecast(run, this.#budget)
     this.#spans = new SpanBook({
       runId: this.config.runId,
-      measuring: () => this.#state === 'starting' || this.#state === 'running',
+      measuring: () => !this.#startFailed && (this.#state === 'starting' || this.#state === 'running'),
       used: () => this.#run.session?.setLive(true),
       wantsRecords: () => this.#events.has('request') || this.#sinks.any,
       onSettled: (record) => {
@@ -171,6 +171,8 @@ export class EmissionsTracker {
       await this.#run.session?.stop().catch(() => {})
       this.#run.session = undefined
       this.#run.ledger = undefined
+      // Nothing will be measured: requests waiting for their record get it now, with what they have.
+      this.#spans.finish()
       this.#warn(warning)
       this.#emit('error', warning)
     })

@@ -6,7 +6,14 @@ import { type SpanInterval, splitInterval } from '../src/requests/split.js'
 // The split on its own, with spans placed by hand on the spans' clock: an interval of a known wattage,
 // whose energy must end up in the spans and the idle part, and nowhere else.
 
-const keeper: SpanKeeper = { runId: 'r', ended: () => {}, misuse: () => {}, readNow: () => {} }
+const keeper: SpanKeeper = {
+  runId: 'r',
+  ended: () => {},
+  misuse: () => {},
+  readNow: () => {},
+  hold: () => {},
+  release: () => {},
+}
 const span = (startMs: number, endMs: number, weight = 1): Span => {
   const s = new Span(keeper, 's', weight, startMs)
   s.endMs = endMs

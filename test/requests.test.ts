@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EmissionsTracker, summaryLine, type TrackerOptions } from '../src/index.js'
 import type { RequestRecord } from '../src/requests/span.js'
@@ -158,4 +159,29 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     ])
     expect((await early.settled).energyJ).toBe(0)
   })
+})
+
+describe('a span awaited at the end of a script', () => {
+  it.each(['worker', 'inline'])(
+    'keeps the process up until its record settles, then lets it exit (%s sampling)',
+    async (sampling) => {
+      // Nothing else keeps this script's event loop alive: the sampler never does.
+      const script = `
+        import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
+        const tracker = await EmissionsTracker.start({ saveToFile: false, logLevel: 'silent', intervalMs: 200, sampling: '${sampling}' })
+        const span = tracker.request('last')
+        span.end({ tokensOut: 3 })
+        const record = await span.settled
+        process.stdout.write(JSON.stringify({ name: record.name, tokensOut: record.tokensOut, energyJ: record.energyJ }))
+      `
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      })
+      expect(run.status).toBe(0)
+      const printed = JSON.parse(run.stdout || 'null')
+      expect(printed).toMatchObject({ name: 'last', tokensOut: 3 })
+      expect(printed.energyJ).toBeGreaterThanOrEqual(0)
+    },
+  )
 })

@@ -53,6 +53,9 @@ export class SpanBook implements SpanKeeper {
   #requestJ = 0
   #tokenJ = 0
   #idleJ = 0
+  /** Ended spans whose records are awaited, and the handle that keeps the process up for them. */
+  #held = 0
+  #keepAlive: ReturnType<typeof setInterval> | undefined
   /** The last accounted interval's end, on the spans' clock. */
   #accountedToMs = Number.NEGATIVE_INFINITY
 
@@ -110,6 +113,19 @@ export class SpanBook implements SpanKeeper {
 
   readNow(): void {
     if (this.host.measuring()) this.host.readNow()
+  }
+
+  hold(): void {
+    // The sampler's worker and timers never keep the host up: a script whose last line awaits a span's
+    // record would exit before the interval that settles it. One ref'd timer does, while any is awaited.
+    if (this.#held++ === 0) this.#keepAlive = setInterval(() => {}, 60_000)
+  }
+
+  release(): void {
+    if (--this.#held > 0) return
+    this.#held = 0
+    clearInterval(this.#keepAlive)
+    this.#keepAlive = undefined
   }
 
   /** Splits one accounted interval among the spans it covers and settles those that ended in it. */

@@ -76,6 +76,10 @@ export interface SpanKeeper {
   misuse(message: string): void
   /** Accounts every interval up to now. */
   readNow(): void
+  /** Someone awaits an ended span's record: the process must stay up until it settles. */
+  hold(): void
+  /** That record settled. */
+  release(): void
 }
 
 const perUnit = (joules: number | null, count: number | null): number | null =>
@@ -112,6 +116,8 @@ export class Span implements RequestSpan {
   isSettled = false
   #resolve: ((record: RequestRecord) => void) | undefined
   #settled: Promise<RequestRecord> | undefined
+  /** Whether this span keeps the process up (its record is awaited and it has ended). */
+  #holding = false
 
   constructor(
     private readonly keeper: SpanKeeper,
@@ -143,6 +149,7 @@ export class Span implements RequestSpan {
     this.endMs = performance.now()
     if (counts !== undefined) this.#take(counts)
     this.keeper.ended(this)
+    if (this.#resolve) this.#hold()
     return this
   }
 
@@ -157,6 +164,8 @@ export class Span implements RequestSpan {
     this.#settled ??= new Promise((resolve) => {
       this.#resolve = resolve
     })
+    // Awaited once ended: nothing else need keep the process up until the next interval settles it.
+    if (this.ended) this.#hold()
     return this.#settled
   }
 
@@ -165,6 +174,16 @@ export class Span implements RequestSpan {
     this.isSettled = true
     this.#resolve?.(this.record())
     this.#resolve = undefined
+    if (this.#holding) {
+      this.#holding = false
+      this.keeper.release()
+    }
+  }
+
+  #hold(): void {
+    if (this.#holding || this.isSettled) return
+    this.#holding = true
+    this.keeper.hold()
   }
 
   /** The span's record as accounted so far. */
