@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { EmissionsTracker, searchWindow } from 'wattprint'
+import { EmissionsTracker, searchWindow, wattprintFastify } from 'wattprint'
 import { ACCEL_STUBS, configureAccelStub } from '../test/helpers/accel.mjs'
 import { driveCounters } from '../test/helpers/driver.mjs'
 import { configureNvmlStub, fakeNvidiaSmi, NVML_STUB_LIBRARY } from '../test/helpers/gpu.mjs'
@@ -494,7 +494,115 @@ function window() {
   }
 }
 
-const sections = { defaults, sampling, overhead, startup, cadence, accuracy, gpu, window, attribution }
+/**
+ * Request spans: the cost of opening and ending one on a running tracker; the cost of splitting an
+ * interval among 1,000 open spans; the work the Fastify plugin adds to a request (its hooks, timed on
+ * their own); and a real Fastify server's median latency with and without the plugin, over fetch.
+ */
+async function requests() {
+  const tracker = await EmissionsTracker.start({ ...quiet, raplRoot: noRapl, intervalMs: 1000 })
+  const rounds = 200_000
+  for (let i = 0; i < 20_000; i++) tracker.request('warm').end()
+  const t0 = performance.now()
+  for (let i = 0; i < rounds; i++) tracker.request('bench').end()
+  const pairUs = ((performance.now() - t0) * 1000) / rounds
+  line('request span, open + end', `${pairUs.toFixed(3)} µs`, 'target <= 2 µs')
+
+  const probe = tracker.request('probe')
+  const readUs = () => {
+    const times = []
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now()
+      probe.energySoFarJ()
+      times.push((performance.now() - t) * 1000)
+    }
+    return median(times)
+  }
+  const alone = readUs()
+  const open = Array.from({ length: 1000 }, () => tracker.request('open'))
+  const crowded = readUs()
+  line(
+    'splitting an interval among 1,000 open spans',
+    `${(crowded - alone).toFixed(1)} µs`,
+    `reading alone ${alone.toFixed(1)} µs`,
+  )
+  for (const span of open) span.end()
+  probe.end()
+
+  const hooks = {}
+  wattprintFastify(tracker)(
+    { decorateRequest() {}, addHook: (name, hook) => (hooks[name] = hook) },
+    {},
+    () => {},
+  )
+  const next = () => {}
+  const fakeRequests = Array.from({ length: 1000 }, (_, i) => ({
+    method: 'GET',
+    routeOptions: { url: `/route/${i % 8}` },
+    wattprintSpan: null,
+    wattprintCounts: null,
+  }))
+  const hookTimes = []
+  for (let round = 0; round < 50; round++) {
+    for (const request of fakeRequests) {
+      const t = performance.now()
+      hooks.onRequest(request, undefined, next)
+      hooks.onResponse(request, undefined, next)
+      hookTimes.push((performance.now() - t) * 1000)
+    }
+  }
+  hookTimes.sort((a, b) => a - b)
+  line(
+    'Fastify plugin, hooks per request',
+    `${median(hookTimes).toFixed(2)} µs median, ${hookTimes[Math.floor(hookTimes.length * 0.999)].toFixed(2)} µs p99.9`,
+    'target <= 50 µs',
+  )
+
+  const { default: Fastify } = await import('fastify')
+  const latency = async (withPlugin) => {
+    const app = Fastify()
+    if (withPlugin) await app.register(wattprintFastify(tracker))
+    app.get('/', async () => 'ok')
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const url = `http://127.0.0.1:${app.server.address().port}/`
+    for (let i = 0; i < 300; i++) await (await fetch(url)).text()
+    const times = []
+    for (let i = 0; i < 2000; i++) {
+      const t = performance.now()
+      await (await fetch(url)).text()
+      times.push((performance.now() - t) * 1000)
+    }
+    await app.close()
+    return median(times)
+  }
+  // Alternated, so that neither side gets the warmer machine.
+  const sides = { without: [], with: [] }
+  for (let round = 0; round < 3; round++) {
+    sides.without.push(await latency(false))
+    sides.with.push(await latency(true))
+  }
+  const without = median(sides.without)
+  const withIt = median(sides.with)
+  line(
+    'Fastify over fetch, median latency with the plugin - without',
+    `${(withIt - without).toFixed(1)} µs`,
+    `${without.toFixed(0)} µs without; fetch noise dominates`,
+  )
+  await tracker.stop()
+}
+
+const sections = {
+  defaults,
+  sampling,
+  overhead,
+  startup,
+  cadence,
+  accuracy,
+  gpu,
+  window,
+  attribution,
+  requests,
+}
 // Minutes long: run only when asked for by name.
 const onDemand = { soak }
 const only = process.argv[2]

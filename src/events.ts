@@ -1,11 +1,13 @@
 import type { Component, MeterComponent, MeterSource } from './components.js'
 import type { LedgerStep, LedgerTotals } from './ledger.js'
+import { NO_REQUESTS, type RequestFields, type RequestTotals, requestFields } from './requests/book.js'
+import type { RequestRecord } from './requests/span.js'
 import type { IntervalReport, MeterDescription } from './sampling/sampler.js'
 import { JOULES_PER_KWH } from './units.js'
 import type { TrackerWarning } from './warnings.js'
 
-/** One interval, as the `sample` event delivers it. */
-export interface SampleEvent {
+/** One interval, as the `sample` event delivers it (the request figures are the run's so far). */
+export interface SampleEvent extends RequestFields {
   readonly seq: number
   /** ISO 8601 UTC end of the interval. */
   readonly timestamp: string
@@ -80,6 +82,8 @@ export interface TrackerEvents {
   budget: BudgetEvent
   /** A forecast of the whole run (tracker.predict, tfjsCallback). */
   prediction: Prediction
+  /** A request span settled: its every interval is accounted (tracker.request, measure, the wrappers). */
+  request: RequestRecord
 }
 
 /** Every event's name, for checking the names listeners are registered under. */
@@ -89,6 +93,7 @@ export const TRACKER_EVENTS = [
   'error',
   'budget',
   'prediction',
+  'request',
 ] as const satisfies readonly (keyof TrackerEvents)[]
 
 // Fails to compile when an event is added to TrackerEvents but not to TRACKER_EVENTS.
@@ -188,6 +193,7 @@ export function toSampleEvent(
   totals: LedgerTotals,
   meters: readonly MeterDescription[],
   pue = 1,
+  requests: RequestTotals | null = null,
 ): SampleEvent {
   const seconds = report.durationS
   const perSecond = (joules: number) => (seconds > 0 ? joules / seconds : 0)
@@ -212,6 +218,7 @@ export function toSampleEvent(
     emissionsKg: totals.emissionsKg,
     carbonIntensityGPerKWh: step.gPerKWh,
     intensitySource: step.intensitySource,
+    ...(requests ? requestFields(requests) : NO_REQUESTS),
     meters: report.meters.flatMap((interval, i) => {
       const meter = meters[i]
       if (!meter) return []

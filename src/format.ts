@@ -38,6 +38,19 @@ export function summaryLine(record: EmissionsRecord): string {
   const energy = jobEnergy(record.energyKWh, record.machine.energyKWh, record.trackingMode === 'process')
   return (
     `${record.durationS.toFixed(1)} s, ${energy} [${parts.join(', ')}], ` +
-    `${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})`
+    `${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})` +
+    requestsPart(record)
   )
+}
+
+/** `; 240 requests, 17.3 J/request, 0.135 J/output token` when the run measured requests. */
+function requestsPart(record: EmissionsRecord): string {
+  if (record.requests === null) return ''
+  const perRequest =
+    record.energyPerRequestJ === null ? '' : `, ${record.energyPerRequestJ.toPrecision(3)} J/request`
+  const perToken =
+    record.energyPerOutputTokenJ === null
+      ? ''
+      : `, ${record.energyPerOutputTokenJ.toPrecision(3)} J/output token`
+  return `; ${record.requests} request${record.requests === 1 ? '' : 's'}${perRequest}${perToken}`
 }

@@ -1,5 +1,15 @@
 // wattprint's public API. Everything exported here is documented in the README.
 
+export {
+  type ExpressMiddlewareLike,
+  wattprintExpress,
+} from './adapters/express.js'
+export {
+  type FastifyInstanceLike,
+  type FastifyPluginLike,
+  wattprintFastify,
+} from './adapters/fastify.js'
+export type { HttpAdapterOptions, SpanOpener } from './adapters/opener.js'
 export type { Component, MeterMethod, MeterSource } from './components.js'
 export type { Budget, ResolvedConfig, TrackerOptions } from './config.js'
 export { envName } from './config.js'
@@ -18,13 +28,7 @@ export {
   type OnnxSessionLike,
   type OnnxTensorLike,
 } from './inference/onnx.js'
-export type {
-  MeasureOptions,
-  RequestCounts,
-  RequestOpener,
-  RequestRecord,
-  RequestSpan,
-} from './inference/span-like.js'
+export type { InferenceOptions } from './inference/span-like.js'
 export {
   measurePipeline,
   type PipelineLike,
@@ -51,6 +55,9 @@ export type {
   RunStatus,
   TaskRecord,
 } from './record.js'
+export type { RequestFields } from './requests/book.js'
+export type { CountOf, Measured, MeasureOptions } from './requests/measure.js'
+export type { RequestCounts, RequestEnd, RequestRecord, RequestSpan } from './requests/span.js'
 export {
   type BestWindow,
   type BestWindowOptions,

@@ -8,6 +8,7 @@ import {
 import type { ResolvedLocation } from './intensity/location.js'
 import type { LedgerTotals } from './ledger.js'
 import { gpuModelSummary } from './meters/gpu.js'
+import type { RequestFields } from './requests/book.js'
 import type { MeterDescription } from './sampling/sampler.js'
 import type { SystemInfo } from './system.js'
 import { joulesToKWh } from './units.js'
@@ -80,7 +81,7 @@ export interface Measurement {
 }
 
 /** A run's result: what stop() and flush() return and what a CSV row holds. */
-export interface EmissionsRecord extends Measurement {
+export interface EmissionsRecord extends Measurement, RequestFields {
   /** ISO 8601 UTC time the record was made. */
   readonly timestamp: string
   readonly projectName: string
@@ -272,6 +273,8 @@ export interface RunContext {
   readonly notes: readonly string[]
   /** Whose energy the figures are, and how the share was found. */
   readonly attribution: { readonly mode: 'machine' | 'process'; readonly note: string | null }
+  /** The requests measured (tracker.request, measure, the runtime wrappers). */
+  readonly requests: RequestFields
 }
 
 /** Builds a run's record. */
@@ -309,6 +312,7 @@ export function toEmissionsRecord(
     ramUsedGiB: context.ram?.usedGiB ?? null,
     pue: context.pue,
     notes: [...context.notes],
+    ...context.requests,
     ...scheduleOf(context.runId, measurement),
   }
 }

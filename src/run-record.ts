@@ -14,6 +14,7 @@ import {
   toEmissionsRecord,
   toMeasurement,
 } from './record.js'
+import { type RequestTotals, requestFields } from './requests/book.js'
 import type { SamplingSession } from './sampling/session.js'
 import { fallbackSystemInfo, type SystemInfo } from './system.js'
 import { BYTES_PER_GIB } from './units.js'
@@ -32,6 +33,8 @@ export interface RunParts {
   /** Estimate meters' wattage by meter id, once known. */
   watts: Readonly<Record<string, number>>
   cpuTimesAtStart: CpuTimes | null
+  /** The request spans' totals; null while no span was opened. */
+  requests: () => RequestTotals | null
 }
 
 /** The parts of a run not started yet. */
@@ -46,6 +49,7 @@ export function noRunParts(): RunParts {
     system: undefined,
     watts: {},
     cpuTimesAtStart: null,
+    requests: () => null,
   }
 }
 
@@ -91,6 +95,7 @@ export function assembleRecord(config: RecordConfig, run: RunParts, status: RunS
     ram: total > 0 ? { usedGiB: used / BYTES_PER_GIB, utilizationPercent: (used / total) * 100 } : null,
     notes,
     attribution: attributionContext(config, run),
+    requests: requestFields(run.requests()),
   }
   return toEmissionsRecord(measurement, context, status)
 }

@@ -20,6 +20,9 @@ import { shippedCpuTable } from './meters/cpu-tdp-table.js'
 import { tuneEstimates } from './meters/detect.js'
 import { describePrediction, ProgressForecast } from './progress.js'
 import type { EmissionsRecord, RunStatus, TaskRecord } from './record.js'
+import { SpanBook, spanClock } from './requests/book.js'
+import { type Measured, type MeasureOptions, measureCall } from './requests/measure.js'
+import type { RequestSpan } from './requests/span.js'
 import { assembleRecord, attributionSetup, noRunParts, type RunParts } from './run-record.js'
 import type { IntervalReport } from './sampling/sampler.js'
 import { planSampling, SamplingSupervisor } from './sampling/supervisor.js'
@@ -28,6 +31,7 @@ import { SinkFanout } from './sinks/fanout.js'
 import { getSystemInfo } from './system.js'
 import { TaskBook } from './tasks.js'
 import type { TrackerSignal, TrackerState } from './tracker-types.js'
+import { JOULES_PER_KWH } from './units.js'
 import type { TrackerWarning } from './warnings.js'
 
 /** Lets track() finish a run with another status than stop()'s, without widening the public API. */
@@ -59,6 +63,9 @@ export class EmissionsTracker {
   readonly #guard: CrashGuard | undefined
   readonly #sinks: SinkFanout
   readonly #budget: BudgetWatch
+  readonly #spans: SpanBook
+  /** The sampler's clock to the spans'. */
+  readonly #spanMs = spanClock()
 
   constructor(options: TrackerOptions = {}) {
     this.config = resolveConfig(options)
@@ -87,6 +94,19 @@ export class EmissionsTracker {
       this.#emit('budget', event)
     })
     this.#progress = new ProgressForecast(run, this.#budget)
+    this.#spans = new SpanBook({
+      runId: this.config.runId,
+      measuring: () => this.#state === 'starting' || this.#state === 'running',
+      used: () => this.#run.session?.setLive(true),
+      wantsRecords: () => this.#events.has('request') || this.#sinks.any,
+      onSettled: (record) => {
+        this.#emit('request', record)
+        this.#sinks.request(record)
+      },
+      warn: (warning) => this.#warn(warning),
+      readNow: () => this.#readNow(),
+    })
+    this.#run.requests = () => (this.#spans.everUsed ? this.#spans.totals() : null)
     this.#csv = this.config.saveToFile
       ? new CsvSink(join(this.config.outputDir, this.config.outputFile), (w) => this.#warn(w))
       : undefined
@@ -213,16 +233,35 @@ export class EmissionsTracker {
   }
 
   /**
-   * Runs `fn` as a task and returns its result with the task's record: the energy of one call (an
-   * inference, a batch). When `fn` throws, the task is closed and the error rethrown; when `fn` is not a
-   * function there is no result to give, and it rejects with a TypeError saying so. A `name` that is not a
-   * non-empty string is a warning, and the default name is used.
+   * Runs `fn` as a task and as a request, and returns its result with both records: `task`, the energy from
+   * the call's start to its end; `request`, its share beside the requests running at the same time. The
+   * second argument is the name, or `{ name, weight, tokensIn, tokensOut, items }` with each count a number
+   * or a function of the result. When `fn` throws, both are closed and the error rethrown; when `fn` is not
+   * a function it rejects with a TypeError saying so. Bad names and counts are warnings.
    */
   async measure<T>(
     fn: () => T | Promise<T>,
-    name?: string,
-  ): Promise<{ result: T; task: TaskRecord | undefined }> {
-    return this.#tasks.measure(fn, name)
+    nameOrOptions?: string | MeasureOptions<T>,
+  ): Promise<Measured<T>> {
+    return measureCall(
+      this.#spans,
+      (f, name) => this.#tasks.measure(f, name),
+      fn,
+      nameOrOptions,
+      (m) => this.#warn(invalidArgument(m)),
+    )
+  }
+
+  /**
+   * Opens a request span: one request of a server, one call of a model. Each interval's energy is split
+   * among the spans open in it, at every instant by weight (default 1), so the spans' energies and the
+   * instants no span was open add up to what was measured. `end({ tokensIn, tokensOut, items })` closes it;
+   * its record (`settled`, the `request` event, the sinks) comes once the interval holding its end is
+   * accounted. Costs a microsecond or so and no timer. On a tracker that is not measuring, a warning and a
+   * span that gets no energy.
+   */
+  request(name?: string, options?: { readonly weight?: number }): RequestSpan {
+    return this.#spans.open(name, options)
   }
 
   /**
@@ -321,6 +360,7 @@ export class EmissionsTracker {
   /** The process is ending with the run still going: the run ends now; its record, for its row. */
   #endAtExit(status: RunStatus, note: string): EmissionsRecord {
     this.#readNow()
+    this.#endSpans()
     this.#run.notes.push(note)
     const record = this.#record(status)
     this.#stopPromise ??= Promise.resolve(record)
@@ -345,6 +385,7 @@ export class EmissionsTracker {
       this.#run.notes.push(`the final reading failed: ${describeError(error)}`)
       this.#warn({ code: 'WORKER_FAILED', message: `The final reading failed: ${describeError(error)}.` })
     }
+    this.#endSpans()
     const budgetStatus = status === 'finished' && this.#budget.crossed ? 'budget-exceeded' : status
     const record = this.#record(this.#startFailed ? 'failed' : budgetStatus)
     this.#guard?.end()
@@ -356,18 +397,38 @@ export class EmissionsTracker {
   }
 
   #wantsEveryInterval(): boolean {
-    return this.#events.has('sample') || this.config.budget !== null || this.#sinks.any
+    return (
+      this.#events.has('sample') || this.config.budget !== null || this.#sinks.any || this.#spans.everUsed
+    )
+  }
+
+  /** Measuring is over: spans still open end where it ended, with a note. */
+  #endSpans(): void {
+    const open = this.#spans.finish()
+    if (open === 0) return
+    const message = `${open} request span(s) were still open when the run ended; they were ended there.`
+    this.#run.notes.push(message)
+    this.#warn({ code: 'REQUESTS_OPEN', message })
   }
 
   #onInterval(report: IntervalReport): void {
     const ledger = this.#run.ledger
     if (!ledger) return
     const step = ledger.add(report)
+    this.#spans.account({
+      startMs: this.#spanMs(report.startNs),
+      endMs: this.#spanMs(report.endNs),
+      energyJ: step.energyKWh * JOULES_PER_KWH,
+      cpuJ: step.joules.cpu * this.config.pue,
+      gpuJ: step.joules.gpu * this.config.pue,
+      ramJ: step.joules.ram * this.config.pue,
+      emissionsKg: step.emissionsKg,
+    })
     this.#guard?.checkpointIfDue()
     if (this.#budget.watching) this.#budget.check(ledger.totals())
     if (!this.#events.has('sample') && !this.#sinks.any) return
     const meters = this.#run.session?.meters ?? []
-    const sample = toSampleEvent(report, step, ledger.totals(), meters, this.config.pue)
+    const sample = toSampleEvent(report, step, ledger.totals(), meters, this.config.pue, this.#run.requests())
     this.#emit('sample', sample)
     this.#sinks.sample(sample)
   }

@@ -32,6 +32,7 @@ export type WarningCode =
   | 'START_FAILED'
   | 'ATTRIBUTION_UNAVAILABLE'
   | 'INVALID_ARGUMENT'
+  | 'REQUESTS_OPEN'
 
 /** Something the tracker could not do as asked; the run goes on. */
 export interface TrackerWarning {

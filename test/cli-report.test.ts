@@ -122,6 +122,52 @@ describe('wattprint report', () => {
     expect(wattprint('report', join(dir, 'missing.csv')).status).toBe(2)
   })
 
+  it('gives J/request and J/token per project from the request columns, and leaves them out without', () => {
+    const dir = tempDir()
+    const path = join(dir, 'emissions.csv')
+    const served = (
+      runId: string,
+      requests: number | null,
+      perRequestJ: number | null,
+      tokens: number | null,
+      perTokenJ: number | null,
+    ) =>
+      sampleRecord({
+        runId,
+        projectName: requests === null ? 'training' : 'chat',
+        requests,
+        outputTokens: tokens,
+        energyPerRequestJ: perRequestJ,
+        energyPerOutputTokenJ: perTokenJ,
+      })
+    // chat: 100 requests × 2 J + 300 × 4 J = 1400 J over 400; tokens 1000 × 0.1 J + 500 × 0.4 J = 300 J over 1500.
+    const rows = [
+      served('A', 100, 2, 1000, 0.1),
+      served('B', 300, 4, 500, 0.4),
+      served('C', null, null, null, null),
+    ]
+    writeFileSync(path, CSV_HEADER + rows.map((r) => recordToLine(r)).join(''))
+    const json = JSON.parse(wattprint('report', path, '--json').stdout) as {
+      groups: {
+        key: string
+        requests: number
+        energyPerRequestJ: number | null
+        energyPerOutputTokenJ: number | null
+      }[]
+    }
+    const chat = json.groups.find((g) => g.key === 'chat')
+    expect(chat?.requests).toBe(400)
+    expect(chat?.energyPerRequestJ).toBeCloseTo(1400 / 400, 9)
+    expect(chat?.energyPerOutputTokenJ).toBeCloseTo(300 / 1500, 9)
+    expect(json.groups.find((g) => g.key === 'training')?.energyPerRequestJ).toBeNull()
+    const table = wattprint('report', path).stdout
+    expect(table.split('\n')[0]).toMatch(/requests\s+J\/request\s+J\/token$/)
+    expect(table).toMatch(/^chat .*\s400\s+3\.50\s+0\.200$/m)
+    expect(table).toMatch(/^training .*\s0\s+-\s+-$/m)
+    writeFileSync(path, CSV_HEADER + recordToLine(served('C', null, null, null, null)))
+    expect(wattprint('report', path).stdout).not.toContain('J/request')
+  })
+
   it('writes a self-contained HTML report that opens offline with its charts', async (context) => {
     const browser = await launchChromium(context)
     if (!browser) return

@@ -60,6 +60,11 @@ describe('CSV columns', () => {
       'forecast_source',
       'counterfactual_emissions',
       'paused_duration',
+      'requests',
+      'input_tokens',
+      'output_tokens',
+      'energy_per_request',
+      'energy_per_output_token',
       'status',
     ])
   })

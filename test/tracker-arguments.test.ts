@@ -142,9 +142,9 @@ describe('the other methods', () => {
     t.off(loose('samples'), () => {})
     await t.stop()
     expect(invalid(warnings)).toEqual([
-      'on("budgte", …): no such event (did you mean \'budget\'?); the events are sample, warning, error, budget, prediction; nothing registered.',
+      'on("budgte", …): no such event (did you mean \'budget\'?); the events are sample, warning, error, budget, prediction, request; nothing registered.',
       'once(\'sample\', "not a function"): the listener must be a function; nothing registered.',
-      'off("samples", …): no such event (did you mean \'sample\'?); the events are sample, warning, error, budget, prediction; nothing removed.',
+      'off("samples", …): no such event (did you mean \'sample\'?); the events are sample, warning, error, budget, prediction, request; nothing removed.',
     ])
   })
 

@@ -25,6 +25,11 @@ export interface RunRow {
   readonly counterfactualKg: number | null
   readonly forecastGPerKWh: number | null
   readonly forecastSource: string
+  /** Requests measured (empty in runs that measured none), their output tokens, and the energy of each, J. */
+  readonly requests: number
+  readonly outputTokens: number
+  readonly requestEnergyJ: number
+  readonly tokenEnergyJ: number
 }
 
 /** A file read: its runs, how many rows were malformed, and what wrote it. */
@@ -72,6 +77,7 @@ export function readEmissionsCsv(path: string): ReadResult {
       counterfactualKg: optional(record.counterfactual_emissions),
       forecastGPerKWh: optional(record.forecast_intensity),
       forecastSource: record.forecast_source ?? '',
+      ...requestFigures(record),
     }
     const figures = [
       row.durationS,
@@ -82,6 +88,10 @@ export function readEmissionsCsv(path: string): ReadResult {
       row.ramKWh,
       row.counterfactualKg ?? 0,
       row.forecastGPerKWh ?? 0,
+      row.requests,
+      row.outputTokens,
+      row.requestEnergyJ,
+      row.tokenEnergyJ,
     ]
     if (Number.isNaN(Date.parse(row.timestamp)) || figures.some((f) => !Number.isFinite(f) || f < 0)) {
       malformed += 1
@@ -90,6 +100,18 @@ export function readEmissionsCsv(path: string): ReadResult {
     byRun.set(row.runId, row)
   })
   return { runs: [...byRun.values()], malformed, format: table.format }
+}
+
+/** A row's request figures: the CSV has counts and energies per unit, the totals multiply them back. */
+function requestFigures(record: Readonly<Record<string, string>>) {
+  const requests = num(record.requests)
+  const outputTokens = num(record.output_tokens)
+  return {
+    requests,
+    outputTokens,
+    requestEnergyJ: requests * num(record.energy_per_request),
+    tokenEnergyJ: outputTokens * num(record.energy_per_output_token),
+  }
 }
 
 /** The line that says a file is neither wattprint's nor CodeCarbon's. */
@@ -108,6 +130,12 @@ export interface GroupTotals {
   readonly emissionsKg: number
   /** Energy-weighted, g CO2e/kWh. */
   readonly intensityGPerKWh: number
+  readonly requests: number
+  readonly outputTokens: number
+  /** The requests' energy ÷ their number, J; null without requests. */
+  readonly energyPerRequestJ: number | null
+  /** The energy of the requests that gave tokens ÷ those tokens, J; null without tokens. */
+  readonly energyPerOutputTokenJ: number | null
 }
 
 const keyOf = (run: RunRow, by: Grouping): string =>
@@ -133,6 +161,8 @@ export function total(key: string, runs: readonly RunRow[]): GroupTotals {
   const sum = (f: (r: RunRow) => number) => runs.reduce((s, r) => s + f(r), 0)
   const energyKWh = sum((r) => r.energyKWh)
   const emissionsKg = sum((r) => r.emissionsKg)
+  const requests = sum((r) => r.requests)
+  const outputTokens = sum((r) => r.outputTokens)
   return {
     key,
     runs: runs.length,
@@ -143,6 +173,10 @@ export function total(key: string, runs: readonly RunRow[]): GroupTotals {
     energyKWh,
     emissionsKg,
     intensityGPerKWh: energyKWh > 0 ? (emissionsKg * 1000) / energyKWh : 0,
+    requests,
+    outputTokens,
+    energyPerRequestJ: requests > 0 ? sum((r) => r.requestEnergyJ) / requests : null,
+    energyPerOutputTokenJ: outputTokens > 0 ? sum((r) => r.tokenEnergyJ) / outputTokens : null,
   }
 }
 
@@ -162,9 +196,15 @@ const printable = (text: string): string =>
           : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   )
 
+/** Joules per unit with three significant figures; `-` for none. */
+const joules = (j: number | null): string => (j === null ? '-' : j.toPrecision(3))
+
 /** The terminal table. */
 export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: GroupTotals): string {
+  // Request columns only where some run measured requests.
+  const served = all.requests > 0
   const header = [by, 'runs', 'duration', 'cpu', 'gpu', 'ram', 'energy', 'emissions', 'g/kWh']
+  if (served) header.push('requests', 'J/request', 'J/token')
   const line = (g: GroupTotals) => [
     printable(g.key),
     String(g.runs),
@@ -175,6 +215,7 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
     formatEnergy(g.energyKWh),
     formatMass(g.emissionsKg),
     g.intensityGPerKWh.toFixed(0),
+    ...(served ? [String(g.requests), joules(g.energyPerRequestJ), joules(g.energyPerOutputTokenJ)] : []),
   ]
   const rows = [header, ...groups.map(line), line({ ...all, key: 'total' })]
   const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))

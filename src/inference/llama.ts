@@ -1,7 +1,7 @@
 // node-llama-cpp: each prompt of a LlamaChatSession is a request span, its token counts from the
 // sequence's tokenMeter. Duck-typed: wattprint never imports node-llama-cpp.
 import { measured, withOverrides } from './measure-call.js'
-import type { MeasureOptions, RequestOpener } from './span-like.js'
+import type { InferenceOptions, SpanOpener } from './span-like.js'
 
 /** node-llama-cpp's token counts (a TokenMeter's state). */
 export interface TokenMeterStateLike {
@@ -38,9 +38,9 @@ function chained(mark: () => void, user: Callback) {
  * errors are the session's.
  */
 export function measureLlamaSession<S extends LlamaSessionLike>(
-  tracker: RequestOpener,
+  tracker: SpanOpener,
   session: S,
-  options: MeasureOptions = {},
+  options: InferenceOptions = {},
 ): S {
   let queue: Promise<unknown> = Promise.resolve()
   const overrides: Record<string, unknown> = {}

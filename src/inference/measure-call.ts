@@ -1,4 +1,5 @@
-import type { MeasureOptions, RequestCounts, RequestOpener, RequestSpan } from './span-like.js'
+import type { RequestCounts, RequestSpan } from '../requests/span.js'
+import type { InferenceOptions, SpanOpener } from './span-like.js'
 
 /** A span whose methods never throw: a broken tracker loses the measurement, never the user's call. */
 export interface SafeSpan {
@@ -24,7 +25,7 @@ function describe(error: unknown): string {
 }
 
 /** Opens a span on `tracker` and hands it to the caller, made safe; calls onRecord when it settles. */
-export function openSpan(tracker: RequestOpener, fallbackName: string, options: MeasureOptions): SafeSpan {
+export function openSpan(tracker: SpanOpener, fallbackName: string, options: InferenceOptions): SafeSpan {
   let span: RequestSpan | null = null
   try {
     const weight = options.weight === undefined ? undefined : { weight: options.weight }
@@ -77,9 +78,9 @@ export function openSpan(tracker: RequestOpener, fallbackName: string, options: 
  * be read is left out, not thrown.
  */
 export async function measured<T>(
-  tracker: RequestOpener,
+  tracker: SpanOpener,
   fallbackName: string,
-  options: MeasureOptions,
+  options: InferenceOptions,
   call: (span: SafeSpan) => Promise<T> | T,
   counts: () => RequestCounts,
 ): Promise<T> {

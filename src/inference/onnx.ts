@@ -1,7 +1,7 @@
 // onnxruntime-node: each InferenceSession.run() is a request span. Duck-typed on the session the user
 // passes: wattprint never imports onnxruntime-node, and its types stand without it.
 import { measured, withOverrides } from './measure-call.js'
-import type { MeasureOptions, RequestOpener } from './span-like.js'
+import type { InferenceOptions, SpanOpener } from './span-like.js'
 
 /** The part of an onnxruntime tensor the wrapper reads: its shape. */
 export interface OnnxTensorLike {
@@ -15,7 +15,7 @@ export interface OnnxSessionLike {
 }
 
 /** Options of measureOnnxSession. */
-export interface OnnxMeasureOptions extends MeasureOptions {
+export interface OnnxMeasureOptions extends InferenceOptions {
   /** The items a call serves; default: the first dimension (batch) of the first input. */
   // biome-ignore lint/suspicious/noExplicitAny: the feeds are the runtime's own tensors
   readonly items?: (feeds: any) => number
@@ -38,7 +38,7 @@ function batchSize(feeds: unknown): number | undefined {
  * returned unchanged and its errors rethrown (the span ended first); every other member is the session's.
  */
 export function measureOnnxSession<S extends OnnxSessionLike>(
-  tracker: RequestOpener,
+  tracker: SpanOpener,
   session: S,
   options: OnnxMeasureOptions = {},
 ): S {

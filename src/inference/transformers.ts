@@ -1,8 +1,10 @@
 // transformers.js (@huggingface/transformers): each call of a pipeline is a request span. For generation,
 // a streamer hook marks the first generated token (prefill before it, decode after) and counts the
 // tokens. Duck-typed: wattprint never imports transformers.js.
+
+import type { RequestCounts } from '../requests/span.js'
 import { measured, type SafeSpan, warnOnce, withOverrides } from './measure-call.js'
-import type { MeasureOptions, RequestCounts, RequestOpener } from './span-like.js'
+import type { InferenceOptions, SpanOpener } from './span-like.js'
 
 /** The streamer interface transformers.js's generate() calls (its BaseStreamer). */
 export interface StreamerLike {
@@ -27,7 +29,7 @@ export interface PipelineLike {
 }
 
 /** Options of measurePipeline. */
-export interface PipelineMeasureOptions extends MeasureOptions {
+export interface PipelineMeasureOptions extends InferenceOptions {
   /** The input tokens of a call, when the default (the tokenizer's count of the prompt) does not fit. */
   // biome-ignore lint/suspicious/noExplicitAny: the pipeline's own inputs
   readonly tokensIn?: (inputs: any) => number
@@ -111,7 +113,7 @@ function encoderTokens(pipeline: PipelineLike, inputs: unknown): number | undefi
  * input tokens are the prompt's (the tokenizer's ids, without padding). Results and errors are the pipeline's.
  */
 export function measurePipeline<P extends PipelineLike>(
-  tracker: RequestOpener,
+  tracker: SpanOpener,
   pipeline: P,
   options: PipelineMeasureOptions = {},
 ): P {

@@ -77,6 +77,11 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCel
     paused_duration: record.pausedS,
     node_energy: record.node.source === null ? null : record.node.energyKWh,
     node_source: record.node.source,
+    requests: record.requests,
+    input_tokens: record.inputTokens,
+    output_tokens: record.outputTokens,
+    energy_per_request: record.energyPerRequestJ,
+    energy_per_output_token: record.energyPerOutputTokenJ,
   }
 }
 

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config.js'
 import { describeError } from '../errors.js'
 import type { SampleEvent } from '../events.js'
 import type { EmissionsRecord } from '../record.js'
+import type { RequestRecord } from '../requests/span.js'
 import type { TrackerWarning } from '../warnings.js'
 import type { Sink, SinkContext } from './sink.js'
 
@@ -43,13 +44,18 @@ export class SinkFanout {
     for (const sink of this.config.sinks) this.#call(sink, 'sample', () => sink.sample?.(sample))
   }
 
+  /** A request settled: every sink's request(), not awaited. */
+  request(record: RequestRecord): void {
+    for (const sink of this.config.sinks) this.#call(sink, 'request', () => sink.request?.(record))
+  }
+
   /** The run ended with this record: every sink's stop(), awaited together. */
   async stop(record: EmissionsRecord): Promise<void> {
     await Promise.all(this.config.sinks.map((sink) => this.#call(sink, 'stop', () => sink.stop?.(record))))
   }
 
   /** Runs one sink call; a sink that throws is reported once per sink and call, and the run goes on. */
-  #call(sink: Sink, what: 'start' | 'sample' | 'stop', call: () => unknown): Promise<void> {
+  #call(sink: Sink, what: 'start' | 'sample' | 'request' | 'stop', call: () => unknown): Promise<void> {
     const failed = (error: unknown) => {
       const key = `${sink.name}:${what}`
       if (this.#failures.has(key)) return

@@ -4,10 +4,16 @@ import { COMPONENTS } from '../components.js'
 import { describeError } from '../errors.js'
 import type { SampleEvent } from '../events.js'
 import type { EmissionsRecord } from '../record.js'
+import type { RequestRecord } from '../requests/span.js'
 import { JOULES_PER_KWH } from '../units.js'
 import type { Sink, SinkContext } from './sink.js'
 
 type PromClient = typeof import('prom-client')
+
+/** The default buckets of wattprint_request_energy_joules, J. */
+const DEFAULT_REQUEST_BUCKETS_J = [
+  0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 10_000,
+] as const
 type PromRegistry = import('prom-client').Registry
 
 /**
@@ -27,6 +33,11 @@ export interface PrometheusSinkOptions {
   readonly host?: string
   /** Default `/metrics`. */
   readonly path?: string
+  /**
+   * Upper bounds of `wattprint_request_energy_joules`'s buckets, J. Default: 1 mJ to 10 kJ in steps of
+   * about 3×, which spans a small model's call on a CPU to a long generation on a GPU.
+   */
+  readonly requestBucketsJ?: readonly number[]
   /** Register into this prom-client registry (served by you) instead of a registry of the sink's own. */
   readonly registry?: RegistryLike
   /** Push to a Pushgateway: for batch jobs that end before Prometheus would scrape them. */
@@ -53,7 +64,8 @@ export interface PrometheusSink extends Sink {
  * Exposes a tracker's figures to Prometheus through prom-client (an optional peer dependency, loaded only
  * here): `wattprint_energy_joules_total{component}` and `wattprint_emissions_grams_total` (counters, PUE
  * included, as the CSV), `wattprint_power_watts{component}` and `wattprint_carbon_intensity_grams_per_kwh`
- * (gauges), each labelled with project, experiment and run_id. Served on its own port, registered into
+ * (gauges), `wattprint_request_energy_joules{route}` (a histogram of the request spans' energies) and
+ * `wattprint_tokens_total{route, direction}`, each labelled with project, experiment and run_id. Served on its own port, registered into
  * yours, and/or pushed to a Pushgateway; failures warn and never stop the run.
  */
 export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusSink {
@@ -64,6 +76,7 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
   let push: (() => Promise<void>) | undefined
   let update: ((event: SampleEvent) => void) | undefined
   let settle: ((record: EmissionsRecord) => void) | undefined
+  let observe: ((record: RequestRecord) => void) | undefined
   let pushWarned = false
 
   const sink: PrometheusSink = {
@@ -128,6 +141,26 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
         for (const component of COMPONENTS) power.set({ ...labels, component }, event.powerW[component])
         intensity.set(labels, event.carbonIntensityGPerKWh)
       }
+      const requestLabels = ['route', 'project', 'experiment', 'run_id'] as const
+      const requestEnergy = new client.Histogram({
+        name: 'wattprint_request_energy_joules',
+        help: 'Energy of each request (its share of the intervals it spans), by route, in joules (PUE included).',
+        labelNames: requestLabels,
+        buckets: [...(options.requestBucketsJ ?? DEFAULT_REQUEST_BUCKETS_J)],
+        registers: [own],
+      })
+      const tokens = new client.Counter({
+        name: 'wattprint_tokens_total',
+        help: 'Tokens of the requests measured, by route and direction (input: prompt, output: generated).',
+        labelNames: [...requestLabels, 'direction'],
+        registers: [own],
+      })
+      observe = (request) => {
+        const by = { ...labels, route: request.name }
+        requestEnergy.observe(by, request.energyJ)
+        if (request.tokensIn !== null) tokens.inc({ ...by, direction: 'input' }, request.tokensIn)
+        if (request.tokensOut !== null) tokens.inc({ ...by, direction: 'output' }, request.tokensOut)
+      }
       settle = (record) =>
         advance(
           { cpu: record.cpu.energyKWh, gpu: record.gpu.energyKWh, ram: record.ram.energyKWh },
@@ -183,6 +216,9 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
     },
     sample(event) {
       update?.(event)
+    },
+    request(record) {
+      observe?.(record)
     },
     async stop(record) {
       settle?.(record)

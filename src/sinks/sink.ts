@@ -1,5 +1,6 @@
 import type { SampleEvent } from '../events.js'
 import type { EmissionsRecord } from '../record.js'
+import type { RequestRecord } from '../requests/span.js'
 import type { TrackerWarning } from '../warnings.js'
 
 /** What a sink learns about the run it reports. */
@@ -25,6 +26,8 @@ export interface Sink {
   start(context: SinkContext): void | Promise<void>
   /** One interval closed. */
   sample?(event: SampleEvent): void
+  /** A request span settled (tracker.request, measure, the runtime wrappers, the HTTP adapters). */
+  request?(record: RequestRecord): void
   /** The run ended with this record; the sink flushes and closes. */
   stop?(record: EmissionsRecord): void | Promise<void>
 }

@@ -1,9 +1,5 @@
-import type {
-  RequestCounts,
-  RequestOpener,
-  RequestRecord,
-  RequestSpan,
-} from '../../src/inference/span-like.js'
+import type { SpanOpener } from '../../src/adapters/opener.js'
+import type { RequestCounts, RequestRecord, RequestSpan } from '../../src/requests/span.js'
 
 /** What a fake span saw: its name and weight, the order of its calls in a shared log, its counts. */
 export interface FakeSpan {
@@ -15,13 +11,13 @@ export interface FakeSpan {
 }
 
 /**
- * A RequestOpener that records instead of measuring: every span's calls are appended to `log` (with the
+ * A SpanOpener that records instead of measuring: every span's calls are appended to `log` (with the
  * span's index), so a test can say what came before what. Its records carry the counts and 1 J.
  */
 export function fakeOpener() {
   const spans: FakeSpan[] = []
   const log: string[] = []
-  const opener: RequestOpener = {
+  const opener: SpanOpener = {
     request(name = 'request', options) {
       const seen: FakeSpan = { name, weight: options?.weight, firstTokens: 0, ends: 0, counts: undefined }
       const index = spans.push(seen) - 1
@@ -44,6 +40,7 @@ export function fakeOpener() {
           settle(record(name, counts ?? {}))
           return span
         },
+        energySoFarJ: () => 0,
       }
       return span
     },
@@ -60,6 +57,7 @@ function record(name: string, counts: RequestCounts): RequestRecord {
     endedAt: now,
     durationS: 0,
     energyJ: 1,
+    energyJByComponent: { cpu: 1, gpu: 0, ram: 0 },
     emissionsKg: 0,
     prefillEnergyJ: null,
     decodeEnergyJ: null,

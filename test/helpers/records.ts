@@ -48,6 +48,12 @@ export function sampleRecord(over: Partial<EmissionsRecord> = {}): EmissionsReco
     forecastSource: 'forecast:uk-carbon-intensity',
     counterfactualEmissionsKg: 0.0007,
     pausedS: 0,
+    requests: 240,
+    inputTokens: 9600,
+    outputTokens: 30720,
+    energyPerRequestJ: 17.25,
+    energyPerOutputTokenJ: 0.134765625,
+    energyBetweenRequestsJ: 310.5,
     ...over,
   }
 }

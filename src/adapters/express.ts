@@ -1,0 +1,67 @@
+import type { RequestCounts, RequestSpan } from '../requests/span.js'
+import {
+  countsOf,
+  ENERGY_HEADER,
+  type HttpAdapterOptions,
+  headerValue,
+  RouteNames,
+  type SpanOpener,
+} from './opener.js'
+
+/** The parts of an Express request the middleware reads (described by shape: no Express types). */
+interface ExpressRequestLike {
+  readonly method?: string
+  readonly baseUrl?: string
+  readonly route?: { readonly path?: unknown }
+}
+
+/** The parts of an Express response the middleware uses. */
+interface ExpressResponseLike {
+  readonly locals: {
+    /** The request's span, for the handler (`res.locals.wattprintSpan.firstToken()`). */
+    wattprintSpan?: RequestSpan
+    /** Counts the handler leaves for the span's end: `res.locals.wattprintCounts = { tokensOut: 42 }`. */
+    wattprintCounts?: RequestCounts
+  }
+  once(event: 'close', listener: () => void): unknown
+  setHeader(name: string, value: string): unknown
+  writeHead: (...args: never[]) => unknown
+}
+
+/** An Express middleware, as `app.use()` takes it. */
+export type ExpressMiddlewareLike = (
+  request: ExpressRequestLike,
+  response: ExpressResponseLike,
+  next: () => void,
+) => void
+
+/**
+ * An Express middleware that measures every request as a span of `tracker`, named by method and route
+ * (`GET /users/:id`, known once routed, so given at the span's end): `app.use(wattprintExpress(tracker))`,
+ * before the routes. A handler can mark the first token with `res.locals.wattprintSpan.firstToken()` and
+ * leave counts in `res.locals.wattprintCounts`. With `energyHeader`, each response carries X-Energy-Joules.
+ */
+export function wattprintExpress(
+  tracker: SpanOpener,
+  options: HttpAdapterOptions = {},
+): ExpressMiddlewareLike {
+  const names = new RouteNames()
+  return (request, response, next) => {
+    const span = tracker.request('request')
+    response.locals.wattprintSpan = span
+    // 'close' comes once the response is sent, or when the client went away first.
+    response.once('close', () => {
+      const path = request.route?.path
+      const route = typeof path === 'string' ? `${request.baseUrl ?? ''}${path}` : undefined
+      span.end({ ...countsOf(response.locals.wattprintCounts), name: names.of(request.method, route) })
+    })
+    if (options.energyHeader) {
+      const writeHead = response.writeHead
+      response.writeHead = (...args: never[]) => {
+        response.setHeader(ENERGY_HEADER, headerValue(span))
+        return writeHead.apply(response, args)
+      }
+    }
+    next()
+  }
+}

@@ -1,0 +1,91 @@
+import { show } from '../arguments.js'
+import type { TaskRecord } from '../record.js'
+import type { SpanBook } from './book.js'
+import type { RequestCounts, RequestRecord } from './span.js'
+
+/** A count given as a number, or read from the result once the call is done. */
+export type CountOf<T> = number | ((result: T) => number | undefined)
+
+/** Options of measure(): the name, and the counts of the call (as numbers, or from its result). */
+export interface MeasureOptions<T> {
+  /** Default `measure-N`. */
+  readonly name?: string
+  /** Its weight among the requests open at the same time (default 1). */
+  readonly weight?: number
+  readonly tokensIn?: CountOf<T>
+  readonly tokensOut?: CountOf<T>
+  readonly items?: CountOf<T>
+}
+
+/** What measure() returns. */
+export interface Measured<T> {
+  readonly result: T
+  /** The machine's (or with attribution, the job's) energy from the call's start to its end. */
+  readonly task: TaskRecord | undefined
+  /** The call's share as a request: what it cost beside the calls running at the same time. */
+  readonly request: RequestRecord | undefined
+}
+
+type RunTask = <T>(
+  fn: () => T | Promise<T>,
+  name?: string,
+) => Promise<{ result: T; task: TaskRecord | undefined }>
+
+/**
+ * Runs `fn` both as a task (its start and end read the meters, so a lone call's figures are exact at
+ * once) and as a request span, whose record is settled by the task's closing reading.
+ */
+export async function measureCall<T>(
+  spans: SpanBook,
+  runTask: RunTask,
+  fn: () => T | Promise<T>,
+  nameOrOptions: string | MeasureOptions<T> | undefined,
+  warn: (message: string) => void,
+): Promise<Measured<T>> {
+  const options: MeasureOptions<T> =
+    typeof nameOrOptions === 'object' && nameOrOptions !== null
+      ? nameOrOptions
+      : { name: nameOrOptions as string | undefined }
+  let request: RequestRecord | undefined
+  let span: ReturnType<SpanBook['open']> | undefined
+  const counted = (result: T): RequestCounts => ({
+    tokensIn: countOf(options.tokensIn, result, 'tokensIn', warn),
+    tokensOut: countOf(options.tokensOut, result, 'tokensOut', warn),
+    items: countOf(options.items, result, 'items', warn),
+  })
+  // A bad name is the task's warning already; the span goes by the default then.
+  const spanName = typeof options.name === 'string' && options.name.trim() !== '' ? options.name : 'measure'
+  const weight = options.weight === undefined ? undefined : { weight: options.weight }
+  const call =
+    typeof fn !== 'function'
+      ? fn
+      : async (): Promise<T> => {
+          span = spans.open(spanName, weight)
+          try {
+            const result = await fn()
+            span.end(counted(result))
+            return result
+          } catch (error) {
+            span.end()
+            throw error
+          }
+        }
+  const { result, task } = await runTask(call as () => T | Promise<T>, options.name)
+  if (span?.isSettled) request = span.record()
+  return { result, task, request }
+}
+
+function countOf<T>(
+  count: CountOf<T> | undefined,
+  result: T,
+  key: string,
+  warn: (message: string) => void,
+): number | undefined {
+  if (typeof count !== 'function') return count
+  try {
+    return count(result)
+  } catch (error) {
+    warn(`measure(): the ${key} function threw (${show(error)}); left out`)
+    return undefined
+  }
+}

@@ -1,0 +1,224 @@
+import { show } from '../arguments.js'
+import type { Component } from '../components.js'
+
+/** What a request consumed or produced, given when its span ends. */
+export interface RequestCounts {
+  /** Input (prompt) tokens. */
+  readonly tokensIn?: number
+  /** Output (generated) tokens. */
+  readonly tokensOut?: number
+  /** Items served: the batch size of an inference call, images classified … */
+  readonly items?: number
+}
+
+/** How a span ends: its counts, and the name it goes by when known only at the end (an HTTP route). */
+export interface RequestEnd extends RequestCounts {
+  /** Renames the span (the route, once the request was routed). */
+  readonly name?: string
+}
+
+/** A request's share of the run, once the intervals it covers are accounted. */
+export interface RequestRecord {
+  /** The span's name: the route of an HTTP request, the model of a call. */
+  readonly name: string
+  readonly runId: string
+  /** ISO 8601 UTC. */
+  readonly startedAt: string
+  readonly endedAt: string
+  readonly durationS: number
+  /** Its share of the run's energy, J, PUE included (as the CSV's energy_consumed, in joules). */
+  readonly energyJ: number
+  /** Its share of the run's energy by component, J, PUE included. */
+  readonly energyJByComponent: Readonly<Record<Component, number>>
+  /** kg CO2e: its share of each interval's emissions. */
+  readonly emissionsKg: number
+  /** Energy before `firstToken()` (prefill), J; null when it was never called. */
+  readonly prefillEnergyJ: number | null
+  /** Energy from `firstToken()` to the end (decode), J; null when it was never called. */
+  readonly decodeEnergyJ: number | null
+  readonly tokensIn: number | null
+  readonly tokensOut: number | null
+  readonly items: number | null
+  /** energyJ ÷ items. */
+  readonly energyPerItemJ: number | null
+  /** prefillEnergyJ ÷ tokensIn. */
+  readonly energyPerInputTokenJ: number | null
+  /** energyJ ÷ tokensOut: the whole response per output token, as ML.ENERGY reports it. */
+  readonly energyPerOutputTokenJ: number | null
+  /** decodeEnergyJ ÷ (tokensOut − 1): the first token comes out of prefill. */
+  readonly decodeEnergyPerOutputTokenJ: number | null
+}
+
+/** A request being measured: what `tracker.request()` returns. */
+export interface RequestSpan {
+  /** The span's name. */
+  readonly name: string
+  /** Marks the first output token: energy before it is prefill, after it decode. Only the first call counts. */
+  firstToken(): void
+  /** Ends the span with its counts (and a new name) and returns it. A second end() is a warning, ignored. */
+  end(counts?: RequestEnd): RequestSpan
+  /** Resolves with the record once the intervals the span covers are accounted; never rejects. */
+  readonly settled: Promise<RequestRecord>
+  /**
+   * Reads the meters now and returns the energy charged to the span so far, J, PUE included: for a
+   * response header. It blocks for the reading (a fraction of a millisecond; at most 250 ms when the
+   * sampler hangs), so it is for when the figure is wanted at once; `settled` costs nothing.
+   */
+  energySoFarJ(): number
+}
+
+/** What a span needs of the book that keeps it. */
+export interface SpanKeeper {
+  readonly runId: string
+  /** Called by end(): the span leaves the open list and waits for its last interval. */
+  ended(span: Span): void
+  /** A problem with the caller's input; never thrown. */
+  misuse(message: string): void
+  /** Accounts every interval up to now. */
+  readNow(): void
+}
+
+const perUnit = (joules: number | null, count: number | null): number | null =>
+  joules !== null && count !== null && count > 0 ? joules / count : null
+
+const iso = (perfMs: number): string => new Date(performance.timeOrigin + perfMs).toISOString()
+
+/**
+ * One request, from `tracker.request()` to `end()`. Its energy is its share of each interval it overlaps:
+ * the interval's energy is split at every instant among the spans open then (by weight), so the spans'
+ * energies and the time no span was open add up to what was measured. Holds numbers only; the record is
+ * made when asked for.
+ */
+export class Span implements RequestSpan {
+  /** Opened, in performance.now() milliseconds. */
+  readonly startMs: number
+  /** Ended, in performance.now() milliseconds; Infinity while open. */
+  endMs = Number.POSITIVE_INFINITY
+  /** firstToken(), in performance.now() milliseconds; NaN until called. */
+  firstTokenMs = Number.NaN
+  /** Position in the book's open list (kept by the book, for O(1) removal). */
+  slot = -1
+  /** Accounted so far, J with PUE: in all, before firstToken(), and by component. */
+  energyJ = 0
+  prefillJ = 0
+  cpuJ = 0
+  gpuJ = 0
+  ramJ = 0
+  emissionsKg = 0
+  tokensIn: number | null = null
+  tokensOut: number | null = null
+  items: number | null = null
+  /** True once every interval up to endMs is accounted. */
+  isSettled = false
+  #resolve: ((record: RequestRecord) => void) | undefined
+  #settled: Promise<RequestRecord> | undefined
+
+  constructor(
+    private readonly keeper: SpanKeeper,
+    /** The span's name. */
+    public name: string,
+    /** Its weight among the spans open at the same instants. */
+    readonly weight: number,
+    startMs: number,
+  ) {
+    this.startMs = startMs
+  }
+
+  /** Whether end() was called. */
+  get ended(): boolean {
+    return this.endMs !== Number.POSITIVE_INFINITY
+  }
+
+  /** Marks the first output token: energy before it is prefill, after it decode. Only the first call counts. */
+  firstToken(): void {
+    if (Number.isNaN(this.firstTokenMs) && !this.ended) this.firstTokenMs = performance.now()
+  }
+
+  /** Ends the span with its counts and returns it. A second end() is a warning and changes nothing. */
+  end(counts?: RequestEnd): this {
+    if (this.ended) {
+      this.keeper.misuse(`request '${this.name}' was ended twice; the second end() is ignored`)
+      return this
+    }
+    this.endMs = performance.now()
+    if (counts !== undefined) this.#take(counts)
+    this.keeper.ended(this)
+    return this
+  }
+
+  energySoFarJ(): number {
+    if (!this.isSettled) this.keeper.readNow()
+    return this.energyJ
+  }
+
+  /** Resolves with the record once the intervals the span covers are accounted; never rejects. */
+  get settled(): Promise<RequestRecord> {
+    if (this.isSettled) return Promise.resolve(this.record())
+    this.#settled ??= new Promise((resolve) => {
+      this.#resolve = resolve
+    })
+    return this.#settled
+  }
+
+  /** The book accounted the span's last interval. */
+  settle(): void {
+    this.isSettled = true
+    this.#resolve?.(this.record())
+    this.#resolve = undefined
+  }
+
+  /** The span's record as accounted so far. */
+  record(): RequestRecord {
+    const end = this.ended ? this.endMs : performance.now()
+    const split = !Number.isNaN(this.firstTokenMs)
+    const prefill = split ? this.prefillJ : null
+    const decode = split ? this.energyJ - this.prefillJ : null
+    return {
+      name: this.name,
+      runId: this.keeper.runId,
+      startedAt: iso(this.startMs),
+      endedAt: iso(end),
+      durationS: Math.max(0, end - this.startMs) / 1000,
+      energyJ: this.energyJ,
+      energyJByComponent: { cpu: this.cpuJ, gpu: this.gpuJ, ram: this.ramJ },
+      emissionsKg: this.emissionsKg,
+      prefillEnergyJ: prefill,
+      decodeEnergyJ: decode,
+      tokensIn: this.tokensIn,
+      tokensOut: this.tokensOut,
+      items: this.items,
+      energyPerItemJ: perUnit(this.energyJ, this.items),
+      energyPerInputTokenJ: perUnit(prefill, this.tokensIn),
+      energyPerOutputTokenJ: perUnit(this.energyJ, this.tokensOut),
+      decodeEnergyPerOutputTokenJ: perUnit(decode, this.tokensOut === null ? null : this.tokensOut - 1),
+    }
+  }
+
+  #take(counts: RequestEnd): void {
+    if (typeof counts !== 'object' || counts === null) {
+      this.keeper.misuse(
+        `end() of request '${this.name}' takes { tokensIn, tokensOut, items, name }, got ${show(counts)}`,
+      )
+      return
+    }
+    const name: unknown = counts.name
+    if (typeof name === 'string' && name.trim() !== '') this.name = name
+    else if (name !== undefined)
+      this.keeper.misuse(
+        `end() of request '${this.name}': name must be a non-empty string, got ${show(name)}`,
+      )
+    this.tokensIn = this.#count(counts, 'tokensIn')
+    this.tokensOut = this.#count(counts, 'tokensOut')
+    this.items = this.#count(counts, 'items')
+  }
+
+  #count(counts: RequestCounts, key: keyof RequestCounts): number | null {
+    const value: unknown = counts[key]
+    if (value === undefined || value === null) return null
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value
+    this.keeper.misuse(
+      `end() of request '${this.name}': ${key} must be a finite number ≥ 0, got ${show(value)}; left out`,
+    )
+    return null
+  }
+}

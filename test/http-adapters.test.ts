@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import express from 'express'
+import Fastify from 'fastify'
+import { Registry } from 'prom-client'
+import { afterEach, describe, expect, it } from 'vitest'
+import { EmissionsTracker, prometheusSink, wattprintExpress, wattprintFastify } from '../src/index.js'
+import type { RequestRecord } from '../src/requests/span.js'
+import { driveCounters } from './helpers/driver.mjs'
+import { DEFAULT_RANGE_UJ, makePowercapTree } from './helpers/powercap.mjs'
+
+// Real Fastify and Express servers on 127.0.0.1 under a bounded load of fetch calls, with a tracker on a
+// powercap tree advancing at 30 W: every request gets a span and an energy, the Prometheus histogram holds
+// exactly the spans' energies, and the optional header carries a number.
+
+const cleanups: (() => void | Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function tracked() {
+  const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0' }])
+  cleanups.push(() => tree.cleanup())
+  const driver = await driveCounters([
+    { path: tree.energyPath('intel-rapl:0'), watts: 30, startUj: 1e9, rangeUj: DEFAULT_RANGE_UJ },
+  ])
+  cleanups.push(() => driver.stop())
+  await driver.run()
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-http-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const registry = new Registry()
+  const tracker = new EmissionsTracker({
+    outputDir: dir,
+    raplRoot: tree.root,
+    intervalMs: 50,
+    logLevel: 'silent',
+    carbonIntensity: 300,
+    gpuIds: [],
+    sinks: [prometheusSink({ registry })],
+  })
+  const requests: RequestRecord[] = []
+  tracker.on('request', (r) => requests.push(r))
+  await tracker.start()
+  return { tracker, registry, requests }
+}
+
+/** `total` GETs of `paths` in turn, `concurrency` at a time; the responses' X-Energy-Joules headers. */
+async function load(base: string, paths: readonly string[], total: number, concurrency: number) {
+  const headers: (string | null)[] = []
+  let next = 0
+  const worker = async () => {
+    while (next < total) {
+      const path = paths[next++ % paths.length] ?? '/'
+      const response = await fetch(`${base}${path}`)
+      await response.text()
+      headers.push(response.headers.get('x-energy-joules'))
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  return headers
+}
+
+/** The histogram's sums and counts by route, from the registry's text. */
+async function histogram(registry: Registry) {
+  const text = await registry.metrics()
+  const by = (suffix: string) =>
+    Object.fromEntries(
+      [
+        ...text.matchAll(new RegExp(`^wattprint_request_energy_joules_${suffix}\\{([^}]*)\\} (\\S+)$`, 'gm')),
+      ].map((m) => [/route="([^"]*)"/.exec(m[1] ?? '')?.[1], Number(m[2])]),
+    )
+  const tokens = [...text.matchAll(/^wattprint_tokens_total\{([^}]*)\} (\S+)$/gm)].map((m) => [
+    m[1],
+    Number(m[2]),
+  ])
+  return { sum: by('sum'), count: by('count'), tokens }
+}
+
+const sumOf = (records: readonly RequestRecord[], name: string) =>
+  records.filter((r) => r.name === name).reduce((a, r) => a + r.energyJ, 0)
+
+describe('HTTP adapters', () => {
+  it('Fastify: a span per request, labelled by route; the histogram sums exactly the spans', async () => {
+    const { tracker, registry, requests } = await tracked()
+    const app = Fastify()
+    await app.register(wattprintFastify(tracker, { energyHeader: true }))
+    app.get('/users/:id', async (request) => {
+      ;(request as unknown as { wattprintCounts: object }).wattprintCounts = { tokensIn: 2, tokensOut: 3 }
+      return { id: (request.params as { id: string }).id }
+    })
+    app.get('/slow', async () => {
+      await new Promise((r) => setTimeout(r, 20))
+      return 'ok'
+    })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    cleanups.push(() => app.close())
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+    const headers = await load(base, ['/users/1', '/users/2', '/slow', '/nowhere'], 200, 8)
+    const record = await tracker.stop()
+
+    expect(requests).toHaveLength(200)
+    expect(new Set(requests.map((r) => r.name))).toEqual(
+      new Set(['GET /users/:id', 'GET /slow', 'GET unmatched']),
+    )
+    expect(requests.every((r) => r.energyJ > 0)).toBe(true)
+    expect(record.requests).toBe(200)
+    expect(record.inputTokens).toBe(200)
+    expect(record.outputTokens).toBe(300)
+    const { sum, count, tokens } = await histogram(registry)
+    for (const route of ['GET /users/:id', 'GET /slow', 'GET unmatched']) {
+      expect(sum[route]).toBeCloseTo(sumOf(requests, route), 9)
+    }
+    expect(count).toEqual({ 'GET /users/:id': 100, 'GET /slow': 50, 'GET unmatched': 50 })
+    expect(tokens.map(([labels, n]) => [/direction="(\w+)"/.exec(String(labels))?.[1], n])).toEqual([
+      ['input', 200],
+      ['output', 300],
+    ])
+    // A slow request spans more time than a quick one beside the same others: it costs more.
+    expect(sumOf(requests, 'GET /slow') / 50).toBeGreaterThan(sumOf(requests, 'GET /users/:id') / 100)
+    expect(headers.every((h) => h !== null && Number.isFinite(Number(h)) && Number(h) >= 0)).toBe(true)
+  })
+
+  it('Express: a span per request, named by the route once routed; no header unless asked', async () => {
+    const { tracker, registry, requests } = await tracked()
+    const app = express()
+    app.use(wattprintExpress(tracker))
+    const router = express.Router()
+    router.get('/items/:id', (_req, res) => {
+      res.locals.wattprintSpan?.firstToken()
+      res.locals.wattprintCounts = { items: 4 }
+      res.json({ ok: true })
+    })
+    app.use('/api', router)
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise((r) => server.once('listening', r))
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const headers = await load(base, ['/api/items/7', '/missing'], 100, 5)
+    const record = await tracker.stop()
+
+    expect(requests).toHaveLength(100)
+    expect(requests.filter((r) => r.name === 'GET /api/items/:id')).toHaveLength(50)
+    expect(requests.filter((r) => r.name === 'GET unmatched')).toHaveLength(50)
+    const routed = requests.filter((r) => r.name === 'GET /api/items/:id')
+    expect(routed.every((r) => r.items === 4 && r.prefillEnergyJ !== null && r.energyJ > 0)).toBe(true)
+    expect(record.requests).toBe(100)
+    const { sum } = await histogram(registry)
+    expect(sum['GET /api/items/:id']).toBeCloseTo(sumOf(requests, 'GET /api/items/:id'), 9)
+    expect(headers.every((h) => h === null)).toBe(true)
+  })
+})

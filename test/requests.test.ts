@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { EmissionsTracker, summaryLine } from '../src/index.js'
+import type { RequestRecord } from '../src/requests/span.js'
+import type { TrackerWarning } from '../src/warnings.js'
+import { driveCounters } from './helpers/driver.mjs'
+import { DEFAULT_RANGE_UJ, makePowercapTree } from './helpers/powercap.mjs'
+
+// Request spans on a real tracker, on a powercap tree advancing at exactly 40 W: the spans' energies must
+// add up to what the tracker measured, whichever thread samples.
+
+const WATTS = 40
+const cleanups: (() => void | Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function setup(sampling: 'worker' | 'inline') {
+  const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0' }])
+  cleanups.push(() => tree.cleanup())
+  const driver = await driveCounters([
+    { path: tree.energyPath('intel-rapl:0'), watts: WATTS, startUj: 1e9, rangeUj: DEFAULT_RANGE_UJ },
+  ])
+  cleanups.push(() => driver.stop())
+  await driver.run()
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-requests-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const warnings: TrackerWarning[] = []
+  const tracker = new EmissionsTracker({
+    outputDir: dir,
+    raplRoot: tree.root,
+    intervalMs: 40,
+    sampling,
+    logLevel: 'silent',
+    carbonIntensity: 250,
+    gpuIds: [],
+  })
+  tracker.on('warning', (w) => warnings.push(w))
+  return { tracker, warnings, dir }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (sampling) => {
+  it('split the measured energy exactly among overlapping requests', async () => {
+    const { tracker, warnings } = await setup(sampling)
+    const started = tracker.start()
+    // Open before the baseline and never ended: it ends where measuring ends, so no instant is idle.
+    const background = tracker.request('background')
+    await started
+    const settled: RequestRecord[] = []
+    tracker.on('request', (r) => settled.push(r))
+    const spans = []
+    for (let i = 0; i < 200; i++) {
+      const span = tracker.request(`r${i % 4}`, { weight: 1 + (i % 3) })
+      if (i % 50 === 0) await sleep(10)
+      spans.push(span)
+      if (i % 2 === 0) span.end({ tokensIn: 3, tokensOut: 5, items: 1 })
+    }
+    await sleep(60)
+    for (const [i, span] of spans.entries()) if (i % 2 === 1) span.end({ items: 2 })
+    const records = await Promise.all(spans.map((s) => s.settled))
+    const record = await tracker.stop()
+    const bg = await background.settled
+
+    const measuredJ = record.energyKWh * 3.6e6
+    // Opened while starting: after the baseline when sampling inline, so some instants may be idle.
+    const spansJ =
+      records.reduce((a, r) => a + r.energyJ, 0) + bg.energyJ + (record.energyBetweenRequestsJ ?? Number.NaN)
+    expect(record.energyBetweenRequestsJ).toBeLessThan(measuredJ * 0.01)
+    expect(measuredJ).toBeGreaterThan(0)
+    expect(Math.abs(spansJ - measuredJ) / measuredJ).toBeLessThan(1e-9)
+    expect(records.every((r) => r.energyJ > 0 && r.emissionsKg > 0)).toBe(true)
+    // Each request's emissions are its energy at the run's single intensity.
+    const r0 = records[0]
+    expect(r0?.emissionsKg).toBeCloseTo(((r0?.energyJ ?? 0) / 3.6e6) * 0.25, 15)
+    // The record counts the 201 requests and their tokens; per output token divides the token-giving ones.
+    expect(record.requests).toBe(201)
+    expect(summaryLine(record)).toMatch(/; 201 requests, [\d.e+-]+ J\/request, [\d.e+-]+ J\/output token$/)
+    expect(record.inputTokens).toBe(300)
+    expect(record.outputTokens).toBe(500)
+    const tokenJ = records.filter((r) => r.tokensOut).reduce((a, r) => a + r.energyJ, 0)
+    expect(record.energyPerOutputTokenJ).toBeCloseTo(tokenJ / 500, 12)
+    expect(record.energyPerRequestJ).toBeCloseTo((measuredJ - (record.energyBetweenRequestsJ ?? 0)) / 201, 9)
+    expect(records[0]?.energyPerOutputTokenJ).toBeCloseTo((r0?.energyJ ?? 0) / 5, 12)
+    expect(records[1]?.energyPerItemJ).toBeCloseTo((records[1]?.energyJ ?? 0) / 2, 12)
+    // The event fired for every span settled while listened to.
+    expect(settled.length).toBe(201)
+    expect(warnings.map((w) => w.code)).toEqual(['REQUESTS_OPEN'])
+    expect(record.notes.join(' ')).toContain('1 request span(s) were still open')
+  })
+
+  it('measure() with counts gives a settled request at once, with the counts read from the result', async () => {
+    const { tracker } = await setup(sampling)
+    await tracker.start()
+    const { result, task, request } = await tracker.measure(
+      async () => {
+        await sleep(80)
+        return { generated: [1, 2, 3, 4] }
+      },
+      { name: 'generate', tokensIn: 12, tokensOut: (r) => r.generated.length },
+    )
+    await tracker.stop()
+    expect(result.generated).toHaveLength(4)
+    expect(request?.name).toBe('generate')
+    expect(request?.tokensIn).toBe(12)
+    expect(request?.tokensOut).toBe(4)
+    // Alone, the request gets the task's energy (both from the same readings), ±the instants around it.
+    const taskJ = (task?.energyKWh ?? 0) * 3.6e6
+    expect(request?.energyJ).toBeGreaterThan(taskJ * 0.9)
+    expect(request?.energyJ).toBeLessThanOrEqual(taskJ * 1.0000001)
+    expect(taskJ).toBeGreaterThan(WATTS * 0.07)
+  })
+
+  it('never throws on misuse: bad names, weights and counts are warnings; a second end is ignored', async () => {
+    const { tracker, warnings } = await setup(sampling)
+    const early = tracker.request('before start')
+    expect(early.end()).toBe(early)
+    await tracker.start()
+    const loose = (v: unknown) => v as never
+    const span = tracker.request(loose(42), loose({ weight: -1 }))
+    span.end(loose({ tokensIn: Number.NaN, tokensOut: '7', items: 3 }))
+    span.end()
+    const record = await span.settled.then(async (r) => {
+      await tracker.stop()
+      return r
+    })
+    expect(record.name).toBe('request')
+    expect(record.tokensIn).toBeNull()
+    expect(record.tokensOut).toBeNull()
+    expect(record.items).toBe(3)
+    expect(warnings.map((w) => w.message)).toEqual([
+      "request('before start') on a tracker that is not measuring: such requests get no energy.",
+      "request(name): name must be a non-empty string, got 42; named 'request'.",
+      "request('request', { weight }): weight must be a finite number > 0, got -1; weight 1 used.",
+      "end() of request 'request': tokensIn must be a finite number ≥ 0, got NaN; left out.",
+      'end() of request \'request\': tokensOut must be a finite number ≥ 0, got "7"; left out.',
+      "request 'request' was ended twice; the second end() is ignored.",
+    ])
+    expect((await early.settled).energyJ).toBe(0)
+  })
+})
