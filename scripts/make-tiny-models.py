@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the tiny models the inference tests and `npm run example:llm` run, under test/fixtures/models/.
+"""Writes the tiny models the inference tests and `npm run example:llm` run, under examples/models/.
 
 Random weights, a few hundred kB each, the same bytes on every run (seeded; no timestamps in any format):
 
@@ -26,7 +26,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "models"
+OUT = Path(__file__).resolve().parent.parent / "examples" / "models"
 SEED = 20260515
 EOS = "<|endoftext|>"
 VOCAB_SIZE = 384
@@ -219,7 +219,7 @@ def main() -> None:
         if path.is_file():
             size = path.stat().st_size
             assert size < 2_000_000, f"{path} is {size} bytes: over the 2 MB a committed fixture may weigh"
-            print(f"{path.relative_to(OUT.parent.parent.parent)}: {size} bytes", file=sys.stderr)
+            print(f"{path.relative_to(OUT.parent.parent)}: {size} bytes", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -72,4 +72,4 @@ function record(name: string, counts: RequestCounts): RequestRecord {
 }
 
 /** The directory of the committed tiny models (scripts/make-tiny-models.py writes them). */
-export const MODELS_DIR = new URL('../fixtures/models/', import.meta.url)
+export const MODELS_DIR = new URL('../../examples/models/', import.meta.url)
