@@ -48,6 +48,17 @@ const positive = (unit: string) => {
   return z.number({ error: message }).check(z.refine((n) => Number.isFinite(n) && n > 0, { message }))
 }
 
+const nonNegative = (unit: string) => {
+  const message = `must be a finite number of ${unit}, 0 or more`
+  return z.number({ error: message }).check(z.refine((n) => Number.isFinite(n) && n >= 0, { message }))
+}
+
+/** An object option's check that at least one of its (optional) fields is set. */
+const someField = (fields: string) =>
+  z.refine((o: unknown) => Object.values(o as object).some((v) => v !== undefined), {
+    message: `must set at least one of ${fields}`,
+  })
+
 /** A number option from `min` to `max` (`unit` names it: `milliseconds`; a `note` may follow the range). */
 function numeric(min: number, max: number, unit: string, example: string, note = '') {
   const message = `must be a number${unit ? ` of ${unit}` : ''} from ${min} to ${max}${note}`
@@ -169,15 +180,43 @@ export const DEFINITIONS = {
         },
         { error: 'must be an object: { energyKWh?, emissionsKg?, durationS? }' },
       )
-      .check(
-        z.refine((b) => Object.values(b).some((v) => v !== undefined), {
-          message: 'must set at least one of energyKWh, emissionsKg, durationS',
-        }),
-      ),
+      .check(someField('energyKWh, emissionsKg, durationS')),
     example: '{ energyKWh: 0.5 }',
     fieldExamples: { energyKWh: '0.5', emissionsKg: '0.1', durationS: '3600' },
   },
   pue: numeric(1, 5, '', '1.2', ' (a PUE below 1 is impossible)'),
+  // The footprint beyond electricity (footprint/): embodied emissions, water, SCI.
+  embodied: {
+    kind: 'object',
+    schema: z
+      .object(
+        {
+          kgCO2e: z.optional(nonNegative('kg CO2e')),
+          lifetimeYears: z.optional(positive('years')),
+          share: z.optional(
+            z
+              .number({ error: 'must be a number from 0 to 1' })
+              .check(z.refine((n) => n > 0 && n <= 1, { message: 'must be a number above 0, up to 1' })),
+          ),
+        },
+        { error: 'must be an object: { kgCO2e?, lifetimeYears?, share? }' },
+      )
+      .check(someField('kgCO2e, lifetimeYears, share')),
+    example: '{ kgCO2e: 1500, lifetimeYears: 4 }',
+    fieldExamples: { kgCO2e: '1500', lifetimeYears: '4', share: '0.125' },
+  },
+  cloudInstanceType: { kind: 'string', schema: nonEmpty, example: "'p4d.24xlarge'" },
+  wue: numeric(0, 20, 'litres per kWh', '0.18'),
+  waterIntensity: numeric(0, 1000, 'litres per kWh', '3.1'),
+  functionalUnit: {
+    kind: 'object',
+    schema: z.object(
+      { name: nonEmpty, count: z.optional(positive('units')) },
+      { error: "must be an object: { name: 'epoch', count?: 10 }" },
+    ),
+    example: "{ name: 'epoch', count: 10 }",
+    fieldExamples: { name: "'epoch'", count: '10' },
+  },
   cpuPowerW: numeric(0.1, 10_000, 'watts', '125'),
   ramPowerW: numeric(0, 10_000, 'watts', '20'),
   gpuIds: {

@@ -12,6 +12,7 @@ import {
   optionDef,
 } from './config-schema.js'
 import { WattprintError } from './errors.js'
+import type { EmbodiedOption, FunctionalUnitOption } from './footprint/options.js'
 import { CLOUD_METADATA_URL } from './intensity/cloud-detect.js'
 import type { CloudProvider } from './intensity/cloud-regions.js'
 import { ELECTRICITY_MAPS_URL } from './intensity/electricity-maps.js'
@@ -100,6 +101,16 @@ export interface TrackerOptions {
   budget?: Budget
   /** Power usage effectiveness of the data centre, 1 to 5. Default 1. */
   pue?: number
+  /** The hardware's embodied emissions and life; default: looked up (cloud instance type, server model). */
+  embodied?: EmbodiedOption
+  /** The cloud instance type (`p4d.24xlarge`, `n2-standard-8`, `Standard_D4s_v5`), for its embodied emissions. */
+  cloudInstanceType?: string
+  /** The data centre's water usage effectiveness, litres per IT kWh. Default: the provider's published figure. */
+  wue?: number
+  /** Water consumed generating the electricity, litres per kWh drawn. Default: not counted. */
+  waterIntensity?: number
+  /** What SCI is counted per: `{ name: 'epoch', count: 10 }`. The record's `sci` is null without it. */
+  functionalUnit?: FunctionalUnitOption
   /** CPU TDP in watts for the estimate, instead of the table's (RAPL, when readable, is still preferred). */
   cpuPowerW?: number
   /** RAM power in watts, instead of the module model (RAPL DRAM, when readable, is still preferred). */
@@ -202,6 +213,11 @@ export interface ResolvedConfig {
   readonly carbonIntensity: number | null
   readonly budget: Budget | null
   readonly pue: number
+  readonly embodied: EmbodiedOption | null
+  readonly cloudInstanceType: string | null
+  readonly wue: number | null
+  readonly waterIntensity: number | null
+  readonly functionalUnit: FunctionalUnitOption | null
   readonly cpuPowerW: number | null
   readonly ramPowerW: number | null
   /** null: decided by CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, else all. */
@@ -392,6 +408,11 @@ export function resolveConfig(
     carbonIntensity: (values.carbonIntensity as number | undefined) ?? null,
     budget: (values.budget as Budget | undefined) ?? null,
     pue: (values.pue as number | undefined) ?? 1,
+    embodied: (values.embodied as EmbodiedOption | undefined) ?? null,
+    cloudInstanceType: (values.cloudInstanceType as string | undefined) ?? null,
+    wue: (values.wue as number | undefined) ?? null,
+    waterIntensity: (values.waterIntensity as number | undefined) ?? null,
+    functionalUnit: (values.functionalUnit as FunctionalUnitOption | undefined) ?? null,
     cpuPowerW: (values.cpuPowerW as number | undefined) ?? null,
     ramPowerW: (values.ramPowerW as number | undefined) ?? null,
     gpuIds: parseGpuIds(values.gpuIds as string | readonly (string | number)[] | undefined),

@@ -1,3 +1,4 @@
+import { footprintPhrase } from './footprint/format.js'
 import type { EmissionsRecord } from './record.js'
 import { JOULES_PER_KWH } from './units.js'
 
@@ -38,7 +39,8 @@ export function summaryLine(record: EmissionsRecord): string {
   const energy = jobEnergy(record.energyKWh, record.machine.energyKWh, record.trackingMode === 'process')
   return (
     `${record.durationS.toFixed(1)} s, ${energy} [${parts.join(', ')}], ` +
-    `${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})` +
+    `${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource}); ` +
+    footprintPhrase(record) +
     requestsPart(record)
   )
 }

@@ -5,6 +5,7 @@ import {
   type MeterMethod,
   type MeterSource,
 } from './components.js'
+import { type FootprintFields, NO_FOOTPRINT } from './footprint/footprint.js'
 import type { ResolvedLocation } from './intensity/location.js'
 import type { LedgerTotals } from './ledger.js'
 import { gpuModelSummary } from './meters/gpu.js'
@@ -81,7 +82,7 @@ export interface Measurement {
 }
 
 /** A run's result: what stop() and flush() return and what a CSV row holds. */
-export interface EmissionsRecord extends Measurement, RequestFields {
+export interface EmissionsRecord extends Measurement, RequestFields, FootprintFields {
   /** ISO 8601 UTC time the record was made. */
   readonly timestamp: string
   readonly projectName: string
@@ -314,5 +315,7 @@ export function toEmissionsRecord(
     notes: [...context.notes],
     ...context.requests,
     ...scheduleOf(context.runId, measurement),
+    // Filled in by footprint/record.ts, which needs the record's other fields.
+    ...NO_FOOTPRINT,
   }
 }

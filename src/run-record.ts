@@ -2,6 +2,7 @@ import { freemem, totalmem } from 'node:os'
 import type { AttributionSetup } from './attribution/account.js'
 import { type AttributionPlan, attributionNote } from './attribution/plan.js'
 import type { ResolvedConfig } from './config.js'
+import { withFootprint } from './footprint/record.js'
 import type { IntensityResolution } from './intensity/resolve.js'
 import { emptyTotals, type Ledger } from './ledger.js'
 import { cpuPowerAtLoad } from './meters/cpu-estimate.js'
@@ -56,7 +57,18 @@ export function noRunParts(): RunParts {
 /** The options a record reads. */
 export type RecordConfig = Pick<
   ResolvedConfig,
-  'projectName' | 'runId' | 'experimentId' | 'pue' | 'procStatPath' | 'idle' | 'cpuPowerW'
+  | 'projectName'
+  | 'runId'
+  | 'experimentId'
+  | 'pue'
+  | 'procStatPath'
+  | 'idle'
+  | 'cpuPowerW'
+  | 'embodied'
+  | 'cloudInstanceType'
+  | 'wue'
+  | 'waterIntensity'
+  | 'functionalUnit'
 >
 
 /** The intensity valid now; NaN (source `none`) before the intensity is known. */
@@ -97,7 +109,8 @@ export function assembleRecord(config: RecordConfig, run: RunParts, status: RunS
     attribution: attributionContext(config, run),
     requests: requestFields(run.requests()),
   }
-  return toEmissionsRecord(measurement, context, status)
+  const record = toEmissionsRecord(measurement, context, status)
+  return withFootprint(config, run, record, system, run.intensity?.location?.cloudInstanceType ?? null)
 }
 
 /** How the ledger splits energy, or null in machine mode. */

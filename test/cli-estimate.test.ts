@@ -42,6 +42,50 @@ describe('wattprint estimate', () => {
     expect(stockholm?.emissionsKg).toBeCloseTo((253.44 * (stockholm?.gPerKWh ?? 0)) / 1000, 9)
   })
 
+  it('puts embodied emissions and water beside each region: the server model, the provider WUE, --water-intensity', () => {
+    const run = wattprint(
+      'estimate',
+      ...['--gpu', 'H100 SXM5 80GB', '--gpus', '8', '--hours', '72', '--water-intensity', '3', '--json'],
+    )
+    expect(run.status, run.stderr).toBe(0)
+    const estimate = JSON.parse(run.stdout) as {
+      energyKWh: number
+      embodied: { kg: number; source: string }
+      regions: { provider: string; embodiedKg: number | null; waterL: number | null; wue: number | null }[]
+    }
+    // 8 × 700 W × 72 h = 403.2 kWh. Embodied: (1,000 kg + 8 × 150 kg) × 72 h / (4 × 8,766 h) = 4.5174 kg.
+    expect(estimate.energyKWh).toBeCloseTo(403.2, 9)
+    expect(estimate.embodied.kg).toBeCloseTo((2200 * 72) / (4 * 8766), 9)
+    expect(estimate.embodied.source).toMatch(/^ccf-components: one-socket server with 8 GPU\(s\), 2200 kg/)
+    const of = (provider: string) => estimate.regions.find((r) => r.provider === provider)
+    // AWS: 403.2 kWh × 0.12 L (its 2025 WUE) + 403.2 kWh × 3 L = 1,257.984 L.
+    expect(of('aws')).toMatchObject({ wue: 0.12, embodiedKg: estimate.embodied.kg })
+    expect(of('aws')?.waterL).toBeCloseTo(1257.984, 9)
+    // Google publishes no WUE: only the off-site part.
+    expect(of('gcp')).toMatchObject({ wue: null })
+    expect(of('gcp')?.waterL).toBeCloseTo(1209.6, 9)
+    const p4d = wattprint(
+      'estimate',
+      '--gpu',
+      'A100 SXM4 80 GB',
+      '--gpus',
+      '8',
+      '--hours',
+      '2',
+      '--instance-type',
+      'p4d.24xlarge',
+      '--json',
+    )
+    // The whole p4d host (8 of 8 GPUs): 4,676.79 kg × 2 h / (4 × 8,766 h).
+    expect((JSON.parse(p4d.stdout) as typeof estimate).embodied.kg).toBeCloseTo((4676.79 * 2) / (4 * 8766), 9)
+    expect(wattprint('estimate', '--from', 'x.csv', '--embodied', '1t').stderr).toContain(
+      '--embodied describes a planned job',
+    )
+    expect(wattprint('estimate', '--gpu', 'L4', '--hours', '1', '--instance-type', 'zz.9').stderr).toContain(
+      `--instance-type "zz.9" is not in Cloud Carbon Footprint's table`,
+    )
+  })
+
   it('covers all three clouds by default, as a table', () => {
     const run = wattprint('estimate', '--gpu', 'h100 sxm5 80gb', '--hours', '2h', '--cpu-power', '200W')
     expect(run.status).toBe(0)

@@ -76,6 +76,8 @@ function wattprintCsv(dir: string): string {
       durationS: 7200,
       emissionsKg: 0.5,
       ...kWh(0.2, 1.0, 0.05),
+      embodiedEmissionsKg: null,
+      waterConsumedL: null,
     }),
   ]
   writeFileSync(path, CSV_HEADER + rows.map((r) => recordToLine(r)).join(''))
@@ -115,6 +117,14 @@ describe('wattprint report', () => {
       ['2026-11-23', 1],
     ])
     expect(json.total.energyKWh).toBeCloseTo(0.009 + 0.001 + 1.25, 9)
+    // Embodied emissions and water: A and B have 12.5 g and 4.2 mL each, C none (unknown, not zero).
+    const day = (key: string) => json.groups.find((g) => g.key === key) as unknown as Record<string, unknown>
+    expect(day('2026-11-22')).toMatchObject({ embodiedKg: 0.025, waterL: 0.0084 })
+    expect(day('2026-11-23')).toMatchObject({ embodiedKg: null, waterL: null })
+    const table = wattprint('report', csv, '--by', 'day').stdout.split('\n')
+    expect(table[0]).toMatch(/g\/kWh\s+embodied\s+water$/)
+    expect(table.find((l) => l.startsWith('2026-11-22'))).toMatch(/25\.00 g\s+8\.40 mL$/)
+    expect(table.find((l) => l.startsWith('2026-11-23'))).toMatch(/–\s+–$/)
     expect(wattprint('report', csv, '--by', 'run').stdout).toMatch(/^A\s+1\s/m)
     expect(wattprint('report', csv, '--by', 'week').stderr).toContain(
       '--by "week" must be one of project, experiment, run, day',
@@ -196,7 +206,8 @@ describe('wattprint report', () => {
       })`)) as { bars: number; lines: number; figures: number; background: string }
       const shot = await page.screenshot({ fullPage: true, path: join(dir, `report-${scheme}.png`) })
       expect(problems).toEqual([])
-      expect(drawn.figures).toBe(3)
+      // Energy per run, energy by component, operational vs embodied emissions per run, the timeline.
+      expect(drawn.figures).toBe(4)
       expect(drawn.bars).toBeGreaterThanOrEqual(10)
       expect(drawn.lines).toBe(3)
       expect(drawn.background).toBe(scheme === 'dark' ? 'rgb(20, 23, 28)' : 'rgb(255, 255, 255)')
@@ -232,6 +243,9 @@ describe('wattprint report', () => {
       const text = readFileSync(html, 'utf8')
       expect(text).toContain(`<td>${terminal}</td>`)
       expect(text).not.toContain('<td>0.00 h</td>')
+      // Each run's embodied share (12.5 g in the sample record) stacked on its operational emissions.
+      expect(text.match(/data-part="embodied"/g)?.length).toBeGreaterThanOrEqual(Math.min(count, 3 * 50))
+      expect(text).toContain('Emissions of ')
       for (const width of [420, 800, 1600]) {
         const page = await browser.newPage({ viewport: { width, height: 900 } })
         await page.goto(`file://${html}`)
@@ -240,7 +254,7 @@ describe('wattprint report', () => {
         await page.close()
         const where = `${count} runs at ${width} px`
         expect(layout.pageWidth, where).toBeLessThanOrEqual(width)
-        expect(layout.charts.map((c) => c.caption).length, where).toBe(2)
+        expect(layout.charts.map((c) => c.caption).length, where).toBe(3)
         for (const chart of layout.charts) {
           const what = `${where}, ${chart.caption}`
           // Text drawn at about its CSS size: the SVG is neither shrunk nor blown up much.

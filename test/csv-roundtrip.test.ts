@@ -77,6 +77,9 @@ function hostileRecords(): EmissionsRecord[] {
       attributionNote: at(i + 11),
       forecastSource: at(i + 12),
       plannedStart: at(i + 13),
+      embodiedSource: at(i + 14),
+      waterSource: at(i + 15),
+      functionalUnit: at(i + 16),
       durationS: i + 0.5,
     }),
   )
@@ -97,6 +100,9 @@ const TEXT_FIELDS = {
   attribution_note: 'attributionNote',
   forecast_source: 'forecastSource',
   planned_start: 'plannedStart',
+  embodied_source: 'embodiedSource',
+  water_source: 'waterSource',
+  functional_unit: 'functionalUnit',
 } as const
 
 describe('a CSV of hostile text', () => {

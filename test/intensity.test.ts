@@ -120,14 +120,19 @@ describe('resolveIntensity: each path', () => {
     let asked = 0
     const detectCloud = async () => {
       asked += 1
-      return { provider: 'gcp' as const, region: 'europe-west4' }
+      return { provider: 'gcp' as const, region: 'europe-west4', instanceType: 'n2-standard-8' }
     }
     expect((await resolveWith({}, { detectCloud })).location.onCloud).toBe(false)
     expect(asked).toBe(0)
     const { provider, location, notes } = await resolveWith({ detectCloud: true }, { detectCloud })
     expect(asked).toBe(1)
     expect(provider.at(0).source).toBe('electricitymaps-yearly-2025:NL')
-    expect(location).toMatchObject({ onCloud: true, cloudProvider: 'gcp', cloudRegion: 'europe-west4' })
+    expect(location).toMatchObject({
+      onCloud: true,
+      cloudProvider: 'gcp',
+      cloudRegion: 'europe-west4',
+      cloudInstanceType: 'n2-standard-8',
+    })
     expect(notes.join(' ')).toContain('cloud detected from instance metadata: gcp europe-west4')
   })
 

@@ -333,7 +333,7 @@ describe('time-varying intensity', () => {
 })
 
 describe('cloud detection', () => {
-  it('reads the AWS region with an IMDSv2 token', async () => {
+  it('reads the AWS region and instance type with an IMDSv2 token', async () => {
     const imds = await server({
       'PUT /latest/api/token': (request) =>
         request.headers['x-aws-ec2-metadata-token-ttl-seconds']
@@ -343,25 +343,55 @@ describe('cloud detection', () => {
         request.headers['x-aws-ec2-metadata-token'] === 'imds-token'
           ? { body: 'eu-north-1' }
           : { status: 401, body: '' },
+      '/latest/meta-data/instance-type': (request) =>
+        request.headers['x-aws-ec2-metadata-token'] === 'imds-token'
+          ? { body: 'p4d.24xlarge' }
+          : { status: 401, body: '' },
     })
-    expect(await detectCloud(imds.url)).toEqual({ provider: 'aws', region: 'eu-north-1' })
+    expect(await detectCloud(imds.url)).toEqual({
+      provider: 'aws',
+      region: 'eu-north-1',
+      instanceType: 'p4d.24xlarge',
+    })
   })
 
-  it("reads GCP's zone and Azure's location", async () => {
+  it("reads GCP's zone and machine type and Azure's location and size; a type not answered is null", async () => {
     const gcp = await server({
       '/computeMetadata/v1/instance/zone': (request) =>
         request.headers['metadata-flavor'] === 'Google'
           ? { body: 'projects/123456789/zones/europe-west4-a' }
           : { status: 403, body: '' },
+      '/computeMetadata/v1/instance/machine-type': (request) =>
+        request.headers['metadata-flavor'] === 'Google'
+          ? { body: 'projects/123456789/machineTypes/n2-standard-8' }
+          : { status: 403, body: '' },
     })
-    expect(await detectCloud(gcp.url)).toEqual({ provider: 'gcp', region: 'europe-west4' })
+    expect(await detectCloud(gcp.url)).toEqual({
+      provider: 'gcp',
+      region: 'europe-west4',
+      instanceType: 'n2-standard-8',
+    })
     const azure = await server({
       '/metadata/instance/compute/location': (request, url) =>
         request.headers.metadata === 'true' && url.searchParams.get('format') === 'text'
           ? { body: 'westeurope' }
           : { status: 400, body: '' },
+      '/metadata/instance/compute/vmSize': (request, url) =>
+        request.headers.metadata === 'true' && url.searchParams.get('format') === 'text'
+          ? { body: 'Standard_D4s_v3' }
+          : { status: 400, body: '' },
     })
-    expect(await detectCloud(azure.url)).toEqual({ provider: 'azure', region: 'westeurope' })
+    expect(await detectCloud(azure.url)).toEqual({
+      provider: 'azure',
+      region: 'westeurope',
+      instanceType: 'Standard_D4s_v3',
+    })
+    const typeless = await server({ '/metadata/instance/compute/location': () => ({ body: 'westeurope' }) })
+    expect(await detectCloud(typeless.url)).toEqual({
+      provider: 'azure',
+      region: 'westeurope',
+      instanceType: null,
+    })
   })
 
   it('answers null at once when nothing listens, and within the time limit when nothing answers', async () => {

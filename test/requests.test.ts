@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { EmissionsTracker, summaryLine } from '../src/index.js'
+import { EmissionsTracker, summaryLine, type TrackerOptions } from '../src/index.js'
 import type { RequestRecord } from '../src/requests/span.js'
 import type { TrackerWarning } from '../src/warnings.js'
 import { driveCounters } from './helpers/driver.mjs'
@@ -17,7 +17,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function setup(sampling: 'worker' | 'inline') {
+async function setup(sampling: 'worker' | 'inline', extra: Partial<TrackerOptions> = {}) {
   const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0' }])
   cleanups.push(() => tree.cleanup())
   const driver = await driveCounters([
@@ -36,6 +36,7 @@ async function setup(sampling: 'worker' | 'inline') {
     logLevel: 'silent',
     carbonIntensity: 250,
     gpuIds: [],
+    ...extra,
   })
   tracker.on('warning', (w) => warnings.push(w))
   return { tracker, warnings, dir }
@@ -52,6 +53,8 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     await started
     const settled: RequestRecord[] = []
     tracker.on('request', (r) => settled.push(r))
+    const samples: (number | null)[] = []
+    tracker.on('sample', (s) => samples.push(s.requests))
     const spans = []
     for (let i = 0; i < 200; i++) {
       const span = tracker.request(`r${i % 4}`, { weight: 1 + (i % 3) })
@@ -86,6 +89,10 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     expect(record.energyPerRequestJ).toBeCloseTo((measuredJ - (record.energyBetweenRequestsJ ?? 0)) / 201, 9)
     expect(records[0]?.energyPerOutputTokenJ).toBeCloseTo((r0?.energyJ ?? 0) / 5, 12)
     expect(records[1]?.energyPerItemJ).toBeCloseTo((records[1]?.energyJ ?? 0) / 2, 12)
+    // Sample events carry the run's request count so far: all 200 ended ones by the last (the background
+    // span ends after it, when the run does).
+    expect(samples.filter((n) => n !== null).length).toBeGreaterThan(0)
+    expect(samples.at(-1)).toBe(200)
     // The event fired for every span settled while listened to.
     expect(settled.length).toBe(201)
     expect(warnings.map((w) => w.code)).toEqual(['REQUESTS_OPEN'])
@@ -112,6 +119,23 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     expect(request?.energyJ).toBeGreaterThan(taskJ * 0.9)
     expect(request?.energyJ).toBeLessThanOrEqual(taskJ * 1.0000001)
     expect(taskJ).toBeGreaterThan(WATTS * 0.07)
+  })
+
+  it("fills SCI's R from the requests and tokens measured when the unit is named request or token", async () => {
+    const embodied = { kgCO2e: 1000, lifetimeYears: 4 }
+    for (const [unit, count] of [
+      ['request', 3],
+      ['token', 30],
+      ['input token', 6],
+    ] as const) {
+      const { tracker } = await setup(sampling, { embodied, functionalUnit: { name: unit } })
+      await tracker.start()
+      for (let i = 0; i < 3; i++) await tracker.measure(() => sleep(5), { tokensIn: 2, tokensOut: 10 })
+      const record = await tracker.stop()
+      expect(record.functionalUnitCount).toBe(count)
+      expect(record.embodiedEmissionsKg).toBeGreaterThan(0)
+      expect(record.sci).toBeCloseTo((record.emissionsKg + (record.embodiedEmissionsKg ?? 0)) / count, 15)
+    }
   })
 
   it('never throws on misuse: bad names, weights and counts are warnings; a second end is ignored', async () => {

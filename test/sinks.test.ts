@@ -202,6 +202,48 @@ describe('Prometheus sink without a server', () => {
   })
 })
 
+describe('Prometheus sink: the footprint', () => {
+  it('sets embodied emissions and water from the final record, and leaves an unknown one out', async () => {
+    const known = prometheusSink()
+    const tracker = new EmissionsTracker({
+      ...base,
+      saveToFile: false,
+      runId: 'fp-1',
+      embodied: { kgCO2e: 1000, share: 0.5 },
+      wue: 0.2,
+      sinks: [known],
+    })
+    await tracker.start()
+    await sleep(300)
+    const record = await tracker.stop()
+    const text = (await known.registry?.metrics()) ?? ''
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}\\{[^}]*run_id="fp-1"\\} (\\S+)$`, 'm').exec(text)?.[1])
+    expect(
+      value('wattprint_embodied_emissions_grams') / ((record.embodiedEmissionsKg ?? 0) * 1000),
+    ).toBeCloseTo(1, 9)
+    expect(record.embodiedEmissionsKg).toBeGreaterThan(0)
+    expect(value('wattprint_water_litres') / (record.waterConsumedL ?? 0)).toBeCloseTo(1, 9)
+    // No cloud instance type and no water figure: no sample, not a zero.
+    const unknown = prometheusSink()
+    const other = new EmissionsTracker({
+      ...base,
+      saveToFile: false,
+      runId: 'fp-2',
+      cloudProvider: 'gcp',
+      cloudRegion: 'europe-west4',
+      sinks: [unknown],
+    })
+    await other.start()
+    await sleep(200)
+    expect((await other.stop()).embodiedEmissionsKg).toBeNull()
+    const none = (await unknown.registry?.metrics()) ?? ''
+    expect(none).toContain('# TYPE wattprint_embodied_emissions_grams gauge')
+    expect(none).not.toMatch(/^wattprint_embodied_emissions_grams\{/m)
+    expect(none).not.toMatch(/^wattprint_water_litres\{/m)
+  })
+})
+
 describe('OpenTelemetry sink', () => {
   it('reports energy, emissions, power and intensity as observable instruments', async () => {
     const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
@@ -212,6 +254,8 @@ describe('OpenTelemetry sink', () => {
       ...base,
       saveToFile: false,
       runId: 'otel-1',
+      embodied: { kgCO2e: 1500 },
+      waterIntensity: 2,
       sinks: [otelSink({ meter: provider.getMeter('test') })],
     })
     await tracker.start()
@@ -231,5 +275,8 @@ describe('OpenTelemetry sink', () => {
     expect(byName('wattprint.carbon_intensity')?.dataPoints[0]?.value).toBe(200)
     const power = byName('wattprint.power')?.dataPoints.find((p) => p.attributes.component === 'ram')
     expect(Number(power?.value)).toBeGreaterThan(0)
+    const embodied = byName('wattprint.embodied_emissions')?.dataPoints[0]?.value
+    expect(Number(embodied) / ((record.embodiedEmissionsKg ?? 0) * 1000)).toBeCloseTo(1, 9)
+    expect(Number(byName('wattprint.water')?.dataPoints[0]?.value)).toBeCloseTo(record.energyKWh * 2, 12)
   })
 })

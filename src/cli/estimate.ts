@@ -4,9 +4,11 @@ import { formatEnergy, formatMass } from '../format.js'
 import { CLOUD_PROVIDERS, type CloudProvider, cloudRegionsOf } from '../intensity/cloud-regions.js'
 import { zoneIntensity } from '../intensity/tables.js'
 import { editDistance } from '../text.js'
+import { ESTIMATE_FOOTPRINT_FLAGS, plannedEmbodied, regionWater } from './estimate-footprint.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { optionRange } from './options.js'
 import { foreignFileMessage, readEmissionsCsv } from './report.js'
+import { massCell, sumKnown, waterCell } from './report-footprint.js'
 import { parseNumber, parseQuantity, UsageError } from './units.js'
 
 /** A GPU of data/gpus.csv. */
@@ -58,10 +60,23 @@ export interface RegionEstimate {
   readonly gPerKWh: number
   readonly source: string
   readonly emissionsKg: number
+  /** The job's embodied kg CO2e (the same in every region); null when unknown. */
+  readonly embodiedKg: number | null
+  /** Litres of water: on-site at the provider's WUE, off-site at --water-intensity; null when neither is known. */
+  readonly waterL: number | null
+  readonly wue: number | null
 }
 
 /** The emissions of `energyKWh` (PUE included) in every region of the providers, cleanest first. */
-export function priceInRegions(energyKWh: number, providers: readonly CloudProvider[]): RegionEstimate[] {
+export function priceInRegions(
+  energyKWh: number,
+  providers: readonly CloudProvider[],
+  footprint: { embodiedKg: number | null; pue: number; waterIntensity: number | null } = {
+    embodiedKg: null,
+    pue: 1,
+    waterIntensity: null,
+  },
+): RegionEstimate[] {
   const out: RegionEstimate[] = []
   for (const provider of providers) {
     for (const r of cloudRegionsOf(provider)) {
@@ -75,6 +90,10 @@ export function priceInRegions(energyKWh: number, providers: readonly CloudProvi
         gPerKWh: reading.gPerKWh,
         source: reading.source,
         emissionsKg: (energyKWh * reading.gPerKWh) / 1000,
+        embodiedKg: footprint.embodiedKg,
+        ...(({ litres, wue }) => ({ waterL: litres, wue }))(
+          regionWater(provider, r.region, energyKWh, footprint.pue, footprint.waterIntensity),
+        ),
       })
     }
   }
@@ -115,6 +134,7 @@ export const ESTIMATE_FLAGS = {
     help: "price the measured runs of an emissions CSV (wattprint's or CodeCarbon's) instead of a planned job",
     example: 'emissions.csv',
   },
+  ...ESTIMATE_FOOTPRINT_FLAGS,
   json: { type: 'boolean', help: 'the estimate as JSON on stdout' },
 } as const satisfies Flags
 
@@ -152,9 +172,10 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
       : 1
   let energyKWh: number
   let what: string
-  const planned = (['gpu', 'gpus', 'hours', 'cpu-power', 'pue'] as const).filter(
-    (f) => values[f] !== undefined,
-  )
+  let embodied: { kg: number | null; source: string }
+  const planned = (
+    ['gpu', 'gpus', 'hours', 'cpu-power', 'pue', 'instance-type', 'embodied', 'lifetime'] as const
+  ).filter((f) => values[f] !== undefined)
   if (values.from !== undefined && planned.length > 0) {
     // The file's energy was measured, PUE included: a planned job's figures would be silently ignored.
     throw new UsageError(
@@ -175,6 +196,11 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
     // The file's energy already includes the PUE it was measured with; --pue replaces nothing here.
     energyKWh = runs.reduce((sum, r) => sum + r.energyKWh, 0)
     what = `${runs.length} measured run(s) from ${values.from}: ${formatEnergy(energyKWh)}`
+    const known = runs.filter((r) => r.embodiedKg !== null)
+    embodied = {
+      kg: sumKnown(runs.map((r) => r.embodiedKg)),
+      source: `embodied_emissions of ${known.length} of ${runs.length} run(s)`,
+    }
   } else {
     if (!values.gpu || !values.hours) {
       throw new UsageError(
@@ -194,16 +220,31 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
         ? parseQuantity('power', '--cpu-power', cpu, { bareUnit: 'w', range: { min: 0 }, example: '200W' })
         : 0
     energyKWh = ((count * gpu.tdpW + cpuW) * hours * pue) / 1000
+    embodied = plannedEmbodied(
+      { instanceType: values['instance-type'], embodied: values.embodied, lifetime: values.lifetime },
+      hours,
+      count,
+    )
     what =
       `${count} × ${gpu.name} (${gpu.tdpW} W TDP, ${gpu.source})${cpuW > 0 ? ` + ${cpuW} W CPU` : ''} for ` +
       `${hours} h at PUE ${pue}: ${formatEnergy(energyKWh)}, at TDP (an upper bound: GPUs rarely hold it)`
   }
-  const estimates = priceInRegions(energyKWh, providers as CloudProvider[])
+  const waterText = values['water-intensity']
+  const waterIntensity =
+    waterText === undefined
+      ? null
+      : parseNumber('--water-intensity', waterText, { example: '3.1', range: optionRange('waterIntensity') })
+  // A CSV's energy already holds its PUE: its on-site water is counted on the energy as it is.
+  const footprint = { embodiedKg: embodied.kg, pue: values.from ? 1 : pue, waterIntensity }
+  const estimates = priceInRegions(energyKWh, providers as CloudProvider[], footprint)
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ what, energyKWh, regions: estimates }, null, 2)}\n`)
+    const embodiedOut = { kg: embodied.kg, source: embodied.source }
+    process.stdout.write(
+      `${JSON.stringify({ what, energyKWh, embodied: embodiedOut, regions: estimates }, null, 2)}\n`,
+    )
     return 0
   }
-  const header = ['provider', 'region', 'location', 'zone', 'g/kWh', 'emissions']
+  const header = ['provider', 'region', 'location', 'zone', 'g/kWh', 'emissions', 'embodied', 'water']
   const rows = estimates.map((e) => [
     e.provider,
     e.region,
@@ -211,12 +252,16 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
     e.zone,
     e.gPerKWh.toFixed(0),
     formatMass(e.emissionsKg),
+    massCell(e.embodiedKg),
+    waterCell(e.waterL),
   ])
   const widths = header.map((_, c) => Math.max(header[c]?.length ?? 0, ...rows.map((r) => r[c]?.length ?? 0)))
   const line = (r: string[]) =>
     r.map((cell, c) => (c >= 4 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join('  ')
   process.stdout.write(
-    `${what}\nyearly grid averages (Electricity Maps via CO2.js), cleanest first:\n\n${line(header)}\n` +
+    `${what}\nembodied: ${embodied.kg === null ? 'unknown' : formatMass(embodied.kg)} CO2e (${embodied.source}); ` +
+      `water: on-site at the provider's published WUE${waterIntensity === null ? ' (off-site not counted: --water-intensity)' : ` + off-site at ${waterIntensity} L/kWh`}\n` +
+      `yearly grid averages (Electricity Maps via CO2.js), cleanest first:\n\n${line(header)}\n` +
       `${rows.map(line).join('\n')}\n`,
   )
   return 0

@@ -20,10 +20,11 @@ export const LAYOUTS = [
   { width: 1050, below: Number.POSITIVE_INFINITY },
 ] as const
 
-const H = 260
-const TOP = 14
-const BOTTOM = 34
-const RIGHT = 12
+/** A chart's height and margins, SVG units. */
+export const H = 260
+export const TOP = 14
+export const BOTTOM = 34
+export const RIGHT = 12
 /** Font size of tick labels, and a generous average glyph width for system-ui at that size. */
 export const TICK_PX = 12
 const CHAR_W = 0.62 * TICK_PX
@@ -58,7 +59,7 @@ const textWidth = (text: string) => text.length * CHAR_W
  * The x labels that fit: from the last one (always kept) backwards, each kept when it clears the one
  * after it; each is moved inside [0, width] so that the first and last are not cut off.
  */
-function fitLabels(labels: readonly { x: number; text: string }[], width: number): string {
+export function fitLabels(labels: readonly { x: number; text: string }[], width: number): string {
   const kept: string[] = []
   let leftEdge = Number.POSITIVE_INFINITY
   for (const label of [...labels].reverse()) {
@@ -74,7 +75,7 @@ function fitLabels(labels: readonly { x: number; text: string }[], width: number
 }
 
 /** The y axis: grid lines at nice ticks, their labels; the plot's left edge leaves room for the longest. */
-function yAxis(width: number, ticks: readonly number[], unit: string): { left: number; svg: string } {
+export function yAxis(width: number, ticks: readonly number[], unit: string): { left: number; svg: string } {
   const texts = tickText(ticks, unit)
   const left = Math.ceil(Math.max(...texts.map(textWidth)) + 14)
   const top = ticks.at(-1) ?? 1
@@ -103,14 +104,14 @@ export interface Chart {
   readonly svg: string
 }
 
-const svg = (width: number, label: string, body: string): string =>
+export const svg = (width: number, label: string, body: string): string =>
   `<svg viewBox="0 0 ${width} ${H}" role="img" aria-label="${escapeHtml(label)}">${body}</svg>`
 
 /**
  * `MM-DD HH:MM`, or only `HH:MM` when every run is of one day (`HH:MM:SS` when runs share a minute, so
  * that no two bars read alike), or only the date across years.
  */
-function timeLabels(timestamps: readonly string[]): string[] {
+export function timeLabels(timestamps: readonly string[]): string[] {
   const sameDay = new Set(timestamps.map((t) => t.slice(0, 10))).size <= 1
   const sameYear = new Set(timestamps.map((t) => t.slice(0, 4))).size <= 1
   const minutes = timestamps.map((t) => t.slice(11, 16))

@@ -10,6 +10,7 @@ import {
   runsChart,
   TICK_PX,
 } from './report-charts.js'
+import { CARBON_LEGEND, carbonChart, massCell, waterCell } from './report-footprint.js'
 
 /** What the HTML report shows. */
 export interface HtmlReportInput {
@@ -56,10 +57,24 @@ function table(groups: readonly GroupTotals[], by: string, total: GroupTotals): 
       escapeHtml(formatEnergy(g.energyKWh)),
       escapeHtml(formatMass(g.emissionsKg)),
       g.intensityGPerKWh.toFixed(0),
+      escapeHtml(massCell(g.embodiedKg)),
+      escapeHtml(waterCell(g.waterL)),
     ]
       .map((c) => `<td>${c}</td>`)
       .join('')
-  const head = [by, 'runs', 'duration', 'CPU', 'GPU', 'RAM', 'energy', 'emissions', 'g CO2e/kWh']
+  const head = [
+    by,
+    'runs',
+    'duration',
+    'CPU',
+    'GPU',
+    'RAM',
+    'energy',
+    'emissions',
+    'g CO2e/kWh',
+    'embodied',
+    'water',
+  ]
   return (
     `<div class="table"><table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>` +
     groups.map((g) => `<tr>${cells(g)}</tr>`).join('') +
@@ -75,6 +90,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     ['Energy', formatEnergy(total.energyKWh)],
     ['Emissions', `${formatMass(total.emissionsKg)} CO2e`],
     ['Intensity', `${total.intensityGPerKWh.toFixed(0)} g CO2e/kWh`],
+    ['Embodied', total.embodiedKg === null ? 'unknown' : `${massCell(total.embodiedKg)} CO2e`],
   ]
   return `<!doctype html>
 <html lang="en">
@@ -84,10 +100,10 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 <title>wattprint report</title>
 <style>
 :root { color-scheme: light dark; --bg: #ffffff; --fg: #1d2330; --muted: #5b6472; --grid: #e3e6ea; --card: #f4f6f8;
-  --cpu: #2f6fde; --gpu: #d9480f; --ram: #2b8a3e; }
+  --cpu: #2f6fde; --gpu: #d9480f; --ram: #2b8a3e; --embodied: #7048e8; }
 @media (prefers-color-scheme: dark) {
   :root { --bg: #14171c; --fg: #e6e9ee; --muted: #9aa3af; --grid: #2a2f37; --card: #1d2128;
-    --cpu: #6ea2ff; --gpu: #ff8a4c; --ram: #5cc878; }
+    --cpu: #6ea2ff; --gpu: #ff8a4c; --ram: #5cc878; --embodied: #b197fc; }
 }
 body { margin: 0 auto; max-width: 1100px; padding: 24px 16px; background: var(--bg); color: var(--fg);
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; }
@@ -117,6 +133,8 @@ th:first-child, td:first-child { text-align: left; } tfoot td { font-weight: 600
 <p class="legend">${COMPONENTS.map((c) => `<span><i style="background:${c.color}"></i>${c.label}</span>`).join('')}</p>
 ${responsive((width) => runsChart(input.runs, width))}
 ${split(total)}
+${CARBON_LEGEND}
+${responsive((width) => carbonChart(input.runs, width))}
 ${input.timelines
   .filter((t) => t.samples.length > 1)
   .map((t) => responsive((width) => powerChart(t, width)))

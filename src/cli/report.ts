@@ -3,12 +3,13 @@ import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read
 import { formatDuration, formatEnergy, formatMass } from '../format.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { checkOutputFile } from './output-checks.js'
+import { type FootprintCells, footprintCells, massCell, sumKnown, waterCell } from './report-footprint.js'
 import { renderHtmlReport } from './report-html.js'
 import { waitingLine, waitingSavings } from './report-savings.js'
 import { UsageError } from './units.js'
 
 /** One run as a CSV row describes it (wattprint's or CodeCarbon's columns). */
-export interface RunRow {
+export interface RunRow extends FootprintCells {
   readonly file: string
   readonly timestamp: string
   readonly project: string
@@ -78,6 +79,7 @@ export function readEmissionsCsv(path: string): ReadResult {
       forecastGPerKWh: optional(record.forecast_intensity),
       forecastSource: record.forecast_source ?? '',
       ...requestFigures(record),
+      ...footprintCells(record),
     }
     const figures = [
       row.durationS,
@@ -92,6 +94,8 @@ export function readEmissionsCsv(path: string): ReadResult {
       row.outputTokens,
       row.requestEnergyJ,
       row.tokenEnergyJ,
+      row.embodiedKg ?? 0,
+      row.waterL ?? 0,
     ]
     if (Number.isNaN(Date.parse(row.timestamp)) || figures.some((f) => !Number.isFinite(f) || f < 0)) {
       malformed += 1
@@ -136,6 +140,9 @@ export interface GroupTotals {
   readonly energyPerRequestJ: number | null
   /** The energy of the requests that gave tokens ÷ those tokens, J; null without tokens. */
   readonly energyPerOutputTokenJ: number | null
+  /** Embodied kg CO2e and litres of water of the runs that have them; null when none does. */
+  readonly embodiedKg: number | null
+  readonly waterL: number | null
 }
 
 const keyOf = (run: RunRow, by: Grouping): string =>
@@ -177,6 +184,8 @@ export function total(key: string, runs: readonly RunRow[]): GroupTotals {
     outputTokens,
     energyPerRequestJ: requests > 0 ? sum((r) => r.requestEnergyJ) / requests : null,
     energyPerOutputTokenJ: outputTokens > 0 ? sum((r) => r.tokenEnergyJ) / outputTokens : null,
+    embodiedKg: sumKnown(runs.map((r) => r.embodiedKg)),
+    waterL: sumKnown(runs.map((r) => r.waterL)),
   }
 }
 
@@ -203,7 +212,19 @@ const joules = (j: number | null): string => (j === null ? '-' : j.toPrecision(3
 export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: GroupTotals): string {
   // Request columns only where some run measured requests.
   const served = all.requests > 0
-  const header = [by, 'runs', 'duration', 'cpu', 'gpu', 'ram', 'energy', 'emissions', 'g/kWh']
+  const header = [
+    by,
+    'runs',
+    'duration',
+    'cpu',
+    'gpu',
+    'ram',
+    'energy',
+    'emissions',
+    'g/kWh',
+    'embodied',
+    'water',
+  ]
   if (served) header.push('requests', 'J/request', 'J/token')
   const line = (g: GroupTotals) => [
     printable(g.key),
@@ -215,6 +236,8 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
     formatEnergy(g.energyKWh),
     formatMass(g.emissionsKg),
     g.intensityGPerKWh.toFixed(0),
+    massCell(g.embodiedKg),
+    waterCell(g.waterL),
     ...(served ? [String(g.requests), joules(g.energyPerRequestJ), joules(g.energyPerOutputTokenJ)] : []),
   ]
   const rows = [header, ...groups.map(line), line({ ...all, key: 'total' })]

@@ -3,6 +3,7 @@ import type { Budget } from '../config.js'
 import { prometheusSink } from '../sinks/prometheus.js'
 import type { Sink } from '../sinks/sink.js'
 import { type CommandSpec, type Flags, type FlagValues, helpText, textOf } from './flags.js'
+import { FOOTPRINT_FLAGS } from './footprint-flags.js'
 import { TRACKER_FLAGS } from './options.js'
 import { SCHEDULE_FLAGS } from './run-schedule.js'
 import { UK_FLAG } from './schedule-flags.js'
@@ -13,6 +14,7 @@ export const RUN_FLAGS = {
   ...TRACKER_FLAGS,
   ...UK_FLAG,
   ...SCHEDULE_FLAGS,
+  ...FOOTPRINT_FLAGS,
   timeline: {
     type: 'string',
     value: 'file.jsonl',

@@ -4,11 +4,13 @@ import { join } from 'node:path'
 import type { TrackerOptions } from '../config.js'
 import { bestEquivalent, describeEquivalent, equivalents } from '../equivalents.js'
 import type { SampleEvent } from '../events.js'
+import { footprintPhrase } from '../footprint/format.js'
 import { formatEnergy, formatMass, jobEnergy } from '../format.js'
 import type { EmissionsRecord } from '../record.js'
 import { EmissionsTracker } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
 import { type Flags, parseFlags, textOf } from './flags.js'
+import { footprintOptionsFrom } from './footprint-flags.js'
 import { trackerOptionsFrom, usageErrorFrom } from './options.js'
 import { checkCsvOutput, TimelineWriter } from './output-checks.js'
 import { budgetFrom, RUN, RUN_FLAGS, RUN_HELP, sinksFrom } from './run-flags.js'
@@ -68,6 +70,7 @@ export function summary(record: EmissionsRecord): string {
     `wattprint: ${formatSeconds(record.durationS)}, ${energy} [${by}], status ${record.status}`,
     `  ${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})`,
     `  ${describeEquivalent(equivalent)} (${equivalent.source})`,
+    `  ${footprintPhrase(record)}`,
   ].join('\n')
 }
 
@@ -96,6 +99,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const sinks = sinksFrom(values)
   const trackerOptions: TrackerOptions = {
     ...trackerOptionsFrom(values),
+    ...footprintOptionsFrom(values),
     ...ukOptionFrom(values),
     ...(budget ? { budget } : {}),
     ...(sinks.length > 0 ? { sinks } : {}),

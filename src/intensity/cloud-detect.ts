@@ -11,7 +11,13 @@ export const CLOUD_METADATA_TIMEOUT_MS = 1000
 export interface DetectedCloud {
   readonly provider: CloudProvider
   readonly region: string
+  /** The instance type (`p4d.24xlarge`, `n2-standard-8`, `Standard_D4s_v5`); null when it was not answered. */
+  readonly instanceType?: string | null
 }
+
+/** The metadata's answer, or null when it gave none (an instance type is a bonus, never a failure). */
+const optional = (answer: Promise<string>): Promise<string | null> =>
+  answer.then((body) => body.trim() || null).catch(() => null)
 
 type Probe = (base: string, timeoutMs: number, signal: AbortSignal) => Promise<DetectedCloud>
 
@@ -32,13 +38,24 @@ const aws: Probe = async (base, timeoutMs, signal) => {
   } catch {
     // IMDSv1-only instances answer the region without a token.
   }
+  const type = optional(
+    fetchText(new URL('latest/meta-data/instance-type', base), { timeoutMs, headers, signal }),
+  )
   const region = text(await fetchText(regionUrl, { timeoutMs, headers, signal }))
   if (!/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/.test(region)) throw new Error(`not an AWS region: ${region}`)
-  return { provider: 'aws', region }
+  return { provider: 'aws', region, instanceType: await type }
 }
 
 /** GCP: the instance's zone (`projects/123/zones/europe-west4-a`); the region is the zone less its letter. */
 const gcp: Probe = async (base, timeoutMs, signal) => {
+  // `projects/123/machineTypes/n2-standard-8`: the type is the last part.
+  const type = optional(
+    fetchText(new URL('computeMetadata/v1/instance/machine-type', base), {
+      timeoutMs,
+      signal,
+      headers: { 'Metadata-Flavor': 'Google' },
+    }),
+  ).then((path) => path?.split('/').pop() || null)
   const zone = text(
     await fetchText(new URL('computeMetadata/v1/instance/zone', base), {
       timeoutMs,
@@ -48,19 +65,21 @@ const gcp: Probe = async (base, timeoutMs, signal) => {
   )
   const region = /(?:^|\/)([a-z]+-[a-z]+\d+)-[a-z]$/.exec(zone)?.[1]
   if (!region) throw new Error(`not a GCP zone: ${zone}`)
-  return { provider: 'gcp', region }
+  return { provider: 'gcp', region, instanceType: await type }
 }
 
 /** Azure: the compute location (`westeurope`). */
 const azure: Probe = async (base, timeoutMs, signal) => {
-  const url = new URL('metadata/instance/compute/location', base)
-  url.searchParams.set('api-version', '2021-02-01')
-  url.searchParams.set('format', 'text')
-  const region = text(
-    await fetchText(url, { timeoutMs, signal, headers: { Metadata: 'true' } }),
-  ).toLowerCase()
+  const compute = (field: string) => {
+    const url = new URL(`metadata/instance/compute/${field}`, base)
+    url.searchParams.set('api-version', '2021-02-01')
+    url.searchParams.set('format', 'text')
+    return fetchText(url, { timeoutMs, signal, headers: { Metadata: 'true' } })
+  }
+  const type = optional(compute('vmSize'))
+  const region = text(await compute('location')).toLowerCase()
   if (!/^[a-z][a-z0-9]+$/.test(region)) throw new Error(`not an Azure location: ${region}`)
-  return { provider: 'azure', region }
+  return { provider: 'azure', region, instanceType: await type }
 }
 
 /**

@@ -18,6 +18,8 @@ export interface ResolvedLocation {
   readonly cloudRegion: string | null
   /** True when a cloud was named or detected. */
   readonly onCloud: boolean
+  /** The instance type the metadata service named (`detectCloud`); null when not detected. */
+  readonly cloudInstanceType?: string | null
   /** The time zone the country was guessed from; null when it was not guessed. */
   readonly guessedFrom: string | null
 }

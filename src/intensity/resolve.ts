@@ -82,13 +82,16 @@ export async function resolveIntensity(
   const notes: string[] = []
 
   // Cloud: named, else detected when asked.
-  let cloud: { provider: CloudProvider; region: string } | null =
+  let cloud: { provider: CloudProvider; region: string; instanceType?: string | null } | null =
     config.cloudProvider && config.cloudRegion
       ? { provider: config.cloudProvider, region: config.cloudRegion }
       : null
   if (!cloud && config.detectCloud) {
     cloud = await (dependencies.detectCloud ?? askMetadata)(config.cloudMetadataUrl)
-    if (cloud) notes.push(`cloud detected from instance metadata: ${cloud.provider} ${cloud.region}`)
+    if (cloud)
+      notes.push(
+        `cloud detected from instance metadata: ${cloud.provider} ${cloud.region}${cloud.instanceType ? ` ${cloud.instanceType}` : ''}`,
+      )
     else notes.push('detectCloud: no instance metadata service answered (not on AWS, GCP or Azure?)')
   }
   let cloudRegion: CloudRegion | null = null
@@ -133,6 +136,7 @@ export async function resolveIntensity(
     cloudProvider: cloud?.provider ?? null,
     cloudRegion: cloud?.region ?? null,
     onCloud: cloud !== null,
+    cloudInstanceType: cloud?.instanceType ?? null,
     guessedFrom,
   }
   const done = (

@@ -34,7 +34,7 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCel
     gpu_energy: record.gpu.energyKWh,
     ram_energy: record.ram.energyKWh,
     energy_consumed: record.energyKWh,
-    water_consumed: null,
+    water_consumed: record.waterConsumedL,
     country_name: record.countryName,
     country_iso_code: record.countryIsoCode,
     region: record.region,
@@ -58,7 +58,7 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCel
     ram_used_gb: record.ramUsedGiB,
     on_cloud: record.onCloud ? 'Y' : 'N',
     pue: record.pue,
-    wue: null,
+    wue: record.wueLPerKWh,
     node_version: record.nodeVersion,
     wattprint_version: record.wattprintVersion,
     cpu_source: record.cpu.source,
@@ -82,6 +82,12 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCel
     output_tokens: record.outputTokens,
     energy_per_request: record.energyPerRequestJ,
     energy_per_output_token: record.energyPerOutputTokenJ,
+    embodied_emissions: record.embodiedEmissionsKg,
+    embodied_source: record.embodiedSource,
+    water_source: record.waterSource,
+    sci: record.sci,
+    functional_unit: record.functionalUnit,
+    functional_unit_count: record.functionalUnitCount,
   }
 }
 

@@ -26,7 +26,9 @@ export interface MeterLike {
  * Reports a tracker's figures as OpenTelemetry observable instruments on a Meter you give
  * (`@opentelemetry/api`, an optional peer dependency: your SDK and exporter do the rest):
  * `wattprint.energy` (counter, J, by `component`, PUE included), `wattprint.emissions` (counter, g CO2e),
- * `wattprint.power` (gauge, W, by `component`) and `wattprint.carbon_intensity` (gauge, g/kWh), with
+ * `wattprint.power` (gauge, W, by `component`), `wattprint.carbon_intensity` (gauge, g/kWh),
+ * `wattprint.embodied_emissions` (gauge, g CO2e) and `wattprint.water` (gauge, L; both from the final
+ * record, absent when unknown), with
  * `wattprint.project`, `wattprint.experiment` and `wattprint.run_id` attributes. Values are read when your
  * reader collects: the sink only keeps the latest figures.
  */
@@ -36,6 +38,9 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
     powerW: { cpu: 0, gpu: 0, ram: 0 },
     grams: 0,
     intensity: Number.NaN,
+    // The final record's (footprint/); null until known, and never observed as 0 for unknown.
+    embodiedGrams: null as number | null,
+    waterLitres: null as number | null,
   }
   let attributes: Record<string, string> = {}
   const take = (byComponentKWh: Readonly<Record<'cpu' | 'gpu' | 'ram', number>>, kg: number) => {
@@ -82,6 +87,22 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
         .addCallback((result) => {
           if (Number.isFinite(latest.intensity)) result.observe(latest.intensity, attributes)
         })
+      meter
+        .createObservableGauge('wattprint.embodied_emissions', {
+          unit: 'g',
+          description: "The run's share of its hardware's embodied emissions (CO2e), from the final record",
+        })
+        .addCallback((result) => {
+          if (latest.embodiedGrams !== null) result.observe(latest.embodiedGrams, attributes)
+        })
+      meter
+        .createObservableGauge('wattprint.water', {
+          unit: 'L',
+          description: 'Water consumed by the run (on-site and off-site), from the final record',
+        })
+        .addCallback((result) => {
+          if (latest.waterLitres !== null) result.observe(latest.waterLitres, attributes)
+        })
     },
     sample(event: SampleEvent) {
       take(event.energyKWhByComponent, event.emissionsKg)
@@ -93,6 +114,8 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
         { cpu: record.cpu.energyKWh, gpu: record.gpu.energyKWh, ram: record.ram.energyKWh },
         record.emissionsKg,
       )
+      latest.embodiedGrams = record.embodiedEmissionsKg === null ? null : record.embodiedEmissionsKg * 1000
+      latest.waterLitres = record.waterConsumedL
     },
   }
 }

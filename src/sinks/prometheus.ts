@@ -64,8 +64,10 @@ export interface PrometheusSink extends Sink {
  * Exposes a tracker's figures to Prometheus through prom-client (an optional peer dependency, loaded only
  * here): `wattprint_energy_joules_total{component}` and `wattprint_emissions_grams_total` (counters, PUE
  * included, as the CSV), `wattprint_power_watts{component}` and `wattprint_carbon_intensity_grams_per_kwh`
- * (gauges), `wattprint_request_energy_joules{route}` (a histogram of the request spans' energies) and
- * `wattprint_tokens_total{route, direction}`, each labelled with project, experiment and run_id. Served on its own port, registered into
+ * (gauges), `wattprint_request_energy_joules{route}` (a histogram of the request spans' energies),
+ * `wattprint_tokens_total{route, direction}`, `wattprint_embodied_emissions_grams` and
+ * `wattprint_water_litres` (gauges, from the final record, absent when unknown), each labelled with project,
+ * experiment and run_id. Served on its own port, registered into
  * yours, and/or pushed to a Pushgateway; failures warn and never stop the run.
  */
 export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusSink {
@@ -161,11 +163,27 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
         if (request.tokensIn !== null) tokens.inc({ ...by, direction: 'input' }, request.tokensIn)
         if (request.tokensOut !== null) tokens.inc({ ...by, direction: 'output' }, request.tokensOut)
       }
-      settle = (record) =>
+      // Embodied emissions and water are the final record's (footprint/): set only when known, never 0.
+      const embodied = new client.Gauge({
+        name: 'wattprint_embodied_emissions_grams',
+        help: "The run's share of its hardware's embodied emissions (SCI's M), in grams of CO2e; set at the end of the run.",
+        labelNames: ['project', 'experiment', 'run_id'],
+        registers: [own],
+      })
+      const water = new client.Gauge({
+        name: 'wattprint_water_litres',
+        help: 'Water consumed by the run (on-site cooling at the WUE, off-site generation), in litres; set at the end of the run.',
+        labelNames: ['project', 'experiment', 'run_id'],
+        registers: [own],
+      })
+      settle = (record) => {
         advance(
           { cpu: record.cpu.energyKWh, gpu: record.gpu.energyKWh, ram: record.ram.energyKWh },
           record.emissionsKg,
         )
+        if (record.embodiedEmissionsKg !== null) embodied.set(labels, record.embodiedEmissionsKg * 1000)
+        if (record.waterConsumedL !== null) water.set(labels, record.waterConsumedL)
+      }
 
       if (options.pushgateway) {
         const {

@@ -54,6 +54,14 @@ export function sampleRecord(over: Partial<EmissionsRecord> = {}): EmissionsReco
     energyPerRequestJ: 17.25,
     energyPerOutputTokenJ: 0.134765625,
     energyBetweenRequestsJ: 310.5,
+    embodiedEmissionsKg: 0.0125,
+    embodiedSource: 'ccf-embodied:gcp/n2-standard-8; host 1500 kg, share 8/80 vCPUs; life 4 y',
+    waterConsumedL: 0.0042,
+    wueLPerKWh: 0.27,
+    waterSource: 'on-site: option wue 0.27 L/kWh × IT kWh; off-site: not counted (set waterIntensity)',
+    sci: 0.0001,
+    functionalUnit: 'epoch',
+    functionalUnitCount: 130,
     ...over,
   }
 }

@@ -1,0 +1,110 @@
+import type { TrackerOptions } from '../config.js'
+import type { EmbodiedOption } from '../footprint/options.js'
+import { type Flags, type FlagValues, textOf } from './flags.js'
+import { optionRange } from './options.js'
+import { parseNumber, parseQuantity, UsageError } from './units.js'
+
+/** The flags of `wattprint run` for the footprint beyond electricity: embodied emissions, water, SCI. */
+export const FOOTPRINT_FLAGS = {
+  'instance-type': {
+    type: 'string',
+    value: 'type',
+    help: "the cloud instance type, for its embodied emissions (Cloud Carbon Footprint's table): p4d.24xlarge",
+    example: 'p4d.24xlarge',
+    options: ['cloudInstanceType'],
+  },
+  embodied: {
+    type: 'string',
+    value: '1500kg',
+    help: "the machine's embodied emissions (kg CO2e) instead of the table's or the server model's",
+    example: '1500kg',
+    options: ['embodied.kgCO2e'],
+  },
+  lifetime: {
+    type: 'string',
+    value: 'years',
+    help: "the hardware's life the embodied emissions are spread over, years (default 4)",
+    example: '4',
+    options: ['embodied.lifetimeYears'],
+  },
+  share: {
+    type: 'string',
+    value: '0.125',
+    help: 'the share of the hardware the run reserved, above 0 up to 1 (one GPU of eight: 0.125)',
+    example: '0.125',
+    options: ['embodied.share'],
+  },
+  wue: {
+    type: 'string',
+    value: 'L/kWh',
+    help: "the data centre's water usage effectiveness, litres per IT kWh (default: the provider's figure)",
+    example: '0.18',
+    options: ['wue'],
+  },
+  'water-intensity': {
+    type: 'string',
+    value: 'L/kWh',
+    help: 'water consumed generating the electricity, litres per kWh (default: not counted)',
+    example: '3.1',
+    options: ['waterIntensity'],
+  },
+  'functional-unit': {
+    type: 'string',
+    value: 'name:count',
+    help: 'what SCI is counted per, and how many the run delivered: epoch:10',
+    example: 'epoch:10',
+    options: ['functionalUnit'],
+  },
+} as const satisfies Flags
+
+const LITRES_PER_KWH = /\s*l\s*\/\s*kwh\s*$/i
+
+/** Tracker options from the footprint flags; throws UsageError naming the flag for a bad value. */
+export function footprintOptionsFrom(values: FlagValues): TrackerOptions {
+  const options: { -readonly [K in keyof TrackerOptions]: TrackerOptions[K] } = {}
+  const type = textOf(values, 'instance-type')
+  if (type !== undefined) options.cloudInstanceType = type
+  const embodied: { -readonly [K in keyof EmbodiedOption]: EmbodiedOption[K] } = {}
+  const kg = textOf(values, 'embodied')
+  if (kg !== undefined) embodied.kgCO2e = parseQuantity('mass', '--embodied', kg, { example: '1500kg' })
+  const lifetime = textOf(values, 'lifetime')
+  if (lifetime !== undefined)
+    embodied.lifetimeYears = parseNumber('--lifetime', lifetime, { example: '4', range: { min: 0.01 } })
+  const share = textOf(values, 'share')
+  if (share !== undefined)
+    embodied.share = parseNumber('--share', share, { example: '0.125', range: { min: 0.000001, max: 1 } })
+  if (Object.keys(embodied).length > 0) options.embodied = embodied
+  const wue = textOf(values, 'wue')
+  if (wue !== undefined)
+    options.wue = parseNumber('--wue', wue, {
+      example: '0.18',
+      range: optionRange('wue'),
+      suffix: LITRES_PER_KWH,
+    })
+  const water = textOf(values, 'water-intensity')
+  if (water !== undefined) {
+    const range = optionRange('waterIntensity')
+    options.waterIntensity = parseNumber('--water-intensity', water, {
+      example: '3.1',
+      range,
+      suffix: LITRES_PER_KWH,
+    })
+  }
+  const unit = textOf(values, 'functional-unit')
+  if (unit !== undefined) {
+    const [name = '', count, ...rest] = unit.split(':')
+    if (!name.trim() || rest.length > 0) {
+      throw new UsageError(
+        `--functional-unit ${JSON.stringify(unit)} must be name or name:count: for example --functional-unit epoch:10.`,
+      )
+    }
+    options.functionalUnit =
+      count === undefined
+        ? { name: name.trim() }
+        : {
+            name: name.trim(),
+            count: parseNumber('--functional-unit', count, { example: 'epoch:10', range: { min: 0.000001 } }),
+          }
+  }
+  return options
+}

@@ -1,0 +1,154 @@
+import type { EmissionsRecord } from '../record.js'
+import { type HostEmbodied, SECONDS_PER_YEAR } from './embodied.js'
+import { DEFAULT_LIFETIME_YEARS, type FootprintConfig, type FunctionalUnitOption } from './options.js'
+import { findWue } from './tables.js'
+
+/** What a run's record says of its embodied emissions, water and SCI. */
+export interface FootprintFields {
+  /** kg CO2e of the hardware's manufacture charged to the run (SCI's M); null when unknown. */
+  readonly embodiedEmissionsKg: number | null
+  /** Where M came from, with the share and life used; null when unknown. */
+  readonly embodiedSource: string | null
+  /** Litres of water consumed: on-site cooling plus off-site generation, as far as known; null when neither is. */
+  readonly waterConsumedL: number | null
+  /** The data centre's water usage effectiveness used for on-site water, L per IT kWh; null when unknown. */
+  readonly wueLPerKWh: number | null
+  /** Where each part of the water figure came from, or why it is missing. */
+  readonly waterSource: string | null
+  /** Software Carbon Intensity: (operational + embodied kg CO2e) per functional unit; null without one. */
+  readonly sci: number | null
+  /** The functional unit's name (`epoch`, `request`, `token`); null when none is named. */
+  readonly functionalUnit: string | null
+  /** How many functional units the run delivered (SCI's R); null when unknown. */
+  readonly functionalUnitCount: number | null
+}
+
+/** The footprint fields of a record that has none. */
+export const NO_FOOTPRINT: FootprintFields = {
+  embodiedEmissionsKg: null,
+  embodiedSource: null,
+  waterConsumedL: null,
+  wueLPerKWh: null,
+  waterSource: null,
+  sci: null,
+  functionalUnit: null,
+  functionalUnitCount: null,
+}
+
+/** The parts of a record the footprint is computed from. */
+export type FootprintInput = Pick<
+  EmissionsRecord,
+  | 'durationS'
+  | 'energyKWh'
+  | 'emissionsKg'
+  | 'pue'
+  | 'trackingMode'
+  | 'machine'
+  | 'cloudProvider'
+  | 'cloudRegion'
+  | 'requests'
+  | 'inputTokens'
+  | 'outputTokens'
+>
+
+/**
+ * SCI's R: how many functional units the run delivered. The option's count when given; else, for a unit
+ * named `request` or `token` (`output token`, `input token`), the run's measured requests or tokens.
+ */
+export function functionalUnitCount(unit: FunctionalUnitOption, record: FootprintInput): number | null {
+  if (unit.count !== undefined) return unit.count
+  const name = unit.name.trim().toLowerCase()
+  if (/^requests?$/.test(name)) return record.requests
+  if (/^(output[ _-]?)?tokens?$/.test(name)) return record.outputTokens
+  if (/^input[ _-]?tokens?$/.test(name)) return record.inputTokens
+  return null
+}
+
+const litres = (n: number) => `${Math.round(n * 1e4) / 1e4} L/kWh`
+
+/** The run's share of its host (RR / ToR): the host share, times the job's share of the energy under attribution. */
+function runShare(host: Extract<HostEmbodied, { kg: number }>, input: FootprintInput): number | null {
+  if (host.shareGiven || input.trackingMode === 'machine') return host.share
+  if (!(input.machine.energyKWh > 0)) return null
+  return host.share * Math.min(1, input.energyKWh / input.machine.energyKWh)
+}
+
+/** M = TE × (TR / EL) × (RR / ToR); the notes say what could not be counted. */
+function embodied(config: FootprintConfig, host: HostEmbodied, input: FootprintInput, notes: string[]) {
+  if (host.kg === null) {
+    notes.push(host.note)
+    return { kg: null, source: null }
+  }
+  const lifetimeYears = config.embodied?.lifetimeYears ?? DEFAULT_LIFETIME_YEARS
+  const share = runShare(host, input)
+  if (share === null) {
+    notes.push('embodied emissions unknown: the job has no energy yet to take its share of the machine from')
+    return { kg: null, source: null }
+  }
+  const kg = host.kg * (input.durationS / (lifetimeYears * SECONDS_PER_YEAR)) * share
+  const shareText = `share ${Math.round(share * 1e4) / 1e4}${input.trackingMode === 'process' && !host.shareGiven ? ' (with the job’s energy share)' : ''}`
+  return { kg, source: `${host.source}; ${host.detail}; ${shareText}; life ${lifetimeYears} y` }
+}
+
+/** On-site water (IT kWh × WUE) and off-site water (grid kWh × the grid's water intensity). */
+function water(config: FootprintConfig, input: FootprintInput) {
+  const published =
+    config.wue === null && input.cloudProvider ? findWue(input.cloudProvider, input.cloudRegion) : null
+  const wue = config.wue ?? published?.lPerKWh ?? null
+  const wueFrom =
+    config.wue !== null
+      ? 'option wue'
+      : published
+        ? `${published.provider}${published.region ? `:${published.region}` : ''}-${published.year}`
+        : null
+  // WUE is defined per kWh of IT equipment, so the PUE is taken out; the grid supplies the PUE too.
+  const onSite = wue === null ? null : (input.energyKWh / input.pue) * wue
+  const offSite = config.waterIntensity === null ? null : input.energyKWh * config.waterIntensity
+  const parts = [
+    wue === null
+      ? `on-site: not counted (${input.cloudProvider ? `no published WUE for ${input.cloudProvider}` : 'not on a known cloud'}; set wue)`
+      : `on-site: ${wueFrom} ${litres(wue)} × IT kWh`,
+    config.waterIntensity === null
+      ? 'off-site: not counted (set waterIntensity)'
+      : `off-site: option waterIntensity ${litres(config.waterIntensity)} × grid kWh`,
+  ]
+  const total = onSite === null && offSite === null ? null : (onSite ?? 0) + (offSite ?? 0)
+  return { litres: total, wue, source: parts.join('; ') }
+}
+
+/** A record's embodied emissions, water and SCI, with notes for what is unknown. Never throws. */
+export function computeFootprint(
+  config: FootprintConfig,
+  host: HostEmbodied,
+  input: FootprintInput,
+): { fields: FootprintFields; notes: string[] } {
+  const notes: string[] = []
+  try {
+    const m = embodied(config, host, input, notes)
+    const w = water(config, input)
+    const unit = config.functionalUnit
+    const count = unit ? functionalUnitCount(unit, input) : null
+    if (unit && count === null)
+      notes.push(
+        `sci unknown: set functionalUnit.count (how many ${unit.name}s the run delivered), or name the unit ` +
+          `'request' or 'token' and measure requests (tracker.request, measure)`,
+      )
+    if (unit && count !== null && m.kg === null) notes.push('sci unknown: it needs the embodied emissions')
+    const sci = count !== null && count > 0 && m.kg !== null ? (input.emissionsKg + m.kg) / count : null
+    return {
+      fields: {
+        embodiedEmissionsKg: m.kg,
+        embodiedSource: m.source,
+        waterConsumedL: w.litres,
+        wueLPerKWh: w.wue,
+        waterSource: w.source,
+        sci,
+        functionalUnit: unit?.name ?? null,
+        functionalUnitCount: count,
+      },
+      notes,
+    }
+  } catch (error) {
+    return { fields: NO_FOOTPRINT, notes: [`footprint not computed: ${String(error)}`] }
+  }
+}

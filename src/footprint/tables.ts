@@ -1,0 +1,116 @@
+import { createRequire } from 'node:module'
+import { readDataFile } from '../data-files.js'
+
+/** An instance type of Cloud Carbon Footprint's embodied coefficients (data/cloud-embodied.csv). */
+export interface CloudInstanceEmbodied {
+  readonly provider: string
+  /** The provider's name for the type, as the table spells it (`p4d.24xlarge`, `n2-standard-4`, `D2s v3`). */
+  readonly instanceType: string
+  readonly vcpus: number
+  /** vCPUs of the host platform the type runs on. */
+  readonly platformVcpus: number
+  readonly gpus: number
+  readonly platformGpus: number
+  /** Embodied emissions of the whole host platform, kg CO2e. */
+  readonly platformEmbodiedKg: number
+}
+
+/** A provider's (or one region's) water usage effectiveness, from its sustainability report. */
+export interface WueFigure {
+  readonly provider: string
+  /** Empty for the provider's fleet-wide figure. */
+  readonly region: string
+  readonly lPerKWh: number
+  readonly year: number
+}
+
+/** The server component model (data/embodied-components.csv), kg CO2e. */
+export interface ComponentModel {
+  readonly baseKg: number
+  readonly perExtraSocketKg: number
+  readonly perGbAbove16Kg: number
+  readonly perSsdKg: number
+  readonly perHddKg: number
+  /** By lower-case model name; `''` is the figure for any model. */
+  readonly perGpuKg: ReadonlyMap<string, number>
+}
+
+type Row = Record<string, string>
+
+function readCsv(name: string): Row[] {
+  // csv-parse's CommonJS build, loaded on first use (as for cloud-regions.csv).
+  const { parse } = createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync')
+  return parse(readDataFile(name), { columns: true, skip_empty_lines: true, trim: true })
+}
+
+/**
+ * How an instance type is looked up: in any case, and for Azure without the `Standard_` prefix, spaces or
+ * underscores (the metadata service says `Standard_D2s_v3`, the table `D2s v3`).
+ */
+export function instanceKey(provider: string, type: string): string {
+  const name = type.trim().toLowerCase()
+  return `${provider}/${provider === 'azure' ? name.replace(/^standard[_ ]/, '').replace(/[\s_]+/g, '') : name}`
+}
+
+let instances: Map<string, CloudInstanceEmbodied> | undefined
+let wue: WueFigure[] | undefined
+let components: ComponentModel | undefined
+
+/** The instance type's row, or null when the table does not have it. */
+export function findInstanceEmbodied(provider: string, type: string): CloudInstanceEmbodied | null {
+  if (!instances) {
+    instances = new Map()
+    for (const row of readCsv('cloud-embodied.csv')) {
+      const provider = row.provider ?? ''
+      const instanceType = row.instance_type ?? ''
+      instances.set(instanceKey(provider, instanceType), {
+        provider,
+        instanceType,
+        vcpus: Number(row.vcpus),
+        platformVcpus: Number(row.platform_vcpus),
+        gpus: Number(row.gpus),
+        platformGpus: Number(row.platform_gpus),
+        platformEmbodiedKg: Number(row.platform_embodied_kg),
+      })
+    }
+  }
+  return instances.get(instanceKey(provider, type)) ?? null
+}
+
+/** The region's WUE where its provider publishes one, else the provider's fleet figure; null when none. */
+export function findWue(provider: string, region: string | null): WueFigure | null {
+  wue ??= readCsv('wue.csv').map((row) => ({
+    provider: row.provider ?? '',
+    region: row.region ?? '',
+    lPerKWh: Number(row.wue_l_per_kwh),
+    year: Number(row.year),
+  }))
+  const ofProvider = wue.filter((w) => w.provider === provider)
+  const name = region?.trim().toLowerCase() ?? ''
+  return (
+    ofProvider.find((w) => w.region !== '' && w.region === name) ??
+    ofProvider.find((w) => w.region === '') ??
+    null
+  )
+}
+
+/** The server component model. */
+export function componentModel(): ComponentModel {
+  if (!components) {
+    const rows = readCsv('embodied-components.csv')
+    const kg = (component: string) => Number(rows.find((r) => r.component === component && !r.model)?.kgco2e)
+    components = {
+      baseKg: kg('base'),
+      perExtraSocketKg: kg('cpu'),
+      perGbAbove16Kg: kg('ram'),
+      perSsdKg: kg('ssd'),
+      perHddKg: kg('hdd'),
+      perGpuKg: new Map(
+        rows
+          .filter((r) => r.component === 'gpu')
+          .map((r) => [(r.model ?? '').toLowerCase(), Number(r.kgco2e)]),
+      ),
+    }
+  }
+  return components
+}
