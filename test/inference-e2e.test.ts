@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { env, pipeline } from '@huggingface/transformers'
 import { getLlama, LlamaChatSession, LlamaLogLevel } from 'node-llama-cpp'
@@ -12,9 +9,8 @@ import { measurePipeline } from '../src/inference/transformers.js'
 import type { EmissionsRecord } from '../src/record.js'
 import type { RequestRecord } from '../src/requests/span.js'
 import { EmissionsTracker } from '../src/tracker.js'
-import { driveCounters } from './helpers/driver.mjs'
+import { constantWatts } from './helpers/constant-watts.js'
 import { MODELS_DIR } from './helpers/fake-opener.js'
-import { DEFAULT_RANGE_UJ, makePowercapTree } from './helpers/powercap.mjs'
 
 // The wrappers on a real tracker, on a powercap tree advancing at exactly 40 W (RAM and GPU at 0 W): the
 // calls' energies, with the energy between them, add up to what the tracker measured since the first one.
@@ -35,18 +31,10 @@ async function timed<T>(walls: number[], call: () => Promise<T>): Promise<T> {
 }
 
 async function runTracked(calls: (tracker: EmissionsTracker) => Promise<void>) {
-  const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0' }])
-  cleanups.push(() => tree.cleanup())
-  const driver = await driveCounters([
-    { path: tree.energyPath('intel-rapl:0'), watts: WATTS, startUj: 1e9, rangeUj: DEFAULT_RANGE_UJ },
-  ])
-  cleanups.push(() => driver.stop())
-  await driver.run()
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-inference-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const { raplRoot, dir } = await constantWatts(WATTS, cleanups, 'wattprint-inference-')
   const tracker = new EmissionsTracker({
     outputDir: dir,
-    raplRoot: tree.root,
+    raplRoot,
     intervalMs: 40,
     logLevel: 'silent',
     carbonIntensity: 250,
