@@ -18,6 +18,25 @@ export { WattprintError, type WattprintErrorCode } from './errors.js'
 export type { BudgetEvent, Listener, Prediction, SampleEvent, TrackerEvents } from './events.js'
 export { formatEnergy, formatMass, summaryLine } from './format.js'
 export {
+  type LlamaSessionLike,
+  measureLlamaSession,
+  type TokenMeterStateLike,
+} from './inference/llama.js'
+export {
+  measureOnnxSession,
+  type OnnxMeasureOptions,
+  type OnnxSessionLike,
+  type OnnxTensorLike,
+} from './inference/onnx.js'
+export type { InferenceOptions } from './inference/span-like.js'
+export {
+  measurePipeline,
+  type PipelineLike,
+  type PipelineMeasureOptions,
+  type StreamerLike,
+  type TokenizerLike,
+} from './inference/transformers.js'
+export {
   ForecastError,
   type ForecastLocation,
   forecast,

@@ -1,0 +1,133 @@
+import type { RequestCounts, RequestSpan } from '../requests/span.js'
+import type { InferenceOptions, SpanOpener } from './span-like.js'
+
+/** A span whose methods never throw: a broken tracker loses the measurement, never the user's call. */
+export interface SafeSpan {
+  firstToken(): void
+  end(counts: RequestCounts): void
+}
+
+const warned = new Set<string>()
+
+/** A process warning, once per distinct message: wrappers run per call, a warning must not flood. */
+export function warnOnce(message: string): void {
+  if (warned.has(message)) return
+  warned.add(message)
+  try {
+    process.emitWarning(`wattprint: ${message}`)
+  } catch {
+    // nothing left to tell
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Opens a span on `tracker` and hands it to the caller, made safe; calls onRecord when it settles. */
+export function openSpan(tracker: SpanOpener, fallbackName: string, options: InferenceOptions): SafeSpan {
+  let span: RequestSpan | null = null
+  try {
+    const weight = options.weight === undefined ? undefined : { weight: options.weight }
+    span = tracker.request(options.name ?? fallbackName, weight)
+  } catch (error) {
+    warnOnce(
+      `could not open a request span for ${fallbackName} (${describe(error)}); the call runs unmeasured.`,
+    )
+  }
+  let ended = false
+  let marked = false // the first token only: a runtime streams many, the span needs one
+  return {
+    firstToken() {
+      if (!span || ended || marked) return
+      marked = true
+      try {
+        span.firstToken()
+      } catch (error) {
+        warnOnce(`a request span's firstToken() failed: ${describe(error)}`)
+      }
+    },
+    end(counts) {
+      if (!span || ended) return
+      ended = true
+      try {
+        span.end(counts)
+        const { onRecord } = options
+        if (onRecord) {
+          span.settled.then(
+            (record) => {
+              try {
+                onRecord(record)
+              } catch (error) {
+                warnOnce(`onRecord threw: ${describe(error)}`)
+              }
+            },
+            () => {},
+          )
+        }
+      } catch (error) {
+        warnOnce(`a request span's end() failed: ${describe(error)}`)
+      }
+    },
+  }
+}
+
+/**
+ * Runs `call` inside a span and ends the span with `counts()` whether the call resolves or throws; the
+ * call's result is returned unchanged and its error rethrown. `counts` runs guarded: a count that cannot
+ * be read is left out, not thrown.
+ */
+export async function measured<T>(
+  tracker: SpanOpener,
+  fallbackName: string,
+  options: InferenceOptions,
+  call: (span: SafeSpan) => Promise<T> | T,
+  counts: () => RequestCounts,
+): Promise<T> {
+  const span = openSpan(tracker, fallbackName, options)
+  const finish = () => {
+    let read: RequestCounts = {}
+    try {
+      read = counts()
+    } catch (error) {
+      warnOnce(`could not count the tokens or items of ${fallbackName}: ${describe(error)}`)
+    }
+    span.end(read)
+  }
+  try {
+    const result = await call(span)
+    finish()
+    return result
+  } catch (error) {
+    finish()
+    throw error
+  }
+}
+
+/**
+ * `target` seen through a proxy where `overrides` replace some members; every other method is bound to
+ * the target, so classes with private fields (`#x`) keep working through the proxy.
+ */
+export function withOverrides<T extends object>(
+  target: T,
+  overrides: Partial<Record<PropertyKey, unknown>>,
+  apply?: (args: unknown[], thisArg: unknown) => unknown,
+): T {
+  const bound = new WeakMap<object, unknown>()
+  const handler: ProxyHandler<T> = {
+    get(object, property) {
+      if (Object.hasOwn(overrides, property)) return overrides[property]
+      const value: unknown = Reflect.get(object, property, object)
+      if (typeof value !== 'function') return value
+      // One bound copy per method, so that `proxy.method === proxy.method` holds as it does on the target.
+      let method = bound.get(value)
+      if (method === undefined) {
+        method = (value as (...args: unknown[]) => unknown).bind(object)
+        bound.set(value, method)
+      }
+      return method
+    },
+  }
+  if (apply) handler.apply = (_object, thisArg, args) => apply(args, thisArg)
+  return new Proxy(target, handler)
+}

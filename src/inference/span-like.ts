@@ -1,0 +1,16 @@
+// What the inference wrappers need of a tracker: what the HTTP adapters need, an object that opens
+// request spans (an EmissionsTracker, or a test's fake).
+import type { SpanOpener } from '../adapters/opener.js'
+import type { RequestRecord } from '../requests/span.js'
+
+export type { SpanOpener }
+
+/** Options every inference wrapper takes. */
+export interface InferenceOptions {
+  /** The span's name (per call); default: the runtime's name. */
+  readonly name?: string
+  /** The span's weight among concurrent spans (default 1). */
+  readonly weight?: number
+  /** Called with each call's record once it is accounted; what it throws becomes a process warning. */
+  readonly onRecord?: (record: RequestRecord) => void
+}

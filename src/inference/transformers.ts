@@ -1,0 +1,159 @@
+// transformers.js (@huggingface/transformers): each call of a pipeline is a request span. For generation,
+// a streamer hook marks the first generated token (prefill before it, decode after) and counts the
+// tokens. Duck-typed: wattprint never imports transformers.js.
+
+import type { RequestCounts } from '../requests/span.js'
+import { measured, type SafeSpan, warnOnce, withOverrides } from './measure-call.js'
+import type { InferenceOptions, SpanOpener } from './span-like.js'
+
+/** The streamer interface transformers.js's generate() calls (its BaseStreamer). */
+export interface StreamerLike {
+  put(value: bigint[][]): void
+  end(): void
+}
+
+/** The part of a transformers.js tokenizer the wrapper may call. */
+export interface TokenizerLike {
+  readonly pad_token_id?: number | bigint | null
+  // biome-ignore lint/suspicious/noExplicitAny: the tokenizer's options and result are its own
+  (text: any, options?: any): any
+}
+
+/** The part of a transformers.js pipeline the wrapper touches: a callable with a task. */
+export interface PipelineLike {
+  readonly task?: string
+  readonly tokenizer?: TokenizerLike | null
+  readonly model?: { readonly config?: { readonly is_encoder_decoder?: boolean } } | null
+  // biome-ignore lint/suspicious/noExplicitAny: each task has its own arguments and result
+  (...args: any[]): Promise<any>
+}
+
+/** Options of measurePipeline. */
+export interface PipelineMeasureOptions extends InferenceOptions {
+  /** The input tokens of a call, when the default (the tokenizer's count of the prompt) does not fit. */
+  // biome-ignore lint/suspicious/noExplicitAny: the pipeline's own inputs
+  readonly tokensIn?: (inputs: any) => number
+}
+
+/** Tasks whose pipelines call generate() with a streamer as the second argument's `streamer`. */
+const GENERATION_TASKS = new Set(['text-generation', 'text2text-generation', 'summarization', 'translation'])
+
+function isChat(value: unknown): boolean {
+  return Array.isArray(value) && value.every((m) => typeof m === 'object' && m !== null && 'role' in m)
+}
+
+/** Inputs a call serves: one string, image or chat; or each element of an array of them. */
+function inputCount(inputs: unknown): number {
+  return Array.isArray(inputs) && !isChat(inputs) ? inputs.length : 1
+}
+
+/** A row's prompt tokens: its ids without the left padding a batch adds. */
+function promptTokens(row: readonly bigint[], padId: bigint | null, batched: boolean): number {
+  let start = 0
+  if (batched && padId !== null) while (start < row.length && row[start] === padId) start++
+  return row.length - start
+}
+
+/** Counts what generate() streams: the prompt first (decoder-only), then one id per row and step. */
+class TokenCounter implements StreamerLike {
+  private puts = 0
+  prompt = 0
+  generated = 0
+
+  constructor(
+    private readonly span: SafeSpan,
+    private readonly padId: bigint | null,
+    private readonly user: Partial<StreamerLike> | undefined,
+  ) {}
+
+  put(value: bigint[][]): void {
+    try {
+      this.count(value)
+    } catch (error) {
+      warnOnce(`could not count a generation's tokens: ${error instanceof Error ? error.message : error}`)
+    }
+    this.user?.put?.(value) // the user's streamer: what it throws is theirs to see
+  }
+
+  end(): void {
+    this.user?.end?.()
+  }
+
+  private count(value: bigint[][]): void {
+    this.puts++
+    if (this.puts === 1) {
+      for (const row of value) this.prompt += promptTokens(row, this.padId, value.length > 1)
+      return
+    }
+    if (this.puts === 2) this.span.firstToken()
+    for (const row of value) this.generated += row.length
+  }
+}
+
+function padTokenId(pipeline: PipelineLike): bigint | null {
+  const id = pipeline.tokenizer?.pad_token_id
+  return typeof id === 'number' || typeof id === 'bigint' ? BigInt(id) : null
+}
+
+/** An encoder-decoder's input tokens, from its tokenizer (the first streamed ids are the decoder's start). */
+function encoderTokens(pipeline: PipelineLike, inputs: unknown): number | undefined {
+  const texts = typeof inputs === 'string' ? [inputs] : inputs
+  if (!pipeline.tokenizer || !Array.isArray(texts) || !texts.every((t) => typeof t === 'string'))
+    return undefined
+  const encoded = pipeline.tokenizer(texts, { return_tensor: false, padding: false })
+  const ids: unknown = encoded?.input_ids
+  return Array.isArray(ids) ? ids.reduce((sum: number, row: unknown[]) => sum + row.length, 0) : undefined
+}
+
+/**
+ * The pipeline, callable as before, with each call measured as a request span named `options.name`
+ * (default `pipeline:<task>`) with `items` = the number of inputs. For text generation (and
+ * text2text-generation, summarization, translation) a streamer is passed to generate() (chained to the
+ * user's `streamer`, if any): it marks the first generated token and counts the output tokens, and the
+ * input tokens are the prompt's (the tokenizer's ids, without padding). Results and errors are the pipeline's.
+ */
+export function measurePipeline<P extends PipelineLike>(
+  tracker: SpanOpener,
+  pipeline: P,
+  options: PipelineMeasureOptions = {},
+): P {
+  const task = typeof pipeline.task === 'string' ? pipeline.task : 'unknown'
+  const name = `pipeline:${task}`
+  const generates = GENERATION_TASKS.has(task)
+  const apply = (args: unknown[], thisArg: unknown) => {
+    const inputs = args[0]
+    let counter: TokenCounter | null = null
+    return measured(
+      tracker,
+      name,
+      options,
+      (span) => {
+        if (!generates) return Reflect.apply(pipeline, thisArg, args)
+        const given = (args[1] ?? {}) as { streamer?: Partial<StreamerLike> }
+        counter = new TokenCounter(span, padTokenId(pipeline), given.streamer)
+        return Reflect.apply(pipeline, thisArg, [inputs, { ...given, streamer: counter }, ...args.slice(2)])
+      },
+      () => generationCounts(pipeline, options, inputs, counter),
+    )
+  }
+  return withOverrides(pipeline, {}, apply)
+}
+
+function generationCounts(
+  pipeline: PipelineLike,
+  options: PipelineMeasureOptions,
+  inputs: unknown,
+  counter: TokenCounter | null,
+): RequestCounts {
+  const items = inputCount(inputs)
+  if (!counter) return { items }
+  const encoderDecoder = pipeline.model?.config?.is_encoder_decoder === true
+  const tokensIn = options.tokensIn
+    ? options.tokensIn(inputs)
+    : encoderDecoder
+      ? encoderTokens(pipeline, inputs)
+      : counter.prompt
+  return tokensIn === undefined
+    ? { items, tokensOut: counter.generated }
+    : { items, tokensIn, tokensOut: counter.generated }
+}
