@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import express from 'express'
 import Fastify from 'fastify'
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EmissionsTracker, prometheusSink, wattprintExpress, wattprintFastify } from '../src/index.js'
 import type { RequestRecord } from '../src/requests/span.js'
-import { drivenPackage } from './helpers/driven-tree.js'
+import { constantWatts } from './helpers/constant-watts.js'
 
 // Real Fastify and Express servers on 127.0.0.1 under a bounded load of fetch calls, with a tracker on a
 // powercap tree advancing at 30 W: every request gets a span and an energy, the Prometheus histogram holds
@@ -20,9 +17,7 @@ afterEach(async () => {
 })
 
 async function tracked() {
-  const raplRoot = await drivenPackage(30, cleanups)
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-http-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const { raplRoot, dir } = await constantWatts(30, cleanups, 'wattprint-http-')
   const registry = new Registry()
   const tracker = new EmissionsTracker({
     outputDir: dir,

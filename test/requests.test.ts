@@ -1,12 +1,10 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EmissionsTracker, summaryLine, type TrackerOptions } from '../src/index.js'
 import type { RequestRecord } from '../src/requests/span.js'
 import type { TrackerWarning } from '../src/warnings.js'
-import { drivenPackage } from './helpers/driven-tree.js'
+import { constantWatts } from './helpers/constant-watts.js'
 
 // Request spans on a real tracker, on a powercap tree advancing at exactly 40 W: the spans' energies must
 // add up to what the tracker measured, whichever thread samples.
@@ -18,9 +16,7 @@ afterEach(async () => {
 })
 
 async function setup(sampling: 'worker' | 'inline', extra: Partial<TrackerOptions> = {}) {
-  const raplRoot = await drivenPackage(WATTS, cleanups)
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-requests-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const { raplRoot, dir } = await constantWatts(WATTS, cleanups, 'wattprint-requests-')
   const warnings: TrackerWarning[] = []
   const tracker = new EmissionsTracker({
     outputDir: dir,
