@@ -122,9 +122,10 @@ describe('wattprint report', () => {
     expect(day('2026-11-22')).toMatchObject({ embodiedKg: 0.025, waterL: 0.0084 })
     expect(day('2026-11-23')).toMatchObject({ embodiedKg: null, waterL: null })
     const table = wattprint('report', csv, '--by', 'day').stdout.split('\n')
-    expect(table[0]).toMatch(/g\/kWh\s+embodied\s+water$/)
-    expect(table.find((l) => l.startsWith('2026-11-22'))).toMatch(/25\.00 g\s+8\.40 mL$/)
-    expect(table.find((l) => l.startsWith('2026-11-23'))).toMatch(/–\s+–$/)
+    // (The sample rows measured requests too: their columns come last.)
+    expect(table[0]).toMatch(/g\/kWh\s+embodied\s+water\s+requests\s+J\/request\s+J\/token$/)
+    expect(table.find((l) => l.startsWith('2026-11-22'))).toMatch(/25\.00 g\s+8\.40 mL\s+480\s/)
+    expect(table.find((l) => l.startsWith('2026-11-23'))).toMatch(/–\s+–\s+240\s/)
     expect(wattprint('report', csv, '--by', 'run').stdout).toMatch(/^A\s+1\s/m)
     expect(wattprint('report', csv, '--by', 'week').stderr).toContain(
       '--by "week" must be one of project, experiment, run, day',

@@ -297,7 +297,7 @@ describe('wattprint run with the footprint flags', () => {
     expect(row.intensity_source).toBe('fixed')
     // The summary says the same, by name.
     expect(run.stderr).toMatch(
-      /embodied \d+\.\d+ mg CO2e \(ccf-embodied:aws\/p3\.2xlarge\), water \d+\.\d+ mL, SCI [\d.]+ m?g CO2e per epoch/,
+      /embodied \d+\.\d+ mg CO2e \(ccf-embodied:aws\/p3\.2xlarge\), water \d+\.\d+ [mµ]L, SCI [\d.]+ m?g CO2e per epoch/,
     )
   })
 })
