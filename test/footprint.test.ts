@@ -39,6 +39,8 @@ const TWO_HOURS: FootprintInput = {
   machine: { energyKWh: 10, cpuKWh: 2, gpuKWh: 8, ramKWh: 0 },
   cloudProvider: null,
   cloudRegion: null,
+  countryIsoCode: null,
+  region: null,
   requests: null,
   inputTokens: null,
   outputTokens: null,
@@ -204,7 +206,7 @@ describe('water', () => {
     const gcp = computeFootprint(NONE, host, { ...TWO_HOURS, cloudProvider: 'gcp' }).fields
     expect(gcp).toMatchObject({ wueLPerKWh: null, waterConsumedL: null })
     expect(gcp.waterSource).toBe(
-      'on-site: not counted (no published WUE for gcp; set wue); off-site: not counted (set waterIntensity)',
+      'on-site: not counted (no published WUE for gcp; set wue); off-site: not counted (the country is unknown; set waterIntensity)',
     )
   })
 })
