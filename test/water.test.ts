@@ -6,31 +6,11 @@ import { computeFootprint, type FootprintInput } from '../src/footprint/footprin
 import type { FootprintConfig } from '../src/footprint/options.js'
 import { findWaterIntensity } from '../src/footprint/tables.js'
 import { readCsvWithPython } from './helpers/csv.js'
+import { NO_FOOTPRINT_OPTIONS, TWO_HOURS } from './helpers/footprint.js'
 
-const NONE: FootprintConfig = {
-  embodied: null,
-  cloudInstanceType: null,
-  wue: null,
-  waterIntensity: null,
-  functionalUnit: null,
-}
-
+const NONE = NO_FOOTPRINT_OPTIONS
 /** A run that drew 10 kWh from the grid, off any cloud (so no on-site water). */
-const RUN: FootprintInput = {
-  durationS: 3600,
-  energyKWh: 10,
-  emissionsKg: 4,
-  pue: 1,
-  trackingMode: 'machine',
-  machine: { energyKWh: 10, cpuKWh: 2, gpuKWh: 8, ramKWh: 0 },
-  cloudProvider: null,
-  cloudRegion: null,
-  countryIsoCode: null,
-  region: null,
-  requests: null,
-  inputTokens: null,
-  outputTokens: null,
-}
+const RUN = TWO_HOURS
 
 const host = hostEmbodied({
   embodied: { kgCO2e: 1000 },
