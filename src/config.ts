@@ -107,7 +107,7 @@ export interface TrackerOptions {
   cloudInstanceType?: string
   /** The data centre's water usage effectiveness, litres per IT kWh. Default: the provider's published figure. */
   wue?: number
-  /** Water consumed generating the electricity, litres per kWh drawn. Default: not counted. */
+  /** Water consumed generating the electricity, litres per kWh drawn. Default: WRI's 2020 factor for the zone or country, where it has one. */
   waterIntensity?: number
   /** What SCI is counted per: `{ name: 'epoch', count: 10 }`. The record's `sci` is null without it. */
   functionalUnit?: FunctionalUnitOption

@@ -5,11 +5,12 @@ import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolveConfig } from '../src/config.js'
 import { hostEmbodied } from '../src/footprint/embodied.js'
-import { computeFootprint, type FootprintInput } from '../src/footprint/footprint.js'
+import { computeFootprint } from '../src/footprint/footprint.js'
 import { readHostHardware } from '../src/footprint/hardware.js'
 import type { FootprintConfig } from '../src/footprint/options.js'
 import { findInstanceEmbodied } from '../src/footprint/tables.js'
 import { readCsvWithPython } from './helpers/csv.js'
+import { NO_FOOTPRINT_OPTIONS, TWO_HOURS } from './helpers/footprint.js'
 
 const dirs: string[] = []
 const tempDir = () => {
@@ -21,28 +22,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-const NONE: FootprintConfig = {
-  embodied: null,
-  cloudInstanceType: null,
-  wue: null,
-  waterIntensity: null,
-  functionalUnit: null,
-}
-
-/** A 2 h run that drew 10 kWh at 400 g/kWh: 4 kg CO2e of operational emissions. */
-const TWO_HOURS: FootprintInput = {
-  durationS: 7200,
-  energyKWh: 10,
-  emissionsKg: 4,
-  pue: 1,
-  trackingMode: 'machine',
-  machine: { energyKWh: 10, cpuKWh: 2, gpuKWh: 8, ramKWh: 0 },
-  cloudProvider: null,
-  cloudRegion: null,
-  requests: null,
-  inputTokens: null,
-  outputTokens: null,
-}
+const NONE = NO_FOOTPRINT_OPTIONS
 
 const facts = {
   embodied: null,
@@ -204,7 +184,7 @@ describe('water', () => {
     const gcp = computeFootprint(NONE, host, { ...TWO_HOURS, cloudProvider: 'gcp' }).fields
     expect(gcp).toMatchObject({ wueLPerKWh: null, waterConsumedL: null })
     expect(gcp.waterSource).toBe(
-      'on-site: not counted (no published WUE for gcp; set wue); off-site: not counted (set waterIntensity)',
+      'on-site: not counted (no published WUE for gcp; set wue); off-site: not counted (the country is unknown; set waterIntensity)',
     )
   })
 })

@@ -1,7 +1,9 @@
 import { SECONDS_PER_YEAR } from '../footprint/embodied.js'
+import { gridWaterIntensity } from '../footprint/footprint.js'
 import { DEFAULT_LIFETIME_YEARS } from '../footprint/options.js'
 import { componentModel, findInstanceEmbodied, findWue } from '../footprint/tables.js'
-import type { CloudProvider } from '../intensity/cloud-regions.js'
+import type { CloudRegion } from '../intensity/cloud-regions.js'
+import { findCountry } from '../intensity/countries.js'
 import { FOOTPRINT_FLAGS } from './footprint-flags.js'
 import { parseNumber, parseQuantity, UsageError } from './units.js'
 
@@ -63,16 +65,19 @@ export function plannedEmbodied(
   }
 }
 
-/** Litres of water for a job's grid energy in a provider's data centres; null when neither part is known. */
+/**
+ * Litres of water for a job's grid energy in a provider's data centres: on site at its WUE, off site at
+ * --water-intensity or the shipped table's figure for the region's zone or country; null when neither is known.
+ */
 export function regionWater(
-  provider: CloudProvider,
-  region: string,
+  region: CloudRegion,
   energyKWh: number,
   pue: number,
   waterIntensity: number | null,
 ): { readonly litres: number | null; readonly wue: number | null } {
-  const wue = findWue(provider, region)?.lPerKWh ?? null
+  const wue = findWue(region.provider, region.region)?.lPerKWh ?? null
   const onSite = wue === null ? null : (energyKWh / pue) * wue
-  const offSite = waterIntensity === null ? null : energyKWh * waterIntensity
+  const grid = gridWaterIntensity(waterIntensity, findCountry(region.alpha2)?.alpha3 ?? null, region.zone)
+  const offSite = grid.lPerKWh === null ? null : energyKWh * grid.lPerKWh
   return { litres: onSite === null && offSite === null ? null : (onSite ?? 0) + (offSite ?? 0), wue }
 }

@@ -62,7 +62,7 @@ export interface RegionEstimate {
   readonly emissionsKg: number
   /** The job's embodied kg CO2e (the same in every region); null when unknown. */
   readonly embodiedKg: number | null
-  /** Litres of water: on-site at the provider's WUE, off-site at --water-intensity; null when neither is known. */
+  /** Litres of water: on-site at the provider's WUE, off-site at --water-intensity or the table's grid factor; null when neither is known. */
   readonly waterL: number | null
   readonly wue: number | null
 }
@@ -92,7 +92,7 @@ export function priceInRegions(
         emissionsKg: (energyKWh * reading.gPerKWh) / 1000,
         embodiedKg: footprint.embodiedKg,
         ...(({ litres, wue }) => ({ waterL: litres, wue }))(
-          regionWater(provider, r.region, energyKWh, footprint.pue, footprint.waterIntensity),
+          regionWater(r, energyKWh, footprint.pue, footprint.waterIntensity),
         ),
       })
     }
@@ -260,7 +260,7 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
     r.map((cell, c) => (c >= 4 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join('  ')
   process.stdout.write(
     `${what}\nembodied: ${embodied.kg === null ? 'unknown' : formatMass(embodied.kg)} CO2e (${embodied.source}); ` +
-      `water: on-site at the provider's published WUE${waterIntensity === null ? ' (off-site not counted: --water-intensity)' : ` + off-site at ${waterIntensity} L/kWh`}\n` +
+      `water: on-site at the provider's published WUE + off-site at ${waterIntensity === null ? "WRI's 2020 factor for the region's grid (--water-intensity to set one)" : `${waterIntensity} L/kWh`}\n` +
       `yearly grid averages (Electricity Maps via CO2.js), cleanest first:\n\n${line(header)}\n` +
       `${rows.map(line).join('\n')}\n`,
   )

@@ -44,7 +44,7 @@ export const FOOTPRINT_FLAGS = {
   'water-intensity': {
     type: 'string',
     value: 'L/kWh',
-    help: 'water consumed generating the electricity, litres per kWh (default: not counted)',
+    help: 'water consumed generating the electricity, litres per kWh (default: the WRI 2020 factor for the zone or country)',
     example: '3.1',
     options: ['waterIntensity'],
   },

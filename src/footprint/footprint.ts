@@ -1,7 +1,7 @@
 import type { EmissionsRecord } from '../record.js'
 import { type HostEmbodied, SECONDS_PER_YEAR } from './embodied.js'
 import { DEFAULT_LIFETIME_YEARS, type FootprintConfig, type FunctionalUnitOption } from './options.js'
-import { findWue } from './tables.js'
+import { findWaterIntensity, findWue } from './tables.js'
 
 /** What a run's record says of its embodied emissions, water and SCI. */
 export interface FootprintFields {
@@ -46,6 +46,8 @@ export type FootprintInput = Pick<
   | 'machine'
   | 'cloudProvider'
   | 'cloudRegion'
+  | 'countryIsoCode'
+  | 'region'
   | 'requests'
   | 'inputTokens'
   | 'outputTokens'
@@ -90,6 +92,26 @@ function embodied(config: FootprintConfig, host: HostEmbodied, input: FootprintI
   return { kg, source: `${host.source}; ${host.detail}; ${shareText}; life ${lifetimeYears} y` }
 }
 
+/**
+ * The grid's water intensity for off-site water: the option when set, else the shipped table's figure for
+ * the zone or the country (alpha-3); `lPerKWh` is null, with the reason in `source`, when neither is known.
+ */
+export function gridWaterIntensity(
+  option: number | null,
+  country: string | null,
+  zone: string | null,
+): { readonly lPerKWh: number | null; readonly source: string } {
+  if (option !== null)
+    return { lPerKWh: option, source: `option waterIntensity ${litres(option)} × grid kWh` }
+  const found = findWaterIntensity(country, zone)
+  if (found) {
+    const place = found.zone ? `${found.zone} (eGRID ${found.egridSubregion})` : found.country
+    return { lPerKWh: found.lPerKWh, source: `${found.dataset}:${place} ${litres(found.lPerKWh)} × grid kWh` }
+  }
+  const why = country ? `no published factor for ${country}` : 'the country is unknown'
+  return { lPerKWh: null, source: `not counted (${why}; set waterIntensity)` }
+}
+
 /** On-site water (IT kWh × WUE) and off-site water (grid kWh × the grid's water intensity). */
 function water(config: FootprintConfig, input: FootprintInput) {
   const published =
@@ -103,14 +125,13 @@ function water(config: FootprintConfig, input: FootprintInput) {
         : null
   // WUE is defined per kWh of IT equipment, so the PUE is taken out; the grid supplies the PUE too.
   const onSite = wue === null ? null : (input.energyKWh / input.pue) * wue
-  const offSite = config.waterIntensity === null ? null : input.energyKWh * config.waterIntensity
+  const grid = gridWaterIntensity(config.waterIntensity, input.countryIsoCode, input.region)
+  const offSite = grid.lPerKWh === null ? null : input.energyKWh * grid.lPerKWh
   const parts = [
     wue === null
       ? `on-site: not counted (${input.cloudProvider ? `no published WUE for ${input.cloudProvider}` : 'not on a known cloud'}; set wue)`
       : `on-site: ${wueFrom} ${litres(wue)} × IT kWh`,
-    config.waterIntensity === null
-      ? 'off-site: not counted (set waterIntensity)'
-      : `off-site: option waterIntensity ${litres(config.waterIntensity)} × grid kWh`,
+    `off-site: ${grid.source}`,
   ]
   const total = onSite === null && offSite === null ? null : (onSite ?? 0) + (offSite ?? 0)
   return { litres: total, wue, source: parts.join('; ') }

@@ -24,6 +24,19 @@ export interface WueFigure {
   readonly year: number
 }
 
+/** Litres of water consumed generating one kWh of a grid's electricity (data/water-intensity.csv). */
+export interface WaterIntensityFigure {
+  /** ISO 3166-1 alpha-3. */
+  readonly country: string
+  /** The Electricity Maps zone the figure is for; null for the country's figure. */
+  readonly zone: string | null
+  /** The eGRID subregion a US zone's figure is; null for a country's. */
+  readonly egridSubregion: string | null
+  readonly lPerKWh: number
+  /** The dataset and its year, as `water_source` names it. */
+  readonly dataset: string
+}
+
 /** The server component model (data/embodied-components.csv), kg CO2e. */
 export interface ComponentModel {
   readonly baseKg: number
@@ -55,6 +68,10 @@ export function instanceKey(provider: string, type: string): string {
 let instances: Map<string, CloudInstanceEmbodied> | undefined
 let wue: WueFigure[] | undefined
 let components: ComponentModel | undefined
+let waterIntensities: WaterIntensityFigure[] | undefined
+
+/** Every row of data/water-intensity.csv: WRI's factors (Reig et al., 2020). */
+export const WATER_INTENSITY_DATASET = 'wri-2020'
 
 /** The instance type's row, or null when the table does not have it. */
 export function findInstanceEmbodied(provider: string, type: string): CloudInstanceEmbodied | null {
@@ -90,6 +107,24 @@ export function findWue(provider: string, region: string | null): WueFigure | nu
   return (
     ofProvider.find((w) => w.region !== '' && w.region === name) ??
     ofProvider.find((w) => w.region === '') ??
+    null
+  )
+}
+
+/** The zone's figure where the table has one, else the country's (alpha-3); null when it has neither. */
+export function findWaterIntensity(country: string | null, zone: string | null): WaterIntensityFigure | null {
+  waterIntensities ??= readCsv('water-intensity.csv').map((row) => ({
+    country: row.country ?? '',
+    zone: row.zone || null,
+    egridSubregion: row.egrid_subregion || null,
+    lPerKWh: Number(row.l_per_kwh),
+    dataset: WATER_INTENSITY_DATASET,
+  }))
+  const zoneName = zone?.trim().toUpperCase() || null
+  const code = country?.trim().toUpperCase() || null
+  return (
+    (zoneName ? waterIntensities.find((w) => w.zone === zoneName) : undefined) ??
+    (code ? waterIntensities.find((w) => w.zone === null && w.country === code) : undefined) ??
     null
   )
 }
