@@ -8,7 +8,8 @@
 // is tiny, so most of each request's energy is overhead: read the split and the method, not the joules.
 import { fileURLToPath } from 'node:url'
 import { getLlama, LlamaChatSession, LlamaLogLevel } from 'node-llama-cpp'
-import { EmissionsTracker, formatEnergy, measureLlamaSession, summaryLine } from 'wattprint'
+import { EmissionsTracker, formatEnergy, summaryLine } from 'wattprint'
+import { measureLlamaSession } from 'wattprint/node-llama-cpp'
 
 const PROMPTS = [
   'hello world',

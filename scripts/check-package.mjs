@@ -81,7 +81,13 @@ function checkInstalled(app) {
 // Uses every kind of public type a consumer meets, and no Node global itself (so it compiles without
 // @types/node): the library's own types must carry everything they need.
 const CONSUMER = `
-import { EmissionsTracker, type EmissionsRecord, type TrackerOptions, tfjsCallback, track } from 'wattprint'
+import { EmissionsTracker, type EmissionsRecord, type RequestRecord, type TrackerOptions, tfjsCallback, track } from 'wattprint'
+import { wattprintExpress } from 'wattprint/express'
+import { wattprintFastify } from 'wattprint/fastify'
+import { measureLlamaSession } from 'wattprint/node-llama-cpp'
+import { measureOnnxSession } from 'wattprint/onnxruntime'
+import { measurePipeline } from 'wattprint/transformers'
+void measurePipeline
 const options: TrackerOptions = { projectName: 'types', budget: { energyKWh: 1 } }
 const tracker = new EmissionsTracker(options)
 tracker.on('sample', (s) => s.energyKWh)
@@ -92,7 +98,17 @@ const record: EmissionsRecord = await tracker.stop()
 const kg: number = record.emissionsKg
 const { result } = await track(async () => 42)
 const callback = tfjsCallback(tracker, { epochs: 3 })
-export { aborted, callback, dispose, kg, result }
+const span = tracker.request('generate', { weight: 2 })
+span.firstToken()
+const settled: Promise<RequestRecord> = span.end({ tokensIn: 3, tokensOut: 5 }).settled
+const plugin = wattprintFastify(tracker, { energyHeader: true })
+const middleware = wattprintExpress(tracker)
+const onnx = measureOnnxSession(tracker, { run: async (feeds: Record<string, { dims: readonly number[] }>) => feeds })
+const chat = measureLlamaSession(tracker, {
+  prompt: async (text: string) => text,
+  sequence: { tokenMeter: { getState: () => ({ usedInputTokens: 0, usedOutputTokens: 0 }) } },
+})
+export { aborted, callback, chat, dispose, kg, middleware, onnx, plugin, result, settled }
 `
 
 try {
@@ -100,7 +116,9 @@ try {
   step('npm pack', () => {
     const json = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work, ...quiet], root))
     const files = json[0].files.map((f) => f.path)
-    for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/worker.js', 'LICENSE']) {
+    const integrations = ['fastify', 'express', 'onnxruntime', 'transformers', 'node-llama-cpp']
+    const entries = ['index', ...integrations].flatMap((n) => [`dist/${n}.js`, `dist/${n}.d.ts`])
+    for (const needed of [...entries, 'dist/cli.js', 'dist/worker.js', 'LICENSE']) {
       if (!files.includes(needed)) throw new Error(`the tarball lacks ${needed}`)
     }
     const stray = files.filter((f) => /^(src|test|bench|scripts)\//.test(f))

@@ -1,15 +1,7 @@
-// wattprint's public API. Everything exported here is documented in the README.
+// wattprint's public API. Everything exported here is documented in the README. The integrations with
+// runtimes and servers have subpaths of their own (wattprint/fastify, wattprint/onnxruntime …): see
+// src/integrations/ and package.json's exports.
 
-export {
-  type ExpressMiddlewareLike,
-  wattprintExpress,
-} from './adapters/express.js'
-export {
-  type FastifyInstanceLike,
-  type FastifyPluginLike,
-  wattprintFastify,
-} from './adapters/fastify.js'
-export type { HttpAdapterOptions, SpanOpener } from './adapters/opener.js'
 export type { Component, MeterMethod, MeterSource } from './components.js'
 export type { Budget, ResolvedConfig, TrackerOptions } from './config.js'
 export { envName } from './config.js'
@@ -17,25 +9,7 @@ export { bestEquivalent, describeEquivalent, type Equivalent, equivalents } from
 export { WattprintError, type WattprintErrorCode } from './errors.js'
 export type { BudgetEvent, Listener, Prediction, SampleEvent, TrackerEvents } from './events.js'
 export { formatEnergy, formatMass, summaryLine } from './format.js'
-export {
-  type LlamaSessionLike,
-  measureLlamaSession,
-  type TokenMeterStateLike,
-} from './inference/llama.js'
-export {
-  measureOnnxSession,
-  type OnnxMeasureOptions,
-  type OnnxSessionLike,
-  type OnnxTensorLike,
-} from './inference/onnx.js'
-export type { InferenceOptions } from './inference/span-like.js'
-export {
-  measurePipeline,
-  type PipelineLike,
-  type PipelineMeasureOptions,
-  type StreamerLike,
-  type TokenizerLike,
-} from './inference/transformers.js'
+export type { SpanOpener } from './integrations/http.js'
 export {
   ForecastError,
   type ForecastLocation,

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { getLlama, LlamaChatSession, type LlamaContext, LlamaLogLevel, type LlamaModel } from 'node-llama-cpp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { measureLlamaSession } from '../src/inference/llama.js'
+import { measureLlamaSession } from '../src/integrations/node-llama-cpp.js'
 import { fakeOpener, MODELS_DIR } from './helpers/fake-opener.js'
 
 let model: LlamaModel

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
-import { measureOnnxSession } from '../src/inference/onnx.js'
+import { measureOnnxSession } from '../src/integrations/onnxruntime.js'
 import { fakeOpener, MODELS_DIR } from './helpers/fake-opener.js'
 
 const MLP = fileURLToPath(new URL('mlp.onnx', MODELS_DIR))

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { env, pipeline, TextStreamer } from '@huggingface/transformers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { measurePipeline } from '../src/inference/transformers.js'
+import { measurePipeline } from '../src/integrations/transformers.js'
 import { fakeOpener, MODELS_DIR } from './helpers/fake-opener.js'
 
 // The committed tiny model, from disk only: nothing is fetched.

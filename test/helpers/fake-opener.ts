@@ -1,4 +1,4 @@
-import type { SpanOpener } from '../../src/adapters/opener.js'
+import type { SpanOpener } from '../../src/integrations/http.js'
 import type { RequestCounts, RequestRecord, RequestSpan } from '../../src/requests/span.js'
 
 /** What a fake span saw: its name and weight, the order of its calls in a shared log, its counts. */

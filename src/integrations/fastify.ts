@@ -6,7 +6,9 @@ import {
   headerValue,
   RouteNames,
   type SpanOpener,
-} from './opener.js'
+} from './http.js'
+
+export type { HttpAdapterOptions, SpanOpener } from './http.js'
 
 /** The parts of a Fastify request the plugin reads and writes (described by shape: no Fastify types). */
 interface FastifyRequestLike {

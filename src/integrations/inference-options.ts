@@ -1,7 +1,8 @@
 // What the inference wrappers need of a tracker: what the HTTP adapters need, an object that opens
 // request spans (an EmissionsTracker, or a test's fake).
-import type { SpanOpener } from '../adapters/opener.js'
+
 import type { RequestRecord } from '../requests/span.js'
+import type { SpanOpener } from './http.js'
 
 export type { SpanOpener }
 

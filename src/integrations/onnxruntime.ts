@@ -1,7 +1,9 @@
 // onnxruntime-node: each InferenceSession.run() is a request span. Duck-typed on the session the user
 // passes: wattprint never imports onnxruntime-node, and its types stand without it.
-import { measured, withOverrides } from './measure-call.js'
-import type { InferenceOptions, SpanOpener } from './span-like.js'
+import { measured, withOverrides } from './inference-call.js'
+import type { InferenceOptions, SpanOpener } from './inference-options.js'
+
+export type { InferenceOptions, SpanOpener } from './inference-options.js'
 
 /** The part of an onnxruntime tensor the wrapper reads: its shape. */
 export interface OnnxTensorLike {

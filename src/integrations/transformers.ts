@@ -3,8 +3,10 @@
 // tokens. Duck-typed: wattprint never imports transformers.js.
 
 import type { RequestCounts } from '../requests/span.js'
-import { measured, type SafeSpan, warnOnce, withOverrides } from './measure-call.js'
-import type { InferenceOptions, SpanOpener } from './span-like.js'
+import { measured, type SafeSpan, warnOnce, withOverrides } from './inference-call.js'
+import type { InferenceOptions, SpanOpener } from './inference-options.js'
+
+export type { InferenceOptions, SpanOpener } from './inference-options.js'
 
 /** The streamer interface transformers.js's generate() calls (its BaseStreamer). */
 export interface StreamerLike {

@@ -1,5 +1,5 @@
 import type { RequestCounts, RequestSpan } from '../requests/span.js'
-import type { InferenceOptions, SpanOpener } from './span-like.js'
+import type { InferenceOptions, SpanOpener } from './inference-options.js'
 
 /** A span whose methods never throw: a broken tracker loses the measurement, never the user's call. */
 export interface SafeSpan {

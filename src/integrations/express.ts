@@ -6,7 +6,9 @@ import {
   headerValue,
   RouteNames,
   type SpanOpener,
-} from './opener.js'
+} from './http.js'
+
+export type { HttpAdapterOptions, SpanOpener } from './http.js'
 
 /** The parts of an Express request the middleware reads (described by shape: no Express types). */
 interface ExpressRequestLike {

@@ -1,7 +1,9 @@
 // node-llama-cpp: each prompt of a LlamaChatSession is a request span, its token counts from the
 // sequence's tokenMeter. Duck-typed: wattprint never imports node-llama-cpp.
-import { measured, withOverrides } from './measure-call.js'
-import type { InferenceOptions, SpanOpener } from './span-like.js'
+import { measured, withOverrides } from './inference-call.js'
+import type { InferenceOptions, SpanOpener } from './inference-options.js'
+
+export type { InferenceOptions, SpanOpener } from './inference-options.js'
 
 /** node-llama-cpp's token counts (a TokenMeter's state). */
 export interface TokenMeterStateLike {
