@@ -224,19 +224,22 @@ describe('Prometheus sink: the footprint', () => {
     ).toBeCloseTo(1, 9)
     expect(record.embodiedEmissionsKg).toBeGreaterThan(0)
     expect(value('wattprint_water_litres') / (record.waterConsumedL ?? 0)).toBeCloseTo(1, 9)
-    // No cloud instance type and no water figure: no sample, not a zero.
+    // No cloud instance type and no water figure (Google publishes no WUE, and WRI's table has no factor
+    // for Singapore): no sample, not a zero.
     const unknown = prometheusSink()
     const other = new EmissionsTracker({
       ...base,
       saveToFile: false,
       runId: 'fp-2',
       cloudProvider: 'gcp',
-      cloudRegion: 'europe-west4',
+      cloudRegion: 'asia-southeast1',
       sinks: [unknown],
     })
     await other.start()
     await sleep(200)
-    expect((await other.stop()).embodiedEmissionsKg).toBeNull()
+    const otherRecord = await other.stop()
+    expect(otherRecord.embodiedEmissionsKg).toBeNull()
+    expect(otherRecord.waterConsumedL).toBeNull()
     const none = (await unknown.registry?.metrics()) ?? ''
     expect(none).toContain('# TYPE wattprint_embodied_emissions_grams gauge')
     expect(none).not.toMatch(/^wattprint_embodied_emissions_grams\{/m)
