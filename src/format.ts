@@ -17,6 +17,11 @@ export function formatMass(kg: number): string {
   return `${kg.toFixed(3)} kg`
 }
 
+/** Joules per unit (per request, per token) with three significant figures; `-` for none. */
+export function joulesCell(joules: number | null): string {
+  return joules === null ? '-' : joules.toPrecision(3)
+}
+
 /** A duration with a readable unit, chosen by its size: `42.0 s`, `12.5 min`, `3.20 h`. */
 export function formatDuration(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)} s`

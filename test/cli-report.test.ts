@@ -175,8 +175,15 @@ describe('wattprint report', () => {
     expect(table.split('\n')[0]).toMatch(/requests\s+J\/request\s+J\/token$/)
     expect(table).toMatch(/^chat .*\s400\s+3\.50\s+0\.200$/m)
     expect(table).toMatch(/^training .*\s0\s+-\s+-$/m)
+    const html = join(dir, 'report.html')
+    expect(wattprint('report', path, '--html', html).status).toBe(0)
+    const page = readFileSync(html, 'utf8')
+    expect(page).toContain('<th>J/request</th><th>J/output token</th>')
+    expect(page).toMatch(/<td>chat<\/td>.*?<td>400<\/td><td>3\.50<\/td><td>0\.200<\/td>/)
     writeFileSync(path, CSV_HEADER + recordToLine(served('C', null, null, null, null)))
     expect(wattprint('report', path).stdout).not.toContain('J/request')
+    expect(wattprint('report', path, '--html', html).status).toBe(0)
+    expect(readFileSync(html, 'utf8')).not.toContain('J/request')
   })
 
   it('writes a self-contained HTML report that opens offline with its charts', async (context) => {

@@ -1,4 +1,4 @@
-import { formatDuration, formatEnergy, formatMass } from '../format.js'
+import { formatDuration, formatEnergy, formatMass, joulesCell } from '../format.js'
 import { wattprintVersion } from '../version.js'
 import type { GroupTotals, RunRow, TimelinePoint } from './report.js'
 import {
@@ -46,6 +46,8 @@ function split(total: GroupTotals): string {
 }
 
 function table(groups: readonly GroupTotals[], by: string, total: GroupTotals): string {
+  // Request columns only where some run measured requests, as in the terminal table.
+  const served = total.requests > 0
   const cells = (g: GroupTotals) =>
     [
       escapeHtml(g.key),
@@ -59,6 +61,9 @@ function table(groups: readonly GroupTotals[], by: string, total: GroupTotals): 
       g.intensityGPerKWh.toFixed(0),
       escapeHtml(massCell(g.embodiedKg)),
       escapeHtml(waterCell(g.waterL)),
+      ...(served
+        ? [String(g.requests), joulesCell(g.energyPerRequestJ), joulesCell(g.energyPerOutputTokenJ)]
+        : []),
     ]
       .map((c) => `<td>${c}</td>`)
       .join('')
@@ -74,6 +79,7 @@ function table(groups: readonly GroupTotals[], by: string, total: GroupTotals): 
     'g CO2e/kWh',
     'embodied',
     'water',
+    ...(served ? ['requests', 'J/request', 'J/output token'] : []),
   ]
   return (
     `<div class="table"><table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>` +
@@ -91,6 +97,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     ['Emissions', `${formatMass(total.emissionsKg)} CO2e`],
     ['Intensity', `${total.intensityGPerKWh.toFixed(0)} g CO2e/kWh`],
     ['Embodied', total.embodiedKg === null ? 'unknown' : `${massCell(total.embodiedKg)} CO2e`],
+    ...(total.requests > 0 ? [['Per request', `${joulesCell(total.energyPerRequestJ)} J`]] : []),
   ]
   return `<!doctype html>
 <html lang="en">

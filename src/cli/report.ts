@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read.js'
-import { formatDuration, formatEnergy, formatMass } from '../format.js'
+import { formatDuration, formatEnergy, formatMass, joulesCell } from '../format.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { checkOutputFile } from './output-checks.js'
 import { type FootprintCells, footprintCells, massCell, sumKnown, waterCell } from './report-footprint.js'
@@ -205,9 +205,6 @@ const printable = (text: string): string =>
           : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   )
 
-/** Joules per unit with three significant figures; `-` for none. */
-const joules = (j: number | null): string => (j === null ? '-' : j.toPrecision(3))
-
 /** The terminal table. */
 export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: GroupTotals): string {
   // Request columns only where some run measured requests.
@@ -238,7 +235,9 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
     g.intensityGPerKWh.toFixed(0),
     massCell(g.embodiedKg),
     waterCell(g.waterL),
-    ...(served ? [String(g.requests), joules(g.energyPerRequestJ), joules(g.energyPerOutputTokenJ)] : []),
+    ...(served
+      ? [String(g.requests), joulesCell(g.energyPerRequestJ), joulesCell(g.energyPerOutputTokenJ)]
+      : []),
   ]
   const rows = [header, ...groups.map(line), line({ ...all, key: 'total' })]
   const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
