@@ -1,3 +1,4 @@
+import { printable } from './text.js'
 import type { TrackerWarning, WarningCode } from './warnings.js'
 
 /** How much wattprint prints on stderr. */
@@ -22,7 +23,9 @@ export class Logger {
     if (!this.enabled(level)) return
     const prefix = level === 'info' ? 'wattprint' : `wattprint ${level}`
     try {
-      this.write(`[${prefix}] ${message.replaceAll('\n', '\n  ')}\n`)
+      // A message's own lines stay lines; control characters within them (a name holding an escape
+      // sequence or a carriage return) are written out, never run by the terminal.
+      this.write(`[${prefix}] ${message.split('\n').map(printable).join('\n  ')}\n`)
     } catch {
       // stderr closed or broken: nothing sensible left to do
     }

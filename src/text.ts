@@ -53,3 +53,19 @@ export function describeValue(value: unknown, depth = 0): string {
     )
   return `{ ${shown.join(', ')}${entries.length > 10 ? ', …' : ''} }`
 }
+
+/**
+ * A name as the terminal should show it: control characters (a carriage return, an escape sequence that
+ * would recolour or rewrite the screen) written as `\r`, `\u001b`, the way JSON writes them.
+ */
+export const printable = (text: string): string =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === '\r'
+      ? '\\r'
+      : c === '\n'
+        ? '\\n'
+        : c === '\t'
+          ? '\\t'
+          : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )

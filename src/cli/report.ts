@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read.js'
 import { formatDuration, formatEnergy, formatMass, joulesCell } from '../format.js'
+import { printable } from '../text.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { checkOutputFile } from './output-checks.js'
 import { type FootprintCells, footprintCells, massCell, sumKnown, waterCell } from './report-footprint.js'
@@ -188,22 +189,6 @@ export function total(key: string, runs: readonly RunRow[]): GroupTotals {
     waterL: sumKnown(runs.map((r) => r.waterL)),
   }
 }
-
-/**
- * A name as the terminal should show it: control characters (a carriage return, an escape sequence that
- * would recolour or rewrite the screen) written as `\r`, `\u001b`, the way JSON writes them.
- */
-const printable = (text: string): string =>
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
-    c === '\r'
-      ? '\\r'
-      : c === '\n'
-        ? '\\n'
-        : c === '\t'
-          ? '\\t'
-          : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  )
 
 /** The terminal table. */
 export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: GroupTotals): string {

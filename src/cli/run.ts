@@ -7,6 +7,7 @@ import type { SampleEvent } from '../events.js'
 import { footprintPhrase } from '../footprint/format.js'
 import { formatEnergy, formatMass, jobEnergy } from '../format.js'
 import type { EmissionsRecord } from '../record.js'
+import { printable } from '../text.js'
 import { EmissionsTracker } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
 import { type Flags, parseFlags, textOf } from './flags.js'
@@ -71,7 +72,9 @@ export function summary(record: EmissionsRecord): string {
     `  ${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})`,
     `  ${describeEquivalent(equivalent)} (${equivalent.source})`,
     `  ${footprintPhrase(record)}`,
-  ].join('\n')
+  ]
+    .map(printable)
+    .join('\n')
 }
 
 /** `wattprint run`: the exit code to leave with. */
