@@ -13,7 +13,7 @@ import {
 } from './events.js'
 import { summaryLine } from './format.js'
 import { resolveIntensity } from './intensity/resolve.js'
-import { Ledger } from './ledger.js'
+import { Ledger, type LedgerStep } from './ledger.js'
 import { Logger, logWarning } from './log.js'
 import { readCpuTimes } from './meters/cpu-load.js'
 import { shippedCpuTable } from './meters/cpu-tdp-table.js'
@@ -417,6 +417,19 @@ export class EmissionsTracker {
     const ledger = this.#run.ledger
     if (!ledger) return
     const step = ledger.add(report)
+    // Runs that never open a span pay nothing here: not even the interval's conversion to their clock.
+    if (this.#spans.everUsed) this.#accountSpans(report, step)
+    this.#guard?.checkpointIfDue()
+    if (this.#budget.watching) this.#budget.check(ledger.totals())
+    if (!this.#events.has('sample') && !this.#sinks.any) return
+    const meters = this.#run.session?.meters ?? []
+    const sample = toSampleEvent(report, step, ledger.totals(), meters, this.config.pue, this.#run.requests())
+    this.#emit('sample', sample)
+    this.#sinks.sample(sample)
+  }
+
+  /** Splits an accounted interval among the request spans open in it. */
+  #accountSpans(report: IntervalReport, step: LedgerStep): void {
     this.#spans.account({
       startMs: this.#spanMs(report.startNs),
       endMs: this.#spanMs(report.endNs),
@@ -426,13 +439,6 @@ export class EmissionsTracker {
       ramJ: step.joules.ram * this.config.pue,
       emissionsKg: step.emissionsKg,
     })
-    this.#guard?.checkpointIfDue()
-    if (this.#budget.watching) this.#budget.check(ledger.totals())
-    if (!this.#events.has('sample') && !this.#sinks.any) return
-    const meters = this.#run.session?.meters ?? []
-    const sample = toSampleEvent(report, step, ledger.totals(), meters, this.config.pue, this.#run.requests())
-    this.#emit('sample', sample)
-    this.#sinks.sample(sample)
   }
 
   /** Whether on/off/once(event, listener) was given what it cannot use (then warned about it). */
