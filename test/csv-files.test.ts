@@ -82,28 +82,24 @@ describe('an existing wattprint CSV', () => {
   })
 })
 
+/** A finished 5 s row of 2026-11-01 under `columns`, with `cells` filled in and every other cell empty. */
+function rowUnder(columns: readonly string[], cells: Readonly<Record<string, string>>): string {
+  const fixed: Record<string, string> = {
+    timestamp: '2026-11-01T00:00:00.000Z',
+    status: 'finished',
+    duration: '5',
+  }
+  return formatCsvLine(
+    columns.map((c) => cells[c] ?? fixed[c] ?? ''),
+    '\n',
+  )
+}
+
 describe("a CSV under wattprint's earlier header", () => {
   // The header wattprint wrote before (node_version and wattprint_version in CodeCarbon's Python columns).
   const legacyHeader = formatCsvLine(LEGACY_CSV_COLUMNS, '\n')
   const legacyRow = (runId: string, project: string) =>
-    formatCsvLine(
-      LEGACY_CSV_COLUMNS.map((c) =>
-        c === 'run_id'
-          ? runId
-          : c === 'project_name'
-            ? project
-            : c === 'timestamp'
-              ? '2026-11-01T00:00:00.000Z'
-              : c === 'node_version'
-                ? '22.1.0'
-                : c === 'status'
-                  ? 'finished'
-                  : c === 'duration'
-                    ? '5'
-                    : '',
-      ),
-      '\n',
-    )
+    rowUnder(LEGACY_CSV_COLUMNS, { run_id: runId, project_name: project, node_version: '22.1.0' })
   const legacy = legacyHeader + legacyRow('r1', '=raw, "quoted"') + legacyRow('r2', "'x")
 
   it('is migrated: rewritten under the current header, the original kept, its text and versions kept', async () => {
@@ -143,24 +139,7 @@ describe('a CSV under an earlier header of this layout (columns added since)', (
   // Last release's header: CodeCarbon's 38, then wattprint's columns as they stood, status last.
   const earlier = [...CODECARBON_COLUMNS, 'node_version', 'wattprint_version', 'cpu_source', 'status']
   const row = (runId: string, project: string) =>
-    formatCsvLine(
-      earlier.map((c) =>
-        c === 'run_id'
-          ? runId
-          : c === 'project_name'
-            ? project
-            : c === 'timestamp'
-              ? '2026-11-01T00:00:00.000Z'
-              : c === 'status'
-                ? 'finished'
-                : c === 'duration'
-                  ? '5'
-                  : c === 'cpu_source'
-                    ? 'rapl'
-                    : '',
-      ),
-      '\n',
-    )
+    rowUnder(earlier, { run_id: runId, project_name: project, cpu_source: 'rapl' })
   // Its text was neutralised as today's is: the reader restores it.
   const file = formatCsvLine(earlier, '\n') + row('e1', "'=sum") + row('e2', 'plain')
 
