@@ -22,13 +22,13 @@ export class TaskBook {
 
   constructor(private readonly host: TaskHost) {}
 
-  /** Starts a named task (startTask). */
-  start(name: string): void {
+  /** Starts a named task (startTask); whether it started. */
+  start(name: string): boolean {
     const host = this.host
     const problem = taskNameProblem('startTask', name)
     if (problem) {
       host.warn(invalidArgument(`${problem}; no task started`))
-      return
+      return false
     }
     const ledger = host.parts.ledger
     if (!ledger || host.state() !== 'running') {
@@ -36,7 +36,7 @@ export class TaskBook {
         code: 'NOT_RUNNING',
         message: `startTask('${name}') called on a tracker that is ${host.state()}.`,
       })
-      return
+      return false
     }
     if (this.#open.has(name)) {
       host.warn({
@@ -46,6 +46,7 @@ export class TaskBook {
     }
     host.readNow()
     this.#open.set(name, { totals: ledger.totals(), startedAt: new Date() })
+    return true
   }
 
   /** Stops a named task and returns its record (stopTask). */
@@ -89,12 +90,13 @@ export class TaskBook {
       if (problem) this.host.warn(invalidArgument(`${problem}; measured as '${taskName}'`))
       else taskName = name
     }
-    this.start(taskName)
+    // A task that could not start (the tracker is not running: warned once) is not stopped either.
+    const started = this.start(taskName)
     try {
       const result = await fn()
-      return { result, task: this.stop(taskName) }
+      return { result, task: started ? this.stop(taskName) : undefined }
     } catch (error) {
-      this.stop(taskName)
+      if (started) this.stop(taskName)
       throw error
     }
   }

@@ -157,6 +157,21 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
   })
 })
 
+describe('measure() on a tracker that is not measuring', () => {
+  it('runs the call, warns once, and claims neither a task nor a request', async () => {
+    const tracker = new EmissionsTracker({ saveToFile: false, logLevel: 'silent' })
+    const warnings: TrackerWarning[] = []
+    tracker.on('warning', (w) => warnings.push(w))
+    const { result, task, request } = await tracker.measure(() => 7, { tokensOut: 2 })
+    expect(result).toBe(7)
+    expect(task).toBeUndefined()
+    expect(request).toBeUndefined()
+    expect(warnings.map((w) => w.message)).toEqual([
+      "startTask('measure-1') called on a tracker that is idle.",
+    ])
+  })
+})
+
 describe('a span awaited at the end of a script', () => {
   it.each(['worker', 'inline'])(
     'keeps the process up until its record settles, then lets it exit (%s sampling)',

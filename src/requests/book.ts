@@ -65,6 +65,11 @@ export class SpanBook implements SpanKeeper {
     return this.host.runId
   }
 
+  /** Whether spans opened now are measured (the tracker is starting or running). */
+  get measuring(): boolean {
+    return this.host.measuring()
+  }
+
   /** Whether any span was opened in this run. */
   get everUsed(): boolean {
     return this.#everUsed
