@@ -232,6 +232,7 @@ export const DEFINITIONS = {
     example: "'/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1'",
     env: 'WATTPRINT_NVML_LIBRARY',
   },
+  nvmlEnergyCounter: { kind: 'boolean', schema: boolean, example: 'false' },
   nvidiaSmiPath: {
     kind: 'string',
     schema: nonEmpty,

@@ -123,6 +123,12 @@ export interface TrackerOptions {
   gpuIds?: readonly (string | number)[] | string
   /** The NVML library to load. Default `libnvidia-ml.so.1` (Linux), `nvml.dll` (Windows). Env `WATTPRINT_NVML_LIBRARY`. */
   nvmlLibraryPath?: string
+  /**
+   * Read each NVIDIA GPU's energy counter where it has one (default `true`). `false` integrates
+   * nvmlDeviceGetPowerUsage instead, as for GPUs without a counter: to cross-check the counter, or where a
+   * virtual GPU's counter is wrong. Env `WATTPRINT_NVML_ENERGY_COUNTER`.
+   */
+  nvmlEnergyCounter?: boolean
   /** The nvidia-smi executable, used when NVML cannot be. Default `nvidia-smi` on PATH. Env `WATTPRINT_NVIDIA_SMI`. */
   nvidiaSmiPath?: string
   /** The amdsmi library to load (AMD GPUs). Default `libamd_smi.so`. Env `WATTPRINT_AMD_SMI_LIBRARY`. */
@@ -223,6 +229,7 @@ export interface ResolvedConfig {
   /** null: decided by CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, else all. */
   readonly gpuIds: readonly string[] | null
   readonly nvmlLibraryPath: string | null
+  readonly nvmlEnergyCounter: boolean
   readonly nvidiaSmiPath: string
   readonly amdSmiLibraryPath: string | null
   readonly rocmSmiLibraryPath: string | null
@@ -417,6 +424,7 @@ export function resolveConfig(
     ramPowerW: (values.ramPowerW as number | undefined) ?? null,
     gpuIds: parseGpuIds(values.gpuIds as string | readonly (string | number)[] | undefined),
     nvmlLibraryPath: (values.nvmlLibraryPath as string | undefined) ?? null,
+    nvmlEnergyCounter: (values.nvmlEnergyCounter as boolean | undefined) ?? true,
     nvidiaSmiPath: (values.nvidiaSmiPath as string | undefined) ?? 'nvidia-smi',
     amdSmiLibraryPath: (values.amdSmiLibraryPath as string | undefined) ?? null,
     rocmSmiLibraryPath: (values.rocmSmiLibraryPath as string | undefined) ?? null,

@@ -127,6 +127,25 @@ describe.each(['worker', 'inline'] as const)('NVML through koffi (stub library),
   })
 })
 
+describe('nvmlEnergyCounter: false', () => {
+  it('integrates nvmlDeviceGetPowerUsage on a GPU that has a counter, and says so', async () => {
+    const dir = tempDir()
+    // An instantaneous-power GPU (Volta), so that the stub's readings are what a real one reports.
+    configureNvmlStub(dir, [hopper('GPU-aaaa1111', 200, { arch: 5, name: 'Tesla V100-SXM2-32GB' })])
+    process.env.WATTPRINT_NVML_ENERGY_COUNTER = 'false'
+    cleanups.push(() => {
+      delete process.env.WATTPRINT_NVML_ENERGY_COUNTER
+    })
+    const { record, row } = await measure({ sampling: 'inline', nvmlLibraryPath: NVML_STUB_LIBRARY }, 1500)
+    expect(record.meters.map((m) => m.id)).toContain('nvml-power')
+    expect(record.meters.map((m) => m.id)).not.toContain('nvml-energy')
+    expect(row.gpu_source).toBe('nvml-power')
+    expect(channelJ(record, 'nvml-power', 'gpu0') / (200 * record.durationS)).toBeCloseTo(1, 2)
+    expect(record.notes.join(' ')).toMatch(/nvmlEnergyCounter is false: GPU power is integrated/)
+    expect(record.notes.join(' ')).not.toMatch(/lack an energy counter/)
+  })
+})
+
 describe('GPU selection', () => {
   const devices = [
     { index: 0, uuid: 'GPU-aaaa1111' },

@@ -24,6 +24,8 @@ export interface DetectOptions {
   /** GPU options; absent: no GPU meter is asked for (tests of CPU and RAM alone). */
   readonly gpuIds?: readonly string[] | null
   readonly nvmlLibraryPath?: string | null
+  /** false: integrate NVML power even where a GPU has an energy counter. Default true. */
+  readonly nvmlEnergyCounter?: boolean
   readonly nvidiaSmiPath?: string
   readonly intervalMs?: number
   /** AMD and Intel GPU libraries; the hwmon root also gives the node's power meter. */
@@ -132,6 +134,7 @@ export function planMeters(options: DetectOptions): MeterPlan {
     specs.push({
       type: 'gpu',
       nvmlLibraryPath: options.nvmlLibraryPath ?? null,
+      nvmlEnergyCounter: options.nvmlEnergyCounter ?? true,
       nvidiaSmiPath: options.nvidiaSmiPath,
       selection: gpuSelection(gpuIds),
       intervalMs: options.intervalMs ?? 1000,

@@ -11,6 +11,8 @@ import { type NvmlDevice, NvmlMeter, openNvml } from './nvml.js'
 export interface GpuMeterSpec {
   readonly type: 'gpu'
   readonly nvmlLibraryPath: string | null
+  /** false: integrate nvmlDeviceGetPowerUsage even where a GPU has an energy counter. */
+  readonly nvmlEnergyCounter: boolean
   readonly nvidiaSmiPath: string
   readonly selection: GpuSelection
   readonly intervalMs: number
@@ -128,19 +130,26 @@ function buildNvidiaMeters(spec: GpuMeterSpec): { meters: Meter[]; report: GpuRe
         nvmlUnavailable = 'NVML lists no GPU'
         nvml.release()
       } else {
-        const energy = selected.filter((d) => d.hasEnergyCounter)
-        const power = selected.filter((d) => !d.hasEnergyCounter)
+        const counted = (d: NvmlDevice) => d.hasEnergyCounter && spec.nvmlEnergyCounter
+        const energy = selected.filter(counted)
+        const power = selected.filter((d) => !counted(d))
         const meters: Meter[] = []
         if (energy.length > 0) meters.push(new NvmlMeter(nvml, energy, 'nvml-energy'))
         if (power.length > 0) meters.push(new NvmlMeter(nvml, power, 'nvml-power'))
         if (meters.length === 0) nvml.release()
-        const devices = selected.map((d) => describeNvml(d))
+        const devices = selected.map((d) => describeNvml(d, counted(d)))
         notes.push(
           `GPU energy from NVML (${nvml.library}): ${devices.map((d) => `GPU ${d.index} ${d.name} by ${d.source}`).join(', ') || 'no GPU selected'}`,
         )
-        if (power.length > 0) {
+        const lacking = power.filter((d) => !d.hasEnergyCounter)
+        if (lacking.length > 0) {
           notes.push(
-            `GPU ${power.map((d) => d.index).join(', ')} lack an energy counter (pre-Volta or virtual): their power is integrated`,
+            `GPU ${lacking.map((d) => d.index).join(', ')} lack an energy counter (pre-Volta or virtual): their power is integrated`,
+          )
+        }
+        if (lacking.length < power.length) {
+          notes.push(
+            'nvmlEnergyCounter is false: GPU power is integrated instead of the energy counters read',
           )
         }
         return {
@@ -204,12 +213,12 @@ function buildNvidiaMeters(spec: GpuMeterSpec): { meters: Meter[]; report: GpuRe
   }
 }
 
-function describeNvml(d: NvmlDevice): GpuDescription {
+function describeNvml(d: NvmlDevice, counted: boolean): GpuDescription {
   return {
     index: d.index,
     uuid: d.uuid,
     name: d.name,
-    source: d.hasEnergyCounter ? 'nvml-energy' : 'nvml-power',
+    source: counted ? 'nvml-energy' : 'nvml-power',
     powerLimitW: d.powerLimitW,
   }
 }
