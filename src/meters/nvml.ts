@@ -11,6 +11,13 @@ const NOT_SUPPORTED = 3
 const GPU_IS_LOST = 15
 /** nvmlDeviceArchitecture_t: Ampere and newer average power over 1 s (except the GA100, the A100). */
 const ARCH_AMPERE = 7
+/**
+ * The energy counter is read at most this often. On an H200 (driver 580.159.04) one
+ * nvmlDeviceGetTotalEnergyConsumption call took 3.8 ms of CPU and the counter moved only every 100 ms
+ * (docs/gpu-validation.md): a read sooner than this would cost that for nothing new. A read in between
+ * gives the last value, as the counter itself would.
+ */
+const ENERGY_READ_GAP_MS = 50
 
 /** The NVML functions wattprint calls, bound through koffi. Out-parameters are one-element arrays. */
 interface NvmlFunctions {
@@ -225,6 +232,8 @@ export class NvmlMeter implements Meter {
   readonly #lost = new Set<number>()
   readonly #scratch: (number | bigint)[] = [0]
   readonly #rates = Buffer.alloc(8)
+  /** Each GPU's last counter value and when it was read (performance.now() ms). */
+  readonly #lastEnergy: { raw: number; atMs: number }[]
   #closed = false
 
   constructor(
@@ -235,6 +244,7 @@ export class NvmlMeter implements Meter {
     readonly source: Extract<MeterSource, 'nvml-energy' | 'nvml-power'>,
   ) {
     this.id = source
+    this.#lastEnergy = devices.map(() => ({ raw: Number.NaN, atMs: Number.NEGATIVE_INFINITY }))
     nvml.retain()
     this.channels = devices.map((device): Channel => {
       const name = `gpu${device.index}`
@@ -252,6 +262,12 @@ export class NvmlMeter implements Meter {
         out[i] = Number.NaN
         return
       }
+      const last = this.#lastEnergy[i]
+      const nowMs = performance.now()
+      if (this.source === 'nvml-energy' && last && nowMs - last.atMs < ENERGY_READ_GAP_MS) {
+        out[i] = last.raw
+        return
+      }
       const rc =
         this.source === 'nvml-energy'
           ? this.nvml.fn.getTotalEnergy(device.handle, this.#scratch)
@@ -259,6 +275,10 @@ export class NvmlMeter implements Meter {
       if (rc === SUCCESS) {
         const raw = Number(this.#scratch[0])
         out[i] = this.source === 'nvml-energy' ? raw : raw / 1000
+        if (last) {
+          last.raw = raw
+          last.atMs = nowMs
+        }
         return
       }
       out[i] = Number.NaN

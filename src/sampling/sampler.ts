@@ -48,6 +48,12 @@ interface ChannelState {
   last: number
   /** When `last` was read, in seconds since begin(). */
   lastS: number
+  /**
+   * When a counter's reading last changed, in seconds since begin(). A counter that moves in steps (NVML's
+   * every 100 ms) read more often holds still, then jumps by all the energy since its last step: the jump
+   * is judged over that time, not over the last interval.
+   */
+  changedS: number
 }
 
 interface MeterState {
@@ -82,7 +88,7 @@ export class Sampler {
     this.states = meters.map((meter) => ({
       meter,
       values: new Float64Array(meter.channels.length),
-      channels: meter.channels.map(() => ({ last: Number.NaN, lastS: 0 })),
+      channels: meter.channels.map(() => ({ last: Number.NaN, lastS: 0, changedS: 0 })),
       failing: false,
     }))
     this.meters = meters.map(({ id, component, source, method, channels }) => ({
@@ -205,7 +211,7 @@ export class Sampler {
         if (!Number.isNaN(cs.last)) {
           const step = counterStep(cs.last, value, channel.rangeRaw)
           j = step.deltaRaw * channel.unitJ
-          const sinceS = nowS - cs.lastS
+          const sinceS = nowS - cs.changedS
           if (step.event === 'reset') {
             this.warn({
               code: 'COUNTER_RESET',
@@ -227,6 +233,7 @@ export class Sampler {
         } else {
           blindS = Math.max(blindS, durationS)
         }
+        if (value !== cs.last) cs.changedS = nowS
         cs.last = value
         cs.lastS = nowS
       } else {
