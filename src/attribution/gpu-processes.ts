@@ -3,12 +3,24 @@ import type { Nvml, NvmlDevice } from '../meters/nvml.js'
 
 // nvmlReturn_t codes this reader tells apart.
 const SUCCESS = 0
-const NOT_FOUND = 6
 const INSUFFICIENT_SIZE = 7
 /** sizeof(nvmlProcessInfo_t) for the _v3 call: pid, 4 bytes of padding, usedGpuMemory, two instance ids. */
 const PROCESS_INFO_BYTES = 24
 /** sizeof(nvmlProcessUtilizationSample_t): pid, padding, timeStamp (us), sm, mem, enc, dec. */
 const SAMPLE_BYTES = 32
+/**
+ * How far back the share looks, at least: the driver keeps one sample every 200 ms, each of ONE process
+ * (seen on an H200, docs/gpu-validation.md), so an interval shorter than this would be judged on one sample
+ * or none. 1 s holds five or six.
+ */
+const WINDOW_US = 1_000_000n
+
+/** One of the driver's samples: who held the GPU then, and how busy its SMs were. */
+interface Sample {
+  readonly stampUs: bigint
+  readonly pid: number
+  readonly sm: number
+}
 
 /** How a GPU's share was found for one interval. */
 export type GpuShareMethod =
@@ -39,12 +51,17 @@ export interface GpuShare {
 /**
  * Which share of each GPU a job's processes use, from nvmlDeviceGetComputeRunningProcesses_v3 and
  * nvmlDeviceGetProcessUtilization (SM utilisation sampled per process by the driver, as Kepler uses it).
+ * The share is the job's part of the SM utilisation summed over the samples since the last read and at
+ * least the last second: a sample is one process's, so a process that holds the GPU in more samples gets
+ * more (a mean per process would give two processes the same share whatever their turns).
  * Read in the sampler thread on the same Nvml as the meter. Never throws.
  */
 export class GpuProcessReader {
   readonly #lastSeenUs: bigint[]
+  /** Each GPU's recent samples, oldest first. */
+  readonly #recent: Sample[][]
   #infos = Buffer.alloc(PROCESS_INFO_BYTES * 16)
-  #samples = Buffer.alloc(SAMPLE_BYTES * 16)
+  #sampleBuffer = Buffer.alloc(SAMPLE_BYTES * 16)
   readonly #count = [0]
 
   constructor(
@@ -53,6 +70,7 @@ export class GpuProcessReader {
     private readonly procRoot = '/proc',
   ) {
     this.#lastSeenUs = devices.map(() => 0n)
+    this.#recent = devices.map(() => [])
   }
 
   /** Whether this NVML can list compute processes at all. */
@@ -80,13 +98,13 @@ export class GpuProcessReader {
       (pid) => !jobPids.has(pid) && !existsSync(`${this.procRoot}/${pid}`),
     ).length
     const base = { processes: pids.length, jobProcesses, foreignProcesses }
-    const sm = this.#smByPid(device, i)
+    const samples = this.#recentSamples(device, i)
     if (pids.length === 0) return { share: 0, method: 'idle', ...base }
     let total = 0
     let job = 0
-    for (const [pid, util] of sm) {
-      total += util
-      if (jobPids.has(pid)) job += util
+    for (const { pid, sm } of samples) {
+      total += sm
+      if (jobPids.has(pid)) job += sm
     }
     if (total > 0) return { share: job / total, method: 'sm', ...base }
     if (jobProcesses === 0 || jobProcesses === pids.length) {
@@ -113,36 +131,42 @@ export class GpuProcessReader {
     return null
   }
 
-  /** SM utilisation per pid over the samples since the last call, averaged per pid. */
-  #smByPid(device: NvmlDevice, i: number): Map<number, number> {
-    const sums = new Map<number, { sum: number; n: number }>()
+  /** The samples since the last call, and those of the last WINDOW_US before the newest. */
+  #recentSamples(device: NvmlDevice, i: number): readonly Sample[] {
+    const recent = this.#recent[i] ?? []
     const get = this.nvml.fn.getProcessUtilization
-    if (!get) return new Map()
+    if (!get) return recent
     const lastSeen = this.#lastSeenUs[i] ?? 0n
+    let newest = lastSeen
     for (let attempt = 0; attempt < 3; attempt++) {
-      this.#count[0] = this.#samples.length / SAMPLE_BYTES
-      const rc = get(device.handle, this.#samples, this.#count, lastSeen)
+      this.#count[0] = this.#sampleBuffer.length / SAMPLE_BYTES
+      const rc = get(device.handle, this.#sampleBuffer, this.#count, lastSeen)
       const count = this.#count[0] ?? 0
       if (rc === INSUFFICIENT_SIZE) {
-        this.#samples = Buffer.alloc(SAMPLE_BYTES * (count + 8))
+        this.#sampleBuffer = Buffer.alloc(SAMPLE_BYTES * (count + 8))
         continue
       }
-      if (rc === NOT_FOUND || rc !== SUCCESS) break
-      let newest = lastSeen
+      // NOT_FOUND: no sample newer than lastSeen.
+      if (rc !== SUCCESS) break
       for (let k = 0; k < count; k++) {
         const at = k * SAMPLE_BYTES
-        const pid = this.#samples.readUInt32LE(at)
-        const stamp = this.#samples.readBigUInt64LE(at + 8)
-        if (stamp <= lastSeen) continue
-        if (stamp > newest) newest = stamp
-        const entry = sums.get(pid) ?? { sum: 0, n: 0 }
-        entry.sum += this.#samples.readUInt32LE(at + 16)
-        entry.n += 1
-        sums.set(pid, entry)
+        const stampUs = this.#sampleBuffer.readBigUInt64LE(at + 8)
+        if (stampUs <= lastSeen) continue
+        if (stampUs > newest) newest = stampUs
+        recent.push({
+          stampUs,
+          pid: this.#sampleBuffer.readUInt32LE(at),
+          sm: this.#sampleBuffer.readUInt32LE(at + 16),
+        })
       }
-      this.#lastSeenUs[i] = newest
       break
     }
-    return new Map([...sums].map(([pid, { sum, n }]) => [pid, sum / n]))
+    this.#lastSeenUs[i] = newest
+    // Keep what came since the last call, and at least the last second of samples; at the first call, the
+    // last second only (the driver's buffer holds samples from before the job).
+    const from = lastSeen > 0n && lastSeen < newest - WINDOW_US ? lastSeen + 1n : newest - WINDOW_US
+    const kept = recent.filter((s) => s.stampUs >= from).sort((a, b) => (a.stampUs < b.stampUs ? -1 : 1))
+    this.#recent[i] = kept
+    return kept
   }
 }
