@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -18,12 +18,16 @@ const hopper = (uuid: string) => ({
   energyCounter: true,
   profile: { watts: 300 },
 })
+// The stub's driver keeps samples only from when its process list last changed: lists written here are
+// dated 10 s back, as of processes that have been running a while.
+const writeProcs = (text: string) => {
+  writeFileSync(procs, text)
+  const since = new Date(Date.now() - 10_000)
+  utimesSync(procs, since, since)
+}
 // Each line: the GPU, the pid, its SM %, and how many of the driver's 200 ms samples it takes in turn.
 const setProcs = (lines: [gpu: number, pid: number, sm: number, turns?: number][]) =>
-  writeFileSync(
-    procs,
-    lines.map(([gpu, pid, sm, turns = 1]) => `proc ${gpu} ${pid} ${sm} 1024 ${turns}\n`).join(''),
-  )
+  writeProcs(lines.map(([gpu, pid, sm, turns = 1]) => `proc ${gpu} ${pid} ${sm} 1024 ${turns}\n`).join(''))
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'wattprint-gpu-attribution-'))
@@ -128,7 +132,7 @@ describe('a tracker attributing a shared GPU', () => {
     const jobs = [0, 1].map(() => spawn('sleep', ['30']))
     try {
       const [a, b] = jobs.map((j) => j.pid as number)
-      writeFileSync(procs, `proc 0 ${a} 60 1024\nproc 0 ${b} 20 1024\nproc 1 ${process.ppid} 90 1024\n`)
+      writeProcs(`proc 0 ${a} 60 1024\nproc 0 ${b} 20 1024\nproc 1 ${process.ppid} 90 1024\n`)
       const options = {
         sampling: 'inline' as const,
         intervalMs: 50,
