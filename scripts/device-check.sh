@@ -12,7 +12,7 @@
 # Environment (all optional): DEVICE_BUNDLE (default .device), DEVICE_CHECK_PYTHON (python3),
 # DEVICE_CHECK_LOAD (the load's command, default python3 scripts/device/load.py), and the windows in
 # seconds: DEVICE_CHECK_IDLE_S (20), _LOAD_S (60), _ATTRIBUTION_S (30), _E2E_S (20), and the cost step's
-# window in ms, DEVICE_CHECK_COST_MS (5000). The dry run
+# window in ms, DEVICE_CHECK_COST_MS (5000); DEVICE_CHECK_STEPS names the steps to run (default all). The dry run
 # (test/device-check.test.ts) points these at the stub NVML, a fake nvidia-smi and a stand-in load.
 set -u
 out=${1:?usage: bash scripts/device-check.sh <output folder>}
@@ -57,6 +57,8 @@ printf '' >"$work/steps.tsv"
 step() {
   local name=$1 limit=$2
   shift 2
+  # DEVICE_CHECK_STEPS="measure cost": only those steps (a rerun of what changed).
+  case " ${DEVICE_CHECK_STEPS:-$name} " in *" $name "*) ;; *) return 0 ;; esac
   echo
   echo "== $name (limit ${limit} s) =="
   local t0=$SECONDS

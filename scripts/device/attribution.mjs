@@ -56,6 +56,14 @@ jobs.forEach((job, i) => {
   }
 })
 
+// Conservation: the two jobs' GPU energy against the machine's above idle, over the same time.
+const both = [figures.big, figures.small]
+if (both.every((j) => j?.gpuJ !== undefined)) {
+  const mean = (key) => (figures.big[key] + figures.small[key]) / 2
+  figures.jobsOfActivePercent =
+    Math.round(((figures.big.gpuJ + figures.small.gpuJ) / (mean('machineGpuJ') - mean('idleJ'))) * 1000) / 10
+}
+
 // What the real library returned: processes listed, and utilisation samples (or their return codes).
 const lines = readFileSync(`${readerPrefix}.procs.jsonl`, 'utf8').trim().split('\n').filter(Boolean)
 const polls = lines.map((line) => JSON.parse(line))
@@ -67,14 +75,20 @@ for (const poll of polls) {
   if (poll.samplesRc !== undefined) rcs[poll.samplesRc] = (rcs[poll.samplesRc] ?? 0) + 1
   for (const s of poll.samples ?? []) (sm[s.pid] ??= []).push(s.sm)
 }
-const mean = (xs) => (xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : null)
+const average = (xs) => (xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : null)
 figures.nvml = {
   polls: polls.length,
   pollsWithSamples: withSamples,
   samplesReturnCodes: rcs,
   processesListed: [...new Set(polls.flatMap((p) => (p.processes ?? []).map((q) => q.pid)))],
-  meanSmByJob: Object.fromEntries(Object.entries(sm).map(([pid, xs]) => [pids[pid] ?? pid, mean(xs)])),
-  samplesPerPoll: mean(polls.map((p) => p.samples?.length ?? 0)),
+  meanSmByJob: Object.fromEntries(Object.entries(sm).map(([pid, xs]) => [pids[pid] ?? pid, average(xs)])),
+  samplesPerPoll: average(polls.map((p) => p.samples?.length ?? 0)),
+  // Each job's part of all the SM utilisation sampled: the share wattprint's reader takes, over the run.
+  smShareByJob: (() => {
+    const sums = Object.fromEntries(Object.entries(sm).map(([pid, xs]) => [pids[pid] ?? pid, xs.reduce((a, b) => a + b, 0)]))
+    const total = Object.values(sums).reduce((a, b) => a + b, 0)
+    return Object.fromEntries(Object.entries(sums).map(([who, v]) => [who, total > 0 ? Math.round((v / total) * 1000) / 1000 : null]))
+  })(),
 }
 // nvidia-smi pmon: "# gpu pid type sm mem enc dec command" then one line per process per second.
 const pmonSm = {}
@@ -84,7 +98,7 @@ for (const line of pmon.output.stdout.split('\n')) {
   const value = Number(cells[3])
   if (Number.isFinite(value)) (pmonSm[pids[cells[1]] ?? cells[1]] ??= []).push(value)
 }
-figures.pmonMeanSm = Object.fromEntries(Object.entries(pmonSm).map(([who, xs]) => [who, mean(xs)]))
+figures.pmonMeanSm = Object.fromEntries(Object.entries(pmonSm).map(([who, xs]) => [who, average(xs)]))
 log('attribution:', JSON.stringify(figures))
 writeJson(join(out, 'attribution.json'), figures)
 process.exit(0)

@@ -1,6 +1,6 @@
 // Steps 3 and 4 of the device check: the idle GPU, then a real load, each measured over one window by
-// wattprint three ways at once (NVML's energy counter, integrated nvmlDeviceGetPowerUsage, the streaming
-// nvidia-smi meter) and by an independent reader (nvidia-ml-py) of the same counter and power.
+// wattprint four ways at once (NVML's energy counter read every second and every 10 ms, integrated
+// nvmlDeviceGetPowerUsage, the streaming nvidia-smi meter) and by an independent reader (nvidia-ml-py) of the same counter and power.
 // Usage: node measure.mjs <out dir>   (DEVICE_CHECK_IDLE_S, DEVICE_CHECK_LOAD_S: the windows' lengths)
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -60,6 +60,8 @@ const reader = await startReader(readerPrefix, idleS + loadS + 180)
 const common = { saveToFile: false, logLevel: 'warning', carbonIntensity: 100 }
 const ways = {
   'nvml-energy': { ...common },
+  // The counter moves every 100 ms: read every 10 ms, its steps must not be taken for glitches.
+  'nvml-energy-10ms': { ...common, intervalMs: 10 },
   'nvml-power': { ...common, nvmlEnergyCounter: false, intervalMs: 100 },
   'nvidia-smi': { ...common, nvmlLibraryPath: '/nonexistent', intervalMs: 100 },
 }
