@@ -180,6 +180,7 @@ describe('resolveConfig', () => {
     ramPowerW: [1e9, 'ramPowerW', /watts from 0 to 10000/, /got 1000000000\)/],
     gpuIds: [[0, -1], 'gpuIds[1]', /GPU index \(a whole number from 0\) or a UUID prefix/, /got -1\)/],
     nvmlLibraryPath: ['', 'nvmlLibraryPath', /must not be empty/],
+    nvmlEnergyCounter: ['no', 'nvmlEnergyCounter', /true or false/],
     nvidiaSmiPath: ['', 'nvidiaSmiPath', /must not be empty/],
     raplRoot: ['', 'raplRoot', /must not be empty/],
     amdSmiLibraryPath: ['', 'amdSmiLibraryPath', /must not be empty/],

@@ -73,7 +73,9 @@ const rcs = {}
 for (const poll of polls) {
   if (poll.samples?.length) withSamples += 1
   if (poll.samplesRc !== undefined) rcs[poll.samplesRc] = (rcs[poll.samplesRc] ?? 0) + 1
-  for (const s of poll.samples ?? []) (sm[s.pid] ??= []).push(s.sm)
+  for (const s of poll.samples ?? []) {
+    sm[s.pid] = [...(sm[s.pid] ?? []), s.sm]
+  }
 }
 const average = (xs) => (xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : null)
 figures.nvml = {
@@ -85,9 +87,13 @@ figures.nvml = {
   samplesPerPoll: average(polls.map((p) => p.samples?.length ?? 0)),
   // Each job's part of all the SM utilisation sampled: the share wattprint's reader takes, over the run.
   smShareByJob: (() => {
-    const sums = Object.fromEntries(Object.entries(sm).map(([pid, xs]) => [pids[pid] ?? pid, xs.reduce((a, b) => a + b, 0)]))
+    const sums = Object.fromEntries(
+      Object.entries(sm).map(([pid, xs]) => [pids[pid] ?? pid, xs.reduce((a, b) => a + b, 0)]),
+    )
     const total = Object.values(sums).reduce((a, b) => a + b, 0)
-    return Object.fromEntries(Object.entries(sums).map(([who, v]) => [who, total > 0 ? Math.round((v / total) * 1000) / 1000 : null]))
+    return Object.fromEntries(
+      Object.entries(sums).map(([who, v]) => [who, total > 0 ? Math.round((v / total) * 1000) / 1000 : null]),
+    )
   })(),
 }
 // nvidia-smi pmon: "# gpu pid type sm mem enc dec command" then one line per process per second.
@@ -96,7 +102,8 @@ for (const line of pmon.output.stdout.split('\n')) {
   const cells = line.trim().split(/\s+/)
   if (cells[0]?.startsWith('#') || cells.length < 4) continue
   const value = Number(cells[3])
-  if (Number.isFinite(value)) (pmonSm[pids[cells[1]] ?? cells[1]] ??= []).push(value)
+  const who = pids[cells[1]] ?? cells[1]
+  if (Number.isFinite(value)) pmonSm[who] = [...(pmonSm[who] ?? []), value]
 }
 figures.pmonMeanSm = Object.fromEntries(Object.entries(pmonSm).map(([who, xs]) => [who, average(xs)]))
 log('attribution:', JSON.stringify(figures))

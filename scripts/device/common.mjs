@@ -65,7 +65,9 @@ export function waitFor(started, words, ms) {
     started.waiting()
     started.exited.then((status) => {
       clearTimeout(timer)
-      reject(new Error(`exited (${JSON.stringify(status)}) before ${words}: ${started.output.stderr.slice(-400)}`))
+      reject(
+        new Error(`exited (${JSON.stringify(status)}) before ${words}: ${started.output.stderr.slice(-400)}`),
+      )
     })
   })
 }

@@ -19,7 +19,10 @@ function time(call, rounds) {
   for (let i = 0; i < rounds; i++) call()
   const wallUs = Number(process.hrtime.bigint() - t0) / 1e3 / rounds
   const used = process.cpuUsage(cpu)
-  return { wallUs: Math.round(wallUs * 100) / 100, cpuUs: Math.round(((used.user + used.system) / rounds) * 100) / 100 }
+  return {
+    wallUs: Math.round(wallUs * 100) / 100,
+    cpuUs: Math.round(((used.user + used.system) / rounds) * 100) / 100,
+  }
 }
 
 try {
@@ -30,7 +33,9 @@ try {
   const handleOut = [null]
   lib.func('int nvmlDeviceGetHandleByIndex_v2(unsigned int index, _Out_ void **device)')(0, handleOut)
   const h = handleOut[0]
-  const energy = lib.func('int nvmlDeviceGetTotalEnergyConsumption(void *device, _Out_ unsigned long long *energy)')
+  const energy = lib.func(
+    'int nvmlDeviceGetTotalEnergyConsumption(void *device, _Out_ unsigned long long *energy)',
+  )
   const power = lib.func('int nvmlDeviceGetPowerUsage(void *device, _Out_ unsigned int *power)')
   const util = lib.func('int nvmlDeviceGetUtilizationRates(void *device, _Out_ uint8_t *rates)')
   const procs = lib.func(
@@ -68,10 +73,14 @@ for (const [what, tracker] of Object.entries(cases)) {
   const windowMs = seconds('DEVICE_CHECK_COST_MS', 5000)
   const options = { mode: 'tracker', intervalMs: 10, warmupMs: Math.min(1500, windowMs), windowMs, tracker }
   try {
-    const output = execFileSync(process.execPath, [join(here, '..', '..', 'bench', 'child.mjs'), 'cpu', JSON.stringify(options)], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    })
+    const output = execFileSync(
+      process.execPath,
+      [join(here, '..', '..', 'bench', 'child.mjs'), 'cpu', JSON.stringify(options)],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    )
     const { cpuMs } = JSON.parse(output.trim().split('\n').at(-1) ?? '{}')
     figures.perSampleAt10ms[what] = { cpuUsPerSample: Math.round((cpuMs * 1000) / (options.windowMs / 10)) }
   } catch (error) {

@@ -93,7 +93,13 @@ await sleep(idleS * 1000)
 close('idle')
 log(`idle window done (${idleS} s)`)
 
-const load = startWatched(loadCommand[0], [...loadCommand.slice(1), '--seconds', String(loadS), '--size', 'big'])
+const load = startWatched(loadCommand[0], [
+  ...loadCommand.slice(1),
+  '--seconds',
+  String(loadS),
+  '--size',
+  'big',
+])
 try {
   const ready = await waitFor(load, ['ready', 'failed'], 120_000)
   log('load:', ready.word, ready.rest)
@@ -152,5 +158,8 @@ figures.warnings = Object.fromEntries(trackers.map((t) => [t.way, t.warnings]))
 figures.notes = Object.fromEntries(Object.entries(records).map(([way, r]) => [way, r.notes]))
 figures.gpuModel = records['nvml-energy']?.gpuModel ?? null
 writeJson(join(out, 'measure.json'), figures)
-writeJson(join(out, 'measure-records.json'), { records, tasks: Object.fromEntries(trackers.map((t) => [t.way, t.tasks])) })
+writeJson(join(out, 'measure-records.json'), {
+  records,
+  tasks: Object.fromEntries(trackers.map((t) => [t.way, t.tasks])),
+})
 process.exit(0)

@@ -39,8 +39,10 @@ for (const s of steps) row(s.step, s.rc === 0 ? 'ok' : `FAILED (${s.rc})`, `${s.
 for (const window of ['idle', 'load']) {
   const w = figures.measure[window]
   if (!w) continue
-  console.log(`\n${window}: independent counter ${w.independent?.counterJ} J (${w.independent?.counterWatts} W),` +
-    ` its integrated power ${w.independent?.powerOffCounterPercent} % off, counter update ${w.independent?.counterUpdate?.medianMs} ms`)
+  console.log(
+    `\n${window}: independent counter ${w.independent?.counterJ} J (${w.independent?.counterWatts} W),` +
+      ` its integrated power ${w.independent?.powerOffCounterPercent} % off, counter update ${w.independent?.counterUpdate?.medianMs} ms`,
+  )
   for (const way of ['nvml-energy', 'nvml-energy-10ms', 'nvml-power', 'nvidia-smi']) {
     const m = w[way]
     if (m) row(`  ${way}`, `${m.joules} J`, `${m.watts} W`, `${m.offCounterPercent} % off the counter`)
@@ -48,10 +50,13 @@ for (const window of ['idle', 'load']) {
 }
 const a = figures.attribution
 if (a.big && a.small) {
-  console.log(`\nattribution: big ${a.big.gpuJ?.toFixed?.(1)} J of ${a.big.machineGpuJ?.toFixed?.(1)} J,` +
-    ` small ${a.small.gpuJ?.toFixed?.(1)} J of ${a.small.machineGpuJ?.toFixed?.(1)} J;` +
-    ` NVML SM ${JSON.stringify(a.nvml?.meanSmByJob)}, pmon SM ${JSON.stringify(a.pmonMeanSm)};` +
-    ` the two jobs together ${a.jobsOfActivePercent} % of the machine's GPU energy above idle`)
+  console.log(
+    `\nattribution: big ${a.big.gpuJ?.toFixed?.(1)} J of ${a.big.machineGpuJ?.toFixed?.(1)} J,` +
+      ` small ${a.small.gpuJ?.toFixed?.(1)} J of ${a.small.machineGpuJ?.toFixed?.(1)} J;` +
+      ` NVML SM ${JSON.stringify(a.nvml?.meanSmByJob)}, pmon SM ${JSON.stringify(a.pmonMeanSm)};` +
+      ` the two jobs together ${a.jobsOfActivePercent} % of the machine's GPU energy above idle`,
+  )
 }
 const e = figures.endToEnd
-if (e.gpu_source) console.log(`\nend to end: gpu_source ${e.gpu_source}, ${e.gpu_power} W, status ${e.status}`)
+if (e.gpu_source)
+  console.log(`\nend to end: gpu_source ${e.gpu_source}, ${e.gpu_power} W, status ${e.status}`)
