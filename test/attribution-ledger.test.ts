@@ -132,6 +132,26 @@ describe('Ledger with attribution', () => {
     )
   })
 
+  it('takes the CPU share over the last second, so a count of ticks that moves in bursts still gives the job its half', () => {
+    // 100 ms intervals: the job uses 50 ms of CPU in each, half the machine's busy time; the machine's count
+    // (ticks of 10 ms, read a moment apart) moves in bursts: nothing, then two intervals' worth. Interval by
+    // interval that would give the job 0, then a quarter: a quarter of the energy in all, not half.
+    const ledger = new Ledger([raplPackageMeter, nvml, ram], 1, fixed, {
+      idle: 'include',
+      cpuIdlePriorW: null,
+    })
+    let jobJ = 0
+    let machineJ = 0
+    for (let seq = 1; seq <= 40; seq++) {
+      const interval = { ...report(seq, sample({ jobCpuS: 0.05, machineBusyCpuS: seq % 2 === 0 ? 0.2 : 0 })) }
+      const step = ledger.add({ ...interval, durationS: 0.1 })
+      jobJ += step.split?.cpu.jobJ ?? 0
+      machineJ += 100
+    }
+    expect(jobJ / machineJ).toBeGreaterThan(0.45)
+    expect(jobJ / machineJ).toBeLessThan(0.55)
+  })
+
   it('without attribution the job is the machine', () => {
     const ledger = new Ledger([raplPackageMeter, nvml, ram], 1, fixed)
     const step = ledger.add(report(1, sample()))

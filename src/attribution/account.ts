@@ -31,6 +31,15 @@ export interface AttributionFacts {
 const ZERO: ComponentSplit = { jobJ: 0, idleJ: 0, othersJ: 0 }
 
 /**
+ * The CPU share is the job's CPU time over the machine's busy time summed over at least this long, not over
+ * one interval alone: both are counted in ticks of 10 ms, read a moment apart, so over a 100 ms interval a
+ * tick either way is a tenth of the share, and an interval in which the machine's count has not moved
+ * would give the job nothing. Sums over a second settle that; with the default 1 s interval it is the
+ * interval itself.
+ */
+const CPU_WINDOW_S = 1
+
+/**
  * Splits each interval's energy between the job, idle and other processes, component by component,
  * interval by interval (the parts add up to the machine's energy exactly), and keeps what the note says.
  */
@@ -42,6 +51,8 @@ export class AttributionAccount {
   readonly #gpuMethods = new Set<string>()
   #foreignGpuProcesses = 0
   #withoutSample = 0
+  /** The last intervals' CPU times, newest last, reaching back at least CPU_WINDOW_S. */
+  #cpuWindow: { durationS: number; jobCpuS: number; machineBusyCpuS: number }[] = []
 
   constructor(private readonly setup: AttributionSetup) {
     this.#cpuIdle = new IdlePower(setup.cpuIdlePriorW)
@@ -64,7 +75,7 @@ export class AttributionAccount {
     // CPU: the job's share of busy time, of the active energy (the part above the idle floor).
     const load = sample.machineTotalCpuS > 0 ? sample.machineBusyCpuS / sample.machineTotalCpuS : Number.NaN
     if (durationS > 0) this.#cpuIdle.observe(joules.cpu / durationS, load)
-    const cpuShare = shareOf(sample.jobCpuS, sample.machineBusyCpuS)
+    const cpuShare = this.#cpuShare(durationS, sample)
     const cpu = splitEnergy(joules.cpu, this.#cpuIdle.watts, durationS, cpuShare, this.setup.idle)
 
     // RAM: the job's memory over the memory in use; RAM has no idle split.
@@ -72,6 +83,23 @@ export class AttributionAccount {
     const ram = splitEnergy(joules.ram, 0, durationS, ramShare, 'exclude')
 
     return { cpu, ram, gpu: this.#gpu(interval, sample) }
+  }
+
+  /** The job's share of the machine's busy CPU time over this interval and those of the last second. */
+  #cpuShare(durationS: number, sample: AttributionSample): number {
+    this.#cpuWindow.push({ durationS, jobCpuS: sample.jobCpuS, machineBusyCpuS: sample.machineBusyCpuS })
+    // Drop the oldest while the rest still reach back CPU_WINDOW_S.
+    let spanS = this.#cpuWindow.reduce((sum, w) => sum + w.durationS, 0)
+    while (this.#cpuWindow.length > 1 && spanS - (this.#cpuWindow[0]?.durationS ?? 0) >= CPU_WINDOW_S) {
+      spanS -= this.#cpuWindow.shift()?.durationS ?? 0
+    }
+    let job = 0
+    let busy = 0
+    for (const w of this.#cpuWindow) {
+      job += w.jobCpuS
+      busy += w.machineBusyCpuS
+    }
+    return shareOf(job, busy)
   }
 
   #gpu(interval: IntervalJoules, sample: AttributionSample): ComponentSplit {
