@@ -69,12 +69,13 @@ describe('the device check, dry run on the stub NVML', () => {
     expect(load.independent.counterWatts).toBeLessThan(320)
     expect(load.independent.counterUpdate.medianMs).toBeGreaterThan(90)
     expect(load.independent.counterUpdate.medianMs).toBeLessThan(110)
-    for (const [way, source] of [
+    const ways = [
       ['nvml-energy', 'nvml-energy'],
       ['nvml-energy-10ms', 'nvml-energy'],
       ['nvml-power', 'nvml-power'],
       ['nvidia-smi', 'nvidia-smi'],
-    ]) {
+    ] as const
+    for (const [way, source] of ways) {
       expect(load[way].source, way).toBe(source)
       expect(Math.abs(load[way].offCounterPercent), way).toBeLessThan(6)
     }

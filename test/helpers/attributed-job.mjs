@@ -1,7 +1,8 @@
 // A job for the attribution tests: with a tracker in process mode when TRACK is set (its RAPL root and
 // /proc/stat come from WATTPRINT_* variables), prints `ready`, waits for the file GO, burns DUTY of a core
-// (0 to 1) until the file STOP appears, and prints its record's CPU energy, the machine's, and the CPU
-// time in ticks it used while measured. GO and STOP let several jobs burn over the same stretch of time.
+// (0 to 1) until the file STOP appears, and prints its record's CPU energy, the machine's, the same over
+// the task `burn` from GO to STOP, and the CPU time in ticks it used while measured. GO and STOP let
+// several jobs burn over the same stretch of time.
 import { existsSync, readFileSync } from 'node:fs'
 import { EmissionsTracker } from '../../dist/index.js'
 
@@ -27,12 +28,16 @@ await tracker?.start()
 const ticksAtStart = ownTicks()
 process.stdout.write('ready\n')
 while (!existsSync(GO)) await sleep(5)
+tracker?.startTask('burn')
+const ticksAtGo = ownTicks()
 while (!existsSync(STOP)) {
   // 20 ms slices: busy for duty of each, asleep for the rest.
   const sliceEnd = Date.now() + 20 * duty
   while (Date.now() < sliceEnd) {}
   await sleep(20 * (1 - duty))
 }
+const burn = tracker?.stopTask('burn')
+const burnTicks = ownTicks() - ticksAtGo
 const record = await tracker?.stop()
 // The CPU time it used while measured: what its share is made of.
 const ticks = ownTicks() - ticksAtStart
@@ -44,8 +49,13 @@ process.stdout.write(
           machineCpuJ: record.machine.cpuKWh * 3.6e6,
           trackingMode: record.trackingMode,
           note: record.attributionNote,
+          burn: {
+            cpuJ: (burn?.cpu.energyKWh ?? 0) * 3.6e6,
+            machineCpuJ: (burn?.machine.cpuKWh ?? 0) * 3.6e6,
+            ticks: burnTicks,
+          },
           ticks,
         }
-      : { ticks },
+      : { burn: { ticks: burnTicks }, ticks },
   ),
 )
