@@ -107,7 +107,8 @@ describe("CodeCarbon's EmissionsData", () => {
     const dir = mkdtempSync(join(tmpdir(), 'wattprint-codecarbon-'))
     dirs.push(dir)
     const path = join(dir, 'emissions.csv')
-    await new CsvSink(path, () => {}).append(sampleRecord({ projectName: '=sum' }))
+    const record = sampleRecord({ projectName: '=sum' })
+    await new CsvSink(path, () => {}).append(record)
     const run = spawnSync('python3', ['-c', LOADER, path], { encoding: 'utf8' })
     if (run.status === 3) {
       context.skip()
@@ -122,7 +123,8 @@ describe("CodeCarbon's EmissionsData", () => {
       energy_consumed: '0.00125',
       python_version: '',
       codecarbon_version: '',
-      wue: '',
+      // The record's own figure (L per IT kWh), as CodeCarbon writes its wue.
+      wue: String(record.wueLPerKWh),
     })
   })
 })
