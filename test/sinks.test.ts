@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import {
   AggregationTemporality,
@@ -138,6 +138,144 @@ describe.skipIf(!real)('Prometheus, against a real Prometheus and Pushgateway', 
     expect(promJoules / csvJoules).toBeCloseTo(1, 9)
     const grams = await stack.query('sum(wattprint_emissions_grams_total{job="wattprint",project="fleet"})')
     expect(Number(grams[0]?.value[1]) / csvGrams).toBeCloseTo(1, 9)
+  }, 60_000)
+})
+
+describe.skipIf(!real)('Pushgateway groups, against a real Pushgateway', () => {
+  let stack: PrometheusStack
+  beforeAll(async () => {
+    stack = await startPrometheusStack()
+  }, 60_000)
+  afterAll(async () => stack?.stop())
+
+  /** The Pushgateway's groups, as its API lists them: each group's labels and its energy in joules. */
+  async function groups(): Promise<{ labels: Record<string, string>; joules: number }[]> {
+    const body = (await (await fetch(`${stack.pushgatewayUrl}/api/v1/metrics`)).json()) as {
+      data: {
+        labels: Record<string, string>
+        wattprint_energy_joules_total?: { metrics: { value: string }[] }
+      }[]
+    }
+    return body.data.map((group) => ({
+      labels: group.labels,
+      joules: (group.wattprint_energy_joules_total?.metrics ?? []).reduce((s, m) => s + Number(m.value), 0),
+    }))
+  }
+
+  /** `wattprint run --pushgateway … -- node -e …` as a user runs it, its exit code checked. */
+  const runCli = (dir: string, args: readonly string[], env: Record<string, string> = {}) =>
+    new Promise<void>((done, fail) => {
+      const child = spawn(
+        process.execPath,
+        [
+          resolve('dist/cli.js'),
+          'run',
+          '--quiet',
+          '--interval',
+          '100ms',
+          '--output',
+          dir,
+          '--pushgateway',
+          stack.pushgatewayUrl,
+          ...args,
+          '--',
+          process.execPath,
+          '-e',
+          'setTimeout(() => {}, 400)',
+        ],
+        {
+          stdio: ['ignore', 'inherit', 'inherit'],
+          env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', ...env },
+        },
+      )
+      child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`wattprint run exited ${code}`))))
+    })
+
+  it('two runs on one host keep a group each (project, run_id, rank), and nothing is overwritten', async () => {
+    const dir = tempDir()
+    // The same host, job and project: before each run had its own key, the second push replaced the first.
+    await runCli(dir, ['--project', 'same-host'])
+    await runCli(dir, ['--project', 'same-host'], { RANK: '3' })
+    const rows = readCsv(join(dir, 'emissions.csv'))
+    expect(rows).toHaveLength(2)
+    // What Prometheus would scrape from the Pushgateway: both runs' energy, not the last one's alone.
+    const scraped = await (await fetch(`${stack.pushgatewayUrl}/metrics`)).text()
+    const runIds = [...scraped.matchAll(/^wattprint_energy_joules_total\{[^}]*\}/gm)]
+      .map((m) => m[0])
+      .filter((series) => series.includes('project="same-host"'))
+      .map((series) => /run_id="([^"]*)"/.exec(series)?.[1])
+    expect([...new Set(runIds)].sort()).toEqual(rows.map((r) => r.run_id).sort())
+    const mine = (await groups()).filter((g) => g.labels.project === 'same-host')
+    expect(mine.map((g) => g.labels.run_id).sort()).toEqual(rows.map((r) => r.run_id).sort())
+    for (const group of mine) {
+      const row = rows.find((r) => r.run_id === group.labels.run_id)
+      expect(group.labels).toMatchObject({ job: 'wattprint', instance: hostname() })
+      expect(group.labels.rank).toBe(row === rows[1] ? '3' : undefined)
+      expect(group.joules / (Number(row?.energy_consumed) * 3.6e6)).toBeCloseTo(1, 9)
+    }
+  }, 60_000)
+
+  it("--pushgateway-label adds labels and replaces the run's own; any value travels exactly", async () => {
+    const dir = tempDir()
+    // Everything a command line can carry (not NUL: the next test passes that through the API).
+    const hostile = 'a/b c,"q"\r\n=+-@\u202e\u001b[31m%2F\u00e9'
+    const flags = [
+      '--project',
+      hostile,
+      '--pushgateway-label',
+      `cluster=${hostile}`,
+      '--pushgateway-label',
+      'empty=',
+      '--pushgateway-label',
+      'run_id=nightly',
+    ]
+    await runCli(dir, flags)
+    await runCli(dir, flags)
+    const rows = readCsv(join(dir, 'emissions.csv'))
+    expect(rows).toHaveLength(2)
+    // run_id=nightly names one group for both runs: the second run's push replaced the first's.
+    const mine = (await groups()).filter((g) => g.labels.project === hostile)
+    expect(mine).toHaveLength(1)
+    expect(mine[0]?.labels).toEqual({
+      job: 'wattprint',
+      instance: hostname(),
+      project: hostile,
+      run_id: 'nightly',
+      cluster: hostile,
+      empty: '',
+    })
+    expect((mine[0]?.joules ?? 0) / (Number(rows[1]?.energy_consumed) * 3.6e6)).toBeCloseTo(1, 9)
+  }, 60_000)
+
+  it('takes NUL and 20,000 characters in a grouping label, and refuses a label name the Pushgateway would', async () => {
+    const long = `\u0000${'x'.repeat(20_000)}`
+    const warnings: TrackerWarning[] = []
+    const tracker = new EmissionsTracker({
+      ...base,
+      saveToFile: false,
+      projectName: 'long-label',
+      sinks: [prometheusSink({ pushgateway: { url: stack.pushgatewayUrl, groupingLabels: { note: long } } })],
+    })
+    tracker.on('warning', (w) => warnings.push(w))
+    await tracker.start()
+    await sleep(200)
+    await tracker.stop()
+    expect(warnings.filter((w) => w.code === 'SINK_FAILED')).toEqual([])
+    const mine = (await groups()).filter((g) => g.labels.project === 'long-label')
+    expect(mine.map((g) => g.labels.note)).toEqual([long])
+    for (const [labels, message] of [
+      [{ 'bad-name': 'x' }, /pushgateway.groupingLabels has the label "bad-name": a label name is letters/],
+      [{ __name: 'x' }, /reserved by Prometheus/],
+      [{ job: 'x' }, /the job is the grouping key's job name/],
+      [{ instance: 3 }, /pushgateway.groupingLabels.instance 3 must be a string/],
+    ] as const) {
+      expect(() =>
+        prometheusSink({ pushgateway: { url: stack.pushgatewayUrl, groupingLabels: labels as never } }),
+      ).toThrow(message)
+    }
+    expect(() => prometheusSink({ pushgateway: { url: 'localhost:9091' } })).toThrow(
+      /pushgateway.url "localhost:9091" must be an http:\/\/ or https:\/\/ URL/,
+    )
   }, 60_000)
 })
 

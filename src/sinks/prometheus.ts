@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { show } from '../arguments.js'
 import { COMPONENTS } from '../components.js'
-import { describeError } from '../errors.js'
+import { describeError, WattprintError } from '../errors.js'
 import type { SampleEvent } from '../events.js'
 import type { EmissionsRecord } from '../record.js'
 import type { RequestRecord } from '../requests/span.js'
 import { JOULES_PER_KWH } from '../units.js'
+import { groupingKey, groupUrl, labelNameProblem, launcherRank, pushGroup } from './pushgateway.js'
 import type { Sink, SinkContext } from './sink.js'
 
 type PromClient = typeof import('prom-client')
@@ -40,15 +42,54 @@ export interface PrometheusSinkOptions {
   readonly requestBucketsJ?: readonly number[]
   /** Register into this prom-client registry (served by you) instead of a registry of the sink's own. */
   readonly registry?: RegistryLike
-  /** Push to a Pushgateway: for batch jobs that end before Prometheus would scrape them. */
+  /**
+   * Push to a Pushgateway: for batch jobs that end before Prometheus would scrape them. Each run pushes to
+   * a group of its own, `job`, `project`, `run_id` and `rank` (where a launcher sets RANK, SLURM_PROCID,
+   * OMPI_COMM_WORLD_RANK or PMI_RANK), so runs on one host never replace each other's metrics.
+   */
   readonly pushgateway?: {
     readonly url: string
     /** Default `wattprint`. */
     readonly job?: string
-    /** Extra grouping labels, such as `{ instance: 'gpu-node-3' }`. */
+    /**
+     * More grouping labels, such as `{ instance: 'gpu-node-3' }`; they win over the run's own, so
+     * `{ run_id: 'nightly' }` makes each run replace the last one's group.
+     */
     readonly groupingLabels?: Readonly<Record<string, string>>
     /** How often to push while running, ms. Default 10,000; always once more at stop. */
     readonly intervalMs?: number
+  }
+}
+
+/** How long one push may take, ms. */
+const PUSH_TIMEOUT_MS = 5000
+
+/** Refuses, at once, a grouping key the Pushgateway would refuse at every push. */
+function checkPushgateway(pushgateway: PrometheusSinkOptions['pushgateway']): void {
+  if (pushgateway === undefined) return
+  const refuse = (field: string, problem: string) => {
+    throw new WattprintError(
+      'INVALID_OPTION',
+      `prometheusSink: pushgateway.${field} ${problem}.`,
+      `pushgateway.${field}`,
+    )
+  }
+  let url: URL | undefined
+  try {
+    url = new URL(pushgateway.url)
+  } catch {}
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+    refuse(
+      'url',
+      `${show(pushgateway.url)} must be an http:// or https:// URL: for example 'http://localhost:9091'`,
+    )
+  if (pushgateway.job !== undefined && (typeof pushgateway.job !== 'string' || pushgateway.job.trim() === ''))
+    refuse('job', `${show(pushgateway.job)} must be a non-empty string: for example 'wattprint'`)
+  for (const [name, value] of Object.entries(pushgateway.groupingLabels ?? {})) {
+    const problem = labelNameProblem(name)
+    if (problem) refuse('groupingLabels', `has the label ${show(name)}: ${problem} (for example instance)`)
+    if (typeof value !== 'string')
+      refuse(`groupingLabels.${name}`, `${show(value)} must be a string: for example 'gpu-node-3'`)
   }
 }
 
@@ -71,6 +112,7 @@ export interface PrometheusSink extends Sink {
  * yours, and/or pushed to a Pushgateway; failures warn and never stop the run.
  */
 export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusSink {
+  checkPushgateway(options.pushgateway)
   let server: Server | undefined
   let url: string | undefined
   let registry: PromRegistry | undefined
@@ -192,10 +234,19 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
           groupingLabels = {},
           intervalMs = 10_000,
         } = options.pushgateway
-        const gateway = new client.Pushgateway(gatewayUrl, { timeout: 5000 }, own)
-        push = async () => {
+        const target = groupUrl(
+          gatewayUrl,
+          job,
+          groupingKey({
+            projectName: context.projectName,
+            runId: context.runId,
+            rank: launcherRank(process.env),
+            labels: groupingLabels,
+          }),
+        )
+        const pushOnce = async () => {
           try {
-            await gateway.pushAdd({ jobName: job, groupings: { ...groupingLabels } })
+            await pushGroup(target, await own.metrics(), own.contentType, PUSH_TIMEOUT_MS)
           } catch (error) {
             if (pushWarned) return
             pushWarned = true
@@ -205,7 +256,21 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
             })
           }
         }
-        pushTimer = setInterval(() => void push?.(), intervalMs)
+        // One push at a time, in order: a slow interval push must not land after the final one and put
+        // older counters back.
+        let pushing: Promise<void> = Promise.resolve()
+        let busy = false
+        push = () => {
+          pushing = pushing.then(pushOnce)
+          return pushing
+        }
+        pushTimer = setInterval(() => {
+          if (busy) return
+          busy = true
+          void push?.().finally(() => {
+            busy = false
+          })
+        }, intervalMs)
         pushTimer.unref()
       }
 
