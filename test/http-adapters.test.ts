@@ -140,4 +140,87 @@ describe('HTTP adapters', () => {
     expect(sum['GET /api/items/:id']).toBeCloseTo(sumOf(requests, 'GET /api/items/:id'), 9)
     expect(headers.every((h) => h === null)).toBe(true)
   })
+
+  it('Express: names each request by its route pattern, mounts and sub-apps included, never by its URL', async () => {
+    const { tracker, registry, requests } = await tracked()
+    const app = express()
+    app.use(wattprintExpress(tracker))
+    const posts = express.Router()
+    posts.get('/:postId', (_req, res) => res.send('post'))
+    app.use('/users/:id/posts', posts)
+    const outer = express.Router()
+    const inner = express.Router()
+    inner.get('/:leaf', (_req, res) => res.send('leaf'))
+    outer.use('/b/:y', inner)
+    app.use('/a/:x', outer)
+    app.get(/^\/files\/.+$/, (_req, res) => res.send('file'))
+    app.get(['/one', '/two/:n'], (_req, res) => res.send('either'))
+    const admin = express()
+    admin.get('/stats/:day', (_req, res) => res.send('stats'))
+    app.use('/admin', admin)
+    const shop = express()
+    const cart = express.Router()
+    cart.get('/:item', (_req, res) => res.send('cart'))
+    shop.use('/cart', cart)
+    app.use('/shop/:shopId', shop)
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise((r) => server.once('listening', r))
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    // 50 users, each their own URL: one route, one name.
+    const users = Array.from({ length: 50 }, (_, i) => `/users/${i}/posts/${i * 7}`)
+    const others = [
+      '/USERS/1/Posts/2',
+      '/a/1/b/2/c',
+      '/a/x/b/y/z',
+      '/files/x/y.txt',
+      '/one',
+      '/two/3',
+      '/admin/stats/mon',
+      '/shop/9/cart/apple',
+      '/shop/10/cart/pear',
+      '/nowhere',
+    ]
+    await load(base, [...users, ...others], users.length + others.length, 4)
+    await tracker.stop()
+
+    const byName = new Map<string, number>()
+    for (const r of requests) byName.set(r.name, (byName.get(r.name) ?? 0) + 1)
+    expect(Object.fromEntries(byName)).toEqual({
+      'GET /users/:id/posts/:postId': 51,
+      'GET /a/:x/b/:y/:leaf': 2,
+      [`GET ${String(/^\/files\/.+$/)}`]: 1,
+      'GET /one': 1,
+      'GET /two/:n': 1,
+      'GET /admin/stats/:day': 1,
+      'GET /shop/:shopId/cart/:item': 2,
+      'GET unmatched': 1,
+    })
+    // One histogram series per route, whatever the URLs.
+    const { count } = await histogram(registry)
+    const labels = Object.keys(count).map((label) => label.replace(/\\(.)/g, '$1'))
+    expect(labels.sort()).toEqual([...byName.keys()].sort())
+  })
+
+  it('Express: a mount whose pattern the router does not keep (Express 4, router before 2.3) is …, never the URL', async () => {
+    const { tracker, requests } = await tracked()
+    const app = express()
+    app.use(wattprintExpress(tracker))
+    const posts = express.Router()
+    posts.get('/:postId', (_req, res) => res.send('post'))
+    app.use('/users/:id/posts', posts)
+    // The layer as older routers make it: no rawPath.
+    const stack = (app as unknown as { router: { stack: { handle: unknown; rawPath?: unknown }[] } }).router
+      .stack
+    const layer = stack.find((l) => l.handle === posts)
+    expect(layer?.rawPath).toBe('/users/:id/posts')
+    delete layer?.rawPath
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise((r) => server.once('listening', r))
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    await load(base, ['/users/1/posts/2', '/users/3/posts/4'], 2, 1)
+    await tracker.stop()
+    expect(requests.map((r) => r.name)).toEqual(['GET …/:postId', 'GET …/:postId'])
+  })
 })

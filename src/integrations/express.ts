@@ -1,4 +1,5 @@
 import type { RequestCounts, RequestSpan } from '../requests/span.js'
+import { expressRoute, type RoutedRequestLike } from './express-route.js'
 import {
   countsOf,
   ENERGY_HEADER,
@@ -11,10 +12,8 @@ import {
 export type { HttpAdapterOptions, SpanOpener } from './http.js'
 
 /** The parts of an Express request the middleware reads (described by shape: no Express types). */
-interface ExpressRequestLike {
+interface ExpressRequestLike extends RoutedRequestLike {
   readonly method?: string
-  readonly baseUrl?: string
-  readonly route?: { readonly path?: unknown }
 }
 
 /** The parts of an Express response the middleware uses. */
@@ -39,9 +38,10 @@ export type ExpressMiddlewareLike = (
 
 /**
  * An Express middleware that measures every request as a span of `tracker`, named by method and route
- * (`GET /users/:id`, known once routed, so given at the span's end): `app.use(wattprintExpress(tracker))`,
- * before the routes. A handler can mark the first token with `res.locals.wattprintSpan.firstToken()` and
- * leave counts in `res.locals.wattprintCounts`. With `energyHeader`, each response carries X-Energy-Joules.
+ * pattern, the routers' mount patterns included (`GET /users/:id/posts/:postId`, known once routed, so
+ * given at the span's end; never the URL): `app.use(wattprintExpress(tracker))`, before the routes. A
+ * handler can mark the first token with `res.locals.wattprintSpan.firstToken()` and leave counts in
+ * `res.locals.wattprintCounts`. With `energyHeader`, each response carries X-Energy-Joules.
  */
 export function wattprintExpress(
   tracker: SpanOpener,
@@ -53,8 +53,12 @@ export function wattprintExpress(
     response.locals.wattprintSpan = span
     // 'close' comes once the response is sent, or when the client went away first.
     response.once('close', () => {
-      const path = request.route?.path
-      const route = typeof path === 'string' ? `${request.baseUrl ?? ''}${path}` : undefined
+      let route: string | undefined
+      try {
+        route = expressRoute(request)
+      } catch {
+        // a request or app of an unexpected shape: the span goes by `unmatched`, the server goes on
+      }
       span.end({ ...countsOf(response.locals.wattprintCounts), name: names.of(request.method, route) })
     })
     if (options.energyHeader) {
