@@ -340,6 +340,92 @@ describe('Prometheus sink without a server', () => {
   })
 })
 
+describe('Metric sinks: a bound on route labels', () => {
+  /** The request histogram's `_count` by route label, from the exposition text. */
+  const countsByRoute = (text: string) =>
+    new Map(
+      [...text.matchAll(/^wattprint_request_energy_joules_count\{[^}]*route="([^"]*)"[^}]*\} (\S+)$/gm)].map(
+        (m) => [m[1] ?? '', Number(m[2])],
+      ),
+    )
+
+  it('10,000 request names by default: 100 routes and other in /metrics, one warning, no energy lost', async () => {
+    const sink = prometheusSink()
+    const warnings: TrackerWarning[] = []
+    const tracker = new EmissionsTracker({ ...base, saveToFile: false, sinks: [sink] })
+    tracker.on('warning', (w) => warnings.push(w))
+    await tracker.start()
+    const spans = Array.from({ length: 10_000 }, (_, i) => tracker.request(`user-${i}`))
+    await sleep(150)
+    for (const span of spans) span.end({ tokensOut: 1 })
+    const records = await Promise.all(spans.map((s) => s.settled))
+    await tracker.stop()
+    const text = (await sink.registry?.metrics()) ?? ''
+    const counts = countsByRoute(text)
+    expect(counts.size).toBe(101)
+    expect(counts.get('user-0')).toBe(1)
+    expect(counts.get('user-99')).toBe(1)
+    expect(counts.has('user-100')).toBe(false)
+    expect(counts.get('other')).toBe(9_900)
+    // The histogram still holds every request's energy, and the token counter every token.
+    const sums = [...text.matchAll(/^wattprint_request_energy_joules_sum\{[^}]*\} (\S+)$/gm)]
+    const joules = sums.reduce((s, m) => s + Number(m[1]), 0)
+    const spanJoules = records.reduce((s, r) => s + r.energyJ, 0)
+    expect(spanJoules).toBeGreaterThan(0)
+    expect(joules / spanJoules).toBeCloseTo(1, 9)
+    const tokens = [...text.matchAll(/^wattprint_tokens_total\{[^}]*\} (\S+)$/gm)]
+    expect(tokens.reduce((s, m) => s + Number(m[1]), 0)).toBe(10_000)
+    expect(text.length).toBeLessThan(500_000)
+    const capped = warnings.filter((w) => w.code === 'ROUTE_LABELS_CAPPED')
+    expect(capped).toHaveLength(1)
+    expect(capped[0]?.message).toMatch(/More than 100 distinct request names.*maxRouteLabels/)
+  })
+
+  it('maxRouteLabels sets the bound, shared by the Prometheus and OpenTelemetry sinks', async () => {
+    const prometheus = prometheusSink()
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })
+    const provider = new MeterProvider({ readers: [reader] })
+    cleanups.push(() => void provider.shutdown())
+    const warnings: TrackerWarning[] = []
+    const tracker = new EmissionsTracker({
+      ...base,
+      saveToFile: false,
+      maxRouteLabels: 3,
+      sinks: [prometheus, otelSink({ meter: provider.getMeter('cap') })],
+    })
+    tracker.on('warning', (w) => warnings.push(w))
+    await tracker.start()
+    // A name kept before the bound stays its own after it.
+    const names = ['a', 'b', 'c', 'd', 'e', 'a', 'f', 'c']
+    const spans = names.map((name) => tracker.request(name))
+    await sleep(150)
+    for (const span of spans) span.end()
+    await Promise.all(spans.map((s) => s.settled))
+    await tracker.stop()
+    await reader.forceFlush()
+    expect(Object.fromEntries(countsByRoute((await prometheus.registry?.metrics()) ?? ''))).toEqual({
+      a: 2,
+      b: 1,
+      c: 2,
+      other: 3,
+    })
+    const histogram = exporter
+      .getMetrics()
+      .flatMap((r) => r.scopeMetrics.flatMap((m) => m.metrics))
+      .filter((m) => m.descriptor.name === 'wattprint.request.energy')
+      .at(-1)
+    const otelCounts = Object.fromEntries(
+      (histogram?.dataPoints ?? []).map((p) => [
+        p.attributes['wattprint.route'],
+        (p.value as { count: number }).count,
+      ]),
+    )
+    expect(otelCounts).toEqual({ a: 2, b: 1, c: 2, other: 3 })
+    expect(warnings.filter((w) => w.code === 'ROUTE_LABELS_CAPPED')).toHaveLength(1)
+  })
+})
+
 describe('Prometheus sink: the footprint', () => {
   it('sets embodied emissions and water from the final record, and leaves an unknown one out', async () => {
     const known = prometheusSink()

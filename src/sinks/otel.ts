@@ -79,7 +79,7 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
         description: 'Tokens of the requests measured, by direction (input: prompt, output: generated)',
       })
       observe = (request) => {
-        const by = { ...attributes, 'wattprint.route': request.name }
+        const by = { ...attributes, 'wattprint.route': context.routeLabel(request.name) }
         requestEnergy?.record(request.energyJ, by)
         if (request.tokensIn !== null)
           tokens?.add(request.tokensIn, { ...by, 'wattprint.direction': 'input' })

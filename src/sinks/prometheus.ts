@@ -200,7 +200,7 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
         registers: [own],
       })
       observe = (request) => {
-        const by = { ...labels, route: request.name }
+        const by = { ...labels, route: context.routeLabel(request.name) }
         requestEnergy.observe(by, request.energyJ)
         if (request.tokensIn !== null) tokens.inc({ ...by, direction: 'input' }, request.tokensIn)
         if (request.tokensOut !== null) tokens.inc({ ...by, direction: 'output' }, request.tokensOut)
