@@ -486,11 +486,12 @@ describe('OpenTelemetry sink', () => {
       sinks: [otelSink({ meter: provider.getMeter('test') })],
     })
     await tracker.start()
-    const spans = [tracker.request('/a'), tracker.request('/a'), tracker.request('/b')]
+    const spans = [tracker.request('/a'), tracker.request('/a'), tracker.request('/b'), tracker.request('/a')]
     await sleep(400)
     spans[0]?.end({ tokensIn: 3, tokensOut: 7 })
     spans[1]?.end({ tokensOut: 5 })
     spans[2]?.end()
+    spans[3]?.end({ tokensOut: 100, failed: true })
     const requests = await Promise.all(spans.map((s) => s.settled))
     const record = await tracker.stop()
     await reader.forceFlush()
@@ -520,6 +521,13 @@ describe('OpenTelemetry sink', () => {
     expect(route('/a')?.count).toBe(2)
     expect(route('/a')?.sum).toBeCloseTo((requests[0]?.energyJ ?? 0) + (requests[1]?.energyJ ?? 0), 12)
     expect(route('/b')?.sum).toBeCloseTo(requests[2]?.energyJ ?? 0, 12)
+    // The failed request in a histogram of its own, its tokens in no count.
+    const failed = byName('wattprint.failed_request.energy')?.dataPoints.map((p) => [
+      p.attributes['wattprint.route'],
+      (p.value as { count: number; sum: number }).count,
+      (p.value as { count: number; sum: number }).sum,
+    ])
+    expect(failed).toEqual([['/a', 1, requests[3]?.energyJ]])
     const tokens = byName('wattprint.tokens')?.dataPoints.map((p) => [
       p.attributes['wattprint.direction'],
       p.value,

@@ -6,6 +6,7 @@ import {
   type HttpAdapterOptions,
   headerValue,
   RouteNames,
+  responseFailed,
   type SpanOpener,
 } from './http.js'
 
@@ -24,6 +25,9 @@ interface ExpressResponseLike {
     /** Counts the handler leaves for the span's end: `res.locals.wattprintCounts = { tokensOut: 42 }`. */
     wattprintCounts?: RequestCounts
   }
+  readonly statusCode?: number
+  /** False when the connection closed before the response was all sent. */
+  readonly writableFinished?: boolean
   once(event: 'close', listener: () => void): unknown
   setHeader(name: string, value: string): unknown
   writeHead: (...args: never[]) => unknown
@@ -59,7 +63,12 @@ export function wattprintExpress(
       } catch {
         // a request or app of an unexpected shape: the span goes by `unmatched`, the server goes on
       }
-      span.end({ ...countsOf(response.locals.wattprintCounts), name: names.of(request.method, route) })
+      const failed = responseFailed(response.statusCode, response.writableFinished !== false)
+      span.end({
+        ...countsOf(response.locals.wattprintCounts),
+        name: names.of(request.method, route),
+        ...(failed ? { failed } : {}),
+      })
     })
     if (options.energyHeader) {
       const writeHead = response.writeHead

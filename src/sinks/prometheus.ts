@@ -105,7 +105,8 @@ export interface PrometheusSink extends Sink {
  * Exposes a tracker's figures to Prometheus through prom-client (an optional peer dependency, loaded only
  * here): `wattprint_energy_joules_total{component}` and `wattprint_emissions_grams_total` (counters, PUE
  * included, as the CSV), `wattprint_power_watts{component}` and `wattprint_carbon_intensity_grams_per_kwh`
- * (gauges), `wattprint_request_energy_joules{route}` (a histogram of the request spans' energies),
+ * (gauges), `wattprint_request_energy_joules{route}` (a histogram of the request spans' energies; the
+ * failed ones in `wattprint_failed_request_energy_joules{route}`),
  * `wattprint_tokens_total{route, direction}`, `wattprint_embodied_emissions_grams` and
  * `wattprint_water_litres` (gauges, from the final record, absent when unknown), each labelled with project,
  * experiment and run_id. Served on its own port, registered into
@@ -199,8 +200,20 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
         labelNames: [...requestLabels, 'direction'],
         registers: [own],
       })
+      const failedEnergy = new client.Histogram({
+        name: 'wattprint_failed_request_energy_joules',
+        help: 'Energy of each failed request (a call that threw, a 5xx or unfinished response), by route, in joules (PUE included).',
+        labelNames: requestLabels,
+        buckets: [...(options.requestBucketsJ ?? DEFAULT_REQUEST_BUCKETS_J)],
+        registers: [own],
+      })
       observe = (request) => {
         const by = { ...labels, route: context.routeLabel(request.name) }
+        // A failed request served nothing: apart from the requests and their tokens, as in the record.
+        if (request.failed) {
+          failedEnergy.observe(by, request.energyJ)
+          return
+        }
         requestEnergy.observe(by, request.energyJ)
         if (request.tokensIn !== null) tokens.inc({ ...by, direction: 'input' }, request.tokensIn)
         if (request.tokensOut !== null) tokens.inc({ ...by, direction: 'output' }, request.tokensOut)
