@@ -93,6 +93,53 @@ describe.skipIf(!real)('Prometheus, against a real Prometheus and Pushgateway', 
     await tracker.stop()
   }, 60_000)
 
+  it('hostile request names reach Prometheus as written, scraped and pushed, and the scrape stays up', async () => {
+    const names = [
+      'cr\rlf\nend',
+      'quote " and \\ backslash',
+      'a,b;c',
+      '=1+1',
+      '+x',
+      '-x',
+      '@x',
+      'nul\u0000x',
+      'esc \u001b[31mred',
+      'bidi \u202eevil',
+      'é 東京',
+      'y'.repeat(20_000),
+    ]
+    const sink = prometheusSink({
+      port: sinkPort,
+      pushgateway: { url: stack.pushgatewayUrl, groupingLabels: { instance: 'hostile' } },
+    })
+    const tracker = new EmissionsTracker({ ...base, saveToFile: false, runId: 'hostile-1', sinks: [sink] })
+    const warnings: TrackerWarning[] = []
+    tracker.on('warning', (w) => warnings.push(w))
+    await tracker.start()
+    const spans = names.map((name) => tracker.request(name))
+    await sleep(150)
+    for (const span of spans) span.end({ tokensOut: 1 })
+    await Promise.all(spans.map((s) => s.settled))
+    const routesOf = async (job: string) =>
+      (await stack.query(`wattprint_request_energy_joules_count{job="${job}",run_id="hostile-1"}`)).map(
+        (r) => r.metric.route,
+      )
+    const scraped = await eventually(async () => {
+      const routes = await routesOf('direct')
+      return routes.length === names.length ? routes : undefined
+    })
+    expect(scraped.sort()).toEqual([...names].sort())
+    const up = await stack.query(`up{job="direct"}`)
+    expect(up.map((r) => r.value[1])).toEqual(['1'])
+    await tracker.stop()
+    const pushed = await eventually(async () => {
+      const routes = await routesOf('wattprint')
+      return routes.length === names.length ? routes : undefined
+    })
+    expect(pushed.sort()).toEqual([...names].sort())
+    expect(warnings.filter((w) => w.code === 'SINK_FAILED')).toEqual([])
+  }, 60_000)
+
   it('several machines push to one Pushgateway; the PromQL sum of their energy equals the sum of their rows', async () => {
     const dir = tempDir()
     const script = `
