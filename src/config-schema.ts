@@ -68,6 +68,15 @@ function numeric(min: number, max: number, unit: string, example: string, note =
   return { kind: 'number', schema, example, range: { min, max } } as const
 }
 
+/** A whole-number option from `min` to `max`. */
+function whole(min: number, max: number, unit: string, example: string) {
+  const message = `must be a whole number of ${unit} from ${min} to ${max}`
+  const schema = z
+    .number({ error: message })
+    .check(z.refine((n) => Number.isInteger(n) && n >= min && n <= max, { message }))
+  return { kind: 'number', schema, example, range: { min, max } } as const
+}
+
 function choice<T extends string>(values: readonly [T, ...T[]], example: T) {
   const message =
     values.length === 2 ? `must be '${values[0]}' or '${values[1]}'` : `must be one of ${values.join(', ')}`
@@ -260,6 +269,7 @@ export const DEFINITIONS = {
   hwmonRoot: { kind: 'string', schema: nonEmpty, example: "'/host/sys/class/hwmon'" },
   raplRoot: { kind: 'string', schema: nonEmpty, example: "'/host/sys/class/powercap'" },
   procStatPath: { kind: 'string', schema: nonEmpty, example: "'/host/proc/stat'" },
+  maxRouteLabels: whole(1, 100_000, 'route labels', '100'),
   sinks: {
     kind: 'object',
     schema: z.array(

@@ -22,6 +22,7 @@ import { UK_CARBON_INTENSITY_URL, type UkArea } from './intensity/uk-carbon-inte
 import { Logger, type LogLevel } from './log.js'
 import { impossibleDirReason } from './output-dir.js'
 import { Secret } from './secret.js'
+import { DEFAULT_MAX_ROUTE_LABELS } from './sinks/route-labels.js'
 import type { Sink } from './sinks/sink.js'
 import { closest, describeValue } from './text.js'
 
@@ -155,6 +156,12 @@ export interface TrackerOptions {
   procRoot?: string
   /** What is printed on stderr: `debug`, `info`, `warning` (default), `error`, `silent`. */
   logLevel?: LogLevel
+  /**
+   * The most distinct request names (`route` labels) the metric sinks keep, per run (default 100); the
+   * names after them are counted under `other`, with one `ROUTE_LABELS_CAPPED` warning, so that a name per
+   * user or per URL cannot grow /metrics and memory without bound. Env `WATTPRINT_MAX_ROUTE_LABELS`.
+   */
+  maxRouteLabels?: number
   /** Where the figures go besides the CSV: `prometheusSink(…)`, `otelSink(…)`. */
   sinks?: readonly Sink[]
 }
@@ -241,6 +248,7 @@ export interface ResolvedConfig {
   readonly idle: IdleMode
   readonly procRoot: string
   readonly logLevel: LogLevel
+  readonly maxRouteLabels: number
   readonly sinks: readonly Sink[]
 }
 
@@ -436,6 +444,7 @@ export function resolveConfig(
     idle: (values.idle as IdleMode | undefined) ?? 'exclude',
     procRoot: (values.procRoot as string | undefined) ?? '/proc',
     logLevel,
+    maxRouteLabels: (values.maxRouteLabels as number | undefined) ?? DEFAULT_MAX_ROUTE_LABELS,
     sinks: (values.sinks as readonly Sink[] | undefined) ?? [],
   }
 }

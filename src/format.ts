@@ -50,7 +50,10 @@ export function summaryLine(record: EmissionsRecord): string {
   )
 }
 
-/** `; 240 requests, 17.3 J/request, 0.135 J/output token` when the run measured requests. */
+/**
+ * `; 240 requests, 17.3 J/request, 0.135 J/output token` when the run measured requests, and
+ * `, 2 failed (3.1 J)` when some failed (counted apart from the requests).
+ */
 function requestsPart(record: EmissionsRecord): string {
   if (record.requests === null) return ''
   const perRequest =
@@ -59,5 +62,8 @@ function requestsPart(record: EmissionsRecord): string {
     record.energyPerOutputTokenJ === null
       ? ''
       : `, ${record.energyPerOutputTokenJ.toPrecision(3)} J/output token`
-  return `; ${record.requests} request${record.requests === 1 ? '' : 's'}${perRequest}${perToken}`
+  const failed = record.failedRequests
+    ? `, ${record.failedRequests} failed (${(record.failedRequestEnergyJ ?? 0).toPrecision(3)} J)`
+    : ''
+  return `; ${record.requests} request${record.requests === 1 ? '' : 's'}${perRequest}${perToken}${failed}`
 }

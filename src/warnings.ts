@@ -33,6 +33,7 @@ export type WarningCode =
   | 'ATTRIBUTION_UNAVAILABLE'
   | 'INVALID_ARGUMENT'
   | 'REQUESTS_OPEN'
+  | 'ROUTE_LABELS_CAPPED'
 
 /** Something the tracker could not do as asked; the run goes on. */
 export interface TrackerWarning {

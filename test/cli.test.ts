@@ -96,6 +96,13 @@ describe('numeric flags', () => {
     ':70000': /port from 0 to 65535/,
     ':9.5': /port/,
   })
+  audit('run', 'pushgateway-label', {
+    'bad-name=x': /a label name is letters, digits and _.*: for example --pushgateway-label cluster=eu-1/,
+    '__name__=x': /reserved by Prometheus/,
+    'job=other': /the job is the grouping key's job name/,
+    cluster: /must be name=value/,
+    'cluster=eu-1': /names a group of --pushgateway's: give --pushgateway <url> too/,
+  })
   audit('estimate', 'gpus', {
     '2.5': /must be a whole number: for example --gpus 8/,
     '0': /must be at least 1/,

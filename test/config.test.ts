@@ -192,6 +192,7 @@ describe('resolveConfig', () => {
     idle: ['none', 'idle', /'exclude' or 'include'/, /got "none"/],
     procRoot: ['', 'procRoot', /must not be empty/],
     logLevel: ['verbose', 'logLevel', /debug, info, warning, error, silent/, /got "verbose"/],
+    maxRouteLabels: [2.5, 'maxRouteLabels', /whole number of route labels from 1 to 100000/, /got 2.5\)/],
     sinks: [[{}], 'sinks[0]', /made by prometheusSink\(\) or otelSink\(\)/, /got \{\}/],
   }
 

@@ -8,6 +8,8 @@ import { measureOnnxSession } from '../src/integrations/onnxruntime.js'
 import { measurePipeline } from '../src/integrations/transformers.js'
 import type { EmissionsRecord } from '../src/record.js'
 import type { RequestRecord } from '../src/requests/span.js'
+import { prometheusSink } from '../src/sinks/prometheus.js'
+import type { Sink } from '../src/sinks/sink.js'
 import { EmissionsTracker } from '../src/tracker.js'
 import { constantWatts } from './helpers/constant-watts.js'
 import { MODELS_DIR } from './helpers/fake-opener.js'
@@ -30,9 +32,10 @@ async function timed<T>(walls: number[], call: () => Promise<T>): Promise<T> {
   return result
 }
 
-async function runTracked(calls: (tracker: EmissionsTracker) => Promise<void>) {
+async function runTracked(calls: (tracker: EmissionsTracker) => Promise<void>, sinks: Sink[] = []) {
   const { raplRoot, dir } = await constantWatts(WATTS, cleanups, 'wattprint-inference-')
   const tracker = new EmissionsTracker({
+    sinks,
     outputDir: dir,
     raplRoot,
     intervalMs: 40,
@@ -96,6 +99,50 @@ describe('inference wrappers on a real tracker', () => {
       ['mlp', 250_000],
     ])
     expect(records[2]?.energyPerItemJ).toBeCloseTo((records[2]?.energyJ ?? 0) / 250_000, 12)
+  })
+
+  it('onnxruntime-node: a failed run is recorded as failed, apart from the requests, its energy kept', async () => {
+    const session = await ort.InferenceSession.create(fileURLToPath(new URL('mlp.onnx', MODELS_DIR)))
+    const sink = prometheusSink()
+    const errors: unknown[] = []
+    const { record, records } = await runTracked(
+      async (tracker) => {
+        const measured = measureOnnxSession(tracker, session, { name: 'mlp' })
+        const good = new ort.Tensor('float32', new Float32Array(64 * 16).fill(0.5), [64, 16])
+        const wrong = new ort.Tensor('float32', new Float32Array(64 * 7).fill(0.5), [64, 7])
+        await measured.run({ input: good })
+        await sleep(60)
+        await measured.run({ input: wrong }).catch((error: unknown) => errors.push(error))
+        await sleep(60)
+        await measured.run({ input: good })
+      },
+      [sink],
+    )
+    expect(errors).toHaveLength(1)
+    expect(records.map((r) => [r.name, r.failed, r.items])).toEqual([
+      ['mlp', false, 64],
+      ['mlp', true, 64],
+      ['mlp', false, 64],
+    ])
+    const failed = records[1]
+    // The two runs served are the run's requests; the failed one is counted apart, with its energy.
+    expect(record.requests).toBe(2)
+    expect(record.failedRequests).toBe(1)
+    expect(record.failedRequestEnergyJ).toBe(failed?.energyJ)
+    const servedJ = (records[0]?.energyJ ?? 0) + (records[2]?.energyJ ?? 0)
+    expect(record.energyPerRequestJ).toBeCloseTo(servedJ / 2, 12)
+    // Nothing is lost: the requests, the failed one and the time between them add up to what was measured.
+    const measuredJ = record.energyKWh * 3.6e6
+    const beforeFirstJ =
+      measuredJ - servedJ - (record.failedRequestEnergyJ ?? Number.NaN) - (record.energyBetweenRequestsJ ?? 0)
+    expect(beforeFirstJ).toBeGreaterThanOrEqual(-1e-9 * measuredJ)
+    expect(beforeFirstJ).toBeLessThan(WATTS * 0.1)
+    // Prometheus: the served runs in the request histogram, the failed one in its own.
+    const text = (await sink.registry?.metrics()) ?? ''
+    const count = (name: string) =>
+      Number(new RegExp(`^${name}_count\\{[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1])
+    expect(count('wattprint_request_energy_joules')).toBe(2)
+    expect(count('wattprint_failed_request_energy_joules')).toBe(1)
   })
 
   it('transformers.js: generation split into prefill and decode, tokens as generated', async () => {

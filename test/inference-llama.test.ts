@@ -83,7 +83,7 @@ describe('measureLlamaSession on node-llama-cpp', () => {
     session.dispose()
   })
 
-  it("rethrows the session's error with the span ended", async () => {
+  it("rethrows the session's error with the span ended as failed", async () => {
     const session = newSession()
     const { opener, spans } = fakeOpener()
     const measured = measureLlamaSession(opener, session)
@@ -95,6 +95,9 @@ describe('measureLlamaSession on node-llama-cpp', () => {
     const error = await measured.prompt('hello', { maxTokens: 5 }).catch((e: Error) => e)
     expect(direct).toBeInstanceOf(Error)
     expect((error as Error).message).toBe((direct as Error).message)
-    expect(spans.map((s) => s.ends)).toEqual([1, 1])
+    expect(spans.map((s) => [s.ends, s.counts?.failed])).toEqual([
+      [1, true],
+      [1, true],
+    ])
   })
 })

@@ -89,7 +89,7 @@ describe('measurePipeline on transformers.js', () => {
     expect(measured.task).toBe('feature-extraction')
   })
 
-  it("rethrows the pipeline's error, and the user's streamer's, with the span ended", async () => {
+  it("rethrows the pipeline's error, and the user's streamer's, with the span ended as failed", async () => {
     const { opener, spans } = fakeOpener()
     const measured = measurePipeline(opener, generator)
     const direct = await generator(42 as unknown as string).catch((e: Error) => e)
@@ -104,6 +104,9 @@ describe('measurePipeline on transformers.js', () => {
     await expect(measured('hello', { max_new_tokens: 3, streamer: streamer as never })).rejects.toThrow(
       'streamer broke',
     )
-    expect(spans.map((s) => s.ends)).toEqual([1, 1])
+    expect(spans.map((s) => [s.ends, s.counts?.failed])).toEqual([
+      [1, true],
+      [1, true],
+    ])
   })
 })

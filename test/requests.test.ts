@@ -111,6 +111,50 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     expect(taskJ).toBeGreaterThan(WATTS * 0.07)
   })
 
+  it('a measure() call that throws, and a span ended as failed, are recorded as failed, not as requests', async () => {
+    const { tracker, warnings } = await setup(sampling)
+    const settled: RequestRecord[] = []
+    tracker.on('request', (r) => settled.push(r))
+    await tracker.start()
+    await tracker.measure(() => sleep(30), { name: 'ok', tokensOut: 10 })
+    const thrown = await tracker
+      .measure(
+        async () => {
+          await sleep(30)
+          throw new Error('model crashed')
+        },
+        { name: 'broken', tokensOut: 10 },
+      )
+      .catch((error: Error) => error)
+    expect(thrown).toBeInstanceOf(Error)
+    tracker.request('own').end({ tokensOut: 4, failed: true })
+    const loose = tracker.request('loose')
+    loose.end({ failed: 'yes' as never })
+    await loose.settled
+    const record = await tracker.stop()
+    expect(settled.map((r) => [r.name, r.failed, r.tokensOut])).toEqual([
+      ['ok', false, 10],
+      ['broken', true, null],
+      ['own', true, 4],
+      ['loose', false, null],
+    ])
+    // What the run served: two requests and their tokens; the failed ones apart, with their energy.
+    expect(record.requests).toBe(2)
+    expect(record.outputTokens).toBe(10)
+    expect(record.failedRequests).toBe(2)
+    const energy = (name: string) => settled.find((r) => r.name === name)?.energyJ ?? Number.NaN
+    expect(record.failedRequestEnergyJ).toBeCloseTo(energy('broken') + energy('own'), 12)
+    expect(energy('broken')).toBeGreaterThan(0)
+    expect(record.energyPerRequestJ).toBeCloseTo((energy('ok') + energy('loose')) / 2, 12)
+    expect(record.energyPerOutputTokenJ).toBeCloseTo(energy('ok') / 10, 12)
+    expect(summaryLine(record)).toMatch(
+      /; 2 requests, [\d.e+-]+ J\/request, [\d.e+-]+ J\/output token, 2 failed \([\d.e+-]+ J\)$/,
+    )
+    expect(warnings.map((w) => w.message)).toContain(
+      'end() of request \'loose\': failed must be true or false, got "yes"; taken as false.',
+    )
+  })
+
   it("fills SCI's R from the requests and tokens measured when the unit is named request or token", async () => {
     const embodied = { kgCO2e: 1000, lifetimeYears: 4 }
     for (const [unit, count] of [

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import {
   AggregationTemporality,
@@ -93,6 +93,53 @@ describe.skipIf(!real)('Prometheus, against a real Prometheus and Pushgateway', 
     await tracker.stop()
   }, 60_000)
 
+  it('hostile request names reach Prometheus as written, scraped and pushed, and the scrape stays up', async () => {
+    const names = [
+      'cr\rlf\nend',
+      'quote " and \\ backslash',
+      'a,b;c',
+      '=1+1',
+      '+x',
+      '-x',
+      '@x',
+      'nul\u0000x',
+      'esc \u001b[31mred',
+      'bidi \u202eevil',
+      'é 東京',
+      'y'.repeat(20_000),
+    ]
+    const sink = prometheusSink({
+      port: sinkPort,
+      pushgateway: { url: stack.pushgatewayUrl, groupingLabels: { instance: 'hostile' } },
+    })
+    const tracker = new EmissionsTracker({ ...base, saveToFile: false, runId: 'hostile-1', sinks: [sink] })
+    const warnings: TrackerWarning[] = []
+    tracker.on('warning', (w) => warnings.push(w))
+    await tracker.start()
+    const spans = names.map((name) => tracker.request(name))
+    await sleep(150)
+    for (const span of spans) span.end({ tokensOut: 1 })
+    await Promise.all(spans.map((s) => s.settled))
+    const routesOf = async (job: string) =>
+      (await stack.query(`wattprint_request_energy_joules_count{job="${job}",run_id="hostile-1"}`)).map(
+        (r) => r.metric.route,
+      )
+    const scraped = await eventually(async () => {
+      const routes = await routesOf('direct')
+      return routes.length === names.length ? routes : undefined
+    })
+    expect(scraped.sort()).toEqual([...names].sort())
+    const up = await stack.query(`up{job="direct"}`)
+    expect(up.map((r) => r.value[1])).toEqual(['1'])
+    await tracker.stop()
+    const pushed = await eventually(async () => {
+      const routes = await routesOf('wattprint')
+      return routes.length === names.length ? routes : undefined
+    })
+    expect(pushed.sort()).toEqual([...names].sort())
+    expect(warnings.filter((w) => w.code === 'SINK_FAILED')).toEqual([])
+  }, 60_000)
+
   it('several machines push to one Pushgateway; the PromQL sum of their energy equals the sum of their rows', async () => {
     const dir = tempDir()
     const script = `
@@ -138,6 +185,144 @@ describe.skipIf(!real)('Prometheus, against a real Prometheus and Pushgateway', 
     expect(promJoules / csvJoules).toBeCloseTo(1, 9)
     const grams = await stack.query('sum(wattprint_emissions_grams_total{job="wattprint",project="fleet"})')
     expect(Number(grams[0]?.value[1]) / csvGrams).toBeCloseTo(1, 9)
+  }, 60_000)
+})
+
+describe.skipIf(!real)('Pushgateway groups, against a real Pushgateway', () => {
+  let stack: PrometheusStack
+  beforeAll(async () => {
+    stack = await startPrometheusStack()
+  }, 60_000)
+  afterAll(async () => stack?.stop())
+
+  /** The Pushgateway's groups, as its API lists them: each group's labels and its energy in joules. */
+  async function groups(): Promise<{ labels: Record<string, string>; joules: number }[]> {
+    const body = (await (await fetch(`${stack.pushgatewayUrl}/api/v1/metrics`)).json()) as {
+      data: {
+        labels: Record<string, string>
+        wattprint_energy_joules_total?: { metrics: { value: string }[] }
+      }[]
+    }
+    return body.data.map((group) => ({
+      labels: group.labels,
+      joules: (group.wattprint_energy_joules_total?.metrics ?? []).reduce((s, m) => s + Number(m.value), 0),
+    }))
+  }
+
+  /** `wattprint run --pushgateway … -- node -e …` as a user runs it, its exit code checked. */
+  const runCli = (dir: string, args: readonly string[], env: Record<string, string> = {}) =>
+    new Promise<void>((done, fail) => {
+      const child = spawn(
+        process.execPath,
+        [
+          resolve('dist/cli.js'),
+          'run',
+          '--quiet',
+          '--interval',
+          '100ms',
+          '--output',
+          dir,
+          '--pushgateway',
+          stack.pushgatewayUrl,
+          ...args,
+          '--',
+          process.execPath,
+          '-e',
+          'setTimeout(() => {}, 400)',
+        ],
+        {
+          stdio: ['ignore', 'inherit', 'inherit'],
+          env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', ...env },
+        },
+      )
+      child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`wattprint run exited ${code}`))))
+    })
+
+  it('two runs on one host keep a group each (project, run_id, rank), and nothing is overwritten', async () => {
+    const dir = tempDir()
+    // The same host, job and project: before each run had its own key, the second push replaced the first.
+    await runCli(dir, ['--project', 'same-host'])
+    await runCli(dir, ['--project', 'same-host'], { RANK: '3' })
+    const rows = readCsv(join(dir, 'emissions.csv'))
+    expect(rows).toHaveLength(2)
+    // What Prometheus would scrape from the Pushgateway: both runs' energy, not the last one's alone.
+    const scraped = await (await fetch(`${stack.pushgatewayUrl}/metrics`)).text()
+    const runIds = [...scraped.matchAll(/^wattprint_energy_joules_total\{[^}]*\}/gm)]
+      .map((m) => m[0])
+      .filter((series) => series.includes('project="same-host"'))
+      .map((series) => /run_id="([^"]*)"/.exec(series)?.[1])
+    expect([...new Set(runIds)].sort()).toEqual(rows.map((r) => r.run_id).sort())
+    const mine = (await groups()).filter((g) => g.labels.project === 'same-host')
+    expect(mine.map((g) => g.labels.run_id).sort()).toEqual(rows.map((r) => r.run_id).sort())
+    for (const group of mine) {
+      const row = rows.find((r) => r.run_id === group.labels.run_id)
+      expect(group.labels).toMatchObject({ job: 'wattprint', instance: hostname() })
+      expect(group.labels.rank).toBe(row === rows[1] ? '3' : undefined)
+      expect(group.joules / (Number(row?.energy_consumed) * 3.6e6)).toBeCloseTo(1, 9)
+    }
+  }, 60_000)
+
+  it("--pushgateway-label adds labels and replaces the run's own; any value travels exactly", async () => {
+    const dir = tempDir()
+    // Everything a command line can carry (not NUL: the next test passes that through the API).
+    const hostile = 'a/b c,"q"\r\n=+-@\u202e\u001b[31m%2F\u00e9'
+    const flags = [
+      '--project',
+      hostile,
+      '--pushgateway-label',
+      `cluster=${hostile}`,
+      '--pushgateway-label',
+      'empty=',
+      '--pushgateway-label',
+      'run_id=nightly',
+    ]
+    await runCli(dir, flags)
+    await runCli(dir, flags)
+    const rows = readCsv(join(dir, 'emissions.csv'))
+    expect(rows).toHaveLength(2)
+    // run_id=nightly names one group for both runs: the second run's push replaced the first's.
+    const mine = (await groups()).filter((g) => g.labels.project === hostile)
+    expect(mine).toHaveLength(1)
+    expect(mine[0]?.labels).toEqual({
+      job: 'wattprint',
+      instance: hostname(),
+      project: hostile,
+      run_id: 'nightly',
+      cluster: hostile,
+      empty: '',
+    })
+    expect((mine[0]?.joules ?? 0) / (Number(rows[1]?.energy_consumed) * 3.6e6)).toBeCloseTo(1, 9)
+  }, 60_000)
+
+  it('takes NUL and 20,000 characters in a grouping label, and refuses a label name the Pushgateway would', async () => {
+    const long = `\u0000${'x'.repeat(20_000)}`
+    const warnings: TrackerWarning[] = []
+    const tracker = new EmissionsTracker({
+      ...base,
+      saveToFile: false,
+      projectName: 'long-label',
+      sinks: [prometheusSink({ pushgateway: { url: stack.pushgatewayUrl, groupingLabels: { note: long } } })],
+    })
+    tracker.on('warning', (w) => warnings.push(w))
+    await tracker.start()
+    await sleep(200)
+    await tracker.stop()
+    expect(warnings.filter((w) => w.code === 'SINK_FAILED')).toEqual([])
+    const mine = (await groups()).filter((g) => g.labels.project === 'long-label')
+    expect(mine.map((g) => g.labels.note)).toEqual([long])
+    for (const [labels, message] of [
+      [{ 'bad-name': 'x' }, /pushgateway.groupingLabels has the label "bad-name": a label name is letters/],
+      [{ __name: 'x' }, /reserved by Prometheus/],
+      [{ job: 'x' }, /the job is the grouping key's job name/],
+      [{ instance: 3 }, /pushgateway.groupingLabels.instance 3 must be a string/],
+    ] as const) {
+      expect(() =>
+        prometheusSink({ pushgateway: { url: stack.pushgatewayUrl, groupingLabels: labels as never } }),
+      ).toThrow(message)
+    }
+    expect(() => prometheusSink({ pushgateway: { url: 'localhost:9091' } })).toThrow(
+      /pushgateway.url "localhost:9091" must be an http:\/\/ or https:\/\/ URL/,
+    )
   }, 60_000)
 })
 
@@ -202,6 +387,92 @@ describe('Prometheus sink without a server', () => {
   })
 })
 
+describe('Metric sinks: a bound on route labels', () => {
+  /** The request histogram's `_count` by route label, from the exposition text. */
+  const countsByRoute = (text: string) =>
+    new Map(
+      [...text.matchAll(/^wattprint_request_energy_joules_count\{[^}]*route="([^"]*)"[^}]*\} (\S+)$/gm)].map(
+        (m) => [m[1] ?? '', Number(m[2])],
+      ),
+    )
+
+  it('10,000 request names by default: 100 routes and other in /metrics, one warning, no energy lost', async () => {
+    const sink = prometheusSink()
+    const warnings: TrackerWarning[] = []
+    const tracker = new EmissionsTracker({ ...base, saveToFile: false, sinks: [sink] })
+    tracker.on('warning', (w) => warnings.push(w))
+    await tracker.start()
+    const spans = Array.from({ length: 10_000 }, (_, i) => tracker.request(`user-${i}`))
+    await sleep(150)
+    for (const span of spans) span.end({ tokensOut: 1 })
+    const records = await Promise.all(spans.map((s) => s.settled))
+    await tracker.stop()
+    const text = (await sink.registry?.metrics()) ?? ''
+    const counts = countsByRoute(text)
+    expect(counts.size).toBe(101)
+    expect(counts.get('user-0')).toBe(1)
+    expect(counts.get('user-99')).toBe(1)
+    expect(counts.has('user-100')).toBe(false)
+    expect(counts.get('other')).toBe(9_900)
+    // The histogram still holds every request's energy, and the token counter every token.
+    const sums = [...text.matchAll(/^wattprint_request_energy_joules_sum\{[^}]*\} (\S+)$/gm)]
+    const joules = sums.reduce((s, m) => s + Number(m[1]), 0)
+    const spanJoules = records.reduce((s, r) => s + r.energyJ, 0)
+    expect(spanJoules).toBeGreaterThan(0)
+    expect(joules / spanJoules).toBeCloseTo(1, 9)
+    const tokens = [...text.matchAll(/^wattprint_tokens_total\{[^}]*\} (\S+)$/gm)]
+    expect(tokens.reduce((s, m) => s + Number(m[1]), 0)).toBe(10_000)
+    expect(text.length).toBeLessThan(500_000)
+    const capped = warnings.filter((w) => w.code === 'ROUTE_LABELS_CAPPED')
+    expect(capped).toHaveLength(1)
+    expect(capped[0]?.message).toMatch(/More than 100 distinct request names.*maxRouteLabels/)
+  })
+
+  it('maxRouteLabels sets the bound, shared by the Prometheus and OpenTelemetry sinks', async () => {
+    const prometheus = prometheusSink()
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })
+    const provider = new MeterProvider({ readers: [reader] })
+    cleanups.push(() => void provider.shutdown())
+    const warnings: TrackerWarning[] = []
+    const tracker = new EmissionsTracker({
+      ...base,
+      saveToFile: false,
+      maxRouteLabels: 3,
+      sinks: [prometheus, otelSink({ meter: provider.getMeter('cap') })],
+    })
+    tracker.on('warning', (w) => warnings.push(w))
+    await tracker.start()
+    // A name kept before the bound stays its own after it.
+    const names = ['a', 'b', 'c', 'd', 'e', 'a', 'f', 'c']
+    const spans = names.map((name) => tracker.request(name))
+    await sleep(150)
+    for (const span of spans) span.end()
+    await Promise.all(spans.map((s) => s.settled))
+    await tracker.stop()
+    await reader.forceFlush()
+    expect(Object.fromEntries(countsByRoute((await prometheus.registry?.metrics()) ?? ''))).toEqual({
+      a: 2,
+      b: 1,
+      c: 2,
+      other: 3,
+    })
+    const histogram = exporter
+      .getMetrics()
+      .flatMap((r) => r.scopeMetrics.flatMap((m) => m.metrics))
+      .filter((m) => m.descriptor.name === 'wattprint.request.energy')
+      .at(-1)
+    const otelCounts = Object.fromEntries(
+      (histogram?.dataPoints ?? []).map((p) => [
+        p.attributes['wattprint.route'],
+        (p.value as { count: number }).count,
+      ]),
+    )
+    expect(otelCounts).toEqual({ a: 2, b: 1, c: 2, other: 3 })
+    expect(warnings.filter((w) => w.code === 'ROUTE_LABELS_CAPPED')).toHaveLength(1)
+  })
+})
+
 describe('Prometheus sink: the footprint', () => {
   it('sets embodied emissions and water from the final record, and leaves an unknown one out', async () => {
     const known = prometheusSink()
@@ -262,11 +533,12 @@ describe('OpenTelemetry sink', () => {
       sinks: [otelSink({ meter: provider.getMeter('test') })],
     })
     await tracker.start()
-    const spans = [tracker.request('/a'), tracker.request('/a'), tracker.request('/b')]
+    const spans = [tracker.request('/a'), tracker.request('/a'), tracker.request('/b'), tracker.request('/a')]
     await sleep(400)
     spans[0]?.end({ tokensIn: 3, tokensOut: 7 })
     spans[1]?.end({ tokensOut: 5 })
     spans[2]?.end()
+    spans[3]?.end({ tokensOut: 100, failed: true })
     const requests = await Promise.all(spans.map((s) => s.settled))
     const record = await tracker.stop()
     await reader.forceFlush()
@@ -296,6 +568,13 @@ describe('OpenTelemetry sink', () => {
     expect(route('/a')?.count).toBe(2)
     expect(route('/a')?.sum).toBeCloseTo((requests[0]?.energyJ ?? 0) + (requests[1]?.energyJ ?? 0), 12)
     expect(route('/b')?.sum).toBeCloseTo(requests[2]?.energyJ ?? 0, 12)
+    // The failed request in a histogram of its own, its tokens in no count.
+    const failed = byName('wattprint.failed_request.energy')?.dataPoints.map((p) => [
+      p.attributes['wattprint.route'],
+      (p.value as { count: number; sum: number }).count,
+      (p.value as { count: number; sum: number }).sum,
+    ])
+    expect(failed).toEqual([['/a', 1, requests[3]?.energyJ]])
     const tokens = byName('wattprint.tokens')?.dataPoints.map((p) => [
       p.attributes['wattprint.direction'],
       p.value,

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import type { Budget } from '../config.js'
 import { prometheusSink } from '../sinks/prometheus.js'
+import { labelNameProblem } from '../sinks/pushgateway.js'
 import type { Sink } from '../sinks/sink.js'
 import { type CommandSpec, type Flags, type FlagValues, helpText, textOf } from './flags.js'
 import { FOOTPRINT_FLAGS } from './footprint-flags.js'
@@ -59,8 +60,15 @@ export const RUN_FLAGS = {
   pushgateway: {
     type: 'string',
     value: 'url',
-    help: "push the run's metrics to a Pushgateway (instance label: this host's name)",
+    help: "push the run's metrics to a Pushgateway, to a group of the run's own: job wattprint, project, run_id, rank (where the launcher sets one) and instance (this host's name)",
     example: 'http://localhost:9091',
+  },
+  'pushgateway-label': {
+    type: 'string',
+    multiple: true,
+    value: 'name=value',
+    help: "a grouping label of --pushgateway's, or a new value for one of its own (run_id=nightly: each run replaces the last)",
+    example: 'cluster=eu-1',
   },
 } as const satisfies Flags
 
@@ -111,15 +119,37 @@ export function sinksFrom(values: FlagValues): Sink[] {
     sinks.push(prometheusSink({ port, ...(match[1] ? { host: match[1] } : {}) }))
   }
   const pushgateway = textOf(values, 'pushgateway')
+  const labels = pushgatewayLabels(values)
   if (pushgateway !== undefined) {
     if (!/^https?:\/\/[^/]/.test(pushgateway)) {
       throw new UsageError(
         `--pushgateway ${JSON.stringify(pushgateway)} must be an http:// or https:// URL: for example --pushgateway http://localhost:9091.`,
       )
     }
-    sinks.push(
-      prometheusSink({ pushgateway: { url: pushgateway, groupingLabels: { instance: hostname() } } }),
+    const groupingLabels = { instance: hostname(), ...labels }
+    sinks.push(prometheusSink({ pushgateway: { url: pushgateway, groupingLabels } }))
+  } else if (Object.keys(labels).length > 0) {
+    const given = (values['pushgateway-label'] as string[])[0]
+    throw new UsageError(
+      `--pushgateway-label ${JSON.stringify(given)} names a group of --pushgateway's: give --pushgateway <url> too.`,
     )
   }
   return sinks
+}
+
+/** The --pushgateway-label name=value flags, each name checked as the Pushgateway would. */
+function pushgatewayLabels(values: FlagValues): Record<string, string> {
+  const labels: Record<string, string> = {}
+  for (const given of (values['pushgateway-label'] as string[] | undefined) ?? []) {
+    const equals = given.indexOf('=')
+    const name = equals < 0 ? given : given.slice(0, equals)
+    const problem = equals < 0 ? 'must be name=value' : labelNameProblem(name)
+    if (problem) {
+      throw new UsageError(
+        `--pushgateway-label ${JSON.stringify(given)} ${problem}: for example --pushgateway-label cluster=eu-1.`,
+      )
+    }
+    labels[name] = given.slice(equals + 1)
+  }
+  return labels
 }

@@ -1,20 +1,20 @@
 import type { RequestCounts, RequestSpan } from '../requests/span.js'
+import { expressRoute, type RoutedRequestLike } from './express-route.js'
 import {
   countsOf,
   ENERGY_HEADER,
   type HttpAdapterOptions,
   headerValue,
   RouteNames,
+  responseFailed,
   type SpanOpener,
 } from './http.js'
 
 export type { HttpAdapterOptions, SpanOpener } from './http.js'
 
 /** The parts of an Express request the middleware reads (described by shape: no Express types). */
-interface ExpressRequestLike {
+interface ExpressRequestLike extends RoutedRequestLike {
   readonly method?: string
-  readonly baseUrl?: string
-  readonly route?: { readonly path?: unknown }
 }
 
 /** The parts of an Express response the middleware uses. */
@@ -25,6 +25,9 @@ interface ExpressResponseLike {
     /** Counts the handler leaves for the span's end: `res.locals.wattprintCounts = { tokensOut: 42 }`. */
     wattprintCounts?: RequestCounts
   }
+  readonly statusCode?: number
+  /** False when the connection closed before the response was all sent. */
+  readonly writableFinished?: boolean
   once(event: 'close', listener: () => void): unknown
   setHeader(name: string, value: string): unknown
   writeHead: (...args: never[]) => unknown
@@ -39,9 +42,10 @@ export type ExpressMiddlewareLike = (
 
 /**
  * An Express middleware that measures every request as a span of `tracker`, named by method and route
- * (`GET /users/:id`, known once routed, so given at the span's end): `app.use(wattprintExpress(tracker))`,
- * before the routes. A handler can mark the first token with `res.locals.wattprintSpan.firstToken()` and
- * leave counts in `res.locals.wattprintCounts`. With `energyHeader`, each response carries X-Energy-Joules.
+ * pattern, the routers' mount patterns included (`GET /users/:id/posts/:postId`, known once routed, so
+ * given at the span's end; never the URL): `app.use(wattprintExpress(tracker))`, before the routes. A
+ * handler can mark the first token with `res.locals.wattprintSpan.firstToken()` and leave counts in
+ * `res.locals.wattprintCounts`. With `energyHeader`, each response carries X-Energy-Joules.
  */
 export function wattprintExpress(
   tracker: SpanOpener,
@@ -53,9 +57,18 @@ export function wattprintExpress(
     response.locals.wattprintSpan = span
     // 'close' comes once the response is sent, or when the client went away first.
     response.once('close', () => {
-      const path = request.route?.path
-      const route = typeof path === 'string' ? `${request.baseUrl ?? ''}${path}` : undefined
-      span.end({ ...countsOf(response.locals.wattprintCounts), name: names.of(request.method, route) })
+      let route: string | undefined
+      try {
+        route = expressRoute(request)
+      } catch {
+        // a request or app of an unexpected shape: the span goes by `unmatched`, the server goes on
+      }
+      const failed = responseFailed(response.statusCode, response.writableFinished !== false)
+      span.end({
+        ...countsOf(response.locals.wattprintCounts),
+        name: names.of(request.method, route),
+        ...(failed ? { failed } : {}),
+      })
     })
     if (options.energyHeader) {
       const writeHead = response.writeHead

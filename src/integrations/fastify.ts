@@ -5,6 +5,7 @@ import {
   type HttpAdapterOptions,
   headerValue,
   RouteNames,
+  responseFailed,
   type SpanOpener,
 } from './http.js'
 
@@ -45,11 +46,11 @@ export type FastifyPluginLike = (
  */
 export function wattprintFastify(tracker: SpanOpener, options: HttpAdapterOptions = {}): FastifyPluginLike {
   const names = new RouteNames()
-  const end = (request: FastifyRequestLike) => {
+  const end = (request: FastifyRequestLike, failed: boolean) => {
     const span = request.wattprintSpan
     if (!span) return
     request.wattprintSpan = null
-    span.end(countsOf(request.wattprintCounts))
+    span.end({ ...countsOf(request.wattprintCounts), ...(failed ? { failed } : {}) })
   }
   const plugin: FastifyPluginLike = (fastify, _options, done) => {
     fastify.decorateRequest('wattprintSpan', null)
@@ -72,13 +73,16 @@ export function wattprintFastify(tracker: SpanOpener, options: HttpAdapterOption
         },
       )
     }
-    fastify.addHook('onResponse', (request: FastifyRequestLike, _reply: unknown, next: Next) => {
-      end(request)
-      next()
-    })
-    // A client that goes away before the response: the span ends then.
+    fastify.addHook(
+      'onResponse',
+      (request: FastifyRequestLike, reply: { readonly statusCode?: number }, next: Next) => {
+        end(request, responseFailed(reply.statusCode, true))
+        next()
+      },
+    )
+    // A client that goes away before the response: the span ends then, failed.
     fastify.addHook('onRequestAbort', (request: FastifyRequestLike, next: Next) => {
-      end(request)
+      end(request, true)
       next()
     })
     done()

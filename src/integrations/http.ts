@@ -46,6 +46,13 @@ export class RouteNames {
   }
 }
 
+/**
+ * Whether a response failed its request: a server error (5xx), or never finished (the client went away,
+ * the connection broke). A 4xx is a request answered, and counts as one.
+ */
+export const responseFailed = (statusCode: number | undefined, finished: boolean): boolean =>
+  !finished || (typeof statusCode === 'number' && statusCode >= 500)
+
 /** The counts a handler left for its request's span, if it left any that can be read. */
 export const countsOf = (value: unknown): RequestEnd | undefined =>
   typeof value === 'object' && value !== null ? (value as RequestEnd) : undefined

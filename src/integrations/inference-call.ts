@@ -1,10 +1,10 @@
-import type { RequestCounts, RequestSpan } from '../requests/span.js'
+import type { RequestCounts, RequestEnd, RequestSpan } from '../requests/span.js'
 import type { InferenceOptions, SpanOpener } from './inference-options.js'
 
 /** A span whose methods never throw: a broken tracker loses the measurement, never the user's call. */
 export interface SafeSpan {
   firstToken(): void
-  end(counts: RequestCounts): void
+  end(counts: RequestEnd): void
 }
 
 const warned = new Set<string>()
@@ -73,7 +73,8 @@ export function openSpan(tracker: SpanOpener, fallbackName: string, options: Inf
 }
 
 /**
- * Runs `call` inside a span and ends the span with `counts()` whether the call resolves or throws; the
+ * Runs `call` inside a span and ends the span with `counts()` whether the call resolves or throws, as
+ * failed when it throws (a failed call is no request served: it is counted apart, its energy too); the
  * call's result is returned unchanged and its error rethrown. `counts` runs guarded: a count that cannot
  * be read is left out, not thrown.
  */
@@ -85,21 +86,21 @@ export async function measured<T>(
   counts: () => RequestCounts,
 ): Promise<T> {
   const span = openSpan(tracker, fallbackName, options)
-  const finish = () => {
+  const finish = (failed: boolean) => {
     let read: RequestCounts = {}
     try {
       read = counts()
     } catch (error) {
       warnOnce(`could not count the tokens or items of ${fallbackName}: ${describe(error)}`)
     }
-    span.end(read)
+    span.end(failed ? { ...read, failed } : read)
   }
   try {
     const result = await call(span)
-    finish()
+    finish(false)
     return result
   } catch (error) {
-    finish()
+    finish(true)
     throw error
   }
 }

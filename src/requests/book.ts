@@ -5,8 +5,11 @@ import { type SpanInterval, splitInterval } from './split.js'
 
 /** The requests of a run so far, as the record and the sample events give them. */
 export interface RequestTotals {
-  /** Requests settled (their every interval accounted). */
+  /** Requests settled (their every interval accounted) that did not fail. */
   readonly requests: number
+  /** Requests settled that failed, and their energy, J, PUE included: apart from the rest. */
+  readonly failedRequests: number
+  readonly failedRequestEnergyJ: number
   readonly inputTokens: number
   readonly outputTokens: number
   readonly items: number
@@ -47,6 +50,8 @@ export class SpanBook implements SpanKeeper {
   #everUsed = false
   #unmeasured = false
   #requests = 0
+  #failedRequests = 0
+  #failedJ = 0
   #inputTokens = 0
   #outputTokens = 0
   #items = 0
@@ -167,6 +172,8 @@ export class SpanBook implements SpanKeeper {
   totals(): RequestTotals {
     return {
       requests: this.#requests,
+      failedRequests: this.#failedRequests,
+      failedRequestEnergyJ: this.#failedJ,
       inputTokens: this.#inputTokens,
       outputTokens: this.#outputTokens,
       items: this.#items,
@@ -177,6 +184,13 @@ export class SpanBook implements SpanKeeper {
   }
 
   #settle(span: Span): void {
+    if (span.failed) {
+      // A failed call served nothing: its energy was spent, but it is no request, and its tokens no output.
+      this.#failedRequests += 1
+      this.#failedJ += span.energyJ
+      this.#done(span)
+      return
+    }
     this.#requests += 1
     this.#requestJ += span.energyJ
     this.#inputTokens += span.tokensIn ?? 0
@@ -185,6 +199,11 @@ export class SpanBook implements SpanKeeper {
       this.#outputTokens += span.tokensOut
       this.#tokenJ += span.energyJ
     }
+    this.#done(span)
+  }
+
+  /** The span's record is final: its promise, the `request` event and the sinks. */
+  #done(span: Span): void {
     span.settle()
     if (this.host.wantsRecords()) this.host.onSettled?.(span.record())
   }
@@ -211,8 +230,18 @@ export class SpanBook implements SpanKeeper {
 
 /** The request figures of a record or a sample event. */
 export interface RequestFields {
-  /** Requests measured (tracker.request, measure, the runtime wrappers); null when none was. */
+  /**
+   * Requests measured (tracker.request, measure, the runtime wrappers, the HTTP adapters) that did not
+   * fail; null when none was opened.
+   */
   readonly requests: number | null
+  /**
+   * Requests that failed (a call that threw, a 5xx or unfinished response, `end({ failed: true })`):
+   * never among `requests`, nor their tokens among the tokens. Not a CSV column.
+   */
+  readonly failedRequests: number | null
+  /** The failed requests' energy, J, PUE included: spent, but on nothing served. Not a CSV column. */
+  readonly failedRequestEnergyJ: number | null
   readonly inputTokens: number | null
   readonly outputTokens: number | null
   /** The requests' energy ÷ their number, J, PUE included. */
@@ -221,7 +250,8 @@ export interface RequestFields {
   readonly energyPerOutputTokenJ: number | null
   /**
    * The energy of the instants no request was open since the first one opened, J, PUE included: with the
-   * requests' energies it adds up to what was measured since then. Not a CSV column.
+   * requests' and the failed requests' energies it adds up to what was measured since then. Not a CSV
+   * column.
    */
   readonly energyBetweenRequestsJ: number | null
 }
@@ -229,6 +259,8 @@ export interface RequestFields {
 /** The fields of a run that measured no request. */
 export const NO_REQUESTS: RequestFields = {
   requests: null,
+  failedRequests: null,
+  failedRequestEnergyJ: null,
   inputTokens: null,
   outputTokens: null,
   energyPerRequestJ: null,
@@ -241,6 +273,8 @@ export function requestFields(totals: RequestTotals | null): RequestFields {
   if (!totals) return NO_REQUESTS
   return {
     requests: totals.requests,
+    failedRequests: totals.failedRequests,
+    failedRequestEnergyJ: totals.failedRequestEnergyJ,
     inputTokens: totals.inputTokens,
     outputTokens: totals.outputTokens,
     energyPerRequestJ: totals.requests > 0 ? totals.requestEnergyJ / totals.requests : null,

@@ -69,7 +69,8 @@ export async function measureCall<T>(
             opened.end(counted(result))
             return result
           } catch (error) {
-            opened.end()
+            // A call that threw served nothing: its span is counted apart, as failed.
+            opened.end({ failed: true })
             throw error
           }
         }

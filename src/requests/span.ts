@@ -15,12 +15,19 @@ export interface RequestCounts {
 export interface RequestEnd extends RequestCounts {
   /** Renames the span (the route, once the request was routed). */
   readonly name?: string
+  /**
+   * The request failed (the call threw, the response was a 5xx or never finished): its record says
+   * `failed: true`, and it is counted apart from the requests served (`failedRequests`), never among them.
+   */
+  readonly failed?: boolean
 }
 
 /** A request's share of the run, once the intervals it covers are accounted. */
 export interface RequestRecord {
   /** The span's name: the route of an HTTP request, the model of a call. */
   readonly name: string
+  /** Whether the request failed (see RequestEnd.failed): not among the run's `requests`. */
+  readonly failed: boolean
   readonly runId: string
   /** ISO 8601 UTC. */
   readonly startedAt: string
@@ -112,6 +119,8 @@ export class Span implements RequestSpan {
   tokensIn: number | null = null
   tokensOut: number | null = null
   items: number | null = null
+  /** Ended as failed: counted apart from the requests served. */
+  failed = false
   /** True once every interval up to endMs is accounted. */
   isSettled = false
   #resolve: ((record: RequestRecord) => void) | undefined
@@ -194,6 +203,7 @@ export class Span implements RequestSpan {
     const decode = split ? this.energyJ - this.prefillJ : null
     return {
       name: this.name,
+      failed: this.failed,
       runId: this.keeper.runId,
       startedAt: iso(this.startMs),
       endedAt: iso(end),
@@ -225,6 +235,12 @@ export class Span implements RequestSpan {
     else if (name !== undefined)
       this.keeper.misuse(
         `end() of request '${this.name}': name must be a non-empty string, got ${show(name)}`,
+      )
+    const failed: unknown = counts.failed
+    if (failed === true) this.failed = true
+    else if (failed !== undefined && failed !== false)
+      this.keeper.misuse(
+        `end() of request '${this.name}': failed must be true or false, got ${show(failed)}; taken as false`,
       )
     this.tokensIn = this.#count(counts, 'tokensIn')
     this.tokensOut = this.#count(counts, 'tokensOut')

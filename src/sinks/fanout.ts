@@ -4,10 +4,14 @@ import type { SampleEvent } from '../events.js'
 import type { EmissionsRecord } from '../record.js'
 import type { RequestRecord } from '../requests/span.js'
 import type { TrackerWarning } from '../warnings.js'
+import { RouteLabels } from './route-labels.js'
 import type { Sink, SinkContext } from './sink.js'
 
 /** The options the fan-out reads. */
-export type FanoutConfig = Pick<ResolvedConfig, 'sinks' | 'projectName' | 'experimentId' | 'runId' | 'pue'>
+export type FanoutConfig = Pick<
+  ResolvedConfig,
+  'sinks' | 'projectName' | 'experimentId' | 'runId' | 'pue' | 'maxRouteLabels'
+>
 
 /**
  * Hands the run to the user's sinks. The sinks stay passive, as OpenTelemetry's exporters are: the
@@ -29,12 +33,14 @@ export class SinkFanout {
 
   /** The run is measuring: every sink's start(), awaited together. */
   async start(): Promise<void> {
+    const routes = new RouteLabels(this.config.maxRouteLabels, (warning) => this.warn(warning))
     const context: SinkContext = {
       projectName: this.config.projectName,
       experimentId: this.config.experimentId,
       runId: this.config.runId,
       pue: this.config.pue,
       warn: (warning) => this.warn(warning),
+      routeLabel: (name) => routes.of(name),
     }
     await Promise.all(this.config.sinks.map((sink) => this.#call(sink, 'start', () => sink.start(context))))
   }

@@ -39,7 +39,8 @@ export interface MeterLike {
  * `wattprint.energy` (counter, J, by `component`, PUE included), `wattprint.emissions` (counter, g CO2e),
  * `wattprint.power` (gauge, W, by `component`), `wattprint.carbon_intensity` (gauge, g/kWh),
  * `wattprint.embodied_emissions` (gauge, g CO2e) and `wattprint.water` (gauge, L; both from the final
- * record, absent when unknown), `wattprint.request.energy` (histogram, J, by `wattprint.route`) and
+ * record, absent when unknown), `wattprint.request.energy` (histogram, J, by `wattprint.route`; the
+ * failed requests in `wattprint.failed_request.energy`) and
  * `wattprint.tokens` (counter, by `wattprint.route` and `wattprint.direction`), with
  * `wattprint.project`, `wattprint.experiment` and `wattprint.run_id` attributes. Values are read when your
  * reader collects: the sink only keeps the latest figures.
@@ -78,8 +79,18 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
         unit: '{token}',
         description: 'Tokens of the requests measured, by direction (input: prompt, output: generated)',
       })
+      const failedEnergy = meter.createHistogram?.('wattprint.failed_request.energy', {
+        unit: 'J',
+        description:
+          'Energy of each failed request (a call that threw, a 5xx or unfinished response), PUE included',
+      })
       observe = (request) => {
-        const by = { ...attributes, 'wattprint.route': request.name }
+        const by = { ...attributes, 'wattprint.route': context.routeLabel(request.name) }
+        // A failed request served nothing: apart from the requests and their tokens, as in the record.
+        if (request.failed) {
+          failedEnergy?.record(request.energyJ, by)
+          return
+        }
         requestEnergy?.record(request.energyJ, by)
         if (request.tokensIn !== null)
           tokens?.add(request.tokensIn, { ...by, 'wattprint.direction': 'input' })

@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { show } from '../arguments.js'
 import { COMPONENTS } from '../components.js'
-import { describeError } from '../errors.js'
+import { describeError, WattprintError } from '../errors.js'
 import type { SampleEvent } from '../events.js'
 import type { EmissionsRecord } from '../record.js'
 import type { RequestRecord } from '../requests/span.js'
 import { JOULES_PER_KWH } from '../units.js'
+import { groupingKey, groupUrl, labelNameProblem, launcherRank, pushGroup } from './pushgateway.js'
 import type { Sink, SinkContext } from './sink.js'
 
 type PromClient = typeof import('prom-client')
@@ -40,15 +42,54 @@ export interface PrometheusSinkOptions {
   readonly requestBucketsJ?: readonly number[]
   /** Register into this prom-client registry (served by you) instead of a registry of the sink's own. */
   readonly registry?: RegistryLike
-  /** Push to a Pushgateway: for batch jobs that end before Prometheus would scrape them. */
+  /**
+   * Push to a Pushgateway: for batch jobs that end before Prometheus would scrape them. Each run pushes to
+   * a group of its own, `job`, `project`, `run_id` and `rank` (where a launcher sets RANK, SLURM_PROCID,
+   * OMPI_COMM_WORLD_RANK or PMI_RANK), so runs on one host never replace each other's metrics.
+   */
   readonly pushgateway?: {
     readonly url: string
     /** Default `wattprint`. */
     readonly job?: string
-    /** Extra grouping labels, such as `{ instance: 'gpu-node-3' }`. */
+    /**
+     * More grouping labels, such as `{ instance: 'gpu-node-3' }`; they win over the run's own, so
+     * `{ run_id: 'nightly' }` makes each run replace the last one's group.
+     */
     readonly groupingLabels?: Readonly<Record<string, string>>
     /** How often to push while running, ms. Default 10,000; always once more at stop. */
     readonly intervalMs?: number
+  }
+}
+
+/** How long one push may take, ms. */
+const PUSH_TIMEOUT_MS = 5000
+
+/** Refuses, at once, a grouping key the Pushgateway would refuse at every push. */
+function checkPushgateway(pushgateway: PrometheusSinkOptions['pushgateway']): void {
+  if (pushgateway === undefined) return
+  const refuse = (field: string, problem: string) => {
+    throw new WattprintError(
+      'INVALID_OPTION',
+      `prometheusSink: pushgateway.${field} ${problem}.`,
+      `pushgateway.${field}`,
+    )
+  }
+  let url: URL | undefined
+  try {
+    url = new URL(pushgateway.url)
+  } catch {}
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+    refuse(
+      'url',
+      `${show(pushgateway.url)} must be an http:// or https:// URL: for example 'http://localhost:9091'`,
+    )
+  if (pushgateway.job !== undefined && (typeof pushgateway.job !== 'string' || pushgateway.job.trim() === ''))
+    refuse('job', `${show(pushgateway.job)} must be a non-empty string: for example 'wattprint'`)
+  for (const [name, value] of Object.entries(pushgateway.groupingLabels ?? {})) {
+    const problem = labelNameProblem(name)
+    if (problem) refuse('groupingLabels', `has the label ${show(name)}: ${problem} (for example instance)`)
+    if (typeof value !== 'string')
+      refuse(`groupingLabels.${name}`, `${show(value)} must be a string: for example 'gpu-node-3'`)
   }
 }
 
@@ -64,13 +105,15 @@ export interface PrometheusSink extends Sink {
  * Exposes a tracker's figures to Prometheus through prom-client (an optional peer dependency, loaded only
  * here): `wattprint_energy_joules_total{component}` and `wattprint_emissions_grams_total` (counters, PUE
  * included, as the CSV), `wattprint_power_watts{component}` and `wattprint_carbon_intensity_grams_per_kwh`
- * (gauges), `wattprint_request_energy_joules{route}` (a histogram of the request spans' energies),
+ * (gauges), `wattprint_request_energy_joules{route}` (a histogram of the request spans' energies; the
+ * failed ones in `wattprint_failed_request_energy_joules{route}`),
  * `wattprint_tokens_total{route, direction}`, `wattprint_embodied_emissions_grams` and
  * `wattprint_water_litres` (gauges, from the final record, absent when unknown), each labelled with project,
  * experiment and run_id. Served on its own port, registered into
  * yours, and/or pushed to a Pushgateway; failures warn and never stop the run.
  */
 export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusSink {
+  checkPushgateway(options.pushgateway)
   let server: Server | undefined
   let url: string | undefined
   let registry: PromRegistry | undefined
@@ -157,8 +200,20 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
         labelNames: [...requestLabels, 'direction'],
         registers: [own],
       })
+      const failedEnergy = new client.Histogram({
+        name: 'wattprint_failed_request_energy_joules',
+        help: 'Energy of each failed request (a call that threw, a 5xx or unfinished response), by route, in joules (PUE included).',
+        labelNames: requestLabels,
+        buckets: [...(options.requestBucketsJ ?? DEFAULT_REQUEST_BUCKETS_J)],
+        registers: [own],
+      })
       observe = (request) => {
-        const by = { ...labels, route: request.name }
+        const by = { ...labels, route: context.routeLabel(request.name) }
+        // A failed request served nothing: apart from the requests and their tokens, as in the record.
+        if (request.failed) {
+          failedEnergy.observe(by, request.energyJ)
+          return
+        }
         requestEnergy.observe(by, request.energyJ)
         if (request.tokensIn !== null) tokens.inc({ ...by, direction: 'input' }, request.tokensIn)
         if (request.tokensOut !== null) tokens.inc({ ...by, direction: 'output' }, request.tokensOut)
@@ -192,10 +247,19 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
           groupingLabels = {},
           intervalMs = 10_000,
         } = options.pushgateway
-        const gateway = new client.Pushgateway(gatewayUrl, { timeout: 5000 }, own)
-        push = async () => {
+        const target = groupUrl(
+          gatewayUrl,
+          job,
+          groupingKey({
+            projectName: context.projectName,
+            runId: context.runId,
+            rank: launcherRank(process.env),
+            labels: groupingLabels,
+          }),
+        )
+        const pushOnce = async () => {
           try {
-            await gateway.pushAdd({ jobName: job, groupings: { ...groupingLabels } })
+            await pushGroup(target, await own.metrics(), own.contentType, PUSH_TIMEOUT_MS)
           } catch (error) {
             if (pushWarned) return
             pushWarned = true
@@ -205,7 +269,21 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
             })
           }
         }
-        pushTimer = setInterval(() => void push?.(), intervalMs)
+        // One push at a time, in order: a slow interval push must not land after the final one and put
+        // older counters back.
+        let pushing: Promise<void> = Promise.resolve()
+        let busy = false
+        push = () => {
+          pushing = pushing.then(pushOnce)
+          return pushing
+        }
+        pushTimer = setInterval(() => {
+          if (busy) return
+          busy = true
+          void push?.().finally(() => {
+            busy = false
+          })
+        }, intervalMs)
         pushTimer.unref()
       }
 

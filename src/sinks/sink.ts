@@ -11,6 +11,11 @@ export interface SinkContext {
   readonly pue: number
   /** Reports a problem; the run goes on. */
   warn(warning: TrackerWarning): void
+  /**
+   * The label a request name is counted under in metrics: itself for the first `maxRouteLabels` distinct
+   * names of the run (shared by every sink), `other` after them.
+   */
+  routeLabel(name: string): string
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { SpanOpener } from '../../src/integrations/http.js'
-import type { RequestCounts, RequestRecord, RequestSpan } from '../../src/requests/span.js'
+import type { RequestEnd, RequestRecord, RequestSpan } from '../../src/requests/span.js'
 
 /** What a fake span saw: its name and weight, the order of its calls in a shared log, its counts. */
 export interface FakeSpan {
@@ -7,7 +7,7 @@ export interface FakeSpan {
   readonly weight: number | undefined
   firstTokens: number
   ends: number
-  counts: RequestCounts | undefined
+  counts: RequestEnd | undefined
 }
 
 /**
@@ -48,10 +48,11 @@ export function fakeOpener() {
   return { opener, spans, log }
 }
 
-function record(name: string, counts: RequestCounts): RequestRecord {
+function record(name: string, counts: RequestEnd): RequestRecord {
   const now = new Date().toISOString()
   return {
     name,
+    failed: counts.failed === true,
     runId: 'fake',
     startedAt: now,
     endedAt: now,

@@ -49,6 +49,8 @@ export function sampleRecord(over: Partial<EmissionsRecord> = {}): EmissionsReco
     counterfactualEmissionsKg: 0.0007,
     pausedS: 0,
     requests: 240,
+    failedRequests: 0,
+    failedRequestEnergyJ: 0,
     inputTokens: 9600,
     outputTokens: 30720,
     energyPerRequestJ: 17.25,
