@@ -155,6 +155,10 @@ export function explainWriteError(path: string, error: unknown, what: 'folder' |
       return `permission denied on ${path} (EACCES): make it writable for this user, or choose another ${what}`
     case 'ENOSPC':
       return `no space left on the device of ${path} (ENOSPC): free some, or choose another folder`
+    case 'EDQUOT':
+      return `the disk quota of ${path} is used up (EDQUOT): free some, or choose another folder`
+    case 'EFBIG':
+      return `${path} is as large as a file may be here (EFBIG): raise the file size limit (ulimit -f), or choose another ${what}`
     case 'ENOENT':
       return `the file system of ${path} does not let folders be created there (ENOENT): choose a folder on a disk`
     default:

@@ -83,6 +83,7 @@ export function writeCheckpoint(
   }
   const temp = `${path}.${process.pid}.tmp`
   const text = `${JSON.stringify(checkpoint)}\n`
+  let madeFolder = false
   try {
     try {
       writeFileSync(temp, text)
@@ -91,6 +92,7 @@ export function writeCheckpoint(
       // the emptied folder away in between), one level at a time: see ensureDir.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
       ensureDir(folder)
+      madeFolder = true
       writeFileSync(temp, text)
     }
     renameSync(temp, path)
@@ -98,6 +100,12 @@ export function writeCheckpoint(
     try {
       unlinkSync(temp)
     } catch {}
+    // Nothing left behind by a write that failed (a full disk): a folder made for it goes too, if empty.
+    if (madeFolder) {
+      try {
+        rmdirSync(folder)
+      } catch {}
+    }
     throw error instanceof OutputPathError
       ? error
       : new OutputPathError(folder, explainWriteError(folder, error))
