@@ -1,9 +1,9 @@
 import type { ResolvedConfig } from './config.js'
 import { registerExitHooks } from './process-hooks.js'
 import type { EmissionsRecord, RunStatus } from './record.js'
-import { recoverCheckpoints } from './sinks/checkpoint.js'
 import { CheckpointKeeper } from './sinks/checkpoint-keeper.js'
 import type { CsvSink } from './sinks/csv.js'
+import { recoverCheckpoints } from './sinks/recovery.js'
 import type { TrackerWarning } from './warnings.js'
 
 /** What the guard needs of the run it guards. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { CHECKPOINT_DIR, recoverCheckpoints } from '../sinks/checkpoint.js'
+import { CHECKPOINT_DIR } from '../sinks/checkpoint.js'
+import { recoverCheckpoints } from '../sinks/recovery.js'
 import { keptRowFolders } from '../state-dir.js'
 import { closest } from '../text.js'
 import { wattprintVersion } from '../version.js'
@@ -46,8 +47,10 @@ const RECOVER: CommandSpec = {
 checkpoints a running tracker keeps in <dir>/${CHECKPOINT_DIR}/ (default: the current folder), with status
 'interrupted', and the rows kept in the state folder ($XDG_STATE_HOME/wattprint, else
 ~/.local/state/wattprint, else the temp folder) because their own folder could not be written: all of them
-without <dir>, that folder's with it. Checkpoints of runs still going are left alone. Exits 1 when a
-checkpoint could not be recovered, 2 when <dir> is not a folder.`,
+without <dir>, that folder's with it. Checkpoints of runs still going are left alone. A run gets one
+row: of several checkpoints of one run (its folder became unwritable mid-run), the latest is recovered and
+the others dropped, and so is a checkpoint whose row the CSV already holds. Exits 1 when a checkpoint
+could not be recovered, 2 when <dir> is not a folder.`,
   flags: {},
 }
 
@@ -135,6 +138,7 @@ async function recover(args: readonly string[]): Promise<number> {
           `${(r.emissionsKg * 1000).toFixed(3)} g CO2e, ${o.detail}\n`,
       )
     } else if (o.outcome === 'running') process.stdout.write(`left ${run}: ${o.detail}\n`)
+    else if (o.outcome === 'dropped') process.stdout.write(`dropped ${run}: ${o.detail}\n`)
     else process.stdout.write(`failed ${run}: ${o.detail}\n`)
   }
   return outcomes.some((o) => o.outcome === 'failed') ? 1 : 0

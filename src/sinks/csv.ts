@@ -148,6 +148,8 @@ export class CsvSink {
   private verified = false
   /** The file's line ending, found when it was checked. */
   private eol: '\n' | '\r\n' = '\n'
+  /** Why the last append() failed (what its warning says), or null when it wrote its row. */
+  lastFailure: string | null = null
 
   constructor(
     readonly path: string,
@@ -165,6 +167,7 @@ export class CsvSink {
         }
         try {
           appendWhole(this.path, recordToLine(record, this.eol))
+          this.lastFailure = null
           return true
         } catch (error) {
           // Moved away since it was checked (another process migrating it): check the new one, once.
@@ -175,10 +178,11 @@ export class CsvSink {
     } catch (error) {
       // Claimed only when true: a partial row that could not be taken back is said by the error itself.
       const untouched = (error as { partialRowLeft?: boolean }).partialRowLeft !== true
+      this.lastFailure = whyNotWritten(this.path, error)
       this.warn({
         code: 'CSV_WRITE_FAILED',
         message:
-          `Could not write the row to ${this.path}: ${whyNotWritten(this.path, error)}.` +
+          `Could not write the row to ${this.path}: ${this.lastFailure}.` +
           (untouched
             ? ' The file is as it was; the record is still returned.'
             : ' The record is still returned.'),
