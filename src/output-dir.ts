@@ -76,6 +76,13 @@ function walkUp(dir: string): { existing: string; missing: string[] } {
 
 /** What is at `path`: a folder (or a link to one), a file (or a link to one), or nothing yet. */
 function kindOf(path: string): 'directory' | 'file' | 'missing' {
+  // Node refuses such a path at every call (ERR_INVALID_ARG_VALUE): said once, in words, and escaped.
+  if (path.includes('\0')) {
+    throw new OutputPathError(
+      path,
+      `${JSON.stringify(path)} holds a NUL byte (\\0), which no file system takes in a name: remove it`,
+    )
+  }
   let stats: ReturnType<typeof lstatSync>
   try {
     stats = lstatSync(path)

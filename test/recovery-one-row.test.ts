@@ -55,12 +55,13 @@ function checkpoint(
   pid: number,
   final: boolean,
   record: Partial<EmissionsRecord>,
+  outputFile = 'emissions.csv',
 ): void {
   mkdirSync(folder, { recursive: true })
   const content: Checkpoint = {
     format: 1,
     runId: 'moved',
-    outputFile: 'emissions.csv',
+    outputFile,
     outputDir,
     pid,
     hostname: hostname(),
@@ -135,6 +136,22 @@ describe('recovery gives a run one row', () => {
       ['finished', '14'],
       ['interrupted', '5'],
     ])
+  })
+})
+
+describe('a checkpoint naming a file that cannot be', () => {
+  it('(a NUL byte, which an older version accepted) is recovered into emissions.csv once, saying so', async () => {
+    const dir = tempDir()
+    stateFolder(join(dir, 'state'))
+    checkpoint(join(dir, '.wattprint'), dir, deadPid(), true, { status: 'finished' }, 'runs\0.csv')
+    const [outcome, ...more] = await recoverCheckpoints(dir)
+    expect(more).toEqual([])
+    expect(outcome?.outcome).toBe('recovered')
+    expect(outcome?.detail).toBe(
+      `appended to ${join(dir, 'emissions.csv')} (the file it names, "runs\\u0000.csv", cannot be one in that folder)`,
+    )
+    expect(rows(dir).map((r) => [r.run_id, r.status])).toEqual([['moved', 'finished']])
+    expect(await recoverCheckpoints(dir)).toEqual([])
   })
 })
 

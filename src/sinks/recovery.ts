@@ -34,6 +34,8 @@ interface Found {
   readonly file: string
   readonly checkpoint: Checkpoint
   readonly csvPath: string
+  /** Whether the CSV is not the one the checkpoint names, whose name cannot be used (see safeFileName). */
+  readonly renamed: boolean
 }
 
 /**
@@ -78,7 +80,10 @@ export async function recoverCheckpoints(
       } else if (dir === '') {
         const detail = `names no output folder; the row stays in ${file}`
         outcomes.push({ file, runId: checkpoint.runId, outcome: 'failed', detail })
-      } else found.push({ file, checkpoint, csvPath: join(dir, safeFileName(checkpoint.outputFile)) })
+      } else {
+        const name = safeFileName(checkpoint.outputFile)
+        found.push({ file, checkpoint, csvPath: join(dir, name), renamed: name !== checkpoint.outputFile })
+      }
     }
   }
   collect(join(outputDir, CHECKPOINT_DIR), () => outputDir)
@@ -249,11 +254,14 @@ async function recoverOne(
   })
   if (await sink.append(row)) {
     removeCheckpoint(claimed)
+    const instead = f.renamed
+      ? ` (the file it names, ${JSON.stringify(checkpoint.outputFile)}, cannot be one in that folder)`
+      : ''
     return {
       file,
       runId: checkpoint.runId,
       outcome: 'recovered',
-      detail: `appended to ${sink.path}`,
+      detail: `appended to ${sink.path}${instead}`,
       record: row,
     }
   }
@@ -273,6 +281,9 @@ async function recoverOne(
   }
 }
 
-/** A checkpoint names its CSV; only a plain file name inside the output directory is honoured. */
+/**
+ * A checkpoint names its CSV; only a plain file name inside the output directory is honoured, else the
+ * default: a name with a NUL byte (an older version accepted one) would fail at every recovery, forever.
+ */
 const safeFileName = (name: string): string =>
-  /^[^\\/]+$/.test(name) && name !== '.' && name !== '..' ? name : 'emissions.csv'
+  /^[^\\/\0]+$/.test(name) && name !== '.' && name !== '..' ? name : 'emissions.csv'
