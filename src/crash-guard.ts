@@ -74,7 +74,9 @@ export class CrashGuard {
       if (outcome.outcome !== 'recovered') continue
       this.#run.warn({
         code: 'RUN_RECOVERED',
-        message: `Run ${outcome.runId} was interrupted (its process died); its row, up to its last checkpoint, was ${outcome.detail}.`,
+        message: outcome.final
+          ? `The row of run ${outcome.runId} (${outcome.record?.status}), kept because its CSV could not take it, was ${outcome.detail}.`
+          : `Run ${outcome.runId} was interrupted (its process died); its row, up to its last checkpoint, was ${outcome.detail}.`,
       })
     }
   }

@@ -155,6 +155,37 @@ describe('a checkpoint naming a file that cannot be', () => {
   })
 })
 
+describe('the next tracker on the folder', () => {
+  it("says a kept final row is the run's own, not that the run was interrupted", async () => {
+    const dir = tempDir()
+    stateFolder(join(dir, 'state'))
+    checkpoint(join(dir, '.wattprint'), dir, deadPid(), true, { status: 'finished', durationS: 14.1 })
+    const { EmissionsTracker } = await import('../src/tracker.js')
+    const next = new EmissionsTracker({
+      outputDir: dir,
+      runId: 'next',
+      carbonIntensity: 100,
+      cpuPowerW: 10,
+      sampling: 'inline',
+      logLevel: 'silent',
+      raplRoot: join(dir, 'none'),
+    })
+    const said: string[] = []
+    next.on('warning', (w) => {
+      if (w.code === 'RUN_RECOVERED') said.push(w.message)
+    })
+    await next.start()
+    await next.stop()
+    expect(said).toEqual([
+      `The row of run moved (finished), kept because its CSV could not take it, was appended to ${join(dir, 'emissions.csv')}.`,
+    ])
+    expect(rows(dir).map((r) => [r.run_id, r.status])).toEqual([
+      ['moved', 'finished'],
+      ['next', 'finished'],
+    ])
+  })
+})
+
 const NOBODY = 65534
 const cli = resolve('dist/cli.js')
 

@@ -27,6 +27,8 @@ export interface RecoveryOutcome {
   readonly outcome: 'recovered' | 'running' | 'failed' | 'dropped'
   readonly detail: string
   readonly record?: EmissionsRecord
+  /** The row recovered was a run's own final row (kept because its CSV could not take it), not a checkpoint's. */
+  readonly final?: boolean
 }
 
 /** A checkpoint file found, and the CSV its row belongs to. */
@@ -263,6 +265,7 @@ async function recoverOne(
       outcome: 'recovered',
       detail: `appended to ${sink.path}${instead}`,
       record: row,
+      final: checkpoint.final === true,
     }
   }
   const original = file.replace(/\.recovering-\d+$/, '')
