@@ -29,9 +29,17 @@ export interface OptionDef {
 const text = (check: (s: string) => boolean, message: string) =>
   z.string({ error: 'must be a string' }).check(z.refine(check, { message }))
 const nonEmpty = text((s) => s.trim().length > 0, 'must not be empty')
-const fileName = text(
-  (s) => s.trim().length > 0 && !/[\\/]/.test(s) && s !== '.' && s !== '..',
-  'must be a file name without a directory (put the directory in outputDir)',
+// A NUL byte ends a name for the kernel: Node refuses such a path at every call, so every row would fail.
+const noNul = z.refine<string>((s) => !s.includes('\0'), {
+  message: 'must not hold a NUL byte (\\0), which no file system takes in a name',
+})
+/** A path: not empty, no NUL byte. */
+const path = nonEmpty.check(noNul)
+const fileName = z.string({ error: 'must be a string' }).check(
+  noNul,
+  z.refine((s) => s.trim().length > 0 && !/[\\/]/.test(s) && s !== '.' && s !== '..', {
+    message: 'must be a file name without a directory (put the directory in outputDir)',
+  }),
 )
 const httpUrl = text((s) => {
   try {
@@ -114,7 +122,7 @@ export const DEFINITIONS = {
   projectName: { kind: 'string', schema: nonEmpty, example: "'mnist-mlp'" },
   experimentId: { kind: 'string', schema: z.string({ error: 'must be a string' }), example: "'lr-sweep'" },
   runId: { kind: 'string', schema: nonEmpty, example: "'run-42'" },
-  outputDir: { kind: 'string', schema: nonEmpty, example: "'./results'" },
+  outputDir: { kind: 'string', schema: path, example: "'./results'" },
   outputFile: { kind: 'string', schema: fileName, example: "'emissions.csv'" },
   saveToFile: { kind: 'boolean', schema: boolean, example: 'false' },
   checkpointIntervalMs: numeric(100, 3_600_000, 'milliseconds', '10000'),
@@ -237,38 +245,38 @@ export const DEFINITIONS = {
   },
   nvmlLibraryPath: {
     kind: 'string',
-    schema: nonEmpty,
+    schema: path,
     example: "'/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1'",
     env: 'WATTPRINT_NVML_LIBRARY',
   },
   nvmlEnergyCounter: { kind: 'boolean', schema: boolean, example: 'false' },
   nvidiaSmiPath: {
     kind: 'string',
-    schema: nonEmpty,
+    schema: path,
     example: "'/usr/bin/nvidia-smi'",
     env: 'WATTPRINT_NVIDIA_SMI',
   },
   amdSmiLibraryPath: {
     kind: 'string',
-    schema: nonEmpty,
+    schema: path,
     example: "'/opt/rocm/lib/libamd_smi.so'",
     env: 'WATTPRINT_AMD_SMI_LIBRARY',
   },
   rocmSmiLibraryPath: {
     kind: 'string',
-    schema: nonEmpty,
+    schema: path,
     example: "'/opt/rocm/lib/librocm_smi64.so'",
     env: 'WATTPRINT_ROCM_SMI_LIBRARY',
   },
   levelZeroLibraryPath: {
     kind: 'string',
-    schema: nonEmpty,
+    schema: path,
     example: "'/usr/lib/x86_64-linux-gnu/libze_loader.so.1'",
     env: 'WATTPRINT_LEVEL_ZERO_LIBRARY',
   },
-  hwmonRoot: { kind: 'string', schema: nonEmpty, example: "'/host/sys/class/hwmon'" },
-  raplRoot: { kind: 'string', schema: nonEmpty, example: "'/host/sys/class/powercap'" },
-  procStatPath: { kind: 'string', schema: nonEmpty, example: "'/host/proc/stat'" },
+  hwmonRoot: { kind: 'string', schema: path, example: "'/host/sys/class/hwmon'" },
+  raplRoot: { kind: 'string', schema: path, example: "'/host/sys/class/powercap'" },
+  procStatPath: { kind: 'string', schema: path, example: "'/host/proc/stat'" },
   maxRouteLabels: whole(1, 100_000, 'route labels', '100'),
   sinks: {
     kind: 'object',
@@ -304,7 +312,7 @@ export const DEFINITIONS = {
     } as const
   })(),
   idle: choice(['exclude', 'include'], 'exclude'),
-  procRoot: { kind: 'string', schema: nonEmpty, example: "'/host/proc'" },
+  procRoot: { kind: 'string', schema: path, example: "'/host/proc'" },
   logLevel: choice(LOG_LEVELS as [LogLevel, ...LogLevel[]], 'info'),
 } satisfies Record<keyof TrackerOptions, OptionDef>
 

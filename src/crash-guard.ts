@@ -1,9 +1,9 @@
 import type { ResolvedConfig } from './config.js'
 import { registerExitHooks } from './process-hooks.js'
 import type { EmissionsRecord, RunStatus } from './record.js'
-import { recoverCheckpoints } from './sinks/checkpoint.js'
 import { CheckpointKeeper } from './sinks/checkpoint-keeper.js'
 import type { CsvSink } from './sinks/csv.js'
+import { recoverCheckpoints } from './sinks/recovery.js'
 import type { TrackerWarning } from './warnings.js'
 
 /** What the guard needs of the run it guards. */
@@ -74,7 +74,9 @@ export class CrashGuard {
       if (outcome.outcome !== 'recovered') continue
       this.#run.warn({
         code: 'RUN_RECOVERED',
-        message: `Run ${outcome.runId} was interrupted (its process died); its row, up to its last checkpoint, was ${outcome.detail}.`,
+        message: outcome.final
+          ? `The row of run ${outcome.runId} (${outcome.record?.status}), kept because its CSV could not take it, was ${outcome.detail}.`
+          : `Run ${outcome.runId} was interrupted (its process died); its row, up to its last checkpoint, was ${outcome.detail}.`,
       })
     }
   }

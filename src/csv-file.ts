@@ -1,13 +1,15 @@
 import {
   closeSync,
+  constants,
   existsSync,
   fstatSync,
+  ftruncateSync,
   linkSync,
   openSync,
   readFileSync,
   readSync,
   unlinkSync,
-  writeFileSync,
+  writeSync,
 } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
 import { CSV_COLUMNS, isEarlierHeader, LEGACY_CSV_COLUMNS, ROW_STATUSES } from './csv-format.js'
@@ -87,20 +89,105 @@ export function endsWithCompleteRow(path: string): boolean {
 export function quotesBalanced(path: string): boolean {
   const fd = openSync(path, 'r')
   try {
-    const chunk = Buffer.alloc(1 << 20)
-    let quotes = 0
-    let position = 0
-    for (;;) {
-      const bytes = readSync(fd, chunk, 0, chunk.length, position)
-      if (bytes === 0) break
-      position += bytes
-      const view = chunk.subarray(0, bytes)
-      for (let i = view.indexOf(0x22); i !== -1; i = view.indexOf(0x22, i + 1)) quotes += 1
-    }
-    return quotes % 2 === 0
+    return quotesBalancedIn(fd, fstatSync(fd).size)
   } finally {
     closeSync(fd)
   }
+}
+
+function quotesBalancedIn(fd: number, size: number): boolean {
+  const chunk = Buffer.alloc(1 << 20)
+  let quotes = 0
+  let position = 0
+  while (position < size) {
+    const bytes = readSync(fd, chunk, 0, Math.min(chunk.length, size - position), position)
+    if (bytes === 0) break
+    position += bytes
+    const view = chunk.subarray(0, bytes)
+    for (let i = view.indexOf(0x22); i !== -1; i = view.indexOf(0x22, i + 1)) quotes += 1
+  }
+  return quotes % 2 === 0
+}
+
+/**
+ * Ends a file's last line where it stops: a `"` first when the file was cut inside a quoted cell, then
+ * the line ending (`eol`, or only `\n` after a lone `\r`). A row cut off (by a full disk, a crash) so
+ * becomes one short, malformed row that readers skip and count, with every byte of it kept, and rows
+ * appended after it stay rows of their own; a complete row that lost its final newline is whole again.
+ * The ending is written at the offset where the file ended, not appended: two processes that end the same
+ * file at once write the same bytes at the same place, never a second quote that would open a cell.
+ * Returns what was written; null when the file changed meanwhile (judge it again) or ends a line already.
+ */
+export function endLastLine(path: string, eol: '\n' | '\r\n'): string | null {
+  const fd = openSync(path, 'r+')
+  try {
+    const size = fstatSync(fd).size
+    const open = !quotesBalancedIn(fd, size)
+    const last = Buffer.alloc(1)
+    if (size > 0) readSync(fd, last, 0, 1, size - 1)
+    if (!open && last[0] === 0x0a) return null
+    const ending = `${open ? '"' : ''}${!open && last[0] === 0x0d ? '\n' : eol}`
+    if (fstatSync(fd).size !== size) return null
+    writeAllAt(fd, Buffer.from(ending), size)
+    return ending
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function writeAllAt(fd: number, bytes: Buffer, position: number): void {
+  for (let done = 0; done < bytes.length; )
+    done += writeSync(fd, bytes, done, bytes.length - done, position + done)
+}
+
+/**
+ * Appends `text` to the existing file `path` whole or not at all. A write that fails part of the way (a
+ * full disk, a quota, a file size limit) is undone, the file cut back to where it ended before, so that
+ * no half row is ever left for the next row to be glued to; the error is then thrown. The file is not
+ * created: a missing one throws ENOENT (the caller creates it with its header).
+ */
+export function appendWhole(path: string, text: string): void {
+  const bytes = Buffer.from(text, 'utf8')
+  // Read and write: undoing a partial write checks the bytes at the end before cutting them.
+  const fd = openSync(path, constants.O_RDWR | constants.O_APPEND)
+  try {
+    let written = 0
+    try {
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written)
+    } catch (error) {
+      if (written > 0) undoPartialAppend(fd, bytes.subarray(0, written), path, error)
+      throw error
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Cuts off the `ours` bytes a failed append left at the end of a file. Only when they are still the last
+ * bytes: should another process have appended after them, cutting would take its row too, so the file is
+ * left and the error says where the partial row is. (Cutting frees space: it works on a full disk.)
+ */
+function undoPartialAppend(fd: number, ours: Buffer, path: string, cause: unknown): void {
+  let start = -1
+  try {
+    const size = fstatSync(fd).size
+    const tail = Buffer.alloc(ours.length)
+    if (size >= ours.length) readSync(fd, tail, 0, ours.length, size - ours.length)
+    if (size >= ours.length && tail.equals(ours)) {
+      start = size - ours.length
+      ftruncateSync(fd, start)
+      return
+    }
+  } catch {}
+  const reason = cause instanceof Error ? cause.message : String(cause)
+  throw Object.assign(
+    new Error(
+      `${reason}; ${ours.length} bytes of the row were written before it failed and could not be taken back` +
+        `${start >= 0 ? ` (at byte ${start})` : ''}: ${path} ends with a partial row`,
+    ),
+    { code: (cause as NodeJS.ErrnoException).code, partialRowLeft: true },
+  )
 }
 
 /** A name for a backup of `path` that does not exist yet (emissions.csv → emissions.backup-<time>.csv). */
@@ -116,12 +203,13 @@ export function backupPath(path: string, now: Date): string {
 
 /**
  * Creates `path` holding `content` in one atomic step (a temporary file hard-linked into place, which fails
- * if another process got there first); false if it already exists.
+ * if another process got there first); false if it already exists. Nothing is left behind when it fails
+ * (a full disk): neither the temporary file nor a partial `path`.
  */
 export function createExclusive(path: string, content: string): boolean {
   const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-  writeFileSync(temp, content, { flag: 'wx' })
   try {
+    writeNew(temp, content)
     linkSync(temp, path)
     return true
   } catch (error) {
@@ -130,7 +218,7 @@ export function createExclusive(path: string, content: string): boolean {
     if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') {
       // No hard links here (some network and FUSE file systems): exclusive create, then the content.
       try {
-        writeFileSync(path, content, { flag: 'wx' })
+        writeNew(path, content)
         return true
       } catch (inner) {
         if ((inner as NodeJS.ErrnoException).code === 'EEXIST') return false
@@ -143,4 +231,19 @@ export function createExclusive(path: string, content: string): boolean {
       unlinkSync(temp)
     } catch {}
   }
+}
+
+/** Creates `path` (failing with EEXIST if it exists) holding `content`; removed again if the write fails. */
+function writeNew(path: string, content: string): void {
+  const fd = openSync(path, 'wx')
+  try {
+    writeAllAt(fd, Buffer.from(content, 'utf8'), 0)
+  } catch (error) {
+    closeSync(fd)
+    try {
+      unlinkSync(path)
+    } catch {}
+    throw error
+  }
+  closeSync(fd)
 }

@@ -1,5 +1,5 @@
-import { appendFileSync, readFileSync, renameSync } from 'node:fs'
-import { backupPath, createExclusive, inspectCsv } from './csv-file.js'
+import { readFileSync, renameSync } from 'node:fs'
+import { appendWhole, backupPath, createExclusive, inspectCsv } from './csv-file.js'
 import { CSV_COLUMNS, type CsvColumn, formatCsvLine, rowToLine } from './csv-format.js'
 import { parseEmissionsCsv } from './csv-read.js'
 import type { TrackerWarning } from './warnings.js'
@@ -37,10 +37,10 @@ export function migrateLegacyCsv(path: string, warn: (warning: TrackerWarning) =
       if (found.header !== 'wattprint' || !found.endsWithNewline) {
         throw new Error(`${path} was replaced by another file while it was migrated`)
       }
-      appendFileSync(path, lines)
+      appendWhole(path, lines)
     }
     const later = parseEmissionsCsv(readFileSync(claim)).rows.slice(first.rows.length)
-    if (later.length > 0) appendFileSync(path, migratedLines(later, eol))
+    if (later.length > 0) appendWhole(path, migratedLines(later, eol))
     const backup = backupPath(path, new Date())
     renameSync(claim, backup)
     const skipped = first.malformed > 0 ? ` (${first.malformed} malformed row(s) left out)` : ''

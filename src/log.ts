@@ -54,12 +54,19 @@ const loggedOncePerProcess = new Set<WarningCode>([
 ])
 const alreadyLogged = new Set<string>()
 
-/** Prints a tracker's warning: recoveries as info, and those about the machine once per process. */
+/**
+ * Printed as errors, so that the `error` log level (`wattprint run -q`) still shows them: a row that is
+ * not in its CSV is a result the user does not have, whatever the run did.
+ */
+const loggedAsError = new Set<WarningCode>(['CSV_WRITE_FAILED'])
+
+/** Prints a tracker's warning: recoveries as info, lost rows as errors, those about the machine once. */
 export function logWarning(logger: Logger, warning: TrackerWarning): void {
   const key = `${warning.code}:${warning.message}`
   if (!loggedOncePerProcess.has(warning.code) || !alreadyLogged.has(key)) {
     alreadyLogged.add(key)
     if (warning.code === 'METER_RECOVERED' || warning.code === 'RUN_RECOVERED') logger.info(warning.message)
+    else if (loggedAsError.has(warning.code)) logger.error(warning.message)
     else logger.warning(warning.message)
   }
 }

@@ -76,6 +76,13 @@ function walkUp(dir: string): { existing: string; missing: string[] } {
 
 /** What is at `path`: a folder (or a link to one), a file (or a link to one), or nothing yet. */
 function kindOf(path: string): 'directory' | 'file' | 'missing' {
+  // Node refuses such a path at every call (ERR_INVALID_ARG_VALUE): said once, in words, and escaped.
+  if (path.includes('\0')) {
+    throw new OutputPathError(
+      path,
+      `${JSON.stringify(path)} holds a NUL byte (\\0), which no file system takes in a name: remove it`,
+    )
+  }
   let stats: ReturnType<typeof lstatSync>
   try {
     stats = lstatSync(path)
@@ -155,6 +162,10 @@ export function explainWriteError(path: string, error: unknown, what: 'folder' |
       return `permission denied on ${path} (EACCES): make it writable for this user, or choose another ${what}`
     case 'ENOSPC':
       return `no space left on the device of ${path} (ENOSPC): free some, or choose another folder`
+    case 'EDQUOT':
+      return `the disk quota of ${path} is used up (EDQUOT): free some, or choose another folder`
+    case 'EFBIG':
+      return `${path} is as large as a file may be here (EFBIG): raise the file size limit (ulimit -f), or choose another ${what}`
     case 'ENOENT':
       return `the file system of ${path} does not let folders be created there (ENOENT): choose a folder on a disk`
     default:

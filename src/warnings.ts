@@ -20,6 +20,7 @@ export type WarningCode =
   | 'ACCOUNTING_FAILED'
   | 'SNAPSHOT_TIMEOUT'
   | 'CSV_BACKED_UP'
+  | 'CSV_ROW_CUT'
   | 'CSV_MIGRATED'
   | 'CSV_WRITE_FAILED'
   | 'CHECKPOINT_FAILED'

@@ -105,6 +105,39 @@ describe('wattprint report', () => {
     expect(run.stdout).toContain('codecarbon-emissions.csv: 1 malformed row(s) skipped')
   })
 
+  it('counts a run once across every file given: the same file twice, and a backup beside its file', () => {
+    const dir = tempDir()
+    const csv = wattprintCsv(dir)
+    type Report = { total: { runs: number; energyKWh: number; emissionsKg: number } }
+    const report = (...files: string[]) =>
+      JSON.parse(wattprint('report', ...files, '--json').stdout) as Report
+    const once = report(csv).total
+    expect(once.runs).toBe(3)
+    expect(report(csv, csv).total).toEqual(once)
+    // A backup (as a migration keeps) holds the same runs, and this one only A's first flush; the file
+    // goes on with a new run. A run counts once, with its latest row: A's final one.
+    const text = readFileSync(csv, 'utf8')
+    const backup = join(dir, 'emissions.backup-2026-11-24T00-00-00-000Z.csv')
+    writeFileSync(backup, text)
+    writeFileSync(join(dir, 'old.csv'), `${text.split('\n').slice(0, 2).join('\n')}\n`)
+    // (The file ends with a cut-off row: the new one starts on a line of its own.)
+    appendFileSync(
+      csv,
+      '\n' +
+        recordToLine(
+          sampleRecord({
+            runId: 'D',
+            projectName: 'llm',
+            timestamp: '2026-11-24T08:00:00.000Z',
+            energyKWh: 0.5,
+          }),
+        ),
+    )
+    const all = report(join(dir, 'old.csv'), backup, csv).total
+    expect(all.runs).toBe(4)
+    expect(all.energyKWh).toBeCloseTo(once.energyKWh + 0.5, 9)
+  })
+
   it('groups by day, run and experiment, and answers in JSON', () => {
     const dir = tempDir()
     const csv = wattprintCsv(dir)

@@ -334,6 +334,27 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ outputDir: file, saveToFile: false }, {})).not.toThrow()
   })
 
+  it.each([
+    'outputFile',
+    'outputDir',
+    'raplRoot',
+    'hwmonRoot',
+    'procStatPath',
+    'procRoot',
+    'nvidiaSmiPath',
+    'nvmlLibraryPath',
+    'amdSmiLibraryPath',
+    'rocmSmiLibraryPath',
+    'levelZeroLibraryPath',
+  ])('refuses a NUL byte in %s, which every write or read would fail on', (option) => {
+    const error = failure({ [option]: 'emissions\0.csv' })
+    expect(error.option).toBe(option)
+    expect(error.message).toContain(`Option ${option} must not hold a NUL byte (\\0)`)
+    // Shown escaped, never as the byte itself.
+    expect(error.message).toContain('(got "emissions\\u0000.csv")')
+    expect(error.message).not.toContain('\0')
+  })
+
   it('rejects options that are not an object', () => {
     expect(failure('fast').message).toContain('Options must be an object')
   })

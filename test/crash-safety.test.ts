@@ -1,13 +1,15 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { EmissionsRecord } from '../src/record.js'
-import { type Checkpoint, checkpointPath, recoverCheckpoints } from '../src/sinks/checkpoint.js'
+import { type Checkpoint, checkpointPath } from '../src/sinks/checkpoint.js'
+import { recoverCheckpoints } from '../src/sinks/recovery.js'
 import { EmissionsTracker } from '../src/tracker.js'
 import type { TrackerWarning } from '../src/warnings.js'
 import { readCsv } from './helpers/csv.js'
+import { sampleRecord } from './helpers/records.js'
 import { expectSaneNumbers } from './helpers/sane.js'
 import { readOnlyFolder } from './helpers/unwritable.js'
 
@@ -193,7 +195,7 @@ describe('a process that dies', () => {
 
     const first = spawnSync(process.execPath, [cli, 'recover', dir], { encoding: 'utf8' })
     expect(first.status).toBe(0)
-    expect(first.stdout).toMatch(/recovered child-hang: \d+\.\d s, [\d.]+ Wh, [\d.]+ g CO2e/)
+    expect(first.stdout).toMatch(/recovered child-hang: \d+\.\d s, [\d.]+ (J|Wh), [\d.]+ (mg|g) CO2e/)
     expect(first.stdout).toContain(`left child-user-sigterm: process ${alive.proc.pid} still runs`)
     expect(rows(dir).map((r) => [r.run_id, r.status])).toEqual([['child-hang', 'interrupted']])
     expect(existsSync(checkpointPath(dir, 'child-user-sigterm'))).toBe(true)
@@ -206,6 +208,35 @@ describe('a process that dies', () => {
       ['child-hang', 'interrupted'],
       ['child-user-sigterm', 'finished'],
     ])
+  })
+
+  it('`wattprint recover` gives each figure in a unit that fits it, and writes control characters out', () => {
+    const dir = tempDir()
+    const runId = 'evil\u001b[2J\r\u009b'
+    const dead = spawnSync(process.execPath, ['-e', '']).pid
+    const checkpoint = {
+      format: 1,
+      runId,
+      outputFile: 'emissions.csv',
+      outputDir: dir,
+      pid: dead,
+      hostname: hostname(),
+      processStart: null,
+      final: false,
+      record: sampleRecord({ runId, durationS: 0.2, energyKWh: 2e-7, emissionsKg: 5e-8 }),
+    }
+    mkdirSync(join(dir, '.wattprint'))
+    writeFileSync(join(dir, '.wattprint', 'evil.json'), JSON.stringify(checkpoint))
+    const run = spawnSync(process.execPath, [cli, 'recover', dir], {
+      encoding: 'utf8',
+      env: { ...process.env, XDG_STATE_HOME: join(dir, 'state') },
+    })
+    expect(run.status, run.stderr).toBe(0)
+    // 0.72 J and 0.05 mg, where "0.000 Wh, 0.000 g" said nothing.
+    expect(run.stdout).toBe(
+      `recovered evil\\u001b[2J\\r\\u009b: 0.2 s, 0.72 J, 0.05 mg CO2e, appended to ${join(dir, 'emissions.csv')}\n`,
+    )
+    expect(rows(dir).map((r) => r.run_id)).toEqual([runId])
   })
 
   it.each(['SIGINT', 'SIGTERM'] as const)(

@@ -69,17 +69,46 @@ describe('an existing wattprint CSV', () => {
   })
 
   it.each([
-    ['inside the status', old.slice(0, -4)],
-    ['at a cell boundary', old.slice(0, old.lastIndexOf(','))],
+    ['inside the status', old.slice(0, -4), '\n', 2, 0],
+    ['at a cell boundary', old.slice(0, old.lastIndexOf(',')), '\n', 1, 1],
     // Right after the line feed inside the quoted project name: a row that looks like two lines.
-    ['inside a quoted cell', CSV_HEADER + recordToLine(sampleRecord({ projectName: 'a\nb' })).slice(0, 28)],
-  ])('cut off %s is kept as a backup, never appended to', async (_, cut) => {
-    const { dir, text, warnings } = await appendTo(cut)
-    expect(warnings.map((w) => w.code)).toEqual(['CSV_BACKED_UP'])
-    expect(warnings[0]?.message).toContain('middle of a line')
-    expect(readFileSync(join(dir, backups(dir)[0] as string), 'utf8')).toBe(cut)
-    expect(text).toBe(CSV_HEADER + recordToLine(sampleRecord({ runId: 'new' })))
-  })
+    [
+      'inside a quoted cell',
+      CSV_HEADER + recordToLine(sampleRecord({ projectName: 'a\nb' })).slice(0, 28),
+      '"\n',
+      1,
+      1,
+    ],
+  ])(
+    'cut off %s keeps its place and every byte: the cut row is ended, and the new row follows it',
+    async (_, cut, ending, rows, malformed) => {
+      const { dir, text, warnings } = await appendTo(cut)
+      expect(warnings.map((w) => w.code)).toEqual(['CSV_ROW_CUT'])
+      expect(warnings[0]?.message).toContain('ended in the middle of a row')
+      expect(backups(dir)).toEqual([])
+      expect(readdirSync(dir)).toEqual(['emissions.csv'])
+      expect(text).toBe(cut + ending + recordToLine(sampleRecord({ runId: 'new' })))
+      // The cut row is one malformed row (or, cut inside its status, a whole row with a cut status word).
+      const table = parseEmissionsCsv(text)
+      expect(table.rows.map((r) => r.run_id).at(-1)).toBe('new')
+      expect([table.rows.length, table.malformed]).toEqual([rows, malformed])
+    },
+  )
+
+  it('cut off mid-row, is ended once however many processes append to it at the same time', async () => {
+    const dir = tempDir()
+    const path = join(dir, 'emissions.csv')
+    // Cut inside a quoted cell: a second closing quote would open a cell that swallows every later row.
+    const cut = CSV_HEADER + recordToLine(sampleRecord({ projectName: 'a\nb' })).slice(0, 28)
+    writeFileSync(path, cut)
+    await runTrackerProcesses(4, dir, "runId: 'w' + writer")
+    const text = readFileSync(path, 'utf8')
+    expect(text.startsWith(`${cut}"\n`)).toBe(true)
+    const table = parseEmissionsCsv(text)
+    expect(table.rows.map((r) => r.run_id).sort()).toEqual(['w0', 'w1', 'w2', 'w3'])
+    expect(table.malformed).toBe(1)
+    expect(readdirSync(dir)).toEqual(['emissions.csv'])
+  }, 60_000)
 })
 
 /** A finished 5 s row of 2026-11-01 under `columns`, with `cells` filled in and every other cell empty. */

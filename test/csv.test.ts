@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { afterEach, describe, expect, it } from 'vitest'
 import { TEXT_COLUMNS } from '../src/csv-format.js'
+import { parseEmissionsCsv } from '../src/csv-read.js'
 import { CSV_COLUMNS, CSV_HEADER, CsvSink, recordToCells, recordToLine } from '../src/sinks/csv.js'
 import type { TrackerWarning } from '../src/warnings.js'
 import { readCsv } from './helpers/csv.js'
@@ -167,17 +168,18 @@ describe('CsvSink', () => {
     expect(warnings[0]?.message).toContain('different header')
   })
 
-  it('keeps a file cut off mid-line as a backup instead of appending to the broken line', async () => {
+  it('ends a row cut off mid-line where it stops, never moving the file aside or appending to the broken line', async () => {
     const dir = tempDir()
     const path = join(dir, 'emissions.csv')
     const truncated = `${CSV_HEADER}2026-11-22T09:00:00.000Z,proj,run-0,,3.`
     writeFileSync(path, truncated)
     const warnings: TrackerWarning[] = []
     await new CsvSink(path, (w) => warnings.push(w)).append(sampleRecord())
-    expect(warnings[0]?.message).toContain('middle of a line')
-    const backup = readdirSync(dir).find((f) => f.startsWith('emissions.backup-'))
-    expect(readFileSync(join(dir, backup as string), 'utf8')).toBe(truncated)
-    expect(read(path)).toHaveLength(1)
+    expect(warnings[0]?.message).toContain('middle of a row')
+    expect(readdirSync(dir)).toEqual(['emissions.csv'])
+    expect(readFileSync(path, 'utf8')).toBe(`${truncated}\n${recordToLine(sampleRecord())}`)
+    const table = parseEmissionsCsv(readFileSync(path))
+    expect([table.rows.length, table.malformed]).toEqual([1, 1])
   })
 
   it('appends to a file it recognises, under its single header', async () => {

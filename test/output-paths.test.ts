@@ -262,6 +262,34 @@ describe('wattprint recover: the folder', () => {
   })
 })
 
+describe('a path with a NUL byte', () => {
+  // No argv or environment can carry one (the kernel ends strings there): code that calls the commands can.
+  it('is a usage error naming the flag, written escaped, for -o, --timeline and report --html', async () => {
+    const { runCommand } = await import('../src/cli/run.js')
+    const { reportCommand } = await import('../src/cli/report.js')
+    const { UsageError } = await import('../src/cli/units.js')
+    const dir = tempDir()
+    const bad = join(dir, 'a\0b.csv')
+    const refusals = [
+      [() => runCommand(['-o', bad, '--', 'true']), '-o'],
+      [() => runCommand(['--timeline', join(dir, 't\0.jsonl'), '--', 'true']), '--timeline'],
+      [() => reportCommand(['--html', join(dir, 'r\0.html')]), '--html'],
+    ] as const
+    for (const [command, flag] of refusals) {
+      const error = await command().then(
+        () => null,
+        (e: unknown) => e,
+      )
+      expect(error).toBeInstanceOf(UsageError)
+      const { message } = error as Error
+      expect(message.startsWith(`${flag} "`)).toBe(true)
+      expect(message).toContain('holds a NUL byte (\\0), which no file system takes in a name: remove it')
+      expect(message).not.toContain('\0')
+    }
+    expect(readdirSync(dir)).toEqual([])
+  })
+})
+
 describe('EmissionsTracker: an output folder that cannot be written', () => {
   it.each([
     ['/proc/wattprint'],

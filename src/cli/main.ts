@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { CHECKPOINT_DIR, recoverCheckpoints } from '../sinks/checkpoint.js'
+import { formatDuration, formatEnergy, formatMass } from '../format.js'
+import { CHECKPOINT_DIR } from '../sinks/checkpoint.js'
+import { recoverCheckpoints } from '../sinks/recovery.js'
 import { keptRowFolders } from '../state-dir.js'
-import { closest } from '../text.js'
+import { closest, printable } from '../text.js'
 import { wattprintVersion } from '../version.js'
 import type { TrackerWarning } from '../warnings.js'
 import { type CommandSpec, helpText } from './flags.js'
@@ -46,8 +48,10 @@ const RECOVER: CommandSpec = {
 checkpoints a running tracker keeps in <dir>/${CHECKPOINT_DIR}/ (default: the current folder), with status
 'interrupted', and the rows kept in the state folder ($XDG_STATE_HOME/wattprint, else
 ~/.local/state/wattprint, else the temp folder) because their own folder could not be written: all of them
-without <dir>, that folder's with it. Checkpoints of runs still going are left alone. Exits 1 when a
-checkpoint could not be recovered, 2 when <dir> is not a folder.`,
+without <dir>, that folder's with it. Checkpoints of runs still going are left alone. A run gets one
+row: of several checkpoints of one run (its folder became unwritable mid-run), the latest is recovered and
+the others dropped, and so is a checkpoint whose row the CSV already holds. Exits 1 when a checkpoint
+could not be recovered, 2 when <dir> is not a folder.`,
   flags: {},
 }
 
@@ -113,29 +117,33 @@ async function recover(args: readonly string[]): Promise<number> {
   const problem = notAFolder(dir)
   if (problem) {
     process.stderr.write(
-      `wattprint recover: ${problem} Name the output folder of the runs (the one holding ${CHECKPOINT_DIR}/).\n`,
+      `wattprint recover: ${printable(problem)} Name the output folder of the runs (the one holding ${CHECKPOINT_DIR}/).\n`,
     )
     return 2
   }
-  const warn = (w: TrackerWarning) => process.stderr.write(`wattprint: ${w.message}\n`)
+  const warn = (w: TrackerWarning) => process.stderr.write(`wattprint: ${printable(w.message)}\n`)
   const outcomes = await recoverCheckpoints(dir, warn, args[0] === undefined ? 'all' : 'this-folder')
   if (outcomes.length === 0) {
     const kept = keptRowFolders().join(', ')
     process.stdout.write(
-      `No checkpoints in ${join(dir, CHECKPOINT_DIR)}, and no rows ${args[0] === undefined ? '' : 'of it '}kept in ${kept}: nothing to recover.\n`,
+      `${printable(`No checkpoints in ${join(dir, CHECKPOINT_DIR)}, and no rows ${args[0] === undefined ? '' : 'of it '}kept in ${kept}`)}: nothing to recover.\n`,
     )
     return 0
   }
   for (const o of outcomes) {
-    const run = o.runId ?? o.file
+    // A run id and a path come from files on disk: control characters in them are written out.
+    const line = (verb: string, figures = '') =>
+      process.stdout.write(`${verb} ${printable(`${o.runId ?? o.file}: ${figures}${o.detail}`)}\n`)
     if (o.outcome === 'recovered' && o.record) {
+      // Each figure in the unit that fits it: a short run's 0.04 Wh is 144 J, not "0.000 Wh".
       const r = o.record
-      process.stdout.write(
-        `recovered ${run}: ${r.durationS.toFixed(1)} s, ${(r.energyKWh * 1000).toFixed(3)} Wh, ` +
-          `${(r.emissionsKg * 1000).toFixed(3)} g CO2e, ${o.detail}\n`,
+      line(
+        'recovered',
+        `${formatDuration(r.durationS)}, ${formatEnergy(r.energyKWh)}, ${formatMass(r.emissionsKg)} CO2e, `,
       )
-    } else if (o.outcome === 'running') process.stdout.write(`left ${run}: ${o.detail}\n`)
-    else process.stdout.write(`failed ${run}: ${o.detail}\n`)
+    } else if (o.outcome === 'running') line('left')
+    else if (o.outcome === 'dropped') line('dropped')
+    else line('failed')
   }
   return outcomes.some((o) => o.outcome === 'failed') ? 1 : 0
 }

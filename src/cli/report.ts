@@ -55,13 +55,13 @@ const optional = (value: string | undefined): number | null =>
  * Reads an emissions CSV: wattprint's (the current header or the earlier one) or CodeCarbon's (same column
  * names; its short appended rows aligned). A row with the wrong number of cells, no timestamp, or a figure
  * that is not a finite, non-negative number is malformed: skipped and counted, never guessed at. Rows of
- * one run (a flush's `running` rows, then the final one) count as that run once: its last row. Throws only
- * when the file cannot be read.
+ * one run (a flush's `running` rows, then the final one) count as that run once: see latestPerRun. Throws
+ * only when the file cannot be read.
  */
 export function readEmissionsCsv(path: string): ReadResult {
   const table = parseEmissionsCsv(readFileSync(path))
   let malformed = table.malformed
-  const byRun = new Map<string, RunRow>()
+  const rows: RunRow[] = []
   table.rows.forEach((record, i) => {
     const row: RunRow = {
       file: path,
@@ -102,9 +102,24 @@ export function readEmissionsCsv(path: string): ReadResult {
       malformed += 1
       return
     }
-    byRun.set(row.runId, row)
+    rows.push(row)
   })
-  return { runs: [...byRun.values()], malformed, format: table.format }
+  return { runs: latestPerRun(rows), malformed, format: table.format }
+}
+
+/**
+ * Each run once: a run is its run_id, within a file and across files (the same file given twice, a
+ * backup beside the file it was migrated to). Its row is the latest by timestamp (a flush's `running`
+ * rows come before the final one; a stale checkpoint recovered after the run's row is older than it),
+ * the one read last on a tie.
+ */
+export function latestPerRun(rows: readonly RunRow[]): RunRow[] {
+  const byRun = new Map<string, RunRow>()
+  for (const row of rows) {
+    const seen = byRun.get(row.runId)
+    if (!seen || Date.parse(row.timestamp) >= Date.parse(seen.timestamp)) byRun.set(row.runId, row)
+  }
+  return [...byRun.values()]
 }
 
 /** A row's request figures: the CSV has counts and energies per unit, the totals multiply them back. */
@@ -260,8 +275,9 @@ const REPORT: CommandSpec = {
   name: 'report',
   usage: '[files...] [options]',
   about: `Totals of emissions CSVs, wattprint's or CodeCarbon's (default: emissions.csv in the current folder):
-runs, duration, energy by component, emissions and intensity, grouped. A run flushed several times
-counts once; malformed rows are skipped and counted.`,
+runs, duration, energy by component, emissions and intensity, grouped. A run (its run_id) counts once,
+with its latest row, whether it was flushed several times or is in several of the files given; malformed
+rows are skipped and counted.`,
   flags: REPORT_FLAGS,
   footer: `Example:
   wattprint report results/*.csv --by day --html report.html --timeline run1.jsonl`,
@@ -312,9 +328,11 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     for (const line of skipped) process.stderr.write(`wattprint report: ${line}\n`)
     return 1
   }
-  const groups = groupRuns(runs, by)
-  const all = total('total', runs)
-  const waiting = waitingSavings(runs)
+  // A run found in several files (a backup beside its file, a file named twice) counts once.
+  const counted = latestPerRun(runs)
+  const groups = groupRuns(counted, by)
+  const all = total('total', counted)
+  const waiting = waitingSavings(counted)
   if (values.json)
     process.stdout.write(`${JSON.stringify({ by, groups, total: all, waiting, skipped }, null, 2)}\n`)
   else {
@@ -325,7 +343,10 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   }
   if (values.html) {
     const timelines = (values.timeline ?? []).map((file) => ({ file, samples: readTimeline(file) }))
-    writeFileSync(values.html, renderHtmlReport({ runs, groups, by, total: all, timelines, skipped }))
+    writeFileSync(
+      values.html,
+      renderHtmlReport({ runs: counted, groups, by, total: all, timelines, skipped }),
+    )
     if (!values.json) process.stdout.write(`report written to ${values.html}\n`)
   }
   return 0

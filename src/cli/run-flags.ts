@@ -22,7 +22,11 @@ export const RUN_FLAGS = {
     help: 'append every sample as a JSON line, for charts (wattprint report --html … --timeline)',
   },
   json: { type: 'boolean', help: 'the summary as JSON on stdout' },
-  quiet: { type: 'boolean', short: 'q', help: 'no status line, no summary, no warnings' },
+  quiet: {
+    type: 'boolean',
+    short: 'q',
+    help: 'no status line, no summary, no warnings (errors, such as a row not written, still shown)',
+  },
   progress: { type: 'boolean', help: 'a status line every 10 s when stderr is not a terminal' },
   'max-energy': {
     type: 'string',

@@ -23,6 +23,11 @@ export class CheckpointKeeper {
   #folderAt = 0
   /** The checkpoint file last written, removed once the row is in the CSV. */
   #file: string | undefined
+  /**
+   * Older checkpoints of the run that could not be removed when it moved on (their folder had become
+   * unwritable): removed as soon as they can be, at every save, so that recovery never finds them.
+   */
+  readonly #stale = new Set<string>()
   #lostWarned = false
 
   constructor(
@@ -54,8 +59,9 @@ export class CheckpointKeeper {
         continue
       }
       // Moved on: the older checkpoint goes, so that recovery never finds the run twice.
-      if (this.#file && this.#file !== path) removeCheckpoint(this.#file)
+      if (this.#file && this.#file !== path) this.#stale.add(this.#file)
       this.#file = path
+      this.#removeStale()
       if (i !== this.#folderAt) {
         this.#folderAt = i
         this.warn({
@@ -78,10 +84,15 @@ export class CheckpointKeeper {
     return null
   }
 
-  /** The row is in the CSV: the checkpoint goes. */
+  /** The row is in the CSV: the checkpoint goes, and any older one still there. */
   drop(): void {
-    if (this.#file) removeCheckpoint(this.#file)
+    if (this.#file) this.#stale.add(this.#file)
     this.#file = undefined
+    this.#removeStale()
+  }
+
+  #removeStale(): void {
+    for (const file of this.#stale) if (removeCheckpoint(file)) this.#stale.delete(file)
   }
 
   /** The CSV could not take the final row: keep it in a checkpoint, and say where (or that it is lost). */

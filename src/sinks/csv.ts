@@ -1,9 +1,11 @@
-import { appendFileSync, existsSync, renameSync, unlinkSync } from 'node:fs'
+import { existsSync, renameSync, unlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
 import {
+  appendWhole,
   backupPath,
   type CsvFileState,
   createExclusive,
+  endLastLine,
   endsWithCompleteRow,
   inspectCsv,
   quotesBalanced,
@@ -11,7 +13,7 @@ import {
 import { CSV_HEADER, type CsvCell, type CsvColumn, rowToLine } from '../csv-format.js'
 import { migrateLegacyCsv } from '../csv-migrate.js'
 import { describeError } from '../errors.js'
-import { ensureDir } from '../output-dir.js'
+import { ensureDir, explainWriteError } from '../output-dir.js'
 import type { EmissionsRecord } from '../record.js'
 import type { TrackerWarning } from '../warnings.js'
 
@@ -100,6 +102,20 @@ export function recordToLine(record: EmissionsRecord, eol = '\n'): string {
   return rowToLine(recordToCells(record), eol)
 }
 
+/** Why a row could not be written, with the fix where the error code says it (a full disk, no permission). */
+function whyNotWritten(path: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code
+  const explained = ['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS', 'EACCES', 'EPERM']
+  if (
+    error instanceof Error &&
+    !(error as { partialRowLeft?: boolean }).partialRowLeft &&
+    code &&
+    explained.includes(code)
+  )
+    return explainWriteError(path, error, 'file')
+  return describeError(error)
+}
+
 /** How long a file must hold still, without a final newline, before it is judged. */
 const SETTLE_MS = 25
 const SETTLE_CHECKS = 3
@@ -117,18 +133,23 @@ async function settled(path: string, first: CsvFileState): Promise<CsvFileState 
 }
 
 /**
- * Appends records to a CSV file, one complete line per write call. The file is created atomically with
- * its header (a temporary file hard-linked into place, which fails if another process got there first),
- * so concurrent writers produce exactly one header and no lock file exists to go stale. An existing file
- * is accepted with CRLF line ends (rows are appended with the same), a byte order mark, or without its
- * final newline after a complete row (the newline is added); a file under wattprint's earlier header is
- * migrated; one with another header, or cut off mid-row, is renamed to a backup, never overwritten.
+ * Appends records to a CSV file, one complete line per write call, whole or not at all (a write that fails
+ * part of the way, on a full disk, is undone). The file is created atomically with its header (a
+ * temporary file hard-linked into place, which fails if another process got there first), so concurrent
+ * writers produce exactly one header and no lock file exists to go stale. An existing file is accepted
+ * with CRLF line ends (rows are appended with the same), a byte order mark, or without its final newline
+ * after a complete row (the newline is added); one cut off mid-row (by a full disk or a crash, before
+ * appends were whole) keeps its place and every byte: the cut row is ended where it stops, a malformed row
+ * that readers skip. A file under wattprint's earlier header is migrated; one with another header is
+ * renamed to a backup, never overwritten.
  */
 export class CsvSink {
   /** Whether this sink has checked the file's header and ending (done once, and again if it vanishes). */
   private verified = false
   /** The file's line ending, found when it was checked. */
   private eol: '\n' | '\r\n' = '\n'
+  /** Why the last append() failed (what its warning says), or null when it wrote its row. */
+  lastFailure: string | null = null
 
   constructor(
     readonly path: string,
@@ -139,16 +160,32 @@ export class CsvSink {
   async append(record: EmissionsRecord): Promise<boolean> {
     try {
       ensureDir(dirname(this.path))
-      if (!this.verified || !existsSync(this.path)) {
-        await this.ensureFile()
-        this.verified = true
+      for (let attempt = 0; ; attempt++) {
+        if (!this.verified || !existsSync(this.path)) {
+          await this.ensureFile()
+          this.verified = true
+        }
+        try {
+          appendWhole(this.path, recordToLine(record, this.eol))
+          this.lastFailure = null
+          return true
+        } catch (error) {
+          // Moved away since it was checked (another process migrating it): check the new one, once.
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw error
+          this.verified = false
+        }
       }
-      appendFileSync(this.path, recordToLine(record, this.eol))
-      return true
     } catch (error) {
+      // Claimed only when true: a partial row that could not be taken back is said by the error itself.
+      const untouched = (error as { partialRowLeft?: boolean }).partialRowLeft !== true
+      this.lastFailure = whyNotWritten(this.path, error)
       this.warn({
         code: 'CSV_WRITE_FAILED',
-        message: `Could not write to ${this.path}: ${describeError(error)}. The record is still returned.`,
+        message:
+          `Could not write the row to ${this.path}: ${this.lastFailure}.` +
+          (untouched
+            ? ' The file is as it was; the record is still returned.'
+            : ' The record is still returned.'),
       })
       return false
     }
@@ -167,7 +204,7 @@ export class CsvSink {
       }
       const found = inspectCsv(this.path)
       if (found.header !== 'wattprint' || !found.endsWithNewline || !quotesBalanced(this.path)) return false
-      appendFileSync(this.path, recordToLine(record, found.eol))
+      appendWhole(this.path, recordToLine(record, found.eol))
       return true
     } catch {
       return false
@@ -195,23 +232,33 @@ export class CsvSink {
         migrateLegacyCsv(this.path, this.warn)
         continue
       }
-      if (found.header === 'wattprint' && found.endsWithNewline && quotesBalanced(this.path)) {
-        this.eol = found.eol
-        return
-      }
-      if (found.header === 'wattprint' && endsWithCompleteRow(this.path)) {
-        // An editor saved the file without its final newline: the row is whole, so end its line.
-        appendFileSync(this.path, found.eol)
-        this.eol = found.eol
-        return
+      if (found.header === 'wattprint') {
+        if (found.endsWithNewline && quotesBalanced(this.path)) {
+          this.eol = found.eol
+          return
+        }
+        // An editor saved the file without its final newline after a whole row, or a row was cut off: the
+        // line is ended where it stops, and the file checked again. Never moved aside for it.
+        const whole = !found.endsWithNewline && endsWithCompleteRow(this.path)
+        const ending = endLastLine(this.path, found.eol)
+        if (ending !== null && !whole) {
+          this.warn({
+            code: 'CSV_ROW_CUT',
+            message:
+              `${this.path} ended in the middle of a row (cut off by a full disk or a crash): that row was ` +
+              `ended where it stops (${ending.startsWith('"') ? 'its open quote closed, then ' : ''}a line end ` +
+              'added), so readers skip it as one malformed row; every other row is as it was, and new rows follow it.',
+          })
+        }
+        continue
       }
       const backup = backupPath(this.path, new Date())
       renameSync(this.path, backup)
-      const why = found.header === 'other' ? 'has a different header' : 'ends in the middle of a line'
       this.warn({
         code: 'CSV_BACKED_UP',
-        message: `${this.path} ${why}: kept as ${backup}, and a new file started.`,
+        message: `${this.path} has a different header: kept as ${backup}, and a new file started.`,
       })
     }
+    throw new Error(`${this.path} kept changing while it was checked (5 tries); try again`)
   }
 }
