@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs wattprint as users get it, in fresh folders, and checks that it works there:
 //   1. `npm pack`, then the tarball installed into a fresh app: import it, start and stop a tracker, run
-//      `npx wattprint` (--version, and `run` writing a CSV);
+//      `npx wattprint` (--version, and `run` writing a CSV); and into a CommonJS app as `npm init -y` makes
+//      one, which require()s it (Node 20.19 and later load an ES module through require());
 //   2. the published types compiled by a consumer under TypeScript 5.9, 6 and 7, with and without
 //      `"types": ["node"]`, with the default `lib` and with `lib: ["esnext"]`;
 //   3. a git install (`npm install git+file://…` of a clone of HEAD), which has no dist/ until `prepare`
@@ -43,10 +44,13 @@ function step(name, fn) {
   }
 }
 
-function freshApp(name) {
+function freshApp(name, type = 'module') {
   const dir = join(work, name)
   mkdirSync(dir)
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }))
+  // `npm init -y` writes no "type": such an app's .js files are CommonJS.
+  const manifest =
+    type === 'module' ? { name, private: true, type } : { name, private: true, version: '1.0.0' }
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest))
   return dir
 }
 
@@ -61,6 +65,30 @@ const record = await tracker.stop()
 const lines = readFileSync(outputDir + '/emissions.csv', 'utf8').trim().split('\\n')
 if (!(record.energyKWh >= 0) || lines.length !== 2) throw new Error('bad record or CSV: ' + lines.length)
 process.stdout.write(record.cpu.source + ' ' + record.energyKWh.toExponential(2) + ' kWh')
+`
+
+// The same first script, in CommonJS: require(), the main entry and a subpath.
+const USE_REQUIRE = `
+const { readFileSync } = require('node:fs')
+const { EmissionsTracker } = require('wattprint')
+const { wattprintExpress } = require('wattprint/express')
+if (typeof wattprintExpress !== 'function') throw new Error('wattprint/express: ' + typeof wattprintExpress)
+const outputDir = process.argv[2]
+;(async () => {
+  const tracker = new EmissionsTracker({ projectName: 'package-check-cjs', outputDir, logLevel: 'error' })
+  await tracker.start()
+  const record = await tracker.stop()
+  const lines = readFileSync(outputDir + '/emissions.csv', 'utf8').trim().split('\\n')
+  if (!(record.energyKWh >= 0) || lines.length !== 2) throw new Error('bad record or CSV: ' + lines.length)
+  process.stdout.write(record.cpu.source + ' ' + record.energyKWh.toExponential(2) + ' kWh')
+})()
+`
+
+// A CommonJS consumer of the types: TypeScript (5.8 on) follows require() of an ES module under nodenext.
+const CONSUMER_CJS = `
+import wattprint = require('wattprint')
+const tracker = new wattprint.EmissionsTracker({ projectName: 'types-cjs' })
+export const stopped: Promise<wattprint.EmissionsRecord> = tracker.stop()
 `
 
 function checkInstalled(app) {
@@ -133,6 +161,15 @@ try {
   })
   step('use it there', () => checkInstalled(app))
 
+  const commonjs = freshApp('commonjs-app', 'commonjs')
+  step('install the tarball into a CommonJS app (npm init -y)', () => {
+    sh('npm', ['install', ...quiet, tarball], commonjs)
+  })
+  step('require() it there', () => {
+    writeFileSync(join(commonjs, 'index.js'), USE_REQUIRE)
+    return `require: ${sh(process.execPath, ['index.js', join(commonjs, 'out')], commonjs)}`
+  })
+
   const consumer = freshApp('types')
   step('install TypeScript 5.9, 6 and 7 for the types check', () => {
     sh(
@@ -150,6 +187,7 @@ try {
     )
   })
   writeFileSync(join(consumer, 'consumer.mts'), CONSUMER)
+  writeFileSync(join(consumer, 'consumer.cts'), CONSUMER_CJS)
   for (const ts of ['ts59', 'ts6', 'ts7']) {
     for (const types of [undefined, ['node']]) {
       for (const lib of [undefined, ['esnext']]) {
@@ -166,7 +204,7 @@ try {
           }
           writeFileSync(
             join(consumer, 'tsconfig.json'),
-            JSON.stringify({ compilerOptions, files: ['consumer.mts'] }),
+            JSON.stringify({ compilerOptions, files: ['consumer.mts', 'consumer.cts'] }),
           )
           sh(process.execPath, [join(consumer, 'node_modules', ts, 'bin', 'tsc'), '-p', '.'], consumer)
         })
