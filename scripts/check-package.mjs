@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs wattprint as users get it, in fresh folders, and checks that it works there:
-//   1. `npm pack`, then the tarball installed into a fresh app: import it, start and stop a tracker, run
+//   1. `npm pack` (the manifest packed carries no install-time script, and package.json is left as it
+//      was), then the tarball installed into a fresh app (npm says nothing about a wattprint script): import it, start and stop a tracker, run
 //      `npx wattprint` (--version, and `run` writing a CSV); and into a CommonJS app as `npm init -y` makes
 //      one, which require()s it (Node 20.19 and later load an ES module through require());
 //   2. the published types compiled by a consumer under TypeScript 5.9, 6 and 7, with and without
@@ -8,11 +9,12 @@
 //   3. a git install (`npm install git+file://…` of a clone of HEAD), which has no dist/ until `prepare`
 //      builds it.
 // Exits 1 on the first failure, naming the step. Needs the npm registry (for the app's dependencies).
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { INSTALL_SCRIPTS } from './pack-manifest.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const work = mkdtempSync(join(tmpdir(), 'wattprint-package-'))
@@ -142,7 +144,11 @@ export { aborted, callback, chat, dispose, kg, middleware, onnx, plugin, result,
 try {
   let tarball
   step('npm pack', () => {
+    const manifestBefore = readFileSync(join(root, 'package.json'), 'utf8')
     const json = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work, ...quiet], root))
+    if (readFileSync(join(root, 'package.json'), 'utf8') !== manifestBefore)
+      throw new Error('npm pack left package.json changed')
+    if (existsSync(join(root, 'package.json.prepack'))) throw new Error('npm pack left package.json.prepack')
     const files = json[0].files.map((f) => f.path)
     const integrations = ['fastify', 'express', 'onnxruntime', 'transformers', 'node-llama-cpp']
     const entries = ['index', ...integrations].flatMap((n) => [`dist/${n}.js`, `dist/${n}.d.ts`])
@@ -157,7 +163,19 @@ try {
 
   const app = freshApp('app')
   step('install the tarball into a fresh app', () => {
-    sh('npm', ['install', ...quiet, tarball], app)
+    // npm 11 warns about each install-time script of what it installs: wattprint's tarball has none.
+    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', tarball], {
+      cwd: app,
+      encoding: 'utf8',
+    })
+    if (install.status !== 0) throw Object.assign(new Error('npm install failed'), install)
+    const scripts = JSON.parse(
+      readFileSync(join(app, 'node_modules', 'wattprint', 'package.json'), 'utf8'),
+    ).scripts
+    const atInstall = Object.keys(scripts ?? {}).filter((name) => INSTALL_SCRIPTS.includes(name))
+    if (atInstall.length > 0) throw new Error(`the published package.json has ${atInstall.join(', ')}`)
+    const warned = `${install.stdout}${install.stderr}`.split('\n').filter((l) => /wattprint@/.test(l))
+    if (warned.length > 0) throw new Error(`npm warned about wattprint:\n${warned.join('\n')}`)
   })
   step('use it there', () => checkInstalled(app))
 
