@@ -7,6 +7,7 @@ import { NvmlMeter } from '../meters/nvml.js'
 import { GUEST_RAM_W_PER_GB } from '../meters/ram-guest.js'
 import { raplPermissionFix } from '../meters/rapl.js'
 import { getSystemInfo } from '../system.js'
+import { printable } from '../text.js'
 import { type CommandSpec, type Flags, helpText, parseFlags } from './flags.js'
 import { TRACKER_FLAGS, trackerOptionsFrom, usageErrorFrom } from './options.js'
 
@@ -206,7 +207,8 @@ function render(d: Detection): string {
     `        memory by ${d.attribution.memory}; GPU ${d.attribution.gpu}`,
   )
   for (const w of d.warnings) lines.push(`warning ${w.split('\n')[0]}`)
-  return `${lines.join('\n')}\n`
+  // Paths, names and the reasons that quote them come from the machine and the options: written out.
+  return `${lines.map(printable).join('\n')}\n`
 }
 
 /** The flags of `wattprint detect`: parsed, and listed in its help, from this one table. */

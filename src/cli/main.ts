@@ -3,7 +3,7 @@ import { statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { CHECKPOINT_DIR, recoverCheckpoints } from '../sinks/checkpoint.js'
 import { keptRowFolders } from '../state-dir.js'
-import { closest } from '../text.js'
+import { closest, printable } from '../text.js'
 import { wattprintVersion } from '../version.js'
 import type { TrackerWarning } from '../warnings.js'
 import { type CommandSpec, helpText } from './flags.js'
@@ -82,7 +82,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const code = (error as { code?: unknown }).code
     if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`wattprint ${first}: ${(error as Error).message}\n`)
+      // A refusal quotes what was typed: written out by the one printer, its own lines kept.
+      const message = (error as Error).message.split('\n').map(printable).join('\n')
+      process.stderr.write(`wattprint ${first}: ${message}\n`)
       return 2
     }
     throw error
