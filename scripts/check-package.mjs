@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 // Installs wattprint as users get it, in fresh folders, and checks that it works there:
-//   1. `npm pack`, then the tarball installed into a fresh app: import it, start and stop a tracker, run
-//      `npx wattprint` (--version, and `run` writing a CSV);
+//   1. `npm pack` (the manifest packed carries no install-time script, and package.json is left as it
+//      was), then the tarball installed into a fresh app (npm says nothing about a wattprint script): import it, start and stop a tracker, run
+//      `npx wattprint` (--version, and `run` writing a CSV); and into a CommonJS app as `npm init -y` makes
+//      one, which require()s it (Node 20.19 and later load an ES module through require());
 //   2. the published types compiled by a consumer under TypeScript 5.9, 6 and 7, with and without
 //      `"types": ["node"]`, with the default `lib` and with `lib: ["esnext"]`;
 //   3. a git install (`npm install git+file://…` of a clone of HEAD), which has no dist/ until `prepare`
 //      builds it.
 // Exits 1 on the first failure, naming the step. Needs the npm registry (for the app's dependencies).
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { INSTALL_SCRIPTS } from './pack-manifest.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const work = mkdtempSync(join(tmpdir(), 'wattprint-package-'))
@@ -43,10 +46,13 @@ function step(name, fn) {
   }
 }
 
-function freshApp(name) {
+function freshApp(name, type = 'module') {
   const dir = join(work, name)
   mkdirSync(dir)
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }))
+  // `npm init -y` writes no "type": such an app's .js files are CommonJS.
+  const manifest =
+    type === 'module' ? { name, private: true, type } : { name, private: true, version: '1.0.0' }
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest))
   return dir
 }
 
@@ -61,6 +67,30 @@ const record = await tracker.stop()
 const lines = readFileSync(outputDir + '/emissions.csv', 'utf8').trim().split('\\n')
 if (!(record.energyKWh >= 0) || lines.length !== 2) throw new Error('bad record or CSV: ' + lines.length)
 process.stdout.write(record.cpu.source + ' ' + record.energyKWh.toExponential(2) + ' kWh')
+`
+
+// The same first script, in CommonJS: require(), the main entry and a subpath.
+const USE_REQUIRE = `
+const { readFileSync } = require('node:fs')
+const { EmissionsTracker } = require('wattprint')
+const { wattprintExpress } = require('wattprint/express')
+if (typeof wattprintExpress !== 'function') throw new Error('wattprint/express: ' + typeof wattprintExpress)
+const outputDir = process.argv[2]
+;(async () => {
+  const tracker = new EmissionsTracker({ projectName: 'package-check-cjs', outputDir, logLevel: 'error' })
+  await tracker.start()
+  const record = await tracker.stop()
+  const lines = readFileSync(outputDir + '/emissions.csv', 'utf8').trim().split('\\n')
+  if (!(record.energyKWh >= 0) || lines.length !== 2) throw new Error('bad record or CSV: ' + lines.length)
+  process.stdout.write(record.cpu.source + ' ' + record.energyKWh.toExponential(2) + ' kWh')
+})()
+`
+
+// A CommonJS consumer of the types: TypeScript (5.8 on) follows require() of an ES module under nodenext.
+const CONSUMER_CJS = `
+import wattprint = require('wattprint')
+const tracker = new wattprint.EmissionsTracker({ projectName: 'types-cjs' })
+export const stopped: Promise<wattprint.EmissionsRecord> = tracker.stop()
 `
 
 function checkInstalled(app) {
@@ -114,7 +144,11 @@ export { aborted, callback, chat, dispose, kg, middleware, onnx, plugin, result,
 try {
   let tarball
   step('npm pack', () => {
+    const manifestBefore = readFileSync(join(root, 'package.json'), 'utf8')
     const json = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work, ...quiet], root))
+    if (readFileSync(join(root, 'package.json'), 'utf8') !== manifestBefore)
+      throw new Error('npm pack left package.json changed')
+    if (existsSync(join(root, 'package.json.prepack'))) throw new Error('npm pack left package.json.prepack')
     const files = json[0].files.map((f) => f.path)
     const integrations = ['fastify', 'express', 'onnxruntime', 'transformers', 'node-llama-cpp']
     const entries = ['index', ...integrations].flatMap((n) => [`dist/${n}.js`, `dist/${n}.d.ts`])
@@ -129,9 +163,30 @@ try {
 
   const app = freshApp('app')
   step('install the tarball into a fresh app', () => {
-    sh('npm', ['install', ...quiet, tarball], app)
+    // npm 11 warns about each install-time script of what it installs: wattprint's tarball has none.
+    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', tarball], {
+      cwd: app,
+      encoding: 'utf8',
+    })
+    if (install.status !== 0) throw Object.assign(new Error('npm install failed'), install)
+    const scripts = JSON.parse(
+      readFileSync(join(app, 'node_modules', 'wattprint', 'package.json'), 'utf8'),
+    ).scripts
+    const atInstall = Object.keys(scripts ?? {}).filter((name) => INSTALL_SCRIPTS.includes(name))
+    if (atInstall.length > 0) throw new Error(`the published package.json has ${atInstall.join(', ')}`)
+    const warned = `${install.stdout}${install.stderr}`.split('\n').filter((l) => /wattprint@/.test(l))
+    if (warned.length > 0) throw new Error(`npm warned about wattprint:\n${warned.join('\n')}`)
   })
   step('use it there', () => checkInstalled(app))
+
+  const commonjs = freshApp('commonjs-app', 'commonjs')
+  step('install the tarball into a CommonJS app (npm init -y)', () => {
+    sh('npm', ['install', ...quiet, tarball], commonjs)
+  })
+  step('require() it there', () => {
+    writeFileSync(join(commonjs, 'index.js'), USE_REQUIRE)
+    return `require: ${sh(process.execPath, ['index.js', join(commonjs, 'out')], commonjs)}`
+  })
 
   const consumer = freshApp('types')
   step('install TypeScript 5.9, 6 and 7 for the types check', () => {
@@ -150,6 +205,7 @@ try {
     )
   })
   writeFileSync(join(consumer, 'consumer.mts'), CONSUMER)
+  writeFileSync(join(consumer, 'consumer.cts'), CONSUMER_CJS)
   for (const ts of ['ts59', 'ts6', 'ts7']) {
     for (const types of [undefined, ['node']]) {
       for (const lib of [undefined, ['esnext']]) {
@@ -166,7 +222,7 @@ try {
           }
           writeFileSync(
             join(consumer, 'tsconfig.json'),
-            JSON.stringify({ compilerOptions, files: ['consumer.mts'] }),
+            JSON.stringify({ compilerOptions, files: ['consumer.mts', 'consumer.cts'] }),
           )
           sh(process.execPath, [join(consumer, 'node_modules', ts, 'bin', 'tsc'), '-p', '.'], consumer)
         })

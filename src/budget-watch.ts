@@ -8,6 +8,13 @@ const BUDGET_LIMITS = ['energyKWh', 'emissionsKg', 'durationS'] as const
 
 type BudgetLimit = (typeof BUDGET_LIMITS)[number]
 
+/** A budget limit in words, for messages people read (`budget.durationS` is the option's name for code). */
+export const BUDGET_WORDS: Record<BudgetLimit, string> = {
+  energyKWh: 'energy',
+  emissionsKg: 'emissions',
+  durationS: 'duration',
+}
+
 /** How a budget limit's figure reads in messages. */
 const showLimit: Record<BudgetLimit, (value: number) => string> = {
   energyKWh: formatEnergy,
@@ -52,7 +59,7 @@ export class BudgetWatch {
       const actual = totals[limit]
       if (value === undefined || actual < value) continue
       const show = showLimit[limit]
-      const message = `Budget crossed: ${limit} ${show(actual)} reached the limit of ${show(value)}.`
+      const message = `Budget crossed: the ${BUDGET_WORDS[limit]} ${show(actual)} reached the limit of ${show(value)}.`
       this.#cross({ limit, budget: value, actual, predicted: null, message })
       return
     }
@@ -78,7 +85,7 @@ export class BudgetWatch {
       actual: now[exceeds],
       predicted: prediction[exceeds],
       message:
-        `Budget crossed by the forecast: ${exceeds} predicted at ${show(prediction[exceeds])} ` +
+        `Budget crossed by the forecast: the ${BUDGET_WORDS[exceeds]} predicted at ${show(prediction[exceeds])} ` +
         `after ${prediction.done} of ${prediction.total}, over the limit of ${show(limit)} ` +
         `(${show(now[exceeds])} so far).`,
     })

@@ -17,7 +17,7 @@ export type MeterComponent = Component | 'node'
 /**
  * Where a component's figure comes from. Each source implies a method: `rapl*`, `nvml-*`, `nvidia-smi`,
  * `amdsmi-*`, `rocm-smi`, `level-zero`, `hwmon` and `acpi-power-meter` (the node's) are measured; `cpu-tdp`,
- * `ram-modules` and `constant` are estimated.
+ * `ram-modules`, `ram-per-gb` and `constant` are estimated.
  */
 export type MeterSource =
   | 'rapl'

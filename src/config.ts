@@ -390,6 +390,29 @@ export function resolveConfig(
     logger.warning(warning)
   }
 
+  const attribution = resolveAttribution(values.attribution as Attribution | undefined)
+  if (values.idle !== undefined && attribution.kind === 'machine') {
+    // The whole machine's figures have no job's share of the idle power to include or exclude.
+    if (fromEnvironmentNames.has('idle')) {
+      const warning =
+        `Environment variable ${envName('idle')}=${values.idle} is ignored: idle applies ` +
+        `only with attribution (${envName('attribution')}=process or cgroup).`
+      if (!printedEnvironmentWarnings.has(warning)) {
+        printedEnvironmentWarnings.add(warning)
+        logger.warning(warning)
+      }
+    } else {
+      const problem = `applies only with attribution (got idle '${values.idle}' with attribution 'machine', the whole machine's figures)`
+      throw new OptionError(
+        `Option idle ${problem}. For example: new EmissionsTracker({ attribution: 'process', idle: '${values.idle}' }), or leave idle out.`,
+        'idle',
+        problem,
+        null,
+        `'${values.idle}'`,
+      )
+    }
+  }
+
   const outputDir = resolve(String(values.outputDir ?? '.'))
   const saveToFile = (values.saveToFile as boolean | undefined) ?? true
   if (saveToFile) assertUsableOutputDir(outputDir)
@@ -440,7 +463,7 @@ export function resolveConfig(
     hwmonRoot: (values.hwmonRoot as string | undefined) ?? '/sys/class/hwmon',
     raplRoot: (values.raplRoot as string | undefined) ?? '/sys/class/powercap',
     procStatPath: (values.procStatPath as string | undefined) ?? '/proc/stat',
-    attribution: resolveAttribution(values.attribution as Attribution | undefined),
+    attribution,
     idle: (values.idle as IdleMode | undefined) ?? 'exclude',
     procRoot: (values.procRoot as string | undefined) ?? '/proc',
     logLevel,

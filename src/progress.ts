@@ -1,5 +1,5 @@
 import { invalidArgument, progressProblem } from './arguments.js'
-import type { BudgetWatch } from './budget-watch.js'
+import { BUDGET_WORDS, type BudgetWatch } from './budget-watch.js'
 import type { Prediction } from './events.js'
 import { formatEnergy, formatMass } from './format.js'
 import { difference, emptyTotals, type LedgerTotals } from './ledger.js'
@@ -78,6 +78,6 @@ export function describePrediction(prediction: Prediction): string {
   const { done, total, exceeds } = prediction
   return (
     `predicted after ${done}/${total}: ${prediction.durationS.toFixed(1)} s, ${formatEnergy(prediction.energyKWh)}, ` +
-    `${formatMass(prediction.emissionsKg)} CO2e${exceeds ? `: over the ${exceeds} budget` : ''}`
+    `${formatMass(prediction.emissionsKg)} CO2e${exceeds ? `: over the ${BUDGET_WORDS[exceeds]} budget` : ''}`
   )
 }

@@ -56,11 +56,12 @@ export function describeValue(value: unknown, depth = 0): string {
 
 /**
  * A name as the terminal should show it: control characters (a carriage return, an escape sequence that
- * would recolour or rewrite the screen) written as `\r`, `\u001b`, the way JSON writes them.
+ * would recolour or rewrite the screen) and the bidirectional controls (an override that would show the
+ * rest of the line reversed) written as `\r`, `\u001b`, `\u202e`, the way JSON writes them.
  */
 export const printable = (text: string): string =>
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+  text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) =>
     c === '\r'
       ? '\\r'
       : c === '\n'

@@ -1,4 +1,5 @@
 import { show } from './arguments.js'
+import { BUDGET_WORDS } from './budget-watch.js'
 import type { Prediction } from './events.js'
 import type { TaskRecord } from './record.js'
 import type { EmissionsTracker } from './tracker.js'
@@ -106,7 +107,7 @@ export function tfjsCallback(tracker: EmissionsTracker, options: TfjsCallbackOpt
       if (stopOnBudget && tracker.signal.aborted) {
         stop(String((tracker.signal.reason as Error | undefined)?.message ?? 'budget'))
       } else if (stopOnBudget && prediction?.exceeds && epoch + 1 < options.epochs) {
-        stop(`the prediction crosses the ${prediction.exceeds} budget`) // no model: warns that it cannot
+        stop(`the prediction crosses the ${BUDGET_WORDS[prediction.exceeds]} budget`) // no model: warns that it cannot
       }
     },
     async onTrainEnd() {},

@@ -263,6 +263,8 @@ describe('attribution to a cgroup', () => {
     advance()
     writeFileSync(join(dir, 'memory.current'), String(2 ** 30))
     writeFileSync(join(dir, 'cgroup.procs'), `${process.pid}\n`)
+    // Every cgroup but the hierarchy's root has it: this one is a job's, not the machine's.
+    writeFileSync(join(dir, 'cgroup.events'), 'populated 1\nfrozen 0\n')
     const timer = setInterval(advance, 5)
     cleanups.push(() => clearInterval(timer))
     const tracker = new EmissionsTracker({

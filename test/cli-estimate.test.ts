@@ -114,7 +114,14 @@ describe('wattprint estimate', () => {
     expect(gpuModels().find((g) => g.name === 'B200')?.tdpW).toBe(1000)
     const ambiguous = wattprint('estimate', '--gpu', 'H100', '--hours', '1')
     expect(ambiguous.status).toBe(2)
-    expect(ambiguous.stderr).toContain('matches several GPUs: try "H100 SXM5 80GB", "H100 PCIe 80GB"')
+    // Twice the power between them: the choice is the user's, with each one's TDP to make it.
+    expect(ambiguous.stderr).toContain(
+      'matches 2 GPUs of the table: "H100 SXM5 80GB" (700 W), "H100 PCIe 80GB" (350 W). Name one, for example --gpu "H100 SXM5 80GB".',
+    )
+    // Every word of the name, in any order and spacing, picks the one GPU that has them all.
+    expect(findGpu('h100 sxm').name).toBe('H100 SXM5 80GB')
+    expect(findGpu('PCIe H100').name).toBe('H100 PCIe 80GB')
+    expect(() => findGpu('a100 80gb')).toThrow(/matches 2 GPUs/)
     expect(wattprint('estimate', '--gpu', 'Voodoo 3', '--hours', '1').stderr).toContain(
       'is not in the GPU table',
     )

@@ -181,7 +181,7 @@ describe('wattprint run', () => {
     )
     expect(run.status).toBe(128 + 9)
     expect(run.stdout).toContain('ignoring SIGTERM')
-    expect(run.stderr).toContain('Budget crossed: durationS')
+    expect(run.stderr).toContain('Budget crossed: the duration')
     const [row] = rows(dir)
     expect(row?.status).toBe('budget-exceeded')
     expect(Number(row?.duration)).toBeGreaterThan(1)

@@ -85,6 +85,7 @@ describe('methodOf', () => {
     expect(methodOf('rapl-dram')).toBe('measured')
     expect(methodOf('cpu-tdp')).toBe('estimated')
     expect(methodOf('ram-modules')).toBe('estimated')
+    expect(methodOf('ram-per-gb')).toBe('estimated')
     expect(methodOf('constant')).toBe('estimated')
   })
 })

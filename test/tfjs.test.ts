@@ -145,7 +145,7 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
       const history = await train(fitted, 50, form, callback)
       const record = await tracker.stop()
       expect(history.epoch.length).toBe(1)
-      expect(callback.stoppedBecause).toMatch(/durationS/)
+      expect(callback.stoppedBecause).toMatch(/the duration/)
       // Stopped on the actuals or on the forecast alone: a budget stop either way.
       expect(tracker.signal.aborted).toBe(true)
       expect(record.status).toBe('budget-exceeded')
@@ -195,7 +195,7 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
       expect((event?.actual ?? 0) / J).toBeCloseTo(0.2, 6)
       expect((event?.predicted ?? 0) / J).toBeCloseTo(4, 6)
       expect(event?.message).toMatch(
-        /^Budget crossed by the forecast: energyKWh predicted at .* after 1 of 20/,
+        /^Budget crossed by the forecast: the energy predicted at .* after 1 of 20/,
       )
       expect(stderr.text()).toContain(`[wattprint warning] ${event?.message}\n`)
       expect(record.notes).toContain(event?.message)
@@ -225,7 +225,7 @@ describe('tfjsCallback, in a real TensorFlow.js training run', () => {
     expect(record.status).toBe('finished')
     await new Promise((r) => setImmediate(r)) // process warnings are emitted on the next tick
     expect(warnings).toEqual([
-      'wattprint: the prediction crosses the durationS budget, but tfjsCallback has no model to stop: pass { model }.',
+      'wattprint: the prediction crosses the duration budget, but tfjsCallback has no model to stop: pass { model }.',
     ])
   })
 

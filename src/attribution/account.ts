@@ -26,7 +26,16 @@ export interface AttributionFacts {
   readonly cpuIdleW: number
   readonly cpuIdleSource: string
   readonly intervalsWithoutSample: number
+  /**
+   * Intervals whose CPU or RAM share could not be read (a cgroup's cpu.stat, no process's memory):
+   * `bridged` took the last share read, `unknown` came before any was read and were charged to others.
+   */
+  readonly unreadShares: Readonly<
+    Record<'cpu' | 'ram', { readonly bridged: number; readonly unknown: number }>
+  >
 }
+
+type SharedComponent = 'cpu' | 'ram'
 
 const ZERO: ComponentSplit = { jobJ: 0, idleJ: 0, othersJ: 0 }
 
@@ -53,6 +62,9 @@ export class AttributionAccount {
   #withoutSample = 0
   /** The last intervals' CPU times, newest last, reaching back at least CPU_WINDOW_S. */
   #cpuWindow: { durationS: number; jobCpuS: number; machineBusyCpuS: number }[] = []
+  /** The last share read per component, to bridge an interval whose share could not be read. */
+  readonly #lastShare: Record<SharedComponent, number | null> = { cpu: null, ram: null }
+  readonly #unread = { cpu: { bridged: 0, unknown: 0 }, ram: { bridged: 0, unknown: 0 } }
 
   constructor(private readonly setup: AttributionSetup) {
     this.#cpuIdle = new IdlePower(setup.cpuIdlePriorW)
@@ -75,19 +87,24 @@ export class AttributionAccount {
     // CPU: the job's share of busy time, of the active energy (the part above the idle floor).
     const load = sample.machineTotalCpuS > 0 ? sample.machineBusyCpuS / sample.machineTotalCpuS : Number.NaN
     if (durationS > 0) this.#cpuIdle.observe(joules.cpu / durationS, load)
-    const cpuShare = this.#cpuShare(durationS, sample)
+    // Over the last second of CPU times where both were read; an interval where either could not be read
+    // keeps the last share (and is counted for the note).
+    const cpuShare =
+      sample.jobCpuS !== null && sample.machineBusyCpuS !== null
+        ? this.#cpuShare(durationS, sample.jobCpuS, sample.machineBusyCpuS)
+        : this.#share('cpu', joules.cpu, null, null)
     const cpu = splitEnergy(joules.cpu, this.#cpuIdle.watts, durationS, cpuShare, this.setup.idle)
 
     // RAM: the job's memory over the memory in use; RAM has no idle split.
-    const ramShare = shareOf(sample.jobMemoryBytes, sample.usedMemoryBytes)
+    const ramShare = this.#share('ram', joules.ram, sample.jobMemoryBytes, sample.usedMemoryBytes)
     const ram = splitEnergy(joules.ram, 0, durationS, ramShare, 'exclude')
 
     return { cpu, ram, gpu: this.#gpu(interval, sample) }
   }
 
   /** The job's share of the machine's busy CPU time over this interval and those of the last second. */
-  #cpuShare(durationS: number, sample: AttributionSample): number {
-    this.#cpuWindow.push({ durationS, jobCpuS: sample.jobCpuS, machineBusyCpuS: sample.machineBusyCpuS })
+  #cpuShare(durationS: number, jobCpuS: number, machineBusyCpuS: number): number {
+    this.#cpuWindow.push({ durationS, jobCpuS, machineBusyCpuS })
     // Drop the oldest while the rest still reach back CPU_WINDOW_S.
     let spanS = this.#cpuWindow.reduce((sum, w) => sum + w.durationS, 0)
     while (this.#cpuWindow.length > 1 && spanS - (this.#cpuWindow[0]?.durationS ?? 0) >= CPU_WINDOW_S) {
@@ -99,7 +116,25 @@ export class AttributionAccount {
       job += w.jobCpuS
       busy += w.machineBusyCpuS
     }
-    return shareOf(job, busy)
+    return this.#share('cpu', 0, job, busy)
+  }
+
+  /**
+   * The job's share `job / of`; where `job` or `of` could not be read, the last share read (a gap bridged,
+   * as a meter bridges one), else 0: never a 0 taken for a reading. Each such interval is counted for the note.
+   */
+  #share(component: SharedComponent, joules: number, job: number | null, of: number | null): number {
+    if (job !== null && of !== null) {
+      const share = shareOf(job, of)
+      // A share is only learnt from an interval that had something to share.
+      if (of > 0) this.#lastShare[component] = share
+      return share
+    }
+    if (!(joules > 0)) return 0
+    const last = this.#lastShare[component]
+    if (last === null) this.#unread[component].unknown += 1
+    else this.#unread[component].bridged += 1
+    return last ?? 0
   }
 
   #gpu(interval: IntervalJoules, sample: AttributionSample): ComponentSplit {
@@ -137,6 +172,7 @@ export class AttributionAccount {
       cpuIdleW: this.#cpuIdle.watts,
       cpuIdleSource: this.#cpuIdle.source,
       intervalsWithoutSample: this.#withoutSample,
+      unreadShares: { cpu: { ...this.#unread.cpu }, ram: { ...this.#unread.ram } },
     }
   }
 }

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { readSmallFile } from '../meters/sysfs.js'
+import { ProcessTreeReader, parseProcessStat } from './process-tree.js'
 
 /** The cgroup v2 mount point in a /proc/<pid>/mountinfo text; null when there is none. */
 export function cgroup2Mount(mountinfo: string): string | null {
@@ -41,7 +42,82 @@ export function ownCgroupDir(
   const mount = cgroup2Mount(mountinfo)
   const path = cgroup2Path(cgroups)
   if (!mount || !path) return { dir: null, why: 'no cgroup v2 hierarchy is mounted (cgroup v1 only)' }
-  return { dir: join(mount, path) }
+  // The root's path is `/`: its folder is the mount point itself, written without a trailing slash.
+  return { dir: path === '/' ? mount : join(mount, path) }
+}
+
+/**
+ * Whether a cgroup v2 folder is its hierarchy's root: the kernel gives every cgroup but the root a
+ * `cgroup.events` file. The root holds every process not placed in another cgroup: the machine, not a job.
+ * (A container's own cgroup, seen as `/` through its cgroup namespace, is not the root and has the file.)
+ */
+export function isRootCgroup(dir: string): boolean {
+  return !existsSync(join(dir, 'cgroup.events'))
+}
+
+/** The pids in a cgroup's `cgroup.procs`; [] when it cannot be read. */
+export function cgroupPids(dir: string): number[] {
+  try {
+    return readFileSync(join(dir, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter((line) => /^\d+$/.test(line))
+      .map(Number)
+  } catch {
+    return []
+  }
+}
+
+/** `pid`, its descendants and its ancestors (the shell, npm: whatever launched it), from /proc. */
+function kinOf(pid: number, procRoot: string): Set<number> {
+  const kin = new Set(new ProcessTreeReader(pid, procRoot).read().pids)
+  kin.add(pid)
+  for (let at = pid, steps = 0; at > 1 && steps < 256; steps++) {
+    let parent: number | undefined
+    try {
+      parent = parseProcessStat(readFileSync(`${procRoot}/${at}/stat`, 'utf8'))?.ppid
+    } catch {}
+    if (parent === undefined || parent < 1 || kin.has(parent)) break
+    kin.add(parent)
+    at = parent
+  }
+  return kin
+}
+
+/** The cgroup a job's figures would be read from, or why there is none to read. */
+export type JobCgroup =
+  | {
+      readonly dir: string
+      /** The hierarchy's root (only when named explicitly: this process's own root cgroup is refused). */
+      readonly root: boolean
+      /** Processes in it that are neither this process, its descendants nor its ancestors. */
+      readonly others: readonly number[]
+      /** Whether it has memory.current (the memory controller is enabled for it). */
+      readonly memoryCurrent: boolean
+    }
+  | { readonly dir: null; readonly why: string }
+
+/**
+ * The cgroup attribution would read: `dir` as named, or this process's own cgroup v2. This process's own
+ * is refused when it is the root (a host mixing cgroup v1 and v2 often leaves every process in the v2
+ * root): charging the job for the whole machine and calling it the job's would be wrong.
+ */
+export function jobCgroup(dir: string | null, procRoot = '/proc'): JobCgroup {
+  const own = dir === null ? ownCgroupDir('self', procRoot) : { dir }
+  if (own.dir === null) return own
+  if (!existsSync(join(own.dir, 'cpu.stat'))) return { dir: null, why: `${own.dir}/cpu.stat cannot be read` }
+  const root = isRootCgroup(own.dir)
+  if (dir === null && root) {
+    return {
+      dir: null,
+      why:
+        `this process is in the root cgroup (${own.dir}), which holds every process of the machine, not a ` +
+        'cgroup of its own (on a host mixing cgroup v1 and v2 the v2 root often holds everything); run the job ' +
+        'in a cgroup of its own (systemd-run --user --scope -- <command>, a container) to attribute to it',
+    }
+  }
+  const kin = dir === null ? kinOf(process.pid, procRoot) : new Set<number>()
+  const others = dir === null ? cgroupPids(own.dir).filter((pid) => !kin.has(pid)) : []
+  return { dir: own.dir, root, others, memoryCurrent: existsSync(join(own.dir, 'memory.current')) }
 }
 
 /** What one reading of a cgroup found. */

@@ -1,12 +1,15 @@
 import { existsSync } from 'node:fs'
-import { ownCgroupDir } from './cgroup.js'
+import { jobCgroup } from './cgroup.js'
 import { ProcessMemoryReader } from './memory.js'
 
 /** Which attribution this machine allows, and why not where it does not: for `wattprint detect`. */
 export interface AttributionDetection {
   /** `--attribution process`: possible, or why not. */
   readonly process: string
-  /** `--attribution cgroup`: this process's cgroup v2 folder, or why there is none. */
+  /**
+   * `--attribution cgroup`: this process's cgroup v2 folder, whether other processes share it and how its
+   * memory is read; or why there is none to read (the root cgroup is the machine's, not a job's).
+   */
   readonly cgroup: string
   /** How a process's memory is counted here. */
   readonly memory: string
@@ -25,13 +28,17 @@ export function detectAttribution(procRoot: string, nvmlProcesses: boolean | nul
     : existsSync(`${self}/task/${process.pid}/children`)
       ? 'possible: process trees from /proc/<pid>/task/*/children'
       : 'possible: process trees by scanning every process in /proc (no children files in this kernel), slower with many processes'
-  const own = ownCgroupDir('self', procRoot)
+  const own = jobCgroup(null, procRoot)
   const cgroup =
-    own.dir !== null
-      ? existsSync(`${own.dir}/cpu.stat`)
-        ? `possible: this process's cgroup is ${own.dir}`
-        : `not possible: ${own.dir}/cpu.stat cannot be read`
-      : `not possible: ${own.why}`
+    own.dir === null
+      ? `not possible: ${own.why}; a run asked for it attributes to its process tree instead`
+      : `${
+          own.others.length > 0
+            ? `possible, but this process's cgroup ${own.dir} also holds ${own.others.length} process(es) that are ` +
+              "not this one, its children or its parents, which would count as the job's (run the job in a cgroup " +
+              'of its own: systemd-run --user --scope -- <command>, a container)'
+            : `possible: this process's cgroup is ${own.dir}`
+        }; memory by ${own.memoryCurrent ? 'its memory.current' : "its processes' PSS (no memory.current there: the memory controller is not enabled for it)"}`
   const memory = new ProcessMemoryReader(procRoot).read([process.pid])
   return {
     process: process_,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import type { ResolvedConfig } from '../config.js'
 import type { WarningCode } from '../warnings.js'
 import type { AttributionFacts } from './account.js'
-import { ownCgroupDir } from './cgroup.js'
+import { jobCgroup } from './cgroup.js'
 import type { AttributionSpec } from './reader.js'
 
 /** What the tracker reads for attribution, and what it says about it. */
@@ -40,9 +40,8 @@ export function planAttribution(config: ResolvedConfig): AttributionPlan {
       warnings: [],
     }
   }
-  const own = attribution.dir === null ? ownCgroupDir('self', procRoot) : { dir: attribution.dir }
-  if (own.dir === null || !existsSync(`${own.dir}/cpu.stat`)) {
-    const why = own.dir === null ? ('why' in own ? own.why : '') : `${own.dir}/cpu.stat cannot be read`
+  const cgroup = jobCgroup(attribution.dir, procRoot)
+  if (cgroup.dir === null) {
     // This process's own tree is the nearest thing to its cgroup that can still be read.
     return {
       spec: { type: 'attribution', kind: 'process', pid: process.pid, procRoot, procStatPath },
@@ -50,15 +49,34 @@ export function planAttribution(config: ResolvedConfig): AttributionPlan {
       warnings: [
         {
           code: 'ATTRIBUTION_UNAVAILABLE',
-          message: `Attribution to a cgroup is not possible: ${why}. Attributing to this process and its descendants instead.`,
+          message: `Attribution to a cgroup is not possible: ${cgroup.why}. Attributing to this process and its descendants instead.`,
         },
       ],
     }
   }
+  const warnings: AttributionPlan['warnings'][number][] = []
+  if (cgroup.root) {
+    warnings.push({
+      code: 'ATTRIBUTION_SHARED',
+      message:
+        `${cgroup.dir} is the root cgroup: it holds every process of the machine, so the "job" is the whole ` +
+        "machine. Name the cgroup of the job itself, or use attribution: 'process'.",
+    })
+  } else if (cgroup.others.length > 0) {
+    const shown = cgroup.others.slice(0, 5).join(', ')
+    warnings.push({
+      code: 'ATTRIBUTION_SHARED',
+      message:
+        `This process's cgroup ${cgroup.dir} also holds ${cgroup.others.length} process(es) that are not ` +
+        `this one, its children or its parents (pid ${shown}${cgroup.others.length > 5 ? ', …' : ''}): their ` +
+        "CPU time and memory count as the job's. Run the job in a cgroup of its own (systemd-run --user " +
+        "--scope -- <command>, a container), or use attribution: 'process'.",
+    })
+  }
   return {
-    spec: { type: 'attribution', kind: 'cgroup', dir: own.dir, procRoot, procStatPath },
-    job: `cgroup ${own.dir}`,
-    warnings: [],
+    spec: { type: 'attribution', kind: 'cgroup', dir: cgroup.dir, procRoot, procStatPath },
+    job: `cgroup ${cgroup.dir}${cgroup.root ? ' (the root cgroup: the whole machine)' : ''}`,
+    warnings,
   }
 }
 
@@ -73,12 +91,14 @@ const GPU_METHOD: Record<string, string> = {
 
 /** The row's `attribution_note`: whose energy the figures are, and how each share was found. */
 export function attributionNote(job: string, idle: 'include' | 'exclude', facts: AttributionFacts): string {
-  const memory = facts.memoryMeasures.length > 0 ? facts.memoryMeasures.join('/').toUpperCase() : 'unknown'
+  const memory = facts.memoryMeasures.join('/').toUpperCase()
   const parts = [
     `${job} (at most ${facts.mostProcesses} process${facts.mostProcesses === 1 ? '' : 'es'})`,
     `CPU by CPU time over the machine's busy time, of the power above idle (${facts.cpuIdleW.toFixed(1)} W, ` +
       `${facts.cpuIdleSource === 'observed' ? 'lowest seen at low load' : facts.cpuIdleSource === 'estimate' ? "the estimate's idle term" : 'not known: counted as active'})`,
-    `RAM by ${memory === 'CGROUP' ? "the cgroup's memory.current" : memory} over the memory in use`,
+    memory === ''
+      ? 'RAM: no memory figure of the job could be read'
+      : `RAM by ${memory === 'CGROUP' ? "the cgroup's memory.current" : memory} over the memory in use`,
   ]
   if (facts.gpuMethods.length > 0)
     parts.push(`GPU ${facts.gpuMethods.map((m) => GPU_METHOD[m] ?? m).join(', ')}`)
@@ -89,6 +109,16 @@ export function attributionNote(job: string, idle: 'include' | 'exclude', facts:
   }
   if (facts.intervalsWithoutSample > 0)
     parts.push(`${facts.intervalsWithoutSample} interval(s) unread, charged to others`)
+  for (const component of ['cpu', 'ram'] as const) {
+    const { bridged, unknown } = facts.unreadShares[component]
+    const name = component.toUpperCase()
+    if (bridged > 0)
+      parts.push(`${name} share unreadable in ${bridged} interval(s): the last share read used`)
+    if (unknown > 0)
+      parts.push(
+        `${name} share unreadable in ${unknown} interval(s) before any was read: charged to others, not the job`,
+      )
+  }
   parts.push(idle === 'include' ? 'idle power included by share' : 'idle power excluded (idle_energy)')
   return parts.join('; ')
 }

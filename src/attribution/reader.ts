@@ -21,13 +21,16 @@ export type AttributionSpec = {
 
 /** The job's and the machine's use of each component over one interval: plain numbers for the ledger. */
 export interface AttributionSample {
-  /** CPU seconds the job used in the interval. */
-  readonly jobCpuS: number
+  /** CPU seconds the job used in the interval; null when they could not be read (the cgroup's cpu.stat). */
+  readonly jobCpuS: number | null
   /** CPU seconds the whole machine was busy in it (all CPUs), from /proc/stat. */
   readonly machineBusyCpuS: number
   /** CPU seconds the machine had in it (busy and idle). */
   readonly machineTotalCpuS: number
-  /** The job's memory at the interval's end (PSS, RSS or the cgroup's memory.current); null if unknown. */
+  /**
+   * The job's memory at the interval's end (PSS, RSS or the cgroup's memory.current); null when unknown
+   * (no process's could be read), never 0 for unknown.
+   */
   readonly jobMemoryBytes: number | null
   /** The machine's used memory then (MemTotal − MemAvailable); null if unknown. */
   readonly usedMemoryBytes: number | null
@@ -65,28 +68,34 @@ export class AttributionReader {
   read(): AttributionSample {
     const machine = this.#machineCpu()
     const used = this.#usedMemory()
-    let jobCpuS = 0
+    let jobCpuS: number | null = 0
     let jobMemoryBytes: number | null = null
     let memoryMeasure: AttributionSample['memoryMeasure'] = null
-    let pids: readonly number[] = []
+    // null: the cgroup's process list could not be read.
+    let pids: readonly number[] | null = []
     if (this.#tree) {
       const tree = this.#tree.read()
       jobCpuS = tree.cpuTicks / USER_HZ
       pids = tree.pids
-      if (pids.length > 0) {
-        const memory = this.#memory.read(pids)
-        jobMemoryBytes = memory.bytes
-        memoryMeasure = memory.measure
-      }
     } else if (this.#cgroup) {
       const cgroup = this.#cgroup.read()
       if (cgroup.cpuS !== null) {
         jobCpuS = this.#lastCgroupCpuS === null ? 0 : Math.max(0, cgroup.cpuS - this.#lastCgroupCpuS)
         this.#lastCgroupCpuS = cgroup.cpuS
-      }
+      } else jobCpuS = null
       jobMemoryBytes = cgroup.memoryBytes
       memoryMeasure = cgroup.memoryBytes === null ? null : 'cgroup'
       pids = this.#cgroupPids()
+    }
+    // A process tree's memory, and a cgroup's without memory.current (its memory controller is not
+    // enabled there, as on a host whose memory controller is on cgroup v1): its processes' PSS.
+    if (memoryMeasure === null && pids !== null) {
+      const memory = this.#memory.read(pids)
+      // No process left holds no memory; processes none of whose memory could be read hold an unknown amount.
+      if (pids.length === 0 || memory.unreadable < pids.length) {
+        jobMemoryBytes = memory.bytes
+        memoryMeasure = pids.length === 0 ? null : memory.measure
+      }
     }
     return {
       jobCpuS,
@@ -94,8 +103,8 @@ export class AttributionReader {
       jobMemoryBytes,
       usedMemoryBytes: used,
       memoryMeasure,
-      processes: pids.length,
-      gpu: this.gpus?.supported ? this.gpus.read(new Set(pids)) : null,
+      processes: pids?.length ?? 0,
+      gpu: this.gpus?.supported ? this.gpus.read(new Set(pids ?? [])) : null,
     }
   }
 
@@ -125,7 +134,7 @@ export class AttributionReader {
     }
   }
 
-  #cgroupPids(): number[] {
+  #cgroupPids(): number[] | null {
     if (this.spec.kind !== 'cgroup') return []
     try {
       return readSmallFile(`${this.spec.dir}/cgroup.procs`, this.#procsBuffer)
@@ -133,7 +142,7 @@ export class AttributionReader {
         .filter((line) => /^\d+$/.test(line))
         .map(Number)
     } catch {
-      return []
+      return null
     }
   }
 }

@@ -4,8 +4,10 @@ import { resolveIntensity } from '../intensity/resolve.js'
 import { buildMeters, type MeterSpec } from '../meters/build.js'
 import { planMeters, tuneEstimates } from '../meters/detect.js'
 import { NvmlMeter } from '../meters/nvml.js'
+import { GUEST_RAM_W_PER_GB } from '../meters/ram-guest.js'
 import { raplPermissionFix } from '../meters/rapl.js'
 import { getSystemInfo } from '../system.js'
+import { printable } from '../text.js'
 import { type CommandSpec, type Flags, helpText, parseFlags } from './flags.js'
 import { TRACKER_FLAGS, trackerOptionsFrom, usageErrorFrom } from './options.js'
 
@@ -39,7 +41,13 @@ export interface Detection {
     readonly sensors: readonly string[]
     readonly unavailable: string | null
   }
-  readonly ram: { readonly totalGiB: number; readonly source: string; readonly how: string }
+  /** The RAM meter: its source, its watts where it is an estimate (null when measured), and how. */
+  readonly ram: {
+    readonly totalGiB: number
+    readonly source: string
+    readonly watts: number | null
+    readonly how: string
+  }
   readonly intensity: {
     readonly gPerKWh: number
     readonly source: string
@@ -106,21 +114,7 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
       backends: Object.fromEntries((gpu?.backends ?? []).map((b) => [b.backend, b.unavailable])),
     },
     node: nodeDetection(plan.specs, config.hwmonRoot),
-    ram: {
-      totalGiB: system.ramTotalGiB,
-      source:
-        ramSpec?.type === 'rapl'
-          ? 'rapl-dram'
-          : ramSpec?.type === 'constant'
-            ? ramSpec.source
-            : 'ram-modules',
-      how:
-        ramSpec?.type === 'rapl'
-          ? 'RAPL DRAM counters'
-          : config.ramPowerW !== null
-            ? `ramPowerW ${config.ramPowerW} W`
-            : `${tuning.watts['ram-modules'] ?? '?'} W from the module model`,
-    },
+    ram: { totalGiB: system.ramTotalGiB, ...ramDetection(ramSpec, tuning.watts) },
     intensity: {
       gPerKWh: reading.gPerKWh,
       source: reading.source,
@@ -141,6 +135,27 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
       ),
     ],
   }
+}
+
+/**
+ * The RAM meter as a run would build it: the watts of an estimate are the spec's own (ramPowerW, the
+ * per-GB estimate of a guest) or the module model's, which the tuning supplies.
+ */
+function ramDetection(
+  spec: MeterSpec | undefined,
+  tuned: Readonly<Record<string, number>>,
+): Omit<Detection['ram'], 'totalGiB'> {
+  if (spec?.type === 'rapl') return { source: 'rapl-dram', watts: null, how: 'RAPL DRAM counters' }
+  if (spec?.type !== 'constant') return { source: 'none', watts: null, how: 'not measured' }
+  const watts = spec.watts ?? tuned[spec.id] ?? null
+  const shown = watts === null ? 'unknown watts' : `${watts} W`
+  const how =
+    spec.source === 'constant'
+      ? `${shown}, set by ramPowerW`
+      : spec.source === 'ram-per-gb'
+        ? `${shown}: ${GUEST_RAM_W_PER_GB} W/GB of the memory this guest owns (Cloud Carbon Footprint)`
+        : `${shown} from the module model`
+  return { source: spec.source, watts, how }
 }
 
 /** The node meter of a plan, or why there is none. */
@@ -192,7 +207,8 @@ function render(d: Detection): string {
     `        memory by ${d.attribution.memory}; GPU ${d.attribution.gpu}`,
   )
   for (const w of d.warnings) lines.push(`warning ${w.split('\n')[0]}`)
-  return `${lines.join('\n')}\n`
+  // Paths, names and the reasons that quote them come from the machine and the options: written out.
+  return `${lines.map(printable).join('\n')}\n`
 }
 
 /** The flags of `wattprint detect`: parsed, and listed in its help, from this one table. */

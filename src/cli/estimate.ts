@@ -33,22 +33,41 @@ export function gpuModels(): GpuModel[] {
     .filter((g) => g.name !== '' && g.tdpW > 0)
 }
 
-/** The GPU a name means: exactly (any case, spacing, punctuation), else the only one containing it. */
+/**
+ * The GPU a name means: exactly (any case, spacing, punctuation); else the only one containing it, or
+ * containing every word of it (`h100 sxm`, `a100 40gb`). Several that match are listed with their TDPs:
+ * an H100 SXM draws twice an H100 PCIe, so no one of them is picked for the user.
+ */
 export function findGpu(name: string, models: readonly GpuModel[] = gpuModels()): GpuModel {
   const wanted = squash(name)
   const exact = models.find((g) => squash(g.name) === wanted)
   if (exact) return exact
-  const containing = models.filter((g) => squash(g.name).includes(wanted) || wanted.includes(squash(g.name)))
-  if (containing.length === 1 && containing[0]) return containing[0]
-  const close = (containing.length > 1 ? containing : models)
-    .map((g) => ({ g, d: editDistance(wanted, squash(g.name)) }))
-    .sort((a, b) => a.d - b.d)
-    .slice(0, 5)
-    .map(({ g }) => `"${g.name}"`)
-  throw new UsageError(
-    `--gpu ${JSON.stringify(name)} ${containing.length > 1 ? 'matches several GPUs' : 'is not in the GPU table'}: ` +
-      `try ${close.join(', ')}.`,
+  const words = name
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+  const containing = models.filter(
+    (g) =>
+      squash(g.name).includes(wanted) || (words.length > 1 && words.every((w) => squash(g.name).includes(w))),
   )
+  if (containing.length === 1 && containing[0]) return containing[0]
+  const byDistance = (list: readonly GpuModel[]) =>
+    list
+      .map((g) => ({ g, d: editDistance(wanted, squash(g.name)) }))
+      .sort((a, b) => a.d - b.d)
+      .map(({ g }) => g)
+  if (containing.length > 1) {
+    const choices = byDistance(containing)
+    throw new UsageError(
+      `--gpu ${JSON.stringify(name)} matches ${choices.length} GPUs of the table: ` +
+        `${choices.map((g) => `"${g.name}" (${g.tdpW} W)`).join(', ')}. ` +
+        `Name one, for example --gpu "${choices[0]?.name}".`,
+    )
+  }
+  const close = byDistance(models)
+    .slice(0, 5)
+    .map((g) => `"${g.name}"`)
+  throw new UsageError(`--gpu ${JSON.stringify(name)} is not in the GPU table: try ${close.join(', ')}.`)
 }
 
 /** A region's price of a job. */
@@ -105,7 +124,7 @@ export const ESTIMATE_FLAGS = {
   gpu: {
     type: 'string',
     value: 'model',
-    help: 'the GPU model, as data/gpus.csv names it, loosely matched: "A100 SXM4 80 GB", a10g, h100',
+    help: 'the GPU model, as data/gpus.csv names it, loosely matched: "A100 SXM4 80 GB", a10g, "h100 sxm"',
     example: '"A100 SXM4 80 GB"',
   },
   gpus: { type: 'string', value: 'n', help: 'how many GPUs, a whole number (default 1)', example: '8' },

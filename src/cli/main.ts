@@ -86,7 +86,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const code = (error as { code?: unknown }).code
     if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`wattprint ${first}: ${(error as Error).message}\n`)
+      // A refusal quotes what was typed: written out by the one printer, its own lines kept.
+      const message = (error as Error).message.split('\n').map(printable).join('\n')
+      process.stderr.write(`wattprint ${first}: ${message}\n`)
       return 2
     }
     throw error

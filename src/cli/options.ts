@@ -1,5 +1,5 @@
 import { basename, dirname } from 'node:path'
-import { OptionError, type TrackerOptions } from '../config.js'
+import { envName, OptionError, type TrackerOptions } from '../config.js'
 import { OPTION_NAMES, optionDef } from '../config-schema.js'
 import { WattprintError } from '../errors.js'
 import { type Flags, type FlagValues, textOf } from './flags.js'
@@ -201,7 +201,15 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
     if (kind === 'cgroup' && attribution.includes(':')) set('attribution', { cgroup: dir ?? '' })
     else set('attribution', attribution as TrackerOptions['attribution'])
   }
-  set('idle', textOf(values, 'idle') as TrackerOptions['idle'])
+  const idle = textOf(values, 'idle')
+  // Said here in the flags' terms; the tracker refuses it too, for the library and the environment.
+  const attributionKind = options.attribution ?? process.env[envName('attribution')]?.trim()
+  if (idle !== undefined && (attributionKind === undefined || /^machine$/i.test(String(attributionKind)))) {
+    throw new UsageError(
+      '--idle applies only with --attribution: add --attribution process (or cgroup), or leave --idle out.',
+    )
+  }
+  set('idle', idle as TrackerOptions['idle'])
   return options
 }
 

@@ -125,11 +125,28 @@ export function timeLabels(timestamps: readonly string[]): string[] {
   )
 }
 
+/**
+ * The runs a per-run chart of this width shows, in time order: the latest that fit, the same for every
+ * per-run chart so that they can be read together, and the words that say which (for the caption).
+ */
+export function runsShown(runs: readonly RunRow[], width: number): { shown: RunRow[]; which: string } {
+  const all = [...runs].sort((a, b) => a.timestamp.localeCompare(b.timestamp))
+  const shown = all.slice(-Math.floor((width - 80 - RIGHT) / 6))
+  const which =
+    shown.length < all.length
+      ? `the latest ${shown.length} of ${all.length} runs`
+      : all.length === 1
+        ? 'the run'
+        : 'each run'
+  return { shown, which }
+}
+
+/** What the per-run charts' time labels are: the rows' timestamps, which are UTC. */
+export const RUN_TIMES = 'times in UTC'
+
 /** Energy per run, stacked by component, in time order (the latest that fit); emissions above when they fit. */
 export function runsChart(runs: readonly RunRow[], width: number): Chart {
-  const all = [...runs].sort((a, b) => a.timestamp.localeCompare(b.timestamp))
-  const maxBars = Math.floor((width - 80 - RIGHT) / 6)
-  const shown = all.slice(-maxBars)
+  const { shown, which } = runsShown(runs, width)
   const unit = energyUnit(Math.max(...shown.map((r) => r.energyKWh * JOULES_PER_KWH), 0))
   const ticks = niceTicks(Math.max(...shown.map((r) => (r.energyKWh * JOULES_PER_KWH) / unit.unitJ), 0))
   const axis = yAxis(width, ticks, unit.name)
@@ -163,13 +180,7 @@ export function runsChart(runs: readonly RunRow[], width: number): Chart {
     shown.map((_, i) => ({ x: axis.left + (i + 0.5) * slot, text: labels[i] ?? '' })),
     width,
   )
-  const which =
-    shown.length < all.length
-      ? `the latest ${shown.length} of ${all.length} runs`
-      : all.length === 1
-        ? 'the run'
-        : 'each run'
-  const caption = `Energy of ${which}, by component${withEmissions ? ', with its emissions above' : ''}`
+  const caption = `Energy of ${which}, by component${withEmissions ? ', with its emissions above' : ''} (${RUN_TIMES})`
   return { caption, svg: svg(width, caption, axis.svg + bars.join('') + xLabels) }
 }
 

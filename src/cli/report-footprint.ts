@@ -9,6 +9,8 @@ import {
   H,
   niceTicks,
   RIGHT,
+  RUN_TIMES,
+  runsShown,
   svg,
   TOP,
   timeLabels,
@@ -51,8 +53,7 @@ function massUnit(maxKg: number): { kg: number; name: string } {
 
 /** Emissions per run, operational (electricity) and embodied (the hardware's share) stacked, in time order. */
 export function carbonChart(runs: readonly RunRow[], width: number): Chart {
-  const all = [...runs].sort((a, b) => a.timestamp.localeCompare(b.timestamp))
-  const shown = all.slice(-Math.floor((width - 80 - RIGHT) / 6))
+  const { shown, which } = runsShown(runs, width)
   const totalKg = (r: RunRow) => r.emissionsKg + (r.embodiedKg ?? 0)
   const unit = massUnit(Math.max(...shown.map(totalKg), 0))
   const ticks = niceTicks(Math.max(...shown.map((r) => totalKg(r) / unit.kg), 0))
@@ -88,8 +89,9 @@ export function carbonChart(runs: readonly RunRow[], width: number): Chart {
   )
   const unknown = shown.filter((r) => r.embodiedKg === null).length
   const caption =
-    `Emissions of ${shown.length === 1 ? 'the run' : 'each run'}: operational and embodied` +
-    (unknown > 0 ? ` (embodied unknown for ${unknown} of ${shown.length})` : '')
+    `Emissions of ${which}: operational and embodied` +
+    (unknown > 0 ? `, embodied unknown for ${unknown} of ${shown.length}` : '') +
+    ` (${RUN_TIMES})`
   return { caption, svg: svg(width, caption, axis.svg + bars.join('') + xLabels) }
 }
 

@@ -1,6 +1,6 @@
 import { formatDuration, formatEnergy, formatMass, joulesCell } from '../format.js'
 import { wattprintVersion } from '../version.js'
-import type { GroupTotals, RunRow, TimelinePoint } from './report.js'
+import { type GroupTotals, groupHeading, type RunRow, type TimelinePoint } from './report.js'
 import {
   COMPONENTS,
   escapeHtml,
@@ -68,7 +68,7 @@ function table(groups: readonly GroupTotals[], by: string, total: GroupTotals): 
       .map((c) => `<td>${c}</td>`)
       .join('')
   const head = [
-    by,
+    groupHeading(by),
     'runs',
     'duration',
     'CPU',
@@ -112,9 +112,12 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   :root { --bg: #14171c; --fg: #e6e9ee; --muted: #9aa3af; --grid: #2a2f37; --card: #1d2128;
     --cpu: #6ea2ff; --gpu: #ff8a4c; --ram: #5cc878; --embodied: #b197fc; }
 }
-body { margin: 0 auto; max-width: 1100px; padding: 24px 16px; background: var(--bg); color: var(--fg);
+body { margin: 0; padding: 24px 16px; background: var(--bg); color: var(--fg);
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; }
-h1 { font-size: 22px; margin: 0 0 4px; } p.meta { color: var(--muted); margin: 0 0 20px; }
+/* Text and charts in a column that reads well; the table as wide as its columns need, up to the window's
+   width, so that on a laptop's or a desktop's screen no column hides behind a scrollbar. */
+body > :not(.table) { max-width: 1100px; margin-left: auto; margin-right: auto; }
+h1 { font-size: 22px; margin: 0 0 4px; } p.meta { color: var(--muted); margin-top: 0; margin-bottom: 20px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin-bottom: 20px; }
 .card { background: var(--card); border-radius: 8px; padding: 12px 14px; }
 .card b { display: block; font-size: 20px; } .card span { color: var(--muted); font-size: 13px; }
@@ -122,14 +125,17 @@ figure { margin: 0 0 24px; } figcaption { font-weight: 600; margin-bottom: 6px; 
 svg { width: 100%; height: auto; display: block; }
 .grid { stroke: var(--grid); } .tick { fill: var(--muted); font-size: ${TICK_PX}px; } .value { fill: var(--fg); font-size: 11px; }
 .split { display: flex; height: 40px; border-radius: 4px; overflow: hidden; background: var(--grid); }
-.table { overflow-x: auto; }
+.table { overflow-x: auto; width: fit-content; min-width: min(100%, 1100px); max-width: 100%; margin: 0 auto 24px; }
 ${LAYOUT_CSS}
 .legend span { display: inline-block; margin-right: 16px; color: var(--muted); font-size: 13px; }
 .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { padding: 6px 8px; border-bottom: 1px solid var(--grid); text-align: right; white-space: nowrap; }
+/* Headers break between their words before any column is pushed out of sight. */
+th { white-space: normal; vertical-align: bottom; }
 th:first-child, td:first-child { text-align: left; } tfoot td { font-weight: 600; }
 .note { color: var(--muted); font-size: 13px; }
+@media (max-width: 1499.98px) { table { font-size: 13px; } th, td { padding: 6px 6px; } }
 @media (max-width: 899.98px) { table { font-size: 13px; } th, td { padding: 5px 4px; } }
 </style>
 </head>

@@ -170,6 +170,9 @@ const keyOf = (run: RunRow, by: Grouping): string =>
         ? run.runId
         : run.timestamp.slice(0, 10)
 
+/** The heading of the grouping column: `day` groups by the timestamps' date, which is UTC, and says so. */
+export const groupHeading = (by: string): string => (by === 'day' ? 'day (UTC)' : by)
+
 /** Sums runs by project, experiment, run or day, sorted by key. */
 export function groupRuns(runs: readonly RunRow[], by: Grouping): GroupTotals[] {
   const groups = new Map<string, RunRow[]>()
@@ -210,7 +213,7 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
   // Request columns only where some run measured requests.
   const served = all.requests > 0
   const header = [
-    by,
+    groupHeading(by),
     'runs',
     'duration',
     'cpu',
@@ -252,7 +255,7 @@ export const REPORT_FLAGS = {
   by: {
     type: 'string',
     value: GROUPINGS.join('|'),
-    help: 'how to group the runs (default project)',
+    help: 'how to group the runs (default project); day: the UTC date of each run',
     example: 'day',
   },
   html: {

@@ -77,6 +77,13 @@ export function summary(record: EmissionsRecord): string {
     .join('\n')
 }
 
+/** The flag that sets each budget limit. */
+const BUDGET_FLAGS = {
+  energyKWh: 'max-energy',
+  emissionsKg: 'max-emissions',
+  durationS: 'max-duration',
+} as const
+
 /** `wattprint run`: the exit code to leave with. */
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const { options: optionArgs, command } = splitCommand(argv)
@@ -201,9 +208,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let killTimer: NodeJS.Timeout | undefined
   tracker.on('budget', (event) => {
     clearStatus()
+    // The tracker has printed the budget's message already: this line says what wattprint does about it.
     if (!quiet) {
+      const flag = BUDGET_FLAGS[event.limit]
       process.stderr.write(
-        `wattprint: ${event.message} Stopping the command (SIGTERM, SIGKILL after ${graceMs / 1000} s).\n`,
+        `wattprint: stopping the command for --${flag} ${textOf(values, flag) ?? ''}: SIGTERM, then SIGKILL after ${graceMs / 1000} s.\n`,
       )
     }
     child.kill('SIGTERM')

@@ -1,5 +1,6 @@
 import type { TrackerOptions } from '../config.js'
 import { formatDuration, formatEnergy } from '../format.js'
+import { isDateOnly, isoDateProblem } from '../iso-date.js'
 import { type Flags, type FlagValues, textOf } from './flags.js'
 import { foreignFileMessage, type RunRow, readEmissionsCsv } from './report.js'
 import { parseQuantity, UsageError } from './units.js'
@@ -40,8 +41,9 @@ export function ukOptionFrom(values: FlagValues): Pick<TrackerOptions, 'ukCarbon
 const WEEK_S = 7 * 86_400
 
 /**
- * `--by` as ms: an ISO 8601 date-time (local time without a zone), or `HH:MM` meaning its next
- * occurrence. Throws a UsageError for anything else or a time already past.
+ * `--by` as ms: an ISO 8601 date-time (local time without a zone; a date alone is its local midnight),
+ * or `HH:MM` meaning its next occurrence. Throws a UsageError for anything else, naming a date or time
+ * that does not exist (`2026-11-31`), or for a time already past.
  */
 export function parseBy(text: string, nowMs: number): number {
   const clock = /^\s*(\d{1,2}):(\d{2})\s*$/.exec(text)
@@ -51,7 +53,16 @@ export function parseBy(text: string, nowMs: number): number {
     at.setHours(Number(clock[1]), Number(clock[2]), 0, 0)
     if (Number(clock[1]) > 23 || Number(clock[2]) > 59) ms = Number.NaN
     else ms = at.getTime() <= nowMs ? at.setDate(at.getDate() + 1) : at.getTime()
-  } else ms = /^\d{4}-\d\d-\d\d/.test(text.trim()) ? Date.parse(text.trim()) : Number.NaN
+  } else if (/^\s*\d{4}-/.test(text)) {
+    const problem = isoDateProblem(text)
+    if (problem !== null) {
+      throw new UsageError(
+        `--by ${JSON.stringify(text)} is ${problem}: write it like 2026-12-02T06:00, 2026-12-02T06:00Z or 06:00.`,
+      )
+    }
+    // A date alone is its local midnight, as the help says of any time without a zone.
+    ms = Date.parse(isDateOnly(text) ? `${text.trim()}T00:00` : text.trim())
+  } else ms = Number.NaN
   if (!Number.isFinite(ms)) {
     throw new UsageError(
       `--by ${JSON.stringify(text)} is not a time: write it like 2026-12-02T06:00, 2026-12-02T06:00Z or 06:00.`,

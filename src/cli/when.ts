@@ -262,7 +262,7 @@ async function compareRegions(
       .join('  ')
       .trimEnd()
   const lines = [
-    `${formatDuration(job.durationS)} job, done by ${new Date(deadlineMs).toLocaleString()}; best first (local times):`,
+    `${formatDuration(job.durationS)} job, done by ${localTimeOf(deadlineMs)}; best first (local times):`,
     '',
     line(header),
     ...rows.map(line),

@@ -95,7 +95,10 @@ export function powerEnergyJ(
 export const isUsable = (value: number | undefined): value is number =>
   value !== undefined && Number.isFinite(value) && value >= 0
 
+/** The sources that are estimates; every other source is measured. */
+const ESTIMATED_SOURCES: readonly MeterSource[] = ['cpu-tdp', 'ram-modules', 'ram-per-gb', 'constant']
+
 /** The method implied by a source. */
 export function methodOf(source: MeterSource): MeterMethod {
-  return source === 'cpu-tdp' || source === 'ram-modules' || source === 'constant' ? 'estimated' : 'measured'
+  return ESTIMATED_SOURCES.includes(source) ? 'estimated' : 'measured'
 }

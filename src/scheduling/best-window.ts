@@ -7,6 +7,7 @@ import {
   providerFor,
 } from '../intensity/forecast/forecast.js'
 import type { ForecastSignal } from '../intensity/forecast/provider.js'
+import { isoDateProblem } from '../iso-date.js'
 import type { TrackerSignal } from '../tracker-types.js'
 import { searchWindow, type WindowChoice } from './window.js'
 
@@ -55,6 +56,12 @@ export function deadlineMsOf(
   nowMs: number,
 ): number {
   if (options.deadline !== undefined) {
+    // A date that does not exist (2026-11-31) is a slip, never rolled over into the next month.
+    const problem =
+      typeof options.deadline === 'string' && /^\s*\d{4}-/.test(options.deadline)
+        ? isoDateProblem(options.deadline)
+        : null
+    if (problem !== null) throw new RangeError(`deadline ${JSON.stringify(options.deadline)} is ${problem}`)
     const ms =
       options.deadline instanceof Date
         ? options.deadline.getTime()

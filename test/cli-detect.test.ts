@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+
+const cli = resolve('dist/cli.js')
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup()
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-detect-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** `wattprint <args>` with no RAPL, a fixed intensity and `env` on top. */
+const wattprint = (env: Record<string, string>, ...args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      WATTPRINT_CARBON_INTENSITY: '100',
+      WATTPRINT_RAPL_ROOT: '/nonexistent',
+      WATTPRINT_NVIDIA_SMI: '/nonexistent/nvidia-smi',
+      ...env,
+    },
+    timeout: 60_000,
+  })
+
+/** A /proc whose CPUs carry the hypervisor flag: a virtual machine, whatever this machine is. */
+function vmProc(dir: string): string {
+  const proc = join(dir, 'proc')
+  mkdirSync(join(proc, 'self'), { recursive: true })
+  writeFileSync(
+    join(proc, 'cpuinfo'),
+    'processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: fpu vme hypervisor lahf_lm\n\n',
+  )
+  return proc
+}
+
+describe('wattprint detect on a virtual machine', () => {
+  it('gives the RAM watts a run uses (the per-GB estimate), not "?"', () => {
+    const dir = tempDir()
+    const env = { WATTPRINT_PROC_ROOT: vmProc(dir) }
+    const text = wattprint(env, 'detect')
+    expect(text.status, text.stderr).toBe(0)
+    const ramLine = text.stdout.split('\n').find((l) => l.startsWith('RAM')) ?? ''
+    expect(ramLine).not.toContain('?')
+    const json = wattprint(env, 'detect', '--json')
+    const detection = JSON.parse(json.stdout) as { ram: { source: string; how: string; watts: number } }
+    expect(detection.ram.source).toBe('ram-per-gb')
+    // The same watts as a run on this machine charges for its RAM.
+    const run = wattprint(env, 'run', '--json', '-o', dir, '--', process.execPath, '-e', '')
+    expect(run.status, run.stderr).toBe(0)
+    const { record } = JSON.parse(run.stdout) as { record: { ram: { powerW: number; source: string } } }
+    expect(record.ram.source).toBe('ram-per-gb')
+    expect(detection.ram.watts).toBeCloseTo(record.ram.powerW, 6)
+    expect(detection.ram.how).toContain(`${detection.ram.watts} W`)
+    expect(ramLine).toContain(`${detection.ram.watts} W`)
+    expect(ramLine).toContain('0.392 W/GB')
+  })
+})

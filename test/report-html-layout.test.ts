@@ -1,0 +1,155 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
+import { sampleRecord } from './helpers/records.js'
+
+// The HTML report in headless Chromium (Debian's chromium, driven by playwright-core): its table whole on
+// a laptop's and a desktop's screen, and its two per-run charts showing the same runs, saying which.
+
+const cli = resolve('dist/cli.js')
+const cleanups: (() => void | Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup()
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-html-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Headless Chromium; undefined (the test skipped) where it is not installed, unless CI requires it. */
+async function launchChromium(context: { skip: () => void }) {
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p))
+  if (!chromium) {
+    if (process.env.WATTPRINT_REQUIRE_CHROMIUM) throw new Error('chromium is required here but missing')
+    context.skip()
+    return undefined
+  }
+  const { chromium: browser } = await import('playwright-core')
+  const instance = await browser.launch({ executablePath: chromium, args: ['--no-sandbox'] })
+  cleanups.push(() => instance.close())
+  return instance
+}
+
+/**
+ * `count` runs 37 minutes apart, of two projects with long names, serving requests (so that the table
+ * has all of its columns) and with large figures (so that its cells are wide).
+ */
+function runsCsv(dir: string, count: number): string {
+  const path = join(dir, 'emissions.csv')
+  const rows = Array.from({ length: count }, (_, i) =>
+    sampleRecord({
+      runId: `run-${String(i).padStart(4, '0')}`,
+      projectName: i % 2 ? 'llm-serving-production-eu-west' : 'recommendation-training-nightly',
+      timestamp: new Date(Date.UTC(2026, 10, 1, 8) + i * 37 * 60_000).toISOString(),
+      durationS: 86_000 + i,
+      energyKWh: 123.456 + i,
+      emissionsKg: 45.678 + i,
+      requests: 1_234_567 + i,
+      outputTokens: 98_765_432,
+      energyPerRequestJ: 1234.5,
+      energyPerOutputTokenJ: 12.345,
+    }),
+  )
+  writeFileSync(path, CSV_HEADER + rows.map((r) => recordToLine(r)).join(''))
+  return path
+}
+
+const report = (dir: string, csv: string) => {
+  const html = join(dir, 'report.html')
+  const run = spawnSync(process.execPath, [cli, 'report', csv, '--html', html], { encoding: 'utf8' })
+  expect(run.status, run.stderr).toBe(0)
+  return html
+}
+
+// Where each header cell of the table ends, and what of the table its own box shows.
+const TABLE = `(() => {
+  const wrap = document.querySelector('.table')
+  const box = wrap.getBoundingClientRect()
+  return {
+    viewport: document.documentElement.clientWidth,
+    pageWidth: document.documentElement.scrollWidth,
+    wrapRight: box.right,
+    hidden: wrap.scrollWidth - wrap.clientWidth,
+    heads: [...wrap.querySelectorAll('th')].map((th) => ({ text: th.textContent, right: th.getBoundingClientRect().right })),
+  }
+})()`
+
+interface TableLayout {
+  viewport: number
+  pageWidth: number
+  wrapRight: number
+  hidden: number
+  heads: { text: string; right: number }[]
+}
+
+describe('the HTML report in a browser', () => {
+  it('shows every column of the table, none behind a scrollbar, from a 1366 px screen up', async (context) => {
+    const browser = await launchChromium(context)
+    if (!browser) return
+    const dir = tempDir()
+    const html = report(dir, runsCsv(dir, 12))
+    for (const width of [1366, 1440, 1600, 1920]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } })
+      await page.goto(`file://${html}`)
+      const table = (await page.evaluate(TABLE)) as TableLayout
+      await page.screenshot({ fullPage: true, path: join(dir, `report-${width}.png`) })
+      await page.close()
+      const where = `at ${width} px`
+      expect(table.heads.map((h) => h.text)).toContain('J/output token')
+      expect(table.hidden, where).toBeLessThanOrEqual(0)
+      expect(table.pageWidth, where).toBeLessThanOrEqual(width)
+      for (const head of table.heads) {
+        expect(head.right, `${where}: ${head.text}`).toBeLessThanOrEqual(
+          Math.min(table.wrapRight, table.viewport) + 0.5,
+        )
+      }
+    }
+  }, 120_000)
+
+  it('draws the energy and the emissions of the same runs, and says which, at every width', async (context) => {
+    const browser = await launchChromium(context)
+    if (!browser) return
+    const dir = tempDir()
+    const html = report(dir, runsCsv(dir, 500))
+    for (const width of [420, 800, 1366, 1600]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } })
+      await page.goto(`file://${html}`)
+      // The run of each bar, from its tooltip, in the two visible per-run charts.
+      const charts = (await page.evaluate(`[...document.querySelectorAll('figure')]
+        .filter((f) => f.getBoundingClientRect().height > 0 && f.querySelector('svg rect'))
+        .map((f) => ({
+          caption: f.querySelector('figcaption').textContent,
+          runs: [...new Set([...f.querySelectorAll('rect title')].map((t) => t.textContent.split(' ')[0]))],
+        }))`)) as { caption: string; runs: string[] }[]
+      await page.close()
+      const where = `at ${width} px`
+      expect(charts, where).toHaveLength(2)
+      const [energy, emissions] = charts as [(typeof charts)[0], (typeof charts)[0]]
+      expect(emissions.runs, where).toEqual(energy.runs)
+      expect(energy.runs.length, where).toBeLessThan(500)
+      const which = `the latest ${energy.runs.length} of 500 runs`
+      expect(energy.caption, where).toContain(which)
+      expect(emissions.caption, where).toContain(which)
+      // Their x labels are read off the timestamps, which are UTC.
+      expect(energy.caption, where).toContain('UTC')
+      expect(emissions.caption, where).toContain('UTC')
+    }
+  }, 120_000)
+
+  it('says that --by day groups by the UTC date, in the table of the terminal and of the page', () => {
+    const dir = tempDir()
+    const csv = runsCsv(dir, 3)
+    const table = spawnSync(process.execPath, [cli, 'report', csv, '--by', 'day'], { encoding: 'utf8' })
+    expect(table.stdout.split('\n')[0]).toMatch(/^day \(UTC\)\s/)
+    const html = join(dir, 'by-day.html')
+    spawnSync(process.execPath, [cli, 'report', csv, '--by', 'day', '--html', html])
+    expect(readFileSync(html, 'utf8')).toContain('<th>day (UTC)</th>')
+    const help = spawnSync(process.execPath, [cli, 'report', '--help'], { encoding: 'utf8' }).stdout
+    expect(help).toMatch(/day: the UTC date/)
+  })
+})
