@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { unpassableEntries } from '../src/cli/environment.js'
 import { readCsv } from './helpers/csv.js'
 import { withRawEnvironment } from './helpers/raw-environment.js'
 
@@ -44,6 +45,25 @@ describe('an environment variable whose name is not UTF-8', () => {
     expect(readCsv(join(dir, 'emissions.csv'))[0]?.status).toBe('finished')
   })
 
+  it('`run` says which variables the command does not get as given, escaped, without their values', () => {
+    const dir = tempDir()
+    const probe =
+      "console.log(JSON.stringify({ odd: process.env.ODD_VALUE, foo: Object.keys(process.env).filter((k) => k.startsWith('FOO')) }))"
+    const run = runOdd(
+      [process.execPath, resolve('dist/cli.js'), 'run', '-o', dir, '--', process.execPath, '-e', probe],
+      dir,
+    )
+    expect(run.status, run.stderr).toBe(0)
+    // What the command got: the value with U+FFFD, the variable with the bad name not at all.
+    expect(JSON.parse(run.stdout)).toEqual({ odd: 'a\ufffdb', foo: [] })
+    expect(run.stderr).toContain(
+      'wattprint: 2 environment variable(s) cannot be passed on to the command as given (Node.js holds the environment as text): ' +
+        'FOO\\xff left out (its name is not UTF-8), ODD_VALUE altered (its value is not UTF-8: U+FFFD replaces its bad bytes). ' +
+        'Rename or re-encode them if the command needs them.',
+    )
+    expect(run.stderr).not.toContain('a\ufffdb')
+  })
+
   it('a tracker started in such an environment samples in its worker thread, and writes its row', () => {
     const dir = tempDir()
     const script = join(dir, 'train.mjs')
@@ -64,5 +84,40 @@ describe('an environment variable whose name is not UTF-8', () => {
     // Not the inline fallback: the worker itself started.
     expect(record.notes.join('\n')).not.toContain('sampled on the main thread')
     expect(readCsv(join(dir, 'emissions.csv'))).toHaveLength(1)
+  })
+})
+
+describe('unpassableEntries', () => {
+  const block = (...entries: (string | number[])[]) =>
+    Buffer.concat(
+      entries.map((e) =>
+        Buffer.concat([Buffer.from(typeof e === 'string' ? e : Uint8Array.from(e)), Buffer.from([0])]),
+      ),
+    )
+
+  it('finds what Node.js leaves out or alters, and shows names as printable ASCII only', () => {
+    const found = unpassableEntries(
+      block(
+        'PATH=/usr/bin',
+        [0x41, 0xff, 0x3d, 0x31], // A\xff=1
+        [0x42, 0x3d, 0xfe], // B=\xfe
+        '=empty',
+        'NO_EQUALS',
+        [0x1b, 0x5b, 0x33, 0x31, 0x6d, 0xe2, 0x80, 0xae, 0xc3, 0x3d, 0x78], // ESC[31m, RLO, a lone 0xc3
+        'UTF8_OK=é',
+      ),
+    )
+    expect(found).toEqual([
+      { name: 'A\\xff', fate: 'left out', why: 'its name is not UTF-8' },
+      { name: 'B', fate: 'altered', why: 'its value is not UTF-8: U+FFFD replaces its bad bytes' },
+      { name: '(empty)', fate: 'left out', why: 'an empty name' },
+      { name: 'NO_EQUALS', fate: 'left out', why: 'no "=" in the entry' },
+      { name: '\\x1b[31m\\xe2\\x80\\xae\\xc3', fate: 'left out', why: 'its name is not UTF-8' },
+    ])
+  })
+
+  it('cuts a 20,000-byte name short', () => {
+    const [entry] = unpassableEntries(block([...Buffer.from('X'.repeat(20_000)), 0xff, 0x3d, 0x31]))
+    expect(entry?.name).toBe(`${'X'.repeat(60)}… (20001 bytes)`)
   })
 })

@@ -10,6 +10,7 @@ import type { EmissionsRecord } from '../record.js'
 import { printable } from '../text.js'
 import { EmissionsTracker } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
+import { environmentWarning } from './environment.js'
 import { type Flags, parseFlags, textOf } from './flags.js'
 import { footprintOptionsFrom } from './footprint-flags.js'
 import { trackerOptionsFrom, usageErrorFrom } from './options.js'
@@ -123,6 +124,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const { config } = tracker
   if (config.saveToFile) checkCsvOutput(join(config.outputDir, config.outputFile), textOf(values, 'output'))
   const timeline = values.timeline !== undefined ? new TimelineWriter(String(values.timeline)) : undefined
+  // The command still runs: said, rather than a variable silently missing from its environment.
+  const environment = quiet ? null : environmentWarning()
+  if (environment) process.stderr.write(`${environment}\n`)
   const attributed = config.attribution.kind !== 'machine'
   const live = !quiet && process.stderr.isTTY === true
   // --within: wait for the forecast's cleanest hours before anything starts; Ctrl-C then leaves no row.
