@@ -64,7 +64,11 @@ export class ScheduledRun {
   }
 
   /** Starts pausing the command's process group, when asked to. */
-  watch(pid: number | undefined, onChange: (paused: boolean, gPerKWh: number | null) => void): void {
+  watch(
+    pid: number | undefined,
+    onChange: (paused: boolean, gPerKWh: number | null) => void,
+    onOff: (why: string) => void = () => {},
+  ): void {
     if (!this.pauses || !this.feed || pid === undefined || this.request.pauseAbove === null) return
     this.#pause = new PauseController(
       pid,
@@ -76,6 +80,7 @@ export class ScheduledRun {
         if (this.feed) this.#ledger?.setForecast(this.feed.slots)
         onChange(paused, g)
       },
+      onOff,
     )
     this.#pause.start()
   }

@@ -179,11 +179,17 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     // A stopped command acts on a signal only once continued.
     scheduled?.release()
   }
-  scheduled?.watch(child.pid, (paused, g) => {
-    if (quiet || live) return
-    const why = g === null ? 'the forecast ends' : `forecast ${g.toFixed(0)} g/kWh`
-    process.stderr.write(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})\n`)
-  })
+  scheduled?.watch(
+    child.pid,
+    (paused, g) => {
+      if (quiet || live) return
+      const why = g === null ? 'the forecast ends' : `forecast ${g.toFixed(0)} g/kWh`
+      process.stderr.write(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})\n`)
+    },
+    (why) => {
+      if (!quiet) process.stderr.write(`wattprint: --pause-above is off for this run: ${why}.\n`)
+    },
+  )
   // Ctrl-C at a terminal reaches the whole foreground process group, the command included: passing SIGINT
   // on as well would deliver it twice. From anywhere else (kill, a scheduler) it reached only wattprint, as
   // it reaches only wattprint when the command has its own group.
