@@ -1,9 +1,17 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { GUARD_NAME, ResumeGuard } from '../src/cli/resume-guard.js'
 import { spawnCli, ukForecastServer } from './helpers/forecast-server.js'
+import {
+  childrenOf,
+  commandLine as cmdline,
+  processGone as gone,
+  reap,
+  processState as state,
+  until,
+} from './helpers/processes.js'
 
 const cleanups: (() => void | Promise<void>)[] = []
 afterEach(async () => {
@@ -14,59 +22,6 @@ function tempDir(): string {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** The process's state letter (R, S, T, Z …), or null once it is gone. */
-function state(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0] ?? null
-  } catch {
-    return null
-  }
-}
-const gone = (pid: number) => {
-  const s = state(pid)
-  return s === null || s === 'Z'
-}
-const cmdline = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-  } catch {
-    return []
-  }
-}
-/** The children of `pid`, from every thread's list. */
-function childrenOf(pid: number): number[] {
-  const found: number[] = []
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim()
-      if (text) found.push(...text.split(/\s+/).map(Number))
-    } catch {}
-  }
-  return found
-}
-async function until<T>(
-  what: string,
-  get: () => T | null | undefined | false,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = get()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
-}
-/** Ends a process this test started, if it still runs (a stopped one is continued so it can die). */
-function reap(pid: number): void {
-  if (gone(pid)) return
-  try {
-    process.kill(pid, 'SIGKILL')
-  } catch {}
-}
-
 /**
  * `wattprint run --within 60s --pause-above 300 -- node <job>` under a forecast above 300 throughout, so
  * the job is paused as soon as it starts. Resolves once wattprint says so, with the job's and the guard's pids.

@@ -187,7 +187,7 @@ function waitingLine(plan: StartPlan, deadlineMs: number, nowMs: number): string
 /**
  * Waits until the plan's start, asking for a new forecast every refreshMs() and planning again from it,
  * with a countdown on a terminal (a line per plan elsewhere). Resolves the plan it started on, or the
- * signal that aborted the wait (SIGINT, SIGTERM, SIGHUP): then nothing has run and nothing is written.
+ * signal that aborted the wait (SIGINT, SIGTERM, SIGHUP, SIGQUIT): then nothing has run and nothing is written.
  */
 export async function waitForStart(
   feed: ForecastFeed,
@@ -207,7 +207,7 @@ export async function waitForStart(
   const every = refreshMs()
   const abort = new AbortController()
   let stoppedBy: NodeJS.Signals | null = null
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const).map((signal) => {
     const handler = () => {
       stoppedBy = signal
       abort.abort()

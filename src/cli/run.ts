@@ -18,6 +18,7 @@ import { checkCsvOutput, TimelineWriter } from './output-checks.js'
 import { budgetFrom, RUN, RUN_FLAGS, RUN_HELP, sinksFrom } from './run-flags.js'
 import { scheduleFrom } from './run-schedule.js'
 import { ScheduledRun } from './run-scheduled.js'
+import { holdMessagesBeforeCommand, SignalRelay } from './run-signals.js'
 import { ukOptionFrom } from './schedule-flags.js'
 import { parseQuantity, UsageError } from './units.js'
 
@@ -131,6 +132,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const live = !quiet && process.stderr.isTTY === true
   // --within: wait for the forecast's cleanest hours before anything starts; Ctrl-C then leaves no row.
   const request = scheduleFrom(values, config)
+  const stopHolding = holdMessagesBeforeCommand((line) => {
+    if (!quiet) process.stderr.write(`${live ? '\r\x1b[2K' : ''}${line}\n`)
+  })
   let scheduled: ScheduledRun | null = null
   if (request) {
     const prepared = await ScheduledRun.prepare(config, request, { live, quiet })
@@ -139,6 +143,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
         process.stderr.write(
           'wattprint: aborted while waiting: the command did not run and no row was written.\n',
         )
+      stopHolding()
       return 128 + (constants.signals[prepared.signal] ?? 0)
     }
     scheduled = prepared
@@ -173,12 +178,25 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   await tracker.start()
   // A command that may be paused gets its own process group, so that SIGSTOP reaches all of it.
   const ownGroup = scheduled?.pauses === true
+  const relay = new SignalRelay({
+    // Ctrl-C at a terminal reaches the whole foreground process group, the command included: passing
+    // SIGINT on as well would deliver it twice. From anywhere else (kill, a scheduler) it reached only
+    // wattprint, as it reaches only wattprint when the command has its own group.
+    sharesTerminalGroup: process.stdin.isTTY === true && !ownGroup,
+    ownGroup,
+    graceMs,
+    release: () => scheduled?.release(),
+    paused: () => scheduled?.paused ?? false,
+    say: (line) => {
+      if (quiet) return
+      clearStatus()
+      process.stderr.write(`${line}\n`)
+    },
+  })
+  relay.install()
+  stopHolding()
   const child = spawn(program, args, { stdio: 'inherit', windowsHide: false, detached: ownGroup })
-  const forward = (signal: NodeJS.Signals) => () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-    // A stopped command acts on a signal only once continued.
-    scheduled?.release()
-  }
+  relay.attach(child)
   scheduled?.watch(
     child.pid,
     (paused, g) => {
@@ -190,25 +208,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       if (!quiet) process.stderr.write(`wattprint: --pause-above is off for this run: ${why}.\n`)
     },
   )
-  // Ctrl-C at a terminal reaches the whole foreground process group, the command included: passing SIGINT
-  // on as well would deliver it twice. From anywhere else (kill, a scheduler) it reached only wattprint, as
-  // it reaches only wattprint when the command has its own group.
-  const signals =
-    process.stdin.isTTY && !ownGroup
-      ? (['SIGTERM', 'SIGHUP'] as const)
-      : (['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-  const forwarders = signals.map((signal) => {
-    const handler = forward(signal)
-    process.on(signal, handler)
-    return () => process.off(signal, handler)
-  })
-  if (process.stdin.isTTY && !ownGroup) {
-    // Not passed on, but not fatal to wattprint either: it waits for the command to finish its own exit.
-    const waitForCommand = () => {}
-    process.on('SIGINT', waitForCommand)
-    forwarders.push(() => process.off('SIGINT', waitForCommand))
-  }
-  let killTimer: NodeJS.Timeout | undefined
   tracker.on('budget', (event) => {
     clearStatus()
     if (!quiet) {
@@ -216,10 +215,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
         `wattprint: ${event.message} Stopping the command (SIGTERM, SIGKILL after ${graceMs / 1000} s).\n`,
       )
     }
-    child.kill('SIGTERM')
-    scheduled?.release()
-    killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-    killTimer.unref()
+    relay.stop('SIGTERM', 'the budget was crossed')
   })
 
   const outcome = await new Promise<{
@@ -230,9 +226,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }))
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
-  clearTimeout(killTimer)
+  relay.dispose()
   scheduled?.release()
-  for (const off of forwarders) off()
   ended = true
   clearStatus()
 
