@@ -79,6 +79,8 @@ describe('--pause-above never leaves the command frozen', () => {
     const { status } = await run.done
     expect(status).toBe(143)
     expect(gone(jobPid)).toBe(true)
+    // Why it was continued (before: "the forecast ends", which it did not).
+    expect(run.out().stderr).toContain('wattprint: resumed the command (the command got SIGTERM)\n')
     expect(guardPid).toBeDefined()
     await until('the guard to exit', () => gone(guardPid as number))
   }, 60_000)

@@ -27,7 +27,8 @@ export class PauseController {
     private readonly aboveGPerKWh: number,
     private readonly deadlineMs: number,
     private readonly refreshMs: number,
-    private readonly onChange: (paused: boolean, gPerKWh: number | null) => void = () => {},
+    /** The command was paused or continued, and why: `forecast 500 g/kWh`, `the deadline` … */
+    private readonly onChange: (paused: boolean, why: string) => void = () => {},
     /** Pausing is off for the run, and why (its guard could not start). */
     private readonly onOff: (why: string) => void = () => {},
   ) {
@@ -44,7 +45,7 @@ export class PauseController {
     void guard.started.then((problem) => {
       if (this.#done) return
       if (problem !== null) {
-        this.release()
+        this.release('pausing is off')
         this.onOff(`nothing would resume the command were wattprint killed while it is paused (${problem})`)
         return
       }
@@ -80,30 +81,31 @@ export class PauseController {
     return ms
   }
 
-  /** Lets the command run for good (the deadline, a signal to pass on, its end). */
-  release(): void {
+  /** Lets the command run for good, for this reason (the deadline, a signal passed on, a budget, its end). */
+  release(why: string): void {
     process.off('exit', this.#onExit)
     this.#done = true
     clearTimeout(this.#timer)
     clearInterval(this.#refreshTimer)
-    if (this.#paused) this.#resume(null)
+    if (this.#paused) this.#resume(why)
     this.#guard?.end()
   }
 
-  readonly #onExit = () => this.release()
+  readonly #onExit = () => this.release('wattprint is exiting')
 
   #decide(): void {
     clearTimeout(this.#timer)
     if (this.#done) return
     const nowMs = Date.now()
     if (nowMs >= this.deadlineMs) {
-      this.release()
+      this.release('the deadline')
       return
     }
     const g = this.#timeline.at(nowMs)
     const above = g !== null && g > this.aboveGPerKWh
     if (above && !this.#paused) this.#pause(g)
-    else if (!above && this.#paused) this.#resume(g)
+    else if (!above && this.#paused)
+      this.#resume(g === null ? 'the forecast ends' : `forecast ${g.toFixed(0)} g/kWh`)
     // Next decision: the next slot boundary, or the deadline.
     const i = this.#timeline.slotBefore(nowMs)
     const inSlot = i >= 0 && nowMs < (this.#timeline.ends[i] ?? 0)
@@ -122,16 +124,17 @@ export class PauseController {
     }
     this.#paused = true
     this.#pausedSinceMs = Date.now()
-    this.onChange(true, g)
+    this.onChange(true, `forecast ${g.toFixed(0)} g/kWh`)
   }
 
-  #resume(g: number | null): void {
-    this.#signal('SIGCONT')
+  #resume(why: string): void {
+    const continued = this.#signal('SIGCONT')
     this.#guard?.running()
     this.#paused = false
     this.#pauses.push([this.#pausedSinceMs, Date.now()])
     this.#pausedMs += Date.now() - this.#pausedSinceMs
-    this.onChange(false, g)
+    // A group that is gone was not continued: not said.
+    if (continued) this.onChange(false, why)
   }
 
   /** Signals the command's process group; false when it is gone. */

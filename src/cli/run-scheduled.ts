@@ -66,7 +66,7 @@ export class ScheduledRun {
   /** Starts pausing the command's process group, when asked to. */
   watch(
     pid: number | undefined,
-    onChange: (paused: boolean, gPerKWh: number | null) => void,
+    onChange: (paused: boolean, why: string) => void,
     onOff: (why: string) => void = () => {},
   ): void {
     if (!this.pauses || !this.feed || pid === undefined || this.request.pauseAbove === null) return
@@ -76,9 +76,9 @@ export class ScheduledRun {
       this.request.pauseAbove,
       this.request.deadlineMs,
       refreshMs(),
-      (paused, g) => {
+      (paused, why) => {
         if (this.feed) this.#ledger?.setForecast(this.feed.slots)
-        onChange(paused, g)
+        onChange(paused, why)
       },
       onOff,
     )
@@ -108,14 +108,14 @@ export class ScheduledRun {
     }
   }
 
-  /** Lets the command run for good (a signal to pass on, a budget, its end). */
-  release(): void {
-    this.#pause?.release()
+  /** Lets the command run for good, for this reason (a signal passed on, a budget, its end). */
+  release(why: string): void {
+    this.#pause?.release(why)
   }
 
   /** Stops pausing and detaches the figures from later records. */
   end(): void {
-    this.release()
+    this.release('the run ended')
     this.#detach()
   }
 

@@ -185,7 +185,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     sharesTerminalGroup: process.stdin.isTTY === true && !ownGroup,
     ownGroup,
     graceMs,
-    release: () => scheduled?.release(),
+    release: (why) => scheduled?.release(why),
     paused: () => scheduled?.paused ?? false,
     say: (line) => {
       if (quiet) return
@@ -199,9 +199,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   relay.attach(child)
   scheduled?.watch(
     child.pid,
-    (paused, g) => {
+    (paused, why) => {
       if (quiet || live) return
-      const why = g === null ? 'the forecast ends' : `forecast ${g.toFixed(0)} g/kWh`
       process.stderr.write(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})\n`)
     },
     (why) => {
@@ -227,7 +226,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
   relay.dispose()
-  scheduled?.release()
+  scheduled?.release('the command ended')
   ended = true
   clearStatus()
 
