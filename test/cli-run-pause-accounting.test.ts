@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -48,7 +48,61 @@ function start(dir: string, url: string, flags: string[], job: string) {
 const job = (done: string, ticks: number) =>
   `let n = 0; setInterval(() => { if (++n >= ${ticks}) { require('fs').writeFileSync(${JSON.stringify(done)}, 'x'); process.exit(0) } }, 100)`
 
-describe('--pause-above: the energy of a pause is not the command’s', () => {
+describe('--pause-above: the time and energy of a pause are not the command’s', () => {
+  it('--max-duration counts the time the command ran, not the time wattprint held it paused', async () => {
+    const dir = tempDir()
+    const done = join(dir, 'done')
+    // Above 300 until the deadline (4 s): paused from its start to the deadline, then its 1.5 s of work.
+    const api = await forecastOf(Date.now(), [[-1, 60, 500]])
+    const run = start(
+      dir,
+      api.url,
+      ['--within', '4s', '--pause-above', '300', '--max-duration', '4s'],
+      job(done, 15),
+    )
+    const { status } = await run.done
+    const { stderr } = run.out()
+    // Before: "Budget crossed: durationS 4.0 s", and the job killed before its work was done.
+    expect(stderr).not.toContain('Budget crossed')
+    expect(status, stderr).toBe(0)
+    expect(existsSync(done)).toBe(true)
+    const [row] = readCsv(join(dir, 'emissions.csv'))
+    expect(row?.status).toBe('finished')
+    const pausedS = Number(row?.paused_duration)
+    expect(pausedS).toBeGreaterThan(1)
+    // The run lasted longer than the budget; its command ran less.
+    expect(Number(row?.duration)).toBeGreaterThan(4)
+    expect(Number(row?.duration) - pausedS).toBeLessThan(4)
+  }, 60_000)
+
+  it('--count-paused counts the pause too, as asked; the command is continued to act on the budget’s SIGTERM', async () => {
+    const dir = tempDir()
+    const done = join(dir, 'done')
+    // Paused until a 20 s deadline; the 3 s budget runs out while it is paused.
+    const api = await forecastOf(Date.now(), [[-1, 60, 500]])
+    const run = start(
+      dir,
+      api.url,
+      ['--within', '20s', '--pause-above', '300', '--max-duration', '3s', '--count-paused'],
+      job(done, 15),
+    )
+    const { status } = await run.done
+    const { stderr } = run.out()
+    expect(stderr).toMatch(/Budget crossed: durationS \d+\.\d s reached the limit of 3\.0 s\./)
+    expect(stderr).toContain('wattprint: resumed the command (the budget was crossed)\n')
+    expect(status).toBe(128 + 15)
+    expect(existsSync(done)).toBe(false)
+    expect(readCsv(join(dir, 'emissions.csv'))[0]?.status).toBe('budget-exceeded')
+  }, 60_000)
+
+  it('refuses --count-paused without --pause-above, saying why', async () => {
+    const run = start(tempDir(), 'http://127.0.0.1:9', ['--count-paused'], '0')
+    expect((await run.done).status).toBe(2)
+    expect(run.out().stderr).toBe(
+      'wattprint run: --count-paused needs --pause-above: without it, nothing is paused.\n',
+    )
+  })
+
   it('the counterfactual prices the draw while paused as the run does: pausing in dirty hours is a saving', async () => {
     const dir = tempDir()
     const done = join(dir, 'done')

@@ -1,3 +1,4 @@
+import { excludePausedTime } from '../budget-watch.js'
 import { describeError } from '../errors.js'
 import type { SampleEvent } from '../events.js'
 import { formatMass } from '../format.js'
@@ -24,6 +25,7 @@ export class ScheduledRun {
   #plannedStartMs: number
   #lastSample: { atMs: number; kWh: number } | null = null
   #detach: () => void = () => {}
+  #runId = ''
 
   private constructor(
     private readonly request: ScheduleRequest,
@@ -59,6 +61,7 @@ export class ScheduledRun {
 
   /** Attaches the figures to the run's records and begins the counterfactual; call just before start(). */
   begin(runId: string): void {
+    this.#runId = runId
     if (this.feed) this.#ledger = new CounterfactualLedger(this.feed.slots, this.request.requestedMs)
     this.#detach = attachSchedule(runId, (m) => this.fields(m.energyKWh))
   }
@@ -83,6 +86,16 @@ export class ScheduledRun {
       onOff,
     )
     this.#pause.start()
+    // The time wattprint holds the command paused is not the command's: left out of --max-duration.
+    if (!this.request.countPaused) {
+      const pause = this.#pause
+      const detachSchedule = this.#detach
+      const detachPaused = excludePausedTime(this.#runId, () => pause.pausedS)
+      this.#detach = () => {
+        detachSchedule()
+        detachPaused()
+      }
+    }
   }
 
   /** Whether the command is paused now. */
