@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readCsv } from './helpers/csv.js'
 import { ukForecastServer } from './helpers/forecast-server.js'
+import { type Route, startServer } from './helpers/http-server.js'
 import { childrenOf, commandLine, processGone, processState, reap, until } from './helpers/processes.js'
 
 const cleanups: (() => void | Promise<void>)[] = []
@@ -157,6 +158,24 @@ describe('wattprint run passes signals on', () => {
     process.kill(run.pid, 'SIGTERM')
     expect((await run.ended).code).toBe(128 + 15)
     expect(rows(dir)[0]?.status).toBe('interrupted')
+  })
+
+  it('a signal after the command ended, while the row and sinks are written, neither ends wattprint nor changes its exit code', async () => {
+    const dir = tempDir()
+    // A Pushgateway that takes 3 s to answer: wattprint is still running, its row written, the push pending.
+    const gateway = await startServer(
+      new Proxy({} as Record<string, Route>, { get: () => () => ({ status: 200, body: '', delayMs: 3000 }) }),
+    )
+    cleanups.push(() => gateway.close())
+    const run = startRun(dir, ['--pushgateway', gateway.url], node('process.exit(3)'))
+    await until('the row', () => rows(dir).length === 1)
+    process.kill(run.pid, 'SIGUSR1')
+    process.kill(run.pid, 'SIGTERM')
+    // Before: killed by SIGTERM there, no summary, and not the command's exit code.
+    expect(await run.ended).toEqual({ code: 3, signal: null })
+    expect(run.out().stderr).toMatch(/status failed/)
+    expect(run.out().stderr).not.toContain('Debugger listening')
+    expect(rows(dir).map((r) => r.status)).toEqual(['failed'])
   })
 
   it('while waiting for the forecast: SIGUSR1 is said and ignored, SIGQUIT aborts the wait like Ctrl-C', async () => {

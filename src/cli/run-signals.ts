@@ -116,7 +116,7 @@ export class SignalRelay {
     this.#child = child
   }
 
-  /** Stops listening and forgets the grace period: the command has ended. */
+  /** Stops listening and forgets the grace period; call once the run is over, not when the command ends. */
   dispose(): void {
     clearTimeout(this.#killTimer)
     for (const off of this.#offs.splice(0)) off()

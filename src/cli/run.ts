@@ -225,7 +225,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }))
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
-  relay.dispose()
   scheduled?.release('the command ended')
   ended = true
   clearStatus()
@@ -260,5 +259,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     }
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
+  // Listening until now: a signal while the row and the sinks were written (a slow Pushgateway) had
+  // nothing to reach, and its default action would have ended wattprint there, its exit code lost.
+  relay.dispose()
   return exitCode
 }
