@@ -22,6 +22,29 @@ const showLimit: Record<BudgetLimit, (value: number) => string> = {
   durationS: (s) => `${s.toFixed(1)} s`,
 }
 
+/** Seconds each run's command was held paused from outside the tracker (`run --pause-above`), by run id. */
+const heldPaused = new Map<string, () => number>()
+
+/**
+ * Leaves the seconds `pausedS()` says run `runId`'s command was held paused out of its duration budget: time
+ * wattprint stopped the command is not the command's to spend. Returns the function that detaches it.
+ */
+export function excludePausedTime(runId: string, pausedS: () => number): () => void {
+  heldPaused.set(runId, pausedS)
+  return () => {
+    if (heldPaused.get(runId) === pausedS) heldPaused.delete(runId)
+  }
+}
+
+function pausedSOf(runId: string): number {
+  try {
+    const s = heldPaused.get(runId)?.() ?? 0
+    return Number.isFinite(s) && s > 0 ? s : 0
+  } catch {
+    return 0
+  }
+}
+
 /**
  * Watches a run's budget, measured and forecast. Crossing it happens once, by one path: `onCross` (the
  * tracker's event, stderr line and note), then `signal` aborted with the message.
@@ -33,6 +56,8 @@ export class BudgetWatch {
   constructor(
     private readonly budget: Budget | null,
     private readonly onCross: (event: BudgetEvent) => void,
+    /** The run's id, for the paused time excludePausedTime() leaves out of its duration. */
+    private readonly runId = '',
   ) {}
 
   /** Aborted, with the budget's message as its reason, once the budget is crossed. */
@@ -56,10 +81,13 @@ export class BudgetWatch {
     if (!budget) return
     for (const limit of BUDGET_LIMITS) {
       const value = budget[limit]
-      const actual = totals[limit]
-      if (value === undefined || actual < value) continue
+      if (value === undefined) continue
+      const pausedS = limit === 'durationS' ? pausedSOf(this.runId) : 0
+      const actual = totals[limit] - pausedS
+      if (actual < value) continue
       const show = showLimit[limit]
-      const message = `Budget crossed: the ${BUDGET_WORDS[limit]} ${show(actual)} reached the limit of ${show(value)}.`
+      const unpaused = pausedS > 0 ? ` (not counting ${show(pausedS)} held paused)` : ''
+      const message = `Budget crossed: the ${BUDGET_WORDS[limit]} ${show(actual)}${unpaused} reached the limit of ${show(value)}.`
       this.#cross({ limit, budget: value, actual, predicted: null, message })
       return
     }

@@ -28,7 +28,7 @@ export type GuardConfig = Pick<
 /**
  * Keeps a run whose row goes to a CSV from being lost ("never lose a run"): a checkpoint of it on disk
  * every checkpointIntervalMs, its final row written when the process ends without stop() (exit, SIGINT,
- * SIGTERM), and the rows of earlier runs in the folder whose process died, recovered at start.
+ * SIGTERM, SIGHUP, SIGQUIT), and the rows of earlier runs in the folder whose process died, recovered at start.
  */
 export class CrashGuard {
   readonly #config: GuardConfig
@@ -53,7 +53,7 @@ export class CrashGuard {
 
   /**
    * Starts guarding the running run: a checkpoint now and every checkpointIntervalMs (see checkpointIfDue),
-   * the final row written on SIGINT, SIGTERM or process exit, and the rows of earlier runs in this folder
+   * the final row written on SIGINT, SIGTERM, SIGHUP, SIGQUIT or process exit, and the rows of earlier runs in this folder
    * whose process died.
    */
   async begin(): Promise<void> {

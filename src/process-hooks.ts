@@ -3,13 +3,19 @@ export interface ExitHooks {
   /** The process is exiting (normally, or by process.exit()) with this code. */
   onExit(code: number): void
   /**
-   * A SIGINT or SIGTERM arrived. `fatal`: nobody else handles it, so the process is about to die by it;
-   * otherwise the host's own handler decides what happens next.
+   * A SIGINT, SIGTERM, SIGHUP or SIGQUIT arrived. `fatal`: nobody else handles it, so the process is about
+   * to die by it; otherwise the host's own handler decides what happens next.
    */
-  onSignal(signal: 'SIGINT' | 'SIGTERM', fatal: boolean): void
+  onSignal(signal: EndingSignal, fatal: boolean): void
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const
+/**
+ * The signals that end a process by default and that people send to end it: Ctrl-C, kill, a closed
+ * terminal or ssh session (SIGHUP), Ctrl-\ (SIGQUIT).
+ */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const
+/** A signal the hooks write the row on. */
+export type EndingSignal = (typeof SIGNALS)[number]
 const active = new Set<ExitHooks>()
 
 // A hook that threw would change how the process ends (a stack trace, exit code 7): never let one out.

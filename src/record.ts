@@ -16,7 +16,7 @@ import { joulesToKWh } from './units.js'
 
 /**
  * How a run ended, as the CSV's `status` column says: `running` marks a flush() row; `interrupted` a
- * row written on SIGINT/SIGTERM, or recovered from the checkpoint of a process that died;
+ * row written on SIGINT, SIGTERM, SIGHUP or SIGQUIT, or recovered from the checkpoint of a process that died;
  * `budget-exceeded` a run that crossed its budget.
  */
 export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted' | 'budget-exceeded'

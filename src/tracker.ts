@@ -88,11 +88,15 @@ export class EmissionsTracker {
     this.#sampling = new SamplingSupervisor(this.config.intervalMs, run)
     this.#tasks = new TaskBook(run)
     this.#sinks = new SinkFanout(this.config, (w) => this.#warn(w))
-    this.#budget = new BudgetWatch(this.config.budget, (event) => {
-      this.#run.notes.push(event.message)
-      this.#logger.warning(event.message)
-      this.#emit('budget', event)
-    })
+    this.#budget = new BudgetWatch(
+      this.config.budget,
+      (event) => {
+        this.#run.notes.push(event.message)
+        this.#logger.warning(event.message)
+        this.#emit('budget', event)
+      },
+      this.config.runId,
+    )
     this.#progress = new ProgressForecast(run, this.#budget)
     this.#spans = new SpanBook({
       runId: this.config.runId,

@@ -146,7 +146,7 @@ describe('wattprint run --within', () => {
     const run = start(dir, api.url, ['--within', '3s', '--pause-above', '300', ...node(job)])
     const { status } = await run.done
     expect(status, run.out().stderr).toBe(0)
-    expect(run.out().stderr).toMatch(/resumed the command/)
+    expect(run.out().stderr).toContain('wattprint: resumed the command (the deadline)\n')
     const [row] = readCsv(join(dir, 'emissions.csv'))
     // Paused until the deadline (3 s from the request, less the start-up), then its 1 s of work.
     expect(Number(row?.paused_duration)).toBeGreaterThan(1.5)

@@ -39,14 +39,32 @@ describe('CounterfactualLedger (figures checked by hand)', () => {
     expect(ledger.counterfactualKg(5)).toBeCloseTo(1.1, 12)
   })
 
-  it('leaves paused time out of the counterfactual, and its energy with it', () => {
+  it('moves the running stretches only, and prices the draw while paused where it was drawn, on both sides', () => {
     // 8–16 s, paused 10–13 s: 5 s running, which at once would have been 0–5 s, all at 400.
     const ledger = new CounterfactualLedger(FORECAST, 0)
     run(ledger, 8, 16, (s) => s >= 10 && s < 13)
     // As it ran: 2 kWh at 400, 6 kWh at 100 → 1400 / 8 = 175.
     expect(ledger.forecastIntensityGPerKWh).toBe(175)
-    // 5 of the 8 kWh were drawn running: 5 kWh × 400 = 2 kg.
-    expect(ledger.counterfactualKg(8)).toBeCloseTo(2, 12)
+    // 5 kWh running × 400, and the 3 kWh drawn paused at 10–13 s × 100, as on the actual side: 2.3 kg.
+    // (Before: 2 kg, the paused draw left out of this side only, so pausing itself counted as a loss.)
+    expect(ledger.counterfactualKg(8)).toBeCloseTo(2.3, 12)
+  })
+
+  it('never counts pausing as a loss: the saving is the work moved, whatever the machine drew while paused', () => {
+    // Asked for at 0 s; runs 10–15 s and is paused 15–20 s, 1 kWh a second throughout, all at 100.
+    const ledger = new CounterfactualLedger(FORECAST, 0)
+    run(ledger, 10, 20, (s) => s >= 15)
+    expect(ledger.forecastIntensityGPerKWh).toBe(100)
+    // As it ran: 10 kWh × 100 = 1 kg. At once: its 5 kWh of work at 0–5 s × 400 = 2 kg, plus the 5 kWh drawn
+    // while paused, at 100 where it was drawn = 0.5 kg: 2.5 kg, a saving of 1.5 kg (the work's, 5 × 300 g).
+    expect(ledger.counterfactualKg(10)).toBeCloseTo(2.5, 12)
+  })
+
+  it('a run paused all along is priced the same on both sides', () => {
+    const ledger = new CounterfactualLedger(FORECAST, 0)
+    run(ledger, 0, 4, () => true)
+    expect(ledger.forecastIntensityGPerKWh).toBe(400)
+    expect(ledger.counterfactualKg(4)).toBeCloseTo(1.6, 12)
   })
 
   it('scales to the record’s energy and says nothing without a forecast of the time', () => {

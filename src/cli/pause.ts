@@ -1,11 +1,13 @@
 import { IntensityTimeline } from '../scheduling/timeline.js'
+import { ResumeGuard } from './resume-guard.js'
 import type { ForecastFeed } from './run-schedule.js'
 
 /**
  * Pauses a command while the forecast is above a threshold: SIGSTOP to its process group when a slot
  * above it begins, SIGCONT when one at or below it does, and SIGCONT for good at the deadline. Decisions
  * are taken at slot boundaries (not by polling); a slot the forecast does not know never pauses. The
- * forecast is asked for again every `refreshMs`. Paused time is counted, interval by interval.
+ * forecast is asked for again every `refreshMs`. Paused time is counted, interval by interval. A
+ * ResumeGuard continues the command if wattprint dies while it is paused: without one, nothing is paused.
  */
 export class PauseController {
   #paused = false
@@ -17,6 +19,7 @@ export class PauseController {
   #refreshTimer: NodeJS.Timeout | undefined
   #done = false
   #timeline: IntensityTimeline
+  #guard: ResumeGuard | undefined
 
   constructor(
     private readonly pid: number,
@@ -24,24 +27,38 @@ export class PauseController {
     private readonly aboveGPerKWh: number,
     private readonly deadlineMs: number,
     private readonly refreshMs: number,
-    private readonly onChange: (paused: boolean, gPerKWh: number | null) => void = () => {},
+    /** The command was paused or continued, and why: `forecast 500 g/kWh`, `the deadline` … */
+    private readonly onChange: (paused: boolean, why: string) => void = () => {},
+    /** Pausing is off for the run, and why (its guard could not start). */
+    private readonly onOff: (why: string) => void = () => {},
   ) {
     this.#timeline = new IntensityTimeline(feed.slots)
   }
 
   /** Starts deciding, now and at every slot boundary after. */
   start(): void {
-    // However wattprint ends, it never leaves the command stopped.
+    // However wattprint ends, it never leaves the command stopped: at its exit itself, and by the guard when
+    // it cannot (SIGKILL, an abort). The first pause waits for the guard.
     process.once('exit', this.#onExit)
-    this.#decide()
-    this.#refreshTimer = setInterval(() => {
-      void this.feed.refresh().then((ok) => {
-        if (!ok || this.#done) return
-        this.#timeline = new IntensityTimeline(this.feed.slots)
-        this.#decide()
-      })
-    }, this.refreshMs)
-    this.#refreshTimer.unref()
+    const guard = new ResumeGuard(this.pid)
+    this.#guard = guard
+    void guard.started.then((problem) => {
+      if (this.#done) return
+      if (problem !== null) {
+        this.release('pausing is off')
+        this.onOff(`nothing would resume the command were wattprint killed while it is paused (${problem})`)
+        return
+      }
+      this.#decide()
+      this.#refreshTimer = setInterval(() => {
+        void this.feed.refresh().then((ok) => {
+          if (!ok || this.#done) return
+          this.#timeline = new IntensityTimeline(this.feed.slots)
+          this.#decide()
+        })
+      }, this.refreshMs)
+      this.#refreshTimer.unref()
+    })
   }
 
   /** Whether the command is paused now. */
@@ -64,29 +81,31 @@ export class PauseController {
     return ms
   }
 
-  /** Lets the command run for good (the deadline, a signal to pass on, its end). */
-  release(): void {
+  /** Lets the command run for good, for this reason (the deadline, a signal passed on, a budget, its end). */
+  release(why: string): void {
     process.off('exit', this.#onExit)
     this.#done = true
     clearTimeout(this.#timer)
     clearInterval(this.#refreshTimer)
-    if (this.#paused) this.#resume(null)
+    if (this.#paused) this.#resume(why)
+    this.#guard?.end()
   }
 
-  readonly #onExit = () => this.release()
+  readonly #onExit = () => this.release('wattprint is exiting')
 
   #decide(): void {
     clearTimeout(this.#timer)
     if (this.#done) return
     const nowMs = Date.now()
     if (nowMs >= this.deadlineMs) {
-      this.release()
+      this.release('the deadline')
       return
     }
     const g = this.#timeline.at(nowMs)
     const above = g !== null && g > this.aboveGPerKWh
     if (above && !this.#paused) this.#pause(g)
-    else if (!above && this.#paused) this.#resume(g)
+    else if (!above && this.#paused)
+      this.#resume(g === null ? 'the forecast ends' : `forecast ${g.toFixed(0)} g/kWh`)
     // Next decision: the next slot boundary, or the deadline.
     const i = this.#timeline.slotBefore(nowMs)
     const inSlot = i >= 0 && nowMs < (this.#timeline.ends[i] ?? 0)
@@ -97,18 +116,25 @@ export class PauseController {
   }
 
   #pause(g: number): void {
-    if (!this.#signal('SIGSTOP')) return
+    // The guard hears of it first: wattprint killed between the two leaves a SIGCONT owed, never missed.
+    this.#guard?.paused()
+    if (!this.#signal('SIGSTOP')) {
+      this.#guard?.running()
+      return
+    }
     this.#paused = true
     this.#pausedSinceMs = Date.now()
-    this.onChange(true, g)
+    this.onChange(true, `forecast ${g.toFixed(0)} g/kWh`)
   }
 
-  #resume(g: number | null): void {
-    this.#signal('SIGCONT')
+  #resume(why: string): void {
+    const continued = this.#signal('SIGCONT')
+    this.#guard?.running()
     this.#paused = false
     this.#pauses.push([this.#pausedSinceMs, Date.now()])
     this.#pausedMs += Date.now() - this.#pausedSinceMs
-    this.onChange(false, g)
+    // A group that is gone was not continued: not said.
+    if (continued) this.onChange(false, why)
   }
 
   /** Signals the command's process group; false when it is gone. */

@@ -52,7 +52,7 @@ export const RUN_FLAGS = {
   grace: {
     type: 'string',
     value: '10s',
-    help: 'how long a command stopped for its budget has between SIGTERM and SIGKILL, up to 24h (default 10s)',
+    help: 'how long a command asked to end (by a budget, or SIGTERM, SIGHUP or SIGQUIT passed on) has before SIGKILL, up to 24h (default 10s)',
     example: '10s',
   },
   prometheus: {
@@ -83,9 +83,11 @@ export const RUN: CommandSpec = {
   about: `Runs the command (no shell, stdio inherited), measures the machine while it runs, writes one CSV row and
 prints a summary on stderr. Exits with the command's exit code (128 + the signal's number when a signal
 ended it; as shells do, 127 when it is not found, 126 when it is found but cannot be executed: not
-executable, or a directory). SIGTERM and SIGHUP are passed on to the command, and SIGINT when wattprint
-is not at a terminal (there Ctrl-C already reaches the command). Quantities take units:
-250ms, 10s, 5m, 2h; 300Wh, 0.5kWh; 100g, 2kg; 200W.`,
+executable, or a directory). Signals are passed on to the command, and wattprint waits for its end:
+SIGTERM, SIGHUP, SIGQUIT (then SIGKILL after --grace if it has not ended), SIGUSR1, SIGUSR2, SIGALRM,
+SIGWINCH, SIGINT (never followed by SIGKILL), and SIGTSTP and SIGCONT unless --pause-above runs it in its
+own process group. At a terminal without --pause-above, Ctrl-C, Ctrl-\\ and Ctrl-Z reach it directly
+and are not passed on again. Quantities take units: 250ms, 10s, 5m, 2h; 300Wh, 0.5kWh; 100g, 2kg; 200W.`,
   flags: RUN_FLAGS,
   footer: `Examples:
   wattprint run --project mnist --country FR --max-energy 0.5kWh -- python train.py --epochs 10

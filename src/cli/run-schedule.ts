@@ -37,6 +37,10 @@ export const SCHEDULE_FLAGS = {
     help: 'with --within: pause the command (SIGSTOP to its process group) while the forecast is above this; never past the deadline',
     example: '300',
   },
+  'count-paused': {
+    type: 'boolean',
+    help: 'with --pause-above: the time paused counts against --max-duration too (by default only the time the command ran does)',
+  },
 } as const satisfies Flags
 
 /** What the schedule flags asked for. */
@@ -46,6 +50,8 @@ export interface ScheduleRequest {
   readonly durationMs: number
   readonly maxIntensity: number | null
   readonly pauseAbove: number | null
+  /** Whether the time paused counts against the duration budget (--count-paused). */
+  readonly countPaused: boolean
 }
 
 const G_PER_KWH = /\s*g(?:\s*co2e?)?\s*\/\s*kwh\s*$/i
@@ -59,6 +65,9 @@ export function scheduleFrom(values: FlagValues, config: ResolvedConfig): Schedu
   const max = textOf(values, 'max-intensity')
   const pause = textOf(values, 'pause-above')
   const duration = textOf(values, 'duration')
+  const countPaused = values['count-paused'] === true
+  if (countPaused && pause === undefined)
+    throw new UsageError('--count-paused needs --pause-above: without it, nothing is paused.')
   if (deadlineMs === null) {
     const alone = [max && '--max-intensity', pause && '--pause-above', duration && '--duration'].filter(
       Boolean,
@@ -86,6 +95,7 @@ export function scheduleFrom(values: FlagValues, config: ResolvedConfig): Schedu
     durationMs,
     maxIntensity: max === undefined ? null : intensity('--max-intensity', max),
     pauseAbove: pause === undefined ? null : intensity('--pause-above', pause),
+    countPaused,
   }
 }
 
@@ -143,7 +153,7 @@ export interface StartPlan {
 /** The start the request and the forecast give: the cleanest window, or the first moment under the cap. */
 export function planStart(
   slots: readonly ForecastSlot[],
-  request: ScheduleRequest,
+  request: Pick<ScheduleRequest, 'deadlineMs' | 'durationMs' | 'maxIntensity'>,
   nowMs: number,
 ): StartPlan {
   const latestMs = Math.max(nowMs, request.deadlineMs - request.durationMs)
@@ -187,7 +197,7 @@ function waitingLine(plan: StartPlan, deadlineMs: number, nowMs: number): string
 /**
  * Waits until the plan's start, asking for a new forecast every refreshMs() and planning again from it,
  * with a countdown on a terminal (a line per plan elsewhere). Resolves the plan it started on, or the
- * signal that aborted the wait (SIGINT, SIGTERM, SIGHUP): then nothing has run and nothing is written.
+ * signal that aborted the wait (SIGINT, SIGTERM, SIGHUP, SIGQUIT): then nothing has run and nothing is written.
  */
 export async function waitForStart(
   feed: ForecastFeed,
@@ -207,7 +217,7 @@ export async function waitForStart(
   const every = refreshMs()
   const abort = new AbortController()
   let stoppedBy: NodeJS.Signals | null = null
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const).map((signal) => {
     const handler = () => {
       stoppedBy = signal
       abort.abort()

@@ -1,3 +1,4 @@
+import { excludePausedTime } from '../budget-watch.js'
 import { describeError } from '../errors.js'
 import type { SampleEvent } from '../events.js'
 import { formatMass } from '../format.js'
@@ -24,6 +25,7 @@ export class ScheduledRun {
   #plannedStartMs: number
   #lastSample: { atMs: number; kWh: number } | null = null
   #detach: () => void = () => {}
+  #runId = ''
 
   private constructor(
     private readonly request: ScheduleRequest,
@@ -59,12 +61,17 @@ export class ScheduledRun {
 
   /** Attaches the figures to the run's records and begins the counterfactual; call just before start(). */
   begin(runId: string): void {
+    this.#runId = runId
     if (this.feed) this.#ledger = new CounterfactualLedger(this.feed.slots, this.request.requestedMs)
     this.#detach = attachSchedule(runId, (m) => this.fields(m.energyKWh))
   }
 
   /** Starts pausing the command's process group, when asked to. */
-  watch(pid: number | undefined, onChange: (paused: boolean, gPerKWh: number | null) => void): void {
+  watch(
+    pid: number | undefined,
+    onChange: (paused: boolean, why: string) => void,
+    onOff: (why: string) => void = () => {},
+  ): void {
     if (!this.pauses || !this.feed || pid === undefined || this.request.pauseAbove === null) return
     this.#pause = new PauseController(
       pid,
@@ -72,12 +79,23 @@ export class ScheduledRun {
       this.request.pauseAbove,
       this.request.deadlineMs,
       refreshMs(),
-      (paused, g) => {
+      (paused, why) => {
         if (this.feed) this.#ledger?.setForecast(this.feed.slots)
-        onChange(paused, g)
+        onChange(paused, why)
       },
+      onOff,
     )
     this.#pause.start()
+    // The time wattprint holds the command paused is not the command's: left out of --max-duration.
+    if (!this.request.countPaused) {
+      const pause = this.#pause
+      const detachSchedule = this.#detach
+      const detachPaused = excludePausedTime(this.#runId, () => pause.pausedS)
+      this.#detach = () => {
+        detachSchedule()
+        detachPaused()
+      }
+    }
   }
 
   /** Whether the command is paused now. */
@@ -103,14 +121,14 @@ export class ScheduledRun {
     }
   }
 
-  /** Lets the command run for good (a signal to pass on, a budget, its end). */
-  release(): void {
-    this.#pause?.release()
+  /** Lets the command run for good, for this reason (a signal passed on, a budget, its end). */
+  release(why: string): void {
+    this.#pause?.release(why)
   }
 
   /** Stops pausing and detaches the figures from later records. */
   end(): void {
-    this.release()
+    this.release('the run ended')
     this.#detach()
   }
 

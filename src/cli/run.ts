@@ -10,6 +10,7 @@ import type { EmissionsRecord } from '../record.js'
 import { printable } from '../text.js'
 import { EmissionsTracker } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
+import { environmentWarning } from './environment.js'
 import { type Flags, parseFlags, textOf } from './flags.js'
 import { footprintOptionsFrom } from './footprint-flags.js'
 import { trackerOptionsFrom, usageErrorFrom } from './options.js'
@@ -17,6 +18,7 @@ import { checkCsvOutput, TimelineWriter } from './output-checks.js'
 import { budgetFrom, RUN, RUN_FLAGS, RUN_HELP, sinksFrom } from './run-flags.js'
 import { scheduleFrom } from './run-schedule.js'
 import { ScheduledRun } from './run-scheduled.js'
+import { holdMessagesBeforeCommand, SignalRelay } from './run-signals.js'
 import { ukOptionFrom } from './schedule-flags.js'
 import { parseQuantity, UsageError } from './units.js'
 
@@ -130,10 +132,16 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const { config } = tracker
   if (config.saveToFile) checkCsvOutput(join(config.outputDir, config.outputFile), textOf(values, 'output'))
   const timeline = values.timeline !== undefined ? new TimelineWriter(String(values.timeline)) : undefined
+  // The command still runs: said, rather than a variable silently missing from its environment.
+  const environment = quiet ? null : environmentWarning()
+  if (environment) process.stderr.write(`${environment}\n`)
   const attributed = config.attribution.kind !== 'machine'
   const live = !quiet && process.stderr.isTTY === true
   // --within: wait for the forecast's cleanest hours before anything starts; Ctrl-C then leaves no row.
   const request = scheduleFrom(values, config)
+  const stopHolding = holdMessagesBeforeCommand((line) => {
+    if (!quiet) process.stderr.write(`${live ? '\r\x1b[2K' : ''}${line}\n`)
+  })
   let scheduled: ScheduledRun | null = null
   if (request) {
     const prepared = await ScheduledRun.prepare(config, request, { live, quiet })
@@ -142,6 +150,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
         process.stderr.write(
           'wattprint: aborted while waiting: the command did not run and no row was written.\n',
         )
+      stopHolding()
       return 128 + (constants.signals[prepared.signal] ?? 0)
     }
     scheduled = prepared
@@ -176,36 +185,35 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   await tracker.start()
   // A command that may be paused gets its own process group, so that SIGSTOP reaches all of it.
   const ownGroup = scheduled?.pauses === true
+  const relay = new SignalRelay({
+    // Ctrl-C at a terminal reaches the whole foreground process group, the command included: passing
+    // SIGINT on as well would deliver it twice. From anywhere else (kill, a scheduler) it reached only
+    // wattprint, as it reaches only wattprint when the command has its own group.
+    sharesTerminalGroup: process.stdin.isTTY === true && !ownGroup,
+    ownGroup,
+    graceMs,
+    release: (why) => scheduled?.release(why),
+    paused: () => scheduled?.paused ?? false,
+    say: (line) => {
+      if (quiet) return
+      clearStatus()
+      process.stderr.write(`${line}\n`)
+    },
+  })
+  relay.install()
+  stopHolding()
   const child = spawn(program, args, { stdio: 'inherit', windowsHide: false, detached: ownGroup })
-  const forward = (signal: NodeJS.Signals) => () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-    // A stopped command acts on a signal only once continued.
-    scheduled?.release()
-  }
-  scheduled?.watch(child.pid, (paused, g) => {
-    if (quiet || live) return
-    const why = g === null ? 'the forecast ends' : `forecast ${g.toFixed(0)} g/kWh`
-    process.stderr.write(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})\n`)
-  })
-  // Ctrl-C at a terminal reaches the whole foreground process group, the command included: passing SIGINT
-  // on as well would deliver it twice. From anywhere else (kill, a scheduler) it reached only wattprint, as
-  // it reaches only wattprint when the command has its own group.
-  const signals =
-    process.stdin.isTTY && !ownGroup
-      ? (['SIGTERM', 'SIGHUP'] as const)
-      : (['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-  const forwarders = signals.map((signal) => {
-    const handler = forward(signal)
-    process.on(signal, handler)
-    return () => process.off(signal, handler)
-  })
-  if (process.stdin.isTTY && !ownGroup) {
-    // Not passed on, but not fatal to wattprint either: it waits for the command to finish its own exit.
-    const waitForCommand = () => {}
-    process.on('SIGINT', waitForCommand)
-    forwarders.push(() => process.off('SIGINT', waitForCommand))
-  }
-  let killTimer: NodeJS.Timeout | undefined
+  relay.attach(child)
+  scheduled?.watch(
+    child.pid,
+    (paused, why) => {
+      if (quiet || live) return
+      process.stderr.write(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})\n`)
+    },
+    (why) => {
+      if (!quiet) process.stderr.write(`wattprint: --pause-above is off for this run: ${why}.\n`)
+    },
+  )
   tracker.on('budget', (event) => {
     clearStatus()
     // The tracker has printed the budget's message already: this line says what wattprint does about it.
@@ -215,10 +223,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
         `wattprint: stopping the command for --${flag} ${textOf(values, flag) ?? ''}: SIGTERM, then SIGKILL after ${graceMs / 1000} s.\n`,
       )
     }
-    child.kill('SIGTERM')
-    scheduled?.release()
-    killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-    killTimer.unref()
+    relay.stop('SIGTERM', 'the budget was crossed')
   })
 
   const outcome = await new Promise<{
@@ -229,9 +234,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }))
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
-  clearTimeout(killTimer)
-  scheduled?.release()
-  for (const off of forwarders) off()
+  scheduled?.release('the command ended')
   ended = true
   clearStatus()
 
@@ -265,5 +268,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     }
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
+  // Listening until now: a signal while the row and the sinks were written (a slow Pushgateway) had
+  // nothing to reach, and its default action would have ended wattprint there, its exit code lost.
+  relay.dispose()
   return exitCode
 }

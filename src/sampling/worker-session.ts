@@ -1,4 +1,10 @@
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
+import {
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  SHARE_ENV,
+  Worker,
+} from 'node:worker_threads'
 import { describeError } from '../errors.js'
 import type { MeterSpec } from '../meters/build.js'
 import type { GpuReport } from '../meters/gpu.js'
@@ -45,6 +51,10 @@ export class WorkerSampling implements SamplingSession {
     this.port = control.port1
     this.dataPort = data.port1
     this.worker = new Worker(workerUrl, {
+      // Node copies the environment into a new worker by default, and that copy aborts the whole process
+      // (a V8 fatal error, not an exception) on a variable whose name is not UTF-8. Shared, it is not
+      // copied; the sampler never writes to it.
+      env: SHARE_ENV,
       workerData: { port: control.port2, dataPort: data.port2, control: words },
       transferList: [control.port2, data.port2],
     })

@@ -16,9 +16,11 @@ export function mergeForecasts(
 /**
  * What a scheduled run would have emitted had it started at once, from its measured energy profile and
  * one forecast. Each stretch of the run adds its energy at its wall-clock time; the counterfactual moves
- * the stretches the command was running (paused time left out, its share of the energy with it) to the
- * moment the run was asked for, back to back, and prices them at the forecast there. The run as it ran
- * is priced at the same forecast, so the two differ only by when (and whether paused) the energy was drawn.
+ * the stretches the command was running to the moment the run was asked for, back to back, and prices
+ * them at the forecast there. The energy drawn while the command was paused (the machine's draw, which
+ * pausing did not cause: it runs either way) is priced where it was drawn, on both sides. The run as it
+ * ran is priced at the same forecast, so the two differ only by when the command's work was done: pausing
+ * is never counted as a loss for the energy it did not add.
  */
 export class CounterfactualLedger {
   #timeline: IntensityTimeline
@@ -26,6 +28,10 @@ export class CounterfactualLedger {
   #kWh = 0
   /** The energy drawn while the command ran, not paused. */
   #runningKWh = 0
+  /** The energy drawn while it was paused, and that of it the forecast priced (× g/kWh). */
+  #pausedKWh = 0
+  #pausedPricedKWh = 0
+  #pausedWeighted = 0
   #actualKWh = 0
   #actualWeighted = 0
   #shiftedKWh = 0
@@ -55,8 +61,16 @@ export class CounterfactualLedger {
       this.#actualWeighted += kWh * actual
     }
     const activeMs = Math.max(0, lengthMs - Math.min(lengthMs, pausedMs))
-    if (activeMs <= 0) return
     const activeKWh = (kWh * activeMs) / lengthMs
+    const pausedKWh = kWh - activeKWh
+    if (pausedKWh > 0) {
+      this.#pausedKWh += pausedKWh
+      if (actual !== null) {
+        this.#pausedPricedKWh += pausedKWh
+        this.#pausedWeighted += pausedKWh * actual
+      }
+    }
+    if (activeMs <= 0) return
     this.#runningKWh += activeKWh
     const at = this.requestedMs + this.#activeMs
     this.#activeMs += activeMs
@@ -74,12 +88,26 @@ export class CounterfactualLedger {
 
   /**
    * kg CO2e had the run started at once, for a run that drew `energyKWh` in all: the share of it drawn
-   * while the command ran, at the forecast's mean where it would have run. Null before any energy, or
-   * when the forecast does not cover that time.
+   * while the command ran at the forecast's mean where it would have run, and the share drawn while it was
+   * paused at the forecast where it was drawn (as on the actual side). Null before any energy, or when the
+   * forecast does not cover the time the command would have run.
    */
   counterfactualKg(energyKWh: number): number | null {
-    if (!(this.#kWh > 0) || !(this.#shiftedKWh > 0)) return null
-    const meanGPerKWh = this.#shiftedWeighted / this.#shiftedKWh
-    return (energyKWh * (this.#runningKWh / this.#kWh) * meanGPerKWh) / 1000
+    if (!(this.#kWh > 0)) return null
+    let gramsPerRunKWh = 0
+    if (this.#runningKWh > 0) {
+      if (!(this.#shiftedKWh > 0)) return null
+      gramsPerRunKWh += this.#runningKWh * (this.#shiftedWeighted / this.#shiftedKWh)
+    }
+    if (this.#pausedKWh > 0) {
+      // Paused stretches the forecast did not cover are priced as the actual side prices them: its mean.
+      const pausedMean =
+        this.#pausedPricedKWh > 0
+          ? this.#pausedWeighted / this.#pausedPricedKWh
+          : this.forecastIntensityGPerKWh
+      if (pausedMean === null) return null
+      gramsPerRunKWh += this.#pausedKWh * pausedMean
+    }
+    return (energyKWh * gramsPerRunKWh) / this.#kWh / 1000
   }
 }
