@@ -62,7 +62,7 @@ describe('--pause-above: the time and energy of a pause are not the command’s'
     )
     const { status } = await run.done
     const { stderr } = run.out()
-    // Before: "Budget crossed: durationS 4.0 s", and the job killed before its work was done.
+    // Before: "Budget crossed: the duration 4.0 s", and the job killed before its work was done.
     expect(stderr).not.toContain('Budget crossed')
     expect(status, stderr).toBe(0)
     expect(existsSync(done)).toBe(true)
@@ -88,7 +88,7 @@ describe('--pause-above: the time and energy of a pause are not the command’s'
     )
     const { status } = await run.done
     const { stderr } = run.out()
-    expect(stderr).toMatch(/Budget crossed: durationS \d+\.\d s reached the limit of 3\.0 s\./)
+    expect(stderr).toMatch(/Budget crossed: the duration \d+\.\d s reached the limit of 3\.0 s\./)
     expect(stderr).toContain('wattprint: resumed the command (the budget was crossed)\n')
     expect(status).toBe(128 + 15)
     expect(existsSync(done)).toBe(false)
