@@ -25,6 +25,7 @@ import {
   NVML_STUB_LIBRARY,
   type StubGpu,
   stubEnergyJ,
+  stubPowerW,
 } from './helpers/gpu.mjs'
 import { expectSaneNumbers } from './helpers/sane.js'
 
@@ -58,14 +59,18 @@ async function measure(options: TrackerOptions, ms: number) {
   })
   const warnings: TrackerWarning[] = []
   tracker.on('warning', (w) => warnings.push(w))
+  // When each interval ended, in s since the baseline: when the meters were read.
+  const readS: number[] = [0]
+  tracker.on('sample', (s) => readS.push(s.elapsedS))
   await tracker.start()
   await sleep(ms)
   const record = await tracker.stop()
+  if ((readS.at(-1) ?? 0) < record.durationS - 1e-6) readS.push(record.durationS)
   const baselineNs = tracker.baselineNs ?? 0n
   const [row] = readCsv(join(dir, 'emissions.csv'))
   expectSaneNumbers(record, 'record')
   expectSaneNumbers(row)
-  return { record, warnings, row: row ?? {}, baselineNs, dir }
+  return { record, warnings, row: row ?? {}, baselineNs, dir, readS }
 }
 
 const channelJ = (record: EmissionsRecord, meterId: string, channel: string) =>
@@ -92,7 +97,7 @@ describe.each(['worker', 'inline'] as const)('NVML through koffi (stub library),
       { uuid: 'GPU-bbbb2222', name: 'Tesla P100-PCIE-16GB', arch: 4, energyCounter: false, profile: square },
       hopper('GPU-cccc3333', 250, { lostAfterMs: 1000 }),
     ])
-    const { record, warnings, row, baselineNs } = await measure(
+    const { record, warnings, row, baselineNs, readS } = await measure(
       { sampling, nvmlLibraryPath: NVML_STUB_LIBRARY },
       3000,
     )
@@ -107,9 +112,24 @@ describe.each(['worker', 'inline'] as const)('NVML through koffi (stub library),
     expect(Math.abs(channelJ(record, 'nvml-energy', 'gpu0') - 250 * record.durationS)).toBeLessThan(
       250 * 0.15,
     )
-    // The power-only GPU on a 100/300 W square wave, integrated from its readings: within 2 %.
+    // The power-only GPU on a 100/300 W square wave, integrated from its readings: the trapezoid rule over
+    // the instants it was really read (within 2 %: a read and its time stamp may straddle an edge), and so
+    // within what sampling every 50 ms can know of the true integral. How far that is depends on when the
+    // reads fell, which a busy machine shifts: each edge between two reads costs up to half their gap of
+    // 200 W.
+    const powerJ = channelJ(record, 'nvml-power', 'gpu1')
+    let trapezoidJ = 0
+    let edgeBoundJ = 0
+    const at = (s: number) => baselineNs + BigInt(Math.round(s * 1e9))
+    const phase = (s: number) => Math.floor(Number(at(s)) / 1e6 / square.halfMs)
+    for (let i = 1; i < readS.length; i++) {
+      const [a, b] = [readS[i - 1] ?? 0, readS[i] ?? 0]
+      trapezoidJ += ((stubPowerW(square, at(a)) + stubPowerW(square, at(b))) / 2) * (b - a)
+      edgeBoundJ += (phase(b) - phase(a)) * ((b - a) / 2) * (square.highW - square.lowW)
+    }
+    expect(Math.abs(powerJ / trapezoidJ - 1)).toBeLessThan(0.02)
     const truth = stubEnergyJ(square, baselineNs, endNs)
-    expect(Math.abs(channelJ(record, 'nvml-power', 'gpu1') / truth - 1)).toBeLessThan(0.02)
+    expect(Math.abs(powerJ - truth)).toBeLessThanOrEqual(edgeBoundJ + 0.02 * truth)
     // The lost GPU counted until it was lost (about 1 s of 250 W), then stopped, with a warning and a note.
     const lost = channelJ(record, 'nvml-energy', 'gpu2')
     expect(lost).toBeGreaterThan(150)

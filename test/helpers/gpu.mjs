@@ -74,6 +74,17 @@ export function stubEnergyJ(profile, fromNs, toNs) {
   return joules
 }
 
+/** The watts of a stub profile at a CLOCK_MONOTONIC time in ns, as the stub's nvmlDeviceGetPowerUsage reads it. */
+/**
+ * @param {StubGpu['profile']} profile
+ * @param {bigint} atNs
+ * @returns {number}
+ */
+export function stubPowerW(profile, atNs) {
+  if ('watts' in profile) return profile.watts
+  return Math.floor(Number(atNs) / 1e6 / profile.halfMs) % 2 === 0 ? profile.lowW : profile.highW
+}
+
 /**
  * Writes an executable fake `nvidia-smi` that answers wattprint's command lines in nvidia-smi's format:
  * the probe, and the `-lms` stream (one line per GPU per iteration), with a crash and bracketed values.
