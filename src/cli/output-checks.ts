@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs'
 import { dirname } from 'node:path'
 import { describeError } from '../errors.js'
 import { assertWritableFile, ensureWritableDir, OutputPathError, openForAppend } from '../output-dir.js'
+import { printErr } from '../terminal.js'
 import { UsageError } from './units.js'
 
 /** Runs a check; an OutputPathError becomes a UsageError (exit 2) worded by `say`, before anything runs. */
@@ -58,8 +59,8 @@ export class TimelineWriter {
     this.#stream.on('error', (error) => {
       if (this.#failed) return
       this.#failed = true
-      process.stderr.write(
-        `wattprint: could not write the timeline ${path}: ${describeError(error)}; the run goes on without it.\n`,
+      printErr(
+        `wattprint: could not write the timeline ${path}: ${describeError(error)}; the run goes on without it.`,
       )
     })
   }

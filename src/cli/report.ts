@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read.js'
 import { formatDuration, formatEnergy, formatMass, joulesCell } from '../format.js'
+import { linesOf, printErr, printJson, printOut } from '../terminal.js'
 import { printable } from '../text.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { checkOutputFile } from './output-checks.js'
@@ -291,7 +292,7 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   const parsed = parseFlags(REPORT, argv, true)
   const { positionals } = parsed
   if (parsed.values.help) {
-    process.stdout.write(helpText(REPORT))
+    printOut(...linesOf(helpText(REPORT)))
     return 0
   }
   const values = {
@@ -328,7 +329,7 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     if (result.malformed > 0) skipped.push(`${file}: ${result.malformed} malformed row(s) skipped`)
   }
   if (readable === 0) {
-    for (const line of skipped) process.stderr.write(`wattprint report: ${line}\n`)
+    printErr(...skipped.map((line) => `wattprint report: ${line}`))
     return 1
   }
   // A run found in several files (a backup beside its file, a file named twice) counts once.
@@ -336,13 +337,10 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   const groups = groupRuns(counted, by)
   const all = total('total', counted)
   const waiting = waitingSavings(counted)
-  if (values.json)
-    process.stdout.write(`${JSON.stringify({ by, groups, total: all, waiting, skipped }, null, 2)}\n`)
+  if (values.json) printJson({ by, groups, total: all, waiting, skipped })
   else {
-    process.stdout.write(`${renderTable(groups, by, all)}\n`)
     const saved = waitingLine(waiting)
-    if (saved) process.stdout.write(`${saved}\n`)
-    for (const line of skipped) process.stdout.write(`${line}\n`)
+    printOut(...linesOf(renderTable(groups, by, all)), ...(saved ? [saved] : []), ...skipped)
   }
   if (values.html) {
     const timelines = (values.timeline ?? []).map((file) => ({ file, samples: readTimeline(file) }))
@@ -350,7 +348,7 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
       values.html,
       renderHtmlReport({ runs: counted, groups, by, total: all, timelines, skipped }),
     )
-    if (!values.json) process.stdout.write(`report written to ${values.html}\n`)
+    if (!values.json) printOut(`report written to ${values.html}`)
   }
   return 0
 }

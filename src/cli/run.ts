@@ -7,6 +7,7 @@ import type { SampleEvent } from '../events.js'
 import { footprintPhrase } from '../footprint/format.js'
 import { formatEnergy, formatMass, jobEnergy } from '../format.js'
 import type { EmissionsRecord } from '../record.js'
+import { drawStatus, eraseStatus, linesOf, printErr, printJson, printOut } from '../terminal.js'
 import { printable } from '../text.js'
 import { EmissionsTracker } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
@@ -91,7 +92,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const { options: optionArgs, command } = splitCommand(argv)
   const { values } = parseFlags(RUN, optionArgs)
   if (values.help) {
-    process.stdout.write(RUN_HELP)
+    printOut(...linesOf(RUN_HELP))
     return 0
   }
   const [program, ...args] = command
@@ -99,7 +100,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // A command that cannot run is said at once, before anything is measured or written, as a shell says it.
   const located = locateCommand(program)
   if (!('path' in located)) {
-    process.stderr.write(`wattprint: ${located.message}\n`)
+    printErr(`wattprint: ${located.message}`)
     return located.exitCode
   }
   const budget = budgetFrom(values)
@@ -134,22 +135,22 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const timeline = values.timeline !== undefined ? new TimelineWriter(String(values.timeline)) : undefined
   // The command still runs: said, rather than a variable silently missing from its environment.
   const environment = quiet ? null : environmentWarning()
-  if (environment) process.stderr.write(`${environment}\n`)
+  if (environment) printErr(environment)
   const attributed = config.attribution.kind !== 'machine'
   const live = !quiet && process.stderr.isTTY === true
   // --within: wait for the forecast's cleanest hours before anything starts; Ctrl-C then leaves no row.
   const request = scheduleFrom(values, config)
   const stopHolding = holdMessagesBeforeCommand((line) => {
-    if (!quiet) process.stderr.write(`${live ? '\r\x1b[2K' : ''}${line}\n`)
+    if (quiet) return
+    if (live) eraseStatus()
+    printErr(line)
   })
   let scheduled: ScheduledRun | null = null
   if (request) {
     const prepared = await ScheduledRun.prepare(config, request, { live, quiet })
     if (!(prepared instanceof ScheduledRun)) {
       if (!quiet)
-        process.stderr.write(
-          'wattprint: aborted while waiting: the command did not run and no row was written.\n',
-        )
+        printErr('wattprint: aborted while waiting: the command did not run and no row was written.')
       stopHolding()
       return 128 + (constants.signals[prepared.signal] ?? 0)
     }
@@ -168,17 +169,15 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     // About once a second on screen, whatever the sampling interval.
     if (live && sample.elapsedS - drawnAtS >= 0.95) {
       drawnAtS = sample.elapsedS
-      process.stderr.write(
-        `\r\x1b[2K${statusLine(sample, attributed)}${scheduled?.paused ? ' | paused' : ''}`,
-      )
+      drawStatus(`${statusLine(sample, attributed)}${scheduled?.paused ? ' | paused' : ''}`)
       statusShown = true
     } else if (progress && sample.elapsedS - lastProgressS >= 10) {
       lastProgressS = sample.elapsedS
-      process.stderr.write(`${statusLine(sample, attributed)}\n`)
+      printErr(statusLine(sample, attributed))
     }
   })
   const clearStatus = () => {
-    if (statusShown) process.stderr.write('\r\x1b[2K')
+    if (statusShown) eraseStatus()
     statusShown = false
   }
 
@@ -197,7 +196,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     say: (line) => {
       if (quiet) return
       clearStatus()
-      process.stderr.write(`${line}\n`)
+      printErr(line)
     },
   })
   relay.install()
@@ -208,10 +207,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     child.pid,
     (paused, why) => {
       if (quiet || live) return
-      process.stderr.write(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})\n`)
+      printErr(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})`)
     },
     (why) => {
-      if (!quiet) process.stderr.write(`wattprint: --pause-above is off for this run: ${why}.\n`)
+      if (!quiet) printErr(`wattprint: --pause-above is off for this run: ${why}.`)
     },
   )
   tracker.on('budget', (event) => {
@@ -219,8 +218,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     // The tracker has printed the budget's message already: this line says what wattprint does about it.
     if (!quiet) {
       const flag = BUDGET_FLAGS[event.limit]
-      process.stderr.write(
-        `wattprint: stopping the command for --${flag} ${textOf(values, flag) ?? ''}: SIGTERM, then SIGKILL after ${graceMs / 1000} s.\n`,
+      printErr(
+        `wattprint: stopping the command for --${flag} ${textOf(values, flag) ?? ''}: SIGTERM, then SIGKILL after ${graceMs / 1000} s.`,
       )
     }
     relay.stop('SIGTERM', 'the budget was crossed')
@@ -242,7 +241,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let status: 'finished' | 'failed' | 'interrupted'
   if (outcome.error) {
     const problem = spawnProblem(program, located.path, outcome.error)
-    process.stderr.write(`wattprint: ${problem.message}\n`)
+    printErr(`wattprint: ${problem.message}`)
     exitCode = problem.exitCode
     status = 'failed'
   } else if (outcome.signal) {
@@ -256,9 +255,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const record = await tracker.stop({ status: tracker.signal.aborted ? 'finished' : status })
   scheduled?.end()
   await timeline?.end()
-  if (!quiet) process.stderr.write(`${summary(record)}\n`)
+  if (!quiet) printErr(...linesOf(summary(record)))
   const saved = scheduled?.summary(record)
-  if (!quiet && saved) process.stderr.write(`${saved}\n`)
+  if (!quiet && saved) printErr(saved)
   if (values.json) {
     const json = {
       exitCode,
@@ -266,7 +265,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       record,
       equivalents: equivalents(record.emissionsKg),
     }
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+    printJson(json)
   }
   // Listening until now: a signal while the row and the sinks were written (a slow Pushgateway) had
   // nothing to reach, and its default action would have ended wattprint there, its exit code lost.
