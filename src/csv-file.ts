@@ -147,19 +147,28 @@ function writeAllAt(fd: number, bytes: Buffer, position: number): void {
  * created: a missing one throws ENOENT (the caller creates it with its header).
  */
 export function appendWhole(path: string, text: string): void {
-  const bytes = Buffer.from(text, 'utf8')
   // Read and write: undoing a partial write checks the bytes at the end before cutting them.
   const fd = openSync(path, constants.O_RDWR | constants.O_APPEND)
   try {
-    let written = 0
-    try {
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written)
-    } catch (error) {
-      if (written > 0) undoPartialAppend(fd, bytes.subarray(0, written), path, error)
-      throw error
-    }
+    appendWholeTo(fd, path, text)
   } finally {
     closeSync(fd)
+  }
+}
+
+/**
+ * appendWhole() on a file kept open (`fd`, opened to append, and to read so that a partial write can be
+ * checked before it is cut off): `text` is appended whole or not at all. `what` names the piece in the
+ * error when a partial one could not be taken back: a CSV's `row`, a JSON-lines file's `line`.
+ */
+export function appendWholeTo(fd: number, path: string, text: string, what: 'row' | 'line' = 'row'): void {
+  const bytes = Buffer.from(text, 'utf8')
+  let written = 0
+  try {
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written)
+  } catch (error) {
+    if (written > 0) undoPartialAppend(fd, bytes.subarray(0, written), path, error, what)
+    throw error
   }
 }
 
@@ -168,7 +177,13 @@ export function appendWhole(path: string, text: string): void {
  * bytes: should another process have appended after them, cutting would take its row too, so the file is
  * left and the error says where the partial row is. (Cutting frees space: it works on a full disk.)
  */
-function undoPartialAppend(fd: number, ours: Buffer, path: string, cause: unknown): void {
+function undoPartialAppend(
+  fd: number,
+  ours: Buffer,
+  path: string,
+  cause: unknown,
+  what: 'row' | 'line',
+): void {
   let start = -1
   try {
     const size = fstatSync(fd).size
@@ -183,8 +198,8 @@ function undoPartialAppend(fd: number, ours: Buffer, path: string, cause: unknow
   const reason = cause instanceof Error ? cause.message : String(cause)
   throw Object.assign(
     new Error(
-      `${reason}; ${ours.length} bytes of the row were written before it failed and could not be taken back` +
-        `${start >= 0 ? ` (at byte ${start})` : ''}: ${path} ends with a partial row`,
+      `${reason}; ${ours.length} bytes of the ${what} were written before it failed and could not be taken back` +
+        `${start >= 0 ? ` (at byte ${start})` : ''}: ${path} ends with a partial ${what}`,
     ),
     { code: (cause as NodeJS.ErrnoException).code, partialRowLeft: true },
   )
