@@ -3,12 +3,19 @@ import {
   constants,
   existsSync,
   fstatSync,
+  fsyncSync,
   ftruncateSync,
   linkSync,
+  lstatSync,
   openSync,
   readFileSync,
   readSync,
+  realpathSync,
+  renameSync,
+  type Stats,
+  statSync,
   unlinkSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
@@ -248,11 +255,16 @@ export function createExclusive(path: string, content: string): boolean {
   }
 }
 
-/** Creates `path` (failing with EEXIST if it exists) holding `content`; removed again if the write fails. */
-function writeNew(path: string, content: string): void {
+/**
+ * Creates `path` (failing with EEXIST if it exists) holding `content`, on the disk (fsync) when `durable`;
+ * removed again if the write fails.
+ */
+function writeNew(path: string, content: string, durable = false): void {
   const fd = openSync(path, 'wx')
   try {
     writeAllAt(fd, Buffer.from(content, 'utf8'), 0)
+    // A full disk may refuse the data only when it is flushed: found here, not after the rename.
+    if (durable) fsyncSync(fd)
   } catch (error) {
     closeSync(fd)
     try {
@@ -261,4 +273,46 @@ function writeNew(path: string, content: string): void {
     throw error
   }
   closeSync(fd)
+}
+
+/**
+ * Writes `path` whole or not at all: `content` goes to a temporary file in the same folder, renamed into
+ * place once it is all on the disk. A failure (a full disk, a file size limit) leaves `path` as it was
+ * and no temporary file behind. A symbolic link is kept, the file it points to replaced; a path that is
+ * no regular file (a device, a FIFO: /dev/stdout) is written as it is, since it cannot be replaced.
+ */
+export function replaceWhole(path: string, content: string): void {
+  // Only a regular file, or nothing at all, is replaced: /dev/stdout (a link to a pipe) is written to, and
+  // so is a link to nothing (it names the file to make).
+  const found = statOrNull(path) ?? lstatOrNull(path)
+  if (found && !found.isFile()) {
+    writeFileSync(path, content)
+    return
+  }
+  const target = found ? realpathSync(path) : path
+  const temp = join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
+  )
+  writeNew(temp, content, true)
+  try {
+    renameSync(temp, target)
+  } catch (error) {
+    try {
+      unlinkSync(temp)
+    } catch {}
+    throw error
+  }
+}
+
+const statOrNull = (path: string): Stats | null => orNull(() => statSync(path))
+const lstatOrNull = (path: string): Stats | null => orNull(() => lstatSync(path))
+
+function orNull<T>(read: () => T): T | null {
+  try {
+    return read()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw error
+  }
 }

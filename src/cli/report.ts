@@ -1,5 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { replaceWhole } from '../csv-file.js'
 import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read.js'
+import { describeError } from '../errors.js'
 import { formatDuration, formatEnergy, formatMass, joulesCell } from '../format.js'
 import { linesOf, printErr, printJson, printOut } from '../terminal.js'
 import { printable } from '../text.js'
@@ -344,10 +346,19 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   }
   if (values.html) {
     const timelines = (values.timeline ?? []).map((file) => ({ file, samples: readTimeline(file) }))
-    writeFileSync(
-      values.html,
-      renderHtmlReport({ runs: counted, groups, by, total: all, timelines, skipped }),
-    )
+    try {
+      // Whole or not at all: a full disk leaves the last report as it was, never half of a new one.
+      replaceWhole(
+        values.html,
+        renderHtmlReport({ runs: counted, groups, by, total: all, timelines, skipped }),
+      )
+    } catch (error) {
+      printErr(
+        `wattprint report: could not write ${values.html}: ${describeError(error)}; it is as it was before, ` +
+          'and no other file was left.',
+      )
+      return 1
+    }
     if (!values.json) printOut(`report written to ${values.html}`)
   }
   return 0
