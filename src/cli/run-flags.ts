@@ -21,7 +21,10 @@ export const RUN_FLAGS = {
     value: 'file.jsonl',
     help: 'append every sample as a JSON line, for charts (wattprint report --html … --timeline)',
   },
-  json: { type: 'boolean', help: 'the summary as JSON on stdout' },
+  json: {
+    type: 'boolean',
+    help: "the summary as JSON on stdout, which then holds nothing else: the command's own stdout goes to stderr",
+  },
   quiet: {
     type: 'boolean',
     short: 'q',

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { type StdioOptions, spawn } from 'node:child_process'
 import { constants } from 'node:os'
 import { join } from 'node:path'
 import type { TrackerOptions } from '../config.js'
@@ -201,7 +201,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   })
   relay.install()
   stopHolding()
-  const child = spawn(program, args, { stdio: 'inherit', windowsHide: false, detached: ownGroup })
+  // --json: stdout holds the JSON alone, for a program to read; the command's own stdout goes to stderr.
+  const stdio: StdioOptions = values.json ? ['inherit', process.stderr.fd, 'inherit'] : 'inherit'
+  const child = spawn(program, args, { stdio, windowsHide: false, detached: ownGroup })
   relay.attach(child)
   scheduled?.watch(
     child.pid,
