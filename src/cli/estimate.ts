@@ -10,6 +10,7 @@ import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './fl
 import { optionRange } from './options.js'
 import { foreignFileMessage, readEmissionsCsv } from './report.js'
 import { massCell, sumKnown, waterCell } from './report-footprint.js'
+import { tableLines } from './table.js'
 import { parseNumber, parseQuantity, UsageError } from './units.js'
 
 /** A GPU of data/gpus.csv. */
@@ -273,17 +274,13 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
     massCell(e.embodiedKg),
     waterCell(e.waterL),
   ])
-  const widths = header.map((_, c) => Math.max(header[c]?.length ?? 0, ...rows.map((r) => r[c]?.length ?? 0)))
-  const line = (r: string[]) =>
-    r.map((cell, c) => (c >= 4 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join('  ')
   printOut(
     what,
     `embodied: ${embodied.kg === null ? 'unknown' : formatMass(embodied.kg)} CO2e (${embodied.source}); ` +
       `water: on-site at the provider's published WUE + off-site at ${waterIntensity === null ? "WRI's 2020 factor for the region's grid (--water-intensity to set one)" : `${waterIntensity} L/kWh`}`,
     'yearly grid averages (Electricity Maps via CO2.js), cleanest first:',
     '',
-    line(header),
-    ...rows.map(line),
+    ...tableLines([header, ...rows], { right: (c) => c >= 4 }),
   )
   return 0
 }

@@ -4,12 +4,12 @@ import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read
 import { describeError } from '../errors.js'
 import { formatDuration, formatEnergy, formatMass, joulesCell } from '../format.js'
 import { linesOf, printErr, printJson, printOut } from '../terminal.js'
-import { printable } from '../text.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { checkOutputFile } from './output-checks.js'
 import { type FootprintCells, footprintCells, massCell, sumKnown, waterCell } from './report-footprint.js'
 import { renderHtmlReport } from './report-html.js'
 import { waitingLine, waitingSavings } from './report-savings.js'
+import { tableLines } from './table.js'
 import { UsageError } from './units.js'
 
 /** One run as a CSV row describes it (wattprint's or CodeCarbon's columns). */
@@ -230,7 +230,7 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
   ]
   if (served) header.push('requests', 'J/request', 'J/token')
   const line = (g: GroupTotals) => [
-    printable(g.key),
+    g.key,
     String(g.runs),
     formatDuration(g.durationS),
     formatEnergy(g.cpuKWh),
@@ -246,11 +246,7 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
       : []),
   ]
   const rows = [header, ...groups.map(line), line({ ...all, key: 'total' })]
-  const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
-  const format = (r: string[]) =>
-    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ')
-  return [format(header), rule, ...rows.slice(1, -1).map(format), rule, format(rows.at(-1) ?? [])].join('\n')
+  return tableLines(rows, { right: (c) => c > 0, rulesBefore: [1, rows.length - 1] }).join('\n')
 }
 
 /** The flags of `wattprint report`: parsed, and listed in its help, from this one table. */

@@ -13,6 +13,7 @@ import { linesOf, printErr, printJson, printOut } from '../terminal.js'
 import { type CommandSpec, type Flags, type FlagValues, helpText, parseFlags, textOf } from './flags.js'
 import { TRACKER_FLAGS, trackerOptionsFrom, usageErrorFrom } from './options.js'
 import { DEADLINE_FLAGS, deadlineFrom, pastRuns, UK_FLAG, ukOptionFrom } from './schedule-flags.js'
+import { tableLines } from './table.js'
 import { parseQuantity, UsageError } from './units.js'
 import { forecastChart, formatStart, localTimeOf } from './when-chart.js'
 
@@ -258,17 +259,10 @@ async function compareRegions(
     ...(job.energyKWh !== null ? [formatMass((job.energyKWh * r.meanGPerKWh) / 1000)] : []),
     `${r.source}${r.signal === 'marginal' ? ' (marginal)' : ''}`,
   ])
-  const widths = header.map((_, c) => Math.max(header[c]?.length ?? 0, ...rows.map((r) => r[c]?.length ?? 0)))
-  const line = (r: string[]) =>
-    r
-      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
-      .join('  ')
-      .trimEnd()
   const lines = [
     `${formatDuration(job.durationS)} job, done by ${localTimeOf(deadlineMs)}; best first (local times):`,
     '',
-    line(header),
-    ...rows.map(line),
+    ...tableLines([header, ...rows]),
   ]
   for (const f of result.failed) lines.push(`no forecast for ${f.region}: ${f.message}`)
   if (new Set(result.ranked.map((r) => r.signal)).size > 1)
