@@ -1,4 +1,4 @@
-import { printable, printableJson } from './text.js'
+import { fitColumns, printable, printableJson } from './text.js'
 
 /**
  * The one printer: every line wattprint writes to its stdout or stderr goes through here (a test fails the
@@ -42,9 +42,12 @@ export function printOut(...lines: readonly string[]): void {
   write('stdout', lines.map((line) => `${printable(line)}\n`).join(''))
 }
 
-/** Lines for people, one per argument, on stderr: each written out by printable() and ended by a newline. */
+/**
+ * Lines for people, one per argument, on stderr: each written out by printable() and ended by a newline,
+ * over the status line if one is drawn (any line, a tracker's warning included, takes its place).
+ */
 export function printErr(...lines: readonly string[]): void {
-  write('stderr', lines.map((line) => `${printable(line)}\n`).join(''))
+  write('stderr', `${takeStatusLine()}${lines.map((line) => `${printable(line)}\n`).join('')}`)
 }
 
 /** Machine output: `value` as indented JSON on stdout, its hidden characters escaped (see printableJson). */
@@ -55,12 +58,40 @@ export function printJson(value: unknown): void {
 /** Moves to the start of the line and erases it: the status line's own control sequence. */
 const ERASE_LINE = '\r\x1b[2K'
 
-/** Draws `text` over the current line of stderr (a terminal), without a newline: the live status line. */
-export function drawStatus(text: string): void {
-  write('stderr', `${ERASE_LINE}${printable(text)}`)
+/** Whether a status line is drawn on stderr's current line now. */
+let statusDrawn = false
+
+/** What erases the status line before something else is written on stderr, if one is drawn. */
+function takeStatusLine(): string {
+  if (!statusDrawn) return ''
+  statusDrawn = false
+  return ERASE_LINE
 }
 
-/** Erases the status line that drawStatus() left on the current line of stderr. */
+/**
+ * Draws `text` over the current line of stderr (a terminal), without a newline: the live status line. It
+ * is cut to the terminal's width less a column, so that it never wraps onto a second line: erasing the
+ * line would leave the first one behind.
+ */
+export function drawStatus(text: string): void {
+  const columns = process.stderr.columns
+  const shown = printable(text)
+  write('stderr', `${ERASE_LINE}${columns && columns > 1 ? fitColumns(shown, columns - 1) : shown}`)
+  statusDrawn = true
+}
+
+/** Erases the status line that drawStatus() left on the current line of stderr, if it is there. */
 export function eraseStatus(): void {
-  write('stderr', ERASE_LINE)
+  write('stderr', takeStatusLine())
+}
+
+/**
+ * The command's own output, read from the pseudo-terminal it writes to, passed to stderr byte for byte
+ * (over the status line if one is drawn): what it writes is its own (colours, progress bars), as had it
+ * written to the terminal itself.
+ */
+export function relayOutput(bytes: Uint8Array): void {
+  const erase = takeStatusLine()
+  if (erase) write('stderr', erase)
+  write('stderr', bytes)
 }

@@ -11,7 +11,7 @@ const ALLOWED = new Set(['src/terminal.ts'])
 
 /** Writes that bypass the printer: the streams' own methods, console.*, and writes to fds 1 and 2. */
 const BYPASS = [
-  /process\s*\.\s*std(?:out|err)\b(?!\s*\.\s*(?:isTTY|columns|rows|fd)\b)/,
+  /process\s*\.\s*std(?:out|err)\b(?!\s*\.\s*(?:isTTY|columns|rows|fd|on|off|once)\b)/,
   /process\s*\[\s*['"`]std(?:out|err)['"`]\s*\]/,
   /\bconsole\s*\.\s*\w+/,
   /\bwriteSync\s*\(\s*[12]\s*,/,

@@ -7,7 +7,7 @@ import type { SampleEvent } from '../events.js'
 import { footprintPhrase } from '../footprint/format.js'
 import { formatEnergy, formatMass, jobEnergy } from '../format.js'
 import type { EmissionsRecord } from '../record.js'
-import { drawStatus, eraseStatus, linesOf, printErr, printJson, printOut } from '../terminal.js'
+import { linesOf, printErr, printJson, printOut } from '../terminal.js'
 import { printable } from '../text.js'
 import { EmissionsTracker } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
@@ -16,11 +16,13 @@ import { type Flags, parseFlags, textOf } from './flags.js'
 import { footprintOptionsFrom } from './footprint-flags.js'
 import { trackerOptionsFrom, usageErrorFrom } from './options.js'
 import { checkCsvOutput, TimelineWriter } from './output-checks.js'
+import { OutputRelay } from './output-relay.js'
 import { budgetFrom, RUN, RUN_FLAGS, RUN_HELP, sinksFrom } from './run-flags.js'
 import { scheduleFrom } from './run-schedule.js'
 import { ScheduledRun } from './run-scheduled.js'
 import { holdMessagesBeforeCommand, SignalRelay } from './run-signals.js'
 import { ukOptionFrom } from './schedule-flags.js'
+import { StatusLine } from './status-line.js'
 import { parseQuantity, UsageError } from './units.js'
 
 /** Splits `[options] [--] command args` at the command: options take values as declared. */
@@ -137,13 +139,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const environment = quiet ? null : environmentWarning()
   if (environment) printErr(environment)
   const attributed = config.attribution.kind !== 'machine'
-  const live = !quiet && process.stderr.isTTY === true
+  const atTerminal = process.stderr.isTTY === true
+  // The live lines (the wait for --within's start, the status line), which --no-status turns off alone.
+  const live = !quiet && atTerminal && values['no-status'] !== true
   // --within: wait for the forecast's cleanest hours before anything starts; Ctrl-C then leaves no row.
   const request = scheduleFrom(values, config)
+  const screen = new StatusLine(live)
   const stopHolding = holdMessagesBeforeCommand((line) => {
-    if (quiet) return
-    if (live) eraseStatus()
-    printErr(line)
+    if (!quiet) screen.say(line)
   })
   let scheduled: ScheduledRun | null = null
   if (request) {
@@ -157,9 +160,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     scheduled = prepared
     scheduled.begin(config.runId)
   }
-  const progress = !quiet && !live && values.progress === true
+  const progress = !quiet && !atTerminal && values.progress === true
   let lastProgressS = 0
-  let statusShown = false
   let ended = false
   let drawnAtS = Number.NEGATIVE_INFINITY
   tracker.on('sample', (sample) => {
@@ -167,20 +169,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     scheduled?.onSample(sample)
     if (ended) return
     // About once a second on screen, whatever the sampling interval.
-    if (live && sample.elapsedS - drawnAtS >= 0.95) {
+    if (screen.drawing && sample.elapsedS - drawnAtS >= 0.95) {
       drawnAtS = sample.elapsedS
-      drawStatus(`${statusLine(sample, attributed)}${scheduled?.paused ? ' | paused' : ''}`)
-      statusShown = true
+      screen.draw(`${statusLine(sample, attributed)}${scheduled?.paused ? ' | paused' : ''}`)
     } else if (progress && sample.elapsedS - lastProgressS >= 10) {
       lastProgressS = sample.elapsedS
       printErr(statusLine(sample, attributed))
     }
   })
-  const clearStatus = () => {
-    if (statusShown) eraseStatus()
-    statusShown = false
-  }
-
   await tracker.start()
   // A command that may be paused gets its own process group, so that SIGSTOP reaches all of it.
   const ownGroup = scheduled?.pauses === true
@@ -194,33 +190,38 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     release: (why) => scheduled?.release(why),
     paused: () => scheduled?.paused ?? false,
     say: (line) => {
-      if (quiet) return
-      clearStatus()
-      printErr(line)
+      if (!quiet) screen.say(line)
     },
   })
   relay.install()
   stopHolding()
   // --json: stdout holds the JSON alone, for a program to read; the command's own stdout goes to stderr.
-  const stdio: StdioOptions = values.json ? ['inherit', process.stderr.fd, 'inherit'] : 'inherit'
+  const stdoutFd = values.json ? process.stderr.fd : process.stdout.fd
+  // Where the command writes to the status line's terminal, it writes through a pseudo-terminal that
+  // wattprint reads: the line is drawn around its output, and not at all once it draws in place.
+  const watched = screen.drawing ? OutputRelay.open(stdoutFd) : null
+  const output = watched instanceof OutputRelay ? watched : null
+  if (watched !== null && !output) screen.stop()
+  const stdio: StdioOptions = output?.stdio ?? (values.json ? ['inherit', stdoutFd, 'inherit'] : 'inherit')
   const child = spawn(program, args, { stdio, windowsHide: false, detached: ownGroup })
+  output?.started((bytes) => screen.output(bytes))
   relay.attach(child)
   scheduled?.watch(
     child.pid,
     (paused, why) => {
-      if (quiet || live) return
-      printErr(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})`)
+      // The status line says `paused` while it is drawn.
+      if (!quiet && !screen.drawing)
+        screen.say(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})`)
     },
     (why) => {
-      if (!quiet) printErr(`wattprint: --pause-above is off for this run: ${why}.`)
+      if (!quiet) screen.say(`wattprint: --pause-above is off for this run: ${why}.`)
     },
   )
   tracker.on('budget', (event) => {
-    clearStatus()
     // The tracker has printed the budget's message already: this line says what wattprint does about it.
     if (!quiet) {
       const flag = BUDGET_FLAGS[event.limit]
-      printErr(
+      screen.say(
         `wattprint: stopping the command for --${flag} ${textOf(values, flag) ?? ''}: SIGTERM, then SIGKILL after ${graceMs / 1000} s.`,
       )
     }
@@ -236,8 +237,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
   scheduled?.release('the command ended')
+  // What the command wrote last reaches the terminal before the summary.
+  await output?.finish()
   ended = true
-  clearStatus()
+  screen.stop()
 
   let exitCode: number
   let status: 'finished' | 'failed' | 'interrupted'
@@ -257,9 +260,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const record = await tracker.stop({ status: tracker.signal.aborted ? 'finished' : status })
   scheduled?.end()
   await timeline?.end()
-  if (!quiet) printErr(...linesOf(summary(record)))
+  if (!quiet) screen.say(...linesOf(summary(record)))
   const saved = scheduled?.summary(record)
-  if (!quiet && saved) printErr(saved)
+  if (!quiet && saved) screen.say(saved)
   if (values.json) {
     const json = {
       exitCode,
