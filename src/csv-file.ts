@@ -3,12 +3,19 @@ import {
   constants,
   existsSync,
   fstatSync,
+  fsyncSync,
   ftruncateSync,
   linkSync,
+  lstatSync,
   openSync,
   readFileSync,
   readSync,
+  realpathSync,
+  renameSync,
+  type Stats,
+  statSync,
   unlinkSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
@@ -147,19 +154,28 @@ function writeAllAt(fd: number, bytes: Buffer, position: number): void {
  * created: a missing one throws ENOENT (the caller creates it with its header).
  */
 export function appendWhole(path: string, text: string): void {
-  const bytes = Buffer.from(text, 'utf8')
   // Read and write: undoing a partial write checks the bytes at the end before cutting them.
   const fd = openSync(path, constants.O_RDWR | constants.O_APPEND)
   try {
-    let written = 0
-    try {
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written)
-    } catch (error) {
-      if (written > 0) undoPartialAppend(fd, bytes.subarray(0, written), path, error)
-      throw error
-    }
+    appendWholeTo(fd, path, text)
   } finally {
     closeSync(fd)
+  }
+}
+
+/**
+ * appendWhole() on a file kept open (`fd`, opened to append, and to read so that a partial write can be
+ * checked before it is cut off): `text` is appended whole or not at all. `what` names the piece in the
+ * error when a partial one could not be taken back: a CSV's `row`, a JSON-lines file's `line`.
+ */
+export function appendWholeTo(fd: number, path: string, text: string, what: 'row' | 'line' = 'row'): void {
+  const bytes = Buffer.from(text, 'utf8')
+  let written = 0
+  try {
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written)
+  } catch (error) {
+    if (written > 0) undoPartialAppend(fd, bytes.subarray(0, written), path, error, what)
+    throw error
   }
 }
 
@@ -168,7 +184,13 @@ export function appendWhole(path: string, text: string): void {
  * bytes: should another process have appended after them, cutting would take its row too, so the file is
  * left and the error says where the partial row is. (Cutting frees space: it works on a full disk.)
  */
-function undoPartialAppend(fd: number, ours: Buffer, path: string, cause: unknown): void {
+function undoPartialAppend(
+  fd: number,
+  ours: Buffer,
+  path: string,
+  cause: unknown,
+  what: 'row' | 'line',
+): void {
   let start = -1
   try {
     const size = fstatSync(fd).size
@@ -183,8 +205,8 @@ function undoPartialAppend(fd: number, ours: Buffer, path: string, cause: unknow
   const reason = cause instanceof Error ? cause.message : String(cause)
   throw Object.assign(
     new Error(
-      `${reason}; ${ours.length} bytes of the row were written before it failed and could not be taken back` +
-        `${start >= 0 ? ` (at byte ${start})` : ''}: ${path} ends with a partial row`,
+      `${reason}; ${ours.length} bytes of the ${what} were written before it failed and could not be taken back` +
+        `${start >= 0 ? ` (at byte ${start})` : ''}: ${path} ends with a partial ${what}`,
     ),
     { code: (cause as NodeJS.ErrnoException).code, partialRowLeft: true },
   )
@@ -233,11 +255,16 @@ export function createExclusive(path: string, content: string): boolean {
   }
 }
 
-/** Creates `path` (failing with EEXIST if it exists) holding `content`; removed again if the write fails. */
-function writeNew(path: string, content: string): void {
+/**
+ * Creates `path` (failing with EEXIST if it exists) holding `content`, on the disk (fsync) when `durable`;
+ * removed again if the write fails.
+ */
+function writeNew(path: string, content: string, durable = false): void {
   const fd = openSync(path, 'wx')
   try {
     writeAllAt(fd, Buffer.from(content, 'utf8'), 0)
+    // A full disk may refuse the data only when it is flushed: found here, not after the rename.
+    if (durable) fsyncSync(fd)
   } catch (error) {
     closeSync(fd)
     try {
@@ -246,4 +273,46 @@ function writeNew(path: string, content: string): void {
     throw error
   }
   closeSync(fd)
+}
+
+/**
+ * Writes `path` whole or not at all: `content` goes to a temporary file in the same folder, renamed into
+ * place once it is all on the disk. A failure (a full disk, a file size limit) leaves `path` as it was
+ * and no temporary file behind. A symbolic link is kept, the file it points to replaced; a path that is
+ * no regular file (a device, a FIFO: /dev/stdout) is written as it is, since it cannot be replaced.
+ */
+export function replaceWhole(path: string, content: string): void {
+  // Only a regular file, or nothing at all, is replaced: /dev/stdout (a link to a pipe) is written to, and
+  // so is a link to nothing (it names the file to make).
+  const found = statOrNull(path) ?? lstatOrNull(path)
+  if (found && !found.isFile()) {
+    writeFileSync(path, content)
+    return
+  }
+  const target = found ? realpathSync(path) : path
+  const temp = join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
+  )
+  writeNew(temp, content, true)
+  try {
+    renameSync(temp, target)
+  } catch (error) {
+    try {
+      unlinkSync(temp)
+    } catch {}
+    throw error
+  }
+}
+
+const statOrNull = (path: string): Stats | null => orNull(() => statSync(path))
+const lstatOrNull = (path: string): Stats | null => orNull(() => lstatSync(path))
+
+function orNull<T>(read: () => T): T | null {
+  try {
+    return read()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw error
+  }
 }

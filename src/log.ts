@@ -1,3 +1,4 @@
+import { linesOf, printErr } from './terminal.js'
 import { printable } from './text.js'
 import type { TrackerWarning, WarningCode } from './warnings.js'
 
@@ -12,7 +13,8 @@ const rank: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 3
 export class Logger {
   constructor(
     readonly level: LogLevel,
-    private readonly write: (line: string) => void = (line) => process.stderr.write(line),
+    /** Receives each message already written out, its own lines kept; by default the one printer's. */
+    private readonly write: (line: string) => void = (line) => printErr(...linesOf(line)),
   ) {}
 
   enabled(level: Exclude<LogLevel, 'silent'>): boolean {

@@ -217,8 +217,10 @@ export function ensureWritableDir(dir: string): void {
 const notAFile = (path: string) => new OutputPathError(path, `${path} is a folder, not a file: name a file`)
 
 /**
- * Opens `file` for appending; the descriptor, or an OutputPathError saying why not. A missing file's
- * folder is created first; an existing file (a device such as /dev/stdout included) is not changed.
+ * Opens `file` for appending, and for reading where it may be read (so that a write cut off part of the way
+ * can be checked and taken back: see appendWholeTo); the descriptor, or an OutputPathError saying why
+ * not. A missing file's folder is created first; an existing file (a device such as /dev/stdout
+ * included) is not changed.
  */
 export function openForAppend(file: string): number {
   const path = resolve(file)
@@ -229,7 +231,13 @@ export function openForAppend(file: string): number {
     refuseKernelFileSystem(path, dirname(path))
   }
   try {
-    return openSync(path, 'a')
+    try {
+      return openSync(path, 'a+')
+    } catch (error) {
+      // A file that may be written but not read is still appended to.
+      if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error
+      return openSync(path, 'a')
+    }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw notAFile(path)
     // A new file fails for its folder's sake (read-only, immutable, no permission): name the folder.

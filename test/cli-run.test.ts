@@ -224,6 +224,42 @@ describe('wattprint run', () => {
     expect(readCsv(join(dir, 'runs.csv'))).toHaveLength(1)
   })
 
+  it("--json keeps stdout for the JSON alone, the command's own stdout sent to stderr: python3 -m json.tool reads it", () => {
+    const dir = tempDir()
+    const quoted = [
+      process.execPath,
+      cli,
+      'run',
+      '--json',
+      '-o',
+      dir,
+      '--',
+      ...node("console.log('hi'); console.error('to stderr'); process.exit(3)"),
+    ]
+      .map((a) => `'${a.replaceAll("'", `'\\''`)}'`)
+      .join(' ')
+    const piped = spawnSync(
+      'bash',
+      [
+        '-c',
+        `set -o pipefail; ${quoted} | python3 -m json.tool --sort-keys; echo "statuses \${PIPESTATUS[*]}" >&2`,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', WATTPRINT_RAPL_ROOT: join(dir, 'none') },
+        timeout: 30_000,
+      },
+    )
+    // wattprint exits as the command did (3); python3 read the JSON (0).
+    expect(piped.stderr).toContain('statuses 3 0')
+    const json = JSON.parse(piped.stdout) as { exitCode: number; record: { status: string } }
+    expect(json.exitCode).toBe(3)
+    expect(json.record.status).toBe('failed')
+    expect(piped.stderr).toMatch(/^hi$/m)
+    expect(piped.stderr).toMatch(/^to stderr$/m)
+    expect(piped.stdout).not.toMatch(/^hi$/m)
+  })
+
   it('refuses bad values with the flag and an example', () => {
     const dir = tempDir()
     const cases: [string[], RegExp][] = [

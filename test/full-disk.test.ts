@@ -10,6 +10,7 @@ import {
   readFileSync,
   rmSync,
   unlinkSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -171,5 +172,32 @@ describe('a disk that fills up', () => {
       prefix: () => `ulimit -f ${limitKiB};`,
     })
     expect(rows.map((r) => r.run_id)).toContain('padding')
+  })
+
+  it("a timeline line cut by a file size limit is taken back: the next run's lines are never glued to it", () => {
+    const dir = tempDir()
+    const state = tempDir()
+    const timeline = join(dir, 'timeline.jsonl')
+    // A file 200 bytes short of the limit, which a sample's line is longer than: its write is cut after 200.
+    const limitKiB = 8
+    const padding = `${JSON.stringify({ pad: 'p'.repeat(limitKiB * 1024 - 200 - 11) })}\n`
+    writeFileSync(timeline, padding)
+    expect(readFileSync(timeline).length).toBe(limitKiB * 1024 - 200)
+    const args = ['run', '-q', '--interval', '50ms', '--timeline', timeline, '--', 'sleep', '0.3']
+    const cut = wattprint(dir, state, args, `ulimit -f ${limitKiB};`)
+    expect(cut.status, cut.stderr).toBe(0)
+    expect(cut.stderr).toMatch(
+      /could not write the timeline .*timeline\.jsonl: EFBIG.*the run goes on without it/,
+    )
+    expect(readFileSync(timeline, 'utf8')).toBe(padding)
+    const next = wattprint(dir, state, args)
+    expect(next.status, next.stderr).toBe(0)
+    const lines = readFileSync(timeline, 'utf8').split('\n')
+    expect(lines.pop()).toBe('')
+    expect(lines.length).toBeGreaterThan(2)
+    for (const line of lines.slice(1)) {
+      expect(line.length).toBeGreaterThan(200)
+      expect(JSON.parse(line)).toHaveProperty('powerW')
+    }
   })
 })

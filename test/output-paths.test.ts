@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -244,6 +254,39 @@ describe('wattprint report --html', () => {
     ] as const) {
       expectUsageError(wattprint(dir, ['report', 'missing.csv', '--html', html]), 'report', reason)
     }
+  })
+
+  it('is written whole or not at all: a write cut off leaves the last report as it was, and nothing else', () => {
+    const dir = tempDir()
+    for (let i = 0; i < 3; i++) expect(wattprint(dir, ['run', '-q', '-o', dir, '--', 'true']).status).toBe(0)
+    const html = join(dir, 'report.html')
+    expect(wattprint(dir, ['report', 'emissions.csv', '--html', html]).status).toBe(0)
+    const before = readFileSync(html)
+    const files = readdirSync(dir).sort()
+    // Another run, so that the new report differs, then a file size limit that cuts it off half-way.
+    expect(wattprint(dir, ['run', '-q', '-o', dir, '--', 'true']).status).toBe(0)
+    const limitKiB = Math.max(1, Math.floor(before.length / 2048))
+    const quoted = [process.execPath, cli, 'report', 'emissions.csv', '--html', html].map((a) => `'${a}'`)
+    const cut = spawnSync('bash', ['-c', `ulimit -f ${limitKiB}; exec ${quoted.join(' ')}`], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: HANG_MS,
+    })
+    expect(cut.status, cut.stderr).toBe(1)
+    expect(cut.stderr).toContain(`wattprint report: could not write ${html}: EFBIG`)
+    expect(cut.stderr).not.toContain('    at ')
+    expect(readFileSync(html).equals(before)).toBe(true)
+    expect(readdirSync(dir).sort()).toEqual(files)
+  })
+
+  it('replaces the file a symbolic link points to, the link kept', () => {
+    const dir = tempDir()
+    expect(wattprint(dir, ['run', '-q', '-o', dir, '--', 'true']).status).toBe(0)
+    writeFileSync(join(dir, 'real.html'), 'old')
+    symlinkSync('real.html', join(dir, 'report.html'))
+    expect(wattprint(dir, ['report', 'emissions.csv', '--html', 'report.html']).status).toBe(0)
+    expect(lstatSync(join(dir, 'report.html')).isSymbolicLink()).toBe(true)
+    expect(readFileSync(join(dir, 'real.html'), 'utf8')).toContain('<html')
   })
 })
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
+import { printable } from '../src/text.js'
 import { sampleRecord } from './helpers/records.js'
 
 // The HTML report in headless Chromium (Debian's chromium, driven by playwright-core): its table whole on
@@ -88,6 +89,54 @@ interface TableLayout {
 }
 
 describe('the HTML report in a browser', () => {
+  it('shows names as they are written: neither reversed by a bidi override nor hiding invisible characters', async (context) => {
+    const browser = await launchChromium(context)
+    if (!browser) return
+    const dir = tempDir()
+    const name = 'rev\u202eevil\u200bzw\u200d\u2066\ufeff\u{e0041}\u001b[31m'
+    const shown = printable(name)
+    const csv = join(dir, 'emissions.csv')
+    writeFileSync(csv, CSV_HEADER + recordToLine(sampleRecord({ projectName: name, runId: name })))
+    const timeline = join(dir, `timeline${name}.jsonl`)
+    writeFileSync(
+      timeline,
+      [0, 1, 2]
+        .map((s) => `${JSON.stringify({ elapsedS: s, powerW: { cpu: 10, gpu: 0, ram: 2 } })}\n`)
+        .join(''),
+    )
+    const foreign = join(dir, `other${name}.csv`)
+    writeFileSync(foreign, 'a,b\n1,2\n')
+    const html = join(dir, 'report.html')
+    const run = spawnSync(
+      process.execPath,
+      [cli, 'report', csv, foreign, '--html', html, '--timeline', timeline],
+      { encoding: 'utf8' },
+    )
+    expect(run.status, run.stderr).toBe(0)
+    const text = readFileSync(html, 'utf8')
+    // Tabs and line ends aside (innerText separates cells and lines with them).
+    const hidden =
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+      /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|\udb40[\udc00-\udc7f]/
+    expect(text).not.toMatch(hidden)
+    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+    await page.goto(`file://${html}`)
+    const seen = (await page.evaluate(`({
+      cell: document.querySelector('tbody td').innerText,
+      captions: [...document.querySelectorAll('figcaption')].map((f) => f.textContent),
+      tips: [...document.querySelectorAll('rect title')].map((t) => t.textContent),
+      notes: [...document.querySelectorAll('p.note')].map((p) => p.innerText),
+      all: document.body.innerText,
+    })`)) as { cell: string; captions: string[]; tips: string[]; notes: string[]; all: string }
+    await page.close()
+    expect(seen.cell).toBe(shown)
+    expect(seen.captions.some((c) => c.includes(`timeline${shown}.jsonl`))).toBe(true)
+    expect(seen.tips.length).toBeGreaterThan(0)
+    for (const tip of seen.tips) expect(tip.startsWith(`${shown} `)).toBe(true)
+    expect(seen.notes.some((n) => n.includes(`other${shown}.csv`))).toBe(true)
+    expect(seen.all).not.toMatch(hidden)
+  }, 120_000)
+
   it('shows every column of the table, none behind a scrollbar, from a 1366 px screen up', async (context) => {
     const browser = await launchChromium(context)
     if (!browser) return

@@ -7,7 +7,7 @@ import { NvmlMeter } from '../meters/nvml.js'
 import { GUEST_RAM_W_PER_GB } from '../meters/ram-guest.js'
 import { raplPermissionFix } from '../meters/rapl.js'
 import { getSystemInfo } from '../system.js'
-import { printable } from '../text.js'
+import { linesOf, printJson, printOut } from '../terminal.js'
 import { type CommandSpec, type Flags, helpText, parseFlags } from './flags.js'
 import { TRACKER_FLAGS, trackerOptionsFrom, usageErrorFrom } from './options.js'
 
@@ -171,7 +171,7 @@ function nodeDetection(specs: readonly MeterSpec[], hwmonRoot: string): Detectio
   }
 }
 
-function render(d: Detection): string {
+function render(d: Detection): string[] {
   const lines = [
     `CPU     ${d.cpu.model}: ${d.cpu.logicalCpus} logical CPUs, ${d.cpu.sockets} socket(s)`,
     `        measured by ${d.cpu.source}: ${d.cpu.how}`,
@@ -207,8 +207,9 @@ function render(d: Detection): string {
     `        memory by ${d.attribution.memory}; GPU ${d.attribution.gpu}`,
   )
   for (const w of d.warnings) lines.push(`warning ${w.split('\n')[0]}`)
-  // Paths, names and the reasons that quote them come from the machine and the options: written out.
-  return `${lines.map(printable).join('\n')}\n`
+  // Paths, names and the reasons that quote them come from the machine and the options: the printer
+  // writes them out.
+  return lines
 }
 
 /** The flags of `wattprint detect`: parsed, and listed in its help, from this one table. */
@@ -231,7 +232,7 @@ meter, the RAM, and the grid's carbon intensity. Measures nothing and writes not
 export async function detectCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseFlags(DETECT, argv)
   if (values.help) {
-    process.stdout.write(helpText(DETECT))
+    printOut(...linesOf(helpText(DETECT)))
     return 0
   }
   let detection: Detection
@@ -240,6 +241,7 @@ export async function detectCommand(argv: readonly string[]): Promise<number> {
   } catch (error) {
     throw usageErrorFrom(error, values, DETECT_FLAGS)
   }
-  process.stdout.write(values.json ? `${JSON.stringify(detection, null, 2)}\n` : render(detection))
+  if (values.json) printJson(detection)
+  else printOut(...render(detection))
   return 0
 }

@@ -3,12 +3,14 @@ import { readDataFile } from '../data-files.js'
 import { formatEnergy, formatMass } from '../format.js'
 import { CLOUD_PROVIDERS, type CloudProvider, cloudRegionsOf } from '../intensity/cloud-regions.js'
 import { zoneIntensity } from '../intensity/tables.js'
+import { linesOf, printJson, printOut } from '../terminal.js'
 import { editDistance } from '../text.js'
 import { ESTIMATE_FOOTPRINT_FLAGS, plannedEmbodied, regionWater } from './estimate-footprint.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { optionRange } from './options.js'
 import { foreignFileMessage, readEmissionsCsv } from './report.js'
 import { massCell, sumKnown, waterCell } from './report-footprint.js'
+import { tableLines } from './table.js'
 import { parseNumber, parseQuantity, UsageError } from './units.js'
 
 /** A GPU of data/gpus.csv. */
@@ -173,7 +175,7 @@ region's yearly grid average.`,
 export async function estimateCommand(argv: readonly string[]): Promise<number> {
   const { values: flags } = parseFlags(ESTIMATE, argv)
   if (flags.help) {
-    process.stdout.write(helpText(ESTIMATE))
+    printOut(...linesOf(helpText(ESTIMATE)))
     return 0
   }
   const values = Object.fromEntries(
@@ -258,9 +260,7 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
   const estimates = priceInRegions(energyKWh, providers as CloudProvider[], footprint)
   if (flags.json) {
     const embodiedOut = { kg: embodied.kg, source: embodied.source }
-    process.stdout.write(
-      `${JSON.stringify({ what, energyKWh, embodied: embodiedOut, regions: estimates }, null, 2)}\n`,
-    )
+    printJson({ what, energyKWh, embodied: embodiedOut, regions: estimates })
     return 0
   }
   const header = ['provider', 'region', 'location', 'zone', 'g/kWh', 'emissions', 'embodied', 'water']
@@ -274,14 +274,13 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
     massCell(e.embodiedKg),
     waterCell(e.waterL),
   ])
-  const widths = header.map((_, c) => Math.max(header[c]?.length ?? 0, ...rows.map((r) => r[c]?.length ?? 0)))
-  const line = (r: string[]) =>
-    r.map((cell, c) => (c >= 4 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join('  ')
-  process.stdout.write(
-    `${what}\nembodied: ${embodied.kg === null ? 'unknown' : formatMass(embodied.kg)} CO2e (${embodied.source}); ` +
-      `water: on-site at the provider's published WUE + off-site at ${waterIntensity === null ? "WRI's 2020 factor for the region's grid (--water-intensity to set one)" : `${waterIntensity} L/kWh`}\n` +
-      `yearly grid averages (Electricity Maps via CO2.js), cleanest first:\n\n${line(header)}\n` +
-      `${rows.map(line).join('\n')}\n`,
+  printOut(
+    what,
+    `embodied: ${embodied.kg === null ? 'unknown' : formatMass(embodied.kg)} CO2e (${embodied.source}); ` +
+      `water: on-site at the provider's published WUE + off-site at ${waterIntensity === null ? "WRI's 2020 factor for the region's grid (--water-intensity to set one)" : `${waterIntensity} L/kWh`}`,
+    'yearly grid averages (Electricity Maps via CO2.js), cleanest first:',
+    '',
+    ...tableLines([header, ...rows], { right: (c) => c >= 4 }),
   )
   return 0
 }

@@ -5,7 +5,8 @@ import { formatDuration, formatEnergy, formatMass } from '../format.js'
 import { CHECKPOINT_DIR } from '../sinks/checkpoint.js'
 import { recoverCheckpoints } from '../sinks/recovery.js'
 import { keptRowFolders } from '../state-dir.js'
-import { closest, printable } from '../text.js'
+import { linesOf, printErr, printOut } from '../terminal.js'
+import { closest } from '../text.js'
 import { wattprintVersion } from '../version.js'
 import type { TrackerWarning } from '../warnings.js'
 import { type CommandSpec, helpText } from './flags.js'
@@ -59,13 +60,13 @@ could not be recovered, 2 when <dir> is not a folder.`,
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv
   if (first === '--version' || first === '-v') {
-    process.stdout.write(`${wattprintVersion()}\n`)
+    printOut(wattprintVersion())
     return 0
   }
   if (first === 'help' && rest[0] !== undefined && COMMANDS.includes(rest[0]))
     return main([rest[0], '--help'])
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(HELP)
+    printOut(...linesOf(HELP))
     return 0
   }
   try {
@@ -87,15 +88,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     const code = (error as { code?: unknown }).code
     if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       // A refusal quotes what was typed: written out by the one printer, its own lines kept.
-      const message = (error as Error).message.split('\n').map(printable).join('\n')
-      process.stderr.write(`wattprint ${first}: ${message}\n`)
+      printErr(...linesOf(`wattprint ${first}: ${(error as Error).message}`))
       return 2
     }
     throw error
   }
   const guess = closest(first, COMMANDS)
-  process.stderr.write(
-    `wattprint: unknown command '${first}'${guess ? ` (did you mean '${guess}'?)` : ''}. Run 'wattprint --help'.\n`,
+  printErr(
+    `wattprint: unknown command '${first}'${guess ? ` (did you mean '${guess}'?)` : ''}. Run 'wattprint --help'.`,
   )
   return 2
 }
@@ -108,34 +108,34 @@ const COMMANDS = ['run', 'detect', 'report', 'estimate', 'when', 'recover']
  */
 async function recover(args: readonly string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(helpText(RECOVER))
+    printOut(...linesOf(helpText(RECOVER)))
     return 0
   }
   if (args.length > 1 || args[0]?.startsWith('-')) {
-    process.stderr.write(`wattprint recover: expected at most one folder, got '${args.join(' ')}'.\n`)
+    printErr(`wattprint recover: expected at most one folder, got '${args.join(' ')}'.`)
     return 2
   }
   const dir = resolve(args[0] ?? '.')
   const problem = notAFolder(dir)
   if (problem) {
-    process.stderr.write(
-      `wattprint recover: ${printable(problem)} Name the output folder of the runs (the one holding ${CHECKPOINT_DIR}/).\n`,
+    printErr(
+      `wattprint recover: ${problem} Name the output folder of the runs (the one holding ${CHECKPOINT_DIR}/).`,
     )
     return 2
   }
-  const warn = (w: TrackerWarning) => process.stderr.write(`wattprint: ${printable(w.message)}\n`)
+  const warn = (w: TrackerWarning) => printErr(`wattprint: ${w.message}`)
   const outcomes = await recoverCheckpoints(dir, warn, args[0] === undefined ? 'all' : 'this-folder')
   if (outcomes.length === 0) {
     const kept = keptRowFolders().join(', ')
-    process.stdout.write(
-      `${printable(`No checkpoints in ${join(dir, CHECKPOINT_DIR)}, and no rows ${args[0] === undefined ? '' : 'of it '}kept in ${kept}`)}: nothing to recover.\n`,
+    printOut(
+      `No checkpoints in ${join(dir, CHECKPOINT_DIR)}, and no rows ${args[0] === undefined ? '' : 'of it '}kept in ${kept}: nothing to recover.`,
     )
     return 0
   }
   for (const o of outcomes) {
-    // A run id and a path come from files on disk: control characters in them are written out.
+    // A run id and a path come from files on disk: the printer writes their control characters out.
     const line = (verb: string, figures = '') =>
-      process.stdout.write(`${verb} ${printable(`${o.runId ?? o.file}: ${figures}${o.detail}`)}\n`)
+      printOut(`${verb} ${o.runId ?? o.file}: ${figures}${o.detail}`)
     if (o.outcome === 'recovered' && o.record) {
       // Each figure in the unit that fits it: a short run's 0.04 Wh is 144 J, not "0.000 Wh".
       const r = o.record
@@ -167,7 +167,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (error: unknown) => {
-    process.stderr.write(`wattprint: ${error instanceof Error ? error.message : String(error)}\n`)
+    printErr(`wattprint: ${error instanceof Error ? error.message : String(error)}`)
     process.exitCode = 1
   },
 )

@@ -1,7 +1,9 @@
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { closeSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { appendWholeTo } from '../csv-file.js'
 import { describeError } from '../errors.js'
 import { assertWritableFile, ensureWritableDir, OutputPathError, openForAppend } from '../output-dir.js'
+import { printErr } from '../terminal.js'
 import { UsageError } from './units.js'
 
 /** Runs a check; an OutputPathError becomes a UsageError (exit 2) worded by `say`, before anything runs. */
@@ -40,41 +42,48 @@ export function checkOutputFile(flag: string, file: string): void {
   )
 }
 
-/** A JSON-lines file the run appends to; a write that fails is said once on stderr, and the run goes on. */
+/**
+ * A JSON-lines file the run appends to, a line at a time, each whole or not at all (a write cut off by a
+ * full disk is taken back: the next run's first line is never glued to half of one). A write that fails
+ * is said once on stderr, and the run goes on without the file.
+ */
 export class TimelineWriter {
-  readonly #stream: WriteStream
+  readonly #fd: number
   #failed = false
+  #closed = false
 
   /** Opens `path` for appending (its folder created), or throws a UsageError naming `flag`. */
   constructor(
     readonly path: string,
     flag = '--timeline',
   ) {
-    const fd = usage(
+    this.#fd = usage(
       () => openForAppend(path),
       (problem) => `${flag} ${JSON.stringify(path)} cannot be written: ${problem}.`,
     )
-    this.#stream = createWriteStream(path, { fd, flags: 'a' })
-    this.#stream.on('error', (error) => {
-      if (this.#failed) return
-      this.#failed = true
-      process.stderr.write(
-        `wattprint: could not write the timeline ${path}: ${describeError(error)}; the run goes on without it.\n`,
-      )
-    })
   }
 
   /** Appends one value as a JSON line. */
   write(value: unknown): void {
-    if (!this.#failed) this.#stream.write(`${JSON.stringify(value)}\n`)
+    if (this.#failed || this.#closed) return
+    try {
+      appendWholeTo(this.#fd, this.path, `${JSON.stringify(value)}\n`, 'line')
+    } catch (error) {
+      this.#failed = true
+      printErr(
+        `wattprint: could not write the timeline ${this.path}: ${describeError(error)}; the run goes on without it.`,
+      )
+    }
   }
 
-  /** Flushes and closes the file; resolves even when it failed. */
+  /** Closes the file; every line is written already. */
   end(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.#failed || this.#stream.destroyed) return resolve()
-      this.#stream.once('error', () => resolve())
-      this.#stream.end(() => resolve())
-    })
+    if (!this.#closed) {
+      this.#closed = true
+      try {
+        closeSync(this.#fd)
+      } catch {}
+    }
+    return Promise.resolve()
   }
 }

@@ -1,10 +1,15 @@
 import { formatEnergy, formatMass } from '../format.js'
+import { printable } from '../text.js'
 import { JOULES_PER_KWH } from '../units.js'
 import type { RunRow, TimelinePoint } from './report.js'
 
-/** Text made safe for HTML and SVG content and attributes. */
+/**
+ * Text made safe for HTML and SVG content and attributes: markup escaped, and the characters a browser
+ * would act on rather than show (a bidi override that shows a name reversed, zero-width and other
+ * invisible characters, control characters) written out by printable(), as the terminal shows them.
+ */
 export const escapeHtml = (text: string): string =>
-  text.replace(
+  printable(text).replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   )

@@ -1,12 +1,15 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { replaceWhole } from '../csv-file.js'
 import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read.js'
+import { describeError } from '../errors.js'
 import { formatDuration, formatEnergy, formatMass, joulesCell } from '../format.js'
-import { printable } from '../text.js'
+import { linesOf, printErr, printJson, printOut } from '../terminal.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { checkOutputFile } from './output-checks.js'
 import { type FootprintCells, footprintCells, massCell, sumKnown, waterCell } from './report-footprint.js'
 import { renderHtmlReport } from './report-html.js'
 import { waitingLine, waitingSavings } from './report-savings.js'
+import { tableLines } from './table.js'
 import { UsageError } from './units.js'
 
 /** One run as a CSV row describes it (wattprint's or CodeCarbon's columns). */
@@ -227,7 +230,7 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
   ]
   if (served) header.push('requests', 'J/request', 'J/token')
   const line = (g: GroupTotals) => [
-    printable(g.key),
+    g.key,
     String(g.runs),
     formatDuration(g.durationS),
     formatEnergy(g.cpuKWh),
@@ -243,11 +246,7 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
       : []),
   ]
   const rows = [header, ...groups.map(line), line({ ...all, key: 'total' })]
-  const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
-  const format = (r: string[]) =>
-    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ')
-  return [format(header), rule, ...rows.slice(1, -1).map(format), rule, format(rows.at(-1) ?? [])].join('\n')
+  return tableLines(rows, { right: (c) => c > 0, rulesBefore: [1, rows.length - 1] }).join('\n')
 }
 
 /** The flags of `wattprint report`: parsed, and listed in its help, from this one table. */
@@ -291,7 +290,7 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   const parsed = parseFlags(REPORT, argv, true)
   const { positionals } = parsed
   if (parsed.values.help) {
-    process.stdout.write(helpText(REPORT))
+    printOut(...linesOf(helpText(REPORT)))
     return 0
   }
   const values = {
@@ -328,7 +327,7 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     if (result.malformed > 0) skipped.push(`${file}: ${result.malformed} malformed row(s) skipped`)
   }
   if (readable === 0) {
-    for (const line of skipped) process.stderr.write(`wattprint report: ${line}\n`)
+    printErr(...skipped.map((line) => `wattprint report: ${line}`))
     return 1
   }
   // A run found in several files (a backup beside its file, a file named twice) counts once.
@@ -336,21 +335,27 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   const groups = groupRuns(counted, by)
   const all = total('total', counted)
   const waiting = waitingSavings(counted)
-  if (values.json)
-    process.stdout.write(`${JSON.stringify({ by, groups, total: all, waiting, skipped }, null, 2)}\n`)
+  if (values.json) printJson({ by, groups, total: all, waiting, skipped })
   else {
-    process.stdout.write(`${renderTable(groups, by, all)}\n`)
     const saved = waitingLine(waiting)
-    if (saved) process.stdout.write(`${saved}\n`)
-    for (const line of skipped) process.stdout.write(`${line}\n`)
+    printOut(...linesOf(renderTable(groups, by, all)), ...(saved ? [saved] : []), ...skipped)
   }
   if (values.html) {
     const timelines = (values.timeline ?? []).map((file) => ({ file, samples: readTimeline(file) }))
-    writeFileSync(
-      values.html,
-      renderHtmlReport({ runs: counted, groups, by, total: all, timelines, skipped }),
-    )
-    if (!values.json) process.stdout.write(`report written to ${values.html}\n`)
+    try {
+      // Whole or not at all: a full disk leaves the last report as it was, never half of a new one.
+      replaceWhole(
+        values.html,
+        renderHtmlReport({ runs: counted, groups, by, total: all, timelines, skipped }),
+      )
+    } catch (error) {
+      printErr(
+        `wattprint report: could not write ${values.html}: ${describeError(error)}; it is as it was before, ` +
+          'and no other file was left.',
+      )
+      return 1
+    }
+    if (!values.json) printOut(`report written to ${values.html}`)
   }
   return 0
 }

@@ -21,11 +21,18 @@ export const RUN_FLAGS = {
     value: 'file.jsonl',
     help: 'append every sample as a JSON line, for charts (wattprint report --html … --timeline)',
   },
-  json: { type: 'boolean', help: 'the summary as JSON on stdout' },
+  json: {
+    type: 'boolean',
+    help: "the summary as JSON on stdout, which then holds nothing else: the command's own stdout goes to stderr",
+  },
   quiet: {
     type: 'boolean',
     short: 'q',
     help: 'no status line, no summary, no warnings (errors, such as a row not written, still shown)',
+  },
+  'no-status': {
+    type: 'boolean',
+    help: 'no live status line at a terminal, the summary and warnings still shown (the line is also left out once the command draws in place itself, as a progress bar does)',
   },
   progress: { type: 'boolean', help: 'a status line every 10 s when stderr is not a terminal' },
   'max-energy': {
@@ -80,10 +87,12 @@ export const RUN_FLAGS = {
 export const RUN: CommandSpec = {
   name: 'run',
   usage: '[options] -- <command> [args...]',
-  about: `Runs the command (no shell, stdio inherited), measures the machine while it runs, writes one CSV row and
-prints a summary on stderr. Exits with the command's exit code (128 + the signal's number when a signal
-ended it; as shells do, 127 when it is not found, 126 when it is found but cannot be executed: not
-executable, or a directory). Signals are passed on to the command, and wattprint waits for its end:
+  about: `Runs the command (no shell, stdio inherited; at a terminal its output passes through a pseudo-terminal
+wattprint reads, to draw its status line only between the command's lines), measures the machine while
+it runs, writes one CSV row and prints a summary on stderr. Exits with the command's exit code (128 + the
+signal's number when a signal ended it; as shells do, 127 when it is not found, 126 when it is found but
+cannot be executed: not executable, or a directory). Signals are passed on to the command, and
+wattprint waits for its end:
 SIGTERM, SIGHUP, SIGQUIT (then SIGKILL after --grace if it has not ended), SIGUSR1, SIGUSR2, SIGALRM,
 SIGWINCH, SIGINT (never followed by SIGKILL), and SIGTSTP and SIGCONT unless --pause-above runs it in its
 own process group. At a terminal without --pause-above, Ctrl-C, Ctrl-\\ and Ctrl-Z reach it directly

@@ -6,6 +6,7 @@ import { askProvider, providerFor } from '../intensity/forecast/forecast.js'
 import type { ForecastProvider, ForecastSignal, ForecastSlot } from '../intensity/forecast/provider.js'
 import { mergeForecasts } from '../scheduling/counterfactual.js'
 import { firstAtOrBelow, searchWindow } from '../scheduling/window.js'
+import { drawStatus, eraseStatus, printErr } from '../terminal.js'
 import { type Flags, type FlagValues, textOf } from './flags.js'
 import { DEADLINE_FLAGS, deadlineFrom, pastRuns } from './schedule-flags.js'
 import { parseNumber, parseQuantity, UsageError } from './units.js'
@@ -209,8 +210,8 @@ export async function waitForStart(
   const say = () => {
     if (show.quiet) return
     const text = waitingLine(plan, request.deadlineMs, Date.now())
-    if (show.live) process.stderr.write(`\r\x1b[2K${text}`)
-    else if (plan.startMs !== shownStartMs) process.stderr.write(`${text}\n`)
+    if (show.live) drawStatus(text)
+    else if (plan.startMs !== shownStartMs) printErr(text)
     shownStartMs = plan.startMs
   }
   let lastRefreshMs = Date.now()
@@ -241,7 +242,7 @@ export async function waitForStart(
     }
   } finally {
     for (const off of handlers) off()
-    if (show.live && !show.quiet) process.stderr.write('\r\x1b[2K')
+    if (show.live && !show.quiet) eraseStatus()
   }
   const signal: NodeJS.Signals | null = stoppedBy
   return signal === null ? { plan } : { signal }

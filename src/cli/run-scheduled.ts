@@ -4,6 +4,7 @@ import type { SampleEvent } from '../events.js'
 import { formatMass } from '../format.js'
 import { attachSchedule, type EmissionsRecord, type ScheduleFields } from '../record.js'
 import { CounterfactualLedger } from '../scheduling/counterfactual.js'
+import { printErr } from '../terminal.js'
 import { PauseController } from './pause.js'
 import {
   ForecastFeed,
@@ -51,7 +52,7 @@ export class ScheduledRun {
   ): Promise<ScheduledRun | { signal: NodeJS.Signals }> {
     const feed = await ForecastFeed.open(config, request)
     if (typeof feed === 'string') {
-      if (!show.quiet) process.stderr.write(`wattprint: ${feed}\nwattprint: starting now, without waiting.\n`)
+      if (!show.quiet) printErr(`wattprint: ${feed}`, 'wattprint: starting now, without waiting.')
       return new ScheduledRun(request, null, null)
     }
     const waited = await waitForStart(feed, request, show)
@@ -116,7 +117,7 @@ export class ScheduledRun {
         this.#pause?.pausedBetween(last.atMs, atMs) ?? 0,
       )
     } catch (error) {
-      process.stderr.write(`wattprint: the counterfactual could not be counted: ${describeError(error)}\n`)
+      printErr(`wattprint: the counterfactual could not be counted: ${describeError(error)}`)
       this.#ledger = null
     }
   }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { type StdioOptions, spawn } from 'node:child_process'
 import { constants } from 'node:os'
 import { join } from 'node:path'
 import type { TrackerOptions } from '../config.js'
@@ -7,6 +7,7 @@ import type { SampleEvent } from '../events.js'
 import { footprintPhrase } from '../footprint/format.js'
 import { formatEnergy, formatMass, jobEnergy } from '../format.js'
 import type { EmissionsRecord } from '../record.js'
+import { linesOf, printErr, printJson, printOut } from '../terminal.js'
 import { printable } from '../text.js'
 import { EmissionsTracker } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
@@ -15,11 +16,13 @@ import { type Flags, parseFlags, textOf } from './flags.js'
 import { footprintOptionsFrom } from './footprint-flags.js'
 import { trackerOptionsFrom, usageErrorFrom } from './options.js'
 import { checkCsvOutput, TimelineWriter } from './output-checks.js'
+import { OutputRelay } from './output-relay.js'
 import { budgetFrom, RUN, RUN_FLAGS, RUN_HELP, sinksFrom } from './run-flags.js'
 import { scheduleFrom } from './run-schedule.js'
 import { ScheduledRun } from './run-scheduled.js'
 import { holdMessagesBeforeCommand, SignalRelay } from './run-signals.js'
 import { ukOptionFrom } from './schedule-flags.js'
+import { StatusLine } from './status-line.js'
 import { parseQuantity, UsageError } from './units.js'
 
 /** Splits `[options] [--] command args` at the command: options take values as declared. */
@@ -91,7 +94,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const { options: optionArgs, command } = splitCommand(argv)
   const { values } = parseFlags(RUN, optionArgs)
   if (values.help) {
-    process.stdout.write(RUN_HELP)
+    printOut(...linesOf(RUN_HELP))
     return 0
   }
   const [program, ...args] = command
@@ -99,7 +102,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // A command that cannot run is said at once, before anything is measured or written, as a shell says it.
   const located = locateCommand(program)
   if (!('path' in located)) {
-    process.stderr.write(`wattprint: ${located.message}\n`)
+    printErr(`wattprint: ${located.message}`)
     return located.exitCode
   }
   const budget = budgetFrom(values)
@@ -134,31 +137,31 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const timeline = values.timeline !== undefined ? new TimelineWriter(String(values.timeline)) : undefined
   // The command still runs: said, rather than a variable silently missing from its environment.
   const environment = quiet ? null : environmentWarning()
-  if (environment) process.stderr.write(`${environment}\n`)
+  if (environment) printErr(environment)
   const attributed = config.attribution.kind !== 'machine'
-  const live = !quiet && process.stderr.isTTY === true
+  const atTerminal = process.stderr.isTTY === true
+  // The live lines (the wait for --within's start, the status line), which --no-status turns off alone.
+  const live = !quiet && atTerminal && values['no-status'] !== true
   // --within: wait for the forecast's cleanest hours before anything starts; Ctrl-C then leaves no row.
   const request = scheduleFrom(values, config)
+  const screen = new StatusLine(live)
   const stopHolding = holdMessagesBeforeCommand((line) => {
-    if (!quiet) process.stderr.write(`${live ? '\r\x1b[2K' : ''}${line}\n`)
+    if (!quiet) screen.say(line)
   })
   let scheduled: ScheduledRun | null = null
   if (request) {
     const prepared = await ScheduledRun.prepare(config, request, { live, quiet })
     if (!(prepared instanceof ScheduledRun)) {
       if (!quiet)
-        process.stderr.write(
-          'wattprint: aborted while waiting: the command did not run and no row was written.\n',
-        )
+        printErr('wattprint: aborted while waiting: the command did not run and no row was written.')
       stopHolding()
       return 128 + (constants.signals[prepared.signal] ?? 0)
     }
     scheduled = prepared
     scheduled.begin(config.runId)
   }
-  const progress = !quiet && !live && values.progress === true
+  const progress = !quiet && !atTerminal && values.progress === true
   let lastProgressS = 0
-  let statusShown = false
   let ended = false
   let drawnAtS = Number.NEGATIVE_INFINITY
   tracker.on('sample', (sample) => {
@@ -166,22 +169,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     scheduled?.onSample(sample)
     if (ended) return
     // About once a second on screen, whatever the sampling interval.
-    if (live && sample.elapsedS - drawnAtS >= 0.95) {
+    if (screen.drawing && sample.elapsedS - drawnAtS >= 0.95) {
       drawnAtS = sample.elapsedS
-      process.stderr.write(
-        `\r\x1b[2K${statusLine(sample, attributed)}${scheduled?.paused ? ' | paused' : ''}`,
-      )
-      statusShown = true
+      screen.draw(`${statusLine(sample, attributed)}${scheduled?.paused ? ' | paused' : ''}`)
     } else if (progress && sample.elapsedS - lastProgressS >= 10) {
       lastProgressS = sample.elapsedS
-      process.stderr.write(`${statusLine(sample, attributed)}\n`)
+      printErr(statusLine(sample, attributed))
     }
   })
-  const clearStatus = () => {
-    if (statusShown) process.stderr.write('\r\x1b[2K')
-    statusShown = false
-  }
-
   await tracker.start()
   // A command that may be paused gets its own process group, so that SIGSTOP reaches all of it.
   const ownGroup = scheduled?.pauses === true
@@ -195,32 +190,39 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     release: (why) => scheduled?.release(why),
     paused: () => scheduled?.paused ?? false,
     say: (line) => {
-      if (quiet) return
-      clearStatus()
-      process.stderr.write(`${line}\n`)
+      if (!quiet) screen.say(line)
     },
   })
   relay.install()
   stopHolding()
-  const child = spawn(program, args, { stdio: 'inherit', windowsHide: false, detached: ownGroup })
+  // --json: stdout holds the JSON alone, for a program to read; the command's own stdout goes to stderr.
+  const stdoutFd = values.json ? process.stderr.fd : process.stdout.fd
+  // Where the command writes to the status line's terminal, it writes through a pseudo-terminal that
+  // wattprint reads: the line is drawn around its output, and not at all once it draws in place.
+  const watched = screen.drawing ? OutputRelay.open(stdoutFd) : null
+  const output = watched instanceof OutputRelay ? watched : null
+  if (watched !== null && !output) screen.stop()
+  const stdio: StdioOptions = output?.stdio ?? (values.json ? ['inherit', stdoutFd, 'inherit'] : 'inherit')
+  const child = spawn(program, args, { stdio, windowsHide: false, detached: ownGroup })
+  output?.started((bytes) => screen.output(bytes))
   relay.attach(child)
   scheduled?.watch(
     child.pid,
     (paused, why) => {
-      if (quiet || live) return
-      process.stderr.write(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})\n`)
+      // The status line says `paused` while it is drawn.
+      if (!quiet && !screen.drawing)
+        screen.say(`wattprint: ${paused ? 'paused' : 'resumed'} the command (${why})`)
     },
     (why) => {
-      if (!quiet) process.stderr.write(`wattprint: --pause-above is off for this run: ${why}.\n`)
+      if (!quiet) screen.say(`wattprint: --pause-above is off for this run: ${why}.`)
     },
   )
   tracker.on('budget', (event) => {
-    clearStatus()
     // The tracker has printed the budget's message already: this line says what wattprint does about it.
     if (!quiet) {
       const flag = BUDGET_FLAGS[event.limit]
-      process.stderr.write(
-        `wattprint: stopping the command for --${flag} ${textOf(values, flag) ?? ''}: SIGTERM, then SIGKILL after ${graceMs / 1000} s.\n`,
+      screen.say(
+        `wattprint: stopping the command for --${flag} ${textOf(values, flag) ?? ''}: SIGTERM, then SIGKILL after ${graceMs / 1000} s.`,
       )
     }
     relay.stop('SIGTERM', 'the budget was crossed')
@@ -235,14 +237,16 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
   scheduled?.release('the command ended')
+  // What the command wrote last reaches the terminal before the summary.
+  await output?.finish()
   ended = true
-  clearStatus()
+  screen.stop()
 
   let exitCode: number
   let status: 'finished' | 'failed' | 'interrupted'
   if (outcome.error) {
     const problem = spawnProblem(program, located.path, outcome.error)
-    process.stderr.write(`wattprint: ${problem.message}\n`)
+    printErr(`wattprint: ${problem.message}`)
     exitCode = problem.exitCode
     status = 'failed'
   } else if (outcome.signal) {
@@ -256,9 +260,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const record = await tracker.stop({ status: tracker.signal.aborted ? 'finished' : status })
   scheduled?.end()
   await timeline?.end()
-  if (!quiet) process.stderr.write(`${summary(record)}\n`)
+  if (!quiet) screen.say(...linesOf(summary(record)))
   const saved = scheduled?.summary(record)
-  if (!quiet && saved) process.stderr.write(`${saved}\n`)
+  if (!quiet && saved) screen.say(saved)
   if (values.json) {
     const json = {
       exitCode,
@@ -266,7 +270,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       record,
       equivalents: equivalents(record.emissionsKg),
     }
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+    printJson(json)
   }
   // Listening until now: a signal while the row and the sinks were written (a slow Pushgateway) had
   // nothing to reach, and its default action would have ended wattprint there, its exit code lost.

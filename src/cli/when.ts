@@ -9,9 +9,11 @@ import {
 import type { ForecastSignal } from '../intensity/forecast/provider.js'
 import { bestWindow } from '../scheduling/best-window.js'
 import { searchWindow, type WindowChoice } from '../scheduling/window.js'
+import { linesOf, printErr, printJson, printOut } from '../terminal.js'
 import { type CommandSpec, type Flags, type FlagValues, helpText, parseFlags, textOf } from './flags.js'
 import { TRACKER_FLAGS, trackerOptionsFrom, usageErrorFrom } from './options.js'
 import { DEADLINE_FLAGS, deadlineFrom, pastRuns, UK_FLAG, ukOptionFrom } from './schedule-flags.js'
+import { tableLines } from './table.js'
 import { parseQuantity, UsageError } from './units.js'
 import { forecastChart, formatStart, localTimeOf } from './when-chart.js'
 
@@ -102,7 +104,7 @@ function jobOf(values: FlagValues): { durationS: number; energyKWh: number | nul
 export async function whenCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseFlags(WHEN, argv)
   if (values.help) {
-    process.stdout.write(helpText(WHEN))
+    printOut(...linesOf(helpText(WHEN)))
     return 0
   }
   const format = textOf(values, 'format')?.trim().toLowerCase()
@@ -137,33 +139,37 @@ export async function whenCommand(argv: readonly string[]): Promise<number> {
       deadlineMs,
     })
     if (!found) {
-      process.stderr.write(
-        `wattprint when: ${provider.name}'s forecast does not cover the hours before the deadline.\n`,
-      )
+      printErr(`wattprint when: ${provider.name}'s forecast does not cover the hours before the deadline.`)
       return 1
     }
     if (format) {
-      process.stdout.write(`${formatStart(found.startMs, format as (typeof FORMATS)[number])}\n`)
+      printOut(formatStart(found.startMs, format as (typeof FORMATS)[number]))
       return 0
     }
     const kg = savings(found, job.energyKWh)
     if (values.json) {
-      process.stdout.write(
-        `${JSON.stringify({ ...found, start: new Date(found.startMs).toISOString(), signal: answer.signal, durationS: job.durationS, energyKWh: job.energyKWh, ...kg, slots: answer.slots }, null, 2)}\n`,
-      )
+      printJson({
+        ...found,
+        start: new Date(found.startMs).toISOString(),
+        signal: answer.signal,
+        durationS: job.durationS,
+        energyKWh: job.energyKWh,
+        ...kg,
+        slots: answer.slots,
+      })
       return 0
     }
     const lines = [
       ...(job.what ? [job.what] : []),
       ...describe(found, answer.signal, job, nowMs, deadlineMs),
       '',
-      forecastChart(answer.slots, nowMs, deadlineMs, found),
+      ...linesOf(forecastChart(answer.slots, nowMs, deadlineMs, found)),
     ]
-    process.stdout.write(`${lines.join('\n')}\n`)
+    printOut(...lines)
     return 0
   } catch (error) {
     if (!(error instanceof ForecastError)) throw error
-    process.stderr.write(`wattprint when: ${error.message}\n`)
+    printErr(...linesOf(`wattprint when: ${error.message}`))
     return 1
   }
 }
@@ -221,9 +227,7 @@ async function compareRegions(
   const result = await bestWindow({ durationS: job.durationS, deadline: deadlineMs, location, regions })
   const format = textOf(values, 'format')?.trim().toLowerCase()
   if (format) {
-    process.stdout.write(
-      `${result.region} ${formatStart(result.startMs, format as (typeof FORMATS)[number])}\n`,
-    )
+    printOut(`${result.region} ${formatStart(result.startMs, format as (typeof FORMATS)[number])}`)
     return 0
   }
   if (values.json) {
@@ -232,7 +236,7 @@ async function compareRegions(
       start: new Date(r.startMs).toISOString(),
       ...savings(r, job.energyKWh),
     }))
-    process.stdout.write(`${JSON.stringify({ best: ranked[0], ranked, failed: result.failed }, null, 2)}\n`)
+    printJson({ best: ranked[0], ranked, failed: result.failed })
     return 0
   }
   const header = [
@@ -255,21 +259,14 @@ async function compareRegions(
     ...(job.energyKWh !== null ? [formatMass((job.energyKWh * r.meanGPerKWh) / 1000)] : []),
     `${r.source}${r.signal === 'marginal' ? ' (marginal)' : ''}`,
   ])
-  const widths = header.map((_, c) => Math.max(header[c]?.length ?? 0, ...rows.map((r) => r[c]?.length ?? 0)))
-  const line = (r: string[]) =>
-    r
-      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
-      .join('  ')
-      .trimEnd()
   const lines = [
     `${formatDuration(job.durationS)} job, done by ${localTimeOf(deadlineMs)}; best first (local times):`,
     '',
-    line(header),
-    ...rows.map(line),
+    ...tableLines([header, ...rows]),
   ]
   for (const f of result.failed) lines.push(`no forecast for ${f.region}: ${f.message}`)
   if (new Set(result.ranked.map((r) => r.signal)).size > 1)
     lines.push('note: the ranking mixes average and marginal signals, which measure different things')
-  process.stdout.write(`${lines.join('\n')}\n`)
+  printOut(...lines)
   return 0
 }
