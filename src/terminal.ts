@@ -11,19 +11,23 @@ import { fitColumns, printable, printableJson } from './text.js'
 type Stream = 'stdout' | 'stderr'
 
 const gone: Record<Stream, boolean> = { stdout: false, stderr: false }
-const watched = new Set<Stream>()
+
+/**
+ * For the CLI, whose process wattprint owns: a reader that went away (`| head`, a closed terminal) is an
+ * 'error' event on stdout or stderr, later; without a listener it would end wattprint in the middle of a
+ * run, its command orphaned and its row lost. A library leaves the host's streams as the host has them.
+ */
+export function ownStandardStreams(): void {
+  for (const stream of ['stdout', 'stderr'] as const) {
+    process[stream].on('error', () => {
+      gone[stream] = true
+    })
+  }
+}
 
 function write(stream: Stream, text: string | Uint8Array): void {
   if (gone[stream]) return
   const target = process[stream]
-  if (!watched.has(stream)) {
-    watched.add(stream)
-    // A reader that went away (`| head`, a closed terminal) is an 'error' event, later: without a
-    // listener it would end wattprint in the middle of a run, its command orphaned and its row lost.
-    target.on('error', () => {
-      gone[stream] = true
-    })
-  }
   try {
     target.write(text)
   } catch {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -65,4 +66,24 @@ describe('writes to the terminal', () => {
         line,
       ).toBe(false)
   })
+})
+
+describe("the host's streams", () => {
+  it('are left as the host has them by the library: no error listener added to its stdout or stderr', () => {
+    // A tracker that warns (an unknown CPU, the world average) prints through the printer; the CLI alone
+    // owns its process and listens for a reader that went away.
+    const script = `
+      const { EmissionsTracker } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)})
+      const before = [process.stdout.listenerCount('error'), process.stderr.listenerCount('error')]
+      const tracker = new EmissionsTracker({ saveToFile: false, raplRoot: '/nonexistent', logLevel: 'warning' })
+      await tracker.start()
+      await tracker.stop()
+      const after = [process.stdout.listenerCount('error'), process.stderr.listenerCount('error')]
+      process.stdout.write(JSON.stringify({ before, after }))`
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+    expect(run.status, run.stderr).toBe(0)
+    const { before, after } = JSON.parse(run.stdout) as { before: number[]; after: number[] }
+    expect(run.stderr).toMatch(/wattprint/)
+    expect(after).toEqual(before)
+  }, 30_000)
 })

@@ -5,7 +5,7 @@ import { formatDuration, formatEnergy, formatMass } from '../format.js'
 import { CHECKPOINT_DIR } from '../sinks/checkpoint.js'
 import { recoverCheckpoints } from '../sinks/recovery.js'
 import { keptRowFolders } from '../state-dir.js'
-import { linesOf, printErr, printOut } from '../terminal.js'
+import { linesOf, ownStandardStreams, printErr, printOut } from '../terminal.js'
 import { closest } from '../text.js'
 import { wattprintVersion } from '../version.js'
 import type { TrackerWarning } from '../warnings.js'
@@ -162,6 +162,7 @@ function notAFolder(dir: string): string | null {
   }
 }
 
+ownStandardStreams()
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
