@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Channel, Meter } from '../src/meters/meter.js'
 import { Sampler } from '../src/sampling/sampler.js'
 import { FixedRateSchedule } from '../src/sampling/schedule.js'
@@ -89,31 +89,51 @@ describe('Sampler', () => {
 })
 
 describe('FixedRateSchedule', () => {
-  it('ticks on absolute slots t0 + k × period without drift, and skips slots it missed', async () => {
+  it('ticks on absolute slots t0 + k × period without drift, and skips slots it missed', () => {
+    // Timers and the clock under the test's control: a real machine's timers fire late by whatever its load
+    // is, and that lateness is the scheduler's, not the schedule's. What the schedule decides is which
+    // slot each timer aims at.
+    vi.useFakeTimers()
+    try {
+      let blockedNs = 0n
+      const now = () => BigInt(Date.now()) * 1_000_000n + blockedNs
+      const t0 = now()
+      const ticks: bigint[] = []
+      const schedule = new FixedRateSchedule(
+        t0,
+        20,
+        (at) => {
+          ticks.push(at)
+          // A blocked thread: 70 ms pass before the third tick returns, slots 4 to 6 are missed.
+          if (ticks.length === 3) blockedNs += 70_000_000n
+        },
+        { now },
+      )
+      schedule.start()
+      vi.advanceTimersByTime(330)
+      schedule.stop()
+      const slots = ticks.map((t) => Number(t - t0) / 20e6)
+      // Each tick on its slot, none twice, the missed ones skipped rather than caught up in a burst, and no
+      // drift after ~20 periods.
+      expect(slots.slice(0, 6)).toEqual([1, 2, 3, 7, 8, 9])
+      expect(slots.every((slot) => Number.isInteger(slot))).toBe(true)
+      expect(slots.at(-1)).toBe(20)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('on real timers: one tick per slot at most, never a burst to catch up', async () => {
+    // However late a busy machine fires them: more ticks than slots would be a slot served twice.
     const ticks: bigint[] = []
     const t0 = process.hrtime.bigint()
-    const schedule = new FixedRateSchedule(t0, 20, (now) => {
-      ticks.push(now)
-      if (ticks.length === 3) {
-        const until = Date.now() + 70
-        while (Date.now() < until) {} // a blocked thread: slots 4 to 6 are missed
-      }
-    })
+    const schedule = new FixedRateSchedule(t0, 20, (at) => ticks.push(at))
     schedule.start()
     await new Promise((r) => setTimeout(r, 330))
     schedule.stop()
-    const slots = ticks.map((t) => Number(t - t0) / 20e6)
-    const nearest = slots.map(Math.round)
-    // Every tick lands on its own slot (a timer may fire a hair early, never a whole slot twice).
-    for (const [i, slot] of slots.entries()) {
-      if (i === 3) continue // the tick after the blocked stretch is late by design
-      expect(Math.abs(slot - (nearest[i] ?? 0)) * 20).toBeLessThan(6)
-    }
-    expect(nearest.slice(0, 3)).toEqual([1, 2, 3])
-    expect(new Set(nearest).size).toBe(nearest.length)
-    expect(nearest[4]).toBeGreaterThanOrEqual(7)
-    // No drift after ~16 periods: the last tick is still on a slot.
-    expect(nearest.at(-1)).toBeGreaterThan(14)
+    const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6
+    expect(ticks.length).toBeGreaterThan(0)
+    expect(ticks.length).toBeLessThanOrEqual(Math.floor(elapsedMs / 20) + 1)
   })
 })
 
