@@ -149,16 +149,18 @@ describe('attribution to processes, on a powercap tree at 100 W', () => {
     const m = await machine()
     const jobs = [job(m.env, 1), job(m.env, 0.5)]
     for (const j of jobs) m.track(j.child)
-    const [full, half] = await go(m.env, jobs, 3)
+    const [full, half] = await go(m.env, jobs, 5)
     if (!full || !half) throw new Error('no result')
     expect(full.trackingMode).toBe('process')
     expect(full.note).toContain('the process tree of pid')
     // Over the stretch both burned (their tasks from GO to STOP: their starts, which a busy machine spreads
     // over seconds, left out), each job's energy over its CPU time is the same price: energy splits as the
-    // CPU time each really used does: within 5 %, and the tick either way that each count may be off by
-    // (CPU time is counted in 10 ms ticks; a machine too busy to run them much gives few).
+    // CPU time each really used does: within 8 % (the stand-in /proc/stat is written by this process, late
+    // on a busy machine), and the tick either way that each count may be off by (CPU time is counted in
+    // 10 ms ticks; a machine too busy to run them much gives few). A split by process count would be off
+    // by the whole difference in their CPU times.
     const ratio = full.burn.cpuJ / half.burn.cpuJ / (full.burn.ticks / half.burn.ticks)
-    const slack = 0.05 + 2 / full.burn.ticks + 2 / half.burn.ticks
+    const slack = 0.08 + 2 / full.burn.ticks + 2 / half.burn.ticks
     expect(ratio).toBeGreaterThan(1 - slack)
     expect(ratio).toBeLessThan(1 + slack)
     // (How much more CPU the full burner got is the scheduler's business on a busy machine.)

@@ -40,6 +40,7 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     const started = tracker.start()
     // Open before the baseline and never ended: it ends where measuring ends, so no instant is idle.
     const background = tracker.request('background')
+    const backgroundOpenedNs = process.hrtime.bigint()
     await started
     const settled: RequestRecord[] = []
     tracker.on('request', (r) => settled.push(r))
@@ -62,7 +63,12 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     // Opened while starting: after the baseline when sampling inline, so some instants may be idle.
     const spansJ =
       records.reduce((a, r) => a + r.energyJ, 0) + bg.energyJ + (record.energyBetweenRequestsJ ?? Number.NaN)
-    expect(record.energyBetweenRequestsJ).toBeLessThan(measuredJ * 0.01)
+    // The idle remainder is the instants before the background span opened (none when it opened before the
+    // baseline), at the run's mean power: whatever share of this short run a busy machine made that stretch.
+    const idleS = Math.max(0, Number(backgroundOpenedNs - (tracker.baselineNs ?? 0n)) / 1e9)
+    expect(record.energyBetweenRequestsJ).toBeLessThanOrEqual(
+      measuredJ * (idleS / record.durationS) * 1.5 + 1e-6,
+    )
     expect(measuredJ).toBeGreaterThan(0)
     expect(Math.abs(spansJ - measuredJ) / measuredJ).toBeLessThan(1e-9)
     expect(records.every((r) => r.energyJ > 0 && r.emissionsKg > 0)).toBe(true)
