@@ -21,37 +21,44 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const cli = resolve('dist/cli.js')
 
 /**
+ * A job as a job-control shell makes one: a session leader (this Python) starts the command in a process
+ * group of its own, in the same session, so that the group is not orphaned and SIGTSTP stops it. It says
+ * the command's pid first, and ends as the command did (128 + the signal's number).
+ */
+const AS_JOB = `import os, subprocess, sys
+p = subprocess.Popen(sys.argv[1:], preexec_fn=os.setpgrp)
+print("PID", p.pid, file=sys.stderr, flush=True)
+rc = p.wait()
+sys.exit(rc if rc >= 0 else 128 - rc)`
+
+/**
  * `wattprint run -o dir <flags> -- <command>` in the background, stdin not a terminal, without core files
  * (a command killed by SIGQUIT would dump one). Its output is collected; `ended` resolves at its exit.
+ * `group`: wattprint in this test's process group (`inherit`), in a session of its own, its group then
+ * orphaned (`orphaned`), or as a shell's job (`job`, see AS_JOB).
  */
-function startRun(dir: string, flags: string[], command: string[], env: Record<string, string> = {}) {
-  const child = spawn(
-    '/bin/sh',
-    [
-      '-c',
-      'ulimit -c 0; exec "$@"',
-      'sh',
-      process.execPath,
-      cli,
-      'run',
-      '-o',
-      dir,
-      ...flags,
-      '--',
-      ...command,
-    ],
-    {
-      env: {
-        ...process.env,
-        TZ: 'UTC',
-        WATTPRINT_CARBON_INTENSITY: '100',
-        WATTPRINT_RAPL_ROOT: join(dir, 'none'),
-        ...env,
-      },
+function startRun(
+  dir: string,
+  flags: string[],
+  command: string[],
+  env: Record<string, string> = {},
+  group: 'inherit' | 'orphaned' | 'job' = 'inherit',
+) {
+  const wattprint = ['-c', 'ulimit -c 0; exec "$@"', 'sh', process.execPath, cli, 'run', '-o', dir, ...flags]
+  const [program, args] =
+    group === 'job'
+      ? ['python3', ['-c', AS_JOB, '/bin/sh', ...wattprint, '--', ...command]]
+      : ['/bin/sh', [...wattprint, '--', ...command]]
+  const child = spawn(program as string, args as string[], {
+    env: {
+      ...process.env,
+      TZ: 'UTC',
+      WATTPRINT_CARBON_INTENSITY: '100',
+      WATTPRINT_RAPL_ROOT: join(dir, 'none'),
+      ...env,
     },
-  )
-  const pid = child.pid as number
-  cleanups.push(() => reap(pid))
+    detached: group !== 'inherit',
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))
@@ -59,7 +66,8 @@ function startRun(dir: string, flags: string[], command: string[], env: Record<s
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
     child.on('close', (code, signal) => done({ code, signal })),
   )
-  return { pid, ended, out: () => ({ stdout, stderr }) }
+  cleanups.push(() => reap(child.pid))
+  return { pid: child.pid as number, ended, out: () => ({ stdout, stderr }) }
 }
 type Run = ReturnType<typeof startRun>
 
@@ -149,12 +157,30 @@ describe('wattprint run passes signals on', () => {
 
   it('job control: SIGTSTP stops the command and wattprint, SIGCONT continues both', async () => {
     const dir = tempDir()
-    const run = startRun(dir, [], ['sleep', '30'])
+    const run = startRun(dir, [], ['sleep', '30'], {}, 'job')
+    const wattprintPid = Number(await until('its pid', () => /PID (\d+)/.exec(run.out().stderr)?.[1]))
+    cleanups.push(() => reap(wattprintPid))
+    const sleepPid = await until('sleep to run', () =>
+      childrenOf(wattprintPid).find((p) => commandLine(p).some((arg) => arg.endsWith('sleep'))),
+    )
+    cleanups.push(() => reap(sleepPid))
+    process.kill(wattprintPid, 'SIGTSTP')
+    await until('both to stop', () => processState(sleepPid) === 'T' && processState(wattprintPid) === 'T')
+    process.kill(wattprintPid, 'SIGCONT')
+    await until('both to run', () => processState(sleepPid) !== 'T' && processState(wattprintPid) !== 'T')
+    process.kill(wattprintPid, 'SIGTERM')
+    expect((await run.ended).code).toBe(128 + 15)
+    expect(rows(dir)[0]?.status).toBe('interrupted')
+  })
+
+  it('in an orphaned process group, where the kernel discards SIGTSTP, wattprint does not stop beside its command', async () => {
+    const dir = tempDir()
+    const run = startRun(dir, [], ['sleep', '30'], {}, 'orphaned')
     const sleepPid = await commandOf(run, 'sleep')
     process.kill(run.pid, 'SIGTSTP')
-    await until('both to stop', () => processState(sleepPid) === 'T' && processState(run.pid) === 'T')
-    process.kill(run.pid, 'SIGCONT')
-    await until('both to run', () => processState(sleepPid) !== 'T' && processState(run.pid) !== 'T')
+    await until('wattprint to say so', () => run.out().stderr.includes('did not stop on SIGTSTP'))
+    expect(processState(sleepPid)).not.toBe('T')
+    expect(processState(run.pid)).not.toBe('T')
     process.kill(run.pid, 'SIGTERM')
     expect((await run.ended).code).toBe(128 + 15)
     expect(rows(dir)[0]?.status).toBe('interrupted')

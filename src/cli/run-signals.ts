@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
 
 /** Signals that ask the command to end. wattprint passes them on and waits for the command's end. */
@@ -52,6 +53,9 @@ export interface RelayOptions {
  * (SIGTSTP, SIGCONT) is passed on when the command shares wattprint's process group; wattprint then stops
  * itself too, so that a shell sees the job stopped.
  */
+/** How long a command that got SIGTSTP has to stop before wattprint concludes it will not. */
+const STOP_WAIT_MS = 2000
+
 export class SignalRelay {
   readonly #offs: (() => void)[] = []
   #killTimer: NodeJS.Timeout | undefined
@@ -80,8 +84,7 @@ export class SignalRelay {
     if (!this.options.ownGroup) {
       this.#on('SIGTSTP', () => {
         if (!reached('SIGTSTP')) this.#send('SIGTSTP')
-        // Stopped as the default action would: the shell sees its job stopped, and SIGCONT ends it.
-        process.kill(process.pid, 'SIGSTOP')
+        this.#stopWithCommand()
       })
       this.#on('SIGCONT', () => {
         if (!this.options.paused()) this.#send('SIGCONT')
@@ -120,6 +123,39 @@ export class SignalRelay {
   dispose(): void {
     clearTimeout(this.#killTimer)
     for (const off of this.#offs.splice(0)) off()
+  }
+
+  /**
+   * Stops wattprint as SIGTSTP's default action would, so that the shell sees its job stopped (SIGCONT ends
+   * it), once the command has stopped: in an orphaned process group (one no job-control shell controls) the
+   * kernel discards SIGTSTP, and wattprint stopped beside a command that runs on would measure nothing of
+   * it. Where /proc cannot tell, it stops at once, as before.
+   */
+  #stopWithCommand(): void {
+    const pid = this.#child?.pid
+    const stateOf = (): string | null => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0] ?? null
+      } catch {
+        return null
+      }
+    }
+    if (pid === undefined || stateOf() === null) {
+      process.kill(process.pid, 'SIGSTOP')
+      return
+    }
+    // A command may save its state before it stops (an editor restores the terminal): give it 2 s.
+    const deadline = Date.now() + STOP_WAIT_MS
+    const look = () => {
+      if (stateOf() === 'T') process.kill(process.pid, 'SIGSTOP')
+      else if (!this.#running()) return
+      else if (Date.now() < deadline) setTimeout(look, 10).unref()
+      else
+        this.options.say(
+          'wattprint: the command did not stop on SIGTSTP (its process group is orphaned: no shell controls the job), so wattprint goes on measuring it.',
+        )
+    }
+    look()
   }
 
   #running(): boolean {
