@@ -7,6 +7,11 @@ export type { Budget, ResolvedConfig, TrackerOptions } from './config.js'
 export { envName } from './config.js'
 export { bestEquivalent, describeEquivalent, type Equivalent, equivalents } from './equivalents.js'
 export { WattprintError, type WattprintErrorCode } from './errors.js'
+export {
+  estimateMachinePower,
+  type MachinePowerEstimate,
+  type MachinePowerInput,
+} from './estimates/machine-power.js'
 export type { BudgetEvent, Listener, Prediction, SampleEvent, TrackerEvents } from './events.js'
 export { formatEnergy, formatMass, summaryLine } from './format.js'
 export type { SpanOpener } from './integrations/http.js'

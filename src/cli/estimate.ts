@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module'
 import { readDataFile } from '../data-files.js'
+import { estimateMachinePower, type MachinePowerEstimate } from '../estimates/machine-power.js'
+import { shippedPowerModel } from '../estimates/model-file.js'
 import { formatEnergy, formatMass } from '../format.js'
 import { CLOUD_PROVIDERS, type CloudProvider, cloudRegionsOf } from '../intensity/cloud-regions.js'
 import { zoneIntensity } from '../intensity/tables.js'
@@ -72,6 +74,63 @@ export function findGpu(name: string, models: readonly GpuModel[] = gpuModels())
   throw new UsageError(`--gpu ${JSON.stringify(name)} is not in the GPU table: try ${close.join(', ')}.`)
 }
 
+/** The whole machine `--cpu` describes, at its load. */
+export function machineEstimate(values: Record<string, string | undefined>): MachinePowerEstimate & {
+  what: string
+  load: number
+  assumed: string[]
+} {
+  if (values.cpu === undefined)
+    throw new UsageError('--memory describes a machine: give its CPU with --cpu "<model>" too.')
+  if (values['cpu-power'] !== undefined) {
+    throw new UsageError(
+      '--cpu estimates the whole machine; --cpu-power sets a CPU wattage by hand: give one of them.',
+    )
+  }
+  if (values.memory === undefined) {
+    throw new UsageError("--cpu needs the machine's memory: add --memory, for example --memory 256GB.")
+  }
+  const sockets = parseNumber('--sockets', values.sockets ?? '1', {
+    example: '2',
+    range: { min: 1, max: 64 },
+    integer: true,
+  })
+  const memoryGB = parseQuantity('memory', '--memory', values.memory, {
+    bareUnit: 'gb',
+    range: { min: 0.001 },
+    example: '256GB',
+  })
+  const loadText = values.load ?? '50%'
+  const load = loadText.trim().endsWith('%')
+    ? parseNumber('--load', loadText.trim().slice(0, -1), { example: '50%', range: { min: 0, max: 100 } }) /
+      100
+    : parseNumber('--load', loadText, { example: '50%', range: { min: 0, max: 1 } })
+  const assumed: string[] = []
+  let threads: number
+  if (values.threads !== undefined) {
+    threads = parseNumber('--threads', values.threads, {
+      example: '80',
+      range: { min: sockets, max: 1_000_000 },
+      integer: true,
+    })
+  } else {
+    const known = estimateMachinePower({ cpuModel: values.cpu, sockets, threads: sockets, memoryGB, load })
+    if (known.tdpW === null) {
+      throw new UsageError(
+        `--cpu ${JSON.stringify(values.cpu)} is not in the CPU table, so its thread count cannot be guessed: add --threads, for example --threads 16.`,
+      )
+    }
+    const perThread = shippedPowerModel().components.tdpWPerThread
+    threads = Math.max(sockets, 2 * Math.round((known.tdpW * sockets) / perThread / 2))
+    assumed.push(
+      `threads assumed ${threads} from the TDP (${perThread.toFixed(1)} W per thread, the training servers' median): give --threads`,
+    )
+  }
+  const estimate = estimateMachinePower({ cpuModel: values.cpu, sockets, threads, memoryGB, load })
+  const what = `${sockets} × ${values.cpu}, ${threads} threads, ${Number(memoryGB.toPrecision(4))} GB`
+  return { ...estimate, what, load, assumed }
+}
+
 /** A region's price of a job. */
 export interface RegionEstimate {
   readonly provider: CloudProvider
@@ -131,6 +190,31 @@ export const ESTIMATE_FLAGS = {
   },
   gpus: { type: 'string', value: 'n', help: 'how many GPUs, a whole number (default 1)', example: '8' },
   hours: { type: 'string', value: 'h', help: 'how long the job runs: 72 (hours), 90m, 2d', example: '72' },
+  cpu: {
+    type: 'string',
+    value: 'model',
+    help: 'estimate a whole machine by its CPU, as /proc/cpuinfo names it, with the power model fit to measured servers (see docs/accuracy.md)',
+    example: '"Intel Xeon Gold 6248"',
+  },
+  sockets: { type: 'string', value: 'n', help: 'with --cpu: CPU sockets (default 1)', example: '2' },
+  threads: {
+    type: 'string',
+    value: 'n',
+    help: "with --cpu: hardware threads of the machine (default: from the CPU's TDP, stated)",
+    example: '80',
+  },
+  memory: {
+    type: 'string',
+    value: 'size',
+    help: "with --cpu: the machine's memory: 256GB, 24GiB",
+    example: '256GB',
+  },
+  load: {
+    type: 'string',
+    value: '50%',
+    help: "with --cpu: the machine's load, 0–100 % (default 50%)",
+    example: '50%',
+  },
   'cpu-power': {
     type: 'string',
     value: '200W',
@@ -161,13 +245,15 @@ export const ESTIMATE_FLAGS = {
 
 const ESTIMATE: CommandSpec = {
   name: 'estimate',
-  usage: '--gpu <model> [--gpus <n>] --hours <h> [options]  |  --from <emissions.csv> [options]',
+  usage:
+    '--gpu <model> [--gpus <n>] --hours <h> [options]  |  --cpu <model> --memory <size> [--load 50%] [--hours <h>]  |  --from <emissions.csv> [options]',
   about: `A planned job's energy (GPUs at their TDP, an upper bound, plus --cpu-power, times --pue) or the
 energy of measured runs (--from), and its emissions in every cloud region, cleanest first, at each
 region's yearly grid average.`,
   flags: ESTIMATE_FLAGS,
   footer: `Examples:
   wattprint estimate --gpu "A100 SXM4 80 GB" --gpus 8 --hours 72 --pue 1.1 --provider aws
+  wattprint estimate --cpu "Intel Xeon Gold 6248" --sockets 2 --threads 80 --memory 384GB --load 30% --hours 3
   wattprint estimate --from emissions.csv --provider gcp --json`,
 }
 
@@ -195,7 +281,21 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
   let what: string
   let embodied: { kg: number | null; source: string }
   const planned = (
-    ['gpu', 'gpus', 'hours', 'cpu-power', 'pue', 'instance-type', 'embodied', 'lifetime'] as const
+    [
+      'gpu',
+      'gpus',
+      'hours',
+      'cpu',
+      'sockets',
+      'threads',
+      'memory',
+      'load',
+      'cpu-power',
+      'pue',
+      'instance-type',
+      'embodied',
+      'lifetime',
+    ] as const
   ).filter((f) => values[f] !== undefined)
   if (values.from !== undefined && planned.length > 0) {
     // The file's energy was measured, PUE included: a planned job's figures would be silently ignored.
@@ -222,6 +322,58 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
       kg: sumKnown(runs.map((r) => r.embodiedKg)),
       source: `embodied_emissions of ${known.length} of ${runs.length} run(s)`,
     }
+  } else if (values.cpu !== undefined || values.memory !== undefined) {
+    const machine = machineEstimate(values)
+    const hours =
+      values.hours === undefined
+        ? 1
+        : parseQuantity('duration', '--hours', values.hours, { bareUnit: 'h', example: '3' }) / 3600
+    const gpu = values.gpu === undefined ? null : findGpu(values.gpu)
+    const count =
+      gpu === null
+        ? 0
+        : parseNumber('--gpus', values.gpus ?? '1', {
+            example: '8',
+            range: { min: 1, max: 100_000 },
+            integer: true,
+          })
+    const gpuW = gpu === null ? 0 : count * gpu.tdpW
+    energyKWh = ((machine.watts + gpuW) * hours * pue) / 1000
+    const lowKWh = ((machine.lowW + gpuW) * hours * pue) / 1000
+    const highKWh = ((machine.highW + gpuW) * hours * pue) / 1000
+    embodied = plannedEmbodied(
+      { instanceType: values['instance-type'], embodied: values.embodied, lifetime: values.lifetime },
+      hours,
+      count,
+    )
+    if (flags.json) {
+      printJson({
+        machine,
+        hours,
+        pue,
+        gpus: gpu === null ? null : { name: gpu.name, count, tdpW: gpu.tdpW },
+        energyKWh,
+        energyLowKWh: lowKWh,
+        energyHighKWh: highKWh,
+        embodied,
+        regions: priceInRegions(energyKWh, providers as CloudProvider[], {
+          embodiedKg: embodied.kg,
+          pue,
+          waterIntensity: null,
+        }),
+      })
+      return 0
+    }
+    const w = (x: number) => `${x.toFixed(0)} W`
+    printOut(
+      `${machine.what} at ${Math.round(machine.load * 100)} % load: ${w(machine.watts)} at the wall ` +
+        `(80 % interval ${w(machine.lowW)}–${w(machine.highW)}): CPU ${w(machine.components.cpuW)}, ` +
+        `RAM ${w(machine.components.ramW)}, the rest ${w(machine.components.otherW)}`,
+      `  ${machine.source}${machine.assumed.length > 0 ? `; ${machine.assumed.join('; ')}` : ''}`,
+    )
+    what =
+      `${hours} h${gpu === null ? '' : ` + ${count} × ${gpu.name} at TDP (${gpu.tdpW} W)`} at PUE ${pue}: ` +
+      `${formatEnergy(energyKWh)} (80 % interval ${formatEnergy(lowKWh)}–${formatEnergy(highKWh)})`
   } else {
     if (!values.gpu || !values.hours) {
       throw new UsageError(

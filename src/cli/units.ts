@@ -3,15 +3,16 @@ export class UsageError extends Error {
   override readonly name = 'UsageError'
 }
 
-/** What a quantity flag measures; its base unit is s, kWh, kg or W. */
-export type Kind = 'duration' | 'energy' | 'mass' | 'power'
+/** What a quantity flag measures; its base unit is s, kWh, kg, W or GB. */
+export type Kind = 'duration' | 'energy' | 'mass' | 'power' | 'memory'
 
-// Units per kind, lower-cased, to the base unit: seconds, kWh, kg, W.
+// Units per kind, lower-cased, to the base unit: seconds, kWh, kg, W, GB (10⁹ bytes).
 const UNITS: Record<Kind, Record<string, number>> = {
   duration: { ms: 1e-3, s: 1, sec: 1, m: 60, min: 60, h: 3600, hr: 3600, d: 86_400 },
   energy: { j: 1 / 3.6e6, kj: 1 / 3600, wh: 1e-3, kwh: 1, mwh: 1000 },
   mass: { mg: 1e-6, g: 1e-3, kg: 1, t: 1000 },
   power: { w: 1, kw: 1000 },
+  memory: { mb: 1e-3, mib: 2 ** 20 / 1e9, gb: 1, gib: 2 ** 30 / 1e9, tb: 1000, tib: 2 ** 40 / 1e9 },
 }
 
 const EXAMPLES: Record<Kind, string> = {
@@ -19,6 +20,7 @@ const EXAMPLES: Record<Kind, string> = {
   energy: '300Wh, 0.5kWh, 2000J',
   mass: '100g, 2kg, 500mg',
   power: '200W, 1.5kW',
+  memory: '256GB, 24GiB, 1TB',
 }
 
 // How a value of each kind is written back in messages: the largest unit it is at least one of.
@@ -44,6 +46,11 @@ const SHOWN: Record<Kind, readonly [string, number][]> = {
   power: [
     ['kW', 1000],
     ['W', 1],
+  ],
+  memory: [
+    ['TB', 1000],
+    ['GB', 1],
+    ['MB', 1e-3],
   ],
 }
 

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { readDataFile } from '../data-files.js'
 
 /** A TDP found for a CPU brand string, and how it was matched. */
@@ -60,16 +61,30 @@ export function buildCpuTable(rows: readonly (readonly [string, number])[]): Cpu
 }
 
 let shipped: Promise<CpuTable> | undefined
+let shippedSync: CpuTable | undefined
+
+const tableOf = (text: string, parse: typeof import('csv-parse/sync').parse): CpuTable => {
+  const rows = parse(text, { from_line: 2, skip_empty_lines: true }) as string[][]
+  return buildCpuTable(rows.map(([name = '', tdp = '']) => [name, Number(tdp)] as const))
+}
+
+/** The shipped table, parsed at once (for the synchronous estimateMachinePower and the CLI). */
+export function shippedCpuTableSync(): CpuTable {
+  shippedSync ??= tableOf(
+    readDataFile('cpu_power.csv'),
+    (createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync')).parse,
+  )
+  return shippedSync
+}
 
 /**
  * The table shipped in data/cpu_power.csv (CodeCarbon's, MIT), parsed once per process. Loaded only when
  * a CPU has to be estimated, and off the start-up path (see planMeters/tuneEstimates).
  */
 export function shippedCpuTable(): Promise<CpuTable> {
-  shipped ??= import('csv-parse/sync').then(({ parse }) => {
-    const rows = parse(readDataFile('cpu_power.csv'), { from_line: 2, skip_empty_lines: true }) as string[][]
-    return buildCpuTable(rows.map(([name = '', tdp = '']) => [name, Number(tdp)] as const))
-  })
+  shipped ??= shippedSync
+    ? Promise.resolve(shippedSync)
+    : import('csv-parse/sync').then(({ parse }) => tableOf(readDataFile('cpu_power.csv'), parse))
   return shipped
 }
 
