@@ -212,7 +212,7 @@ export const ESTIMATE_FLAGS = {
   load: {
     type: 'string',
     value: '50%',
-    help: "with --cpu: the machine's load, 0–100 % (default 50%)",
+    help: "with --cpu: the machine's load, as 30% or 0.3 (default 50%)",
     example: '50%',
   },
   'cpu-power': {
