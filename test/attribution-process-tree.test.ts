@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -161,4 +161,47 @@ describe('ProcessTreeReader on this machine', () => {
     expect(counted).toBeGreaterThanOrEqual(120)
     expect(counted).toBeLessThan(190)
   }, 30_000)
+
+  it('counts a child forked by a worker thread once, though only every tenth reading lists it', async () => {
+    // The children file of the thread that forked it lists it; the readings in between read the main
+    // threads' files alone. Counted each time it reappeared, its whole time would be charged again.
+    const forked =
+      "require('node:child_process').spawn('sh', ['-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 30'], { stdio: 'ignore' })"
+    const job = spawn(process.execPath, [
+      '-e',
+      `new (require('node:worker_threads').Worker)(${JSON.stringify(forked)}, { eval: true }); setTimeout(() => {}, 30_000)`,
+    ])
+    const reader = new ProcessTreeReader(job.pid as number)
+    const own = (pid: number) => {
+      try {
+        return parseProcessStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.ownTicks ?? 0
+      } catch {
+        return 0
+      }
+    }
+    const atStart = own(job.pid as number)
+    reader.read()
+    let counted = 0
+    const counts: number[] = []
+    let pids: readonly number[] = []
+    // Until the shell has burnt its loop and sleeps, then 30 readings more (three of every thread's files).
+    let quiet = 0
+    for (let i = 0; i < 400 && quiet < 30; i++) {
+      await sleep(20)
+      const reading = reader.read()
+      counted += reading.cpuTicks
+      counts.push(reading.processCount)
+      pids = reading.pids
+      if (reading.processCount === 3) quiet += 1
+    }
+    const truth = own(job.pid as number) - atStart + pids.slice(1).reduce((sum, pid) => sum + own(pid), 0)
+    job.kill('SIGKILL')
+    for (const pid of pids.slice(1)) process.kill(pid, 'SIGKILL')
+    await exited(job)
+    expect(quiet).toBe(30)
+    // Once found, never lost again: node, the shell and its sleep on every reading.
+    expect(counts.slice(counts.indexOf(3))).toEqual(counts.slice(counts.indexOf(3)).map(() => 3))
+    expect(truth).toBeGreaterThan(5)
+    expect(Math.abs(counted - truth)).toBeLessThanOrEqual(Math.max(4, truth * 0.05))
+  }, 60_000)
 })

@@ -112,11 +112,18 @@ export class ProcessTreeReader {
     return this.#scanParents(root)
   }
 
-  /** Breadth-first through the children files; null when this kernel has none. */
+  /**
+   * Breadth-first through the children files; null when this kernel has none. A reading of the main
+   * threads' files alone does not list a child forked by another thread: one the last reading had, still
+   * alive (the same start time) and still the child of a member, is kept, with its own descendants.
+   */
   #walkChildren(root: ProcessTimes, allThreads: boolean): ProcessTimes[] | null {
     const members = [root]
     const seen = new Set([root.pid])
-    for (let i = 0; i < members.length; i++) {
+    for (let i = 0; i <= members.length; i++) {
+      if (i === members.length) {
+        if (allThreads || !this.#keepForked(members, seen)) break
+      }
       const pid = (members[i] as ProcessTimes).pid
       let tasks: string[] = [String(pid)]
       if (allThreads) {
@@ -148,6 +155,20 @@ export class ProcessTreeReader {
       }
     }
     return members
+  }
+
+  /** Adds the last reading's members that this one missed and that are still children of members. */
+  #keepForked(members: ProcessTimes[], seen: Set<number>): boolean {
+    let kept = false
+    for (const before of this.#previous.values()) {
+      if (seen.has(before.pid) || !seen.has(before.ppid)) continue
+      const now = this.#stat(before.pid)
+      if (!now || now.startTicks !== before.startTicks || now.ppid !== before.ppid) continue
+      seen.add(now.pid)
+      members.push(now)
+      kept = true
+    }
+    return kept
   }
 
   /** Every process's parent from /proc/*\/stat: the fallback, costlier with many processes. */
