@@ -98,6 +98,43 @@ describe('ProcessTreeReader on a /proc without children files', () => {
   })
 })
 
+describe("ProcessTreeReader with wattprint run's process as the tracker's", () => {
+  it("counts the command's tree as the job's, wattprint and its helpers as the tracker's, and the command's last moments as the job's", () => {
+    // 100 is wattprint, 101 a guard it started, 102 the command (spawned just before the first reading)
+    // and 103 the command's child.
+    const proc = fakeProc()
+    proc.write(100, statLine(100, 1, 'node', { u: 50 }))
+    proc.write(101, statLine(101, 100, 'sh', { u: 1 }))
+    proc.write(102, statLine(102, 100, 'train', {}))
+    proc.write(103, statLine(103, 102, 'worker', {}))
+    const reader = new ProcessTreeReader(100, proc.root, { kind: 'process', pid: 100, jobPid: null })
+    // Before wattprint knows the command's pid, nothing is the job's.
+    expect(reader.read()).toMatchObject({ cpuTicks: 0, trackerTicks: 0, processCount: 0, pids: [] })
+    reader.setJob(102)
+    proc.write(100, statLine(100, 1, 'node', { u: 55 }))
+    proc.write(101, statLine(101, 100, 'sh', { u: 2 }))
+    proc.write(102, statLine(102, 100, 'train', { u: 10 }))
+    proc.write(103, statLine(103, 102, 'worker', { u: 4 }))
+    expect(reader.read()).toMatchObject({
+      cpuTicks: 14,
+      trackerTicks: 6,
+      processCount: 2,
+      pids: [102, 103],
+      trackerPids: [100, 101],
+    })
+    // The child ends (reaped by the command: 6 ticks in all), then the command (13 of its own): wattprint
+    // reaps it, and its cutime grows by all 19. The 5 not read before are the job's, not wattprint's.
+    proc.remove(103)
+    proc.remove(102)
+    proc.write(100, statLine(100, 1, 'node', { u: 57, cu: 19 }))
+    expect(reader.read()).toMatchObject({ cpuTicks: 5, trackerTicks: 2, processCount: 0, rootAlive: true })
+    // A helper's end, by contrast, stays wattprint's.
+    proc.remove(101)
+    proc.write(100, statLine(100, 1, 'node', { u: 57, cu: 22 }))
+    expect(reader.read()).toMatchObject({ cpuTicks: 0, trackerTicks: 1 })
+  })
+})
+
 describe('ProcessTreeReader on this machine', () => {
   it('charges a job for 200 short-lived children it ran one after another', async () => {
     // The job's own view at the end (its times and its reaped children's, from its own /proc/self/stat)
