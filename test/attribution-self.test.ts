@@ -13,11 +13,12 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AttributionReader } from '../src/attribution/reader.js'
+import { readCsvWithPython } from './helpers/csv.js'
 import { driveCounters } from './helpers/driver.mjs'
 import { DEFAULT_RANGE_UJ, makePowercapTree } from './helpers/powercap.mjs'
 
-// The tracker never charges itself to the job: not its sampler thread inside a library's process. What it
-// used is reported apart, among the others'.
+// The tracker never charges itself to the job: not its sampler thread inside a library's process, not
+// `wattprint run`'s own process beside the command. What it used is reported apart, among the others'.
 
 const cleanups: (() => void | Promise<void>)[] = []
 afterEach(async () => {
@@ -207,5 +208,89 @@ describe('a library tracking its own process', () => {
     expect(r.trackerJ / r.machineCpuJ).toBeLessThan(samplerShare + 0.15)
     expect((r.cpuJ + r.trackerJ) / r.machineCpuJ).toBeGreaterThan(0.85)
     expect((r.cpuJ + r.trackerJ) / r.machineCpuJ).toBeLessThanOrEqual(1 + 1e-9)
+  }, 60_000)
+})
+
+describe('wattprint run --attribution process', () => {
+  it("charges a sleeping command neither wattprint's CPU time nor its memory, and says what wattprint used", async () => {
+    let pid: number | undefined
+    const env = await machineOf(() => pid)
+    const dir = tempDir('self-run')
+    const run = spawn(
+      process.execPath,
+      [
+        resolve('dist/cli.js'),
+        'run',
+        '-q',
+        '--json',
+        '--attribution',
+        'process',
+        '-o',
+        dir,
+        '--',
+        'sleep',
+        '3',
+      ],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    pid = run.pid
+    let out = ''
+    run.stdout.on('data', (d) => (out += d))
+    // What wattprint's own process really holds and uses, and the memory in use on the machine, as it runs.
+    let wattprintPssBytes = 0
+    let wattprintTicks = 0
+    const used: number[] = []
+    const watch = setInterval(() => {
+      try {
+        const pss = /^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${run.pid}/smaps_rollup`, 'utf8'))
+        wattprintPssBytes = Math.max(wattprintPssBytes, Number(pss?.[1] ?? 0) * 1024)
+        wattprintTicks = Math.max(wattprintTicks, ownTicks(run.pid as number))
+        const meminfo = readFileSync('/proc/meminfo', 'utf8')
+        const kB = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(meminfo)?.[1])
+        used.push((kB('MemTotal') - kB('MemAvailable')) * 1024)
+      } catch {}
+    }, 50)
+    cleanups.push(() => clearInterval(watch))
+    const code = await new Promise((ok) => run.on('exit', ok))
+    clearInterval(watch)
+    expect(code).toBe(0)
+    const { record } = JSON.parse(out) as {
+      record: {
+        trackingMode: string
+        attributionNote: string
+        cpu: { energyKWh: number }
+        ram: { energyKWh: number }
+        machine: { cpuKWh: number; ramKWh: number }
+        trackerCpuS: number
+        trackerEnergyKWh: number
+      }
+    }
+    // RAM: the job's share of the memory in use is sleep's few hundred kB, not wattprint's tens of MB.
+    expect(wattprintPssBytes).toBeGreaterThan(20 * 2 ** 20)
+    const meanUsed = used.reduce((a, b) => a + b, 0) / used.length
+    const jobBytes = (record.ram.energyKWh / record.machine.ramKWh) * meanUsed
+    expect(jobBytes).toBeGreaterThan(0)
+    expect(jobBytes).toBeLessThan(5 * 2 ** 20)
+    // CPU: the machine's only work was wattprint's (sleep used next to none): the tracker's, not the job's.
+    // (How much of it the tracker's share finds depends on how many 10 ms ticks each second counted: a
+    // second in which the stand-in /proc/stat, written by this process, has not moved gives no one a
+    // share. The exact split by CPU time is the library's test above.)
+    expect(record.cpu.energyKWh / record.machine.cpuKWh).toBeLessThan(0.1)
+    expect(record.trackerEnergyKWh).toBeGreaterThan(0)
+    expect(record.trackerEnergyKWh + record.cpu.energyKWh).toBeLessThanOrEqual(
+      record.machine.cpuKWh * (1 + 1e-9),
+    )
+    // The note names the command as the job.
+    expect(record.trackingMode).toBe('process')
+    expect(record.attributionNote).toMatch(
+      /^the process tree of the command \(pid \d+\) \(at most 1 process\)/,
+    )
+    // wattprint's CPU time from the baseline on (its start-up before that is not measured by anyone).
+    expect(record.trackerCpuS).toBeGreaterThan(0)
+    expect(record.trackerCpuS * 100).toBeLessThanOrEqual(wattprintTicks + 2)
+    // The row says the same, in the columns Python's csv module finds by name.
+    const [row] = readCsvWithPython(join(dir, 'emissions.csv'))
+    expect(Number(row?.tracker_cpu_seconds)).toBe(record.trackerCpuS)
+    expect(Number(row?.tracker_energy)).toBe(record.trackerEnergyKWh)
   }, 60_000)
 })
