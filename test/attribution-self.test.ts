@@ -102,6 +102,66 @@ describe('AttributionReader, on a stand-in /proc where the tracker runs inside t
   })
 })
 
+describe("AttributionReader, on a stand-in /proc and cgroup holding wattprint run's process", () => {
+  it("takes wattprint's and its guard's time and memory off the cgroup's, and leaves the command's", () => {
+    // wattprint (42) started a guard (51) and the command (50), which started 60; all four are in the cgroup.
+    const proc = tempDir('self-proc')
+    const cgroup = tempDir('self-cgroup')
+    const file = (path: string, text: string) => {
+      mkdirSync(join(proc, path, '..'), { recursive: true })
+      writeFileSync(join(proc, path), text)
+    }
+    symlinkSync('42', join(proc, 'self'))
+    const MiB = 2 ** 20
+    file('meminfo', `MemTotal: ${(8192 * MiB) / 1024} kB\nMemAvailable: ${(4096 * MiB) / 1024} kB\n`)
+    for (const [pid, ppid, pssMiB] of [
+      [42, 1, 40],
+      [51, 42, 2],
+      [50, 42, 300],
+      [60, 50, 100],
+    ] as const) {
+      file(`${pid}/smaps_rollup`, `x [rollup]\nPss: ${(pssMiB * MiB) / 1024} kB\n`)
+      file(`${pid}/statm`, '0 0\n')
+      file(`${pid}/stat`, statLine(pid, ppid, 0))
+    }
+    file('42/task/42/children', '51 50 ')
+    file('51/task/51/children', '')
+    file('50/task/50/children', '60 ')
+    file('60/task/60/children', '')
+    file('stat', 'cpu  1000 0 0 0 0 0 0 0 0 0\n')
+    writeFileSync(join(cgroup, 'cgroup.procs'), '42\n50\n51\n60\n')
+    writeFileSync(join(cgroup, 'memory.current'), String(500 * MiB))
+    writeFileSync(join(cgroup, 'cpu.stat'), 'usage_usec 0\n')
+    const reader = new AttributionReader(
+      {
+        type: 'attribution',
+        kind: 'cgroup',
+        dir: cgroup,
+        procRoot: proc,
+        procStatPath: join(proc, 'stat'),
+        command: { pid: null },
+      },
+      null,
+      true,
+    )
+    reader.setJob(50)
+    reader.read()
+    // 2 s of CPU in the cgroup: wattprint used 0.3 s of it and its guard 0.1 s; the rest is the command's.
+    writeFileSync(join(cgroup, 'cpu.stat'), 'usage_usec 2000000\n')
+    file('42/stat', statLine(42, 1, 30))
+    file('51/stat', statLine(51, 42, 10))
+    file('50/stat', statLine(50, 42, 100))
+    file('60/stat', statLine(60, 50, 60))
+    file('stat', 'cpu  1400 0 0 0 0 0 0 0 0 0\n')
+    const sample = reader.read()
+    expect(sample.trackerCpuS).toBeCloseTo(0.4, 10)
+    expect(sample.jobCpuS).toBeCloseTo(1.6, 10)
+    // memory.current less wattprint's and its guard's PSS.
+    expect(sample.jobMemoryBytes).toBe(458 * MiB)
+    expect(sample).toMatchObject({ memoryMeasure: 'cgroup', processes: 2 })
+  })
+})
+
 /** A process's own CPU ticks (utime + stime); 0 once it is gone. */
 const ownTicks = (pid: number): number => {
   try {

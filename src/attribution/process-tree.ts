@@ -102,6 +102,11 @@ export class ProcessTreeReader {
     readonly rootPid: number,
     private readonly procRoot = '/proc',
     tracker: TrackerPlace | null = null,
+    /**
+     * Read the tracker's processes only: the job's root, but none of its descendants (where the job's
+     * share is read elsewhere, from its cgroup, and only the tracker's time is wanted of the tree).
+     */
+    private readonly trackerOnly = false,
   ) {
     this.#tracker = tracker
   }
@@ -248,6 +253,7 @@ export class ProcessTreeReader {
         if (allThreads || !this.#keepForked(members, seen)) break
       }
       const parent = members[i] as Member
+      if (this.trackerOnly && parent.side === 'job') continue
       const pid = parent.pid
       let tasks: string[] = [String(pid)]
       if (allThreads) {
@@ -317,6 +323,7 @@ export class ProcessTreeReader {
     const seen = new Set([root.pid])
     for (let i = 0; i < members.length; i++) {
       const parent = members[i] as Member
+      if (this.trackerOnly && parent.side === 'job') continue
       for (const child of byParent.get(parent.pid) ?? []) {
         if (seen.has(child.pid)) continue
         seen.add(child.pid)

@@ -119,7 +119,9 @@ export class AttributionReader {
     this.#cgroup = spec.kind === 'cgroup' ? new CgroupReader(spec.dir) : null
     const cgroup = spec.kind === 'cgroup'
     this.#trackerTree =
-      cgroup && tracker.kind === 'process' ? new ProcessTreeReader(tracker.pid, spec.procRoot, tracker) : null
+      cgroup && tracker.kind === 'process'
+        ? new ProcessTreeReader(tracker.pid, spec.procRoot, tracker, true)
+        : null
     this.#samplerTime =
       cgroup && tracker.kind === 'thread' && tracker.tid !== null
         ? new ThreadTimeReader(tracker.pid, tracker.tid, spec.procRoot)
