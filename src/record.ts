@@ -254,7 +254,8 @@ export function toMeasurement(
       ramKWh: joulesToKWh(totals.machineJoules.ram * pue),
     },
     idleEnergyKWh: COMPONENTS.reduce((sum, c) => sum + joulesToKWh(totals.idleJoules[c] * pue), 0),
-    trackerCpuS: totals.trackerCpuS,
+    // A sum of 10 ms ticks: 0.28, not 0.28000000000000014.
+    trackerCpuS: totals.trackerCpuS === null ? null : Math.round(totals.trackerCpuS * 1e6) / 1e6,
     trackerEnergyKWh:
       totals.trackerCpuS === null || totals.trackerJoules === null
         ? null
