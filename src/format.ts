@@ -36,6 +36,14 @@ export function jobEnergy(jobKWh: number, machineKWh: number, attributed: boolea
     : formatEnergy(jobKWh)
 }
 
+/** What measuring cost, where attribution measured it: `0.31 s CPU, 1.20 J`; null otherwise. */
+export function trackerPhrase(
+  record: Pick<EmissionsRecord, 'trackerCpuS' | 'trackerEnergyKWh'>,
+): string | null {
+  if (record.trackerCpuS === null || record.trackerCpuS === undefined) return null
+  return `${record.trackerCpuS.toFixed(2)} s CPU, ${formatEnergy(record.trackerEnergyKWh ?? 0)}`
+}
+
 /** A one-line summary of a record, for logs and the CLI. */
 export function summaryLine(record: EmissionsRecord): string {
   const part = (name: string, c: EmissionsRecord['cpu']) =>
@@ -46,7 +54,8 @@ export function summaryLine(record: EmissionsRecord): string {
     `${record.durationS.toFixed(1)} s, ${energy} [${parts.join(', ')}], ` +
     `${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource}); ` +
     footprintPhrase(record) +
-    requestsPart(record)
+    requestsPart(record) +
+    (trackerPhrase(record) === null ? '' : `; the tracker itself ${trackerPhrase(record)} (not the job's)`)
   )
 }
 

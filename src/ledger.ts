@@ -15,6 +15,14 @@ export interface LedgerTotals {
   readonly machineJoules: Readonly<Record<Component, number>>
   /** Idle joules per component not charged to the job, before PUE (all 0 without attribution). */
   readonly idleJoules: Readonly<Record<Component, number>>
+  /**
+   * With attribution, the tracker's own CPU seconds (null where they could not be told apart from the
+   * job's in any interval) and the CPU joules they stand for by the job's rule, before PUE: part of the
+   * others' energy (and with idle `include` of the idle energy), never the job's. Both null without
+   * attribution.
+   */
+  readonly trackerCpuS: number | null
+  readonly trackerJoules: number | null
   /** The machine's energy, PUE included, in kWh. */
   readonly machineEnergyKWh: number
   /** Joules per meter, before PUE, in the order of the ledger's meters. */
@@ -63,6 +71,8 @@ export class Ledger {
   private readonly machineJoules = zeroByComponent()
   private readonly idleJoules = zeroByComponent()
   private machineEnergyKWh = 0
+  private trackerCpuS: number | null = null
+  private trackerJoules = 0
   private readonly account: AttributionAccount | null
   private readonly meterJoules: number[]
   private readonly channelJoules: number[][]
@@ -108,6 +118,11 @@ export class Ledger {
       { durationS: report.durationS, joules, nvmlGpuJoules: this.nvmlGpuJoules(report) },
       report.attribution,
     )
+    if (split) {
+      this.trackerJoules += split.trackerJ
+      const trackerCpuS = report.attribution?.trackerCpuS ?? null
+      if (trackerCpuS !== null) this.trackerCpuS = (this.trackerCpuS ?? 0) + trackerCpuS
+    }
     let totalJ = 0
     let machineJ = 0
     for (const component of COMPONENTS) {
@@ -161,6 +176,8 @@ export class Ledger {
       joules: { ...this.joules },
       machineJoules: { ...this.machineJoules },
       idleJoules: { ...this.idleJoules },
+      trackerCpuS: this.account ? this.trackerCpuS : null,
+      trackerJoules: this.account ? this.trackerJoules : null,
       machineEnergyKWh: this.machineEnergyKWh,
       meterJoules: [...this.meterJoules],
       channelJoules: this.channelJoules.map((c) => [...c]),
@@ -194,6 +211,8 @@ export function difference(after: LedgerTotals, before: LedgerTotals): LedgerTot
     joules: subComponents(after.joules, before.joules),
     machineJoules: subComponents(after.machineJoules, before.machineJoules),
     idleJoules: subComponents(after.idleJoules, before.idleJoules),
+    trackerCpuS: after.trackerCpuS === null ? null : sub(after.trackerCpuS, before.trackerCpuS ?? 0),
+    trackerJoules: after.trackerJoules === null ? null : sub(after.trackerJoules, before.trackerJoules ?? 0),
     machineEnergyKWh: sub(after.machineEnergyKWh, before.machineEnergyKWh),
     meterJoules: after.meterJoules.map((j, i) => sub(j, before.meterJoules[i] ?? 0)),
     channelJoules: after.channelJoules.map((c, i) =>
@@ -219,6 +238,8 @@ export function emptyTotals(): LedgerTotals {
     joules: zeroByComponent(),
     machineJoules: zeroByComponent(),
     idleJoules: zeroByComponent(),
+    trackerCpuS: null,
+    trackerJoules: null,
     machineEnergyKWh: 0,
     meterJoules: [],
     channelJoules: [],

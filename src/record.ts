@@ -77,6 +77,19 @@ export interface Measurement {
   }
   /** Idle energy not charged to the job, PUE included, kWh (0 without attribution). */
   readonly idleEnergyKWh: number
+  /**
+   * What measuring cost, with attribution: the tracker's own CPU seconds (its sampler thread; for
+   * `wattprint run` all of wattprint and the helpers it starts), never charged to the job. Null in machine
+   * mode, and where it cannot be told from the job's (a library sampling on the job's own thread).
+   */
+  readonly trackerCpuS: number | null
+  /**
+   * The CPU energy that time stands for, PUE included, kWh, by the job's rule (its share of the machine's
+   * busy CPU time, of the energy above idle; with idle `include`, of the idle power too): what the job
+   * would have been charged for it. Part of the others' energy (with `include`, its idle part of
+   * `idleEnergyKWh`), never the job's; null when trackerCpuS is.
+   */
+  readonly trackerEnergyKWh: number | null
   /** The machine's meters (their energy is the machine's, whatever the attribution). */
   readonly meters: readonly MeterRecord[]
 }
@@ -241,6 +254,12 @@ export function toMeasurement(
       ramKWh: joulesToKWh(totals.machineJoules.ram * pue),
     },
     idleEnergyKWh: COMPONENTS.reduce((sum, c) => sum + joulesToKWh(totals.idleJoules[c] * pue), 0),
+    // A sum of 10 ms ticks: 0.28, not 0.28000000000000014.
+    trackerCpuS: totals.trackerCpuS === null ? null : Math.round(totals.trackerCpuS * 1e6) / 1e6,
+    trackerEnergyKWh:
+      totals.trackerCpuS === null || totals.trackerJoules === null
+        ? null
+        : joulesToKWh(totals.trackerJoules * pue),
     meters: meters.map((meter, i) => ({
       id: meter.id,
       component: meter.component,

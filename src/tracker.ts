@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { invalidArgument, listenerProblem, type StopStatus, stopOptionsProblem } from './arguments.js'
+import { commandJob } from './attribution/plan.js'
 import { BudgetWatch } from './budget-watch.js'
 import { type ResolvedConfig, resolveConfig, type TrackerOptions } from './config.js'
 import { CrashGuard } from './crash-guard.js'
@@ -36,6 +37,12 @@ import type { TrackerWarning } from './warnings.js'
 
 /** Lets track() finish a run with another status than stop()'s, without widening the public API. */
 export const finishWith = Symbol('finishWith')
+/**
+ * Lets `wattprint run` say, before start(), that this process starts the job and is the tracker's (with
+ * attribution, the job is the command's process tree, not wattprint's), and then which process the
+ * command is, without widening the public API.
+ */
+export const launcher = Symbol('launcher')
 
 /**
  * Measures the energy and emissions of the machine between start() and stop(). Only the constructor
@@ -66,6 +73,8 @@ export class EmissionsTracker {
   readonly #spans: SpanBook
   /** The sampler's clock to the spans'. */
   readonly #spanMs = spanClock()
+  /** Whether this process starts the job (see `launcher`). */
+  #launches = false
 
   constructor(options: TrackerOptions = {}) {
     this.config = resolveConfig(options)
@@ -302,6 +311,32 @@ export class EmissionsTracker {
     await this.stop()
   }
 
+  /**
+   * For `wattprint run`: call before start() to say that this process starts the job. The function it
+   * returns is called with the command's pid once it is spawned: from then on, with attribution, the job
+   * is the command's process tree (wattprint, its helpers and its sampler are the tracker's).
+   */
+  [launcher](): (pid: number) => void {
+    this.#launches = true
+    return (pid) => this.#commandStarted(pid)
+  }
+
+  #commandStarted(pid: number): void {
+    const attribution = this.#run.attribution
+    const spec = attribution?.spec
+    if (!attribution || !spec?.command) return
+    const started = { ...spec, command: { pid } }
+    this.#run.attribution = {
+      ...attribution,
+      spec: started,
+      job: spec.kind === 'process' ? commandJob(pid) : attribution.job,
+    }
+    // A sampler that takes over from a failed worker reads the command too.
+    const plan = this.#run.plan
+    if (plan) this.#run.plan = { ...plan, specs: plan.specs.map((s) => (s === spec ? started : s)) }
+    this.#run.session?.setJob(pid)
+  }
+
   /** Ends the run with `status`; later calls return the first call's record. */
   [finishWith](status: RunStatus): Promise<EmissionsRecord> {
     this.#stopPromise ??= this.#finish(status)
@@ -313,7 +348,7 @@ export class EmissionsTracker {
     // Which meters exist is known in a millisecond: spawn the worker on that at once, so its start-up and
     // baseline reading overlap the slow look-ups started just after (system description, intensity
     // tables, the CPU TDP table), which only the estimates and the accounting need.
-    const { attribution, plan } = planSampling(config)
+    const { attribution, plan } = planSampling(config, this.#launches)
     this.#run.attribution = attribution
     this.#run.plan = plan
     const worker = config.sampling === 'worker' ? this.#sampling.spawnWorker(plan) : undefined

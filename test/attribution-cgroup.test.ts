@@ -156,6 +156,7 @@ describe("a cgroup's memory without memory.current", () => {
 describe('a share that cannot be read', () => {
   const sample = (over: Partial<AttributionSample>): AttributionSample => ({
     jobCpuS: 0.5,
+    trackerCpuS: null,
     machineBusyCpuS: 1,
     machineTotalCpuS: 2,
     jobMemoryBytes: 1e9,

@@ -79,8 +79,13 @@ const JOB = resolve('test/helpers/attributed-job.mjs')
 interface JobResult {
   cpuJ: number
   machineCpuJ: number
-  /** The task from GO to STOP: the job's CPU energy, the machine's, and the job's CPU time in ticks. */
-  burn: { cpuJ: number; machineCpuJ: number; ticks: number }
+  /** Its tracker's own CPU energy: the others', never the job's. */
+  trackerJ: number
+  /**
+   * The task from GO to STOP: the job's CPU energy, the machine's, its tracker's, and the process's CPU
+   * time in ticks (its tracker's included).
+   */
+  burn: { cpuJ: number; machineCpuJ: number; trackerJ: number; ticks: number }
   trackingMode: string
   note: string
   ticks: number
@@ -159,7 +164,9 @@ describe('attribution to processes, on a powercap tree at 100 W', () => {
     // on a busy machine), and the tick either way that each count may be off by (CPU time is counted in
     // 10 ms ticks; a machine too busy to run them much gives few). A split by process count would be off
     // by the whole difference in their CPU times.
-    const ratio = full.burn.cpuJ / half.burn.cpuJ / (full.burn.ticks / half.burn.ticks)
+    // Each process's time is its job's and its tracker's, which its record reports apart.
+    const processJ = (r: JobResult) => r.burn.cpuJ + r.burn.trackerJ
+    const ratio = processJ(full) / processJ(half) / (full.burn.ticks / half.burn.ticks)
     const slack = 0.08 + 2 / full.burn.ticks + 2 / half.burn.ticks
     expect(ratio).toBeGreaterThan(1 - slack)
     expect(ratio).toBeLessThan(1 + slack)
@@ -176,9 +183,9 @@ describe('attribution to processes, on a powercap tree at 100 W', () => {
     for (const j of [idle, busy]) m.track(j.child)
     const [result, other] = await go(m.env, [idle, busy], 3)
     if (!result || !other) throw new Error('no result')
-    // While the other burned (from GO to STOP), the idle job is charged for what little CPU it used (its own
-    // tracker's): its share of the two processes' CPU time, as each read its own, not a share the scheduler
-    // was hoped to give the burner.
+    // While the other burned (from GO to STOP), the idle job is charged at most for what little CPU its
+    // process used (its tracker's is not the job's): its share of the two processes' CPU time, as each
+    // read its own, not a share the scheduler was hoped to give the burner.
     const usedShare = result.burn.ticks / (result.burn.ticks + other.burn.ticks)
     expect(usedShare).toBeLessThan(0.25)
     expect(result.burn.cpuJ / result.burn.machineCpuJ).toBeLessThanOrEqual(usedShare * 1.5 + 0.02)
@@ -190,9 +197,9 @@ describe('attribution to processes, on a powercap tree at 100 W', () => {
     for (const r of ranks) m.track(r.child)
     const results = await go(m.env, ranks, 3)
     // Over the stretch they all burned (each rank's task from GO to STOP; their starts, which a busy machine
-    // spreads over seconds, left out), with no idle (idle: include), the four shares add up to the whole
-    // machine's energy, not four times it.
-    const sum = results.reduce((a, r) => a + r.burn.cpuJ, 0)
+    // spreads over seconds, left out), with no idle (idle: include), the four shares and their four
+    // trackers' (by the same rule, reported apart) add up to the whole machine's energy, not four times it.
+    const sum = results.reduce((a, r) => a + r.burn.cpuJ + r.burn.trackerJ, 0)
     const machineJ = results.reduce((a, r) => a + r.burn.machineCpuJ, 0) / results.length
     expect(sum / machineJ).toBeGreaterThan(0.93)
     expect(sum / machineJ).toBeLessThan(1.03)

@@ -27,6 +27,7 @@ const fixed = { at: () => ({ gPerKWh: 100, source: 'fixed' }) }
 
 const sample = (over: Partial<AttributionSample> = {}): AttributionSample => ({
   jobCpuS: 0.5,
+  trackerCpuS: null,
   machineBusyCpuS: 1,
   machineTotalCpuS: 2,
   jobMemoryBytes: 1e9,
@@ -79,6 +80,31 @@ describe('Ledger with attribution', () => {
     })
   })
 
+  it("reports the tracker's own CPU time, and its share of the active CPU energy among the others'", () => {
+    const ledger = new Ledger([raplPackageMeter, nvml, ram], 1.5, fixed, {
+      idle: 'include',
+      cpuIdlePriorW: 20,
+    })
+    // The job used half the busy time, the tracker a tenth: of the 80 J above idle, 40 J are the job's
+    // and 8 J the tracker's, inside the others' 40 J; with idle: include each also carries its share of
+    // the 20 J idle floor, 10 J and 2 J, the tracker's out of the idle the job was not charged.
+    const step = ledger.add(report(1, sample({ trackerCpuS: 0.1 })))
+    expect(step.split?.cpu).toEqual({ jobJ: 50, idleJ: 10, othersJ: 40 })
+    expect(ledger.totals()).toMatchObject({ trackerCpuS: 0.1, trackerJoules: 10 })
+    // An interval whose tracker time could not be told apart adds none; the time read stays.
+    ledger.add(report(2, sample({ trackerCpuS: null })))
+    expect(ledger.totals().trackerCpuS).toBeCloseTo(0.1, 12)
+  })
+
+  it("leaves the tracker's figures unknown where no interval told them apart, and absent in machine mode", () => {
+    const ledger = new Ledger([raplPackageMeter, nvml, ram], 1, fixed, { idle: 'exclude', cpuIdlePriorW: 0 })
+    ledger.add(report(1, sample()))
+    expect(ledger.totals()).toMatchObject({ trackerCpuS: null, trackerJoules: 0 })
+    const machine = new Ledger([raplPackageMeter, nvml, ram], 1, fixed)
+    machine.add(report(1, sample({ trackerCpuS: 0.2 })))
+    expect(machine.totals()).toMatchObject({ trackerCpuS: null, trackerJoules: null })
+  })
+
   it('charges nothing of a GPU it cannot attribute, and says so', () => {
     const ledger = new Ledger([raplPackageMeter, nvml, ram], 1, fixed, { idle: 'exclude', cpuIdlePriorW: 0 })
     expect(ledger.add(report(1, sample({ gpu: null }))).joules.gpu).toBe(0)
@@ -86,7 +112,7 @@ describe('Ledger with attribution', () => {
     expect(ledger.attributionFacts()).toMatchObject({ gpuMethods: ['unknown'], intervalsWithoutSample: 1 })
   })
 
-  it('conserves energy in every interval and component: job + idle + others = machine, never above', () => {
+  it('conserves energy in every interval and component: job + idle + others = machine, never above, the tracker among the others', () => {
     const share = fc.double({ min: 0, max: 1, noNaN: true })
     fc.assert(
       fc.property(
@@ -94,6 +120,7 @@ describe('Ledger with attribution', () => {
           fc.record({
             cpuJ: fc.double({ min: 0, max: 1e4, noNaN: true }),
             job: share,
+            tracker: share,
             busy: share,
             gpu0: share,
             ram: share,
@@ -104,11 +131,14 @@ describe('Ledger with attribution', () => {
         (intervals, idle) => {
           const ledger = new Ledger([raplPackageMeter, nvml, ram], 1.3, fixed, { idle, cpuIdlePriorW: 15 })
           intervals.forEach((i, seq) => {
+            const trackerBefore = ledger.totals().trackerJoules ?? 0
             const step = ledger.add(
               report(
                 seq,
                 sample({
                   jobCpuS: i.job * i.busy * 2,
+                  // Anything up to the whole busy time: read apart from the job's, the two may add up to more.
+                  trackerCpuS: i.tracker * i.busy * 2,
                   machineBusyCpuS: i.busy * 2,
                   jobMemoryBytes: i.ram * 4e9,
                   gpu: [{ share: i.gpu0, method: 'sm', processes: 2, jobProcesses: 1, foreignProcesses: 0 }],
@@ -124,6 +154,14 @@ describe('Ledger with attribution', () => {
               expect(part.jobJ + part.idleJ + part.othersJ).toBeCloseTo(machine[c], 6)
               expect(part.jobJ).toBeLessThanOrEqual(machine[c] + 1e-9)
             }
+            // The tracker's energy is some of the others' CPU energy (with include, of the idle not
+            // charged to the job too), never the job's.
+            const trackerJ = (ledger.totals().trackerJoules ?? 0) - trackerBefore
+            const cpu = step.split?.cpu ?? { othersJ: 0, idleJ: 0 }
+            expect(trackerJ).toBeGreaterThanOrEqual(0)
+            expect(trackerJ).toBeLessThanOrEqual(
+              (idle === 'include' ? cpu.othersJ + cpu.idleJ : cpu.othersJ) + 1e-6,
+            )
           })
           const totals = ledger.totals()
           expect(totals.energyKWh).toBeLessThanOrEqual(totals.machineEnergyKWh * (1 + 1e-12))

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -98,6 +98,43 @@ describe('ProcessTreeReader on a /proc without children files', () => {
   })
 })
 
+describe("ProcessTreeReader with wattprint run's process as the tracker's", () => {
+  it("counts the command's tree as the job's, wattprint and its helpers as the tracker's, and the command's last moments as the job's", () => {
+    // 100 is wattprint, 101 a guard it started, 102 the command (spawned just before the first reading)
+    // and 103 the command's child.
+    const proc = fakeProc()
+    proc.write(100, statLine(100, 1, 'node', { u: 50 }))
+    proc.write(101, statLine(101, 100, 'sh', { u: 1 }))
+    proc.write(102, statLine(102, 100, 'train', {}))
+    proc.write(103, statLine(103, 102, 'worker', {}))
+    const reader = new ProcessTreeReader(100, proc.root, { kind: 'process', pid: 100, jobPid: null })
+    // Before wattprint knows the command's pid, nothing is the job's.
+    expect(reader.read()).toMatchObject({ cpuTicks: 0, trackerTicks: 0, processCount: 0, pids: [] })
+    reader.setJob(102)
+    proc.write(100, statLine(100, 1, 'node', { u: 55 }))
+    proc.write(101, statLine(101, 100, 'sh', { u: 2 }))
+    proc.write(102, statLine(102, 100, 'train', { u: 10 }))
+    proc.write(103, statLine(103, 102, 'worker', { u: 4 }))
+    expect(reader.read()).toMatchObject({
+      cpuTicks: 14,
+      trackerTicks: 6,
+      processCount: 2,
+      pids: [102, 103],
+      trackerPids: [100, 101],
+    })
+    // The child ends (reaped by the command: 6 ticks in all), then the command (13 of its own): wattprint
+    // reaps it, and its cutime grows by all 19. The 5 not read before are the job's, not wattprint's.
+    proc.remove(103)
+    proc.remove(102)
+    proc.write(100, statLine(100, 1, 'node', { u: 57, cu: 19 }))
+    expect(reader.read()).toMatchObject({ cpuTicks: 5, trackerTicks: 2, processCount: 0, rootAlive: true })
+    // A helper's end, by contrast, stays wattprint's.
+    proc.remove(101)
+    proc.write(100, statLine(100, 1, 'node', { u: 57, cu: 22 }))
+    expect(reader.read()).toMatchObject({ cpuTicks: 0, trackerTicks: 1 })
+  })
+})
+
 describe('ProcessTreeReader on this machine', () => {
   it('charges a job for 200 short-lived children it ran one after another', async () => {
     // The job's own view at the end (its times and its reaped children's, from its own /proc/self/stat)
@@ -161,4 +198,47 @@ describe('ProcessTreeReader on this machine', () => {
     expect(counted).toBeGreaterThanOrEqual(120)
     expect(counted).toBeLessThan(190)
   }, 30_000)
+
+  it('counts a child forked by a worker thread once, though only every tenth reading lists it', async () => {
+    // The children file of the thread that forked it lists it; the readings in between read the main
+    // threads' files alone. Counted each time it reappeared, its whole time would be charged again.
+    const forked =
+      "require('node:child_process').spawn('sh', ['-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 30'], { stdio: 'ignore' })"
+    const job = spawn(process.execPath, [
+      '-e',
+      `new (require('node:worker_threads').Worker)(${JSON.stringify(forked)}, { eval: true }); setTimeout(() => {}, 30_000)`,
+    ])
+    const reader = new ProcessTreeReader(job.pid as number)
+    const own = (pid: number) => {
+      try {
+        return parseProcessStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.ownTicks ?? 0
+      } catch {
+        return 0
+      }
+    }
+    const atStart = own(job.pid as number)
+    reader.read()
+    let counted = 0
+    const counts: number[] = []
+    let pids: readonly number[] = []
+    // Until the shell has burnt its loop and sleeps, then 30 readings more (three of every thread's files).
+    let quiet = 0
+    for (let i = 0; i < 400 && quiet < 30; i++) {
+      await sleep(20)
+      const reading = reader.read()
+      counted += reading.cpuTicks
+      counts.push(reading.processCount)
+      pids = reading.pids
+      if (reading.processCount === 3) quiet += 1
+    }
+    const truth = own(job.pid as number) - atStart + pids.slice(1).reduce((sum, pid) => sum + own(pid), 0)
+    job.kill('SIGKILL')
+    for (const pid of pids.slice(1)) process.kill(pid, 'SIGKILL')
+    await exited(job)
+    expect(quiet).toBe(30)
+    // Once found, never lost again: node, the shell and its sleep on every reading.
+    expect(counts.slice(counts.indexOf(3))).toEqual(counts.slice(counts.indexOf(3)).map(() => 3))
+    expect(truth).toBeGreaterThan(5)
+    expect(Math.abs(counted - truth)).toBeLessThanOrEqual(Math.max(4, truth * 0.05))
+  }, 60_000)
 })

@@ -152,6 +152,8 @@ describe('AttributionReader', () => {
     const sample = reader.read()
     expect(sample).toEqual({
       jobCpuS: 0.5,
+      // No thread-self in this stand-in /proc, and no sampler thread: the tracker's time is not told apart.
+      trackerCpuS: null,
       machineBusyCpuS: 2,
       machineTotalCpuS: 3,
       jobMemoryBytes: 2048 * 1024,

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CODECARBON_COLUMNS, formatCsvLine, LEGACY_CSV_COLUMNS } from '../src/csv-format.js'
+import { CODECARBON_COLUMNS, CSV_COLUMNS, formatCsvLine, LEGACY_CSV_COLUMNS } from '../src/csv-format.js'
 import { parseEmissionsCsv } from '../src/csv-read.js'
 import { CSV_HEADER, CsvSink, recordToLine } from '../src/sinks/csv.js'
 import type { TrackerWarning } from '../src/warnings.js'
@@ -193,5 +193,29 @@ describe('a CSV under an earlier header of this layout (columns added since)', (
     expect(warnings.map((w) => w.code)).toEqual(['CSV_BACKED_UP'])
     const twice = formatCsvLine([...earlier, 'status'], '\n')
     expect((await appendTo(twice)).warnings.map((w) => w.code)).toEqual(['CSV_BACKED_UP'])
+  })
+})
+
+describe("a CSV written before the tracker's overhead columns", () => {
+  // The header as it stood: every column of today but tracker_cpu_seconds and tracker_energy.
+  const before = CSV_COLUMNS.filter((c) => c !== 'tracker_cpu_seconds' && c !== 'tracker_energy')
+  const file = formatCsvLine(before, '\n') + rowUnder(before, { run_id: 'old', cpu_source: 'rapl' })
+
+  it('is migrated, its rows left without the overhead, and a new row carries it, read back by Python', async () => {
+    const { path, text, warnings } = await appendTo(file, {
+      trackingMode: 'process',
+      trackerCpuS: 0.42,
+      trackerEnergyKWh: 1.5e-6,
+    })
+    expect(warnings.map((w) => w.code)).toEqual(['CSV_MIGRATED'])
+    expect(text.startsWith(CSV_HEADER)).toBe(true)
+    const rows = readCsvWithPython(path)
+    // Python's csv module finds the two columns by name, just before status, on every row.
+    expect(Object.keys(rows[0] ?? {}).slice(-3)).toEqual(['tracker_cpu_seconds', 'tracker_energy', 'status'])
+    expect(rows.map((r) => [r.run_id, r.tracker_cpu_seconds, r.tracker_energy, r.status])).toEqual([
+      ['old', '', '', 'finished'],
+      ['new', '0.42', '0.0000015', 'finished'],
+    ])
+    expect(Number(rows[1]?.tracker_energy)).toBe(1.5e-6)
   })
 })

@@ -72,6 +72,8 @@ describe('CSV columns', () => {
       'sci',
       'functional_unit',
       'functional_unit_count',
+      'tracker_cpu_seconds',
+      'tracker_energy',
       'status',
     ])
   })

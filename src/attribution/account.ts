@@ -37,6 +37,13 @@ export interface AttributionFacts {
 
 type SharedComponent = 'cpu' | 'ram'
 
+/**
+ * One interval's split, component by component, and `trackerJ`: the tracker's own CPU joules, by the
+ * job's rule on its own CPU time. They are part of the CPU's `othersJ` (with idle `include`, its share
+ * of the idle floor part of `idleJ`), never of the job's.
+ */
+export type IntervalSplit = Readonly<Record<Component, ComponentSplit>> & { readonly trackerJ: number }
+
 const ZERO: ComponentSplit = { jobJ: 0, idleJ: 0, othersJ: 0 }
 
 /**
@@ -47,6 +54,29 @@ const ZERO: ComponentSplit = { jobJ: 0, idleJ: 0, othersJ: 0 }
  * interval itself.
  */
 const CPU_WINDOW_S = 1
+
+/** CPU seconds of a part of the machine and of all its busy time, summed over the last CPU_WINDOW_S. */
+class CpuWindow {
+  /** The last intervals' CPU times, newest last. */
+  #entries: { durationS: number; partS: number; busyS: number }[] = []
+
+  /** Adds an interval; the sums over it and those of the last second. */
+  add(durationS: number, partS: number, busyS: number): { partS: number; busyS: number } {
+    this.#entries.push({ durationS, partS, busyS })
+    // Drop the oldest while the rest still reach back CPU_WINDOW_S.
+    let spanS = this.#entries.reduce((sum, w) => sum + w.durationS, 0)
+    while (this.#entries.length > 1 && spanS - (this.#entries[0]?.durationS ?? 0) >= CPU_WINDOW_S) {
+      spanS -= this.#entries.shift()?.durationS ?? 0
+    }
+    let part = 0
+    let busy = 0
+    for (const w of this.#entries) {
+      part += w.partS
+      busy += w.busyS
+    }
+    return { partS: part, busyS: busy }
+  }
+}
 
 /**
  * Splits each interval's energy between the job, idle and other processes, component by component,
@@ -60,8 +90,9 @@ export class AttributionAccount {
   readonly #gpuMethods = new Set<string>()
   #foreignGpuProcesses = 0
   #withoutSample = 0
-  /** The last intervals' CPU times, newest last, reaching back at least CPU_WINDOW_S. */
-  #cpuWindow: { durationS: number; jobCpuS: number; machineBusyCpuS: number }[] = []
+  readonly #cpuWindow = new CpuWindow()
+  /** The tracker's own CPU time, over the same window. */
+  readonly #trackerWindow = new CpuWindow()
   /** The last share read per component, to bridge an interval whose share could not be read. */
   readonly #lastShare: Record<SharedComponent, number | null> = { cpu: null, ram: null }
   readonly #unread = { cpu: { bridged: 0, unknown: 0 }, ram: { bridged: 0, unknown: 0 } }
@@ -71,7 +102,7 @@ export class AttributionAccount {
   }
 
   /** The split of one interval. An interval without a sample (the reader failed) is charged as idle/others. */
-  split(interval: IntervalJoules, sample: AttributionSample | undefined): Record<Component, ComponentSplit> {
+  split(interval: IntervalJoules, sample: AttributionSample | undefined): IntervalSplit {
     const { durationS, joules } = interval
     if (!sample) {
       this.#withoutSample += 1
@@ -79,6 +110,7 @@ export class AttributionAccount {
         cpu: { ...ZERO, othersJ: joules.cpu },
         ram: { ...ZERO, othersJ: joules.ram },
         gpu: { ...ZERO, othersJ: joules.gpu },
+        trackerJ: 0,
       }
     }
     this.#mostProcesses = Math.max(this.#mostProcesses, sample.processes)
@@ -89,34 +121,28 @@ export class AttributionAccount {
     if (durationS > 0) this.#cpuIdle.observe(joules.cpu / durationS, load)
     // Over the last second of CPU times where both were read; an interval where either could not be read
     // keeps the last share (and is counted for the note).
-    const cpuShare =
-      sample.jobCpuS !== null && sample.machineBusyCpuS !== null
-        ? this.#cpuShare(durationS, sample.jobCpuS, sample.machineBusyCpuS)
-        : this.#share('cpu', joules.cpu, null, null)
+    let cpuShare: number
+    if (sample.jobCpuS !== null && sample.machineBusyCpuS !== null) {
+      const window = this.#cpuWindow.add(durationS, sample.jobCpuS, sample.machineBusyCpuS)
+      cpuShare = this.#share('cpu', 0, window.partS, window.busyS)
+    } else cpuShare = this.#share('cpu', joules.cpu, null, null)
     const cpu = splitEnergy(joules.cpu, this.#cpuIdle.watts, durationS, cpuShare, this.setup.idle)
+
+    // The tracker's own CPU time, by the job's rule, out of what is not the job's: what the job would have
+    // been charged for it had it counted as the job's.
+    let trackerJ = 0
+    if (sample.trackerCpuS !== null && sample.machineBusyCpuS !== null) {
+      const window = this.#trackerWindow.add(durationS, sample.trackerCpuS, sample.machineBusyCpuS)
+      const share = Math.min(shareOf(window.partS, window.busyS), 1 - Math.min(1, Math.max(0, cpuShare)))
+      const tracker = splitEnergy(joules.cpu, this.#cpuIdle.watts, durationS, share, this.setup.idle)
+      trackerJ = Math.min(tracker.jobJ, cpu.othersJ + cpu.idleJ)
+    }
 
     // RAM: the job's memory over the memory in use; RAM has no idle split.
     const ramShare = this.#share('ram', joules.ram, sample.jobMemoryBytes, sample.usedMemoryBytes)
     const ram = splitEnergy(joules.ram, 0, durationS, ramShare, 'exclude')
 
-    return { cpu, ram, gpu: this.#gpu(interval, sample) }
-  }
-
-  /** The job's share of the machine's busy CPU time over this interval and those of the last second. */
-  #cpuShare(durationS: number, jobCpuS: number, machineBusyCpuS: number): number {
-    this.#cpuWindow.push({ durationS, jobCpuS, machineBusyCpuS })
-    // Drop the oldest while the rest still reach back CPU_WINDOW_S.
-    let spanS = this.#cpuWindow.reduce((sum, w) => sum + w.durationS, 0)
-    while (this.#cpuWindow.length > 1 && spanS - (this.#cpuWindow[0]?.durationS ?? 0) >= CPU_WINDOW_S) {
-      spanS -= this.#cpuWindow.shift()?.durationS ?? 0
-    }
-    let job = 0
-    let busy = 0
-    for (const w of this.#cpuWindow) {
-      job += w.jobCpuS
-      busy += w.machineBusyCpuS
-    }
-    return this.#share('cpu', 0, job, busy)
+    return { cpu, ram, gpu: this.#gpu(interval, sample), trackerJ }
   }
 
   /**

@@ -14,12 +14,24 @@ export interface AttributionPlan {
   readonly warnings: readonly { readonly code: WarningCode; readonly message: string }[]
 }
 
-/** Turns the attribution option into what the sampler reads. */
-export function planAttribution(config: ResolvedConfig): AttributionPlan {
+/** How `wattprint run`'s job is named before its command has started, and after. */
+export const commandJob = (pid: number | null): string =>
+  pid === null
+    ? "the command's process tree (not started yet)"
+    : `the process tree of the command (pid ${pid})`
+
+/**
+ * Turns the attribution option into what the sampler reads. `launcher`: this process starts the job
+ * (`wattprint run`) and is the tracker's, not the job's, when the job is its own process tree or cgroup.
+ */
+export function planAttribution(config: ResolvedConfig, launcher = false): AttributionPlan {
   const { attribution, procRoot, procStatPath } = config
   if (attribution.kind === 'machine') return { spec: null, job: 'the machine', warnings: [] }
+  // The command, started later, in place of this process: not another process's tree named by pid.
+  const command = launcher && (attribution.kind === 'cgroup' || attribution.pid === process.pid)
+  const launched = command ? { command: { pid: null } } : {}
   if (attribution.kind === 'process') {
-    const job = `the process tree of pid ${attribution.pid}`
+    const job = command ? commandJob(null) : `the process tree of pid ${attribution.pid}`
     if (!existsSync(`${procRoot}/${attribution.pid}/stat`)) {
       return {
         spec: null,
@@ -35,7 +47,14 @@ export function planAttribution(config: ResolvedConfig): AttributionPlan {
       }
     }
     return {
-      spec: { type: 'attribution', kind: 'process', pid: attribution.pid, procRoot, procStatPath },
+      spec: {
+        type: 'attribution',
+        kind: 'process',
+        pid: attribution.pid,
+        procRoot,
+        procStatPath,
+        ...launched,
+      },
       job,
       warnings: [],
     }
@@ -44,12 +63,12 @@ export function planAttribution(config: ResolvedConfig): AttributionPlan {
   if (cgroup.dir === null) {
     // This process's own tree is the nearest thing to its cgroup that can still be read.
     return {
-      spec: { type: 'attribution', kind: 'process', pid: process.pid, procRoot, procStatPath },
-      job: `the process tree of pid ${process.pid}`,
+      spec: { type: 'attribution', kind: 'process', pid: process.pid, procRoot, procStatPath, ...launched },
+      job: command ? commandJob(null) : `the process tree of pid ${process.pid}`,
       warnings: [
         {
           code: 'ATTRIBUTION_UNAVAILABLE',
-          message: `Attribution to a cgroup is not possible: ${cgroup.why}. Attributing to this process and its descendants instead.`,
+          message: `Attribution to a cgroup is not possible: ${cgroup.why}. Attributing to ${command ? "the command's process tree" : 'this process and its descendants'} instead.`,
         },
       ],
     }
@@ -74,8 +93,8 @@ export function planAttribution(config: ResolvedConfig): AttributionPlan {
     })
   }
   return {
-    spec: { type: 'attribution', kind: 'cgroup', dir: cgroup.dir, procRoot, procStatPath },
-    job: `cgroup ${cgroup.dir}${cgroup.root ? ' (the root cgroup: the whole machine)' : ''}`,
+    spec: { type: 'attribution', kind: 'cgroup', dir: cgroup.dir, procRoot, procStatPath, ...launched },
+    job: `cgroup ${cgroup.dir}${cgroup.root ? ' (the root cgroup: the whole machine)' : ''}${command ? ' less wattprint' : ''}`,
     warnings,
   }
 }

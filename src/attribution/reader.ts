@@ -1,9 +1,11 @@
+import { readlinkSync } from 'node:fs'
+import { getHeapStatistics } from 'node:v8'
 import { parseProcStat } from '../meters/cpu-load.js'
 import { readSmallFile } from '../meters/sysfs.js'
 import { CgroupReader } from './cgroup.js'
 import type { GpuProcessReader, GpuShare } from './gpu-processes.js'
 import { type MemoryMeasure, ProcessMemoryReader } from './memory.js'
-import { ProcessTreeReader } from './process-tree.js'
+import { ProcessTreeReader, ThreadTimeReader, type TrackerPlace } from './process-tree.js'
 import { shareOf } from './split.js'
 
 /**
@@ -12,17 +14,30 @@ import { shareOf } from './split.js'
  */
 export const USER_HZ = 100
 
-/** What the sampler thread is told to read for attribution: plain data, sent among the meter specs. */
+/**
+ * What the sampler thread is told to read for attribution: plain data, sent among the meter specs.
+ * Without `command`, the tracker runs inside the job (a library): its sampler thread, and what that thread
+ * starts, are carved out of the job. With it (`wattprint run`), this process is the tracker's, all of it
+ * and the helpers it starts: the job is the tree of the command it starts (`command.pid`, null until then)
+ * within the tree of `pid` (this process), or the cgroup less wattprint.
+ */
 export type AttributionSpec = {
   readonly type: 'attribution'
   readonly procRoot: string
   readonly procStatPath: string
+  readonly command?: { readonly pid: number | null }
 } & ({ readonly kind: 'process'; readonly pid: number } | { readonly kind: 'cgroup'; readonly dir: string })
 
 /** The job's and the machine's use of each component over one interval: plain numbers for the ledger. */
 export interface AttributionSample {
   /** CPU seconds the job used in the interval; null when they could not be read (the cgroup's cpu.stat). */
   readonly jobCpuS: number | null
+  /**
+   * CPU seconds the tracker itself used in the interval (its sampler thread, or all of `wattprint run`'s
+   * process, and the processes it started), never part of jobCpuS; null where its time cannot be told
+   * from the job's (sampling on the job's own thread) or read.
+   */
+  readonly trackerCpuS: number | null
   /** CPU seconds the whole machine was busy in it (all CPUs), from /proc/stat. */
   readonly machineBusyCpuS: number
   /** CPU seconds the machine had in it (busy and idle). */
@@ -43,25 +58,82 @@ export interface AttributionSample {
 
 const MEMINFO = (name: string) => new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm')
 
+/**
+ * This process and the calling thread as `procRoot` numbers them: its `thread-self` link, which a procfs
+ * resolves in its own PID namespace (a host's /proc mounted in a container gives the host's ids); else
+ * `self`, else process.pid.
+ */
+export function ownIds(procRoot: string): { readonly pid: number; readonly tid: number | null } {
+  try {
+    const match = /(\d+)\/task\/(\d+)$/.exec(readlinkSync(`${procRoot}/thread-self`))
+    if (match) return { pid: Number(match[1]), tid: Number(match[2]) }
+  } catch {}
+  try {
+    const pid = Number(readlinkSync(`${procRoot}/self`))
+    if (Number.isInteger(pid) && pid > 0) return { pid, tid: null }
+  } catch {}
+  return { pid: process.pid, tid: null }
+}
+
 /** Reads the job's share of the machine each interval, in the sampler thread. Never throws. */
 export class AttributionReader {
   readonly #tree: ProcessTreeReader | null
   readonly #cgroup: CgroupReader | null
+  /**
+   * With a cgroup, to take off its figures when the tracker's process is in it: `wattprint run`'s own
+   * process and helpers, or a library's sampler thread.
+   */
+  readonly #trackerTree: ProcessTreeReader | null
+  readonly #samplerTime: ThreadTimeReader | null
   readonly #memory: ProcessMemoryReader
+  readonly #trackerMemory: ProcessMemoryReader
+  readonly #self: { readonly pid: number; readonly tid: number | null }
+  readonly #samplerThread: boolean
   readonly #buffer = Buffer.allocUnsafe(4096)
   /** cgroup.procs: a pid a line, room for thousands; allocated once, not on every sample. */
   readonly #procsBuffer = Buffer.allocUnsafe(64 * 1024)
   #lastCgroupCpuS: number | null = null
+  /** The tracker's CPU seconds not yet taken off the cgroup's (counted apart, in ticks and in µs). */
+  #owedCpuS = 0
   #lastBusy: number | null = null
   #lastTotal: number | null = null
 
   constructor(
     private readonly spec: AttributionSpec,
     private readonly gpus: GpuProcessReader | null = null,
+    /**
+     * Whether the thread building this reader is the tracker's own sampler thread (a worker), whose CPU
+     * time is then the tracker's; false on the job's main thread (inline sampling), where it cannot be told apart.
+     */
+    samplerThread = false,
   ) {
-    this.#tree = spec.kind === 'process' ? new ProcessTreeReader(spec.pid, spec.procRoot) : null
+    this.#self = ownIds(spec.procRoot)
+    this.#samplerThread = samplerThread
+    const tracker: TrackerPlace = spec.command
+      ? { kind: 'process', pid: this.#self.pid, jobPid: spec.command.pid }
+      : { kind: 'thread', pid: this.#self.pid, tid: samplerThread ? this.#self.tid : null }
+    this.#tree =
+      spec.kind === 'process'
+        ? new ProcessTreeReader(tracker.kind === 'process' ? tracker.pid : spec.pid, spec.procRoot, tracker)
+        : null
     this.#cgroup = spec.kind === 'cgroup' ? new CgroupReader(spec.dir) : null
+    const cgroup = spec.kind === 'cgroup'
+    this.#trackerTree =
+      cgroup && tracker.kind === 'process'
+        ? new ProcessTreeReader(tracker.pid, spec.procRoot, tracker, true)
+        : null
+    this.#samplerTime =
+      cgroup && tracker.kind === 'thread' && tracker.tid !== null
+        ? new ThreadTimeReader(tracker.pid, tracker.tid, spec.procRoot)
+        : null
     this.#memory = new ProcessMemoryReader(spec.procRoot)
+    this.#trackerMemory = new ProcessMemoryReader(spec.procRoot)
+  }
+
+  /** `wattprint run`'s command has started: from now on the job is its process tree. */
+  setJob(pid: number): void {
+    this.#tree?.setJob(pid)
+    this.#trackerTree?.setJob(pid)
   }
 
   /** The interval since the previous call (the first call sets the baseline and reports zeros). */
@@ -69,23 +141,44 @@ export class AttributionReader {
     const machine = this.#machineCpu()
     const used = this.#usedMemory()
     let jobCpuS: number | null = 0
+    let trackerCpuS: number | null = null
     let jobMemoryBytes: number | null = null
     let memoryMeasure: AttributionSample['memoryMeasure'] = null
     // null: the cgroup's process list could not be read.
     let pids: readonly number[] | null = []
+    /** The tracker's own memory to take off the job's: where the tracker is inside the job. */
+    let trackerBytes = 0
     if (this.#tree) {
       const tree = this.#tree.read()
       jobCpuS = tree.cpuTicks / USER_HZ
+      trackerCpuS = tree.trackerTicks === null ? null : tree.trackerTicks / USER_HZ
       pids = tree.pids
+      if (pids.includes(this.#self.pid)) trackerBytes = this.#samplerHeapBytes()
     } else if (this.#cgroup) {
       const cgroup = this.#cgroup.read()
+      const tracker = this.#trackerTree?.read()
+      const trackerTicks = tracker ? tracker.trackerTicks : (this.#samplerTime?.read() ?? null)
+      trackerCpuS = trackerTicks === null ? null : trackerTicks / USER_HZ
+      pids = this.#cgroupPids()
+      // The tracker's time and memory are the cgroup's when its process is in it.
+      const inside = pids?.includes(this.#self.pid) === true
+      if (inside) this.#owedCpuS += trackerCpuS ?? 0
       if (cgroup.cpuS !== null) {
-        jobCpuS = this.#lastCgroupCpuS === null ? 0 : Math.max(0, cgroup.cpuS - this.#lastCgroupCpuS)
+        const usedS = this.#lastCgroupCpuS === null ? 0 : Math.max(0, cgroup.cpuS - this.#lastCgroupCpuS)
+        const taken = Math.min(this.#owedCpuS, usedS)
+        this.#owedCpuS -= taken
+        jobCpuS = usedS - taken
         this.#lastCgroupCpuS = cgroup.cpuS
       } else jobCpuS = null
-      jobMemoryBytes = cgroup.memoryBytes
+      if (inside && pids) {
+        if (tracker) {
+          const own = new Set(tracker.trackerPids)
+          pids = pids.filter((pid) => !own.has(pid))
+          trackerBytes = this.#trackerMemory.read(tracker.trackerPids).bytes
+        } else trackerBytes = this.#samplerHeapBytes()
+      }
+      jobMemoryBytes = cgroup.memoryBytes === null ? null : Math.max(0, cgroup.memoryBytes - trackerBytes)
       memoryMeasure = cgroup.memoryBytes === null ? null : 'cgroup'
-      pids = this.#cgroupPids()
     }
     // A process tree's memory, and a cgroup's without memory.current (its memory controller is not
     // enabled there, as on a host whose memory controller is on cgroup v1): its processes' PSS.
@@ -93,18 +186,32 @@ export class AttributionReader {
       const memory = this.#memory.read(pids)
       // No process left holds no memory; processes none of whose memory could be read hold an unknown amount.
       if (pids.length === 0 || memory.unreadable < pids.length) {
-        jobMemoryBytes = memory.bytes
+        jobMemoryBytes = Math.max(0, memory.bytes - (this.spec.command ? 0 : trackerBytes))
         memoryMeasure = pids.length === 0 ? null : memory.measure
       }
     }
     return {
       jobCpuS,
+      trackerCpuS,
       ...machine,
       jobMemoryBytes,
       usedMemoryBytes: used,
       memoryMeasure,
       processes: pids?.length ?? 0,
       gpu: this.gpus?.supported ? this.gpus.read(new Set(pids ?? [])) : null,
+    }
+  }
+
+  /**
+   * The sampler worker's own JavaScript heap, resident (V8's physical size of its isolate's heap): the part
+   * of the tracker's memory inside the job's process that can be told apart. 0 on the job's own thread.
+   */
+  #samplerHeapBytes(): number {
+    if (!this.#samplerThread || this.spec.command) return 0
+    try {
+      return getHeapStatistics().total_physical_size
+    } catch {
+      return 0
     }
   }
 

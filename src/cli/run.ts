@@ -5,11 +5,11 @@ import type { TrackerOptions } from '../config.js'
 import { bestEquivalent, describeEquivalent, equivalents } from '../equivalents.js'
 import type { SampleEvent } from '../events.js'
 import { footprintPhrase } from '../footprint/format.js'
-import { formatEnergy, formatMass, jobEnergy } from '../format.js'
+import { formatEnergy, formatMass, jobEnergy, trackerPhrase } from '../format.js'
 import type { EmissionsRecord } from '../record.js'
 import { linesOf, printErr, printJson, printOut } from '../terminal.js'
 import { printable } from '../text.js'
-import { EmissionsTracker } from '../tracker.js'
+import { EmissionsTracker, launcher } from '../tracker.js'
 import { locateCommand, spawnProblem } from './command.js'
 import { environmentWarning } from './environment.js'
 import { type Flags, parseFlags, textOf } from './flags.js'
@@ -72,8 +72,10 @@ export function summary(record: EmissionsRecord): string {
     .join(', ')
   const equivalent = bestEquivalent(record.emissionsKg)
   const energy = jobEnergy(record.energyKWh, record.machine.energyKWh, record.trackingMode === 'process')
+  // With attribution, what wattprint itself used: among the others', never the command's.
+  const tracker = trackerPhrase(record)
   return [
-    `wattprint: ${formatSeconds(record.durationS)}, ${energy} [${by}], status ${record.status}`,
+    `wattprint: ${formatSeconds(record.durationS)}, ${energy} [${by}], status ${record.status}${tracker ? `; wattprint itself ${tracker}` : ''}`,
     `  ${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})`,
     `  ${describeEquivalent(equivalent)} (${equivalent.source})`,
     `  ${footprintPhrase(record)}`,
@@ -133,6 +135,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
 
   const { config } = tracker
+  // wattprint starts the command: with attribution, the job is the command's process tree, not wattprint.
+  const commandStarted = tracker[launcher]()
   if (config.saveToFile) checkCsvOutput(join(config.outputDir, config.outputFile), textOf(values, 'output'))
   const timeline = values.timeline !== undefined ? new TimelineWriter(String(values.timeline)) : undefined
   // The command still runs: said, rather than a variable silently missing from its environment.
@@ -204,6 +208,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   if (watched !== null && !output) screen.stop()
   const stdio: StdioOptions = output?.stdio ?? (values.json ? ['inherit', stdoutFd, 'inherit'] : 'inherit')
   const child = spawn(program, args, { stdio, windowsHide: false, detached: ownGroup })
+  if (child.pid !== undefined) commandStarted(child.pid)
   output?.started((bytes) => screen.output(bytes))
   relay.attach(child)
   scheduled?.watch(

@@ -19,9 +19,13 @@ export type MeterSpec =
 
 /**
  * Builds the meters the specs describe. A GPU spec gives zero or more meters (NVML energy and power,
- * or nvidia-smi), and the report of what it found.
+ * or nvidia-smi), and the report of what it found. `samplerThread`: the calling thread is the tracker's
+ * own sampler worker (its CPU time is the tracker's, not the job's).
  */
-export function buildMeters(specs: readonly MeterSpec[]): {
+export function buildMeters(
+  specs: readonly MeterSpec[],
+  samplerThread = false,
+): {
   meters: Meter[]
   gpu: GpuReport | null
   attribution: AttributionReader | null
@@ -54,11 +58,19 @@ export function buildMeters(specs: readonly MeterSpec[]): {
         break
     }
   }
-  return { meters, gpu, attribution: attribution ? attributionReader(attribution, meters) : null }
+  return {
+    meters,
+    gpu,
+    attribution: attribution ? attributionReader(attribution, meters, samplerThread) : null,
+  }
 }
 
 /** The attribution reader, asking NVML about the processes of the GPUs its meters measure, in their order. */
-function attributionReader(spec: AttributionSpec, meters: readonly Meter[]): AttributionReader {
+function attributionReader(
+  spec: AttributionSpec,
+  meters: readonly Meter[],
+  samplerThread: boolean,
+): AttributionReader {
   const nvmlMeters = meters.filter((m): m is NvmlMeter => m instanceof NvmlMeter)
   const first = nvmlMeters[0]
   const gpus = first
@@ -68,5 +80,5 @@ function attributionReader(spec: AttributionSpec, meters: readonly Meter[]): Att
         spec.procRoot,
       )
     : null
-  return new AttributionReader(spec, gpus)
+  return new AttributionReader(spec, gpus, samplerThread)
 }

@@ -43,6 +43,10 @@ export class InlineSampling implements SamplingSession {
   /** Inline intervals are always delivered as they happen. */
   setLive(_live: boolean): void {}
 
+  setJob(pid: number): void {
+    this.sampler.setJob(pid)
+  }
+
   readNow(): boolean {
     if (this.stopped || !this.schedule) return false
     this.deliver(process.hrtime.bigint(), false)

@@ -18,6 +18,8 @@ export type ToWorker =
       readonly intervalMs: number
       readonly batchMs: number
     }
+  /** `wattprint run`'s command has started: the job is its process tree from now on. */
+  | { readonly type: 'job'; readonly pid: number }
   /** Post every interval as it closes (true), or batch them (false, the default). */
   | { readonly type: 'live'; readonly live: boolean }
   | { readonly type: 'stop' }

@@ -164,6 +164,11 @@ export class Sampler {
     return count > 0 ? sum / count : null
   }
 
+  /** `wattprint run`'s command has started: the attribution reader's job is its process tree from now on. */
+  setJob(pid: number): void {
+    this.attribution?.setJob(pid)
+  }
+
   /** Closes every meter. */
   close(): void {
     for (const { meter } of this.states) {

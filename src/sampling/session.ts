@@ -36,6 +36,8 @@ export interface SamplingSession {
    * a wake-up per sample.
    */
   setLive(live: boolean): void
+  /** `wattprint run`'s command has started as `pid`: the job (with attribution) is its process tree from now on. */
+  setJob(pid: number): void
   /** Takes the final reading (delivered to onInterval), closes the meters and ends the session. */
   stop(): Promise<void>
 }

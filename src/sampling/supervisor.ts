@@ -10,9 +10,12 @@ import type { IntervalReport } from './sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
 import { WorkerSampling } from './worker-session.js'
 
-/** What a run samples: its meters, and its attribution reader among their specs. */
-export function planSampling(config: ResolvedConfig): { attribution: AttributionPlan; plan: MeterPlan } {
-  const attribution = planAttribution(config)
+/** What a run samples: its meters, and its attribution reader among their specs (see planAttribution). */
+export function planSampling(
+  config: ResolvedConfig,
+  launcher = false,
+): { attribution: AttributionPlan; plan: MeterPlan } {
+  const attribution = planAttribution(config, launcher)
   const meterPlan = planMeters(config)
   // The attribution reader travels with the meter specs: it is built and read in the sampler thread too.
   const plan = attribution.spec ? { ...meterPlan, specs: [...meterPlan.specs, attribution.spec] } : meterPlan

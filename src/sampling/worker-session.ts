@@ -87,6 +87,11 @@ export class WorkerSampling implements SamplingSession {
     this.post({ type: 'live', live })
   }
 
+  setJob(pid: number): void {
+    if (this.state === 'stopped' || this.state === 'failed') return
+    this.post({ type: 'job', pid })
+  }
+
   readNow(): boolean {
     if (this.state !== 'running') return false
     const request = Atomics.add(this.words, REQUEST, 1) + 1

@@ -68,7 +68,7 @@ function answerRequests(answered: number): void {
 function onMessage(message: ToWorker): void {
   switch (message.type) {
     case 'init': {
-      const { meters, gpu, attribution } = buildMeters(message.specs)
+      const { meters, gpu, attribution } = buildMeters(message.specs, true)
       sampler = new Sampler(meters, (warning) => send({ type: 'warning', warning }), attribution)
       t0Ns = process.hrtime.bigint()
       sampler.begin(t0Ns)
@@ -85,6 +85,10 @@ function onMessage(message: ToWorker): void {
       schedule.start()
       answerRequests(Atomics.load(words, REQUEST))
       send({ type: 'running' })
+      break
+    }
+    case 'job': {
+      sampler?.setJob(message.pid)
       break
     }
     case 'live': {

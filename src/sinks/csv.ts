@@ -90,6 +90,9 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCel
     sci: record.sci,
     functional_unit: record.functionalUnit,
     functional_unit_count: record.functionalUnitCount,
+    // A checkpoint written before these fields existed has neither: empty, as unknown.
+    tracker_cpu_seconds: record.trackerCpuS ?? null,
+    tracker_energy: record.trackerEnergyKWh ?? null,
   }
 }
 

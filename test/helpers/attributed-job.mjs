@@ -1,8 +1,8 @@
 // A job for the attribution tests: with a tracker in process mode when TRACK is set (its RAPL root and
 // /proc/stat come from WATTPRINT_* variables), prints `ready`, waits for the file GO, burns DUTY of a core
-// (0 to 1) until the file STOP appears, and prints its record's CPU energy, the machine's, the same over
-// the task `burn` from GO to STOP, and the CPU time in ticks it used while measured. GO and STOP let
-// several jobs burn over the same stretch of time.
+// (0 to 1) until the file STOP appears, and prints its record's CPU energy, the machine's, its tracker's
+// own (never the job's), the same over the task `burn` from GO to STOP, and the CPU time in ticks it used
+// while measured, its tracker's included. GO and STOP let several jobs burn over the same stretch of time.
 import { existsSync, readFileSync } from 'node:fs'
 import { EmissionsTracker } from '../../dist/index.js'
 
@@ -47,11 +47,13 @@ process.stdout.write(
       ? {
           cpuJ: record.cpu.energyKWh * 3.6e6,
           machineCpuJ: record.machine.cpuKWh * 3.6e6,
+          trackerJ: (record.trackerEnergyKWh ?? 0) * 3.6e6,
           trackingMode: record.trackingMode,
           note: record.attributionNote,
           burn: {
             cpuJ: (burn?.cpu.energyKWh ?? 0) * 3.6e6,
             machineCpuJ: (burn?.machine.cpuKWh ?? 0) * 3.6e6,
+            trackerJ: (burn?.trackerEnergyKWh ?? 0) * 3.6e6,
             ticks: burnTicks,
           },
           ticks,

@@ -21,6 +21,8 @@ export function sampleRecord(over: Partial<EmissionsRecord> = {}): EmissionsReco
     gpuUtilizationPercent: 63.5,
     machine: { energyKWh: 0.00125, cpuKWh: 0.001, gpuKWh: 0, ramKWh: 0.00025 },
     idleEnergyKWh: 0,
+    trackerCpuS: null,
+    trackerEnergyKWh: null,
     meters: [],
     countryName: 'Germany',
     countryIsoCode: 'DEU',
