@@ -313,6 +313,7 @@ export const DEFINITIONS = {
   })(),
   idle: choice(['exclude', 'include'], 'exclude'),
   procRoot: { kind: 'string', schema: path, example: "'/host/proc'" },
+  sysRoot: { kind: 'string', schema: path, example: "'/host/sys'" },
   logLevel: choice(LOG_LEVELS as [LogLevel, ...LogLevel[]], 'info'),
 } satisfies Record<keyof TrackerOptions, OptionDef>
 

@@ -154,6 +154,11 @@ export interface TrackerOptions {
   idle?: IdleMode
   /** Where /proc is (for attribution; containers may mount the host's elsewhere). Default `/proc`. */
   procRoot?: string
+  /**
+   * Where /sys is, for the embodied emissions' hardware facts: the firmware's DMI (the chassis) and the
+   * block devices. Default `/sys`.
+   */
+  sysRoot?: string
   /** What is printed on stderr: `debug`, `info`, `warning` (default), `error`, `silent`. */
   logLevel?: LogLevel
   /**
@@ -247,6 +252,7 @@ export interface ResolvedConfig {
   readonly attribution: ResolvedAttribution
   readonly idle: IdleMode
   readonly procRoot: string
+  readonly sysRoot: string
   readonly logLevel: LogLevel
   readonly maxRouteLabels: number
   readonly sinks: readonly Sink[]
@@ -466,6 +472,7 @@ export function resolveConfig(
     attribution,
     idle: (values.idle as IdleMode | undefined) ?? 'exclude',
     procRoot: (values.procRoot as string | undefined) ?? '/proc',
+    sysRoot: (values.sysRoot as string | undefined) ?? '/sys',
     logLevel,
     maxRouteLabels: (values.maxRouteLabels as number | undefined) ?? DEFAULT_MAX_ROUTE_LABELS,
     sinks: (values.sinks as readonly Sink[] | undefined) ?? [],

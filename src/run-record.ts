@@ -69,6 +69,7 @@ export type RecordConfig = Pick<
   | 'wue'
   | 'waterIntensity'
   | 'functionalUnit'
+  | 'sysRoot'
 >
 
 /** The intensity valid now; NaN (source `none`) before the intensity is known. */

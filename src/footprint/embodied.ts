@@ -100,7 +100,10 @@ function fromComponents(facts: HostFacts, given: EmbodiedOption | null, roots?: 
     source: 'ccf-components',
     detail:
       `server component model ${round(kg)} kg (${counted.join(' + ')})` +
-      (hardware.drives ? '' : '; drives not counted (/sys/block unreadable)'),
+      (hardware.drives ? '' : '; drives not counted (/sys/block unreadable)') +
+      (hardware.virtualDisks.length > 0
+        ? `; virtual disks not counted (${hardware.virtualDisks.join(', ')})`
+        : ''),
   }
 }
 

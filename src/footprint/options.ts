@@ -26,6 +26,8 @@ export interface FootprintConfig {
   readonly wue: number | null
   readonly waterIntensity: number | null
   readonly functionalUnit: FunctionalUnitOption | null
+  /** Where /sys is: the firmware's DMI, the block devices. */
+  readonly sysRoot: string
 }
 
 /** Default hardware life, years. */

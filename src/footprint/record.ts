@@ -28,7 +28,7 @@ export function withFootprint(
   const key = JSON.stringify(facts)
   let cached = hosts.get(run)
   if (cached?.key !== key) {
-    cached = { key, host: hostEmbodied(facts) }
+    cached = { key, host: hostEmbodied(facts, { sysRoot: config.sysRoot }) }
     hosts.set(run, cached)
   }
   const { fields, notes } = computeFootprint(config, cached.host, record)
