@@ -69,6 +69,7 @@ export type RecordConfig = Pick<
   | 'wue'
   | 'waterIntensity'
   | 'functionalUnit'
+  | 'procRoot'
   | 'sysRoot'
 >
 

@@ -30,9 +30,12 @@ const facts = {
   instanceType: null,
   onCloud: false,
   sockets: 2,
+  cpuCount: 128,
   ramTotalGiB: 512,
   gpuCount: 8,
   gpuModel: 'NVIDIA H100',
+  // Bare metal: no hypervisor, no container's limits.
+  guest: null,
 }
 
 describe('embodied emissions and SCI', () => {

@@ -8,6 +8,7 @@ export const NO_FOOTPRINT_OPTIONS: FootprintConfig = {
   wue: null,
   waterIntensity: null,
   functionalUnit: null,
+  procRoot: '/proc',
   sysRoot: '/sys',
 }
 
