@@ -340,28 +340,47 @@ describe('bare metal', () => {
 })
 
 describe('wattprint run in a virtual machine', () => {
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [resolve('dist/cli.js'), 'run', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', WATTPRINT_RAPL_ROOT: '/nonexistent', ...env },
+      timeout: 30_000,
+    })
+  const command = ['--', process.execPath, '-e', 'setTimeout(() => {}, 200)']
+
+  /** The embodied_source of a run in the stand-in trees, with these flags. */
+  function sourceOf(roots: { procRoot: string; sysRoot: string }, flags: string[]): string | undefined {
+    const out = mkdtempSync(join(tmpdir(), 'wattprint-guest-run-'))
+    dirs.push(out)
+    const run = cli(['-o', out, ...flags, ...command], {
+      WATTPRINT_PROC_ROOT: roots.procRoot,
+      WATTPRINT_SYS_ROOT: roots.sysRoot,
+    })
+    expect(run.status, run.stderr).toBe(0)
+    return readCsvWithPython(join(out, 'emissions.csv'))[0]?.embodied_source
+  }
+
   it('reads /proc and /sys where procRoot and sysRoot say', () => {
     // No hypervisor flag in this /proc: only the stand-in /sys's firmware can say it is a guest.
     const roots = machine({ ...QEMU_VM, hypervisor: false })
-    const out = mkdtempSync(join(tmpdir(), 'wattprint-guest-run-'))
-    dirs.push(out)
-    const command = [process.execPath, '-e', 'setTimeout(() => {}, 200)']
-    const run = spawnSync(process.execPath, [resolve('dist/cli.js'), 'run', '-o', out, '--', ...command], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        WATTPRINT_CARBON_INTENSITY: '100',
-        WATTPRINT_RAPL_ROOT: '/nonexistent',
-        WATTPRINT_PROC_ROOT: roots.procRoot,
-        WATTPRINT_SYS_ROOT: roots.sysRoot,
-      },
-      timeout: 30_000,
-    })
-    expect(run.status, run.stderr).toBe(0)
-    const [row] = readCsvWithPython(join(out, 'emissions.csv'))
-    expect(row?.embodied_source).toMatch(
+    const source = sourceOf(roots, [])
+    expect(source).toMatch(
       /^ccf-components:assumed-host; assumed host: 2 sockets, 96 threads, 384 GiB, no drives, 1610\.79 kg \(the table's CPU hosts: [\d.]+–[\d.]+ kg per vCPU, 10th–90th percentile\); a virtual machine \(DMI sys_vendor "QEMU"\)/,
     )
-    expect(row?.embodied_source).toContain('virtual disks not counted (sda (QEMU), vda (virtio))')
+    expect(source).toContain('virtual disks not counted (sda (QEMU), vda (virtio))')
+  })
+
+  it('takes --host threads:GiB as the host', () => {
+    const source = sourceOf(machine(QEMU_VM), ['--host', '64:256'])
+    expect(source).toMatch(
+      /^ccf-components; host as given \(embodied\.host\): 2 sockets, 64 threads, 256 GiB, no drives, 1433\.13 kg; a virtual machine/,
+    )
+  })
+
+  it('refuses a bad --host with the flag and an example', () => {
+    const refused = cli(['--host', '2.5:512', '--', 'true'])
+    expect(refused.status).toBe(2)
+    expect(refused.stderr).toContain('--host "2.5" must be a whole number: for example --host 64:512.')
+    expect(cli(['--host', ':', '--', 'true']).stderr).toContain('--host ":" must be threads:GiB')
   })
 })
