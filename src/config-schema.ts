@@ -215,12 +215,28 @@ export const DEFINITIONS = {
               .number({ error: 'must be a number from 0 to 1' })
               .check(z.refine((n) => n > 0 && n <= 1, { message: 'must be a number above 0, up to 1' })),
           ),
+          host: z.optional(
+            z
+              .object(
+                {
+                  threads: z.optional(whole(1, 100_000, 'threads (logical CPUs)', '64').schema),
+                  memoryGiB: z.optional(positive("GiB of the host's memory")),
+                },
+                { error: 'must be an object: { threads?, memoryGiB? }, the host of this virtual machine' },
+              )
+              .check(someField('threads, memoryGiB')),
+          ),
         },
-        { error: 'must be an object: { kgCO2e?, lifetimeYears?, share? }' },
+        { error: 'must be an object: { kgCO2e?, lifetimeYears?, share?, host? }' },
       )
-      .check(someField('kgCO2e, lifetimeYears, share')),
+      .check(someField('kgCO2e, lifetimeYears, share, host')),
     example: '{ kgCO2e: 1500, lifetimeYears: 4 }',
-    fieldExamples: { kgCO2e: '1500', lifetimeYears: '4', share: '0.125' },
+    fieldExamples: {
+      kgCO2e: '1500',
+      lifetimeYears: '4',
+      share: '0.125',
+      host: '{ threads: 64, memoryGiB: 512 }',
+    },
   },
   cloudInstanceType: { kind: 'string', schema: nonEmpty, example: "'p4d.24xlarge'" },
   wue: numeric(0, 20, 'litres per kWh', '0.18'),
@@ -313,6 +329,7 @@ export const DEFINITIONS = {
   })(),
   idle: choice(['exclude', 'include'], 'exclude'),
   procRoot: { kind: 'string', schema: path, example: "'/host/proc'" },
+  sysRoot: { kind: 'string', schema: path, example: "'/host/sys'" },
   logLevel: choice(LOG_LEVELS as [LogLevel, ...LogLevel[]], 'info'),
 } satisfies Record<keyof TrackerOptions, OptionDef>
 

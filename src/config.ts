@@ -152,8 +152,16 @@ export interface TrackerOptions {
   attribution?: Attribution
   /** With attribution: whether the job also carries its share of the idle power. Default `'exclude'`. */
   idle?: IdleMode
-  /** Where /proc is (for attribution; containers may mount the host's elsewhere). Default `/proc`. */
+  /**
+   * Where /proc is (attribution, the guest-memory check, and whether this is a virtual machine or a
+   * container for its embodied share; containers may mount the host's elsewhere). Default `/proc`.
+   */
   procRoot?: string
+  /**
+   * Where /sys is, for the embodied emissions' hardware facts: the firmware's DMI (chassis, hypervisor,
+   * an EC2 instance type) and the block devices. Default `/sys`.
+   */
+  sysRoot?: string
   /** What is printed on stderr: `debug`, `info`, `warning` (default), `error`, `silent`. */
   logLevel?: LogLevel
   /**
@@ -247,6 +255,7 @@ export interface ResolvedConfig {
   readonly attribution: ResolvedAttribution
   readonly idle: IdleMode
   readonly procRoot: string
+  readonly sysRoot: string
   readonly logLevel: LogLevel
   readonly maxRouteLabels: number
   readonly sinks: readonly Sink[]
@@ -297,7 +306,8 @@ function validate(name: OptionName, given: unknown, fromEnv: string | null): unk
   let part: unknown = value
   for (const key of path) part = (part as Record<string, unknown> | undefined)?.[key]
   const where = path.map((key) => (/^\d+$/.test(key) ? `[${key}]` : `.${key}`)).join('')
-  const field = path.length === 1 && path[0] !== undefined ? def.fieldExamples?.[path[0]] : undefined
+  // A field's example also fixes its own fields (embodied.host.threads: `{ host: { threads: 64, … } }`).
+  const field = path[0] !== undefined ? def.fieldExamples?.[path[0]] : undefined
   const example = field !== undefined ? `{ ${path[0]}: ${field} }` : def.example
   const shown = def.secret ? null : describeValue(part)
   throw new OptionError(
@@ -466,6 +476,7 @@ export function resolveConfig(
     attribution,
     idle: (values.idle as IdleMode | undefined) ?? 'exclude',
     procRoot: (values.procRoot as string | undefined) ?? '/proc',
+    sysRoot: (values.sysRoot as string | undefined) ?? '/sys',
     logLevel,
     maxRouteLabels: (values.maxRouteLabels as number | undefined) ?? DEFAULT_MAX_ROUTE_LABELS,
     sinks: (values.sinks as readonly Sink[] | undefined) ?? [],

@@ -69,6 +69,8 @@ export type RecordConfig = Pick<
   | 'wue'
   | 'waterIntensity'
   | 'functionalUnit'
+  | 'procRoot'
+  | 'sysRoot'
 >
 
 /** The intensity valid now; NaN (source `none`) before the intensity is known. */

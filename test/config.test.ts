@@ -62,6 +62,7 @@ describe('resolveConfig', () => {
       attribution: { kind: 'machine' },
       idle: 'exclude',
       procRoot: '/proc',
+      sysRoot: '/sys',
       logLevel: 'warning',
     })
     expect(config.runId).toMatch(/^[0-9a-f-]{36}$/)
@@ -191,6 +192,7 @@ describe('resolveConfig', () => {
     attribution: ['processes', 'attribution', /'machine', 'process', 'cgroup', \{ pid/, /got "processes"/],
     idle: ['none', 'idle', /'exclude' or 'include'/, /got "none"/],
     procRoot: ['', 'procRoot', /must not be empty/],
+    sysRoot: [' ', 'sysRoot', /must not be empty/],
     logLevel: ['verbose', 'logLevel', /debug, info, warning, error, silent/, /got "verbose"/],
     maxRouteLabels: [2.5, 'maxRouteLabels', /whole number of route labels from 1 to 100000/, /got 2.5\)/],
     sinks: [[{}], 'sinks[0]', /made by prometheusSink\(\) or otelSink\(\)/, /got \{\}/],
@@ -341,6 +343,7 @@ describe('resolveConfig', () => {
     'hwmonRoot',
     'procStatPath',
     'procRoot',
+    'sysRoot',
     'nvidiaSmiPath',
     'nvmlLibraryPath',
     'amdSmiLibraryPath',

@@ -30,9 +30,12 @@ const facts = {
   instanceType: null,
   onCloud: false,
   sockets: 2,
+  cpuCount: 128,
   ramTotalGiB: 512,
   gpuCount: 8,
   gpuModel: 'NVIDIA H100',
+  // Bare metal: no hypervisor, no container's limits.
+  guest: null,
 }
 
 describe('embodied emissions and SCI', () => {
@@ -123,14 +126,11 @@ describe('embodied emissions and SCI', () => {
 
 describe('the server component model', () => {
   /** A /sys tree with a chassis type and drives. */
-  function sysTree(
-    chassis: string | null,
-    drives: Record<string, string>,
-  ): { dmiRoot: string; blockRoot: string } {
-    const root = tempDir()
-    const dmiRoot = join(root, 'dmi')
-    const blockRoot = join(root, 'block')
-    mkdirSync(dmiRoot)
+  function sysTree(chassis: string | null, drives: Record<string, string>): { sysRoot: string } {
+    const sysRoot = tempDir()
+    const dmiRoot = join(sysRoot, 'class/dmi/id')
+    const blockRoot = join(sysRoot, 'block')
+    mkdirSync(dmiRoot, { recursive: true })
     mkdirSync(blockRoot)
     if (chassis !== null) writeFileSync(join(dmiRoot, 'chassis_type'), `${chassis}\n`)
     for (const [name, rotational] of Object.entries(drives)) {
@@ -138,12 +138,17 @@ describe('the server component model', () => {
       writeFileSync(join(blockRoot, name, 'size'), name.startsWith('loop') ? '0\n' : '1953525168\n')
       writeFileSync(join(blockRoot, name, 'queue', 'rotational'), `${rotational}\n`)
     }
-    return { dmiRoot, blockRoot }
+    return { sysRoot }
   }
 
   it("adds up Cloud Carbon Footprint's components: sockets, RAM over 16 GB, GPUs, drives", () => {
     const roots = sysTree('23', { nvme0n1: '0', nvme1n1: '0', sda: '1', loop0: '0', 'dm-0': '0' })
-    expect(readHostHardware(roots)).toEqual({ server: true, chassisType: 23, drives: { ssd: 2, hdd: 1 } })
+    expect(readHostHardware(roots)).toEqual({
+      server: true,
+      chassisType: 23,
+      drives: { ssd: 2, hdd: 1 },
+      virtualDisks: [],
+    })
     const host = hostEmbodied(facts, roots)
     // 1,000 base + 100 (second socket) + (512 − 16) GB × 533/384 kg + 8 × 150 + 2 × 100 + 1 × 50
     // = 1,000 + 100 + 688.458 + 1,200 + 200 + 50 = 3,238.458 kg.

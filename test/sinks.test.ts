@@ -496,7 +496,8 @@ describe('Prometheus sink: the footprint', () => {
     expect(record.embodiedEmissionsKg).toBeGreaterThan(0)
     expect(value('wattprint_water_litres') / (record.waterConsumedL ?? 0)).toBeCloseTo(1, 9)
     // No cloud instance type and no water figure (Google publishes no WUE, and WRI's table has no factor
-    // for Singapore): no sample, not a zero.
+    // for Singapore): no sample, not a zero. /proc and /sys with nothing in them: no sign of a virtual
+    // machine, which would be given an assumed host, whatever machine runs the test.
     const unknown = prometheusSink()
     const other = new EmissionsTracker({
       ...base,
@@ -504,6 +505,8 @@ describe('Prometheus sink: the footprint', () => {
       runId: 'fp-2',
       cloudProvider: 'gcp',
       cloudRegion: 'asia-southeast1',
+      procRoot: '/nonexistent',
+      sysRoot: '/nonexistent',
       sinks: [unknown],
     })
     await other.start()

@@ -18,9 +18,11 @@ const host = hostEmbodied({
   instanceType: null,
   onCloud: false,
   sockets: 1,
+  cpuCount: 8,
   ramTotalGiB: 16,
   gpuCount: 0,
   gpuModel: null,
+  guest: null,
 })
 const water = (config: FootprintConfig, input: Partial<FootprintInput>) =>
   computeFootprint(config, host, { ...RUN, ...input })

@@ -1,5 +1,5 @@
 import type { TrackerOptions } from '../config.js'
-import type { EmbodiedOption } from '../footprint/options.js'
+import type { EmbodiedHostOption, EmbodiedOption } from '../footprint/options.js'
 import { type Flags, type FlagValues, textOf } from './flags.js'
 import { optionRange } from './options.js'
 import { parseNumber, parseQuantity, UsageError } from './units.js'
@@ -34,6 +34,13 @@ export const FOOTPRINT_FLAGS = {
     example: '0.125',
     options: ['embodied.share'],
   },
+  host: {
+    type: 'string',
+    value: 'threads:GiB',
+    help: "the host of this virtual machine or container, for its share: the host's threads and memory (default: the instance type's host, else a container's own machine, else an assumed 96 threads and 384 GiB)",
+    example: '64:512',
+    options: ['embodied.host'],
+  },
   wue: {
     type: 'string',
     value: 'L/kWh',
@@ -59,6 +66,37 @@ export const FOOTPRINT_FLAGS = {
 
 const LITRES_PER_KWH = /\s*l\s*\/\s*kwh\s*$/i
 
+/** `--host 64:512` → `{ threads: 64, memoryGiB: 512 }`; either part may be left out (`64:`, `:512`). */
+function hostFrom(text: string): EmbodiedHostOption {
+  const [threads = '', memory = '', ...rest] = text.split(':')
+  if (rest.length > 0 || (!threads.trim() && !memory.trim())) {
+    throw new UsageError(
+      `--host ${JSON.stringify(text)} must be threads:GiB, the host's threads and memory (either may be left out): for example --host 64:512.`,
+    )
+  }
+  const example = '64:512'
+  return {
+    ...(threads.trim()
+      ? {
+          threads: parseNumber('--host', threads, {
+            example,
+            range: { min: 1, max: 100_000 },
+            integer: true,
+          }),
+        }
+      : {}),
+    ...(memory.trim()
+      ? {
+          memoryGiB: parseNumber('--host', memory, {
+            example,
+            range: { min: 0.001 },
+            suffix: /\s*gi?b\s*$/i,
+          }),
+        }
+      : {}),
+  }
+}
+
 /** Tracker options from the footprint flags; throws UsageError naming the flag for a bad value. */
 export function footprintOptionsFrom(values: FlagValues): TrackerOptions {
   const options: { -readonly [K in keyof TrackerOptions]: TrackerOptions[K] } = {}
@@ -73,6 +111,8 @@ export function footprintOptionsFrom(values: FlagValues): TrackerOptions {
   const share = textOf(values, 'share')
   if (share !== undefined)
     embodied.share = parseNumber('--share', share, { example: '0.125', range: { min: 0.000001, max: 1 } })
+  const host = textOf(values, 'host')
+  if (host !== undefined) embodied.host = hostFrom(host)
   if (Object.keys(embodied).length > 0) options.embodied = embodied
   const wue = textOf(values, 'wue')
   if (wue !== undefined)

@@ -1,22 +1,40 @@
 import { CLOUD_PROVIDERS } from '../intensity/cloud-regions.js'
-import { type HardwareRoots, readHostHardware } from './hardware.js'
+import type { GuestFacts } from './guest.js'
+import { ASSUMED_HOST, type GuestSize, guestSize, type ModelHost, splitHost, vmHost } from './guest-host.js'
+import { type HardwareRoots, type HostHardware, readHostHardware } from './hardware.js'
 import type { EmbodiedOption } from './options.js'
-import { componentModel, findInstanceEmbodied } from './tables.js'
+import {
+  type CloudInstanceEmbodied,
+  componentModel,
+  cpuHostKgPerVcpu,
+  findInstanceEmbodied,
+} from './tables.js'
+
+/** A share of the host and how it was found. */
+export interface HostShare {
+  /** RR / ToR of the host before attribution, 0 to 1. */
+  readonly share: number
+  /** How TE and the share were found, for the source. */
+  readonly detail: string
+}
 
 /** The hardware a run is charged a share of: its total embodied kg and the share the run reserved. */
 export type HostEmbodied =
-  | {
+  | (HostShare & {
       /** kg CO2e of the whole host (SCI's TE). */
       readonly kg: number
-      /** RR / ToR of the host before attribution, 0 to 1. */
-      readonly share: number
       /** Whether `share` was given by the user (then attribution does not scale it). */
       readonly shareGiven: boolean
       /** Where TE came from: `option`, `ccf-embodied:aws/p4d.24xlarge`, `ccf-components`. */
       readonly source: string
-      /** How TE and the share were found, for the notes. */
-      readonly detail: string
-    }
+      /**
+       * Under attribution, the share of the host of the machine the meters measure, which the job's
+       * share of the energy is taken of: a container's host itself, not its limits. Absent: `share`.
+       */
+      readonly measured?: HostShare
+      /** An assumption the row's notes state (the host of a virtual machine, assumed). */
+      readonly note?: string
+    })
   | { readonly kg: null; readonly note: string }
 
 /** What the host lookup reads of the run. */
@@ -27,9 +45,13 @@ export interface HostFacts {
   readonly instanceType: string | null
   readonly onCloud: boolean
   readonly sockets: number
+  /** Logical CPUs this machine shows: a virtual machine's vCPUs; a container sees its host's. */
+  readonly cpuCount: number
   readonly ramTotalGiB: number
   readonly gpuCount: number
   readonly gpuModel: string | null
+  /** What says this is a virtual machine or a container (readGuest); null on bare metal. */
+  readonly guest: GuestFacts | null
 }
 
 /** Seconds in a year of 365.25 days. */
@@ -38,8 +60,27 @@ export const SECONDS_PER_YEAR = 365.25 * 86_400
 const share = (part: number, whole: number) => Math.min(1, part / whole)
 const round = (n: number) => Math.round(n * 100) / 100
 
+/** The guest as it reserved its host (limits), and as the meters measure it (for attribution). */
+interface Guests {
+  readonly reserved: GuestSize
+  readonly measured: GuestSize | null
+}
+
+function guestsOf(facts: HostFacts): Guests | null {
+  const inputs = { ...facts, host: facts.embodied?.host }
+  const reserved = guestSize(inputs, true)
+  if (reserved === null) return null
+  const limited = reserved.cpuLimited || reserved.memoryLimited
+  return { reserved, measured: limited ? guestSize(inputs, false) : reserved }
+}
+
 /** The instance type's host from Cloud Carbon Footprint's table, or why not. */
-function fromInstanceType(provider: string | null, type: string, given: EmbodiedOption | null): HostEmbodied {
+function fromInstanceType(
+  provider: string | null,
+  type: string,
+  given: EmbodiedOption | null,
+  guests: Guests | null,
+): HostEmbodied {
   const candidates = provider ? [provider] : CLOUD_PROVIDERS
   const rows = candidates.map((p) => findInstanceEmbodied(p, type)).filter((r) => r !== null)
   const row = rows.length === 1 ? rows[0] : undefined
@@ -53,16 +94,153 @@ function fromInstanceType(provider: string | null, type: string, given: Embodied
           : `embodied emissions unknown: instance type ${type} is not in Cloud Carbon Footprint's table for ${where}; set embodied: { kgCO2e }`,
     }
   }
-  // A GPU instance reserves GPUs, the host's dearest parts; a CPU instance its vCPUs (CCF's rule).
-  const byGpu = row.gpus > 0 && row.platformGpus > 0
-  const reserved = byGpu ? share(row.gpus, row.platformGpus) : share(row.vcpus, row.platformVcpus)
-  const ratio = byGpu ? `${row.gpus}/${row.platformGpus} GPUs` : `${row.vcpus}/${row.platformVcpus} vCPUs`
+  const reserved = instanceShare(row, guests?.reserved ?? null)
+  const measured = instanceShare(row, guests?.measured ?? null)
+  // A guest's host is the instance type's; its kg the user's, where given.
+  const host =
+    given?.kgCO2e !== undefined
+      ? `host ${given.kgCO2e} kg as given, the host of ${row.provider}/${row.instanceType}`
+      : `host ${row.platformEmbodiedKg} kg (Cloud Carbon Footprint)`
   return {
-    kg: row.platformEmbodiedKg,
-    share: given?.share ?? (Number.isFinite(reserved) && reserved > 0 ? reserved : 1),
+    kg: given?.kgCO2e ?? row.platformEmbodiedKg,
+    share: given?.share ?? reserved.share,
     shareGiven: given?.share !== undefined,
-    source: `ccf-embodied:${row.provider}/${row.instanceType}`,
-    detail: `host ${row.platformEmbodiedKg} kg (Cloud Carbon Footprint), ${given?.share !== undefined ? 'share as given' : `share ${ratio}`}`,
+    source: given?.kgCO2e !== undefined ? 'option' : `ccf-embodied:${row.provider}/${row.instanceType}`,
+    detail: `${host}, ${given?.share !== undefined ? 'share as given' : `share ${reserved.ratio}`}`,
+    ...(measured.share !== reserved.share && given?.share === undefined
+      ? { measured: { share: measured.share, detail: `${host}, share ${measured.ratio}` } }
+      : {}),
+  }
+}
+
+/**
+ * A GPU instance reserves GPUs, the host's dearest parts; a CPU instance its vCPUs (CCF's rule), or the
+ * fewer CPUs a container in it is limited to.
+ */
+function instanceShare(
+  row: CloudInstanceEmbodied,
+  guest: GuestSize | null,
+): { share: number; ratio: string } {
+  if (row.gpus > 0 && row.platformGpus > 0)
+    return { share: share(row.gpus, row.platformGpus), ratio: `${row.gpus}/${row.platformGpus} GPUs` }
+  const vcpus = guest?.cpuLimited ? Math.min(row.vcpus, guest.vcpus) : row.vcpus
+  const reserved = share(vcpus, row.platformVcpus)
+  const ok = Number.isFinite(reserved) && reserved > 0
+  return { share: ok ? reserved : 1, ratio: `${round(vcpus)}/${row.platformVcpus} vCPUs` }
+}
+
+/** The GPUs' kg in the component model: the model's own row, else the any-model row. */
+function gpuKgOf(facts: HostFacts): number {
+  const model = componentModel()
+  return model.perGpuKg.get((facts.gpuModel ?? '').toLowerCase()) ?? model.perGpuKg.get('') ?? 0
+}
+
+/** The host a guest is a share of, in the component model: a VM's assumed or given one, a container's own. */
+function guestHost(
+  facts: HostFacts,
+  guest: GuestSize,
+  hardware: HostHardware,
+): { host: ModelHost; label: string } | { host: null; note: string } {
+  const given = facts.embodied?.host
+  const gpuKg = gpuKgOf(facts)
+  if (guest.vm) {
+    const host = vmHost(guest, given, hardware, facts.gpuCount, gpuKg)
+    const grown = host.threads > ASSUMED_HOST.threads || host.memoryGiB > ASSUMED_HOST.memoryGiB
+    const label = given
+      ? 'host as given (embodied.host)'
+      : `assumed host${grown ? ', grown to hold the guest' : ''}`
+    return { host, label }
+  }
+  if (hardware.server === false) {
+    return {
+      host: null,
+      note: `embodied emissions unknown: the component model is for servers and this container's host (SMBIOS type ${hardware.chassisType}) is not one; set embodied: { kgCO2e }`,
+    }
+  }
+  return {
+    host: {
+      sockets: Math.max(1, facts.sockets),
+      threads: given?.threads ?? facts.cpuCount,
+      memoryGiB: given?.memoryGiB ?? facts.ramTotalGiB,
+      sharedDrives: hardware.drives,
+      ownDrives: null,
+      gpus: facts.gpuCount,
+      gpuKg,
+    },
+    label: given ? 'host as given (embodied.host)' : "this machine, the container's host",
+  }
+}
+
+/** `2 sockets, 96 threads, 384 GiB, no drives`. */
+function describeHost(host: ModelHost): string {
+  const drives = host.sharedDrives ?? host.ownDrives
+  const driveText =
+    drives && drives.ssd + drives.hdd > 0 ? `${drives.ssd} SSDs, ${drives.hdd} HDDs` : 'no drives'
+  return `${host.sockets} sockets, ${round(host.threads)} threads, ${round(host.memoryGiB)} GiB, ${driveText}`
+}
+
+/**
+ * A guest's share of its host in the component model (the host assumed, given or this machine), or of
+ * the user's kg; the note states an assumed host, with what the table's hosts would make of the guest.
+ */
+function fromGuest(
+  facts: HostFacts,
+  guests: Guests,
+  roots: HardwareRoots | undefined,
+  why: string,
+): HostEmbodied {
+  const given = facts.embodied
+  const hardware = readHostHardware(roots)
+  const found = guestHost(facts, guests.reserved, hardware)
+  if (found.host === null) return { kg: null, note: found.note }
+  const host = found.host
+  const model = componentModel()
+  const virtual =
+    hardware.virtualDisks.length > 0
+      ? `; virtual disks not counted (${hardware.virtualDisks.join(', ')})`
+      : ''
+  const split = (guest: GuestSize) => {
+    const parts = splitHost(host, guest, model)
+    return { ...parts, text: `${guest.basis}; share by part: ${parts.parts}${virtual}` }
+  }
+  const reserved = split(guests.reserved)
+  const assumed = guests.reserved.vm && !given?.host
+  const range = cpuHostKgPerVcpu()
+  // How far the assumption may be off, in the row itself: the table's CPU hosts' kg per vCPU.
+  const spread = assumed
+    ? ` (the table's CPU hosts: ${round(range.p10)}–${round(range.p90)} kg per vCPU, 10th–90th percentile)`
+    : ''
+  const hostText = `${found.label}: ${describeHost(host)}, ${round(reserved.hostKg)} kg${spread}`
+  const kgText =
+    given?.kgCO2e !== undefined ? `host ${given.kgCO2e} kg as given, split as the ${hostText}` : hostText
+  let measured: HostShare | undefined
+  if (guests.measured !== guests.reserved && given?.share === undefined) {
+    const of = guests.measured ? split(guests.measured) : null
+    measured = of
+      ? { share: of.guestKg / of.hostKg, detail: `${kgText}; ${of.text}` }
+      : {
+          share: 1,
+          detail: `${kgText}; the container's meters read this machine: the job's share of its energy`,
+        }
+  }
+  let note: string | undefined
+  if (assumed && given?.kgCO2e === undefined && given?.share === undefined) {
+    const vcpus = guests.reserved.vcpus
+    note =
+      `embodied emissions: ${guests.reserved.basis}${why}, on an unknown host assumed to be ${describeHost(host)} ` +
+      `(${round(reserved.hostKg)} kg), charged ${round(reserved.guestKg)} kg of it; on the CPU hosts of Cloud ` +
+      `Carbon Footprint's table its ${round(vcpus)} vCPUs would be ${round(vcpus * range.p10)}–` +
+      `${round(vcpus * range.p90)} kg (10th–90th percentile); set cloudInstanceType or embodied.host for its real host`
+  }
+  return {
+    kg: given?.kgCO2e ?? reserved.hostKg,
+    share: given?.share ?? reserved.guestKg / reserved.hostKg,
+    shareGiven: given?.share !== undefined,
+    source:
+      given?.kgCO2e !== undefined ? 'option' : assumed ? 'ccf-components:assumed-host' : 'ccf-components',
+    detail: given?.share !== undefined ? `${kgText}; share as given` : `${kgText}; ${reserved.text}`,
+    ...(measured ? { measured } : {}),
+    ...(note ? { note } : {}),
   }
 }
 
@@ -77,7 +255,6 @@ function fromComponents(facts: HostFacts, given: EmbodiedOption | null, roots?: 
   }
   const model = componentModel()
   const sockets = Math.max(1, facts.sockets)
-  const gpuKg = model.perGpuKg.get((facts.gpuModel ?? '').toLowerCase()) ?? model.perGpuKg.get('') ?? 0
   const parts: [string, number][] = [
     ['base', model.baseKg],
     [`${sockets - 1} more sockets`, (sockets - 1) * model.perExtraSocketKg],
@@ -85,7 +262,7 @@ function fromComponents(facts: HostFacts, given: EmbodiedOption | null, roots?: 
       `${round(Math.max(0, facts.ramTotalGiB - 16))} GB RAM over 16`,
       Math.max(0, facts.ramTotalGiB - 16) * model.perGbAbove16Kg,
     ],
-    [`${facts.gpuCount} GPUs`, facts.gpuCount * gpuKg],
+    [`${facts.gpuCount} GPUs`, facts.gpuCount * gpuKgOf(facts)],
   ]
   if (hardware.drives) {
     parts.push([`${hardware.drives.ssd} SSDs`, hardware.drives.ssd * model.perSsdKg])
@@ -100,19 +277,24 @@ function fromComponents(facts: HostFacts, given: EmbodiedOption | null, roots?: 
     source: 'ccf-components',
     detail:
       `server component model ${round(kg)} kg (${counted.join(' + ')})` +
-      (hardware.drives ? '' : '; drives not counted (/sys/block unreadable)'),
+      (hardware.drives ? '' : '; drives not counted (/sys/block unreadable)') +
+      (hardware.virtualDisks.length > 0
+        ? `; virtual disks not counted (${hardware.virtualDisks.join(', ')})`
+        : ''),
   }
 }
 
 /**
  * The host a run is charged a share of: the user's figure, else the cloud instance type's in Cloud Carbon
- * Footprint's table, else (off the cloud) the server component model; or a note saying why none is known.
- * Never throws.
+ * Footprint's table (given, detected, or named by the firmware of a virtual machine), else for a virtual
+ * machine or a container its share of its host (assumed, given or this machine), else (off the cloud) the
+ * server component model; or a note saying why none is known. Never throws.
  */
 export function hostEmbodied(facts: HostFacts, roots?: HardwareRoots): HostEmbodied {
   const given = facts.embodied
   try {
-    if (given?.kgCO2e !== undefined) {
+    const guests = guestsOf(facts)
+    if (given?.kgCO2e !== undefined && (guests === null || given.share !== undefined)) {
       return {
         kg: given.kgCO2e,
         share: given.share ?? 1,
@@ -121,7 +303,22 @@ export function hostEmbodied(facts: HostFacts, roots?: HardwareRoots): HostEmbod
         detail: `${given.kgCO2e} kg as given`,
       }
     }
-    if (facts.instanceType) return fromInstanceType(facts.cloudProvider, facts.instanceType, given)
+    const firmware = guests?.reserved.vm ? (facts.guest?.firmwareInstanceType ?? null) : null
+    // The user's host wins over the table's.
+    const type = given?.host ? null : (facts.instanceType ?? firmware)
+    let unlisted = ''
+    if (type) {
+      const provider = facts.instanceType ? facts.cloudProvider : 'aws'
+      const found = fromInstanceType(provider, type, given, guests)
+      if (found.kg !== null) {
+        return firmware && !facts.instanceType
+          ? { ...found, detail: `${found.detail}; instance type from the firmware (DMI product_name)` }
+          : found
+      }
+      if (guests === null) return { kg: null, note: found.note }
+      unlisted = ` (instance type ${type} is not in Cloud Carbon Footprint's table)`
+    }
+    if (guests) return fromGuest(facts, guests, roots, unlisted)
     if (facts.onCloud) {
       return {
         kg: null,

@@ -1,5 +1,5 @@
 import type { EmissionsRecord } from '../record.js'
-import { type HostEmbodied, SECONDS_PER_YEAR } from './embodied.js'
+import { type HostEmbodied, type HostShare, SECONDS_PER_YEAR } from './embodied.js'
 import { DEFAULT_LIFETIME_YEARS, type FootprintConfig, type FunctionalUnitOption } from './options.js'
 import { findWaterIntensity, findWue } from './tables.js'
 
@@ -68,14 +68,21 @@ export function functionalUnitCount(unit: FunctionalUnitOption, record: Footprin
 
 const litres = (n: number) => `${Math.round(n * 1e4) / 1e4} L/kWh`
 
-/** The run's share of its host (RR / ToR): the host share, times the job's share of the energy under attribution. */
-function runShare(host: Extract<HostEmbodied, { kg: number }>, input: FootprintInput): number | null {
-  if (host.shareGiven || input.trackingMode === 'machine') return host.share
+/**
+ * The run's share of its host (RR / ToR) and how it was found: the host share; under attribution, the
+ * share of the host of the machine the meters measure, times the job's share of that machine's energy.
+ */
+function runShare(host: Extract<HostEmbodied, { kg: number }>, input: FootprintInput): HostShare | null {
+  if (host.shareGiven || input.trackingMode === 'machine') return host
   if (!(input.machine.energyKWh > 0)) return null
-  return host.share * Math.min(1, input.energyKWh / input.machine.energyKWh)
+  const measured = host.measured ?? host
+  return {
+    share: measured.share * Math.min(1, input.energyKWh / input.machine.energyKWh),
+    detail: measured.detail,
+  }
 }
 
-/** M = TE × (TR / EL) × (RR / ToR); the notes say what could not be counted. */
+/** M = TE × (TR / EL) × (RR / ToR); the notes say what could not be counted, or was assumed. */
 function embodied(config: FootprintConfig, host: HostEmbodied, input: FootprintInput, notes: string[]) {
   if (host.kg === null) {
     notes.push(host.note)
@@ -87,9 +94,10 @@ function embodied(config: FootprintConfig, host: HostEmbodied, input: FootprintI
     notes.push('embodied emissions unknown: the job has no energy yet to take its share of the machine from')
     return { kg: null, source: null }
   }
-  const kg = host.kg * (input.durationS / (lifetimeYears * SECONDS_PER_YEAR)) * share
-  const shareText = `share ${Math.round(share * 1e4) / 1e4}${input.trackingMode === 'process' && !host.shareGiven ? ' (with the job’s energy share)' : ''}`
-  return { kg, source: `${host.source}; ${host.detail}; ${shareText}; life ${lifetimeYears} y` }
+  if (host.note) notes.push(host.note)
+  const kg = host.kg * (input.durationS / (lifetimeYears * SECONDS_PER_YEAR)) * share.share
+  const shareText = `share ${Math.round(share.share * 1e4) / 1e4}${input.trackingMode === 'process' && !host.shareGiven ? ' (with the job’s energy share)' : ''}`
+  return { kg, source: `${host.source}; ${share.detail}; ${shareText}; life ${lifetimeYears} y` }
 }
 
 /**

@@ -1,11 +1,14 @@
 import type { EmissionsRecord } from '../record.js'
 import { type HostEmbodied, type HostFacts, hostEmbodied } from './embodied.js'
 import { computeFootprint, type FootprintFields } from './footprint.js'
+import { type GuestFacts, readGuest } from './guest.js'
 import type { FootprintConfig } from './options.js'
 
-// The host is looked up once per run (a table read, a few /sys files), again only if what it depends on
-// changes: the cloud is known once the intensity has been resolved.
+// The host is looked up once per run (a table read, a few /proc and /sys files), again only if what it
+// depends on changes: the cloud is known once the intensity has been resolved. Whether the machine is a
+// guest (a virtual machine, a container's limits) is read once per run.
 const hosts = new WeakMap<object, { key: string; host: HostEmbodied }>()
+const guests = new WeakMap<object, GuestFacts>()
 
 /** The run's record with its footprint filled in and its notes added; `run` keys the host lookup's cache. */
 export function withFootprint(
@@ -15,20 +18,28 @@ export function withFootprint(
   system: { readonly sockets: number },
   detectedInstanceType: string | null,
 ): EmissionsRecord {
+  const roots = { procRoot: config.procRoot, sysRoot: config.sysRoot }
+  let guest = guests.get(run)
+  if (!guest) {
+    guest = readGuest(roots)
+    guests.set(run, guest)
+  }
   const facts: HostFacts = {
     embodied: config.embodied,
     cloudProvider: record.cloudProvider,
     instanceType: config.cloudInstanceType ?? detectedInstanceType,
     onCloud: record.onCloud,
     sockets: system.sockets,
+    cpuCount: record.cpuCount,
     ramTotalGiB: record.ramTotalSizeGiB,
     gpuCount: record.gpuCount ?? 0,
     gpuModel: record.gpuModel,
+    guest,
   }
   const key = JSON.stringify(facts)
   let cached = hosts.get(run)
   if (cached?.key !== key) {
-    cached = { key, host: hostEmbodied(facts) }
+    cached = { key, host: hostEmbodied(facts, roots) }
     hosts.set(run, cached)
   }
   const { fields, notes } = computeFootprint(config, cached.host, record)

@@ -73,8 +73,7 @@ let waterIntensities: WaterIntensityFigure[] | undefined
 /** Every row of data/water-intensity.csv: WRI's factors (Reig et al., 2020). */
 export const WATER_INTENSITY_DATASET = 'wri-2020'
 
-/** The instance type's row, or null when the table does not have it. */
-export function findInstanceEmbodied(provider: string, type: string): CloudInstanceEmbodied | null {
+function instanceTable(): Map<string, CloudInstanceEmbodied> {
   if (!instances) {
     instances = new Map()
     for (const row of readCsv('cloud-embodied.csv')) {
@@ -91,7 +90,30 @@ export function findInstanceEmbodied(provider: string, type: string): CloudInsta
       })
     }
   }
-  return instances.get(instanceKey(provider, type)) ?? null
+  return instances
+}
+
+/** The instance type's row, or null when the table does not have it. */
+export function findInstanceEmbodied(provider: string, type: string): CloudInstanceEmbodied | null {
+  return instanceTable().get(instanceKey(provider, type)) ?? null
+}
+
+let perVcpu: { p10: number; p90: number } | undefined
+
+/**
+ * The spread of host kg per host vCPU over the table's CPU instance types (no GPU on the host): the 10th
+ * and 90th percentiles, which say how far an assumed host may be from a real one.
+ */
+export function cpuHostKgPerVcpu(): { readonly p10: number; readonly p90: number } {
+  if (!perVcpu) {
+    const values = [...instanceTable().values()]
+      .filter((r) => r.platformGpus === 0 && r.platformVcpus > 0 && r.platformEmbodiedKg > 0)
+      .map((r) => r.platformEmbodiedKg / r.platformVcpus)
+      .sort((a, b) => a - b)
+    const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? Number.NaN
+    perVcpu = { p10: at(0.1), p90: at(0.9) }
+  }
+  return perVcpu
 }
 
 /** The region's WUE where its provider publishes one, else the provider's fleet figure; null when none. */

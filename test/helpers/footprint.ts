@@ -8,6 +8,8 @@ export const NO_FOOTPRINT_OPTIONS: FootprintConfig = {
   wue: null,
   waterIntensity: null,
   functionalUnit: null,
+  procRoot: '/proc',
+  sysRoot: '/sys',
 }
 
 /** A 2 h run that drew 10 kWh at 400 g/kWh (4 kg CO2e), off any cloud, in no known country. */
