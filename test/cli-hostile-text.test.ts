@@ -73,11 +73,53 @@ describe('hostile text on the terminal', () => {
       /--by .* is not a date and time/,
     ],
     ['report --by', ['report', '--by', HOSTILE], /--by .* must be one of/],
+    [
+      'estimate --memory',
+      ['estimate', '--cpu', 'Intel Xeon Gold 6248', '--memory', HOSTILE],
+      /--memory .* is not a number with a unit/,
+    ],
+    [
+      'estimate --load',
+      ['estimate', '--cpu', 'Intel Xeon Gold 6248', '--memory', '8GB', '--load', HOSTILE],
+      /--load/,
+    ],
+    ['estimate --cpu unknown', ['estimate', '--cpu', HOSTILE, '--memory', '8GB'], /is not in the CPU table/],
   ])('in a refusal of wattprint %s', (_, args, message) => {
     const run = wattprint(args)
     expect(run.status).toBe(2)
     expect(run.stderr).toMatch(message)
     expect(run.stderr.replace(/\n$/, '')).not.toMatch(RAW)
+  })
+
+  it("in estimate --cpu's description of the machine, and in its JSON, read back by Python", () => {
+    const name = `${SNEAKY},"=1+2"@${'w'.repeat(20_000)}`
+    const text = wattprint([
+      'estimate',
+      '--cpu',
+      name,
+      '--threads',
+      '8',
+      '--memory',
+      '16GB',
+      '--provider',
+      'aws',
+    ])
+    expect(text.status, text.stderr).toBe(0)
+    expect(text.stdout).toContain('x\\u001b]0;PWNED\\u0007\\u001b[31m\\u202eevil\\u200b')
+    expectShown(text)
+    const json = wattprint(['estimate', '--cpu', name, '--threads', '8', '--memory', '16GB', '--json'])
+    expect(json.status, json.stderr).toBe(0)
+    expectShown(json)
+    const python = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import json,sys; print(json.load(sys.stdin)["machine"]["what"] == sys.argv[1])',
+        `1 × ${name}, 8 threads, 16 GB`,
+      ],
+      { input: json.stdout, encoding: 'utf8' },
+    )
+    expect(python.stdout.trim(), python.stderr).toBe('True')
   })
 
   it("in detect's findings", () => {

@@ -5,6 +5,7 @@ import { shippedPowerModel } from '../estimates/model-file.js'
 import { formatEnergy, formatMass } from '../format.js'
 import { CLOUD_PROVIDERS, type CloudProvider, cloudRegionsOf } from '../intensity/cloud-regions.js'
 import { zoneIntensity } from '../intensity/tables.js'
+import { matchCpu, shippedCpuTableSync } from '../meters/cpu-tdp-table.js'
 import { linesOf, printJson, printOut } from '../terminal.js'
 import { editDistance } from '../text.js'
 import { ESTIMATE_FOOTPRINT_FLAGS, plannedEmbodied, regionWater } from './estimate-footprint.js'
@@ -114,8 +115,8 @@ export function machineEstimate(values: Record<string, string | undefined>): Mac
       integer: true,
     })
   } else {
-    const known = estimateMachinePower({ cpuModel: values.cpu, sockets, threads: sockets, memoryGB, load })
-    if (known.tdpW === null) {
+    const known = matchCpu(values.cpu, shippedCpuTableSync())
+    if (known === null) {
       throw new UsageError(
         `--cpu ${JSON.stringify(values.cpu)} is not in the CPU table, so its thread count cannot be guessed: add --threads, for example --threads 16.`,
       )
@@ -328,6 +329,9 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
       values.hours === undefined
         ? 1
         : parseQuantity('duration', '--hours', values.hours, { bareUnit: 'h', example: '3' }) / 3600
+    if (values.gpus !== undefined && values.gpu === undefined) {
+      throw new UsageError('--gpus counts the GPUs of --gpu: add --gpu <model>, or leave --gpus out.')
+    }
     const gpu = values.gpu === undefined ? null : findGpu(values.gpu)
     const count =
       gpu === null

@@ -98,7 +98,11 @@ export function estimateMachinePower(
     family.year === null ? 'generation unknown' : `generation ${family.year} (${family.family})`,
   ]
   if (family.vendor === 'arm' || family.vendor === 'unknown') {
-    knew.push(`no ${family.vendor === 'arm' ? 'ARM' : 'such'} server in the training data (interval widened)`)
+    knew.push(
+      family.vendor === 'arm'
+        ? 'no ARM server in the training data (interval widened)'
+        : 'vendor unknown: no such server in the training data (interval widened)',
+    )
   }
   return {
     watts: p.watts,
