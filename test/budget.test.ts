@@ -1,24 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { resolveConfig, type TrackerOptions } from '../src/config.js'
 import { WattprintError } from '../src/errors.js'
 import type { BudgetEvent } from '../src/events.js'
 import { EmissionsTracker } from '../src/tracker.js'
 import { readCsv } from './helpers/csv.js'
 import { makePowercapTree } from './helpers/powercap.mjs'
+import { makeTempDir, onCleanup } from './helpers/temp-dir.js'
 
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-budget-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (): string => makeTempDir('wattprint-budget-')
 
 /** A tracker writing to `dir`, at a fixed intensity, sampling every 50 ms, its budget events collected. */
 function budgetTracker(
@@ -68,7 +58,7 @@ describe.each(['worker', 'inline'] as const)('budget, %s sampling', (sampling) =
     const dir = tempDir()
     // A package counter the test steps by 0.5 J per unit of work, RAM at 0 W, a 2 J budget.
     const tree = makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0', energyUj: 1_000_000 }])
-    cleanups.push(() => tree.cleanup())
+    onCleanup(() => tree.cleanup())
     const J = 1 / 3.6e6
     const { tracker, events } = budgetTracker(dir, {
       sampling,

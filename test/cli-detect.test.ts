@@ -1,20 +1,11 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { makeTempDir } from './helpers/temp-dir.js'
 
 const cli = resolve('dist/cli.js')
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-detect-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (): string => makeTempDir('wattprint-detect-')
 
 /** `wattprint <args>` with no RAPL, a fixed intensity and `env` on top. */
 const wattprint = (env: Record<string, string>, ...args: string[]) =>

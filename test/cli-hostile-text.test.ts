@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
 import { printable, printableJson } from '../src/text.js'
 import { sampleRecord } from './helpers/records.js'
+import { makeTempDir } from './helpers/temp-dir.js'
 
 // What a user types reaches the terminal again in the CLI's refusals and in detect's findings: an escape
 // sequence (7-bit or the one-byte C1 CSI), a carriage return or a bidi override in it is written out, never
@@ -30,16 +30,7 @@ const wattprint = (args: string[], env: Record<string, string> = {}, cwd?: strin
     ...(cwd ? { cwd } : {}),
   })
 
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-hostile-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (): string => makeTempDir('wattprint-hostile-')
 
 /** Neither stream holds a character a terminal would act on or hide (line ends aside). */
 function expectShown(run: { stdout: string; stderr: string }): void {

@@ -1,24 +1,15 @@
 import { spawnSync } from 'node:child_process'
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { formatCsvLine, LEGACY_CSV_COLUMNS } from '../src/csv-format.js'
 import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
 import { sampleRecord } from './helpers/records.js'
+import { makeTempDir, onCleanup } from './helpers/temp-dir.js'
 
 const cli = resolve('dist/cli.js')
 const codecarbon = resolve('test/fixtures/codecarbon-emissions.csv')
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-report-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (): string => makeTempDir('wattprint-report-')
 
 const wattprint = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
 
@@ -500,7 +491,7 @@ async function launchChromium(context: { skip: () => void }) {
   }
   const { chromium: browser } = await import('playwright-core')
   const instance = await browser.launch({ executablePath: chromium, args: ['--no-sandbox'] })
-  cleanups.push(() => void instance.close())
+  onCleanup(() => void instance.close())
   return instance
 }
 

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { OutputScanner } from '../src/cli/status-line.js'
+import { makeTempDir } from './helpers/temp-dir.js'
 
 // wattprint run at a real terminal (a pseudo-terminal python3 opens, as a terminal window does) beside a
 // command that writes to the same terminal: its status line never overwrites the command's output, nor
@@ -11,16 +11,7 @@ import { OutputScanner } from '../src/cli/status-line.js'
 
 const cli = resolve('dist/cli.js')
 const harness = resolve('test/helpers/pty-run.py')
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-tty-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (): string => makeTempDir('wattprint-tty-')
 
 /**
  * What reached the terminal, and the exit status, of `argv` run at a terminal of 100 × 30 or `size`

@@ -1,24 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { delimiter, join, resolve } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { readCsv } from './helpers/csv.js'
 import { configureNvmlStub, fakeNvidiaSmi, NVML_STUB_LIBRARY } from './helpers/gpu.mjs'
 import { makePowercapTree } from './helpers/powercap.mjs'
 import { expectSaneNumbers } from './helpers/sane.js'
+import { makeTempDir, onCleanup } from './helpers/temp-dir.js'
 
 const cli = resolve('dist/cli.js')
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-cli-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (): string => makeTempDir('wattprint-cli-')
 
 /** `wattprint <args>` with the machine's own meters replaced by nothing (estimates) and a fixed intensity. */
 const wattprint = (dir: string, ...args: string[]) =>
@@ -286,7 +277,7 @@ describe('wattprint detect', () => {
       { id: 'intel-rapl:0', name: 'package-0' },
       { id: 'intel-rapl:0:0', name: 'dram' },
     ])
-    cleanups.push(() => tree.cleanup())
+    onCleanup(() => tree.cleanup())
     const text = wattprint(
       dir,
       'detect',

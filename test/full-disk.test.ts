@@ -4,34 +4,23 @@ import {
   closeSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
-  rmSync,
   unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { parseEmissionsCsv } from '../src/csv-read.js'
 import { recordToLine } from '../src/sinks/csv.js'
 import { readCsvWithPython } from './helpers/csv.js'
 import { sampleRecord } from './helpers/records.js'
+import { makeTempDir, onCleanup } from './helpers/temp-dir.js'
 
 const cli = resolve('dist/cli.js')
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup()
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-full-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (): string => makeTempDir('wattprint-full-')
 
 /** `wattprint <args>` in `cwd` through `shell` (a prefix such as `ulimit -f 4;`), estimates and a fixed intensity. */
 function wattprint(cwd: string, state: string, args: string[], prefix = '') {
@@ -128,7 +117,7 @@ describe('a disk that fills up', () => {
         `cannot mount a tmpfs here (${(mount.stderr || String(mount.error)).trim()}): not root, or no CAP_SYS_ADMIN`,
       )
     }
-    cleanups.push(() => spawnSync('umount', [disk]))
+    onCleanup(() => spawnSync('umount', [disk]))
     const filler = join(disk, 'filler')
     const fill = () => {
       // Until the tmpfs refuses another byte.

@@ -42,7 +42,12 @@ describe('estimateMachinePower', () => {
     expect(unknown.highW / unknown.lowW).toBeGreaterThan(known.highW / known.lowW)
     // A vendor no training server had: the same variant, a wider interval, and the reason in the source.
     const arm = estimateMachinePower({ ...gold, cpuModel: 'Neoverse-V1', tdpW: 150, load: 0.5 })
-    const intelSameYear = estimateMachinePower({ ...gold, cpuModel: 'Intel Core i9-11900K', tdpW: 150, load: 0.5 })
+    const intelSameYear = estimateMachinePower({
+      ...gold,
+      cpuModel: 'Intel Core i9-11900K',
+      tdpW: 150,
+      load: 0.5,
+    })
     expect(arm.variant).toBe(intelSameYear.variant)
     expect(arm.highW / arm.lowW).toBeGreaterThan(intelSameYear.highW / intelSameYear.lowW)
     expect(arm.source).toMatch(/no ARM server/)

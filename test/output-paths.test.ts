@@ -3,30 +3,19 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { readCsv } from './helpers/csv.js'
+import { makeTempDir, onCleanup } from './helpers/temp-dir.js'
 import { blockedPaths, type ReadOnlyFolder, readOnlyFolder } from './helpers/unwritable.js'
 
 const cli = resolve('dist/cli.js')
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup()
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-paths-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (): string => makeTempDir('wattprint-paths-')
 
 function readOnly(skip: (note: string) => void): ReadOnlyFolder {
   const folder = readOnlyFolder()
@@ -34,7 +23,7 @@ function readOnly(skip: (note: string) => void): ReadOnlyFolder {
     skip(folder)
     throw new Error('unreachable')
   }
-  cleanups.push(() => folder.remove())
+  onCleanup(() => folder.remove())
   return folder
 }
 
@@ -226,7 +215,7 @@ describe('wattprint run --timeline', () => {
     ]
     const folder = readOnlyFolder()
     if (typeof folder !== 'string') {
-      cleanups.push(() => folder.remove())
+      onCleanup(() => folder.remove())
       cases.push([join(folder.path, 't.jsonl'), /read-only file system|does not allow new entries/])
     }
     for (const [timeline, reason] of cases) {

@@ -1,34 +1,17 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { EmissionsRecord } from '../src/record.js'
 import type { Checkpoint } from '../src/sinks/checkpoint.js'
 import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
 import { recoverCheckpoints } from '../src/sinks/recovery.js'
 import { readCsv } from './helpers/csv.js'
 import { sampleRecord } from './helpers/records.js'
+import { makeTempDir, onCleanup } from './helpers/temp-dir.js'
 
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup()
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-one-row-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (): string => makeTempDir('wattprint-one-row-')
 
 const rows = (dir: string) =>
   existsSync(join(dir, 'emissions.csv')) ? readCsv(join(dir, 'emissions.csv')) : []
@@ -38,7 +21,7 @@ const files = (folder: string) => (existsSync(folder) ? readdirSync(folder) : []
 function stateFolder(state: string): string {
   const previous = process.env.XDG_STATE_HOME
   process.env.XDG_STATE_HOME = state
-  cleanups.push(() => {
+  onCleanup(() => {
     if (previous === undefined) delete process.env.XDG_STATE_HOME
     else process.env.XDG_STATE_HOME = previous
   })
@@ -224,7 +207,7 @@ async function runAsNobody(work: string, block: 'out' | 'out/.wattprint', restor
   )
   const env = { ...process.env, XDG_STATE_HOME: state, HOME: work }
   const child: ChildProcess = spawn(process.execPath, [script], { uid: NOBODY, gid: NOBODY, env, cwd: work })
-  cleanups.push(() => {
+  onCleanup(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
   let output = ''
@@ -241,7 +224,7 @@ async function runAsNobody(work: string, block: 'out' | 'out/.wattprint', restor
   await said('checkpointed')
   const blocked = join(work, block)
   chmodSync(blocked, 0o000)
-  cleanups.push(() => {
+  onCleanup(() => {
     // Gone once recovery removed it.
     if (existsSync(blocked)) chmodSync(blocked, 0o755)
   })

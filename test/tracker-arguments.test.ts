@@ -1,27 +1,18 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { track } from '../src/track.js'
 import { EmissionsTracker } from '../src/tracker.js'
 import type { TrackerWarning } from '../src/warnings.js'
 import { readCsv } from './helpers/csv.js'
 import { captureStderr } from './helpers/stderr.js'
+import { makeTempDir, onCleanup } from './helpers/temp-dir.js'
 
 // What plain JavaScript can pass to the tracker's methods, whatever their TypeScript types say: each bad
 // value is a warning naming it and what is allowed, on the `warning` event and on stderr, and never an
 // exception into the host.
 
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup()
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-arguments-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tempDir = (): string => makeTempDir('wattprint-arguments-')
 
 /** A running inline tracker writing to a temporary folder, its warnings, and what it wrote on stderr. */
 async function running(): Promise<{
@@ -32,7 +23,7 @@ async function running(): Promise<{
 }> {
   const dir = tempDir()
   const stderr = captureStderr()
-  cleanups.push(stderr.restore)
+  onCleanup(stderr.restore)
   const t = new EmissionsTracker({
     outputDir: dir,
     sampling: 'inline',
