@@ -1,15 +1,23 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { underHypervisor } from '../meters/ram-guest.js'
+
+// Whether this machine is a guest of a bigger one (a virtual machine, a container's limits), read once
+// here for every room that asks: the RAM estimate (a guest owns only its memory) and the embodied footprint
+// (a guest is charged its share of the host).
+
+/** Whether /proc/cpuinfo shows the `hypervisor` flag, which CPUs set when running under one. */
+export function underHypervisor(cpuinfo: string): boolean {
+  return /^flags\s*:.*\bhypervisor\b/m.test(cpuinfo)
+}
 
 /** Where a guest's facts are read: `/proc` and `/sys`, or copies (a container's mounts, a test's trees). */
-export interface FootprintRoots {
+export interface GuestRoots {
   readonly procRoot: string
   readonly sysRoot: string
 }
 
 /** The real `/proc` and `/sys`. */
-export const FOOTPRINT_ROOTS: FootprintRoots = { procRoot: '/proc', sysRoot: '/sys' }
+export const HOST_ROOTS: GuestRoots = { procRoot: '/proc', sysRoot: '/sys' }
 
 /** What says this machine is a guest of a bigger one: a virtual machine, a container's limits. */
 export interface GuestFacts {
@@ -211,7 +219,7 @@ function cgroupLimits(procRoot: string): Pick<GuestFacts, 'cpuLimit' | 'memoryLi
  * Limits are returned as found: whether one is below the machine's size is the caller's to judge (cgroup
  * v1 writes "no limit" as a huge number). Never throws.
  */
-export function readGuest(roots: FootprintRoots = FOOTPRINT_ROOTS): GuestFacts {
+export function readGuest(roots: GuestRoots = HOST_ROOTS): GuestFacts {
   try {
     const dmi = fromDmi(roots.sysRoot)
     const flagged = underHypervisor(readText(join(roots.procRoot, 'cpuinfo')) ?? '')

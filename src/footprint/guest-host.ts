@@ -1,4 +1,4 @@
-import type { GuestFacts } from './guest.js'
+import type { GuestFacts } from '../guest.js'
 import type { HostHardware } from './hardware.js'
 import type { EmbodiedHostOption } from './options.js'
 import type { ComponentModel } from './tables.js'

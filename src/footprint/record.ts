@@ -1,7 +1,7 @@
+import { type GuestFacts, readGuest } from '../guest.js'
 import type { EmissionsRecord } from '../record.js'
 import { type HostEmbodied, type HostFacts, hostEmbodied } from './embodied.js'
 import { computeFootprint, type FootprintFields } from './footprint.js'
-import { type GuestFacts, readGuest } from './guest.js'
 import type { FootprintConfig } from './options.js'
 
 // The host is looked up once per run (a table read, a few /proc and /sys files), again only if what it

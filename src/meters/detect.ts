@@ -21,6 +21,8 @@ export interface DetectOptions {
   readonly ramPowerW: number | null
   /** Where /proc is, for the guest-memory check (a VM or container owns only what it was given). */
   readonly procRoot?: string
+  /** Where /sys is (DMI names a virtual machine's firmware). */
+  readonly sysRoot?: string
   /** GPU options; absent: no GPU meter is asked for (tests of CPU and RAM alone). */
   readonly gpuIds?: readonly string[] | null
   readonly nvmlLibraryPath?: string | null
@@ -110,7 +112,10 @@ export function planMeters(options: DetectOptions): MeterPlan {
   } else {
     // A virtual machine or a container owns the memory it was given, not the host's modules: the module
     // model would charge it for DIMMs it does not have (20 W on a 2-vCPU VM drawing 1.7 W of CPU).
-    const guest = guestMemory(totalmem(), options.procRoot ?? '/proc')
+    const guest = guestMemory(totalmem(), {
+      procRoot: options.procRoot ?? '/proc',
+      sysRoot: options.sysRoot ?? '/sys',
+    })
     if (guest) {
       const watts = Math.round(GUEST_RAM_W_PER_GB * guest.allocatedGB * 100) / 100
       notes.push(
