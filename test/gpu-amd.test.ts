@@ -107,7 +107,9 @@ describe('older ROCm and no library at all', () => {
     ])
     const { record, row } = await measure({ rocmSmiLibraryPath: ACCEL_STUBS.rocmSmi.library }, 1500)
     expect(row.gpu_source).toBe('rocm-smi')
-    expect(channelJ(record, 'rocm-smi', 'gpu0') / (200 * record.durationS)).toBeCloseTo(1, 2)
+    // The counter is exact between its first and last reads; a busy machine places them some milliseconds
+    // inside the record's duration (0.6 % of 1.5 s seen with two CPU burners), as the power channel's 2 % allows.
+    expect(Math.abs(channelJ(record, 'rocm-smi', 'gpu0') / (200 * record.durationS) - 1)).toBeLessThan(0.02)
     const power = record.meters.filter((m) => m.source === 'rocm-smi').flatMap((m) => m.channels)
     const gpu1J = (power.find((c) => c.name === 'gpu1')?.energyKWh ?? 0) * 3.6e6
     expect(Math.abs(gpu1J / (150 * record.durationS) - 1)).toBeLessThan(0.02)
