@@ -54,3 +54,35 @@ describe('wattprint detect on a virtual machine', () => {
     expect(ramLine).toContain('0.392 W/GB')
   })
 })
+
+describe('wattprint detect and the power model', () => {
+  it("shows the model's prediction for a machine like this one, at idle and full load, with its interval", async () => {
+    const { estimateMachinePower } = await import('../src/estimates/machine-power.js')
+    const { totalmem } = await import('node:os')
+    const json = wattprint({}, 'detect', '--json')
+    expect(json.status, json.stderr).toBe(0)
+    const d = JSON.parse(json.stdout) as {
+      cpu: { model: string; sockets: number; logicalCpus: number }
+      model: { idle: { watts: number; lowW: number; highW: number }; full: { watts: number }; source: string }
+    }
+    for (const f of [d.model.idle, d.model.full] as { watts: number; lowW: number; highW: number }[]) {
+      expect(f.lowW).toBeLessThan(f.watts)
+      expect(f.highW).toBeGreaterThan(f.watts)
+    }
+    expect(d.model.full.watts).toBeGreaterThanOrEqual(d.model.idle.watts)
+    expect(d.model.source).toMatch(/SPECpower/)
+    // The same figure the public API gives for this machine's CPU, sockets, threads and memory.
+    const api = estimateMachinePower({
+      cpuModel: d.cpu.model,
+      sockets: d.cpu.sockets,
+      threads: Math.max(d.cpu.logicalCpus, d.cpu.sockets),
+      memoryGB: totalmem() / 1e9,
+      load: 0,
+    })
+    expect(d.model.idle.watts).toBeCloseTo(api.watts, 6)
+    const text = wattprint({}, 'detect')
+    expect(text.stdout).toMatch(
+      /^Model {3}a whole machine .* idle \d+ W \(80 %: \d+–\d+ W\), full load \d+ W/m,
+    )
+  })
+})

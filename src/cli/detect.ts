@@ -1,5 +1,6 @@
 import { type AttributionDetection, detectAttribution } from '../attribution/detect.js'
 import { environmentWarnings, resolveConfig } from '../config.js'
+import { estimateMachinePower } from '../estimates/machine-power.js'
 import { resolveIntensity } from '../intensity/resolve.js'
 import { buildMeters, type MeterSpec } from '../meters/build.js'
 import { planMeters, tuneEstimates } from '../meters/detect.js'
@@ -12,6 +13,13 @@ import { type CommandSpec, type Flags, helpText, parseFlags } from './flags.js'
 import { TRACKER_FLAGS, trackerOptionsFrom, usageErrorFrom } from './options.js'
 
 /** What this machine can measure, and how: the data behind `wattprint detect`. */
+/** The power model's view of a machine of this size, at idle and at full load. */
+export interface ModelDetection {
+  readonly idle: { readonly watts: number; readonly lowW: number; readonly highW: number }
+  readonly full: { readonly watts: number; readonly lowW: number; readonly highW: number }
+  readonly source: string
+}
+
 export interface Detection {
   readonly cpu: {
     readonly model: string
@@ -57,6 +65,8 @@ export interface Detection {
   }
   /** Which --attribution this machine allows, and how each share would be found. */
   readonly attribution: AttributionDetection
+  /** The power model's prediction for a machine like this one, or why there is none. */
+  readonly model: ModelDetection | string
   readonly notes: readonly string[]
   readonly warnings: readonly string[]
 }
@@ -114,6 +124,7 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
       backends: Object.fromEntries((gpu?.backends ?? []).map((b) => [b.backend, b.unavailable])),
     },
     node: nodeDetection(plan.specs, config.hwmonRoot),
+    model: modelDetection(system.cpuModel, system.sockets, system.cpuCount, system.ramTotalGiB),
     ram: { totalGiB: system.ramTotalGiB, ...ramDetection(ramSpec, tuning.watts) },
     intensity: {
       gPerKWh: reading.gPerKWh,
@@ -158,6 +169,34 @@ function ramDetection(
   return { source: spec.source, watts, how }
 }
 
+/**
+ * What the power model predicts for a machine of this CPU, size and memory at idle and full load, to set
+ * beside what can be measured here. Never throws: a machine the model cannot take says why.
+ */
+function modelDetection(
+  cpuModel: string,
+  sockets: number,
+  threads: number,
+  memoryGiB: number,
+): ModelDetection | string {
+  try {
+    const at = (load: number) => {
+      const e = estimateMachinePower({
+        cpuModel,
+        sockets: Math.max(1, sockets),
+        threads: Math.max(threads, sockets, 1),
+        memoryGB: (memoryGiB * 2 ** 30) / 1e9,
+        load,
+      })
+      return { e, figures: { watts: e.watts, lowW: e.lowW, highW: e.highW } }
+    }
+    const idle = at(0)
+    return { idle: idle.figures, full: at(1).figures, source: idle.e.source }
+  } catch (error) {
+    return `no model estimate: ${(error as Error).message}`
+  }
+}
+
 /** The node meter of a plan, or why there is none. */
 function nodeDetection(specs: readonly MeterSpec[], hwmonRoot: string): Detection['node'] {
   const node = specs.find((s) => s.type === 'hwmon' && s.component === 'node')
@@ -196,6 +235,15 @@ function render(d: Detection): string[] {
       : `Node    no whole-server meter: ${d.node.unavailable}`,
   )
   lines.push(`RAM     ${d.ram.totalGiB.toFixed(1)} GiB, by ${d.ram.source}: ${d.ram.how}`)
+  if (typeof d.model === 'string') lines.push(`Model   ${d.model}`)
+  else {
+    const w = (f: ModelDetection['idle']) =>
+      `${f.watts.toFixed(0)} W (80 %: ${f.lowW.toFixed(0)}–${f.highW.toFixed(0)} W)`
+    lines.push(
+      `Model   a whole machine of this CPU, size and memory at the wall: idle ${w(d.model.idle)}, full load ${w(d.model.full)}`,
+      `        ${d.model.source}; error on unseen servers in docs/accuracy.md`,
+    )
+  }
   lines.push(
     `Grid    ${d.intensity.gPerKWh} g CO2e/kWh from ${d.intensity.source}` +
       `${d.intensity.country ? `; ${d.intensity.country}` : ''}${d.intensity.zone ? `, zone ${d.intensity.zone}` : ''}` +
