@@ -114,7 +114,11 @@ async function sampling() {
     const rapl = ['intel-rapl:0', 'intel-rapl:1', 'intel-rapl:0:2', 'intel-rapl:1:1'].map(tree.energyPath)
     const cases = [
       { what: 'RAPL 2 packages + 2 dram', files: rapl, tracker: { raplRoot: tree.root } },
-      { what: 'estimates (cpu-tdp + ram-modules)', files: ['/proc/stat'], tracker: { raplRoot: noRapl } },
+      {
+        what: 'estimates (cpu-model + ram-model + rest-model)',
+        files: ['/proc/stat'],
+        tracker: { raplRoot: noRapl },
+      },
     ]
     for (const { what, files, tracker } of cases) {
       const raw = await perSample('reads', 10, { files })

@@ -1,7 +1,7 @@
-import type { Budget } from './config.js'
+import type { Budget, EmissionsScope } from './config.js'
 import type { BudgetEvent, Prediction } from './events.js'
 import { formatEnergy, formatMass } from './format.js'
-import type { LedgerTotals } from './ledger.js'
+import { type LedgerTotals, scopedTotals } from './ledger.js'
 
 /** The budget's limits, in the order they are checked. */
 const BUDGET_LIMITS = ['energyKWh', 'emissionsKg', 'durationS'] as const
@@ -58,6 +58,8 @@ export class BudgetWatch {
     private readonly onCross: (event: BudgetEvent) => void,
     /** The run's id, for the paused time excludePausedTime() leaves out of its duration. */
     private readonly runId = '',
+    /** Which energy and emissions the limits hold: the wall's (default) or CPU + GPU + RAM. */
+    readonly scope: EmissionsScope = 'wall',
   ) {}
 
   /** Aborted, with the budget's message as its reason, once the budget is crossed. */
@@ -76,9 +78,10 @@ export class BudgetWatch {
   }
 
   /** The first budget limit the measured totals cross, if any, is the budget crossed. */
-  check(totals: LedgerTotals): void {
+  check(ledgerTotals: LedgerTotals): void {
     const budget = this.budget
     if (!budget) return
+    const totals = scopedTotals(ledgerTotals, this.scope)
     for (const limit of BUDGET_LIMITS) {
       const value = budget[limit]
       if (value === undefined) continue
@@ -102,7 +105,8 @@ export class BudgetWatch {
   }
 
   /** A forecast over a limit counts as the budget crossed (predict() with stopOnBudget). */
-  crossByForecast(prediction: Prediction, now: LedgerTotals): void {
+  crossByForecast(prediction: Prediction, ledgerNow: LedgerTotals): void {
+    const now = scopedTotals(ledgerNow, this.scope)
     const exceeds = prediction.exceeds
     const limit = exceeds ? this.budget?.[exceeds] : undefined
     if (!exceeds || limit === undefined) return

@@ -8,24 +8,26 @@ export type Component = 'cpu' | 'gpu' | 'ram'
 export const COMPONENTS: readonly Component[] = ['cpu', 'gpu', 'ram']
 
 /**
- * What a meter measures: a component, or `node`, the whole server at the wall (an ACPI power meter). A node
- * figure includes every component (and the power supply's losses), so it is shown beside their sum, never
- * added to it.
+ * What a meter measures: a component; `node`, the whole server at the wall (an ACPI power meter), which
+ * includes every component and the power supply's losses, so it is shown beside their sum, never added to
+ * it; or `rest`, the rest of the machine (board, fans, drives, power-supply losses) as the power model has
+ * it, which is not one of CodeCarbon's components and is added to them only for the wall figure.
  */
-export type MeterComponent = Component | 'node'
+export type MeterComponent = Component | 'node' | 'rest'
 
 /**
  * Where a component's figure comes from. Each source implies a method: `rapl*`, `nvml-*`, `nvidia-smi`,
- * `amdsmi-*`, `rocm-smi`, `level-zero`, `hwmon` and `acpi-power-meter` (the node's) are measured; `cpu-tdp`,
- * `ram-modules`, `ram-per-gb` and `constant` are estimated.
+ * `amdsmi-*`, `rocm-smi`, `level-zero`, `hwmon` and `acpi-power-meter` (the node's) are measured; `cpu-model`,
+ * `ram-model`, `rest-model` (the power model's components, docs/accuracy.md) and `constant` (a wattage the
+ * user set) are estimated.
  */
 export type MeterSource =
   | 'rapl'
   | 'rapl-psys'
   | 'rapl-dram'
-  | 'cpu-tdp'
-  | 'ram-modules'
-  | 'ram-per-gb'
+  | 'cpu-model'
+  | 'ram-model'
+  | 'rest-model'
   | 'constant'
   | 'nvml-energy'
   | 'nvml-power'

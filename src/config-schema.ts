@@ -328,6 +328,7 @@ export const DEFINITIONS = {
     } as const
   })(),
   idle: choice(['exclude', 'include'], 'exclude'),
+  emissionsScope: choice(['wall', 'components'], 'wall'),
   procRoot: { kind: 'string', schema: path, example: "'/host/proc'" },
   sysRoot: { kind: 'string', schema: path, example: "'/host/sys'" },
   logLevel: choice(LOG_LEVELS as [LogLevel, ...LogLevel[]], 'info'),

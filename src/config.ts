@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { resolve } from 'node:path'
 import type { IdleMode } from './attribution/split.js'
+
+/** Which figure the summary, budgets, equivalents and SCI price: the whole machine at the wall, or CodeCarbon's CPU + GPU + RAM. */
+export type EmissionsScope = 'wall' | 'components'
+
 import {
   DEFINITIONS,
   environmentWarnings,
@@ -153,6 +157,13 @@ export interface TrackerOptions {
   /** With attribution: whether the job also carries its share of the idle power. Default `'exclude'`. */
   idle?: IdleMode
   /**
+   * Which figure the summary, budgets, equivalents and SCI price: `'wall'` (default: the whole machine at
+   * the wall, what the grid supplies) or `'components'` (CPU + GPU + RAM, CodeCarbon's scope, for
+   * side-by-side comparisons). Every row has both; the CSV's `energy_consumed` and `emissions` are always
+   * CodeCarbon's scope, as there, and `wall_energy` and `wall_emissions` the whole machine's.
+   */
+  emissionsScope?: EmissionsScope
+  /**
    * Where /proc is (attribution, the guest-memory check, and whether this is a virtual machine or a
    * container for its embodied share; containers may mount the host's elsewhere). Default `/proc`.
    */
@@ -192,7 +203,9 @@ export type ForecastProviderName = 'uk-carbon-intensity' | 'electricitymaps' | '
 
 /** Limits of a run; any may be left out. */
 export interface Budget {
+  /** kWh, PUE included, of the figure emissionsScope names (default: the whole machine at the wall). */
   readonly energyKWh?: number
+  /** kg CO2e of that figure. */
   readonly emissionsKg?: number
   readonly durationS?: number
 }
@@ -254,6 +267,7 @@ export interface ResolvedConfig {
   readonly procStatPath: string
   readonly attribution: ResolvedAttribution
   readonly idle: IdleMode
+  readonly emissionsScope: EmissionsScope
   readonly procRoot: string
   readonly sysRoot: string
   readonly logLevel: LogLevel
@@ -475,6 +489,7 @@ export function resolveConfig(
     procStatPath: (values.procStatPath as string | undefined) ?? '/proc/stat',
     attribution,
     idle: (values.idle as IdleMode | undefined) ?? 'exclude',
+    emissionsScope: (values.emissionsScope as EmissionsScope | undefined) ?? 'wall',
     procRoot: (values.procRoot as string | undefined) ?? '/proc',
     sysRoot: (values.sysRoot as string | undefined) ?? '/sys',
     logLevel,

@@ -84,20 +84,35 @@ export const WATTPRINT_COLUMNS = [
   // What measuring cost, with attribution: the tracker's own CPU seconds and the kWh they stand for.
   'tracker_cpu_seconds',
   'tracker_energy',
+  // The 80 % interval on energy_consumed and emissions (the power model's for estimates, an allowance for
+  // measurements), and the whole machine at the wall with its interval and what it is made of.
+  'energy_low',
+  'energy_high',
+  'emissions_low',
+  'emissions_high',
+  'wall_energy',
+  'wall_energy_low',
+  'wall_energy_high',
+  'wall_emissions',
+  'wall_emissions_low',
+  'wall_emissions_high',
+  'wall_source',
   // Last, so that a row cut short is told from a whole one by its last cell (see csv-file.ts); new
   // columns go before it.
   'status',
 ] as const
 
 /**
- * The CSV's columns: CodeCarbon's 38, then wattprint's 31 (node_energy: the whole server at the wall, kWh
+ * The CSV's columns: CodeCarbon's 38, then wattprint's 42 (node_energy: the whole server at the wall, kWh
  * with PUE, beside energy_consumed and never part of it; node_source: its meter, empty without one).
  * Units: duration s; emissions kg CO2e; emissions_rate kg/s; *_power W (mean over the run, without PUE); *_energy and energy_consumed kWh (with
  * PUE); water L; ram_total_size and ram_used_gb GiB; carbon_intensity and forecast_intensity g CO2e/kWh;
  * counterfactual_emissions kg CO2e; paused_duration s; machine_energy_consumed and idle_energy kWh (with PUE);
  * water_consumed L (on-site and off-site), wue L per IT kWh; embodied_emissions kg CO2e; sci kg CO2e per
  * functional unit; requests, input_tokens and output_tokens counts; energy_per_request and
- * energy_per_output_token J (with PUE); tracker_cpu_seconds s; tracker_energy kWh (with PUE).
+ * energy_per_output_token J (with PUE); tracker_cpu_seconds s; tracker_energy kWh (with PUE); energy_low and
+ * energy_high kWh, emissions_low and emissions_high kg CO2e (the 80 % interval); wall_energy (and its low
+ * and high) kWh with PUE, wall_emissions (and its low and high) kg CO2e: the whole machine at the wall.
  */
 export const CSV_COLUMNS = [...CODECARBON_COLUMNS, ...WATTPRINT_COLUMNS] as const
 
@@ -138,6 +153,7 @@ export function isEarlierHeader(header: readonly string[]): boolean {
 
 /** The columns that hold text; every other one holds a number or nothing. */
 export const TEXT_COLUMNS: ReadonlySet<string> = new Set<CsvColumn>([
+  'wall_source',
   'timestamp',
   'project_name',
   'run_id',

@@ -64,7 +64,10 @@ export interface Prediction {
   /** Units of work done and in all (epochs, steps, files …). */
   readonly done: number
   readonly total: number
-  /** The whole run, predicted: measured so far, plus the rest at the rate since progress began. */
+  /**
+   * The whole run, predicted: measured so far, plus the rest at the rate since progress began. Energy and
+   * emissions are of the figure emissionsScope names (default: the whole machine at the wall).
+   */
   readonly durationS: number
   readonly energyKWh: number
   readonly emissionsKg: number

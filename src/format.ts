@@ -1,5 +1,5 @@
 import { footprintPhrase } from './footprint/format.js'
-import type { EmissionsRecord } from './record.js'
+import { type EmissionsRecord, headline } from './record.js'
 import { JOULES_PER_KWH } from './units.js'
 
 /** Energy with a readable unit: J below 1 Wh, Wh below 1 kWh, else kWh. */
@@ -50,9 +50,19 @@ export function summaryLine(record: EmissionsRecord): string {
     c.source ? `${name} ${formatEnergy(c.energyKWh)} (${c.powerW.toFixed(1)} W, ${c.source})` : null
   const parts = [part('cpu', record.cpu), part('gpu', record.gpu), part('ram', record.ram)].filter(Boolean)
   const energy = jobEnergy(record.energyKWh, record.machine.energyKWh, record.trackingMode === 'process')
+  const priced = headline(record)
+  const interval = `80 %: ${formatMass(priced.emissionsLowKg)}–${formatMass(priced.emissionsHighKg)}`
+  const other =
+    priced.what === 'at the wall'
+      ? `CPU+GPU+RAM ${formatMass(record.emissionsKg)}`
+      : record.wall
+        ? `at the wall ${formatMass(record.wall.emissionsKg)}`
+        : null
   return (
-    `${record.durationS.toFixed(1)} s, ${energy} [${parts.join(', ')}], ` +
-    `${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource}); ` +
+    `${record.durationS.toFixed(1)} s, ${energy} [${parts.join(', ')}]` +
+    (record.wall ? `, ${formatEnergy(record.wall.energyKWh)} at the wall (${record.wall.source})` : '') +
+    `, ${formatMass(priced.emissionsKg)} CO2e ${priced.what} (${interval}${other ? `; ${other}` : ''}) ` +
+    `at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource}); ` +
     footprintPhrase(record) +
     requestsPart(record) +
     (trackerPhrase(record) === null ? '' : `; the tracker itself ${trackerPhrase(record)} (not the job's)`)

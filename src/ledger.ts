@@ -1,6 +1,7 @@
 import { AttributionAccount, type AttributionFacts, type AttributionSetup } from './attribution/account.js'
 import type { ComponentSplit } from './attribution/split.js'
 import { COMPONENTS, type Component } from './components.js'
+import type { EmissionsScope } from './config.js'
 import type { IntensityProvider } from './intensity/provider.js'
 import type { IntervalReport, MeterDescription } from './sampling/sampler.js'
 import { emissionsKg, joulesToKWh } from './units.js'
@@ -35,6 +36,18 @@ export interface LedgerTotals {
   readonly energyKWh: number
   /** kg CO2e: each interval's kWh × the intensity valid then. */
   readonly emissionsKg: number
+  /**
+   * The whole machine at the wall, before PUE: the node meter's joules where there is one, else the
+   * components' plus the modelled rest of the machine. With attribution, the job's part: its components'
+   * joules × the machine's wall over the machine's components, interval by interval.
+   */
+  readonly wallJoules: number
+  /** The machine's own wall joules, before PUE. */
+  readonly machineWallJoules: number
+  /** The wall energy, PUE included, kWh. */
+  readonly wallEnergyKWh: number
+  /** kg CO2e of the wall energy (PUE included): each interval's × the intensity valid then. */
+  readonly wallEmissionsKg: number
   /** Carbon intensity used for the last interval, g/kWh. */
   readonly lastGPerKWh: number | null
   /** True while every interval so far used the same intensity (then it is the mean, exactly). */
@@ -79,6 +92,10 @@ export class Ledger {
   private readonly meterBlindS: number[]
   private energyKWh = 0
   private emissionsKg = 0
+  private wallJoules = 0
+  private machineWallJoules = 0
+  private wallEnergyKWh = 0
+  private wallEmissionsKg = 0
   private lastGPerKWh: number | null = null
   private singleGPerKWh = true
   private readonly sources: string[] = []
@@ -102,11 +119,16 @@ export class Ledger {
   /** Adds one interval and returns what it contributed. */
   add(report: IntervalReport): LedgerStep {
     const joules = zeroByComponent()
+    let nodeJ: number | null = null
+    let restJ = 0
     report.meters.forEach((interval, i) => {
       const meter = this.meters[i]
       if (!meter) return
-      // A whole-node meter already includes every component: kept per meter, never added to them.
-      if (meter.component !== 'node') joules[meter.component] += interval.joules
+      // A whole-node meter already includes every component, and the rest of the machine is not one of
+      // them: both kept per meter and for the wall figure, never added to the components.
+      if (meter.component === 'node') nodeJ = (nodeJ ?? 0) + interval.joules
+      else if (meter.component === 'rest') restJ += interval.joules
+      else joules[meter.component] += interval.joules
       this.meterJoules[i] = (this.meterJoules[i] ?? 0) + interval.joules
       this.meterBlindS[i] = (this.meterBlindS[i] ?? 0) + interval.blindS
       const channels = this.channelJoules[i] ?? []
@@ -139,6 +161,15 @@ export class Ledger {
     const { gPerKWh, source } = this.intensity.at(report.wallTimeMs)
     const energyKWh = joulesToKWh(totalJ * this.pue)
     const kg = emissionsKg(energyKWh, gPerKWh)
+    // The rest of the machine (and a power supply's losses) serve its components: the job's part of the
+    // wall is its part of the components, so the parts still add up to the machine's wall.
+    const machineWallJ: number = nodeJ ?? machineJ + restJ
+    const wallJ = split ? (machineJ > 0 ? (machineWallJ * totalJ) / machineJ : 0) : machineWallJ
+    this.machineWallJoules += machineWallJ
+    this.wallJoules += wallJ
+    const wallKWh = joulesToKWh(wallJ * this.pue)
+    this.wallEnergyKWh += wallKWh
+    this.wallEmissionsKg += emissionsKg(wallKWh, gPerKWh)
     this.durationS += report.durationS
     this.energyKWh += energyKWh
     this.emissionsKg += kg
@@ -184,6 +215,10 @@ export class Ledger {
       meterBlindS: [...this.meterBlindS],
       energyKWh: this.energyKWh,
       emissionsKg: this.emissionsKg,
+      wallJoules: this.wallJoules,
+      machineWallJoules: this.machineWallJoules,
+      wallEnergyKWh: this.wallEnergyKWh,
+      wallEmissionsKg: this.wallEmissionsKg,
       lastGPerKWh: this.lastGPerKWh,
       singleGPerKWh: this.singleGPerKWh,
       intensitySources: [...this.sources],
@@ -221,6 +256,10 @@ export function difference(after: LedgerTotals, before: LedgerTotals): LedgerTot
     meterBlindS: after.meterBlindS.map((s, i) => sub(s, before.meterBlindS[i] ?? 0)),
     energyKWh: sub(after.energyKWh, before.energyKWh),
     emissionsKg: sub(after.emissionsKg, before.emissionsKg),
+    wallJoules: sub(after.wallJoules, before.wallJoules),
+    machineWallJoules: sub(after.machineWallJoules, before.machineWallJoules),
+    wallEnergyKWh: sub(after.wallEnergyKWh, before.wallEnergyKWh),
+    wallEmissionsKg: sub(after.wallEmissionsKg, before.wallEmissionsKg),
     lastGPerKWh: after.lastGPerKWh,
     // A span of a run that used one intensity throughout used that one too.
     singleGPerKWh: after.singleGPerKWh,
@@ -246,6 +285,10 @@ export function emptyTotals(): LedgerTotals {
     meterBlindS: [],
     energyKWh: 0,
     emissionsKg: 0,
+    wallJoules: 0,
+    machineWallJoules: 0,
+    wallEnergyKWh: 0,
+    wallEmissionsKg: 0,
     lastGPerKWh: null,
     singleGPerKWh: true,
     intensitySources: [],
@@ -253,4 +296,14 @@ export function emptyTotals(): LedgerTotals {
     gpuUtilizationPercentS: 0,
     gpuUtilizationS: 0,
   }
+}
+
+/** The figures a scope prices, from totals: the wall's, or CodeCarbon's CPU + GPU + RAM. */
+export function scopedTotals(
+  totals: LedgerTotals,
+  scope: EmissionsScope,
+): { readonly energyKWh: number; readonly emissionsKg: number; readonly durationS: number } {
+  return scope === 'wall'
+    ? { energyKWh: totals.wallEnergyKWh, emissionsKg: totals.wallEmissionsKg, durationS: totals.durationS }
+    : { energyKWh: totals.energyKWh, emissionsKg: totals.emissionsKg, durationS: totals.durationS }
 }

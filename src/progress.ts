@@ -2,7 +2,7 @@ import { invalidArgument, progressProblem } from './arguments.js'
 import { BUDGET_WORDS, type BudgetWatch } from './budget-watch.js'
 import type { Prediction } from './events.js'
 import { formatEnergy, formatMass } from './format.js'
-import { difference, emptyTotals, type LedgerTotals } from './ledger.js'
+import { difference, emptyTotals, type LedgerTotals, scopedTotals } from './ledger.js'
 import type { RunParts } from './run-record.js'
 import type { TrackerWarning } from './warnings.js'
 
@@ -60,14 +60,17 @@ export class ProgressForecast {
       this.#baseline = now
       return null
     }
-    const since = difference(now, this.#baseline ?? emptyTotals())
+    // The figures the budget holds: the wall's, or CPU + GPU + RAM (emissionsScope).
+    const scope = this.budget.scope
+    const so = scopedTotals(now, scope)
+    const since = scopedTotals(difference(now, this.#baseline ?? emptyTotals()), scope)
     const rest = Math.max(0, total - done) / done
     return {
       done,
       total,
-      durationS: now.durationS + since.durationS * rest,
-      energyKWh: now.energyKWh + since.energyKWh * rest,
-      emissionsKg: now.emissionsKg + since.emissionsKg * rest,
+      durationS: so.durationS + since.durationS * rest,
+      energyKWh: so.energyKWh + since.energyKWh * rest,
+      emissionsKg: so.emissionsKg + since.emissionsKg * rest,
       exceeds: null,
     }
   }

@@ -5,6 +5,8 @@ import {
   type MeterMethod,
   type MeterSource,
 } from './components.js'
+import type { EmissionsScope } from './config.js'
+import { EXACT, type Factors, factorsOf } from './estimates/uncertainty.js'
 import { type FootprintFields, NO_FOOTPRINT } from './footprint/footprint.js'
 import type { ResolvedLocation } from './intensity/location.js'
 import type { LedgerTotals } from './ledger.js'
@@ -25,11 +27,31 @@ export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted' | 'bud
 export interface ComponentRecord {
   /** kWh drawn from the grid, PUE included. */
   readonly energyKWh: number
+  /**
+   * The 80 % interval on energyKWh: the power model's where it is modelled, the source's measurement
+   * allowance where measured, none for a wattage the user set (docs/accuracy.md).
+   */
+  readonly lowKWh: number
+  readonly highKWh: number
   /** Mean power over the run, PUE excluded. */
   readonly powerW: number
   /** The source of the figure; null when no meter covers the component. */
   readonly source: MeterSource | null
   readonly method: MeterMethod | null
+}
+
+/** The whole machine at the wall. */
+export interface WallRecord {
+  readonly energyKWh: number
+  readonly lowKWh: number
+  readonly highKWh: number
+  /** Mean power over the span, PUE excluded. */
+  readonly powerW: number
+  readonly emissionsKg: number
+  readonly emissionsLowKg: number
+  readonly emissionsHighKg: number
+  /** What it is made of: the node meter's source, or the sources added (`rapl+nvml-energy+rest-model`). */
+  readonly source: string
 }
 
 /** One meter's share, with its channels (RAPL packages, GPUs …). */
@@ -48,11 +70,23 @@ export interface MeterRecord {
 /** Energy and emissions over a span of time: a run or a task. */
 export interface Measurement {
   readonly durationS: number
-  /** Total kWh drawn from the grid, PUE included. */
+  /** Total kWh drawn from the grid, PUE included: CPU + GPU + RAM, CodeCarbon's scope. */
   readonly energyKWh: number
-  /** kg CO2e. */
+  /** The 80 % interval on energyKWh: the sum of the components' (as if their errors moved together). */
+  readonly energyLowKWh: number
+  readonly energyHighKWh: number
+  /** kg CO2e of energyKWh. */
   readonly emissionsKg: number
+  /** The interval on emissionsKg, from the energy's (the intensity's own error is not included). */
+  readonly emissionsLowKg: number
+  readonly emissionsHighKg: number
   readonly emissionsRateKgPerS: number
+  /**
+   * The whole machine at the wall (the job's part of it, with attribution), PUE included: the node meter
+   * where there is one, else the components plus the modelled rest of the machine (board, fans, drives,
+   * power-supply losses). What the grid supplies: larger than energyKWh, never part of it.
+   */
+  readonly wall: WallRecord
   readonly cpu: ComponentRecord
   readonly gpu: ComponentRecord
   readonly ram: ComponentRecord
@@ -74,6 +108,8 @@ export interface Measurement {
     readonly cpuKWh: number
     readonly gpuKWh: number
     readonly ramKWh: number
+    /** The machine's whole wall energy, PUE included (the job's part is `wall`). */
+    readonly wallKWh: number
   }
   /** Idle energy not charged to the job, PUE included, kWh (0 without attribution). */
   readonly idleEnergyKWh: number
@@ -132,6 +168,12 @@ export interface EmissionsRecord extends Measurement, RequestFields, FootprintFi
   readonly ramUtilizationPercent: number | null
   readonly ramUsedGiB: number | null
   readonly pue: number
+  /**
+   * Which figure the summary, budgets, equivalents and SCI price: `wall` (the whole machine, the default)
+   * or `components` (CPU + GPU + RAM, CodeCarbon's scope). energyKWh and emissionsKg are always the latter,
+   * `wall` the former.
+   */
+  readonly emissionsScope: EmissionsScope
   /** What the reader should know about how the figures were obtained (fallbacks, gaps, guesses). */
   readonly notes: readonly string[]
   /** ISO 8601 UTC start that `run --within` chose from the forecast; null for a run started at once. */
@@ -200,24 +242,62 @@ export interface TaskRecord extends Measurement {
 
 const safeDiv = (a: number, b: number): number => (b > 0 && Number.isFinite(a / b) ? a / b : 0)
 
-/** Turns ledger totals into a measurement. */
+/** A measured meter's interval factors by its allowance; an estimate's, none unless given. */
+const measuredOnly = (meter: MeterDescription): Factors => factorsOf(meter, null, 0)
+
+/**
+ * The interval factors of what some meters measured together: their joules' weighted factors (as if
+ * their errors moved together, the honest side when they may).
+ */
+function blendFactors(
+  meters: readonly MeterDescription[],
+  joules: readonly number[],
+  factors: (meter: MeterDescription) => Factors,
+  include: (meter: MeterDescription) => boolean,
+): Factors {
+  let total = 0
+  let low = 0
+  let high = 0
+  meters.forEach((meter, i) => {
+    if (!include(meter)) return
+    const j = joules[i] ?? 0
+    const f = factors(meter)
+    total += j
+    low += j * f.low
+    high += j * f.high
+  })
+  return total > 0 ? { low: low / total, high: high / total } : EXACT
+}
+
+/**
+ * Turns ledger totals into a measurement. `factors` gives each meter's interval (the power model's at the
+ * run's load for its estimates); by default measured meters carry their allowance and estimates none.
+ */
 export function toMeasurement(
   totals: LedgerTotals,
   meters: readonly MeterDescription[],
   pue: number,
   fallback: { readonly gPerKWh: number; readonly source: string },
+  factors: (meter: MeterDescription) => Factors = measuredOnly,
 ): Measurement {
   const seconds = totals.durationS
   const component = (c: Component): ComponentRecord => {
     const meter = meters.find((m) => m.component === c)
+    const energyKWh = joulesToKWh(totals.joules[c] * pue)
+    const f = blendFactors(meters, totals.meterJoules, factors, (m) => m.component === c)
     return {
-      energyKWh: joulesToKWh(totals.joules[c] * pue),
+      energyKWh,
+      lowKWh: energyKWh * f.low,
+      highKWh: energyKWh * f.high,
       powerW: safeDiv(totals.joules[c], seconds),
       source: meter?.source ?? null,
       method: meter?.method ?? null,
     }
   }
+  const components = { cpu: component('cpu'), gpu: component('gpu'), ram: component('ram') }
   const energyKWh = COMPONENTS.reduce((sum, c) => sum + joulesToKWh(totals.joules[c] * pue), 0)
+  const energyLowKWh = COMPONENTS.reduce((sum, c) => sum + components[c].lowKWh, 0)
+  const energyHighKWh = COMPONENTS.reduce((sum, c) => sum + components[c].highKWh, 0)
   // The node's joules are kept per meter only (the ledger never adds them to the components).
   const nodeJ = meters.reduce(
     (sum, m, i) => sum + (m.component === 'node' ? (totals.meterJoules[i] ?? 0) : 0),
@@ -225,16 +305,38 @@ export function toMeasurement(
   )
   const nodeMeter = meters.find((m) => m.component === 'node')
   const emissions = totals.emissionsKg
+  // The wall: the node meter's where there is one, else every component's and the modelled rest's.
+  const wallParts = (m: MeterDescription) => (nodeMeter ? m.component === 'node' : m.component !== 'node')
+  const wallFactors = blendFactors(meters, totals.meterJoules, factors, wallParts)
+  const wallKWh = joulesToKWh(totals.wallJoules * pue)
+  const wallSources = nodeMeter
+    ? nodeMeter.source
+    : [...new Set(meters.filter(wallParts).map((m) => m.source))].join('+')
+  const scale = (kg: number, kWh: number, part: number) => (kWh > 0 ? (kg * part) / kWh : 0)
   return {
     durationS: seconds,
     energyKWh,
+    energyLowKWh,
+    energyHighKWh,
     emissionsKg: emissions,
+    emissionsLowKg: scale(emissions, energyKWh, energyLowKWh),
+    emissionsHighKg: scale(emissions, energyKWh, energyHighKWh),
     emissionsRateKgPerS: safeDiv(emissions, seconds),
-    cpu: component('cpu'),
-    gpu: component('gpu'),
-    ram: component('ram'),
+    wall: {
+      energyKWh: wallKWh,
+      lowKWh: wallKWh * wallFactors.low,
+      highKWh: wallKWh * wallFactors.high,
+      powerW: safeDiv(totals.wallJoules, seconds),
+      emissionsKg: totals.wallEmissionsKg,
+      emissionsLowKg: totals.wallEmissionsKg * wallFactors.low,
+      emissionsHighKg: totals.wallEmissionsKg * wallFactors.high,
+      source: wallSources || 'none',
+    },
+    ...components,
     node: {
       energyKWh: joulesToKWh(nodeJ * pue),
+      lowKWh: joulesToKWh(nodeJ * pue) * (nodeMeter ? measuredOnly(nodeMeter).low : 1),
+      highKWh: joulesToKWh(nodeJ * pue) * (nodeMeter ? measuredOnly(nodeMeter).high : 1),
       powerW: safeDiv(nodeJ, seconds),
       source: nodeMeter?.source ?? null,
       method: nodeMeter?.method ?? null,
@@ -252,6 +354,7 @@ export function toMeasurement(
       cpuKWh: joulesToKWh(totals.machineJoules.cpu * pue),
       gpuKWh: joulesToKWh(totals.machineJoules.gpu * pue),
       ramKWh: joulesToKWh(totals.machineJoules.ram * pue),
+      wallKWh: joulesToKWh(totals.machineWallJoules * pue),
     },
     idleEnergyKWh: COMPONENTS.reduce((sum, c) => sum + joulesToKWh(totals.idleJoules[c] * pue), 0),
     // A sum of 10 ms ticks: 0.28, not 0.28000000000000014.
@@ -293,6 +396,7 @@ export interface RunContext {
   readonly notes: readonly string[]
   /** Whose energy the figures are, and how the share was found. */
   readonly attribution: { readonly mode: 'machine' | 'process'; readonly note: string | null }
+  readonly emissionsScope: EmissionsScope
   /** The requests measured (tracker.request, measure, the runtime wrappers). */
   readonly requests: RequestFields
 }
@@ -331,10 +435,62 @@ export function toEmissionsRecord(
     ramUtilizationPercent: context.ram?.utilizationPercent ?? null,
     ramUsedGiB: context.ram?.usedGiB ?? null,
     pue: context.pue,
+    emissionsScope: context.emissionsScope,
     notes: [...context.notes],
     ...context.requests,
     ...scheduleOf(context.runId, measurement),
     // Filled in by footprint/record.ts, which needs the record's other fields.
     ...NO_FOOTPRINT,
+  }
+}
+
+/** The figures a record's emissionsScope prices, with their intervals, and what they hold in words. */
+export interface Headline {
+  readonly energyKWh: number
+  readonly lowKWh: number
+  readonly highKWh: number
+  readonly emissionsKg: number
+  readonly emissionsLowKg: number
+  readonly emissionsHighKg: number
+  /** `at the wall` or `CPU+GPU+RAM`. */
+  readonly what: string
+}
+
+/**
+ * The figures the record's scope prices. A record from before the wall figure (an old checkpoint) has only
+ * CodeCarbon's scope, whatever its scope says.
+ */
+export function headline(
+  record: Pick<
+    Measurement,
+    | 'energyKWh'
+    | 'energyLowKWh'
+    | 'energyHighKWh'
+    | 'emissionsKg'
+    | 'emissionsLowKg'
+    | 'emissionsHighKg'
+    | 'wall'
+  > & { readonly emissionsScope?: EmissionsScope },
+): Headline {
+  const wall = record.wall as WallRecord | undefined
+  if ((record.emissionsScope ?? 'wall') === 'wall' && wall) {
+    return {
+      energyKWh: wall.energyKWh,
+      lowKWh: wall.lowKWh,
+      highKWh: wall.highKWh,
+      emissionsKg: wall.emissionsKg,
+      emissionsLowKg: wall.emissionsLowKg,
+      emissionsHighKg: wall.emissionsHighKg,
+      what: 'at the wall',
+    }
+  }
+  return {
+    energyKWh: record.energyKWh,
+    lowKWh: record.energyLowKWh ?? record.energyKWh,
+    highKWh: record.energyHighKWh ?? record.energyKWh,
+    emissionsKg: record.emissionsKg,
+    emissionsLowKg: record.emissionsLowKg ?? record.emissionsKg,
+    emissionsHighKg: record.emissionsHighKg ?? record.emissionsKg,
+    what: 'CPU+GPU+RAM',
   }
 }

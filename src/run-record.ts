@@ -2,12 +2,14 @@ import { freemem, totalmem } from 'node:os'
 import type { AttributionSetup } from './attribution/account.js'
 import { type AttributionPlan, attributionNote } from './attribution/plan.js'
 import type { ResolvedConfig } from './config.js'
+import { type Factors, factorsOf } from './estimates/uncertainty.js'
 import { withFootprint } from './footprint/record.js'
 import type { IntensityResolution } from './intensity/resolve.js'
 import { emptyTotals, type Ledger } from './ledger.js'
-import { cpuPowerAtLoad } from './meters/cpu-estimate.js'
+import { LOAD_UNKNOWN } from './meters/cpu-estimate.js'
 import { type CpuTimes, loadBetween, readCpuTimes } from './meters/cpu-load.js'
-import type { MeterPlan } from './meters/detect.js'
+import type { MeterPlan, ModelEstimate } from './meters/detect.js'
+import type { EstimateWatts } from './meters/meter.js'
 import {
   type EmissionsRecord,
   type RunContext,
@@ -16,6 +18,7 @@ import {
   toMeasurement,
 } from './record.js'
 import { type RequestTotals, requestFields } from './requests/book.js'
+import type { MeterDescription } from './sampling/sampler.js'
 import type { SamplingSession } from './sampling/session.js'
 import { fallbackSystemInfo, type SystemInfo } from './system.js'
 import { BYTES_PER_GIB } from './units.js'
@@ -31,8 +34,10 @@ export interface RunParts {
   ledger: Ledger | undefined
   intensity: IntensityResolution | undefined
   system: SystemInfo | undefined
-  /** Estimate meters' wattage by meter id, once known. */
-  watts: Readonly<Record<string, number>>
+  /** Model meters' curves by meter id, once known. */
+  watts: EstimateWatts
+  /** The power model's estimate for this machine (its interval); null when nothing is estimated. */
+  estimate: ModelEstimate | null
   cpuTimesAtStart: CpuTimes | null
   /** The request spans' totals; null while no span was opened. */
   requests: () => RequestTotals | null
@@ -49,6 +54,7 @@ export function noRunParts(): RunParts {
     intensity: undefined,
     system: undefined,
     watts: {},
+    estimate: null,
     cpuTimesAtStart: null,
     requests: () => null,
   }
@@ -71,6 +77,7 @@ export type RecordConfig = Pick<
   | 'functionalUnit'
   | 'procRoot'
   | 'sysRoot'
+  | 'emissionsScope'
 >
 
 /** The intensity valid now; NaN (source `none`) before the intensity is known. */
@@ -82,7 +89,8 @@ export function intensityNow(run: RunParts): { gPerKWh: number; source: string }
 export function assembleRecord(config: RecordConfig, run: RunParts, status: RunStatus): EmissionsRecord {
   const totals = run.ledger?.totals() ?? emptyTotals()
   const meters = run.session?.meters ?? []
-  const measurement = toMeasurement(totals, meters, config.pue, intensityNow(run))
+  const load = runLoad(config, run)
+  const measurement = toMeasurement(totals, meters, config.pue, intensityNow(run), meterFactors(run, load))
   const notes = [...run.notes, ...(run.intensity?.notes ?? [])]
   meters.forEach((meter, i) => {
     const blind = totals.meterBlindS[i] ?? 0
@@ -91,8 +99,6 @@ export function assembleRecord(config: RecordConfig, run: RunParts, status: RunS
         `${meter.id} could not be read for ${blind.toFixed(1)} s (bridged from neighbouring readings)`,
       )
   })
-  const now = readCpuTimes(config.procStatPath)
-  const load = run.cpuTimesAtStart && now ? loadBetween(run.cpuTimesAtStart, now) : null
   const total = totalmem()
   const used = total - freemem()
   const system = run.system ?? fallbackSystemInfo()
@@ -109,25 +115,35 @@ export function assembleRecord(config: RecordConfig, run: RunParts, status: RunS
     ram: total > 0 ? { usedGiB: used / BYTES_PER_GIB, utilizationPercent: (used / total) * 100 } : null,
     notes,
     attribution: attributionContext(config, run),
+    emissionsScope: config.emissionsScope,
     requests: requestFields(run.requests()),
   }
   const record = toEmissionsRecord(measurement, context, status)
   return withFootprint(config, run, record, system, run.intensity?.location?.cloudInstanceType ?? null)
 }
 
+/** The machine's mean load since the run started, in [0, 1]; null when it cannot be read. */
+export function runLoad(config: Pick<RecordConfig, 'procStatPath'>, run: RunParts): number | null {
+  const now = readCpuTimes(config.procStatPath)
+  return run.cpuTimesAtStart && now ? loadBetween(run.cpuTimesAtStart, now) : null
+}
+
+/** Each meter's interval factors: the power model's at this load for its estimates, allowances else. */
+export function meterFactors(run: RunParts, load: number | null): (meter: MeterDescription) => Factors {
+  const curves = run.estimate?.curves ?? null
+  return (meter) => factorsOf(meter, curves, load ?? LOAD_UNKNOWN)
+}
+
 /** How the ledger splits energy, or null in machine mode. */
-export function attributionSetup(
-  config: RecordConfig,
-  run: RunParts,
-  watts: Readonly<Record<string, number>>,
-): AttributionSetup | null {
+export function attributionSetup(config: RecordConfig, run: RunParts): AttributionSetup | null {
   if (!run.attribution?.spec) return null
-  const tdpW = watts['cpu-tdp'] ?? config.cpuPowerW
-  const estimated = run.session?.meters.some((m) => m.source === 'cpu-tdp') === true
+  const curve = run.watts['cpu-model']
+  const estimated = run.session?.meters.some((m) => m.source === 'cpu-model') === true
+  const idleW = typeof curve === 'number' ? curve : curve?.[0]
   return {
     idle: config.idle,
-    // The estimate's own idle term: TDP × the load curve at no load. RAPL learns it from a quiet interval.
-    cpuIdlePriorW: estimated && tdpW !== null ? cpuPowerAtLoad(tdpW, 0) : null,
+    // The estimate's own idle term: its curve at no load. RAPL learns it from a quiet interval.
+    cpuIdlePriorW: estimated && idleW !== undefined ? idleW : null,
   }
 }
 

@@ -2,12 +2,12 @@ import { invalidArgument, show, taskNameProblem } from './arguments.js'
 import type { ResolvedConfig } from './config.js'
 import { difference, type LedgerTotals } from './ledger.js'
 import { type TaskRecord, toMeasurement } from './record.js'
-import { intensityNow, type RunParts } from './run-record.js'
+import { intensityNow, meterFactors, type RunParts, runLoad } from './run-record.js'
 import type { TrackerWarning } from './warnings.js'
 
 /** What the tasks need of their tracker. */
 export interface TaskHost {
-  readonly config: Pick<ResolvedConfig, 'runId' | 'pue'>
+  readonly config: Pick<ResolvedConfig, 'runId' | 'pue' | 'procStatPath'>
   readonly parts: RunParts
   /** Where the tracker is in its life; tasks start only while it is `running`. */
   state(): string
@@ -66,7 +66,14 @@ export class TaskBook {
     this.#open.delete(name)
     host.readNow()
     const spent = difference(ledger.totals(), task.totals)
-    const measurement = toMeasurement(spent, session.meters, host.config.pue, intensityNow(host.parts))
+    const factors = meterFactors(host.parts, runLoad(host.config, host.parts))
+    const measurement = toMeasurement(
+      spent,
+      session.meters,
+      host.config.pue,
+      intensityNow(host.parts),
+      factors,
+    )
     return {
       taskName: name,
       runId: host.config.runId,

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { invalidArgument, listenerProblem, type StopStatus, stopOptionsProblem } from './arguments.js'
 import { commandJob } from './attribution/plan.js'
+import { threadTicks } from './attribution/process-tree.js'
 import { BudgetWatch } from './budget-watch.js'
 import { type ResolvedConfig, resolveConfig, type TrackerOptions } from './config.js'
 import { CrashGuard } from './crash-guard.js'
@@ -105,6 +106,7 @@ export class EmissionsTracker {
         this.#emit('budget', event)
       },
       this.config.runId,
+      this.config.emissionsScope,
     )
     this.#progress = new ProgressForecast(run, this.#budget)
     this.#spans = new SpanBook({
@@ -357,7 +359,7 @@ export class EmissionsTracker {
     // Handled at once, awaited later: a rejection with no handler yet would be an unhandledRejection,
     // which ends a Node process by default. The await below still sees the failure.
     intensity.catch(() => {})
-    if (plan.pending.cpuTdp) shippedCpuTable().catch(() => {})
+    if (plan.pending.cpu || plan.pending.ram || plan.pending.rest) shippedCpuTable().catch(() => {})
     this.#run.notes.push(...plan.notes)
     for (const warning of [...plan.warnings, ...attribution.warnings]) this.#warn(warning)
     this.#run.cpuTimesAtStart = readCpuTimes(config.procStatPath)
@@ -376,16 +378,26 @@ export class EmissionsTracker {
     this.#run.system = system
     this.#run.intensity = resolved
     for (const warning of resolved.warnings) this.#warn(warning)
-    const tuning = await tuneEstimates(plan, system)
+    const tuning = await tuneEstimates(plan, system, {
+      cpuPowerW: config.cpuPowerW,
+      procRoot: config.procRoot,
+      sysRoot: config.sysRoot,
+      host: config.embodied?.host,
+    })
     this.#run.watts = tuning.watts
+    this.#run.estimate = tuning.estimate
     this.#run.notes.push(...tuning.notes)
     for (const warning of tuning.warnings) this.#warn(warning)
     this.#run.ledger = new Ledger(
       session.meters,
       config.pue,
       resolved.provider,
-      attributionSetup(this.config, this.#run, tuning.watts),
+      attributionSetup(this.config, this.#run),
     )
+    // What this thread spent starting since the baseline (the system's description, the CPU table and the
+    // power model, the intensity tables) is the tracker's: with attribution, not the job's.
+    const mainTicks = threadTicks(process.pid, process.pid, config.procRoot)
+    if (mainTicks !== null) session.trackerStarted(mainTicks)
     // Batched intervals come once a checkpoint interval: one wake-up of this thread accounts and saves them.
     await session.run(tuning.watts, config.intervalMs, this.#csv ? config.checkpointIntervalMs : undefined)
     this.#state = this.#stopPromise ? 'stopping' : 'running'

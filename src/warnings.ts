@@ -2,6 +2,7 @@
 export type WarningCode =
   | 'RAPL_UNREADABLE'
   | 'CPU_UNKNOWN'
+  | 'ESTIMATE_FAILED'
   | 'GPU_NOT_FOUND'
   | 'GPU_UNAVAILABLE'
   | 'LOCATION_UNKNOWN'

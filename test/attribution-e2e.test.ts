@@ -117,6 +117,9 @@ function job(env: Record<string, string>, duty: number, track = true) {
 /** Once every job's tracker has started: all burn for `seconds` together, then all stop. */
 async function go(env: Record<string, string>, jobs: readonly ReturnType<typeof job>[], seconds: number) {
   await Promise.all(jobs.map((j) => j.ready))
+  // The CPU share is summed over the last second (CPU_WINDOW_S in src/attribution/account.ts): a second
+  // after every start, no start-up tick is left in a window to colour the stretch measured.
+  await new Promise((r) => setTimeout(r, 1200))
   writeFileSync(env.GO as string, '')
   await new Promise((r) => setTimeout(r, seconds * 1000))
   writeFileSync(env.STOP as string, '')

@@ -17,9 +17,9 @@ const nvml: MeterDescription = {
   ],
 }
 const ram: MeterDescription = {
-  id: 'ram-modules',
+  id: 'ram-model',
   component: 'ram',
-  source: 'ram-modules',
+  source: 'ram-model',
   method: 'estimated',
   channels: [{ name: 'ram', kind: 'power', mode: 'average' }],
 }

@@ -84,6 +84,48 @@ describe('AttributionReader, on a stand-in /proc where the tracker runs inside t
     }
   })
 
+  it('takes what its main thread spent starting after the baseline off the job, as the tracker’s', () => {
+    // Process 42's main thread (42) starts the tracker; thread 43 samples. From the baseline to the end of
+    // the start, the main thread used 30 ticks (the system's description, the power model): the tracker's.
+    const proc = tempDir('self-proc')
+    const file = (path: string, text: string) => {
+      mkdirSync(join(proc, path, '..'), { recursive: true })
+      writeFileSync(join(proc, path), text)
+    }
+    symlinkSync('42/task/43', join(proc, 'thread-self'))
+    file('42/task/42/children', '')
+    file('42/task/43/children', '')
+    const set = (main: number, sampler: number, busy: number) => {
+      file('42/stat', statLine(42, 1, main + sampler))
+      file('42/task/42/stat', statLine(42, 1, main))
+      file('42/task/43/stat', statLine(43, 1, sampler))
+      file('stat', `cpu  ${busy} 0 0 0 0 0 0 0 0 0\n`)
+    }
+    set(200, 10, 5000)
+    const reader = new AttributionReader(
+      { type: 'attribution', kind: 'process', pid: 42, procRoot: proc, procStatPath: join(proc, 'stat') },
+      null,
+      true,
+    )
+    reader.read() // the baseline: the main thread at 200 ticks
+    reader.startedAt(230) // started: 30 ticks since the baseline
+    // The first interval: the main thread used 20 ticks so far, the sampler 2: all 20 are the tracker's.
+    set(220, 12, 5100)
+    expect(reader.read()).toMatchObject({ jobCpuS: 0, trackerCpuS: 0.22 })
+    // The next: 10 more of the start, then 40 of the job's own work.
+    set(270, 13, 5200)
+    const next = reader.read()
+    expect(next.jobCpuS).toBeCloseTo(0.4, 10)
+    expect(next.trackerCpuS).toBeCloseTo(0.11, 10)
+    // Nothing is owed twice: from now on the main thread's time is the job's.
+    set(300, 14, 5300)
+    expect(reader.read().jobCpuS).toBeCloseTo(0.3, 10)
+    // A second startedAt owes only what ran since the baseline, never a negative.
+    reader.startedAt(100)
+    set(310, 14, 5400)
+    expect(reader.read().jobCpuS).toBeCloseTo(0.1, 10)
+  })
+
   it('on the job’s own thread (inline sampling) cannot tell its time apart: the tracker’s is unknown', () => {
     const proc = tempDir('self-proc')
     mkdirSync(join(proc, '42', 'task', '42'), { recursive: true })

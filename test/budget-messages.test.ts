@@ -36,7 +36,7 @@ describe('budget messages', () => {
       emissionsKg: 0.001,
       exceeds: 'energyKWh' as const,
     }
-    forecast.crossByForecast(prediction, { ...emptyTotals(), energyKWh: 0.0002 })
+    forecast.crossByForecast(prediction, { ...emptyTotals(), wallEnergyKWh: 0.0002 })
     expect(events[1]?.message).toBe(
       'Budget crossed by the forecast: the energy predicted at 2.00 Wh after 1 of 10, over the limit of 1.00 Wh (720.0 J so far).',
     )

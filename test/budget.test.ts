@@ -65,6 +65,8 @@ describe.each(['worker', 'inline'] as const)('budget, %s sampling', (sampling) =
       raplRoot: tree.root,
       ramPowerW: 0,
       gpuIds: [],
+      // The package's joules alone (CPU+GPU+RAM): the wall would add the modelled rest of the machine.
+      emissionsScope: 'components',
       budget: { energyKWh: 2 * J },
     })
     await tracker.start()

@@ -33,25 +33,33 @@ function vmProc(dir: string): string {
 }
 
 describe('wattprint detect on a virtual machine', () => {
-  it('gives the RAM watts a run uses (the per-GB estimate), not "?"', () => {
+  it('gives the RAM and rest-of-machine watts a run uses (the model\'s share of a host), not "?"', () => {
     const dir = tempDir()
     const env = { WATTPRINT_PROC_ROOT: vmProc(dir) }
     const text = wattprint(env, 'detect')
     expect(text.status, text.stderr).toBe(0)
     const ramLine = text.stdout.split('\n').find((l) => l.startsWith('RAM')) ?? ''
     expect(ramLine).not.toContain('?')
+    expect(text.stdout).toMatch(/^Rest {4}board, fans, drives, power-supply losses, by rest-model/m)
+    expect(text.stdout).toContain("a virtual machine's share of an assumed host")
     const json = wattprint(env, 'detect', '--json')
-    const detection = JSON.parse(json.stdout) as { ram: { source: string; how: string; watts: number } }
-    expect(detection.ram.source).toBe('ram-per-gb')
-    // The same watts as a run on this machine charges for its RAM.
+    const detection = JSON.parse(json.stdout) as {
+      ram: { source: string; how: string; watts: number }
+      rest: { source: string }
+      estimate: string
+    }
+    expect(detection.ram.source).toBe('ram-model')
+    expect(detection.rest.source).toBe('rest-model')
+    expect(detection.estimate).toContain('vCPUs')
+    // A run on this machine charges its RAM by the same model meter.
     const run = wattprint(env, 'run', '--json', '-o', dir, '--', process.execPath, '-e', '')
     expect(run.status, run.stderr).toBe(0)
-    const { record } = JSON.parse(run.stdout) as { record: { ram: { powerW: number; source: string } } }
-    expect(record.ram.source).toBe('ram-per-gb')
-    expect(detection.ram.watts).toBeCloseTo(record.ram.powerW, 6)
-    expect(detection.ram.how).toContain(`${detection.ram.watts} W`)
-    expect(ramLine).toContain(`${detection.ram.watts} W`)
-    expect(ramLine).toContain('0.392 W/GB')
+    const { record } = JSON.parse(run.stdout) as {
+      record: { ram: { powerW: number; source: string }; wall: { source: string } }
+    }
+    expect(record.ram.source).toBe('ram-model')
+    expect(record.wall.source).toBe('cpu-model+ram-model+rest-model')
+    expect(ramLine).toContain(`idle`)
   })
 })
 

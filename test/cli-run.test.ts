@@ -36,13 +36,35 @@ describe('wattprint run', () => {
     )
     expect(run.status).toBe(0)
     expect(run.stdout).toBe('hello from the job\n')
-    expect(run.stderr).toMatch(/wattprint: \d+\.\d s, [\d.]+ J \[cpu .*\], status finished/)
-    expect(run.stderr).toMatch(/CO2e at 100 g\/kWh \(fixed\)/)
+    // The whole machine at the wall first (emissionsScope's default), then CodeCarbon's scope, each with its
+    // 80 % interval.
+    expect(run.stderr).toMatch(
+      /wattprint: \d+\.\d s, [\d.]+ J at the wall \(80 %: [\d.]+ J–[\d.]+ J\) \(cpu-model\+ram-model\+rest-model\), status finished/,
+    )
+    expect(run.stderr).toMatch(
+      /CPU\+GPU\+RAM \(CodeCarbon's scope\) [\d.]+ J \(80 %: [\d.]+ J–[\d.]+ J\) \[cpu .*\]/,
+    )
+    expect(run.stderr).toMatch(/CO2e at the wall \(80 %: .+–.+\) at 100 g\/kWh \(fixed\); CPU\+GPU\+RAM /)
     expect(run.stderr).toMatch(/≈ .* \(US EPA, Greenhouse Gas Equivalencies Calculator/)
     const [row] = rows(dir)
     expect(row).toMatchObject({ project_name: 'job', status: 'finished', intensity_source: 'fixed' })
     expectSaneNumbers(row)
     expect(Number(row?.energy_consumed)).toBeGreaterThan(0)
+    expect(Number(row?.wall_energy)).toBeGreaterThan(Number(row?.energy_consumed))
+  })
+
+  it("leads with CodeCarbon's scope under --emissions-scope components, the wall beside it", () => {
+    const dir = tempDir()
+    const run = wattprint(dir, 'run', '-o', dir, '--emissions-scope', 'components', '--', ...node(''))
+    expect(run.status, run.stderr).toBe(0)
+    expect(run.stderr).toMatch(
+      /wattprint: \d+\.\d s, [\d.]+ J \(80 %: [\d.]+ J–[\d.]+ J\) \[cpu .*\], status finished/,
+    )
+    expect(run.stderr).toMatch(/\n {2}[\d.]+ J at the wall \(80 %: /)
+    expect(run.stderr).toMatch(/CO2e CPU\+GPU\+RAM \(80 %: .+\) at 100 g\/kWh \(fixed\); at the wall /)
+    const bad = wattprint(dir, 'run', '-o', dir, '--emissions-scope', 'machine', '--', ...node(''))
+    expect(bad.status).toBe(2)
+    expect(bad.stderr).toMatch(/--emissions-scope .*'wall' or 'components'/)
   })
 
   it.each([
@@ -300,7 +322,7 @@ describe('wattprint detect', () => {
       rapl: { unavailable: string }
       intensity: { gPerKWh: number; source: string }
     }
-    expect(detection.cpu.source).toBe('cpu-tdp')
+    expect(detection.cpu.source).toBe('cpu-model')
     expect(detection.rapl.unavailable).toContain('does not exist')
     // WATTPRINT_CARBON_INTENSITY=100 from the helper wins over the country, as in a tracker.
     expect(detection.intensity).toMatchObject({ gPerKWh: 100, source: 'fixed' })

@@ -2,27 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CpuTdpMeter, cpuPowerAtLoad } from '../src/meters/cpu-estimate.js'
+import { cpuPowerAtLoad } from '../src/meters/cpu-estimate.js'
 import { loadBetween, parseProcStat } from '../src/meters/cpu-load.js'
 import { buildCpuTable, matchCpu, normaliseCpuName, shippedCpuTable } from '../src/meters/cpu-tdp-table.js'
-import { estimateTdp } from '../src/meters/detect.js'
-import type { SystemInfo } from '../src/system.js'
+import { ModelMeter, SharedLoad } from '../src/meters/model-meter.js'
 
 const dirs: string[] = []
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-
-const system = (over: Partial<SystemInfo>): SystemInfo => ({
-  cpuModel: 'unknown',
-  cpuCount: 8,
-  sockets: 1,
-  ramTotalGiB: 16,
-  memoryModules: null,
-  isArm: false,
-  os: 'Linux-test',
-  problems: [],
-  ...over,
 })
 
 describe('the CPU TDP table', () => {
@@ -93,21 +80,6 @@ describe('the CPU TDP table', () => {
   })
 })
 
-describe('estimateTdp', () => {
-  it('multiplies the table TDP by the number of sockets', async () => {
-    const tdp = await estimateTdp(
-      system({ cpuModel: 'Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz', sockets: 2 }),
-    )
-    expect(tdp.watts).toBe(300)
-    expect(tdp.how).toContain('× 2 sockets')
-  })
-
-  it('assumes 4 W per logical CPU for an unknown model', async () => {
-    const tdp = await estimateTdp(system({ cpuModel: 'AMD EPYC', cpuCount: 16 }))
-    expect(tdp).toMatchObject({ watts: 64, match: null })
-  })
-})
-
 describe('cpuPowerAtLoad', () => {
   it('follows TDP × (0.1 + 0.9 × L³)', () => {
     expect(cpuPowerAtLoad(100, 0)).toBeCloseTo(10)
@@ -129,19 +101,57 @@ describe('machine load from /proc/stat', () => {
     expect(loadBetween({ busy: 100, total: 1000 }, { busy: 100, total: 1000 })).toBeNull()
   })
 
-  it('drives the estimate meter: 50 % load on a 100 W CPU reads 21.25 W', () => {
+  it('drives the model meters: their curves interpolated at the load, /proc/stat read once per sample', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wattprint-stat-'))
     dirs.push(dir)
     const path = join(dir, 'stat')
     writeFileSync(path, 'cpu  1000 0 0 1000 0 0 0 0 0 0\n')
-    const meter = new CpuTdpMeter({ type: 'cpu-tdp', tdpW: null, procStatPath: path })
+    const load = new SharedLoad(path)
+    const spec = { type: 'model', procStatPath: path, curveW: null } as const
+    const cpu = new ModelMeter({ ...spec, id: 'cpu-model', component: 'cpu', source: 'cpu-model' }, load)
+    const rest = new ModelMeter({ ...spec, id: 'rest-model', component: 'rest', source: 'rest-model' }, load)
     const out = new Float64Array(1)
-    meter.read(out)
-    expect(out[0]).toBeNaN() // no wattage yet: the sampler treats it as unknown, not 0
-    meter.setWatts(100)
-    writeFileSync(path, 'cpu  1050 0 0 1050 0 0 0 0 0 0\n')
-    meter.read(out)
-    expect(out[0]).toBeCloseTo(21.25)
-    expect(meter.lastLoad).toBeCloseTo(0.5)
+    cpu.read(out)
+    expect(out[0]).toBeNaN() // no curve yet: the sampler treats it as unknown, not 0
+    // Idle, 10 % … 100 %: 10 W a step.
+    cpu.setWatts([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
+    rest.setWatts([40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 60])
+    writeFileSync(path, 'cpu  1045 0 0 1055 0 0 0 0 0 0\n')
+    cpu.read(out)
+    expect(out[0]).toBeCloseTo(45)
+    expect(cpu.lastLoad).toBeCloseTo(0.45)
+    // The file changed again, but the second meter takes the first one's load of this sample.
+    writeFileSync(path, 'cpu  1145 0 0 1055 0 0 0 0 0 0\n')
+    rest.read(out)
+    expect(out[0]).toBeCloseTo(40)
+    expect(rest.lastLoad).toBeCloseTo(0.45)
+    cpu.close()
+    rest.close()
+  })
+
+  it('reads the load no more often than asked when only the rest of the machine is modelled', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wattprint-stat-'))
+    dirs.push(dir)
+    const path = join(dir, 'stat')
+    writeFileSync(path, 'cpu  1000 0 0 1000 0 0 0 0 0 0\n')
+    const load = new SharedLoad(path, 60_000)
+    const rest = new ModelMeter(
+      {
+        type: 'model',
+        procStatPath: path,
+        curveW: [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+        id: 'rest-model',
+        component: 'rest',
+        source: 'rest-model',
+      },
+      load,
+    )
+    const out = new Float64Array(1)
+    rest.read(out) // the first read: the baseline, the load unknown (half assumed)
+    expect(out[0]).toBeCloseTo(50)
+    writeFileSync(path, 'cpu  1100 0 0 1000 0 0 0 0 0 0\n')
+    rest.read(out) // within the minute: the last load, the file not read
+    expect(out[0]).toBeCloseTo(50)
+    rest.close()
   })
 })

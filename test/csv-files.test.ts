@@ -197,8 +197,8 @@ describe('a CSV under an earlier header of this layout (columns added since)', (
 })
 
 describe("a CSV written before the tracker's overhead columns", () => {
-  // The header as it stood: every column of today but tracker_cpu_seconds and tracker_energy.
-  const before = CSV_COLUMNS.filter((c) => c !== 'tracker_cpu_seconds' && c !== 'tracker_energy')
+  // The header as it stood: the columns of today up to tracker_cpu_seconds, then status.
+  const before = [...CSV_COLUMNS.slice(0, CSV_COLUMNS.indexOf('tracker_cpu_seconds')), 'status']
   const file = formatCsvLine(before, '\n') + rowUnder(before, { run_id: 'old', cpu_source: 'rapl' })
 
   it('is migrated, its rows left without the overhead, and a new row carries it, read back by Python', async () => {
@@ -211,7 +211,9 @@ describe("a CSV written before the tracker's overhead columns", () => {
     expect(text.startsWith(CSV_HEADER)).toBe(true)
     const rows = readCsvWithPython(path)
     // Python's csv module finds the two columns by name, just before status, on every row.
-    expect(Object.keys(rows[0] ?? {}).slice(-3)).toEqual(['tracker_cpu_seconds', 'tracker_energy', 'status'])
+    const columns = Object.keys(rows[0] ?? {})
+    expect(columns.slice(-14, -11)).toEqual(['tracker_cpu_seconds', 'tracker_energy', 'energy_low'])
+    expect(columns.at(-1)).toBe('status')
     expect(rows.map((r) => [r.run_id, r.tracker_cpu_seconds, r.tracker_energy, r.status])).toEqual([
       ['old', '', '', 'finished'],
       ['new', '0.42', '0.0000015', 'finished'],

@@ -74,6 +74,17 @@ describe('CSV columns', () => {
       'functional_unit_count',
       'tracker_cpu_seconds',
       'tracker_energy',
+      'energy_low',
+      'energy_high',
+      'emissions_low',
+      'emissions_high',
+      'wall_energy',
+      'wall_energy_low',
+      'wall_energy_high',
+      'wall_emissions',
+      'wall_emissions_low',
+      'wall_emissions_high',
+      'wall_source',
       'status',
     ])
   })
@@ -95,9 +106,16 @@ describe('CSV columns', () => {
     const cells = recordToCells(
       sampleRecord({
         gpuModel: '1 x NVIDIA L4',
-        gpu: { energyKWh: 0, powerW: 0, source: 'nvml-energy', method: 'measured' },
+        gpu: { energyKWh: 0, lowKWh: 0, highKWh: 0, powerW: 0, source: 'nvml-energy', method: 'measured' },
         attributionNote: 'process tree of pid 42',
-        node: { energyKWh: 0, powerW: 0, source: 'acpi-power-meter', method: 'measured' },
+        node: {
+          energyKWh: 0,
+          lowKWh: 0,
+          highKWh: 0,
+          powerW: 0,
+          source: 'acpi-power-meter',
+          method: 'measured',
+        },
       }),
     )
     const text = Object.entries(cells)

@@ -20,9 +20,13 @@ describe('planMeters', () => {
     const tree = serverTree()
     trees.push(tree)
     const plan = planMeters(options(tree.root))
-    expect(plan.specs.map((s) => (s.type === 'rapl' ? s.source : s.type))).toEqual(['rapl', 'rapl-dram'])
+    expect(plan.specs.map((s) => (s.type === 'rapl' ? s.source : s.type))).toEqual([
+      'rapl',
+      'rapl-dram',
+      'model',
+    ])
     expect(plan.warnings).toEqual([])
-    expect(plan.pending).toEqual({ cpuTdp: false, ramModules: false })
+    expect(plan.pending).toEqual({ cpu: false, ram: false, rest: true })
   })
 
   it('warns, with the fix, when the packages can be read but not the DRAM zones', (context) => {
@@ -32,8 +36,8 @@ describe('planMeters', () => {
     trees.push(tree)
     chmodSync(tree.energyPath('intel-rapl:0:2'), 0o000)
     const plan = planMeters(options(tree.root))
-    expect(plan.specs.map((s) => (s.type === 'rapl' ? s.source : s.type))).toEqual(['rapl', 'constant'])
-    expect(plan.pending.ramModules).toBe(true)
+    expect(plan.specs.map((s) => (s.type === 'rapl' ? s.source : s.type))).toEqual(['rapl', 'model', 'model'])
+    expect(plan.pending.ram).toBe(true)
     expect(plan.warnings.map((w) => w.code)).toEqual(['RAPL_UNREADABLE'])
     expect(plan.warnings[0]?.message).toContain('DRAM counters')
     expect(plan.notes.join('\n')).toContain('DRAM counters are not readable')
@@ -44,7 +48,7 @@ describe('planMeters', () => {
     trees.push(tree)
     tree.setEnergy('intel-rapl:1:1', Number.NaN)
     const plan = planMeters(options(tree.root))
-    expect(plan.specs.map((s) => (s.type === 'rapl' ? s.source : s.type))).toEqual(['rapl', 'constant'])
+    expect(plan.specs.map((s) => (s.type === 'rapl' ? s.source : s.type))).toEqual(['rapl', 'model', 'model'])
     expect(plan.warnings[0]?.message).toMatch(/DRAM counters .* not readable \(not a number\)/)
     expect(plan.warnings[0]?.message).toContain('sudo chmod a+r')
   })

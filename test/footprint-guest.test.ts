@@ -311,7 +311,8 @@ describe('a container', () => {
       ramTotalSizeGiB: 256,
       trackingMode: 'process',
       energyKWh: 2.5,
-      machine: { energyKWh: 10, cpuKWh: 10, gpuKWh: 0, ramKWh: 0 },
+      machine: { energyKWh: 10, cpuKWh: 10, gpuKWh: 0, ramKWh: 0, wallKWh: 12 },
+      wall: { ...sampleRecord().wall, energyKWh: 3 },
     })
     const row = footprint(config(roots), job, 2)
     expect(row.embodiedEmissionsKg).toBeCloseTo(hostKg * 0.25 * TWO_HOURS_OF_LIFE, 9)

@@ -272,13 +272,14 @@ describe('wattprint run with the footprint flags', () => {
       12,
     )
     expect(number('wue')).toBe(0.12)
-    expect(number('water_consumed')).toBeCloseTo(number('energy_consumed') * (0.12 + 3), 12)
+    // Water and SCI follow the priced figure: the whole machine at the wall (emissionsScope's default).
+    expect(number('water_consumed')).toBeCloseTo(number('wall_energy') * (0.12 + 3), 12)
     expect(row.water_source).toMatch(
       /^on-site: aws-2025 0.12 L\/kWh × IT kWh; off-site: option waterIntensity 3 L\/kWh/,
     )
     expect(row.functional_unit).toBe('epoch')
     expect(number('functional_unit_count')).toBe(2)
-    expect(number('sci')).toBeCloseTo((number('emissions') + number('embodied_emissions')) / 2, 12)
+    expect(number('sci')).toBeCloseTo((number('wall_emissions') + number('embodied_emissions')) / 2, 12)
     expect(row.intensity_source).toBe('fixed')
     // The summary says the same, by name.
     expect(run.stderr).toMatch(

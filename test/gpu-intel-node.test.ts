@@ -91,7 +91,14 @@ describe('the whole node at the wall', () => {
 
 describe('a CSV row with a node meter', () => {
   it('ends with the status, so a row cut short is still told from a whole one', () => {
-    const node = { energyKWh: 0.002, powerW: 400, source: 'acpi-power-meter', method: 'measured' } as const
+    const node = {
+      energyKWh: 0.002,
+      lowKWh: 0.002,
+      highKWh: 0.002,
+      powerW: 400,
+      source: 'acpi-power-meter',
+      method: 'measured',
+    } as const
     const line = recordToLine(sampleRecord({ node }))
     expect(line).toContain(',acpi-power-meter,')
     expect(line.endsWith(',finished\n')).toBe(true)

@@ -8,9 +8,9 @@ import { intervalReport, raplPackageMeter } from './helpers/intervals.js'
 const meters: MeterDescription[] = [
   raplPackageMeter,
   {
-    id: 'ram-modules',
+    id: 'ram-model',
     component: 'ram',
-    source: 'ram-modules',
+    source: 'ram-model',
     method: 'estimated',
     channels: [{ name: 'ram', kind: 'power', mode: 'average' }],
   },

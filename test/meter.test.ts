@@ -83,9 +83,9 @@ describe('methodOf', () => {
   it('calls counters and sensors measured, models estimated', () => {
     expect(methodOf('rapl')).toBe('measured')
     expect(methodOf('rapl-dram')).toBe('measured')
-    expect(methodOf('cpu-tdp')).toBe('estimated')
-    expect(methodOf('ram-modules')).toBe('estimated')
-    expect(methodOf('ram-per-gb')).toBe('estimated')
+    expect(methodOf('cpu-model')).toBe('estimated')
+    expect(methodOf('ram-model')).toBe('estimated')
+    expect(methodOf('rest-model')).toBe('estimated')
     expect(methodOf('constant')).toBe('estimated')
   })
 })

@@ -48,7 +48,7 @@ describe('the package in a CommonJS app', () => {
     })
     expect(run.stderr).toBe('')
     expect(run.status).toBe(0)
-    expect(run.stdout).toMatch(/^2 cpu-tdp [\d.]+ J$/)
+    expect(run.stdout).toMatch(/^2 cpu-model [\d.]+ J$/)
     expect(readFileSync(join(app, 'out', 'emissions.csv'), 'utf8')).toContain(',commonjs,')
   })
 })

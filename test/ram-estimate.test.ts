@@ -23,9 +23,9 @@ describe('the RAM module model', () => {
   it('reads NaN until its wattage is set, then a constant', () => {
     const meter = new ConstantMeter({
       type: 'constant',
-      id: 'ram-modules',
+      id: 'ram-constant',
       component: 'ram',
-      source: 'ram-modules',
+      source: 'constant',
       watts: null,
     })
     const out = new Float64Array(1)

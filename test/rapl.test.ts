@@ -164,9 +164,9 @@ describe('unreadable counters (EACCES)', () => {
       ram: string
       warnings: { code: string; message: string }[]
     }
-    expect(result.cpu).toBe('cpu-tdp')
-    // The RAM estimate: the module model, or per GB on a VM or in a container (as CI and this VM are).
-    expect(['ram-modules', 'ram-per-gb']).toContain(result.ram)
+    expect(result.cpu).toBe('cpu-model')
+    // The RAM estimate: the power model's RAM part.
+    expect(result.ram).toBe('ram-model')
     const rapl = result.warnings.filter((w) => w.code === 'RAPL_UNREADABLE')
     expect(rapl).toHaveLength(1)
     expect(rapl[0]?.message).toContain('EACCES')

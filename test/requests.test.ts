@@ -174,7 +174,11 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
       const record = await tracker.stop()
       expect(record.functionalUnitCount).toBe(count)
       expect(record.embodiedEmissionsKg).toBeGreaterThan(0)
-      expect(record.sci).toBeCloseTo((record.emissionsKg + (record.embodiedEmissionsKg ?? 0)) / count, 15)
+      // SCI's E × I is the wall's (emissionsScope's default).
+      expect(record.sci).toBeCloseTo(
+        (record.wall.emissionsKg + (record.embodiedEmissionsKg ?? 0)) / count,
+        15,
+      )
     }
   })
 

@@ -10,7 +10,7 @@ function scripted(channel: Channel, values: (number | 'throw')[], component: 'cp
   return {
     id: `fake-${channel.kind}`,
     component,
-    source: channel.kind === 'counter' ? 'rapl' : 'cpu-tdp',
+    source: channel.kind === 'counter' ? 'rapl' : 'cpu-model',
     method: channel.kind === 'counter' ? 'measured' : 'estimated',
     channels: [channel],
     read(out) {

@@ -560,7 +560,8 @@ describe('OpenTelemetry sink', () => {
     expect(Number(power?.value)).toBeGreaterThan(0)
     const embodied = byName('wattprint.embodied_emissions')?.dataPoints[0]?.value
     expect(Number(embodied) / ((record.embodiedEmissionsKg ?? 0) * 1000)).toBeCloseTo(1, 9)
-    expect(Number(byName('wattprint.water')?.dataPoints[0]?.value)).toBeCloseTo(record.energyKWh * 2, 12)
+    // Water follows the priced figure: the wall's (emissionsScope's default).
+    expect(Number(byName('wattprint.water')?.dataPoints[0]?.value)).toBeCloseTo(record.wall.energyKWh * 2, 12)
     // The request histogram holds each route's spans, their energies summed exactly.
     const histogram = byName('wattprint.request.energy')
     expect(histogram?.descriptor.unit).toBe('J')

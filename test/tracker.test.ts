@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { TrackerOptions } from '../src/config.js'
+import { atLoad } from '../src/estimates/power-model.js'
 import type { SampleEvent } from '../src/events.js'
+import { modelEstimate } from '../src/meters/detect.js'
+import { getSystemInfo } from '../src/system.js'
 import { track } from '../src/track.js'
 import { EmissionsTracker } from '../src/tracker.js'
 import type { TrackerWarning } from '../src/warnings.js'
@@ -147,7 +150,7 @@ describe('EmissionsTracker', () => {
     expect(joules(record.cpu.energyKWh)).toBeCloseTo(truth.cpu, 3)
   }, 20_000)
 
-  it('estimates from TDP and load when there is no RAPL, and says so', async () => {
+  it("estimates from the power model's CPU curve at the load when there is no RAPL, and says so", async () => {
     const dir = tempDir()
     const stat = join(dir, 'stat')
     writeFileSync(stat, 'cpu  1000 0 0 1000 0 0 0 0 0 0\n') // frozen: no load information, 50 % assumed
@@ -161,13 +164,19 @@ describe('EmissionsTracker', () => {
     await t.start()
     await sleep(500)
     const record = await t.stop()
-    expect(record.cpu).toMatchObject({ source: 'cpu-tdp', method: 'estimated' })
-    expect(record.cpu.powerW).toBeCloseTo(21.25, 6)
+    expect(record.cpu).toMatchObject({ source: 'cpu-model', method: 'estimated' })
+    // cpuPowerW is the TDP of all sockets the model takes; the load is unknown: half is assumed.
+    const { curves } = await modelEstimate(await getSystemInfo(), { cpuPowerW: 100 })
+    const cpuW = atLoad(curves.cpuW, 0.5)
+    expect(record.cpu.powerW).toBeCloseTo(cpuW, 6)
     expect(record.ram).toMatchObject({ source: 'constant', method: 'estimated' })
     expect(record.ram.powerW).toBeCloseTo(10, 9)
     expect(record.gpu).toMatchObject({ source: null, energyKWh: 0 })
     expect(record.notes.join('\n')).toContain('no RAPL')
-    expect(record.energyKWh).toBeCloseTo(joules(0) + (31.25 * record.durationS) / 3.6e6, 12)
+    expect(record.energyKWh).toBeCloseTo(((cpuW + 10) * record.durationS) / 3.6e6, 12)
+    // The CPU's interval is the model's at that load; RAM, set by the user, has none.
+    expect(record.cpu.lowKWh / record.cpu.energyKWh).toBeCloseTo(atLoad(curves.lowFactor, 0.5), 9)
+    expect(record.ram.lowKWh).toBe(record.ram.energyKWh)
   })
 
   it('writes a running row on flush, a finished row on stop, with one run id', async () => {

@@ -377,3 +377,15 @@ export class ThreadTimeReader {
     return delta
   }
 }
+
+/** A thread's own CPU time so far, in ticks; null when it cannot be read. Never throws. */
+export function threadTicks(pid: number, tid: number, procRoot = '/proc'): number | null {
+  try {
+    return (
+      parseProcessStat(readSmallFile(`${procRoot}/${pid}/task/${tid}/stat`, Buffer.allocUnsafe(1024)))
+        ?.ownTicks ?? null
+    )
+  } catch {
+    return null
+  }
+}

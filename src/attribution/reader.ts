@@ -5,7 +5,7 @@ import { readSmallFile } from '../meters/sysfs.js'
 import { CgroupReader } from './cgroup.js'
 import type { GpuProcessReader, GpuShare } from './gpu-processes.js'
 import { type MemoryMeasure, ProcessMemoryReader } from './memory.js'
-import { ProcessTreeReader, ThreadTimeReader, type TrackerPlace } from './process-tree.js'
+import { ProcessTreeReader, ThreadTimeReader, type TrackerPlace, threadTicks } from './process-tree.js'
 import { shareOf } from './split.js'
 
 /**
@@ -95,6 +95,10 @@ export class AttributionReader {
   #lastCgroupCpuS: number | null = null
   /** The tracker's CPU seconds not yet taken off the cgroup's (counted apart, in ticks and in µs). */
   #owedCpuS = 0
+  /** The tracker's start-up work on the job's main thread (see startedAt()), not yet taken off the job's. */
+  #startOwedCpuS = 0
+  /** The main thread's CPU ticks when the baseline was read; null before it, or where unreadable. */
+  #mainTicksAtBaseline: number | null | undefined = undefined
   #lastBusy: number | null = null
   #lastTotal: number | null = null
 
@@ -130,6 +134,26 @@ export class AttributionReader {
     this.#trackerMemory = new ProcessMemoryReader(spec.procRoot)
   }
 
+  /**
+   * The tracker finished starting on its process's main thread, which had then used `mainTicks` of CPU:
+   * what it used since the baseline (the system's description, the CPU table and the power model, the
+   * intensity tables) is the tracker's, not the job's. Taken off the job's CPU time as it shows up, where
+   * the tracker's process is in the job and its own time is counted apart (a worker sampler).
+   */
+  startedAt(mainTicks: number): void {
+    const baseline = this.#mainTicksAtBaseline
+    if (!this.#samplerThread || baseline === null || baseline === undefined) return
+    if (Number.isFinite(mainTicks) && mainTicks > baseline)
+      this.#startOwedCpuS += (mainTicks - baseline) / USER_HZ
+  }
+
+  /** What of the start-up work owed can be taken off `jobCpuS` now. */
+  #takeStartOwed(jobCpuS: number): number {
+    const taken = Math.min(this.#startOwedCpuS, Math.max(0, jobCpuS))
+    this.#startOwedCpuS -= taken
+    return taken
+  }
+
   /** `wattprint run`'s command has started: from now on the job is its process tree. */
   setJob(pid: number): void {
     this.#tree?.setJob(pid)
@@ -138,6 +162,9 @@ export class AttributionReader {
 
   /** The interval since the previous call (the first call sets the baseline and reports zeros). */
   read(): AttributionSample {
+    // At the baseline: where the main thread's CPU stood, for what the tracker then owes (startedAt()).
+    if (this.#mainTicksAtBaseline === undefined)
+      this.#mainTicksAtBaseline = threadTicks(this.#self.pid, this.#self.pid, this.spec.procRoot)
     const machine = this.#machineCpu()
     const used = this.#usedMemory()
     let jobCpuS: number | null = 0
@@ -153,7 +180,14 @@ export class AttributionReader {
       jobCpuS = tree.cpuTicks / USER_HZ
       trackerCpuS = tree.trackerTicks === null ? null : tree.trackerTicks / USER_HZ
       pids = tree.pids
-      if (pids.includes(this.#self.pid)) trackerBytes = this.#samplerHeapBytes()
+      if (pids.includes(this.#self.pid)) {
+        trackerBytes = this.#samplerHeapBytes()
+        if (trackerCpuS !== null) {
+          const taken = this.#takeStartOwed(jobCpuS)
+          jobCpuS -= taken
+          trackerCpuS += taken
+        }
+      }
     } else if (this.#cgroup) {
       const cgroup = this.#cgroup.read()
       const tracker = this.#trackerTree?.read()
@@ -162,6 +196,11 @@ export class AttributionReader {
       pids = this.#cgroupPids()
       // The tracker's time and memory are the cgroup's when its process is in it.
       const inside = pids?.includes(this.#self.pid) === true
+      if (inside && trackerCpuS !== null && this.#startOwedCpuS > 0) {
+        // The start-up work is in the cgroup's time too: owed like the sampler's.
+        trackerCpuS += this.#startOwedCpuS
+        this.#startOwedCpuS = 0
+      }
       if (inside) this.#owedCpuS += trackerCpuS ?? 0
       if (cgroup.cpuS !== null) {
         const usedS = this.#lastCgroupCpuS === null ? 0 : Math.max(0, cgroup.cpuS - this.#lastCgroupCpuS)

@@ -5,7 +5,6 @@ import { resolveIntensity } from '../intensity/resolve.js'
 import { buildMeters, type MeterSpec } from '../meters/build.js'
 import { planMeters, tuneEstimates } from '../meters/detect.js'
 import { NvmlMeter } from '../meters/nvml.js'
-import { GUEST_RAM_W_PER_GB } from '../meters/ram-guest.js'
 import { raplPermissionFix } from '../meters/rapl.js'
 import { getSystemInfo } from '../system.js'
 import { linesOf, printJson, printOut } from '../terminal.js'
@@ -56,6 +55,10 @@ export interface Detection {
     readonly watts: number | null
     readonly how: string
   }
+  /** The rest of the machine (board, fans, drives, power-supply losses): modelled, or in the node meter. */
+  readonly rest: { readonly source: string; readonly how: string }
+  /** What the model's estimates rest on, in words; null when nothing is estimated. */
+  readonly estimate: string | null
   readonly intensity: {
     readonly gPerKWh: number
     readonly source: string
@@ -76,7 +79,12 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
   const config = resolveConfig({ saveToFile: false, logLevel: 'silent', ...options })
   const plan = planMeters(config)
   const system = await getSystemInfo()
-  const tuning = await tuneEstimates(plan, system)
+  const tuning = await tuneEstimates(plan, system, {
+    cpuPowerW: config.cpuPowerW,
+    procRoot: config.procRoot,
+    sysRoot: config.sysRoot,
+    host: config.embodied?.host,
+  })
   // The GPU meters are built and closed again: NVML and nvidia-smi are only known by trying them.
   const { meters, gpu } = buildMeters(plan.specs.filter((s) => s.type === 'gpu'))
   const nvml = meters.find((m): m is NvmlMeter => m instanceof NvmlMeter)
@@ -88,9 +96,12 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
   const intensity = await resolveIntensity(config)
   intensity.close()
   const reading = intensity.provider.at(Date.now())
-  const cpuSpec = plan.specs.find((s) => s.type === 'rapl' || s.type === 'cpu-tdp')
+  const cpuSpec = plan.specs.find((s) => s.type === 'rapl' && s.component === 'cpu')
   const ramSpec = plan.specs.find(
-    (s) => s.type === 'constant' || (s.type === 'rapl' && s.component === 'ram'),
+    (s) =>
+      s.type === 'constant' ||
+      (s.type === 'rapl' && s.component === 'ram') ||
+      (s.type === 'model' && s.component === 'ram'),
   )
   const notes = [...plan.notes, ...tuning.notes, ...(gpu?.notes ?? []), ...intensity.notes]
   return {
@@ -98,11 +109,10 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
       model: system.cpuModel,
       logicalCpus: system.cpuCount,
       sockets: system.sockets,
-      source: cpuSpec?.type === 'rapl' ? (plan.rapl.cpuSource ?? 'rapl') : 'cpu-tdp',
-      how:
-        cpuSpec?.type === 'rapl'
-          ? `RAPL counters: ${plan.rapl.cpuZones.map((z) => z.name).join(', ')}`
-          : (tuning.cpuTdp?.how ?? `cpuPowerW ${config.cpuPowerW} W`),
+      source: cpuSpec ? (plan.rapl.cpuSource ?? 'rapl') : 'cpu-model',
+      how: cpuSpec
+        ? `RAPL counters: ${plan.rapl.cpuZones.map((z) => z.name).join(', ')}`
+        : curveHow('CPU', tuning.watts['cpu-model']),
     },
     rapl: {
       root: plan.rapl.root,
@@ -126,6 +136,12 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
     node: nodeDetection(plan.specs, config.hwmonRoot),
     model: modelDetection(system.cpuModel, system.sockets, system.cpuCount, system.ramTotalGiB),
     ram: { totalGiB: system.ramTotalGiB, ...ramDetection(ramSpec, tuning.watts) },
+    rest: plan.pending.rest
+      ? { source: 'rest-model', how: curveHow('rest-of-machine', tuning.watts['rest-model']) }
+      : { source: 'acpi-power-meter', how: 'measured with the whole server at the wall' },
+    estimate: tuning.estimate
+      ? `${tuning.estimate.source}${tuning.estimate.curves.share ? `; ${tuning.estimate.curves.share}` : ''}`
+      : null,
     intensity: {
       gPerKWh: reading.gPerKWh,
       source: reading.source,
@@ -148,25 +164,26 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
   }
 }
 
-/**
- * The RAM meter as a run would build it: the watts of an estimate are the spec's own (ramPowerW, the
- * per-GB estimate of a guest) or the module model's, which the tuning supplies.
- */
+const watts = (w: number) => `${w < 10 ? w.toFixed(1) : w.toFixed(0)} W`
+
+/** A model curve in words: its watts idle and at full load. */
+function curveHow(part: string, curve: readonly number[] | undefined): string {
+  if (!curve || curve.length === 0) return `the power model's ${part} part (unknown: the model failed)`
+  return `the power model's ${part} part, ${watts(curve[0] ?? 0)} idle … ${watts(curve[curve.length - 1] ?? 0)} at full load`
+}
+
+/** The RAM meter as a run would build it: RAPL DRAM, the wattage set by ramPowerW, or the model's part. */
 function ramDetection(
   spec: MeterSpec | undefined,
-  tuned: Readonly<Record<string, number>>,
+  tuned: Readonly<Record<string, readonly number[]>>,
 ): Omit<Detection['ram'], 'totalGiB'> {
   if (spec?.type === 'rapl') return { source: 'rapl-dram', watts: null, how: 'RAPL DRAM counters' }
-  if (spec?.type !== 'constant') return { source: 'none', watts: null, how: 'not measured' }
-  const watts = spec.watts ?? tuned[spec.id] ?? null
-  const shown = watts === null ? 'unknown watts' : `${watts} W`
-  const how =
-    spec.source === 'constant'
-      ? `${shown}, set by ramPowerW`
-      : spec.source === 'ram-per-gb'
-        ? `${shown}: ${GUEST_RAM_W_PER_GB} W/GB of the memory this guest owns (Cloud Carbon Footprint)`
-        : `${shown} from the module model`
-  return { source: spec.source, watts, how }
+  if (spec?.type === 'constant') {
+    return { source: spec.source, watts: spec.watts, how: `${spec.watts} W, set by ramPowerW` }
+  }
+  if (spec?.type !== 'model') return { source: 'none', watts: null, how: 'not measured' }
+  const curve = tuned[spec.id]
+  return { source: spec.source, watts: curve?.[0] ?? null, how: curveHow('RAM', curve) }
 }
 
 /**
@@ -235,6 +252,8 @@ function render(d: Detection): string[] {
       : `Node    no whole-server meter: ${d.node.unavailable}`,
   )
   lines.push(`RAM     ${d.ram.totalGiB.toFixed(1)} GiB, by ${d.ram.source}: ${d.ram.how}`)
+  lines.push(`Rest    board, fans, drives, power-supply losses, by ${d.rest.source}: ${d.rest.how}`)
+  if (d.estimate) lines.push(`        estimates from ${d.estimate}`)
   if (typeof d.model === 'string') lines.push(`Model   ${d.model}`)
   else {
     const w = (f: ModelDetection['idle']) =>

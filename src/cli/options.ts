@@ -120,6 +120,13 @@ export const TRACKER_FLAGS = {
     example: 'process',
     options: ['attribution'],
   },
+  'emissions-scope': {
+    type: 'string',
+    value: 'wall|components',
+    help: "the figure the summary and budgets price: the whole machine at the wall (default) or CPU+GPU+RAM, CodeCarbon's scope",
+    example: 'components',
+    options: ['emissionsScope'],
+  },
   idle: {
     type: 'string',
     value: 'exclude|include',
@@ -210,6 +217,7 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
     )
   }
   set('idle', idle as TrackerOptions['idle'])
+  set('emissionsScope', textOf(values, 'emissions-scope') as TrackerOptions['emissionsScope'])
   return options
 }
 

@@ -6,7 +6,7 @@ import { bestEquivalent, describeEquivalent, equivalents } from '../equivalents.
 import type { SampleEvent } from '../events.js'
 import { footprintPhrase } from '../footprint/format.js'
 import { formatEnergy, formatMass, jobEnergy, trackerPhrase } from '../format.js'
-import type { EmissionsRecord } from '../record.js'
+import { type EmissionsRecord, headline } from '../record.js'
 import { linesOf, printErr, printJson, printOut } from '../terminal.js'
 import { printable } from '../text.js'
 import { EmissionsTracker, launcher } from '../tracker.js'
@@ -64,24 +64,51 @@ function statusLine(sample: SampleEvent, attributed: boolean): string {
   )
 }
 
-/** The end-of-run summary, a few lines for stderr. */
+/**
+ * The end-of-run summary, a few lines for stderr: the figure emissionsScope prices first (the whole machine
+ * at the wall by default), each with its 80 % interval, then the other scope's.
+ */
 export function summary(record: EmissionsRecord): string {
   const by = (['cpu', 'gpu', 'ram'] as const)
     .filter((c) => record[c].source !== null)
     .map((c) => `${c} ${formatEnergy(record[c].energyKWh)} (${record[c].source})`)
     .join(', ')
-  const equivalent = bestEquivalent(record.emissionsKg)
-  const energy = jobEnergy(record.energyKWh, record.machine.energyKWh, record.trackingMode === 'process')
+  const priced = headline(record)
+  const equivalent = bestEquivalent(priced.emissionsKg)
+  const attributed = record.trackingMode === 'process'
+  const components = `${jobEnergy(record.energyKWh, record.machine.energyKWh, attributed)} ${range(record.energyLowKWh, record.energyHighKWh, formatEnergy)} [${by}]`
+  const wall = record.wall as EmissionsRecord['wall'] | undefined
+  const atWall = wall
+    ? `${jobEnergy(wall.energyKWh, record.machine.wallKWh, attributed)} at the wall ${range(wall.lowKWh, wall.highKWh, formatEnergy)} (${wall.source})`
+    : null
   // With attribution, what wattprint itself used: among the others', never the command's.
   const tracker = trackerPhrase(record)
+  const status = `status ${record.status}${tracker ? `; wattprint itself ${tracker}` : ''}`
+  const wallFirst = priced.what === 'at the wall' && atWall !== null
+  const emissions =
+    `${formatMass(priced.emissionsKg)} CO2e ${priced.what} ${range(priced.emissionsLowKg, priced.emissionsHighKg, formatMass)} ` +
+    `at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})` +
+    (wallFirst
+      ? `; CPU+GPU+RAM ${formatMass(record.emissionsKg)}`
+      : wall
+        ? `; at the wall ${formatMass(wall.emissionsKg)}`
+        : '')
   return [
-    `wattprint: ${formatSeconds(record.durationS)}, ${energy} [${by}], status ${record.status}${tracker ? `; wattprint itself ${tracker}` : ''}`,
-    `  ${formatMass(record.emissionsKg)} CO2e at ${record.carbonIntensityGPerKWh.toFixed(0)} g/kWh (${record.intensitySource})`,
+    `wattprint: ${formatSeconds(record.durationS)}, ${wallFirst ? atWall : components}, ${status}`,
+    wallFirst ? `  CPU+GPU+RAM (CodeCarbon's scope) ${components}` : atWall ? `  ${atWall}` : null,
+    `  ${emissions}`,
     `  ${describeEquivalent(equivalent)} (${equivalent.source})`,
     `  ${footprintPhrase(record)}`,
   ]
+    .filter((line): line is string => line !== null)
     .map(printable)
     .join('\n')
+}
+
+/** `(80 %: 1.20 J–3.40 J)`, or nothing for a figure without an interval (an old checkpoint's). */
+function range(low: number | undefined, high: number | undefined, show: (n: number) => string): string {
+  if (low === undefined || high === undefined) return ''
+  return `(80 %: ${show(low)}–${show(high)})`
 }
 
 /** The flag that sets each budget limit. */
@@ -273,7 +300,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       exitCode,
       command: [program, ...args],
       record,
-      equivalents: equivalents(record.emissionsKg),
+      equivalents: equivalents(headline(record).emissionsKg),
     }
     printJson(json)
   }

@@ -1,6 +1,6 @@
 import { WattprintError } from '../errors.js'
 import { matchCpu, shippedCpuTableSync } from '../meters/cpu-tdp-table.js'
-import { cpuFamily } from './cpu-family.js'
+import { type CpuFamily, cpuFamily } from './cpu-family.js'
 import { shippedPowerModel } from './model-file.js'
 import { type MachineFacts, machinePowerAt, type PowerModel, type VariantName } from './power-model.js'
 
@@ -91,10 +91,32 @@ export function estimateMachinePower(
   const family = cpuFamily(cpuModel)
   const facts: MachineFacts = { tdpW, sockets, threads, memoryGB, vendor: family.vendor, year: family.year }
   const p = machinePowerAt(model, facts, load)
-  const knew = [
+  const tdpText =
     tdpW === null
       ? 'TDP unknown (the CPU is not in the table: threads stand in, wider interval)'
-      : `TDP ${tdpW} W ${tdpFrom === 'option' ? '(given)' : `(CPU table: ${tableName})`}`,
+      : `TDP ${tdpW} W ${tdpFrom === 'option' ? '(given)' : `(CPU table: ${tableName})`}`
+  return {
+    watts: p.watts,
+    lowW: p.lowW,
+    highW: p.highW,
+    components: { cpuW: p.cpuW, ramW: p.ramW, otherW: p.otherW },
+    source: describeModel(model, p.variant, tdpText, family),
+    variant: p.variant,
+    tdpW,
+    tdpFrom,
+    generationYear: family.year,
+  }
+}
+
+/** What an estimate rests on, in words: the model, its variant, and what was known of the CPU. */
+export function describeModel(
+  model: PowerModel,
+  variant: VariantName,
+  tdpText: string,
+  family: CpuFamily,
+): string {
+  const knew = [
+    tdpText,
     family.year === null ? 'generation unknown' : `generation ${family.year} (${family.family})`,
   ]
   if (family.vendor === 'arm' || family.vendor === 'unknown') {
@@ -104,15 +126,5 @@ export function estimateMachinePower(
         : 'vendor unknown: no such server in the training data (interval widened)',
     )
   }
-  return {
-    watts: p.watts,
-    lowW: p.lowW,
-    highW: p.highW,
-    components: { cpuW: p.cpuW, ramW: p.ramW, otherW: p.otherW },
-    source: `${model.name} (${p.variant}; fit ${model.fitted} on SPECpower_ssj2008): ${knew.join('; ')}`,
-    variant: p.variant,
-    tdpW,
-    tdpFrom,
-    generationYear: family.year,
-  }
+  return `${model.name} (${variant}; fit ${model.fitted} on SPECpower_ssj2008): ${knew.join('; ')}`
 }

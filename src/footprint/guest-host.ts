@@ -1,15 +1,10 @@
+import { ASSUMED_HOST } from '../estimates/assumed-host.js'
 import type { GuestFacts } from '../guest.js'
 import type { HostHardware } from './hardware.js'
 import type { EmbodiedHostOption } from './options.js'
 import type { ComponentModel } from './tables.js'
 
-/**
- * The host assumed for a virtual machine whose host is unknown: Cloud Carbon Footprint's commonest CPU host
- * (AWS m5's and others', 70 instance types of data/cloud-embodied.csv): two sockets, 96 threads, 384 GiB
- * and no drives, which the component model puts at 1,000 + 100 + 368 × 533/384 = 1,610.79 kg, the table's
- * own figure for it.
- */
-export const ASSUMED_HOST = { sockets: 2, threads: 96, memoryGiB: 384 } as const
+export { ASSUMED_HOST }
 
 /** A guest as its share of a host is taken: its vCPUs and memory, and how they were told. */
 export interface GuestSize {

@@ -1,5 +1,5 @@
 import { type GuestFacts, readGuest } from '../guest.js'
-import type { EmissionsRecord } from '../record.js'
+import { type EmissionsRecord, headline } from '../record.js'
 import { type HostEmbodied, type HostFacts, hostEmbodied } from './embodied.js'
 import { computeFootprint, type FootprintFields } from './footprint.js'
 import type { FootprintConfig } from './options.js'
@@ -42,7 +42,15 @@ export function withFootprint(
     cached = { key, host: hostEmbodied(facts, roots) }
     hosts.set(run, cached)
   }
-  const { fields, notes } = computeFootprint(config, cached.host, record)
+  // Water and SCI follow the figure emissionsScope prices: the whole machine at the wall by default.
+  const priced = headline(record)
+  const wall = priced.what === 'at the wall'
+  const { fields, notes } = computeFootprint(config, cached.host, {
+    ...record,
+    energyKWh: priced.energyKWh,
+    emissionsKg: priced.emissionsKg,
+    machine: { ...record.machine, energyKWh: wall ? record.machine.wallKWh : record.machine.energyKWh },
+  })
   const footprint: FootprintFields = fields
   return { ...record, ...footprint, notes: [...record.notes, ...notes] }
 }

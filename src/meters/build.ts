@@ -1,9 +1,9 @@
 import { GpuProcessReader } from '../attribution/gpu-processes.js'
 import { AttributionReader, type AttributionSpec } from '../attribution/reader.js'
-import { CpuTdpMeter, type CpuTdpMeterSpec } from './cpu-estimate.js'
 import { buildGpuMeters, type GpuMeterSpec, type GpuReport } from './gpu.js'
 import { HwmonMeter, type HwmonMeterSpec } from './hwmon.js'
 import type { Meter } from './meter.js'
+import { ModelMeter, type ModelMeterSpec, REST_LOAD_EVERY_MS, SharedLoad } from './model-meter.js'
 import { NvmlMeter } from './nvml.js'
 import { ConstantMeter, type ConstantMeterSpec } from './ram-estimate.js'
 import { RaplMeter, type RaplMeterSpec } from './rapl.js'
@@ -11,7 +11,7 @@ import { RaplMeter, type RaplMeterSpec } from './rapl.js'
 /** Plain data from which the sampler (in its worker thread) builds a meter, or its attribution reader. */
 export type MeterSpec =
   | RaplMeterSpec
-  | CpuTdpMeterSpec
+  | ModelMeterSpec
   | ConstantMeterSpec
   | GpuMeterSpec
   | HwmonMeterSpec
@@ -33,14 +33,23 @@ export function buildMeters(
   const meters: Meter[] = []
   let gpu: GpuReport | null = null
   let attribution: AttributionSpec | null = null
+  // The model meters read the machine's load once per sample between them; only every REST_LOAD_EVERY_MS
+  // when the CPU is measured and only the rest of the machine (and RAM) follow the load.
+  const loads = new Map<string, SharedLoad>()
+  const cpuModelled = specs.some((s) => s.type === 'model' && s.component === 'cpu')
   for (const spec of specs) {
     switch (spec.type) {
       case 'rapl':
         meters.push(new RaplMeter(spec))
         break
-      case 'cpu-tdp':
-        meters.push(new CpuTdpMeter(spec))
+      case 'model': {
+        const load =
+          loads.get(spec.procStatPath) ??
+          new SharedLoad(spec.procStatPath, cpuModelled ? 0 : REST_LOAD_EVERY_MS)
+        loads.set(spec.procStatPath, load)
+        meters.push(new ModelMeter(spec, load))
         break
+      }
       case 'constant':
         meters.push(new ConstantMeter(spec))
         break

@@ -84,7 +84,11 @@ export function shippedCpuTableSync(): CpuTable {
 export function shippedCpuTable(): Promise<CpuTable> {
   shipped ??= shippedSync
     ? Promise.resolve(shippedSync)
-    : import('csv-parse/sync').then(({ parse }) => tableOf(readDataFile('cpu_power.csv'), parse))
+    : import('csv-parse/sync').then(({ parse }) => {
+        // One parse per process, whichever way asked first.
+        shippedSync ??= tableOf(readDataFile('cpu_power.csv'), parse)
+        return shippedSync
+      })
   return shipped
 }
 

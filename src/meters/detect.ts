@@ -1,17 +1,17 @@
-import { totalmem } from 'node:os'
 import { describeError } from '../errors.js'
+import { cpuFamily } from '../estimates/cpu-family.js'
+import { type EstimateCurves, estimateCurves, vmShare } from '../estimates/machine-estimate.js'
+import { describeModel } from '../estimates/machine-power.js'
+import { shippedPowerModel } from '../estimates/model-file.js'
+import { readGuest } from '../guest.js'
 import type { SystemInfo } from '../system.js'
 import type { TrackerWarning } from '../warnings.js'
 import type { MeterSpec } from './build.js'
-import { matchCpu, shippedCpuTable, type TdpMatch } from './cpu-tdp-table.js'
+import { matchCpu, shippedCpuTable } from './cpu-tdp-table.js'
 import { amdGpuSelection, gpuSelection } from './gpu-select.js'
 import { discoverHwmon, nodeMeterSpec } from './hwmon.js'
-import { guessModuleCount, ramPowerW } from './ram-estimate.js'
-import { GUEST_RAM_W_PER_GB, guestMemory } from './ram-guest.js'
+import type { ModelMeterSpec } from './model-meter.js'
 import { discoverRapl, type RaplDiscovery, raplMeterSpecs, raplPermissionFix } from './rapl.js'
-
-/** Watts per logical CPU when the CPU model is not in the table (CodeCarbon's default). */
-export const WATTS_PER_THREAD_UNKNOWN_CPU = 4
 
 /** The inputs detection needs from the configuration. */
 export interface DetectOptions {
@@ -44,25 +44,27 @@ export interface DetectOptions {
 export interface MeterPlan {
   readonly specs: readonly MeterSpec[]
   readonly rapl: RaplDiscovery
-  /** Estimate meters (by id) whose wattage tuneEstimates() must supply. */
-  readonly pending: { readonly cpuTdp: boolean; readonly ramModules: boolean }
+  /** Which model meters (CPU, RAM, the rest of the machine) wait for tuneEstimates()' curves. */
+  readonly pending: { readonly cpu: boolean; readonly ram: boolean; readonly rest: boolean }
   readonly notes: readonly string[]
   readonly warnings: readonly TrackerWarning[]
 }
 
-/** The wattages of pending estimates, and how they were found. */
+/** The curves of pending model meters, and what they rest on. */
 export interface EstimateTuning {
-  /** By meter id. */
-  readonly watts: Readonly<Record<string, number>>
-  readonly cpuTdp: { readonly watts: number; readonly how: string; readonly match: TdpMatch | null } | null
+  /** Watts per load step, by meter id. */
+  readonly watts: Readonly<Record<string, readonly number[]>>
+  /** The model's estimate for this machine; null when nothing is estimated, or it failed. */
+  readonly estimate: ModelEstimate | null
   readonly notes: readonly string[]
   readonly warnings: readonly TrackerWarning[]
 }
 
 /**
- * Chooses the meters: RAPL packages for the CPU when readable, else the TDP × load estimate; RAPL DRAM
- * for memory when readable, else the module model (or the forced ramPowerW). Measured always wins over
- * estimated; forced wattages replace the estimates' inputs, not the measurements.
+ * Chooses the meters: RAPL packages for the CPU when readable, else the power model's CPU part; RAPL DRAM
+ * for memory when readable, else the forced ramPowerW, else the model's RAM part; the ACPI power meter for
+ * the whole server, else the model's rest of the machine. Measured always wins over estimated; forced
+ * wattages replace the estimates' inputs, not the measurements.
  */
 export function planMeters(options: DetectOptions): MeterPlan {
   const specs: MeterSpec[] = []
@@ -73,7 +75,7 @@ export function planMeters(options: DetectOptions): MeterPlan {
   if (rapl.unreadable.length > 0 && !raplSpecs.cpu) {
     warnings.push({
       code: 'RAPL_UNREADABLE',
-      message: `${rapl.unavailableReason}: CPU energy is estimated from TDP and load.\n${raplPermissionFix(rapl.root)}`,
+      message: `${rapl.unavailableReason}: CPU energy is estimated from the power model and load.\n${raplPermissionFix(rapl.root)}`,
     })
   } else if (rapl.unreadable.length > 0) {
     // Packages readable, DRAM not (permissions changed on some files only): say so, never fall back silently.
@@ -88,13 +90,22 @@ export function planMeters(options: DetectOptions): MeterPlan {
     notes.push('CPU energy is the RAPL psys zone (the whole platform): no package zone exists')
   }
 
+  // The power model supplies what nothing measures; its curves need the system's facts (slow), so its
+  // meters start pending and get their watts from tuneEstimates().
+  const model = (id: ModelMeterSpec['id'], component: ModelMeterSpec['component']): ModelMeterSpec => ({
+    type: 'model',
+    id,
+    component,
+    source: id,
+    curveW: null,
+    procStatPath: options.procStatPath,
+  })
   let cpuPending = false
   if (raplSpecs.cpu) {
     specs.push(raplSpecs.cpu)
   } else {
-    cpuPending = options.cpuPowerW === null
-    specs.push({ type: 'cpu-tdp', tdpW: options.cpuPowerW, procStatPath: options.procStatPath })
-    if (!cpuPending) notes.push(cpuEstimateNote(`cpuPowerW ${options.cpuPowerW} W`, rapl))
+    cpuPending = true
+    specs.push(model('cpu-model', 'cpu'))
   }
 
   let ramPending = false
@@ -110,28 +121,8 @@ export function planMeters(options: DetectOptions): MeterPlan {
       watts: options.ramPowerW,
     })
   } else {
-    // A virtual machine or a container owns the memory it was given, not the host's modules: the module
-    // model would charge it for DIMMs it does not have (20 W on a 2-vCPU VM drawing 1.7 W of CPU).
-    const guest = guestMemory(totalmem(), {
-      procRoot: options.procRoot ?? '/proc',
-      sysRoot: options.sysRoot ?? '/sys',
-    })
-    if (guest) {
-      const watts = Math.round(GUEST_RAM_W_PER_GB * guest.allocatedGB * 100) / 100
-      notes.push(
-        `RAM energy estimated per GB for ${guest.why}: ${GUEST_RAM_W_PER_GB} W/GB (Cloud Carbon Footprint) → ${watts} W`,
-      )
-      specs.push({ type: 'constant', id: 'ram-per-gb', component: 'ram', source: 'ram-per-gb', watts })
-    } else {
-      ramPending = true
-      specs.push({
-        type: 'constant',
-        id: 'ram-modules',
-        component: 'ram',
-        source: 'ram-modules',
-        watts: null,
-      })
-    }
+    ramPending = true
+    specs.push(model('ram-model', 'ram'))
   }
   // GPUs are found where they are read (NVML and nvidia-smi are loaded and run in the sampler's thread).
   if (options.nvidiaSmiPath !== undefined) {
@@ -158,77 +149,144 @@ export function planMeters(options: DetectOptions): MeterPlan {
             },
     })
   }
-  // The whole server at the wall, beside the components' sum (never added to it).
-  if (options.hwmonRoot !== undefined) {
-    const node = nodeMeterSpec(discoverHwmon(options.hwmonRoot))
-    if (node) {
-      specs.push(node)
-      notes.push(
-        `Node power from the ACPI power meter (${node.channels.map((c) => `${c.name}/${c.sensor.file}`).join(', ')}): ` +
-          'the whole server at the wall, shown beside the components, never added to them',
-      )
-    }
+  // The whole server at the wall, beside the components' sum (never added to it); without one, the rest
+  // of the machine is modelled, for the wall figure.
+  const node = options.hwmonRoot === undefined ? null : nodeMeterSpec(discoverHwmon(options.hwmonRoot))
+  if (node) {
+    specs.push(node)
+    notes.push(
+      `Node power from the ACPI power meter (${node.channels.map((c) => `${c.name}/${c.sensor.file}`).join(', ')}): ` +
+        'the whole server at the wall, shown beside the components, never added to them',
+    )
+  } else {
+    specs.push(model('rest-model', 'rest'))
   }
-  return { specs, rapl, pending: { cpuTdp: cpuPending, ramModules: ramPending }, notes, warnings }
+  return {
+    specs,
+    rapl,
+    pending: { cpu: cpuPending, ram: ramPending, rest: node === null },
+    notes,
+    warnings,
+  }
 }
 
-/** Supplies the wattage of every pending estimate, from the machine's description and the TDP table. */
-export async function tuneEstimates(plan: MeterPlan, system: SystemInfo): Promise<EstimateTuning> {
-  const watts: Record<string, number> = {}
+/** What the power model needs beyond the system's description. */
+export interface TuneOptions {
+  /** TDP of all sockets, W, where the user knows it (cpuPowerW). */
+  readonly cpuPowerW: number | null
+  readonly procRoot?: string
+  readonly sysRoot?: string
+  /** The host of a virtual machine, as the user knows it (embodied.host); else the assumed host. */
+  readonly host?: { readonly threads?: number; readonly memoryGiB?: number } | undefined
+  /** Whether to look the CPU's TDP up in the CPU table (default true). */
+  readonly lookUpTdp?: boolean
+}
+
+/** Supplies the curves of every pending model meter, from the machine's description and the fitted model. */
+export async function tuneEstimates(
+  plan: MeterPlan,
+  system: SystemInfo,
+  options: TuneOptions,
+): Promise<EstimateTuning> {
+  const watts: Record<string, readonly number[]> = {}
   const notes: string[] = []
   const warnings: TrackerWarning[] = []
-  let cpuTdp: EstimateTuning['cpuTdp'] = null
-  if (plan.pending.cpuTdp) {
-    cpuTdp = await estimateTdp(system)
-    watts['cpu-tdp'] = cpuTdp.watts
-    notes.push(cpuEstimateNote(cpuTdp.how, plan.rapl))
-    if (!cpuTdp.match) {
-      warnings.push({
-        code: 'CPU_UNKNOWN',
-        message:
-          `CPU '${system.cpuModel}' is not in the TDP table: assuming ${WATTS_PER_THREAD_UNKNOWN_CPU} W per ` +
-          `logical CPU (${cpuTdp.watts} W). Set cpuPowerW to its TDP for a better estimate.`,
-      })
-    }
+  if (!plan.pending.cpu && !plan.pending.ram && !plan.pending.rest) {
+    return { watts, estimate: null, notes, warnings }
   }
-  if (plan.pending.ramModules) {
-    const known = system.memoryModules !== null
-    const modules = system.memoryModules ?? guessModuleCount(system.ramTotalGiB)
-    watts['ram-modules'] = ramPowerW(modules, system.isArm)
-    const origin = known ? 'found' : `guessed from ${system.ramTotalGiB.toFixed(1)} GiB`
-    notes.push(`RAM energy estimated: ${modules} module(s) ${origin} → ${watts['ram-modules']} W`)
-  }
-  return { watts, cpuTdp, notes, warnings }
-}
-
-/** The note that says how the CPU estimate was made, and why RAPL was not used. */
-function cpuEstimateNote(how: string, rapl: RaplDiscovery): string {
-  const why = rapl.unavailableReason ? ` (no RAPL: ${rapl.unavailableReason})` : ''
-  return `CPU energy estimated: ${how} × (0.1 + 0.9 × load³)${why}`
-}
-
-/** TDP of all sockets from the table, or 4 W per logical CPU for an unknown model. */
-export async function estimateTdp(system: SystemInfo): Promise<NonNullable<EstimateTuning['cpuTdp']>> {
-  const sockets = system.sockets
-  let match: TdpMatch | null = null
-  let tableProblem = ''
+  let estimate: ModelEstimate
   try {
-    match = matchCpu(system.cpuModel, await shippedCpuTable())
+    // The CPU table (a 70 ms parse) only where the CPU itself is estimated: where RAPL measures it, the
+    // rest of the machine is modelled from the CPU's generation and threads (the model's `year` variant).
+    estimate = await modelEstimate(system, { ...options, lookUpTdp: plan.pending.cpu })
   } catch (error) {
-    tableProblem = ` (the TDP table could not be read: ${describeError(error)})`
+    // The model's files ship with the package; a broken install is said, never thrown into the job.
+    warnings.push({
+      code: 'ESTIMATE_FAILED',
+      message: `the power model could not be evaluated (${describeError(error)}): estimated components read as unknown.`,
+    })
+    return { watts, estimate: null, notes, warnings }
   }
-  if (match) {
-    const times = sockets > 1 ? ` × ${sockets} sockets` : ''
-    return {
-      watts: match.tdpW * sockets,
-      how: `TDP ${match.tdpW} W of '${match.name}' (${match.how} match)${times}`,
-      match,
+  const { curves } = estimate
+  const range = (w: readonly number[]) =>
+    `${fmtW(w[0] ?? 0)} idle … ${fmtW(w[w.length - 1] ?? 0)} at full load`
+  notes.push(`Estimates from ${estimate.source}${curves.share ? `; ${curves.share}` : ''}`)
+  if (plan.pending.cpu) {
+    watts['cpu-model'] = curves.cpuW
+    const why = plan.rapl.unavailableReason ? ` (no RAPL: ${plan.rapl.unavailableReason})` : ''
+    notes.push(`CPU energy estimated: the model's CPU part, ${range(curves.cpuW)}${why}`)
+  }
+  if (plan.pending.ram) {
+    watts['ram-model'] = curves.ramW
+    notes.push(`RAM energy estimated: the model's RAM part, ${range(curves.ramW)}`)
+  }
+  if (plan.pending.rest) {
+    watts['rest-model'] = curves.restW
+    notes.push(
+      `The rest of the machine (board, fans, drives, power-supply losses) modelled: ${range(curves.restW)}; ` +
+        'part of the wall figure, not of the CPU+GPU+RAM energy',
+    )
+  }
+  // Said as a warning where the CPU itself is estimated; where RAPL measures it, the TDP only sizes the
+  // rest of the machine, and the note's `TDP unknown` says so.
+  if (estimate.tdpFrom === 'unknown' && plan.pending.cpu) {
+    warnings.push({
+      code: 'CPU_UNKNOWN',
+      message:
+        `CPU '${system.cpuModel}' is not in the TDP table: the power model stands its ${system.cpuCount} ` +
+        'threads in for its TDP, with a wider interval. Set cpuPowerW to its TDP (all sockets) for a narrower one.',
+    })
+  }
+  return { watts, estimate, notes, warnings }
+}
+
+/** The power model's curves for this machine, and what they rest on. */
+export interface ModelEstimate {
+  readonly curves: EstimateCurves
+  /** The model and what it knew, in words. */
+  readonly source: string
+  readonly tdpFrom: 'option' | 'cpu-table' | 'unknown' | 'not-looked-up'
+}
+
+const fmtW = (w: number) => `${w < 10 ? w.toFixed(1) : w.toFixed(0)} W`
+
+/** The model's curves for this machine (a virtual machine: its share of a host). */
+export async function modelEstimate(system: SystemInfo, options: TuneOptions): Promise<ModelEstimate> {
+  const sockets = Math.max(1, system.sockets)
+  let tdpW: number | null = null
+  let tdpFrom: ModelEstimate['tdpFrom'] = 'unknown'
+  let tdpText = 'TDP unknown (the CPU is not in the table: threads stand in, wider interval)'
+  if (options.cpuPowerW !== null) {
+    tdpW = options.cpuPowerW / sockets
+    tdpFrom = 'option'
+    tdpText = `TDP ${tdpW} W per socket (cpuPowerW ${options.cpuPowerW} W)`
+  } else if (options.lookUpTdp === false) {
+    tdpFrom = 'not-looked-up'
+    tdpText = 'TDP not looked up (the CPU is measured: threads stand in for the rest of the machine)'
+  } else {
+    const match = matchCpu(system.cpuModel, await shippedCpuTable())
+    if (match) {
+      tdpW = match.tdpW
+      tdpFrom = 'cpu-table'
+      tdpText = `TDP ${tdpW} W (CPU table: ${match.name})`
     }
   }
-  const watts = WATTS_PER_THREAD_UNKNOWN_CPU * system.cpuCount
-  return {
-    watts,
-    how: `unknown CPU '${system.cpuModel}'${tableProblem}: ${WATTS_PER_THREAD_UNKNOWN_CPU} W × ${system.cpuCount} logical CPUs`,
-    match: null,
-  }
+  const guest = readGuest({ procRoot: options.procRoot ?? '/proc', sysRoot: options.sysRoot ?? '/sys' })
+  const limit = guest.memoryLimit?.gib ?? null
+  const vm = guest.vm !== null ? vmShare(system.cpuCount, system.ramTotalGiB, options.host) : null
+  const family = cpuFamily(system.cpuModel)
+  const model = shippedPowerModel()
+  const curves = estimateCurves(model, {
+    tdpW,
+    sockets,
+    threads: Math.max(system.cpuCount, sockets),
+    memoryGiB: system.ramTotalGiB,
+    vendor: family.vendor === 'unknown' && system.isArm ? 'arm' : family.vendor,
+
+    year: family.year,
+    vm,
+    memoryLimitGiB: vm === null && limit !== null && limit < system.ramTotalGiB ? limit : null,
+  })
+  const vendor = family.vendor === 'unknown' && system.isArm ? 'arm' : family.vendor
+  return { curves, source: describeModel(model, curves.variant, tdpText, { ...family, vendor }), tdpFrom }
 }

@@ -43,7 +43,7 @@ export interface Meter extends MeterInfo {
    * Estimate meters whose wattage needs slow facts (TDP table, memory layout) start with it unknown and
    * get it here, before their first interval closes; until then their reads are NaN.
    */
-  setWatts?(watts: number): void
+  setWatts?(watts: number | readonly number[]): void
   /**
    * Warnings the last read() found that are not a failed read (a counter frozen while the device draws, a
    * die reading 0 W beside its sibling); the sampler passes them on.
@@ -96,9 +96,15 @@ export const isUsable = (value: number | undefined): value is number =>
   value !== undefined && Number.isFinite(value) && value >= 0
 
 /** The sources that are estimates; every other source is measured. */
-const ESTIMATED_SOURCES: readonly MeterSource[] = ['cpu-tdp', 'ram-modules', 'ram-per-gb', 'constant']
+const ESTIMATED_SOURCES: readonly MeterSource[] = ['cpu-model', 'ram-model', 'rest-model', 'constant']
 
 /** The method implied by a source. */
 export function methodOf(source: MeterSource): MeterMethod {
   return ESTIMATED_SOURCES.includes(source) ? 'estimated' : 'measured'
 }
+
+/**
+ * What estimate meters are given once the slow facts are known, by meter id: a wattage, or watts per load
+ * step of the power model (a curve the meter interpolates at the machine's load).
+ */
+export type EstimateWatts = Readonly<Record<string, number | readonly number[]>>

@@ -1,14 +1,17 @@
 import type { Channel, Meter } from './meter.js'
 
-/** Plain-data description of a constant-power meter (the RAM estimate, or a forced wattage). */
+/** Plain-data description of a constant-power meter: a wattage the user set (ramPowerW). */
 export interface ConstantMeterSpec {
   readonly type: 'constant'
   readonly id: string
   readonly component: 'cpu' | 'gpu' | 'ram'
-  readonly source: 'ram-modules' | 'ram-per-gb' | 'constant'
-  /** Null until set with setWatts() (the module count comes from a slow look-up). */
+  readonly source: 'constant'
+  /** Null until set with setWatts(). */
   readonly watts: number | null
 }
+
+// CodeCarbon v3's RAM model, kept public for comparisons with its figures; the tracker's own RAM estimate
+// is the power model's (src/estimates/, docs/accuracy.md).
 
 /**
  * Memory modules guessed from the total size, when the real layout is unknown (CodeCarbon v3's model):
@@ -39,7 +42,7 @@ export function ramPowerW(modules: number, isArm: boolean): number {
   return Math.max(isArm ? 3 : 10, watts)
 }
 
-/** A meter that reports a fixed wattage (the RAM estimate, or a value the user forced). */
+/** A meter that reports a fixed wattage (a value the user forced). */
 export class ConstantMeter implements Meter {
   readonly id: string
   readonly component: ConstantMeterSpec['component']
@@ -56,7 +59,8 @@ export class ConstantMeter implements Meter {
     this.channels = [{ name: spec.component, kind: 'power', mode: 'average' }]
   }
 
-  setWatts(watts: number): void {
+  setWatts(watts: number | readonly number[]): void {
+    if (typeof watts !== 'number') return
     this.watts = watts
   }
 

@@ -1,6 +1,7 @@
 import { describeError } from '../errors.js'
 import { buildMeters, type MeterSpec } from '../meters/build.js'
 import type { GpuReport } from '../meters/gpu.js'
+import type { EstimateWatts } from '../meters/meter.js'
 import { Sampler } from './sampler.js'
 import { FixedRateSchedule } from './schedule.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
@@ -32,7 +33,7 @@ export class InlineSampling implements SamplingSession {
     this.sampler.begin(this.t0Ns)
   }
 
-  async run(watts: Readonly<Record<string, number>>, intervalMs: number): Promise<void> {
+  async run(watts: EstimateWatts, intervalMs: number): Promise<void> {
     this.sampler.setWatts(watts)
     this.schedule = new FixedRateSchedule(this.t0Ns, intervalMs, (nowNs) => this.deliver(nowNs, false), {
       unref: true,
@@ -45,6 +46,10 @@ export class InlineSampling implements SamplingSession {
 
   setJob(pid: number): void {
     this.sampler.setJob(pid)
+  }
+
+  trackerStarted(mainTicks: number): void {
+    this.sampler.trackerStarted(mainTicks)
   }
 
   readNow(): boolean {

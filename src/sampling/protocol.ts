@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { MeterSpec } from '../meters/build.js'
 import type { GpuReport } from '../meters/gpu.js'
+import type { EstimateWatts } from '../meters/meter.js'
 import type { TrackerWarning } from '../warnings.js'
 import type { MeterDescription } from './sampler.js'
 
@@ -14,12 +15,14 @@ export type ToWorker =
    */
   | {
       readonly type: 'run'
-      readonly watts: Readonly<Record<string, number>>
+      readonly watts: EstimateWatts
       readonly intervalMs: number
       readonly batchMs: number
     }
   /** `wattprint run`'s command has started: the job is its process tree from now on. */
   | { readonly type: 'job'; readonly pid: number }
+  /** The tracker finished starting, its main thread at `mainTicks` of CPU (what it used since the baseline is its own). */
+  | { readonly type: 'started'; readonly mainTicks: number }
   /** Post every interval as it closes (true), or batch them (false, the default). */
   | { readonly type: 'live'; readonly live: boolean }
   | { readonly type: 'stop' }

@@ -3,6 +3,7 @@ import { describeError } from '../errors.js'
 import {
   type Channel,
   counterStep,
+  type EstimateWatts,
   isUsable,
   type Meter,
   type MeterInfo,
@@ -116,7 +117,7 @@ export class Sampler {
   }
 
   /** Gives estimate meters their wattage (by meter id), before the first interval closes. */
-  setWatts(watts: Readonly<Record<string, number>>): void {
+  setWatts(watts: EstimateWatts): void {
     for (const { meter } of this.states) {
       const value = watts[meter.id]
       if (value !== undefined) meter.setWatts?.(value)
@@ -167,6 +168,11 @@ export class Sampler {
   /** `wattprint run`'s command has started: the attribution reader's job is its process tree from now on. */
   setJob(pid: number): void {
     this.attribution?.setJob(pid)
+  }
+
+  /** The tracker finished starting, its main thread at `mainTicks` of CPU (AttributionReader.startedAt). */
+  trackerStarted(mainTicks: number): void {
+    this.attribution?.startedAt(mainTicks)
   }
 
   /** Closes every meter. */

@@ -1,4 +1,5 @@
 import type { GpuReport } from '../meters/gpu.js'
+import type { EstimateWatts } from '../meters/meter.js'
 import type { TrackerWarning } from '../warnings.js'
 import type { IntervalReport, MeterDescription } from './sampler.js'
 
@@ -24,7 +25,7 @@ export interface SamplingSession {
    * estimates need arrive here, exact for the whole first interval since estimates are interval averages.
    * Batched intervals (see setLive) reach onInterval about every `batchMs`.
    */
-  run(watts: Readonly<Record<string, number>>, intervalMs: number, batchMs?: number): Promise<void>
+  run(watts: EstimateWatts, intervalMs: number, batchMs?: number): Promise<void>
   /**
    * Takes a reading now, synchronously: the interval it closes has been delivered to onInterval when this
    * returns true. False when the sampler did not answer in time (the last delivered data stands).
@@ -38,6 +39,11 @@ export interface SamplingSession {
   setLive(live: boolean): void
   /** `wattprint run`'s command has started as `pid`: the job (with attribution) is its process tree from now on. */
   setJob(pid: number): void
+  /**
+   * The tracker finished starting, its main thread then at `mainTicks` of CPU: what that thread used since
+   * the baseline is the tracker's, taken off the job's with attribution.
+   */
+  trackerStarted(mainTicks: number): void
   /** Takes the final reading (delivered to onInterval), closes the meters and ends the session. */
   stop(): Promise<void>
 }

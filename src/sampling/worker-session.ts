@@ -8,6 +8,7 @@ import {
 import { describeError } from '../errors.js'
 import type { MeterSpec } from '../meters/build.js'
 import type { GpuReport } from '../meters/gpu.js'
+import type { EstimateWatts } from '../meters/meter.js'
 import { ANSWERED, BATCH_MS, CONTROL_WORDS, type FromWorker, REQUEST, type ToWorker } from './protocol.js'
 import type { IntervalReport, MeterDescription } from './sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
@@ -77,7 +78,7 @@ export class WorkerSampling implements SamplingSession {
     return this.await(() => this.post({ type: 'init', specs })).then(() => this)
   }
 
-  run(watts: Readonly<Record<string, number>>, intervalMs: number, batchMs = BATCH_MS): Promise<void> {
+  run(watts: EstimateWatts, intervalMs: number, batchMs = BATCH_MS): Promise<void> {
     return this.await(() => this.post({ type: 'run', watts, intervalMs, batchMs }))
   }
 
@@ -90,6 +91,11 @@ export class WorkerSampling implements SamplingSession {
   setJob(pid: number): void {
     if (this.state === 'stopped' || this.state === 'failed') return
     this.post({ type: 'job', pid })
+  }
+
+  trackerStarted(mainTicks: number): void {
+    if (this.state === 'stopped' || this.state === 'failed') return
+    this.post({ type: 'started', mainTicks })
   }
 
   readNow(): boolean {

@@ -91,6 +91,10 @@ function onMessage(message: ToWorker): void {
       sampler?.setJob(message.pid)
       break
     }
+    case 'started': {
+      sampler?.trackerStarted(message.mainTicks)
+      break
+    }
     case 'live': {
       live = message.live
       if (live) postBatch()

@@ -21,6 +21,8 @@ export { CSV_COLUMNS, CSV_HEADER, type CsvColumn } from '../csv-format.js'
 
 /** A record as CSV cells, one per column; unknown values are null (written empty), never dropped. */
 export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCell> {
+  // A checkpoint written before the wall figure and the intervals existed has none of them: empty.
+  const wall = record.wall as EmissionsRecord['wall'] | undefined
   return {
     timestamp: record.timestamp,
     project_name: record.projectName,
@@ -93,6 +95,17 @@ export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCel
     // A checkpoint written before these fields existed has neither: empty, as unknown.
     tracker_cpu_seconds: record.trackerCpuS ?? null,
     tracker_energy: record.trackerEnergyKWh ?? null,
+    energy_low: record.energyLowKWh ?? null,
+    energy_high: record.energyHighKWh ?? null,
+    emissions_low: record.emissionsLowKg ?? null,
+    emissions_high: record.emissionsHighKg ?? null,
+    wall_energy: wall?.energyKWh ?? null,
+    wall_energy_low: wall?.lowKWh ?? null,
+    wall_energy_high: wall?.highKWh ?? null,
+    wall_emissions: wall?.emissionsKg ?? null,
+    wall_emissions_low: wall?.emissionsLowKg ?? null,
+    wall_emissions_high: wall?.emissionsHighKg ?? null,
+    wall_source: wall?.source ?? null,
   }
 }
 

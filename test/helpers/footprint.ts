@@ -19,7 +19,7 @@ export const TWO_HOURS: FootprintInput = {
   emissionsKg: 4,
   pue: 1,
   trackingMode: 'machine',
-  machine: { energyKWh: 10, cpuKWh: 2, gpuKWh: 8, ramKWh: 0 },
+  machine: { energyKWh: 10, cpuKWh: 2, gpuKWh: 8, ramKWh: 0, wallKWh: 12 },
   cloudProvider: null,
   cloudRegion: null,
   countryIsoCode: null,

@@ -30,7 +30,12 @@ export const joules = (kWh: number) => kWh * 3.6e6
  * Runs a tracker for `ms` measuring nothing but what `options` points at (no powercap tree, no NVIDIA, an
  * empty hwmon tree unless given); returns its record, warnings and CSV row.
  */
-export async function measure(options: TrackerOptions, ms: number) {
+export async function measure(
+  options: TrackerOptions,
+  ms: number,
+  /** Runs after start(), before the wait: a test's doings while the tracker measures. */
+  during?: () => Promise<void>,
+) {
   const dir = tempDir()
   mkdirSync(join(dir, 'no-hwmon'))
   const tracker = new EmissionsTracker({
@@ -51,6 +56,7 @@ export async function measure(options: TrackerOptions, ms: number) {
   const warnings: TrackerWarning[] = []
   tracker.on('warning', (w) => warnings.push(w))
   await tracker.start()
+  await during?.()
   await sleep(ms)
   const record = await tracker.stop()
   const [row] = readCsv(join(dir, 'emissions.csv'))

@@ -9,8 +9,15 @@ const TEXT_COLUMNS = new Set<string>(
     recordToCells(
       sampleRecord({
         gpuModel: '1 x NVIDIA L4',
-        gpu: { energyKWh: 0, powerW: 0, source: 'nvml-energy', method: 'measured' },
-        node: { energyKWh: 0, powerW: 0, source: 'acpi-power-meter', method: 'measured' },
+        gpu: { energyKWh: 0, lowKWh: 0, highKWh: 0, powerW: 0, source: 'nvml-energy', method: 'measured' },
+        node: {
+          energyKWh: 0,
+          lowKWh: 0,
+          highKWh: 0,
+          powerW: 0,
+          source: 'acpi-power-meter',
+          method: 'measured',
+        },
       }),
     ),
   )
