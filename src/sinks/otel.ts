@@ -1,6 +1,6 @@
 import { COMPONENTS } from '../components.js'
 import type { SampleEvent } from '../events.js'
-import type { EmissionsRecord } from '../record.js'
+import type { ComponentRecord, EmissionsRecord, Measurement, WallRecord } from '../record.js'
 import type { RequestRecord } from '../requests/span.js'
 import { JOULES_PER_KWH } from '../units.js'
 import type { Sink, SinkContext } from './sink.js'
@@ -13,6 +13,42 @@ interface ObservableResultLike {
 interface ObservableLike {
   addCallback(callback: (result: ObservableResultLike) => void): void
 }
+
+/** A number that can be observed: finite; null for an unknown one (null, undefined, NaN). */
+const known = (value: number | null | undefined, scale: number): number | null =>
+  typeof value === 'number' && Number.isFinite(value * scale) ? value * scale : null
+
+/**
+ * The final record's figures that only the record carries, in the instruments' units (J, g, s); null
+ * where unknown. A record read back from an older checkpoint may lack them, whatever its type says.
+ */
+function recordFigures(record: EmissionsRecord) {
+  const figures: Partial<Measurement> = record
+  const wall: Partial<WallRecord> | undefined = figures.wall
+  const bound = (side: 'lowKWh' | 'highKWh') => {
+    const byComponent = { cpu: null as number | null, gpu: null as number | null, ram: null as number | null }
+    for (const c of COMPONENTS) {
+      const share: Partial<ComponentRecord> | undefined = record[c]
+      byComponent[c] = known(share?.[side], JOULES_PER_KWH)
+    }
+    return byComponent
+  }
+  return {
+    energyLowJ: bound('lowKWh'),
+    energyHighJ: bound('highKWh'),
+    emissionsLowG: known(figures.emissionsLowKg, 1000),
+    emissionsHighG: known(figures.emissionsHighKg, 1000),
+    wallEnergyJ: known(wall?.energyKWh, JOULES_PER_KWH),
+    wallEnergyLowJ: known(wall?.lowKWh, JOULES_PER_KWH),
+    wallEnergyHighJ: known(wall?.highKWh, JOULES_PER_KWH),
+    wallEmissionsG: known(wall?.emissionsKg, 1000),
+    wallEmissionsLowG: known(wall?.emissionsLowKg, 1000),
+    wallEmissionsHighG: known(wall?.emissionsHighKg, 1000),
+    trackerCpuS: known(figures.trackerCpuS, 1),
+    trackerEnergyJ: known(figures.trackerEnergyKWh, JOULES_PER_KWH),
+  }
+}
+type RecordFigures = ReturnType<typeof recordFigures>
 
 /**
  * An @opentelemetry/api Meter, described by shape so that wattprint's types do not require the API to be
@@ -44,6 +80,15 @@ export interface MeterLike {
  * `wattprint.tokens` (counter, by `wattprint.route` and `wattprint.direction`), with
  * `wattprint.project`, `wattprint.experiment` and `wattprint.run_id` attributes. Values are read when your
  * reader collects: the sink only keeps the latest figures.
+ *
+ * From the final record too (gauges, not observed when the record lacks them): the 80 % intervals,
+ * `wattprint.energy_low` / `wattprint.energy_high` (J, by `component`; their sums are the record's
+ * energyLowKWh / energyHighKWh) and `wattprint.emissions_low` / `wattprint.emissions_high` (g); the whole
+ * machine at the wall, `wattprint.wall.energy` (J) and `wattprint.wall.emissions` (g) with their `_low` /
+ * `_high` bounds; what measuring cost, `wattprint.tracker.cpu_time` (s) and `wattprint.tracker.energy` (J;
+ * both absent in machine mode). The energy and emissions counters follow every interval; these are
+ * cumulative run totals as well, but the interval events carry none of them, so they are observed only
+ * once the record arrives, at stop.
  */
 export function otelSink(options: { readonly meter: MeterLike }): Sink {
   const latest = {
@@ -54,6 +99,8 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
     // The final record's (footprint/); null until known, and never observed as 0 for unknown.
     embodiedGrams: null as number | null,
     waterLitres: null as number | null,
+    // The final record's intervals, wall and tracker cost; undefined until the record arrives.
+    record: undefined as RecordFigures | undefined,
   }
   let attributes: Record<string, string> = {}
   let observe: ((request: RequestRecord) => void) | undefined
@@ -143,6 +190,96 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
         .addCallback((result) => {
           if (latest.waterLitres !== null) result.observe(latest.waterLitres, attributes)
         })
+      // The final record's intervals, the whole machine at the wall and what measuring cost: gauges, as
+      // embodied emissions and water (the intervals are the power model's at the run's load and may move
+      // either way). Each bound is an instrument of its own rather than a `wattprint.bound` attribute: an
+      // attribute here partitions a figure (the sum over `component` is the run's energy), and a sum over
+      // low and high would be nonsense in any view that drops it; `_low`/`_high` rather than `.low`, so
+      // that no instrument's name is also a namespace (`wattprint.energy`). The wall's source is free
+      // text and stays out of the attributes. A figure the record lacks is not observed, never NaN or 0.
+      const fromRecord = (
+        name: string,
+        unit: string,
+        description: string,
+        value: (figures: RecordFigures) => number | null,
+      ) =>
+        meter.createObservableGauge(name, { unit, description }).addCallback((result) => {
+          const figure = latest.record ? value(latest.record) : null
+          if (figure !== null) result.observe(figure, attributes)
+        })
+      for (const side of ['low', 'high'] as const)
+        meter
+          .createObservableGauge(`wattprint.energy_${side}`, {
+            unit: 'J',
+            description: `${side === 'low' ? 'Low' : 'High'} end of the 80 % interval on wattprint.energy, by component (PUE included), from the final record`,
+          })
+          .addCallback((result) => {
+            const byComponent = latest.record?.[side === 'low' ? 'energyLowJ' : 'energyHighJ']
+            for (const c of COMPONENTS) {
+              const joules = byComponent?.[c] ?? null
+              if (joules !== null) result.observe(joules, { ...attributes, component: c })
+            }
+          })
+      fromRecord(
+        'wattprint.emissions_low',
+        'g',
+        "Low end of the 80 % interval on wattprint.emissions (the energy's, not the intensity's), from the final record",
+        (f) => f.emissionsLowG,
+      )
+      fromRecord(
+        'wattprint.emissions_high',
+        'g',
+        "High end of the 80 % interval on wattprint.emissions (the energy's, not the intensity's), from the final record",
+        (f) => f.emissionsHighG,
+      )
+      fromRecord(
+        'wattprint.wall.energy',
+        'J',
+        'The whole machine at the wall (node meter, or the components and the modelled rest), PUE included, never part of wattprint.energy; from the final record',
+        (f) => f.wallEnergyJ,
+      )
+      fromRecord(
+        'wattprint.wall.energy_low',
+        'J',
+        'Low end of the 80 % interval on wattprint.wall.energy, from the final record',
+        (f) => f.wallEnergyLowJ,
+      )
+      fromRecord(
+        'wattprint.wall.energy_high',
+        'J',
+        'High end of the 80 % interval on wattprint.wall.energy, from the final record',
+        (f) => f.wallEnergyHighJ,
+      )
+      fromRecord(
+        'wattprint.wall.emissions',
+        'g',
+        'CO2e of wattprint.wall.energy, from the final record',
+        (f) => f.wallEmissionsG,
+      )
+      fromRecord(
+        'wattprint.wall.emissions_low',
+        'g',
+        'Low end of the 80 % interval on wattprint.wall.emissions, from the final record',
+        (f) => f.wallEmissionsLowG,
+      )
+      fromRecord(
+        'wattprint.wall.emissions_high',
+        'g',
+        'High end of the 80 % interval on wattprint.wall.emissions, from the final record',
+        (f) => f.wallEmissionsHighG,
+      )
+      fromRecord(
+        'wattprint.tracker.cpu_time',
+        's',
+        "What measuring cost: the tracker's own CPU time, never charged to the job (absent in machine mode), from the final record",
+        (f) => f.trackerCpuS,
+      )
+      fromRecord(
+        'wattprint.tracker.energy',
+        'J',
+        "The energy of wattprint.tracker.cpu_time by the job's rule, PUE included, never charged to the job, from the final record",
+        (f) => f.trackerEnergyJ,
+      )
     },
     sample(event: SampleEvent) {
       take(event.energyKWhByComponent, event.emissionsKg)
@@ -159,6 +296,7 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
       )
       latest.embodiedGrams = record.embodiedEmissionsKg === null ? null : record.embodiedEmissionsKg * 1000
       latest.waterLitres = record.waterConsumedL
+      latest.record = recordFigures(record)
     },
   }
 }

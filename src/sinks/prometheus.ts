@@ -4,7 +4,7 @@ import { show } from '../arguments.js'
 import { COMPONENTS } from '../components.js'
 import { describeError, WattprintError } from '../errors.js'
 import type { SampleEvent } from '../events.js'
-import type { EmissionsRecord } from '../record.js'
+import type { ComponentRecord, EmissionsRecord, Measurement, WallRecord } from '../record.js'
 import type { RequestRecord } from '../requests/span.js'
 import { JOULES_PER_KWH } from '../units.js'
 import { groupingKey, groupUrl, labelNameProblem, launcherRank, pushGroup } from './pushgateway.js'
@@ -111,6 +111,16 @@ export interface PrometheusSink extends Sink {
  * `wattprint_water_litres` (gauges, from the final record, absent when unknown), each labelled with project,
  * experiment and run_id. Served on its own port, registered into
  * yours, and/or pushed to a Pushgateway; failures warn and never stop the run.
+ *
+ * From the final record too (gauges, absent when the record lacks them): the 80 % intervals,
+ * `wattprint_energy_low_joules{component}` / `wattprint_energy_high_joules{component}` (their sums over
+ * `component` are the record's energyLowKWh / energyHighKWh) and `wattprint_emissions_low_grams` /
+ * `wattprint_emissions_high_grams`; the whole machine at the wall, `wattprint_wall_energy_joules` and
+ * `wattprint_wall_emissions_grams` with their `_low_` / `_high_` bounds (`wattprint_wall_energy_low_joules`
+ * …); what measuring cost, `wattprint_tracker_cpu_seconds` and `wattprint_tracker_energy_joules` (absent in
+ * machine mode). The energy and emissions counters follow every interval (the ledger's running totals);
+ * these are cumulative run totals as well, but the interval events carry none of them, so they are set
+ * only when the record arrives, at stop (and so in the final push).
  */
 export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusSink {
   checkPushgateway(options.pushgateway)
@@ -231,6 +241,87 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
         labelNames: ['project', 'experiment', 'run_id'],
         registers: [own],
       })
+      // The final record's intervals, the whole machine at the wall and what measuring cost. Gauges, set
+      // from the record only (the intervals are the power model's at the run's load and may move either
+      // way; the interval events carry none of these), as embodied emissions and water are. Each bound has
+      // a metric name of its own rather than a bound="low"|"high" label: a label here partitions a
+      // figure (the sum over `component` is the run's energy), and a sum over low and high, or over a
+      // value and its bounds, would be nonsense in every PromQL aggregation that drops the label. The
+      // wall's source is free text and stays out of the labels. A figure the record lacks (one read back
+      // from an older checkpoint) or that is not finite has no series, never NaN or 0.
+      const runLabelNames = ['project', 'experiment', 'run_id'] as const
+      const gauge = <T extends string>(name: string, help: string, labelNames: readonly T[]) =>
+        new client.Gauge<T>({ name, help, labelNames, registers: [own] })
+      const energyLow = gauge(
+        'wattprint_energy_low_joules',
+        'Low end of the 80 % interval on wattprint_energy_joules_total, by component, in joules (PUE included); set at the end of the run.',
+        labelNames,
+      )
+      const energyHigh = gauge(
+        'wattprint_energy_high_joules',
+        'High end of the 80 % interval on wattprint_energy_joules_total, by component, in joules (PUE included); set at the end of the run.',
+        labelNames,
+      )
+      const emissionsLow = gauge(
+        'wattprint_emissions_low_grams',
+        "Low end of the 80 % interval on wattprint_emissions_grams_total (the energy's; not the intensity's), in grams of CO2e; set at the end of the run.",
+        runLabelNames,
+      )
+      const emissionsHigh = gauge(
+        'wattprint_emissions_high_grams',
+        "High end of the 80 % interval on wattprint_emissions_grams_total (the energy's; not the intensity's), in grams of CO2e; set at the end of the run.",
+        runLabelNames,
+      )
+      const wallEnergy = gauge(
+        'wattprint_wall_energy_joules',
+        'The whole machine at the wall (node meter, or the components and the modelled rest), in joules (PUE included; never part of wattprint_energy_joules_total); set at the end of the run.',
+        runLabelNames,
+      )
+      const wallEnergyLow = gauge(
+        'wattprint_wall_energy_low_joules',
+        'Low end of the 80 % interval on wattprint_wall_energy_joules, in joules; set at the end of the run.',
+        runLabelNames,
+      )
+      const wallEnergyHigh = gauge(
+        'wattprint_wall_energy_high_joules',
+        'High end of the 80 % interval on wattprint_wall_energy_joules, in joules; set at the end of the run.',
+        runLabelNames,
+      )
+      const wallEmissions = gauge(
+        'wattprint_wall_emissions_grams',
+        'Emissions of wattprint_wall_energy_joules, in grams of CO2e; set at the end of the run.',
+        runLabelNames,
+      )
+      const wallEmissionsLow = gauge(
+        'wattprint_wall_emissions_low_grams',
+        'Low end of the 80 % interval on wattprint_wall_emissions_grams, in grams of CO2e; set at the end of the run.',
+        runLabelNames,
+      )
+      const wallEmissionsHigh = gauge(
+        'wattprint_wall_emissions_high_grams',
+        'High end of the 80 % interval on wattprint_wall_emissions_grams, in grams of CO2e; set at the end of the run.',
+        runLabelNames,
+      )
+      const trackerCpu = gauge(
+        'wattprint_tracker_cpu_seconds',
+        "What measuring cost: the tracker's own CPU time, in seconds, never charged to the job; absent in machine mode; set at the end of the run.",
+        runLabelNames,
+      )
+      const trackerEnergy = gauge(
+        'wattprint_tracker_energy_joules',
+        "The energy of wattprint_tracker_cpu_seconds by the job's rule, in joules (PUE included), never charged to the job; set at the end of the run.",
+        runLabelNames,
+      )
+      /** Sets `value × scale`, or removes the series when the value is unknown (null, undefined, NaN). */
+      const put = <T extends string>(
+        target: import('prom-client').Gauge<T>,
+        by: import('prom-client').LabelValues<T>,
+        value: number | null | undefined,
+        scale: number,
+      ) => {
+        if (typeof value === 'number' && Number.isFinite(value * scale)) target.set(by, value * scale)
+        else target.remove(by)
+      }
       settle = (record) => {
         advance(
           { cpu: record.cpu.energyKWh, gpu: record.gpu.energyKWh, ram: record.ram.energyKWh },
@@ -238,6 +329,24 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
         )
         if (record.embodiedEmissionsKg !== null) embodied.set(labels, record.embodiedEmissionsKg * 1000)
         if (record.waterConsumedL !== null) water.set(labels, record.waterConsumedL)
+        // Typed as always there, but a record read back from an older checkpoint may lack them.
+        for (const component of COMPONENTS) {
+          const share: Partial<ComponentRecord> | undefined = record[component]
+          put(energyLow, { ...labels, component }, share?.lowKWh, JOULES_PER_KWH)
+          put(energyHigh, { ...labels, component }, share?.highKWh, JOULES_PER_KWH)
+        }
+        const figures: Partial<Measurement> = record
+        put(emissionsLow, labels, figures.emissionsLowKg, 1000)
+        put(emissionsHigh, labels, figures.emissionsHighKg, 1000)
+        const wall: Partial<WallRecord> | undefined = figures.wall
+        put(wallEnergy, labels, wall?.energyKWh, JOULES_PER_KWH)
+        put(wallEnergyLow, labels, wall?.lowKWh, JOULES_PER_KWH)
+        put(wallEnergyHigh, labels, wall?.highKWh, JOULES_PER_KWH)
+        put(wallEmissions, labels, wall?.emissionsKg, 1000)
+        put(wallEmissionsLow, labels, wall?.emissionsLowKg, 1000)
+        put(wallEmissionsHigh, labels, wall?.emissionsHighKg, 1000)
+        put(trackerCpu, labels, figures.trackerCpuS, 1)
+        put(trackerEnergy, labels, figures.trackerEnergyKWh, JOULES_PER_KWH)
       }
 
       if (options.pushgateway) {
