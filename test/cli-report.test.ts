@@ -16,10 +16,18 @@ const wattprint = (...args: string[]) => spawnSync(process.execPath, [cli, ...ar
 /** A wattprint CSV: run A flushed twice then finished, run B failed, then a malformed row and a cut-off one. */
 function wattprintCsv(dir: string): string {
   const path = join(dir, 'emissions.csv')
+  // No interval and no wall, as an older row: these rows are about totals (test/report-intervals.test.ts
+  // has the intervals).
+  const part = (energyKWh: number) => ({ energyKWh, lowKWh: energyKWh, highKWh: energyKWh, powerW: 1 })
   const kWh = (cpu: number, gpu: number, ram: number) => ({
-    cpu: { energyKWh: cpu, powerW: 1, source: 'rapl' as const, method: 'measured' as const },
-    gpu: { energyKWh: gpu, powerW: 1, source: gpu > 0 ? ('nvml-energy' as const) : null, method: null },
-    ram: { energyKWh: ram, powerW: 1, source: 'rapl-dram' as const, method: 'measured' as const },
+    energyLowKWh: undefined,
+    energyHighKWh: undefined,
+    emissionsLowKg: undefined,
+    emissionsHighKg: undefined,
+    wall: undefined,
+    cpu: { ...part(cpu), source: 'rapl' as const, method: 'measured' as const },
+    gpu: { ...part(gpu), source: gpu > 0 ? ('nvml-energy' as const) : null, method: null },
+    ram: { ...part(ram), source: 'rapl-dram' as const, method: 'measured' as const },
     energyKWh: cpu + gpu + ram,
   })
   const rows = [
@@ -147,7 +155,9 @@ describe('wattprint report', () => {
     expect(day('2026-11-23')).toMatchObject({ embodiedKg: null, waterL: null })
     const table = wattprint('report', csv, '--by', 'day').stdout.split('\n')
     // (The sample rows measured requests too: their columns come last.)
-    expect(table[0]).toMatch(/g\/kWh\s+embodied\s+water\s+requests\s+J\/request\s+J\/token$/)
+    expect(table[0]).toMatch(
+      /g\/kWh\s+wall energy\s+wall emissions\s+embodied\s+water\s+requests\s+J\/request\s+J\/token$/,
+    )
     expect(table.find((l) => l.startsWith('2026-11-22'))).toMatch(/25\.00 g\s+8\.40 mL\s+480\s/)
     expect(table.find((l) => l.startsWith('2026-11-23'))).toMatch(/–\s+–\s+240\s/)
     expect(wattprint('report', csv, '--by', 'run').stdout).toMatch(/^A\s+1\s/m)
@@ -445,27 +455,42 @@ function isNice(step: number): boolean {
   return [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6)
 }
 
-/** `count` runs, 37 minutes apart from 1 November, of varied sizes, some without a GPU. */
+/**
+ * `count` runs, 37 minutes apart from 1 November, of varied sizes, some without a GPU; each with an
+ * 80 % interval (0.85 to 1.2 × its figures, drawn as an error bar) but every fourth, as an older row.
+ */
 function manyRuns(count: number) {
   return Array.from({ length: count }, (_, i) => {
     const cpu = 0.002 + (i % 7) * 0.0011
     const gpu = i % 3 ? 0.01 + (i % 5) * 0.004 : 0
     const ram = 0.0008
+    const [kWh, kg] = [cpu + gpu + ram, (cpu + gpu + ram) * 0.3]
+    const interval =
+      i % 4 === 3
+        ? {
+            energyLowKWh: undefined,
+            energyHighKWh: undefined,
+            emissionsLowKg: undefined,
+            emissionsHighKg: undefined,
+          }
+        : {
+            energyLowKWh: kWh * 0.85,
+            energyHighKWh: kWh * 1.2,
+            emissionsLowKg: kg * 0.85,
+            emissionsHighKg: kg * 1.2,
+          }
+    const part = (energyKWh: number) => ({ energyKWh, lowKWh: energyKWh, highKWh: energyKWh, powerW: 1 })
     return sampleRecord({
       runId: `run-${i}`,
       projectName: `project-${i % 3}`,
       timestamp: new Date(Date.UTC(2026, 10, 1, 8) + i * 37 * 60_000).toISOString(),
       durationS: 30 + (i % 11) * 40,
-      energyKWh: cpu + gpu + ram,
-      emissionsKg: (cpu + gpu + ram) * 0.3,
-      cpu: { energyKWh: cpu, powerW: 1, source: 'rapl', method: 'measured' },
-      gpu: {
-        energyKWh: gpu,
-        powerW: 1,
-        source: gpu > 0 ? 'nvml-energy' : null,
-        method: gpu > 0 ? 'measured' : null,
-      },
-      ram: { energyKWh: ram, powerW: 1, source: 'rapl-dram', method: 'measured' },
+      energyKWh: kWh,
+      emissionsKg: kg,
+      ...interval,
+      cpu: { ...part(cpu), source: 'rapl', method: 'measured' },
+      gpu: { ...part(gpu), source: gpu > 0 ? 'nvml-energy' : null, method: gpu > 0 ? 'measured' : null },
+      ram: { ...part(ram), source: 'rapl-dram', method: 'measured' },
     })
   })
 }

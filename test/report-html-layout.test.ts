@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { energyWithRange } from '../src/cli/report-intervals.js'
 import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
 import { printable } from '../src/text.js'
 import { sampleRecord } from './helpers/records.js'
@@ -38,7 +39,8 @@ async function launchChromium(context: { skip: () => void }) {
 
 /**
  * `count` runs 37 minutes apart, of two projects with long names, serving requests (so that the table
- * has all of its columns) and with large figures (so that its cells are wide).
+ * has all of its columns), with large figures (so that its cells are wide), their 80 % intervals and the
+ * whole machine at the wall (two more columns, each figure with its interval).
  */
 function runsCsv(dir: string, count: number): string {
   const path = join(dir, 'emissions.csv')
@@ -50,6 +52,8 @@ function runsCsv(dir: string, count: number): string {
       durationS: 86_000 + i,
       energyKWh: 123.456 + i,
       emissionsKg: 45.678 + i,
+      ...withIntervals(123.456 + i, 45.678 + i, 0.7, 1.45),
+      wall: wallOf(187.654 + i, 69.432 + i, 0.65, 1.55),
       requests: 1_234_567 + i,
       outputTokens: 98_765_432,
       energyPerRequestJ: 1234.5,
@@ -59,6 +63,26 @@ function runsCsv(dir: string, count: number): string {
   writeFileSync(path, CSV_HEADER + rows.map((r) => recordToLine(r)).join(''))
   return path
 }
+
+/** A record's intervals on energy and emissions, as `low` and `high` factors of them. */
+const withIntervals = (kWh: number, kg: number, low: number, high: number) => ({
+  energyLowKWh: kWh * low,
+  energyHighKWh: kWh * high,
+  emissionsLowKg: kg * low,
+  emissionsHighKg: kg * high,
+})
+
+/** A record's whole machine at the wall, its interval as factors. */
+const wallOf = (kWh: number, kg: number, low: number, high: number) => ({
+  energyKWh: kWh,
+  lowKWh: kWh * low,
+  highKWh: kWh * high,
+  powerW: 1,
+  emissionsKg: kg,
+  emissionsLowKg: kg * low,
+  emissionsHighKg: kg * high,
+  source: 'cpu-model+ram-model+rest-model',
+})
 
 const report = (dir: string, csv: string) => {
   const html = join(dir, 'report.html')
@@ -150,6 +174,7 @@ describe('the HTML report in a browser', () => {
       await page.close()
       const where = `at ${width} px`
       expect(table.heads.map((h) => h.text)).toContain('J/output token')
+      expect(table.heads.map((h) => h.text)).toContain('wall emissions')
       expect(table.hidden, where).toBeLessThanOrEqual(0)
       expect(table.pageWidth, where).toBeLessThanOrEqual(width)
       for (const head of table.heads) {
@@ -187,6 +212,127 @@ describe('the HTML report in a browser', () => {
       // Their x labels are read off the timestamps, which are UTC.
       expect(energy.caption, where).toContain('UTC')
       expect(emissions.caption, where).toContain('UTC')
+    }
+  }, 120_000)
+
+  it('draws an error bar from the low to the high of each run that has an interval, over its bar', async (context) => {
+    const browser = await launchChromium(context)
+    if (!browser) return
+    const dir = tempDir()
+    // 12 runs of 0.5 to 1.6 kWh, each interval 0.8 to 1.35 × its energy; every third has none (an older row).
+    const runs = Array.from({ length: 12 }, (_, i) => {
+      const kWh = 0.5 + i * 0.1
+      const ranged = i % 3 !== 2
+      const part = (share: number) => ({ energyKWh: kWh * share, lowKWh: 0, highKWh: 0, powerW: 1 })
+      return {
+        id: `run-${i}`,
+        kWh,
+        ranged,
+        record: sampleRecord({
+          runId: `run-${i}`,
+          timestamp: new Date(Date.UTC(2026, 10, 1, 8) + i * 37 * 60_000).toISOString(),
+          energyKWh: kWh,
+          emissionsKg: kWh * 0.3,
+          cpu: { ...part(0.8), source: 'cpu-model', method: 'estimated' },
+          gpu: { ...part(0), source: null, method: null },
+          ram: { ...part(0.2), source: 'ram-model', method: 'estimated' },
+          ...(ranged
+            ? withIntervals(kWh, kWh * 0.3, 0.8, 1.35)
+            : {
+                energyLowKWh: undefined,
+                energyHighKWh: undefined,
+                emissionsLowKg: undefined,
+                emissionsHighKg: undefined,
+              }),
+          wall: ranged ? wallOf(kWh * 1.5, kWh * 0.45, 0.7, 1.5) : undefined,
+        }),
+      }
+    })
+    const csv = join(dir, 'emissions.csv')
+    writeFileSync(csv, CSV_HEADER + runs.map((r) => recordToLine(r.record)).join(''))
+    const html = report(dir, csv)
+    for (const width of [420, 1366]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } })
+      await page.goto(`file://${html}`)
+      // The visible energy chart: its y ticks and their grid lines (screen px), its error bars and bars.
+      const chart = (await page.evaluate(`(() => {
+        const figure = [...document.querySelectorAll('figure')]
+          .find((f) => f.getBoundingClientRect().height > 0 && f.querySelector('g.error-bar'))
+        const svg = figure.querySelector('svg')
+        const runOf = (el) => el.querySelector('title').textContent.split(' ')[0]
+        return {
+          caption: figure.querySelector('figcaption').textContent,
+          ticks: [...svg.querySelectorAll('text.y')].map((t) => t.textContent),
+          grid: [...svg.querySelectorAll('line.grid')].map((l) => l.getBoundingClientRect().top),
+          bars: [...svg.querySelectorAll('g.error-bar')].map((g) => {
+            const lines = [...g.querySelectorAll('line')]
+            const [stem, high, low] = lines.map((l) => l.getBoundingClientRect())
+            return { run: runOf(g), tip: g.querySelector('title').textContent, top: stem.top, bottom: stem.bottom,
+              x: stem.left + stem.width / 2, caps: [high.top, low.top], capWidth: high.width,
+              stroke: getComputedStyle(lines[0]).stroke, strokeWidth: getComputedStyle(lines[0]).strokeWidth }
+          }),
+          rects: [...svg.querySelectorAll('rect')].map((r) => {
+            const box = r.getBoundingClientRect()
+            return { run: runOf(r), x: box.left + box.width / 2, tip: r.querySelector('title').textContent }
+          }),
+        }
+      })()`)) as {
+        caption: string
+        ticks: string[]
+        grid: number[]
+        bars: {
+          run: string
+          tip: string
+          top: number
+          bottom: number
+          x: number
+          caps: number[]
+          capWidth: number
+          stroke: string
+          strokeWidth: string
+        }[]
+        rects: { run: string; x: number; tip: string }[]
+      }
+      await page.close()
+      const where = `at ${width} px`
+      expect(chart.caption, where).toContain('80 % interval as an error bar')
+      // One error bar per run with an interval, none for the others.
+      expect(chart.bars.map((b) => b.run).sort(), where).toEqual(
+        runs
+          .filter((r) => r.ranged)
+          .map((r) => r.id)
+          .sort(),
+      )
+      // The axis: kWh, from its grid lines' positions on the screen.
+      expect(
+        chart.ticks.every((t) => t.endsWith(' kWh')),
+        where,
+      ).toBe(true)
+      const values = chart.ticks.map((t) => Number.parseFloat(t))
+      const [zeroY, topY] = [chart.grid[0] ?? 0, chart.grid.at(-1) ?? 0]
+      const yOf = (kWh: number) => zeroY + (kWh / (values.at(-1) ?? 1)) * (topY - zeroY)
+      for (const bar of chart.bars) {
+        const run = runs.find((r) => r.id === bar.run)
+        const what = `${where}, ${bar.run}`
+        expect(run, what).toBeDefined()
+        const kWh = run?.kWh ?? 0
+        // The stem from the high to the low, within a pixel of where the axis puts them.
+        expect(Math.abs(bar.top - yOf(kWh * 1.35)), what).toBeLessThanOrEqual(1)
+        expect(Math.abs(bar.bottom - yOf(kWh * 0.8)), what).toBeLessThanOrEqual(1)
+        // Whiskers at both ends, drawn (a visible stroke), over the centre of the run's bar.
+        expect(bar.caps[0], what).toBeCloseTo(bar.top, 1)
+        expect(bar.caps[1], what).toBeCloseTo(bar.bottom, 1)
+        expect(bar.capWidth, what).toBeGreaterThan(2)
+        expect(bar.stroke, what).not.toBe('none')
+        expect(Number.parseFloat(bar.strokeWidth), what).toBeGreaterThan(0)
+        const rect = chart.rects.find((r) => r.run === bar.run)
+        expect(Math.abs((rect?.x ?? 0) - bar.x), what).toBeLessThanOrEqual(1)
+        // The tooltips say the interval: the error bar's, and the bar's with the wall too.
+        const ranged = energyWithRange(kWh, { low: kWh * 0.8, high: kWh * 1.35 })
+        expect(bar.tip, what).toContain(`80 % interval ${ranged.slice(ranged.indexOf('('))}`)
+        expect(rect?.tip, what).toContain(`: ${ranged}, `)
+        expect(rect?.tip, what).toContain('the whole machine at the wall')
+      }
     }
   }, 120_000)
 

@@ -2,6 +2,7 @@ import { formatEnergy, formatMass } from '../format.js'
 import { printable } from '../text.js'
 import { JOULES_PER_KWH } from '../units.js'
 import type { RunRow, TimelinePoint } from './report.js'
+import { energyRange, energyWithRange, massWithRange, wallSourceText } from './report-intervals.js'
 
 /**
  * Text made safe for HTML and SVG content and attributes: markup escaped, and the characters a browser
@@ -149,15 +150,61 @@ export function runsShown(runs: readonly RunRow[], width: number): { shown: RunR
 /** What the per-run charts' time labels are: the rows' timestamps, which are UTC. */
 export const RUN_TIMES = 'times in UTC'
 
-/** Energy per run, stacked by component, in time order (the latest that fit); emissions above when they fit. */
+/**
+ * A run's tooltip: its energy and emissions with their 80 % intervals, and the whole machine at the wall
+ * with what that figure is made of (its source cut to a tooltip's length), where the row has them.
+ */
+function runTip(run: RunRow): string {
+  const wall =
+    run.wallKWh === null || run.wallEmissionsKg === null
+      ? ''
+      : `; the whole machine at the wall ${energyWithRange(run.wallKWh, run.wallIntervalKWh)}, ` +
+        `${massWithRange(run.wallEmissionsKg, run.wallEmissionsIntervalKg)} CO2e` +
+        (run.wallSource ? ` (${wallSourceText(run.wallSource)})` : '')
+  const ranged =
+    run.energyIntervalKWh ?? run.emissionsIntervalKg ?? run.wallIntervalKWh ?? run.wallEmissionsIntervalKg
+  return (
+    `${run.runId} ${run.timestamp}: ${energyWithRange(run.energyKWh, run.energyIntervalKWh)}, ` +
+    `${massWithRange(run.emissionsKg, run.emissionsIntervalKg)} CO2e${wall}` +
+    (ranged ? '; (low–high): the 80 % interval' : '')
+  )
+}
+
+/**
+ * A run's error bar: a vertical line from the low to the high of its energy's 80 % interval, with a
+ * whisker across each end, over the bar's centre `cx`; `y` maps kWh to the chart's y. Empty without an
+ * interval. Its title says the interval.
+ */
+function errorBar(run: RunRow, cx: number, halfWidth: number, y: (kWh: number) => number): string {
+  const interval = run.energyIntervalKWh
+  if (interval === null) return ''
+  const [top, bottom] = [y(interval.high), y(interval.low)]
+  const [left, right] = [(cx - halfWidth).toFixed(1), (cx + halfWidth).toFixed(1)]
+  const x = cx.toFixed(1)
+  const tip = `${run.runId} ${run.timestamp}: ${formatEnergy(run.energyKWh)}, 80 % interval ${energyRange(run.energyKWh, interval)}`
+  return (
+    `<g class="error-bar" stroke="var(--fg)" stroke-width="1.5" stroke-linecap="butt"><title>${escapeHtml(tip)}</title>` +
+    `<line x1="${x}" x2="${x}" y1="${top.toFixed(1)}" y2="${bottom.toFixed(1)}"/>` +
+    `<line x1="${left}" x2="${right}" y1="${top.toFixed(1)}" y2="${top.toFixed(1)}"/>` +
+    `<line x1="${left}" x2="${right}" y1="${bottom.toFixed(1)}" y2="${bottom.toFixed(1)}"/></g>`
+  )
+}
+
+/**
+ * Energy per run, stacked by component, in time order (the latest that fit), with an error bar for its
+ * 80 % interval where the row has one; emissions above when they fit.
+ */
 export function runsChart(runs: readonly RunRow[], width: number): Chart {
   const { shown, which } = runsShown(runs, width)
-  const unit = energyUnit(Math.max(...shown.map((r) => r.energyKWh * JOULES_PER_KWH), 0))
-  const ticks = niceTicks(Math.max(...shown.map((r) => (r.energyKWh * JOULES_PER_KWH) / unit.unitJ), 0))
+  // The axis reaches the highest interval too, so that no error bar is cut off.
+  const topKWh = (r: RunRow) => Math.max(r.energyKWh, r.energyIntervalKWh?.high ?? 0)
+  const unit = energyUnit(Math.max(...shown.map((r) => topKWh(r) * JOULES_PER_KWH), 0))
+  const ticks = niceTicks(Math.max(...shown.map((r) => (topKWh(r) * JOULES_PER_KWH) / unit.unitJ), 0))
   const axis = yAxis(width, ticks, unit.name)
   const maxJ = (ticks.at(-1) ?? 1) * unit.unitJ
   const plotW = width - axis.left - RIGHT
   const plotH = H - TOP - BOTTOM
+  const yOf = (kWh: number) => TOP + plotH - ((kWh * JOULES_PER_KWH) / maxJ) * plotH
   const slot = plotW / Math.max(shown.length, 1)
   // A few runs make wide slots: bars keep a bar's width, centred in them.
   const barW = Math.min(Math.max(slot * 0.7, 1), 48)
@@ -168,7 +215,7 @@ export function runsChart(runs: readonly RunRow[], width: number): Chart {
   const bars = shown.map((run, i) => {
     let y = TOP + plotH
     const x = axis.left + i * slot + (slot - barW) / 2
-    const tip = `${run.runId} ${run.timestamp}: ${formatEnergy(run.energyKWh)}, ${formatMass(run.emissionsKg)} CO2e`
+    const tip = runTip(run)
     const parts = COMPONENTS.map((c) => {
       const h = ((run[c.key] * JOULES_PER_KWH) / maxJ) * plotH
       y -= h
@@ -176,16 +223,24 @@ export function runsChart(runs: readonly RunRow[], width: number): Chart {
         ? `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${c.color}"><title>${escapeHtml(`${tip}; ${c.label} ${formatEnergy(run[c.key])}`)}</title></rect>`
         : ''
     })
+    const bar = errorBar(run, x + barW / 2, Math.max(1.5, Math.min(barW * 0.3, 8)), yOf)
+    // Above the bar and its error bar, whichever is higher.
+    const above = Math.min(y, run.energyIntervalKWh ? yOf(run.energyIntervalKWh.high) : y)
     const emissions = withEmissions
-      ? `<text x="${(x + barW / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle" class="value">${escapeHtml(masses[i] ?? '')}</text>`
+      ? `<text x="${(x + barW / 2).toFixed(1)}" y="${(above - 4).toFixed(1)}" text-anchor="middle" class="value">${escapeHtml(masses[i] ?? '')}</text>`
       : ''
-    return parts.join('') + emissions
+    return parts.join('') + bar + emissions
   })
   const xLabels = fitLabels(
     shown.map((_, i) => ({ x: axis.left + (i + 0.5) * slot, text: labels[i] ?? '' })),
     width,
   )
-  const caption = `Energy of ${which}, by component${withEmissions ? ', with its emissions above' : ''} (${RUN_TIMES})`
+  const ranged = shown.some((r) => r.energyIntervalKWh !== null)
+  const caption =
+    `Energy of ${which}, by component` +
+    (ranged ? ', with its 80 % interval as an error bar' : '') +
+    (withEmissions ? `${ranged ? ' and' : ', with'} its emissions above` : '') +
+    ` (${RUN_TIMES})`
   return { caption, svg: svg(width, caption, axis.svg + bars.join('') + xLabels) }
 }
 

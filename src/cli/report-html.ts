@@ -11,6 +11,7 @@ import {
   TICK_PX,
 } from './report-charts.js'
 import { CARBON_LEGEND, carbonChart, massCell, waterCell } from './report-footprint.js'
+import { energyRange, intervalNotes, massRange, PARTIAL, wallParts } from './report-intervals.js'
 
 /** What the HTML report shows. */
 export interface HtmlReportInput {
@@ -45,6 +46,17 @@ function split(total: GroupTotals): string {
   return `<figure><figcaption>Energy by component, all runs</figcaption><div class="split">${bar}</div><p class="legend">${words}</p></figure>`
 }
 
+/** A figure with its interval on a line of its own beneath it (the column stays narrow), both escaped. */
+const withRange = (figure: string, range: string): string =>
+  escapeHtml(figure) + (range ? `<span class="range">${escapeHtml(range)}</span>` : '')
+
+/** A wall cell: `–` when no run of the group has the figure, marked when only some do. */
+function wallHtml(g: GroupTotals, figure: 'energy' | 'emissions'): string {
+  const parts = wallParts(g, figure)
+  if (parts === null) return '–'
+  return withRange(`${parts.text}${parts.partial ? PARTIAL : ''}`, parts.range)
+}
+
 function table(groups: readonly GroupTotals[], by: string, total: GroupTotals): string {
   // Request columns only where some run measured requests, as in the terminal table.
   const served = total.requests > 0
@@ -56,9 +68,11 @@ function table(groups: readonly GroupTotals[], by: string, total: GroupTotals): 
       escapeHtml(formatEnergy(g.cpuKWh)),
       escapeHtml(formatEnergy(g.gpuKWh)),
       escapeHtml(formatEnergy(g.ramKWh)),
-      escapeHtml(formatEnergy(g.energyKWh)),
-      escapeHtml(formatMass(g.emissionsKg)),
+      withRange(formatEnergy(g.energyKWh), energyRange(g.energyKWh, g.energyIntervalKWh)),
+      withRange(formatMass(g.emissionsKg), massRange(g.emissionsKg, g.emissionsIntervalKg)),
       g.intensityGPerKWh.toFixed(0),
+      wallHtml(g, 'energy'),
+      wallHtml(g, 'emissions'),
       escapeHtml(massCell(g.embodiedKg)),
       escapeHtml(waterCell(g.waterL)),
       ...(served
@@ -77,6 +91,8 @@ function table(groups: readonly GroupTotals[], by: string, total: GroupTotals): 
     'energy',
     'emissions',
     'g CO2e/kWh',
+    'wall energy',
+    'wall emissions',
     'embodied',
     'water',
     ...(served ? ['requests', 'J/request', 'J/output token'] : []),
@@ -84,8 +100,35 @@ function table(groups: readonly GroupTotals[], by: string, total: GroupTotals): 
   return (
     `<div class="table"><table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>` +
     groups.map((g) => `<tr>${cells(g)}</tr>`).join('') +
-    `</tbody><tfoot><tr>${cells({ ...total, key: 'total' })}</tr></tfoot></table></div>`
+    `</tbody><tfoot><tr>${cells({ ...total, key: 'total' })}</tr></tfoot></table></div>` +
+    intervalNotes(groups, total)
+      .map((note) => `<p class="note">${escapeHtml(note)}</p>`)
+      .join('')
   )
+}
+
+/**
+ * The cards of the whole machine at the wall, when some run has the figure: energy and emissions, each
+ * with its interval beneath, and how many runs they sum when not all of them.
+ */
+function wallCards(total: GroupTotals): string[][] {
+  const partial = total.wallRuns < total.runs ? `${total.wallRuns} of ${total.runs} runs` : ''
+  const card = (label: string, figure: 'energy' | 'emissions', unit: string) => {
+    const parts = wallParts(total, figure)
+    return parts === null
+      ? []
+      : [
+          [
+            label,
+            `${parts.text}${unit}${parts.partial ? PARTIAL : ''}`,
+            [parts.range, partial].filter(Boolean).join(', '),
+          ],
+        ]
+  }
+  return [
+    ...card('Wall energy (whole machine)', 'energy', ''),
+    ...card('Wall emissions', 'emissions', ' CO2e'),
+  ]
 }
 
 /** One self-contained HTML file: no script, no external resource; light and dark by the reader's setting. */
@@ -93,8 +136,13 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const { total } = input
   const cards = [
     ['Runs', String(total.runs)],
-    ['Energy', formatEnergy(total.energyKWh)],
-    ['Emissions', `${formatMass(total.emissionsKg)} CO2e`],
+    ['Energy', formatEnergy(total.energyKWh), energyRange(total.energyKWh, total.energyIntervalKWh)],
+    [
+      'Emissions',
+      `${formatMass(total.emissionsKg)} CO2e`,
+      massRange(total.emissionsKg, total.emissionsIntervalKg),
+    ],
+    ...wallCards(total),
     ['Intensity', `${total.intensityGPerKWh.toFixed(0)} g CO2e/kWh`],
     ['Embodied', total.embodiedKg === null ? 'unknown' : `${massCell(total.embodiedKg)} CO2e`],
     ...(total.requests > 0 ? [['Per request', `${joulesCell(total.energyPerRequestJ)} J`]] : []),
@@ -134,15 +182,19 @@ th, td { padding: 6px 8px; border-bottom: 1px solid var(--grid); text-align: rig
 /* Headers break between their words before any column is pushed out of sight. */
 th { white-space: normal; vertical-align: bottom; }
 th:first-child, td:first-child { text-align: left; } tfoot td { font-weight: 600; }
+/* A long name breaks where it may (after a hyphen, at a space) before a column is pushed out of sight. */
+td:first-child { white-space: normal; }
 .note { color: var(--muted); font-size: 13px; }
-@media (max-width: 1499.98px) { table { font-size: 13px; } th, td { padding: 6px 6px; } }
+/* An 80 % interval, beneath its figure. */
+.range { display: block; color: var(--muted); font-size: 12px; font-weight: 400; }
+@media (max-width: 1499.98px) { table { font-size: 13px; } th, td { padding: 6px 4px; } }
 @media (max-width: 899.98px) { table { font-size: 13px; } th, td { padding: 5px 4px; } }
 </style>
 </head>
 <body>
 <h1>wattprint report</h1>
 <p class="meta">${escapeHtml(`${input.runs.length} run${input.runs.length === 1 ? '' : 's'}, grouped by ${input.by}; wattprint ${wattprintVersion()}`)}</p>
-<div class="cards">${cards.map(([label, value]) => `<div class="card"><span>${escapeHtml(label ?? '')}</span><b>${escapeHtml(value ?? '')}</b></div>`).join('')}</div>
+<div class="cards">${cards.map(([label, value, range]) => `<div class="card"><span>${escapeHtml(label ?? '')}</span><b>${escapeHtml(value ?? '')}</b>${range ? `<span class="range">${escapeHtml(range)}</span>` : ''}</div>`).join('')}</div>
 <p class="legend">${COMPONENTS.map((c) => `<span><i style="background:${c.color}"></i>${c.label}</span>`).join('')}</p>
 ${responsive((width) => runsChart(input.runs, width))}
 ${split(total)}

@@ -2,18 +2,30 @@ import { readFileSync } from 'node:fs'
 import { replaceWhole } from '../csv-file.js'
 import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../csv-read.js'
 import { describeError } from '../errors.js'
-import { formatDuration, formatEnergy, formatMass, joulesCell } from '../format.js'
+import { formatDuration, formatEnergy, joulesCell } from '../format.js'
 import { linesOf, printErr, printJson, printOut } from '../terminal.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from './flags.js'
 import { checkOutputFile } from './output-checks.js'
 import { type FootprintCells, footprintCells, massCell, sumKnown, waterCell } from './report-footprint.js'
 import { renderHtmlReport } from './report-html.js'
+import {
+  checkIntervals,
+  energyWithRange,
+  type IntervalCells,
+  type IntervalTotals,
+  intervalCells,
+  intervalFigures,
+  intervalNotes,
+  intervalTotals,
+  massWithRange,
+  wallCell,
+} from './report-intervals.js'
 import { waitingLine, waitingSavings } from './report-savings.js'
 import { tableLines } from './table.js'
 import { UsageError } from './units.js'
 
 /** One run as a CSV row describes it (wattprint's or CodeCarbon's columns). */
-export interface RunRow extends FootprintCells {
+export interface RunRow extends FootprintCells, IntervalCells {
   readonly file: string
   readonly timestamp: string
   readonly project: string
@@ -43,6 +55,8 @@ export interface ReadResult {
   readonly malformed: number
   /** `foreign` when the header is neither wattprint's nor CodeCarbon's (then no row is read). */
   readonly format: CsvFormat
+  /** Intervals left out because they did not hold their figure (see checkIntervals). */
+  readonly intervalsDropped: number
 }
 
 const GROUPINGS = ['project', 'experiment', 'run', 'day'] as const
@@ -57,13 +71,15 @@ const optional = (value: string | undefined): number | null =>
 /**
  * Reads an emissions CSV: wattprint's (the current header or the earlier one) or CodeCarbon's (same column
  * names; its short appended rows aligned). A row with the wrong number of cells, no timestamp, or a figure
- * that is not a finite, non-negative number is malformed: skipped and counted, never guessed at. Rows of
+ * that is not a finite, non-negative number is malformed: skipped and counted, never guessed at; an 80 %
+ * interval that does not hold its figure is left out (the row kept) and counted. Rows of
  * one run (a flush's `running` rows, then the final one) count as that run once: see latestPerRun. Throws
  * only when the file cannot be read.
  */
 export function readEmissionsCsv(path: string): ReadResult {
   const table = parseEmissionsCsv(readFileSync(path))
   let malformed = table.malformed
+  let intervalsDropped = 0
   const rows: RunRow[] = []
   table.rows.forEach((record, i) => {
     const row: RunRow = {
@@ -84,6 +100,7 @@ export function readEmissionsCsv(path: string): ReadResult {
       forecastSource: record.forecast_source ?? '',
       ...requestFigures(record),
       ...footprintCells(record),
+      ...intervalCells(record),
     }
     const figures = [
       row.durationS,
@@ -100,14 +117,17 @@ export function readEmissionsCsv(path: string): ReadResult {
       row.tokenEnergyJ,
       row.embodiedKg ?? 0,
       row.waterL ?? 0,
+      ...intervalFigures(row),
     ]
     if (Number.isNaN(Date.parse(row.timestamp)) || figures.some((f) => !Number.isFinite(f) || f < 0)) {
       malformed += 1
       return
     }
-    rows.push(row)
+    const checked = checkIntervals(row, row.energyKWh, row.emissionsKg)
+    intervalsDropped += checked.dropped
+    rows.push({ ...row, ...checked.cells })
   })
-  return { runs: latestPerRun(rows), malformed, format: table.format }
+  return { runs: latestPerRun(rows), malformed, format: table.format, intervalsDropped }
 }
 
 /**
@@ -141,8 +161,11 @@ function requestFigures(record: Readonly<Record<string, string>>) {
 export const foreignFileMessage = (file: string): string =>
   `${file}: not a wattprint or CodeCarbon file (a report needs the columns ${REQUIRED_COLUMNS.join(', ')})`
 
-/** Totals of a group of runs. */
-export interface GroupTotals {
+/**
+ * Totals of a group of runs. With them (IntervalTotals), the 80 % intervals on energy and emissions and
+ * the whole machine at the wall, each summed only where known (see intervalTotals).
+ */
+export interface GroupTotals extends IntervalTotals {
   readonly key: string
   readonly runs: number
   readonly durationS: number
@@ -208,6 +231,7 @@ export function total(key: string, runs: readonly RunRow[]): GroupTotals {
     energyPerOutputTokenJ: outputTokens > 0 ? sum((r) => r.tokenEnergyJ) / outputTokens : null,
     embodiedKg: sumKnown(runs.map((r) => r.embodiedKg)),
     waterL: sumKnown(runs.map((r) => r.waterL)),
+    ...intervalTotals(runs),
   }
 }
 
@@ -225,6 +249,8 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
     'energy',
     'emissions',
     'g/kWh',
+    'wall energy',
+    'wall emissions',
     'embodied',
     'water',
   ]
@@ -236,9 +262,11 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
     formatEnergy(g.cpuKWh),
     formatEnergy(g.gpuKWh),
     formatEnergy(g.ramKWh),
-    formatEnergy(g.energyKWh),
-    formatMass(g.emissionsKg),
+    energyWithRange(g.energyKWh, g.energyIntervalKWh),
+    massWithRange(g.emissionsKg, g.emissionsIntervalKg),
     g.intensityGPerKWh.toFixed(0),
+    wallCell(g, 'energy'),
+    wallCell(g, 'emissions'),
     massCell(g.embodiedKg),
     waterCell(g.waterL),
     ...(served
@@ -246,7 +274,10 @@ export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: G
       : []),
   ]
   const rows = [header, ...groups.map(line), line({ ...all, key: 'total' })]
-  return tableLines(rows, { right: (c) => c > 0, rulesBefore: [1, rows.length - 1] }).join('\n')
+  return [
+    ...tableLines(rows, { right: (c) => c > 0, rulesBefore: [1, rows.length - 1] }),
+    ...intervalNotes(groups, all),
+  ].join('\n')
 }
 
 /** The flags of `wattprint report`: parsed, and listed in its help, from this one table. */
@@ -325,6 +356,11 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     readable += 1
     runs.push(...result.runs)
     if (result.malformed > 0) skipped.push(`${file}: ${result.malformed} malformed row(s) skipped`)
+    if (result.intervalsDropped > 0) {
+      skipped.push(
+        `${file}: ${result.intervalsDropped} interval(s) left out that did not contain their figure (the figures are kept)`,
+      )
+    }
   }
   if (readable === 0) {
     printErr(...skipped.map((line) => `wattprint report: ${line}`))
