@@ -383,6 +383,10 @@ export class EmissionsTracker {
       procRoot: config.procRoot,
       sysRoot: config.sysRoot,
       host: config.embodied?.host,
+      instance: {
+        provider: resolved.location.cloudProvider ?? null,
+        type: config.cloudInstanceType ?? resolved.location.cloudInstanceType ?? null,
+      },
     })
     this.#run.watts = tuning.watts
     this.#run.estimate = tuning.estimate

@@ -111,6 +111,24 @@ describe('the power model in the tracker', () => {
     })
     expect(known.curves.share).toContain('2/64 vCPUs')
     expect(known.curves.share).not.toContain('widened')
+    // An instance type in Cloud Carbon Footprint's table: its host platform's threads (c5: 72), no widening.
+    const c5 = await modelEstimate(vm, {
+      cpuPowerW: null,
+      instance: { provider: 'aws', type: 'c5.large' },
+      ...guestRoots({ hypervisor: true }),
+    })
+    expect(c5.curves.share).toContain('2/72 vCPUs')
+    expect(c5.curves.share).toContain("aws/c5.large's host platform of 72 threads")
+    expect(c5.curves.share).toContain('8/288 GiB')
+    expect(c5.curves.lowFactor[5]).toBeCloseTo(host.lowFactor[5] ?? 0, 9)
+    // The firmware names the type where nothing else does (AWS's DMI product_name).
+    const roots = guestRoots({ hypervisor: true })
+    const dmi = join(roots.sysRoot, 'class', 'dmi', 'id')
+    mkdirSync(dmi, { recursive: true })
+    writeFileSync(join(dmi, 'product_name'), 'c5.large\n')
+    writeFileSync(join(dmi, 'sys_vendor'), 'Amazon EC2\n')
+    const named = await modelEstimate(vm, { cpuPowerW: null, ...roots })
+    expect(named.curves.share).toContain('2/72 vCPUs')
     // A container on bare metal: the machine's CPU, its memory limit's share of the RAM.
     const metal = await modelEstimate(system({}), { cpuPowerW: null, ...guestRoots({ hypervisor: false }) })
     const container = await modelEstimate(system({}), {

@@ -19,8 +19,10 @@ export interface GuestShare {
   readonly vcpus: number
   readonly memoryGiB: number
   readonly host: { readonly sockets: number; readonly threads: number; readonly memoryGiB: number }
-  /** Whether the host is the assumed one (the interval is widened) rather than the user's. */
+  /** Whether the host is the assumed one (the interval is widened) rather than the user's or the table's. */
   readonly hostAssumed: boolean
+  /** Where the host's size came from, in words, when not assumed. */
+  readonly hostFrom: string | null
 }
 
 /** The machine as the tracker sees it. */
@@ -97,10 +99,12 @@ export function estimateCurves(model: PowerModel, machine: EstimateMachine): Est
     highFactor.push(Math.max(1, high ** widen))
   })
   const share = vm
-    ? `a virtual machine's share of ${vm.hostAssumed ? 'an assumed' : 'its'} host ` +
+    ? `a virtual machine's share of ${vm.hostAssumed ? 'an assumed host' : 'its host'} ` +
       `(${vm.host.sockets} sockets, ${round(vm.host.threads)} threads, ${round(vm.host.memoryGiB)} GiB` +
-      `${vm.hostAssumed ? `, the commonest in Cloud Carbon Footprint's tables; interval widened ×${ASSUMED_HOST_WIDENING}` : ''}): ` +
-      `CPU and the rest × ${round(vm.vcpus)}/${round(vm.host.threads)} vCPUs, RAM × ` +
+      (vm.hostAssumed
+        ? `, the commonest in Cloud Carbon Footprint's tables; interval widened ×${ASSUMED_HOST_WIDENING}`
+        : `: ${vm.hostFrom}`) +
+      `): CPU and the rest × ${round(vm.vcpus)}/${round(vm.host.threads)} vCPUs, RAM × ` +
       `${round(vm.memoryGiB)}/${round(vm.host.memoryGiB)} GiB; the host's own load is unknown, the guest's stands for it`
     : memoryShare < 1
       ? `RAM × ${round(machine.memoryLimitGiB ?? 0)}/${round(machine.memoryGiB)} GiB (a container's memory limit)`
@@ -108,22 +112,38 @@ export function estimateCurves(model: PowerModel, machine: EstimateMachine): Est
   return { cpuW, ramW, restW, lowFactor, highFactor, variant, share }
 }
 
-/** The host a virtual machine is a share of: the user's threads and memory, else the assumed host's. */
+/**
+ * The host a virtual machine is a share of: the user's threads and memory, else the threads of its
+ * instance type's host platform in Cloud Carbon Footprint's table (its memory at the assumed host's 4 GiB
+ * per thread), else the assumed host's.
+ */
 export function vmShare(
   vcpus: number,
   memoryGiB: number,
   given: { readonly threads?: number; readonly memoryGiB?: number } | undefined,
+  table: { readonly threads: number; readonly label: string } | null = null,
 ): GuestShare {
-  const hostAssumed = given?.threads === undefined && given?.memoryGiB === undefined
+  const userHost = given?.threads !== undefined || given?.memoryGiB !== undefined
+  const fromTable = !userHost && table !== null && table.threads > 0
+  const perThreadGiB = ASSUMED_HOST.memoryGiB / ASSUMED_HOST.threads
+  const threads = given?.threads ?? (fromTable ? table.threads : ASSUMED_HOST.threads)
   return {
     vcpus,
     memoryGiB,
     host: {
       sockets: ASSUMED_HOST.sockets,
-      // A guest bigger than the assumed host is on a bigger host: never more than a whole one.
-      threads: given?.threads ?? Math.max(ASSUMED_HOST.threads, Math.ceil(vcpus)),
-      memoryGiB: given?.memoryGiB ?? Math.max(ASSUMED_HOST.memoryGiB, memoryGiB),
+      // A guest bigger than the host is on a bigger host: never more than a whole one.
+      threads: Math.max(threads, Math.ceil(vcpus)),
+      memoryGiB: Math.max(
+        given?.memoryGiB ?? (fromTable ? threads * perThreadGiB : ASSUMED_HOST.memoryGiB),
+        memoryGiB,
+      ),
     },
-    hostAssumed,
+    hostAssumed: !userHost && !fromTable,
+    hostFrom: userHost
+      ? 'embodied.host'
+      : fromTable
+        ? `${table.label}, its memory assumed at ${perThreadGiB} GiB per thread`
+        : null,
   }
 }

@@ -3,7 +3,9 @@ import { cpuFamily } from '../estimates/cpu-family.js'
 import { type EstimateCurves, estimateCurves, vmShare } from '../estimates/machine-estimate.js'
 import { describeModel } from '../estimates/machine-power.js'
 import { shippedPowerModel } from '../estimates/model-file.js'
+import { findInstanceEmbodied } from '../footprint/tables.js'
 import { readGuest } from '../guest.js'
+import { CLOUD_PROVIDERS } from '../intensity/cloud-regions.js'
 import type { SystemInfo } from '../system.js'
 import type { TrackerWarning } from '../warnings.js'
 import type { MeterSpec } from './build.js'
@@ -180,6 +182,8 @@ export interface TuneOptions {
   readonly host?: { readonly threads?: number; readonly memoryGiB?: number } | undefined
   /** Whether to look the CPU's TDP up in the CPU table (default true). */
   readonly lookUpTdp?: boolean
+  /** The cloud instance type, as given or detected, for a virtual machine's host platform. */
+  readonly instance?: { readonly provider: string | null; readonly type: string | null }
 }
 
 /** Supplies the curves of every pending model meter, from the machine's description and the fitted model. */
@@ -273,7 +277,15 @@ export async function modelEstimate(system: SystemInfo, options: TuneOptions): P
   }
   const guest = readGuest({ procRoot: options.procRoot ?? '/proc', sysRoot: options.sysRoot ?? '/sys' })
   const limit = guest.memoryLimit?.gib ?? null
-  const vm = guest.vm !== null ? vmShare(system.cpuCount, system.ramTotalGiB, options.host) : null
+  const vm =
+    guest.vm !== null
+      ? vmShare(
+          system.cpuCount,
+          system.ramTotalGiB,
+          options.host,
+          instanceHost(options, guest.firmwareInstanceType),
+        )
+      : null
   const family = cpuFamily(system.cpuModel)
   const model = shippedPowerModel()
   const curves = estimateCurves(model, {
@@ -289,4 +301,27 @@ export async function modelEstimate(system: SystemInfo, options: TuneOptions): P
   })
   const vendor = family.vendor === 'unknown' && system.isArm ? 'arm' : family.vendor
   return { curves, source: describeModel(model, curves.variant, tdpText, { ...family, vendor }), tdpFrom }
+}
+
+/**
+ * The host platform's threads of a CPU instance type in Cloud Carbon Footprint's table: the type given or
+ * detected, else the one the firmware names (DMI product_name, as AWS writes it). Null when unknown, or a
+ * GPU instance (whose share is by GPUs, not vCPUs).
+ */
+function instanceHost(
+  options: TuneOptions,
+  firmwareType: string | null,
+): { threads: number; label: string } | null {
+  const type = options.instance?.type ?? firmwareType
+  if (!type) return null
+  const provider = options.instance?.type ? options.instance.provider : 'aws'
+  const rows = (provider ? [provider] : CLOUD_PROVIDERS)
+    .map((p) => findInstanceEmbodied(p, type))
+    .filter((r) => r !== null)
+  const row = rows.length === 1 ? rows[0] : undefined
+  if (!row || row.gpus > 0 || !(row.platformVcpus > 0)) return null
+  return {
+    threads: row.platformVcpus,
+    label: `${row.provider}/${row.instanceType}'s host platform of ${row.platformVcpus} threads, Cloud Carbon Footprint's table`,
+  }
 }
