@@ -552,7 +552,7 @@ async function requests() {
     for (const request of fakeRequests) {
       const t = performance.now()
       hooks.onRequest(request, undefined, next)
-      hooks.onResponse(request, undefined, next)
+      hooks.onResponse(request, { statusCode: 200 }, next)
       hookTimes.push((performance.now() - t) * 1000)
     }
   }
