@@ -197,3 +197,56 @@ describe('Ledger with attribution', () => {
     expect(ledger.totals().joules).toEqual(ledger.totals().machineJoules)
   })
 })
+
+describe('the wall figure with attribution', () => {
+  const rest: MeterDescription = {
+    id: 'rest-model',
+    component: 'rest',
+    source: 'rest-model',
+    method: 'estimated',
+    channels: [{ name: 'rest', kind: 'power', mode: 'average' }],
+  }
+
+  it("gives the job its components' share of the machine's wall, interval by interval, never more", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            cpuJ: fc.double({ min: 0, max: 500, noNaN: true }),
+            restJ: fc.double({ min: 0, max: 200, noNaN: true }),
+            jobCpuS: fc.double({ min: 0, max: 1, noNaN: true }),
+          }),
+          { minLength: 1, maxLength: 20 },
+        ),
+        (intervals) => {
+          const ledger = new Ledger([raplPackageMeter, nvml, ram, rest], 1, fixed, {
+            idle: 'exclude',
+            cpuIdlePriorW: 10,
+          })
+          intervals.forEach(({ cpuJ, restJ, jobCpuS }, i) => {
+            const before = ledger.totals()
+            const base = report(i + 1, sample({ jobCpuS }), cpuJ)
+            const step = ledger.add({
+              ...base,
+              meters: [...base.meters, { joules: restJ, channelJoules: [restJ], blindS: 0 }],
+            })
+            const after = ledger.totals()
+            const machineComponentsJ = cpuJ + 500 + 20
+            const jobComponentsJ = step.joules.cpu + step.joules.gpu + step.joules.ram
+            const wallJ = after.wallJoules - before.wallJoules
+            // The machine's wall is its components and the rest; the job's is its share of the components.
+            expect(after.machineWallJoules - before.machineWallJoules).toBeCloseTo(
+              machineComponentsJ + restJ,
+              6,
+            )
+            expect(wallJ).toBeCloseTo(((machineComponentsJ + restJ) * jobComponentsJ) / machineComponentsJ, 6)
+            expect(wallJ).toBeLessThanOrEqual(machineComponentsJ + restJ + 1e-9)
+          })
+          // The rest is never one of CodeCarbon's components.
+          expect(ledger.totals().machineJoules.cpu + ledger.totals().machineJoules.gpu).toBeGreaterThan(0)
+          expect(Object.keys(ledger.totals().joules)).toEqual([...COMPONENTS])
+        },
+      ),
+    )
+  })
+})
