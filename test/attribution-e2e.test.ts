@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { parseProcessStat } from '../src/attribution/process-tree.js'
 import { driveCounters } from './helpers/driver.mjs'
 import { DEFAULT_RANGE_UJ, makePowercapTree } from './helpers/powercap.mjs'
+import { descendants, ownTicks } from './helpers/proc-tree.js'
 
 // Real processes on this machine, each with its own tracker in process mode, on one powercap tree advancing
 // at exactly 100 W. The machine's busy time (/proc/stat, a fixture here) is driven by the test as the sum of
@@ -17,37 +17,6 @@ const cleanups: (() => void | Promise<void>)[] = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
-
-/** A process's own CPU time in ticks (what it used itself, not its reaped children's); 0 once gone. */
-const ownTicks = (pid: number): number => {
-  try {
-    return parseProcessStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.ownTicks ?? 0
-  } catch {
-    return 0
-  }
-}
-
-/** The live descendants of `pid`, from /proc/<pid>/task/<tid>/children. */
-function descendants(pid: number, into: Set<number>): void {
-  let tasks: string[] = []
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`)
-  } catch {
-    return
-  }
-  for (const tid of tasks) {
-    let children = ''
-    try {
-      children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
-    } catch {}
-    for (const child of children.split(' ').filter(Boolean).map(Number)) {
-      if (!into.has(child)) {
-        into.add(child)
-        descendants(child, into)
-      }
-    }
-  }
-}
 
 /**
  * A /proc/stat whose busy time is the CPU time of `pids` and of every descendant seen (each kept after it

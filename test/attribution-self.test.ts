@@ -1,14 +1,5 @@
 import { spawn } from 'node:child_process'
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -16,6 +7,7 @@ import { AttributionReader } from '../src/attribution/reader.js'
 import { readCsvWithPython } from './helpers/csv.js'
 import { driveCounters } from './helpers/driver.mjs'
 import { DEFAULT_RANGE_UJ, makePowercapTree } from './helpers/powercap.mjs'
+import { descendants, ownTicks } from './helpers/proc-tree.js'
 
 // The tracker never charges itself to the job: not its sampler thread inside a library's process, not
 // `wattprint run`'s own process beside the command. What it used is reported apart, among the others'.
@@ -203,39 +195,6 @@ describe("AttributionReader, on a stand-in /proc and cgroup holding wattprint ru
     expect(sample).toMatchObject({ memoryMeasure: 'cgroup', processes: 2 })
   })
 })
-
-/** A process's own CPU ticks (utime + stime); 0 once it is gone. */
-const ownTicks = (pid: number): number => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return Number(f[11]) + Number(f[12])
-  } catch {
-    return 0
-  }
-}
-
-/** Every live descendant of `pid`. */
-function descendants(pid: number, into: Set<number>): void {
-  let tasks: string[] = []
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`)
-  } catch {
-    return
-  }
-  for (const tid of tasks) {
-    let children = ''
-    try {
-      children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
-    } catch {}
-    for (const child of children.split(' ').filter(Boolean).map(Number)) {
-      if (!into.has(child)) {
-        into.add(child)
-        descendants(child, into)
-      }
-    }
-  }
-}
 
 /**
  * A machine whose only work is one process tree: a powercap tree at 100 W, and a stand-in /proc/stat whose
