@@ -2,19 +2,30 @@
 // runtimes and servers have subpaths of their own (wattprint/fastify, wattprint/onnxruntime …): see
 // src/integrations/ and package.json's exports.
 
-export type { Component, MeterMethod, MeterSource } from './components.js'
-export type { Budget, ResolvedConfig, TrackerOptions } from './config.js'
-export { envName } from './config.js'
-export { bestEquivalent, describeEquivalent, type Equivalent, equivalents } from './equivalents.js'
-export { WattprintError, type WattprintErrorCode } from './errors.js'
+export { bestEquivalent, describeEquivalent, type Equivalent, equivalents } from './accounting/equivalents.js'
+export type {
+  ComponentRecord,
+  EmissionsRecord,
+  Measurement,
+  MeterRecord,
+  RunStatus,
+  TaskRecord,
+} from './accounting/record.js'
+export type { Budget, ResolvedConfig, TrackerOptions } from './config/config.js'
+export { envName } from './config/config.js'
+export type { Component, MeterMethod, MeterSource } from './core/components.js'
+export { WattprintError, type WattprintErrorCode } from './core/errors.js'
+export type { LogLevel } from './core/log.js'
+export { JOULES_PER_KWH } from './core/units.js'
+export { wattprintVersion } from './core/version.js'
+export type { TrackerWarning, WarningCode } from './core/warnings.js'
 export {
   estimateMachinePower,
   type MachinePowerEstimate,
   type MachinePowerInput,
 } from './estimates/machine-power.js'
-export type { BudgetEvent, Listener, Prediction, SampleEvent, TrackerEvents } from './events.js'
-export { formatEnergy, formatMass, summaryLine } from './format.js'
 export type { SpanOpener } from './integrations/http.js'
+export { type TfjsCallback, type TfjsCallbackOptions, tfjsCallback } from './integrations/tfjs.js'
 export {
   ForecastError,
   type ForecastLocation,
@@ -23,17 +34,18 @@ export {
 export type { ForecastSignal, ForecastSlot } from './intensity/forecast/provider.js'
 export type { IntensityProvider, IntensityReading } from './intensity/provider.js'
 export { WORLD_AVERAGE_G_PER_KWH } from './intensity/provider.js'
-export type { LogLevel } from './log.js'
 export { cpuPowerAtLoad } from './meters/cpu-estimate.js'
 export { guessModuleCount, ramPowerW } from './meters/ram-estimate.js'
-export type {
-  ComponentRecord,
-  EmissionsRecord,
-  Measurement,
-  MeterRecord,
-  RunStatus,
-  TaskRecord,
-} from './record.js'
+export { CSV_COLUMNS, type CsvColumn } from './output/csv/sink.js'
+export { formatEnergy, formatMass, summaryLine } from './output/format.js'
+export { type MeterLike, otelSink } from './output/otel.js'
+export {
+  type PrometheusSink,
+  type PrometheusSinkOptions,
+  prometheusSink,
+  type RegistryLike,
+} from './output/prometheus.js'
+export type { Sink, SinkContext } from './output/sink.js'
 export type { RequestFields } from './requests/book.js'
 export type { CountOf, Measured, MeasureOptions } from './requests/measure.js'
 export type { RequestCounts, RequestEnd, RequestRecord, RequestSpan } from './requests/span.js'
@@ -44,19 +56,7 @@ export {
   type RegionWindow,
 } from './scheduling/best-window.js'
 export { searchWindow, type WindowChoice, type WindowQuery } from './scheduling/window.js'
-export { CSV_COLUMNS, type CsvColumn } from './sinks/csv.js'
-export { type MeterLike, otelSink } from './sinks/otel.js'
-export {
-  type PrometheusSink,
-  type PrometheusSinkOptions,
-  prometheusSink,
-  type RegistryLike,
-} from './sinks/prometheus.js'
-export type { Sink, SinkContext } from './sinks/sink.js'
-export { type TfjsCallback, type TfjsCallbackOptions, tfjsCallback } from './tfjs.js'
-export { track } from './track.js'
-export { EmissionsTracker } from './tracker.js'
-export type { TrackerSignal, TrackerState } from './tracker-types.js'
-export { JOULES_PER_KWH } from './units.js'
-export { wattprintVersion } from './version.js'
-export type { TrackerWarning, WarningCode } from './warnings.js'
+export type { BudgetEvent, Listener, Prediction, SampleEvent, TrackerEvents } from './tracker/events.js'
+export { track } from './tracker/track.js'
+export { EmissionsTracker } from './tracker/tracker.js'
+export type { TrackerSignal, TrackerState } from './tracker/types.js'

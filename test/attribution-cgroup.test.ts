@@ -6,7 +6,7 @@ import { AttributionAccount } from '../src/attribution/account.js'
 import { detectAttribution } from '../src/attribution/detect.js'
 import { attributionNote, planAttribution } from '../src/attribution/plan.js'
 import { AttributionReader, type AttributionSample } from '../src/attribution/reader.js'
-import { resolveConfig } from '../src/config.js'
+import { resolveConfig } from '../src/config/config.js'
 
 // A cgroup v2 tree and a /proc that points into it, as the kernel lays them out: the tests stand up a
 // host mixing cgroup v1 and v2 (the v2 hierarchy at /sys/fs/cgroup/unified, every process in its root),
@@ -198,7 +198,7 @@ describe('a share that cannot be read', () => {
 
 describe('a tracker attributing to a cgroup without memory.current', () => {
   it("charges the job RAM energy by its processes' memory, not 0 J", async () => {
-    const { EmissionsTracker } = await import('../src/tracker.js')
+    const { EmissionsTracker } = await import('../src/tracker/tracker.js')
     const dir = tempDir()
     writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 0\n')
     writeFileSync(join(dir, 'cgroup.events'), 'populated 1\nfrozen 0\n')

@@ -226,7 +226,7 @@ describe('wattprint run --attribution process', () => {
 
 describe('attribution to a cgroup', () => {
   it("charges a cgroup its share of the machine's busy time, read from cpu.stat and memory.current", async () => {
-    const { EmissionsTracker } = await import('../src/tracker.js')
+    const { EmissionsTracker } = await import('../src/tracker/tracker.js')
     const dir = mkdtempSync(join(tmpdir(), 'wattprint-cgroup-'))
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
     const procStat = join(dir, 'proc-stat')

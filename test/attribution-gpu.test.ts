@@ -127,7 +127,7 @@ describe('GpuProcessReader', () => {
 describe('a tracker attributing a shared GPU', () => {
   it('gives two jobs sharing a GPU 3:1 of its energy 3:1, and nothing of a GPU they do not use', async () => {
     const { spawn } = await import('node:child_process')
-    const { EmissionsTracker } = await import('../src/tracker.js')
+    const { EmissionsTracker } = await import('../src/tracker/tracker.js')
     // Two "jobs": sleeping processes whose pids the stub NVML lists as the GPUs' compute processes.
     const jobs = [0, 1].map(() => spawn('sleep', ['30']))
     try {

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { Ledger } from '../src/accounting/ledger.js'
 import type { AttributionSample } from '../src/attribution/reader.js'
-import { COMPONENTS } from '../src/components.js'
-import { Ledger } from '../src/ledger.js'
+import { COMPONENTS } from '../src/core/components.js'
 import type { MeterDescription } from '../src/sampling/sampler.js'
 import { intervalReport, raplPackageMeter } from './helpers/intervals.js'
 

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BudgetWatch } from '../src/budget-watch.js'
-import type { BudgetEvent } from '../src/events.js'
-import { emptyTotals } from '../src/ledger.js'
-import { describePrediction } from '../src/progress.js'
+import { emptyTotals } from '../src/accounting/ledger.js'
+import { BudgetWatch } from '../src/tracker/budget-watch.js'
+import type { BudgetEvent } from '../src/tracker/events.js'
+import { describePrediction } from '../src/tracker/progress.js'
 
 // A budget's messages are read by people: in words (the run's energy, emissions, duration), not the
 // option's field names, and on the command line once, with the flag that set the limit.

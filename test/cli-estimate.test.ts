@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { findGpu, gpuModels } from '../src/cli/estimate.js'
+import { findGpu, gpuModels } from '../src/cli/commands/estimate.js'
 import { findCloudRegion } from '../src/intensity/cloud-regions.js'
 import { zoneIntensity } from '../src/intensity/tables.js'
 
@@ -134,7 +134,9 @@ describe('wattprint estimate', () => {
 
 describe('everyday equivalents', () => {
   it('uses EPA factors, reads best in the unit that gives a count of one or more, in metres below a km', async () => {
-    const { bestEquivalent, describeEquivalent, equivalents } = await import('../src/equivalents.js')
+    const { bestEquivalent, describeEquivalent, equivalents } = await import(
+      '../src/accounting/equivalents.js'
+    )
     const [car, phone, tree] = equivalents(1)
     expect(car?.amount).toBeCloseTo(1 / (0.393 / 1.609344), 9)
     expect(phone?.amount).toBeCloseTo(1 / 0.0124, 9)

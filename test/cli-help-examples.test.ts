@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ESTIMATE_FLAGS } from '../src/cli/estimate.js'
+import { ESTIMATE_FLAGS } from '../src/cli/commands/estimate.js'
 
 // Every example a command's --help shows is run as a user would paste it (in a folder holding the files
 // it names, offline: the forecast and live-intensity services are pointed at a closed local port). An

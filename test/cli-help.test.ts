@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DETECT_FLAGS } from '../src/cli/detect.js'
-import { ESTIMATE_FLAGS } from '../src/cli/estimate.js'
+import { DETECT_FLAGS } from '../src/cli/commands/detect.js'
+import { ESTIMATE_FLAGS } from '../src/cli/commands/estimate.js'
+import { REPORT_FLAGS } from '../src/cli/commands/report.js'
 import type { Flags } from '../src/cli/flags.js'
-import { REPORT_FLAGS } from '../src/cli/report.js'
-import { RUN_FLAGS } from '../src/cli/run-flags.js'
+import { RUN_FLAGS } from '../src/cli/run/flags.js'
 
 const cli = resolve('dist/cli.js')
 const wattprint = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })

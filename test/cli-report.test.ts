@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { formatCsvLine, LEGACY_CSV_COLUMNS } from '../src/csv-format.js'
-import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
+import { formatCsvLine, LEGACY_CSV_COLUMNS } from '../src/output/csv/format.js'
+import { CSV_HEADER, recordToLine } from '../src/output/csv/sink.js'
 import { sampleRecord } from './helpers/records.js'
 import { makeTempDir, onCleanup } from './helpers/temp-dir.js'
 
@@ -522,7 +522,7 @@ async function launchChromium(context: { skip: () => void }) {
 
 describe('the HTML report charts', () => {
   it('draws each run of a timeline that several runs appended to as its own line, not one zigzag', async () => {
-    const { powerChart } = await import('../src/cli/report-charts.js')
+    const { powerChart } = await import('../src/cli/report/charts.js')
     const samples = [0, 1, 2, 0, 1, 2, 3].map((elapsedS) => ({ elapsedS, cpuW: 10, gpuW: 0, ramW: 5 }))
     const chart = powerChart({ file: 't.jsonl', samples }, 720)
     // Two runs × the two components that drew anything; every line only goes forwards in time.
@@ -538,9 +538,9 @@ describe('the HTML report charts', () => {
   })
 
   it('labels runs of one minute with their seconds, so no two bars read alike', async () => {
-    const { runsChart } = await import('../src/cli/report-charts.js')
+    const { runsChart } = await import('../src/cli/report/charts.js')
     const runs = manyRuns(3).map((r, i) => ({ ...r, timestamp: `2026-12-01T09:43:${10 + i * 5}.000Z` }))
-    const { readEmissionsCsv } = await import('../src/cli/report.js')
+    const { readEmissionsCsv } = await import('../src/cli/commands/report.js')
     const dir = tempDir()
     writeFileSync(join(dir, 'e.csv'), CSV_HEADER + runs.map((r) => recordToLine(r)).join(''))
     const labels = [

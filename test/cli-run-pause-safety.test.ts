@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { GUARD_NAME, ResumeGuard } from '../src/cli/resume-guard.js'
+import { GUARD_NAME, ResumeGuard } from '../src/cli/run/resume-guard.js'
 import { spawnCli, ukForecastServer } from './helpers/forecast-server.js'
 import {
   childrenOf,

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { OutputScanner } from '../src/cli/status-line.js'
+import { OutputScanner } from '../src/cli/run/status-line.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 
 // wattprint run at a real terminal (a pseudo-terminal python3 opens, as a terminal window does) beside a

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { planStart } from '../src/cli/run-schedule.js'
+import { planStart } from '../src/cli/run/schedule.js'
 import { readCsv } from './helpers/csv.js'
 import { spawnCli, ukForecastServer } from './helpers/forecast-server.js'
 

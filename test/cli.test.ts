@@ -118,8 +118,8 @@ describe('numeric flags', () => {
   })
 
   it.each(cases)('wattprint %s %s is refused: %s', async (command, arg, message) => {
-    const { runCommand } = await import('../src/cli/run.js')
-    const { estimateCommand } = await import('../src/cli/estimate.js')
+    const { runCommand } = await import('../src/cli/commands/run.js')
+    const { estimateCommand } = await import('../src/cli/commands/estimate.js')
     const flag = arg.slice(0, arg.indexOf('='))
     const text = arg.slice(arg.indexOf('=') + 1)
     const call =

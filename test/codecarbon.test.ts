@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { alignShortRow, parseEmissionsCsv } from '../src/csv-read.js'
-import { CsvSink } from '../src/sinks/csv.js'
+import { alignShortRow, parseEmissionsCsv } from '../src/output/csv/read.js'
+import { CsvSink } from '../src/output/csv/sink.js'
 import { sampleRecord } from './helpers/records.js'
 
 const cli = resolve('dist/cli.js')

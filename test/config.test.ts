@@ -9,9 +9,9 @@ import {
   OptionError,
   resolveConfig,
   type TrackerOptions,
-} from '../src/config.js'
-import { OPTION_NAMES } from '../src/config-schema.js'
-import { WattprintError } from '../src/errors.js'
+} from '../src/config/config.js'
+import { OPTION_NAMES } from '../src/config/schema.js'
+import { WattprintError } from '../src/core/errors.js'
 
 const dirs: string[] = []
 afterEach(() => {

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { buildCpuTable, matchCpu, normaliseCpuName, shippedCpuTable } from '../src/estimates/cpu-tdp-table.js'
 import { cpuPowerAtLoad } from '../src/meters/cpu-estimate.js'
-import { loadBetween, parseProcStat } from '../src/meters/cpu-load.js'
-import { buildCpuTable, matchCpu, normaliseCpuName, shippedCpuTable } from '../src/meters/cpu-tdp-table.js'
 import { ModelMeter, SharedLoad } from '../src/meters/model-meter.js'
+import { loadBetween, parseProcStat } from '../src/platform/cpu-load.js'
 
 const dirs: string[] = []
 afterEach(() => {

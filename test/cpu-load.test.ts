@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CpuTimesReader, parseProcStat, parseProcStatBytes } from '../src/meters/cpu-load.js'
+import { CpuTimesReader, parseProcStat, parseProcStatBytes } from '../src/platform/cpu-load.js'
 
 const dirs: string[] = []
 afterEach(() => {

@@ -2,8 +2,8 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFi
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { CSV_HEADER, CsvSink, recordToLine } from '../src/sinks/csv.js'
-import type { TrackerWarning } from '../src/warnings.js'
+import type { TrackerWarning } from '../src/core/warnings.js'
+import { CSV_HEADER, CsvSink, recordToLine } from '../src/output/csv/sink.js'
 import { sampleRecord } from './helpers/records.js'
 
 /**

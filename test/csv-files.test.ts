@@ -2,10 +2,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CODECARBON_COLUMNS, CSV_COLUMNS, formatCsvLine, LEGACY_CSV_COLUMNS } from '../src/csv-format.js'
-import { parseEmissionsCsv } from '../src/csv-read.js'
-import { CSV_HEADER, CsvSink, recordToLine } from '../src/sinks/csv.js'
-import type { TrackerWarning } from '../src/warnings.js'
+import type { TrackerWarning } from '../src/core/warnings.js'
+import {
+  CODECARBON_COLUMNS,
+  CSV_COLUMNS,
+  formatCsvLine,
+  LEGACY_CSV_COLUMNS,
+} from '../src/output/csv/format.js'
+import { parseEmissionsCsv } from '../src/output/csv/read.js'
+import { CSV_HEADER, CsvSink, recordToLine } from '../src/output/csv/sink.js'
 import { readCsvWithPython } from './helpers/csv.js'
 import { sampleRecord } from './helpers/records.js'
 import { runTrackerProcesses } from './helpers/writers.js'

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { BudgetWatch } from '../src/budget-watch.js'
-import type { BudgetEvent } from '../src/events.js'
+import { emptyTotals, type LedgerTotals } from '../src/accounting/ledger.js'
+import { type EmissionsRecord, headline } from '../src/accounting/record.js'
 import { withFootprint } from '../src/footprint/record.js'
-import { emptyTotals, type LedgerTotals } from '../src/ledger.js'
-import { type EmissionsRecord, headline } from '../src/record.js'
+import { BudgetWatch } from '../src/tracker/budget-watch.js'
+import type { BudgetEvent } from '../src/tracker/events.js'
 import { NO_FOOTPRINT_OPTIONS } from './helpers/footprint.js'
 import { sampleRecord } from './helpers/records.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { TrackerEmitter } from '../src/events.js'
-import type { TrackerWarning } from '../src/warnings.js'
+import type { TrackerWarning } from '../src/core/warnings.js'
+import { TrackerEmitter } from '../src/tracker/events.js'
 
 const warning: TrackerWarning = { code: 'NOT_RUNNING', message: 'x' }
 

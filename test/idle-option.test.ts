@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { resolveConfig } from '../src/config.js'
+import { resolveConfig } from '../src/config/config.js'
 import { captureStderr } from './helpers/stderr.js'
 
 // `idle` says whether the job carries its share of the idle power: it means something only where there is

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { resolveConfig, type TrackerOptions } from '../src/config.js'
-import { WattprintError } from '../src/errors.js'
+import { resolveConfig, type TrackerOptions } from '../src/config/config.js'
+import { WattprintError } from '../src/core/errors.js'
+import type { TrackerWarning } from '../src/core/warnings.js'
 import { cloudRegionsOf, findCloudRegion } from '../src/intensity/cloud-regions.js'
 import { findCountry, suggestCountries } from '../src/intensity/countries.js'
 import {
@@ -16,7 +17,6 @@ import {
 } from '../src/intensity/tables.js'
 import { guessCountryFromTimeZone } from '../src/intensity/timezone.js'
 import { findZone, suggestZones } from '../src/intensity/zones.js'
-import type { TrackerWarning } from '../src/warnings.js'
 
 const opened: IntensityResolution[] = []
 afterEach(() => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { difference, Ledger } from '../src/accounting/ledger.js'
+import { toMeasurement } from '../src/accounting/record.js'
 import type { IntensityProvider } from '../src/intensity/provider.js'
-import { difference, Ledger } from '../src/ledger.js'
-import { toMeasurement } from '../src/record.js'
 import type { MeterDescription } from '../src/sampling/sampler.js'
 import { intervalReport, raplPackageMeter } from './helpers/intervals.js'
 

@@ -2,8 +2,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { countMemoryModules, parseCpuInfo, readLinuxSystem } from '../src/linux-system.js'
-import { linuxSystemInfo } from '../src/system.js'
+import { countMemoryModules, parseCpuInfo, readLinuxSystem } from '../src/platform/linux-system.js'
+import { linuxSystemInfo } from '../src/platform/system.js'
 
 const dirs: string[] = []
 afterEach(() => {

@@ -1,6 +1,9 @@
 import type { IncomingMessage } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { resolveConfig, type TrackerOptions } from '../src/config.js'
+import { Ledger } from '../src/accounting/ledger.js'
+import { resolveConfig, type TrackerOptions } from '../src/config/config.js'
+import { Secret } from '../src/core/secret.js'
+import type { TrackerWarning } from '../src/core/warnings.js'
 import { detectCloud } from '../src/intensity/cloud-detect.js'
 import { electricityMapsSource } from '../src/intensity/electricity-maps.js'
 import { clearLiveCache, LiveIntensity } from '../src/intensity/live.js'
@@ -11,9 +14,6 @@ import {
   resolveIntensity,
 } from '../src/intensity/resolve.js'
 import { ukCarbonIntensitySource } from '../src/intensity/uk-carbon-intensity.js'
-import { Ledger } from '../src/ledger.js'
-import { Secret } from '../src/secret.js'
-import type { TrackerWarning } from '../src/warnings.js'
 import { type Answer, type Route, startServer, type TestServer } from './helpers/http-server.js'
 import { intervalReport, raplPackageMeter } from './helpers/intervals.js'
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { unpassableEntries } from '../src/cli/environment.js'
+import { unpassableEntries } from '../src/cli/run/environment.js'
 import { readCsv } from './helpers/csv.js'
 import { withRawEnvironment } from './helpers/raw-environment.js'
 

@@ -297,8 +297,8 @@ describe('wattprint recover: the folder', () => {
 describe('a path with a NUL byte', () => {
   // No argv or environment can carry one (the kernel ends strings there): code that calls the commands can.
   it('is a usage error naming the flag, written escaped, for -o, --timeline and report --html', async () => {
-    const { runCommand } = await import('../src/cli/run.js')
-    const { reportCommand } = await import('../src/cli/report.js')
+    const { runCommand } = await import('../src/cli/commands/run.js')
+    const { reportCommand } = await import('../src/cli/commands/report.js')
     const { UsageError } = await import('../src/cli/units.js')
     const dir = tempDir()
     const bad = join(dir, 'a\0b.csv')

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { checkpointPath } from '../src/sinks/checkpoint.js'
+import { checkpointPath } from '../src/output/checkpoint.js'
 import { readCsv } from './helpers/csv.js'
 import { reap, until } from './helpers/processes.js'
 

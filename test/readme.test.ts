@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { OPTION_NAMES } from '../src/config-schema.js'
+import { OPTION_NAMES } from '../src/config/schema.js'
 import * as api from '../src/index.js'
 
 // The README is the reference: what the code offers, it documents. These read both and compare, so that
@@ -20,7 +20,7 @@ function section(heading: string): string {
 
 describe('the README', () => {
   it('documents every option in the options table, with its environment variable', async () => {
-    const { envName } = await import('../src/config.js')
+    const { envName } = await import('../src/config/config.js')
     const rows = section('### Options')
       .split('\n')
       .filter((l) => l.startsWith('| `'))
@@ -44,7 +44,9 @@ describe('the README', () => {
   })
 
   it('lists every warning code under Warnings', () => {
-    const codes = [...readFileSync('src/warnings.ts', 'utf8').matchAll(/\| '([A-Z_]+)'/g)].map((m) => m[1])
+    const codes = [...readFileSync('src/core/warnings.ts', 'utf8').matchAll(/\| '([A-Z_]+)'/g)].map(
+      (m) => m[1],
+    )
     expect(codes.length).toBeGreaterThan(20)
     const warnings = section('## Warnings')
     expect(codes.filter((code) => !warnings.includes(`\`${code}\``))).toEqual([])

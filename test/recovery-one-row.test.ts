@@ -3,10 +3,10 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { EmissionsRecord } from '../src/record.js'
-import type { Checkpoint } from '../src/sinks/checkpoint.js'
-import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
-import { recoverCheckpoints } from '../src/sinks/recovery.js'
+import type { EmissionsRecord } from '../src/accounting/record.js'
+import type { Checkpoint } from '../src/output/checkpoint.js'
+import { CSV_HEADER, recordToLine } from '../src/output/csv/sink.js'
+import { recoverCheckpoints } from '../src/output/recovery.js'
 import { readCsv } from './helpers/csv.js'
 import { sampleRecord } from './helpers/records.js'
 import { makeTempDir, onCleanup } from './helpers/temp-dir.js'
@@ -143,7 +143,7 @@ describe('the next tracker on the folder', () => {
     const dir = tempDir()
     stateFolder(join(dir, 'state'))
     checkpoint(join(dir, '.wattprint'), dir, deadPid(), true, { status: 'finished', durationS: 14.1 })
-    const { EmissionsTracker } = await import('../src/tracker.js')
+    const { EmissionsTracker } = await import('../src/tracker/tracker.js')
     const next = new EmissionsTracker({
       outputDir: dir,
       runId: 'next',

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { energyWithRange } from '../src/cli/report-intervals.js'
-import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
-import { printable } from '../src/text.js'
+import { energyWithRange } from '../src/cli/report/intervals.js'
+import { printable } from '../src/core/text.js'
+import { CSV_HEADER, recordToLine } from '../src/output/csv/sink.js'
 import { sampleRecord } from './helpers/records.js'
 
 // The HTML report in headless Chromium (Debian's chromium, driven by playwright-core): its table whole on

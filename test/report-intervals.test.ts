@@ -8,7 +8,7 @@ import {
   intervalTotals,
   massWithRange,
   sumIntervals,
-} from '../src/cli/report-intervals.js'
+} from '../src/cli/report/intervals.js'
 import {
   CSV_COLUMNS,
   CSV_HEADER,
@@ -17,7 +17,7 @@ import {
   formatCsvLine,
   rowToLine,
   WATTPRINT_COLUMNS,
-} from '../src/csv-format.js'
+} from '../src/output/csv/format.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 
 // `wattprint report` with the 80 % intervals and the whole machine at the wall: figures by hand, files

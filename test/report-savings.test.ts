@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
+import { CSV_HEADER, recordToLine } from '../src/output/csv/sink.js'
 import { sampleRecord } from './helpers/records.js'
 
 const cli = resolve('dist/cli.js')

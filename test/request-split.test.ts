@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { type SpanInterval, splitInterval } from '../src/accounting/request-split.js'
 import { Span, type SpanKeeper } from '../src/requests/span.js'
-import { type SpanInterval, splitInterval } from '../src/requests/split.js'
 
 // The split on its own, with spans placed by hand on the spans' clock: an interval of a known wattage,
 // whose energy must end up in the spans and the idle part, and nowhere else.

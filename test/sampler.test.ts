@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
+import type { TrackerWarning } from '../src/core/warnings.js'
 import type { Channel, Meter } from '../src/meters/meter.js'
 import { Sampler } from '../src/sampling/sampler.js'
 import { FixedRateSchedule } from '../src/sampling/schedule.js'
-import type { TrackerWarning } from '../src/warnings.js'
 
 /** A meter whose readings the test scripts: one value (or NaN, or a throw) per read. */
 function scripted(channel: Channel, values: (number | 'throw')[], component: 'cpu' | 'ram' = 'cpu'): Meter {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CELL_MAX_COLUMNS, tableLines } from '../src/cli/table.js'
-import { CSV_HEADER, recordToLine } from '../src/sinks/csv.js'
-import { displayWidth, fitColumns } from '../src/text.js'
+import { displayWidth, fitColumns } from '../src/core/text.js'
+import { CSV_HEADER, recordToLine } from '../src/output/csv/sink.js'
 import { sampleRecord } from './helpers/records.js'
 
 // A terminal table pads every row to its columns' widths: one long name (a project, a region as typed)

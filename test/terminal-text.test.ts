@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { summary } from '../src/cli/run.js'
-import { Logger } from '../src/log.js'
+import { summary } from '../src/cli/commands/run.js'
+import { Logger } from '../src/core/log.js'
 import { sampleRecord } from './helpers/records.js'
 
 // Text the user or a metadata service chose (a functional unit, an instance type, a span's name) reaches

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { EmissionsTracker } from '../src/tracker.js'
-import type { TrackerWarning } from '../src/warnings.js'
+import type { TrackerWarning } from '../src/core/warnings.js'
+import { EmissionsTracker } from '../src/tracker/tracker.js'
 
 // A failure deep inside start(), after the worker is already running: the intensity look-up rejects.
 vi.mock('../src/intensity/resolve.js', () => ({

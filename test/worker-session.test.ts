@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import type { MeterSpec } from '../src/meters/build.js'
+import type { TrackerWarning } from '../src/core/warnings.js'
+import { samplerWorkerUrl } from '../src/platform/worker-location.js'
+import type { MeterSpec } from '../src/sampling/build.js'
 import type { IntervalReport } from '../src/sampling/sampler.js'
 import { WorkerSampling } from '../src/sampling/worker-session.js'
-import type { TrackerWarning } from '../src/warnings.js'
-import { samplerWorkerUrl } from '../src/worker-location.js'
 
 const specs: MeterSpec[] = [
   { type: 'constant', id: 'ram-constant', component: 'ram', source: 'constant', watts: 10 },

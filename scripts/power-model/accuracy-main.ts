@@ -2,7 +2,7 @@
 // wall power on servers each fit never saw. `-- --write` puts the tables into docs/accuracy.md; `-- --check`
 // exits 1 when the document disagrees.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { dataFilePath } from '../../src/data-files.js'
+import { dataFilePath } from '../../src/platform/data-files.js'
 import { readRaplProfiles, readServers } from './dataset.js'
 import { generatedBlock, renderAccuracy } from './report.js'
 

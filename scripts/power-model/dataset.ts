@@ -5,10 +5,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parse } from 'csv-parse/sync'
-import { dataFilePath } from '../../src/data-files.js'
 import { cpuFamily } from '../../src/estimates/cpu-family.js'
+import { buildCpuTable, matchCpu } from '../../src/estimates/cpu-tdp-table.js'
 import type { MachineFacts } from '../../src/estimates/power-model.js'
-import { buildCpuTable, matchCpu } from '../../src/meters/cpu-tdp-table.js'
+import { dataFilePath } from '../../src/platform/data-files.js'
 
 /** One measured server. */
 export interface Server {
@@ -24,7 +24,7 @@ export interface Server {
 
 const COLUMNS = ['watts_idle', ...[10, 20, 30, 40, 50, 60, 70, 80, 90, 100].map((l) => `watts_${l}`)]
 
-// Paths from the project's root, found through src/data-files.ts: the same from the source under vitest and
+// Paths from the project's root, found through src/platform/data-files.ts: the same from the source under vitest and
 // from the bundle run-ts.mjs makes.
 const here = (name: string): URL => pathToFileURL(dataFilePath(`../scripts/power-model/${name}`))
 

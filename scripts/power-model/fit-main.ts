@@ -1,6 +1,6 @@
 // npm run fit-power-model: fits the model on every training server and writes data/power-model.json.
 import { writeFileSync } from 'node:fs'
-import { dataFilePath } from '../../src/data-files.js'
+import { dataFilePath } from '../../src/platform/data-files.js'
 import { readServers } from './dataset.js'
 import { fitModel } from './fit.js'
 

@@ -23,7 +23,7 @@ const result = await build({
 })
 const code = result.outputFiles[0]?.text ?? ''
 // Written one folder below the root, as dist/ is, so that bare imports resolve against the project's
-// node_modules and src/data-files.ts finds data/ where it does for the source and the package.
+// node_modules and src/platform/data-files.ts finds data/ where it does for the source and the package.
 const { mkdirSync, writeFileSync, rmSync } = await import('node:fs')
 mkdirSync(resolve(root, '.power-model-run'), { recursive: true })
 const out = resolve(root, `.power-model-run/run-${process.pid}.mjs`)

@@ -1,4 +1,4 @@
-import type { Component } from '../components.js'
+import type { Component } from '../core/components.js'
 import type { AttributionSample } from './reader.js'
 import { type ComponentSplit, type IdleMode, IdlePower, shareOf, splitEnergy } from './split.js'
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { readSmallFile } from '../meters/sysfs.js'
+import { readSmallFile } from '../platform/sysfs.js'
 import { ProcessTreeReader, parseProcessStat } from './process-tree.js'
 
 /** The cgroup v2 mount point in a /proc/<pid>/mountinfo text; null when there is none. */

@@ -1,4 +1,4 @@
-import { readSmallFile } from '../meters/sysfs.js'
+import { readSmallFile } from '../platform/sysfs.js'
 
 /** How a set of processes' memory was counted. */
 export type MemoryMeasure = 'pss' | 'rss'

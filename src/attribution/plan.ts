@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
-import type { ResolvedConfig } from '../config.js'
-import type { WarningCode } from '../warnings.js'
+import type { ResolvedConfig } from '../config/config.js'
+import type { WarningCode } from '../core/warnings.js'
 import type { AttributionFacts } from './account.js'
 import { jobCgroup } from './cgroup.js'
 import type { AttributionSpec } from './reader.js'

@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs'
-import { readSmallFile } from '../meters/sysfs.js'
+import { readSmallFile } from '../platform/sysfs.js'
 
 /** One process's CPU times from /proc/<pid>/stat, in clock ticks (USER_HZ, as /proc/stat counts). */
 export interface ProcessTimes {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { closest } from '../text.js'
+import { closest } from '../core/text.js'
 import { UsageError } from './units.js'
 
 /** A command-line flag: how parseArgs reads it and how the command's help describes it. */

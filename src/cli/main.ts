@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import { statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { formatDuration, formatEnergy, formatMass } from '../format.js'
-import { CHECKPOINT_DIR } from '../sinks/checkpoint.js'
-import { recoverCheckpoints } from '../sinks/recovery.js'
-import { keptRowFolders } from '../state-dir.js'
-import { linesOf, ownStandardStreams, printErr, printOut } from '../terminal.js'
-import { closest } from '../text.js'
-import { wattprintVersion } from '../version.js'
-import type { TrackerWarning } from '../warnings.js'
+import { linesOf, ownStandardStreams, printErr, printOut } from '../core/terminal.js'
+import { closest } from '../core/text.js'
+import { wattprintVersion } from '../core/version.js'
+import type { TrackerWarning } from '../core/warnings.js'
+import { CHECKPOINT_DIR } from '../output/checkpoint.js'
+import { formatDuration, formatEnergy, formatMass } from '../output/format.js'
+import { recoverCheckpoints } from '../output/recovery.js'
+import { keptRowFolders } from '../platform/state-dir.js'
 import { type CommandSpec, helpText } from './flags.js'
 import { UsageError } from './units.js'
 
@@ -74,15 +74,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'recover':
         return await recover(rest)
       case 'run':
-        return await (await import('./run.js')).runCommand(rest)
+        return await (await import('./commands/run.js')).runCommand(rest)
       case 'detect':
-        return await (await import('./detect.js')).detectCommand(rest)
+        return await (await import('./commands/detect.js')).detectCommand(rest)
       case 'report':
-        return await (await import('./report.js')).reportCommand(rest)
+        return await (await import('./commands/report.js')).reportCommand(rest)
       case 'estimate':
-        return await (await import('./estimate.js')).estimateCommand(rest)
+        return await (await import('./commands/estimate.js')).estimateCommand(rest)
       case 'when':
-        return await (await import('./when.js')).whenCommand(rest)
+        return await (await import('./commands/when.js')).whenCommand(rest)
     }
   } catch (error) {
     const code = (error as { code?: unknown }).code

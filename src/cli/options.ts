@@ -1,7 +1,7 @@
 import { basename, dirname } from 'node:path'
-import { envName, OptionError, type TrackerOptions } from '../config.js'
-import { OPTION_NAMES, optionDef } from '../config-schema.js'
-import { WattprintError } from '../errors.js'
+import { envName, OptionError, type TrackerOptions } from '../config/config.js'
+import { OPTION_NAMES, optionDef } from '../config/schema.js'
+import { WattprintError } from '../core/errors.js'
 import { type Flags, type FlagValues, textOf } from './flags.js'
 import { parseNumber, parseQuantity, type Range, UsageError } from './units.js'
 

@@ -1,8 +1,8 @@
-import type { TrackerOptions } from '../config.js'
-import { formatDuration, formatEnergy } from '../format.js'
-import { isDateOnly, isoDateProblem } from '../iso-date.js'
+import type { TrackerOptions } from '../config/config.js'
+import { isDateOnly, isoDateProblem } from '../core/iso-date.js'
+import { formatDuration, formatEnergy } from '../output/format.js'
+import { foreignFileMessage, type RunRow, readEmissionsCsv } from './commands/report.js'
 import { type Flags, type FlagValues, textOf } from './flags.js'
-import { foreignFileMessage, type RunRow, readEmissionsCsv } from './report.js'
 import { parseQuantity, UsageError } from './units.js'
 
 /** `--uk-carbon-intensity`: the UK's live figures for `run`, its forecast for `when` and `run --within`. */

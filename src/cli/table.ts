@@ -1,4 +1,4 @@
-import { displayWidth, fitColumns, printable } from '../text.js'
+import { displayWidth, fitColumns, printable } from '../core/text.js'
 
 /**
  * The widest a cell of a terminal table is shown, in columns: a longer one (a project name, a region as

@@ -1,6 +1,6 @@
-import { WattprintError } from '../errors.js'
-import { matchCpu, shippedCpuTableSync } from '../meters/cpu-tdp-table.js'
+import { WattprintError } from '../core/errors.js'
 import { type CpuFamily, cpuFamily } from './cpu-family.js'
+import { matchCpu, shippedCpuTableSync } from './cpu-tdp-table.js'
 import { shippedPowerModel } from './model-file.js'
 import { type MachineFacts, machinePowerAt, type PowerModel, type VariantName } from './power-model.js'
 

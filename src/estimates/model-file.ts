@@ -1,4 +1,4 @@
-import { readDataFile } from '../data-files.js'
+import { readDataFile } from '../platform/data-files.js'
 import type { PowerModel } from './power-model.js'
 
 let cached: PowerModel | undefined

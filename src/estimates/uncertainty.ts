@@ -2,7 +2,7 @@
 // servers the fit never saw), and an allowance for a measured one. The record turns these factors into
 // `low` and `high` figures beside every energy and emissions total.
 
-import type { MeterMethod, MeterSource } from '../components.js'
+import type { MeterMethod, MeterSource } from '../core/components.js'
 import { atLoad } from './power-model.js'
 
 /** An interval as factors of the figure: low ≤ 1 ≤ high. */

@@ -1,5 +1,5 @@
-import type { GuestFacts } from '../guest.js'
 import { CLOUD_PROVIDERS } from '../intensity/cloud-regions.js'
+import type { GuestFacts } from '../platform/guest.js'
 import { ASSUMED_HOST, type GuestSize, guestSize, type ModelHost, splitHost, vmHost } from './guest-host.js'
 import { type HardwareRoots, type HostHardware, readHostHardware } from './hardware.js'
 import type { EmbodiedOption } from './options.js'

@@ -1,4 +1,4 @@
-import type { EmissionsRecord } from '../record.js'
+import type { EmissionsRecord } from '../accounting/record.js'
 import { type HostEmbodied, type HostShare, SECONDS_PER_YEAR } from './embodied.js'
 import { DEFAULT_LIFETIME_YEARS, type FootprintConfig, type FunctionalUnitOption } from './options.js'
 import { findWaterIntensity, findWue } from './tables.js'

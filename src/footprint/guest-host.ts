@@ -1,5 +1,5 @@
 import { ASSUMED_HOST } from '../estimates/assumed-host.js'
-import type { GuestFacts } from '../guest.js'
+import type { GuestFacts } from '../platform/guest.js'
 import type { HostHardware } from './hardware.js'
 import type { EmbodiedHostOption } from './options.js'
 import type { ComponentModel } from './tables.js'

@@ -1,5 +1,5 @@
-import { type GuestFacts, readGuest } from '../guest.js'
-import { type EmissionsRecord, headline } from '../record.js'
+import { type EmissionsRecord, headline } from '../accounting/record.js'
+import { type GuestFacts, readGuest } from '../platform/guest.js'
 import { type HostEmbodied, type HostFacts, hostEmbodied } from './embodied.js'
 import { computeFootprint, type FootprintFields } from './footprint.js'
 import type { FootprintConfig } from './options.js'

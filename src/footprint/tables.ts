@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { readDataFile } from '../data-files.js'
+import { readDataFile } from '../platform/data-files.js'
 
 /** An instance type of Cloud Carbon Footprint's embodied coefficients (data/cloud-embodied.csv). */
 export interface CloudInstanceEmbodied {

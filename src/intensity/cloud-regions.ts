@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
-import { readDataFile } from '../data-files.js'
-import { editDistance } from '../text.js'
+import { editDistance } from '../core/text.js'
+import { readDataFile } from '../platform/data-files.js'
 
 /** Cloud providers whose regions wattprint can place. */
 export const CLOUD_PROVIDERS = ['aws', 'gcp', 'azure'] as const

@@ -1,4 +1,4 @@
-import { editDistance } from '../text.js'
+import { editDistance } from '../core/text.js'
 import { ISO_3166_1 } from './iso3166.js'
 
 /** A country by its ISO 3166-1 codes. */

@@ -1,4 +1,4 @@
-import type { Secret } from '../secret.js'
+import type { Secret } from '../core/secret.js'
 import { getJson, HttpFailure } from './http.js'
 import type { LiveReading, LiveSource } from './live.js'
 

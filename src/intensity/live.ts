@@ -1,5 +1,5 @@
-import { describeError } from '../errors.js'
-import type { TrackerWarning } from '../warnings.js'
+import { describeError } from '../core/errors.js'
+import type { TrackerWarning } from '../core/warnings.js'
 import { HttpFailure } from './http.js'
 import type { IntensityProvider, IntensityReading } from './provider.js'
 

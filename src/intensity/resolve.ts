@@ -1,5 +1,5 @@
-import type { ResolvedConfig } from '../config.js'
-import type { TrackerWarning } from '../warnings.js'
+import type { ResolvedConfig } from '../config/config.js'
+import type { TrackerWarning } from '../core/warnings.js'
 import { detectCloud as askMetadata, type DetectedCloud } from './cloud-detect.js'
 import { type CloudProvider, type CloudRegion, findCloudRegion } from './cloud-regions.js'
 import { type Country, findCountry } from './countries.js'

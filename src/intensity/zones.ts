@@ -1,4 +1,4 @@
-import { editDistance } from '../text.js'
+import { editDistance } from '../core/text.js'
 import { type IntensityTables, knownZones, shippedTables } from './tables.js'
 
 /** The zone id as Electricity Maps spells it (`us-cal-ciso` → `US-CAL-CISO`), or null when unknown. */

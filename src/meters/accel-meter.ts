@@ -1,5 +1,5 @@
-import type { MeterSource } from '../components.js'
-import type { TrackerWarning } from '../warnings.js'
+import type { MeterSource } from '../core/components.js'
+import type { TrackerWarning } from '../core/warnings.js'
 import type { GpuIdentity } from './gpu-select.js'
 import type { Channel, Meter } from './meter.js'
 

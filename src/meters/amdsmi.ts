@@ -1,5 +1,4 @@
-import { describeError } from '../errors.js'
-import type { AccelDevice, AccelLibrary, Reading } from './accel-meter.js'
+import { describeError } from '../core/errors.js'
 import {
   AccumulatorOut,
   cString,
@@ -8,7 +7,8 @@ import {
   type NativeLibrary,
   SharedLibrary,
   statusText,
-} from './native.js'
+} from '../platform/native.js'
+import type { AccelDevice, AccelLibrary, Reading } from './accel-meter.js'
 
 // amdsmi_status_t codes wattprint tells apart (include/amd_smi/amdsmi.h).
 const SUCCESS = 0

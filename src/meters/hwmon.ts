@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { describeError } from '../errors.js'
+import { describeError } from '../core/errors.js'
+import { parseCounter, readSmallFile } from '../platform/sysfs.js'
 import type { GpuIdentity } from './gpu-select.js'
 import type { Channel, Meter } from './meter.js'
-import { parseCounter, readSmallFile } from './sysfs.js'
 
 /** One energy or power attribute of a hwmon chip. */
 export interface HwmonSensor {

@@ -1,6 +1,6 @@
-import { describeError } from '../errors.js'
+import { describeError } from '../core/errors.js'
+import { cString, loadNative, type NativeFunction, SharedLibrary } from '../platform/native.js'
 import type { AccelDevice, AccelLibrary, Reading } from './accel-meter.js'
-import { cString, loadNative, type NativeFunction, SharedLibrary } from './native.js'
 
 // ze_result_t codes wattprint tells apart (level_zero/ze_api.h).
 const SUCCESS = 0

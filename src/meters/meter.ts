@@ -1,5 +1,5 @@
-import type { MeterComponent, MeterMethod, MeterSource } from '../components.js'
-import type { TrackerWarning } from '../warnings.js'
+import type { MeterComponent, MeterMethod, MeterSource } from '../core/components.js'
+import type { TrackerWarning } from '../core/warnings.js'
 
 /**
  * One quantity a meter reads each sample.

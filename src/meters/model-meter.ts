@@ -1,7 +1,7 @@
-import type { MeterSource } from '../components.js'
+import type { MeterSource } from '../core/components.js'
 import { atLoad } from '../estimates/power-model.js'
+import { type CpuTimes, CpuTimesReader, loadBetween } from '../platform/cpu-load.js'
 import { LOAD_UNKNOWN } from './cpu-estimate.js'
-import { type CpuTimes, CpuTimesReader, loadBetween } from './cpu-load.js'
 import type { Channel, Meter } from './meter.js'
 
 /**

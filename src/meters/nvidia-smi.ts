@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import { describeError } from '../errors.js'
+import { describeError } from '../core/errors.js'
 import type { GpuIdentity } from './gpu-select.js'
 import type { Channel, Meter } from './meter.js'
 

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module'
-import type { MeterSource } from '../components.js'
-import { describeError } from '../errors.js'
+import type { MeterSource } from '../core/components.js'
+import { describeError } from '../core/errors.js'
+import { SharedLibrary } from '../platform/native.js'
 import type { GpuIdentity } from './gpu-select.js'
 import type { Channel, Meter } from './meter.js'
-import { SharedLibrary } from './native.js'
 
 // nvmlReturn_t codes wattprint tells apart (the rest are reported by nvmlErrorString).
 const SUCCESS = 0

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { describeError } from '../errors.js'
+import { describeError } from '../core/errors.js'
+import { parseCounter, readSmallFile } from '../platform/sysfs.js'
 import type { Channel, Meter } from './meter.js'
-import { parseCounter, readSmallFile } from './sysfs.js'
 
 /** One powercap zone wattprint reads. */
 export interface RaplZone {

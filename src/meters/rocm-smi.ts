@@ -1,5 +1,4 @@
-import { describeError } from '../errors.js'
-import type { AccelDevice, AccelLibrary, Reading } from './accel-meter.js'
+import { describeError } from '../core/errors.js'
 import {
   AccumulatorOut,
   cString,
@@ -7,7 +6,8 @@ import {
   type NativeFunction,
   SharedLibrary,
   statusText,
-} from './native.js'
+} from '../platform/native.js'
+import type { AccelDevice, AccelLibrary, Reading } from './accel-meter.js'
 
 // rsmi_status_t codes wattprint tells apart (rocm_smi/rocm_smi.h).
 const SUCCESS = 0

@@ -1,7 +1,7 @@
-import { invalidArgument, show } from '../arguments.js'
-import type { TrackerWarning } from '../warnings.js'
+import { type SpanInterval, splitInterval } from '../accounting/request-split.js'
+import type { TrackerWarning } from '../core/warnings.js'
+import { invalidArgument, show } from '../tracker/arguments.js'
 import { type RequestRecord, Span, type SpanKeeper } from './span.js'
-import { type SpanInterval, splitInterval } from './split.js'
 
 /** The requests of a run so far, as the record and the sample events give them. */
 export interface RequestTotals {

@@ -1,5 +1,5 @@
-import { show } from '../arguments.js'
-import type { TaskRecord } from '../record.js'
+import type { TaskRecord } from '../accounting/record.js'
+import { show } from '../tracker/arguments.js'
 import type { SpanBook } from './book.js'
 import type { RequestCounts, RequestRecord } from './span.js'
 

@@ -1,5 +1,5 @@
-import { show } from '../arguments.js'
-import type { Component } from '../components.js'
+import type { Component } from '../core/components.js'
+import { show } from '../tracker/arguments.js'
 
 /** What a request consumed or produced, given when its span ends. */
 export interface RequestCounts {

@@ -1,8 +1,8 @@
 import type { MessagePort } from 'node:worker_threads'
-import type { MeterSpec } from '../meters/build.js'
+import type { TrackerWarning } from '../core/warnings.js'
 import type { GpuReport } from '../meters/gpu.js'
 import type { EstimateWatts } from '../meters/meter.js'
-import type { TrackerWarning } from '../warnings.js'
+import type { MeterSpec } from './build.js'
 import type { MeterDescription } from './sampler.js'
 
 /** Messages from the main thread to the sampler worker. */

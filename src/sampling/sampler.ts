@@ -1,5 +1,7 @@
 import type { AttributionReader, AttributionSample } from '../attribution/reader.js'
-import { describeError } from '../errors.js'
+import { describeError } from '../core/errors.js'
+import { nsToSeconds } from '../core/units.js'
+import type { TrackerWarning } from '../core/warnings.js'
 import {
   type Channel,
   counterStep,
@@ -9,8 +11,6 @@ import {
   type MeterInfo,
   powerEnergyJ,
 } from '../meters/meter.js'
-import { nsToSeconds } from '../units.js'
-import type { TrackerWarning } from '../warnings.js'
 
 /** One meter's share of an interval. */
 export interface MeterInterval {

@@ -1,4 +1,4 @@
-import { msToNs } from '../units.js'
+import { msToNs } from '../core/units.js'
 
 /**
  * Calls `tick` on an absolute schedule, t0 + k × period, never on a drifting setInterval. A tick that

@@ -1,6 +1,6 @@
+import type { TrackerWarning } from '../core/warnings.js'
 import type { GpuReport } from '../meters/gpu.js'
 import type { EstimateWatts } from '../meters/meter.js'
-import type { TrackerWarning } from '../warnings.js'
 import type { IntervalReport, MeterDescription } from './sampler.js'
 
 /** Where a sampling session delivers what it measures. */

@@ -5,10 +5,10 @@ import {
   SHARE_ENV,
   Worker,
 } from 'node:worker_threads'
-import { describeError } from '../errors.js'
-import type { MeterSpec } from '../meters/build.js'
+import { describeError } from '../core/errors.js'
 import type { GpuReport } from '../meters/gpu.js'
 import type { EstimateWatts } from '../meters/meter.js'
+import type { MeterSpec } from './build.js'
 import { ANSWERED, BATCH_MS, CONTROL_WORDS, type FromWorker, REQUEST, type ToWorker } from './protocol.js'
 import type { IntervalReport, MeterDescription } from './sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'

@@ -1,8 +1,8 @@
 // Entry of the sampler worker thread (dist/worker.js). It owns the clock: meters are built here from
 // plain-data specs and read on an absolute schedule, whatever the main thread is doing.
 import { type MessagePort, workerData } from 'node:worker_threads'
-import { describeError } from '../errors.js'
-import { buildMeters } from '../meters/build.js'
+import { describeError } from '../core/errors.js'
+import { buildMeters } from './build.js'
 import {
   ANSWERED,
   BATCH_MAX_INTERVALS,

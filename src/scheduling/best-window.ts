@@ -1,4 +1,5 @@
-import { describeError } from '../errors.js'
+import { describeError } from '../core/errors.js'
+import { isoDateProblem } from '../core/iso-date.js'
 import {
   askProvider,
   ForecastError,
@@ -7,8 +8,7 @@ import {
   providerFor,
 } from '../intensity/forecast/forecast.js'
 import type { ForecastSignal } from '../intensity/forecast/provider.js'
-import { isoDateProblem } from '../iso-date.js'
-import type { TrackerSignal } from '../tracker-types.js'
+import type { TrackerSignal } from '../tracker/types.js'
 import { searchWindow, type WindowChoice } from './window.js'
 
 /** What bestWindow() looks for. */

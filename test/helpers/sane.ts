@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import { CSV_COLUMNS, recordToCells } from '../../src/sinks/csv.js'
+import { CSV_COLUMNS, recordToCells } from '../../src/output/csv/sink.js'
 import { sampleRecord } from './records.js'
 
 // Columns that hold text, found from a record with every field filled: every other non-empty cell must be

@@ -1,6 +1,6 @@
-import { resolveConfig, type TrackerOptions } from '../../config.js'
-import { describeError } from '../../errors.js'
-import type { TrackerSignal } from '../../tracker-types.js'
+import { resolveConfig, type TrackerOptions } from '../../config/config.js'
+import { describeError } from '../../core/errors.js'
+import type { TrackerSignal } from '../../tracker/types.js'
 import { HttpFailure } from '../http.js'
 import type { Forecast, ForecastProvider, ForecastSlot } from './provider.js'
 import {

@@ -1,4 +1,4 @@
-import type { ForecastProviderName, ResolvedConfig } from '../../config.js'
+import type { ForecastProviderName, ResolvedConfig } from '../../config/config.js'
 import { findCloudRegion } from '../cloud-regions.js'
 import { isGreatBritainZone } from '../location.js'
 import { carbonAwareSdkProvider } from './carbon-aware-sdk.js'

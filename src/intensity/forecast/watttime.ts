@@ -1,4 +1,4 @@
-import type { Secret } from '../../secret.js'
+import type { Secret } from '../../core/secret.js'
 import { withSlash } from '../electricity-maps.js'
 import { HttpFailure } from '../http.js'
 import {

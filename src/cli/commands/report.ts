@@ -1,0 +1,431 @@
+import { readFileSync } from 'node:fs'
+import { describeError } from '../../core/errors.js'
+import { linesOf, printErr, printJson, printOut } from '../../core/terminal.js'
+import { replaceWhole } from '../../output/csv/file.js'
+import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../../output/csv/read.js'
+import { formatDuration, formatEnergy, joulesCell } from '../../output/format.js'
+import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from '../flags.js'
+import { type FootprintCells, footprintCells, massCell, sumKnown, waterCell } from '../report/footprint.js'
+import { renderHtmlReport } from '../report/html.js'
+import {
+  checkIntervals,
+  energyWithRange,
+  type IntervalCells,
+  type IntervalTotals,
+  intervalCells,
+  intervalFigures,
+  intervalNotes,
+  intervalTotals,
+  massWithRange,
+  wallCell,
+} from '../report/intervals.js'
+import { waitingLine, waitingSavings } from '../report/savings.js'
+import { checkOutputFile } from '../run/output-checks.js'
+import { tableLines } from '../table.js'
+import { UsageError } from '../units.js'
+
+/** One run as a CSV row describes it (wattprint's or CodeCarbon's columns). */
+export interface RunRow extends FootprintCells, IntervalCells {
+  readonly file: string
+  readonly timestamp: string
+  readonly project: string
+  readonly experiment: string
+  readonly runId: string
+  readonly status: string
+  readonly durationS: number
+  readonly emissionsKg: number
+  readonly energyKWh: number
+  readonly cpuKWh: number
+  readonly gpuKWh: number
+  readonly ramKWh: number
+  /** run --within's figures, when the run was scheduled: kg had it started at once, and the forecast's g/kWh. */
+  readonly counterfactualKg: number | null
+  readonly forecastGPerKWh: number | null
+  readonly forecastSource: string
+  /** Requests measured (empty in runs that measured none), their output tokens, and the energy of each, J. */
+  readonly requests: number
+  readonly outputTokens: number
+  readonly requestEnergyJ: number
+  readonly tokenEnergyJ: number
+}
+
+/** A file read: its runs, how many rows were malformed, and what wrote it. */
+export interface ReadResult {
+  readonly runs: RunRow[]
+  readonly malformed: number
+  /** `foreign` when the header is neither wattprint's nor CodeCarbon's (then no row is read). */
+  readonly format: CsvFormat
+  /** Intervals left out because they did not hold their figure (see checkIntervals). */
+  readonly intervalsDropped: number
+}
+
+const GROUPINGS = ['project', 'experiment', 'run', 'day'] as const
+type Grouping = (typeof GROUPINGS)[number]
+
+const num = (value: string | undefined): number =>
+  value === undefined || value.trim() === '' ? 0 : Number(value)
+/** A figure that may be absent (an empty cell, a column older files lack); NaN when it is not a number. */
+const optional = (value: string | undefined): number | null =>
+  value === undefined || value.trim() === '' ? null : Number(value)
+
+/**
+ * Reads an emissions CSV: wattprint's (the current header or the earlier one) or CodeCarbon's (same column
+ * names; its short appended rows aligned). A row with the wrong number of cells, no timestamp, or a figure
+ * that is not a finite, non-negative number is malformed: skipped and counted, never guessed at; an 80 %
+ * interval that does not hold its figure is left out (the row kept) and counted. Rows of
+ * one run (a flush's `running` rows, then the final one) count as that run once: see latestPerRun. Throws
+ * only when the file cannot be read.
+ */
+export function readEmissionsCsv(path: string): ReadResult {
+  const table = parseEmissionsCsv(readFileSync(path))
+  let malformed = table.malformed
+  let intervalsDropped = 0
+  const rows: RunRow[] = []
+  table.rows.forEach((record, i) => {
+    const row: RunRow = {
+      file: path,
+      timestamp: record.timestamp ?? '',
+      project: record.project_name ?? '',
+      experiment: record.experiment_id ?? '',
+      runId: record.run_id || `${path}#${i}`,
+      status: record.status ?? 'finished',
+      durationS: num(record.duration),
+      emissionsKg: num(record.emissions),
+      energyKWh: num(record.energy_consumed),
+      cpuKWh: num(record.cpu_energy),
+      gpuKWh: num(record.gpu_energy),
+      ramKWh: num(record.ram_energy),
+      counterfactualKg: optional(record.counterfactual_emissions),
+      forecastGPerKWh: optional(record.forecast_intensity),
+      forecastSource: record.forecast_source ?? '',
+      ...requestFigures(record),
+      ...footprintCells(record),
+      ...intervalCells(record),
+    }
+    const figures = [
+      row.durationS,
+      row.emissionsKg,
+      row.energyKWh,
+      row.cpuKWh,
+      row.gpuKWh,
+      row.ramKWh,
+      row.counterfactualKg ?? 0,
+      row.forecastGPerKWh ?? 0,
+      row.requests,
+      row.outputTokens,
+      row.requestEnergyJ,
+      row.tokenEnergyJ,
+      row.embodiedKg ?? 0,
+      row.waterL ?? 0,
+      ...intervalFigures(row),
+    ]
+    if (Number.isNaN(Date.parse(row.timestamp)) || figures.some((f) => !Number.isFinite(f) || f < 0)) {
+      malformed += 1
+      return
+    }
+    const checked = checkIntervals(row, row.energyKWh, row.emissionsKg)
+    intervalsDropped += checked.dropped
+    rows.push({ ...row, ...checked.cells })
+  })
+  return { runs: latestPerRun(rows), malformed, format: table.format, intervalsDropped }
+}
+
+/**
+ * Each run once: a run is its run_id, within a file and across files (the same file given twice, a
+ * backup beside the file it was migrated to). Its row is the latest by timestamp (a flush's `running`
+ * rows come before the final one; a stale checkpoint recovered after the run's row is older than it),
+ * the one read last on a tie.
+ */
+export function latestPerRun(rows: readonly RunRow[]): RunRow[] {
+  const byRun = new Map<string, RunRow>()
+  for (const row of rows) {
+    const seen = byRun.get(row.runId)
+    if (!seen || Date.parse(row.timestamp) >= Date.parse(seen.timestamp)) byRun.set(row.runId, row)
+  }
+  return [...byRun.values()]
+}
+
+/** A row's request figures: the CSV has counts and energies per unit, the totals multiply them back. */
+function requestFigures(record: Readonly<Record<string, string>>) {
+  const requests = num(record.requests)
+  const outputTokens = num(record.output_tokens)
+  return {
+    requests,
+    outputTokens,
+    requestEnergyJ: requests * num(record.energy_per_request),
+    tokenEnergyJ: outputTokens * num(record.energy_per_output_token),
+  }
+}
+
+/** The line that says a file is neither wattprint's nor CodeCarbon's. */
+export const foreignFileMessage = (file: string): string =>
+  `${file}: not a wattprint or CodeCarbon file (a report needs the columns ${REQUIRED_COLUMNS.join(', ')})`
+
+/**
+ * Totals of a group of runs. With them (IntervalTotals), the 80 % intervals on energy and emissions and
+ * the whole machine at the wall, each summed only where known (see intervalTotals).
+ */
+export interface GroupTotals extends IntervalTotals {
+  readonly key: string
+  readonly runs: number
+  readonly durationS: number
+  readonly cpuKWh: number
+  readonly gpuKWh: number
+  readonly ramKWh: number
+  readonly energyKWh: number
+  readonly emissionsKg: number
+  /** Energy-weighted, g CO2e/kWh. */
+  readonly intensityGPerKWh: number
+  readonly requests: number
+  readonly outputTokens: number
+  /** The requests' energy ÷ their number, J; null without requests. */
+  readonly energyPerRequestJ: number | null
+  /** The energy of the requests that gave tokens ÷ those tokens, J; null without tokens. */
+  readonly energyPerOutputTokenJ: number | null
+  /** Embodied kg CO2e and litres of water of the runs that have them; null when none does. */
+  readonly embodiedKg: number | null
+  readonly waterL: number | null
+}
+
+const keyOf = (run: RunRow, by: Grouping): string =>
+  by === 'project'
+    ? run.project || '(none)'
+    : by === 'experiment'
+      ? run.experiment || '(none)'
+      : by === 'run'
+        ? run.runId
+        : run.timestamp.slice(0, 10)
+
+/** The heading of the grouping column: `day` groups by the timestamps' date, which is UTC, and says so. */
+export const groupHeading = (by: string): string => (by === 'day' ? 'day (UTC)' : by)
+
+/** Sums runs by project, experiment, run or day, sorted by key. */
+export function groupRuns(runs: readonly RunRow[], by: Grouping): GroupTotals[] {
+  const groups = new Map<string, RunRow[]>()
+  for (const run of runs) {
+    const key = keyOf(run, by)
+    groups.set(key, [...(groups.get(key) ?? []), run])
+  }
+  return [...groups].map(([key, members]) => total(key, members)).sort((a, b) => a.key.localeCompare(b.key))
+}
+
+export function total(key: string, runs: readonly RunRow[]): GroupTotals {
+  const sum = (f: (r: RunRow) => number) => runs.reduce((s, r) => s + f(r), 0)
+  const energyKWh = sum((r) => r.energyKWh)
+  const emissionsKg = sum((r) => r.emissionsKg)
+  const requests = sum((r) => r.requests)
+  const outputTokens = sum((r) => r.outputTokens)
+  return {
+    key,
+    runs: runs.length,
+    durationS: sum((r) => r.durationS),
+    cpuKWh: sum((r) => r.cpuKWh),
+    gpuKWh: sum((r) => r.gpuKWh),
+    ramKWh: sum((r) => r.ramKWh),
+    energyKWh,
+    emissionsKg,
+    intensityGPerKWh: energyKWh > 0 ? (emissionsKg * 1000) / energyKWh : 0,
+    requests,
+    outputTokens,
+    energyPerRequestJ: requests > 0 ? sum((r) => r.requestEnergyJ) / requests : null,
+    energyPerOutputTokenJ: outputTokens > 0 ? sum((r) => r.tokenEnergyJ) / outputTokens : null,
+    embodiedKg: sumKnown(runs.map((r) => r.embodiedKg)),
+    waterL: sumKnown(runs.map((r) => r.waterL)),
+    ...intervalTotals(runs),
+  }
+}
+
+/** The terminal table. */
+export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: GroupTotals): string {
+  // Request columns only where some run measured requests.
+  const served = all.requests > 0
+  const header = [
+    groupHeading(by),
+    'runs',
+    'duration',
+    'cpu',
+    'gpu',
+    'ram',
+    'energy',
+    'emissions',
+    'g/kWh',
+    'wall energy',
+    'wall emissions',
+    'embodied',
+    'water',
+  ]
+  if (served) header.push('requests', 'J/request', 'J/token')
+  const line = (g: GroupTotals) => [
+    g.key,
+    String(g.runs),
+    formatDuration(g.durationS),
+    formatEnergy(g.cpuKWh),
+    formatEnergy(g.gpuKWh),
+    formatEnergy(g.ramKWh),
+    energyWithRange(g.energyKWh, g.energyIntervalKWh),
+    massWithRange(g.emissionsKg, g.emissionsIntervalKg),
+    g.intensityGPerKWh.toFixed(0),
+    wallCell(g, 'energy'),
+    wallCell(g, 'emissions'),
+    massCell(g.embodiedKg),
+    waterCell(g.waterL),
+    ...(served
+      ? [String(g.requests), joulesCell(g.energyPerRequestJ), joulesCell(g.energyPerOutputTokenJ)]
+      : []),
+  ]
+  const rows = [header, ...groups.map(line), line({ ...all, key: 'total' })]
+  return [
+    ...tableLines(rows, { right: (c) => c > 0, rulesBefore: [1, rows.length - 1] }),
+    ...intervalNotes(groups, all),
+  ].join('\n')
+}
+
+/** The flags of `wattprint report`: parsed, and listed in its help, from this one table. */
+export const REPORT_FLAGS = {
+  by: {
+    type: 'string',
+    value: GROUPINGS.join('|'),
+    help: 'how to group the runs (default project); day: the UTC date of each run',
+    example: 'day',
+  },
+  html: {
+    type: 'string',
+    value: 'report.html',
+    help: 'also write a self-contained HTML report with charts (no script, opens offline)',
+    example: 'report.html',
+  },
+  timeline: {
+    type: 'string',
+    multiple: true,
+    value: 'file.jsonl',
+    help: 'a power-over-time chart in the HTML report from a wattprint run --timeline file',
+    example: 'timeline.jsonl',
+  },
+  json: { type: 'boolean', help: 'the totals as JSON on stdout' },
+} as const satisfies Flags
+
+const REPORT: CommandSpec = {
+  name: 'report',
+  usage: '[files...] [options]',
+  about: `Totals of emissions CSVs, wattprint's or CodeCarbon's (default: emissions.csv in the current folder):
+runs, duration, energy by component, emissions and intensity, grouped. A run (its run_id) counts once,
+with its latest row, whether it was flushed several times or is in several of the files given; malformed
+rows are skipped and counted.`,
+  flags: REPORT_FLAGS,
+  footer: `Example:
+  wattprint report results/*.csv --by day --html report.html --timeline run1.jsonl`,
+}
+
+/** `wattprint report [files...] [--by …] [--html file] [--timeline file.jsonl …] [--json]`. */
+export async function reportCommand(argv: readonly string[]): Promise<number> {
+  const parsed = parseFlags(REPORT, argv, true)
+  const { positionals } = parsed
+  if (parsed.values.help) {
+    printOut(...linesOf(helpText(REPORT)))
+    return 0
+  }
+  const values = {
+    by: (textOf(parsed.values, 'by') ?? 'project').trim().toLowerCase(),
+    html: textOf(parsed.values, 'html'),
+    timeline: parsed.values.timeline as string[] | undefined,
+    json: parsed.values.json === true,
+  }
+  const by = values.by as Grouping
+  if (!GROUPINGS.includes(by)) {
+    throw new UsageError(
+      `--by ${JSON.stringify(values.by)} must be one of ${GROUPINGS.join(', ')}: for example --by day.`,
+    )
+  }
+  // The report's one output is checked before any work: a folder that cannot hold it is a usage error.
+  if (values.html) checkOutputFile('--html', values.html)
+  const files = positionals.length > 0 ? positionals : ['emissions.csv']
+  const runs: RunRow[] = []
+  const skipped: string[] = []
+  let readable = 0
+  for (const file of files) {
+    let result: ReadResult
+    try {
+      result = readEmissionsCsv(file)
+    } catch (error) {
+      throw new UsageError(`cannot read ${file}: ${(error as Error).message}`)
+    }
+    if (result.format === 'foreign') {
+      skipped.push(foreignFileMessage(file))
+      continue
+    }
+    readable += 1
+    runs.push(...result.runs)
+    if (result.malformed > 0) skipped.push(`${file}: ${result.malformed} malformed row(s) skipped`)
+    if (result.intervalsDropped > 0) {
+      skipped.push(
+        `${file}: ${result.intervalsDropped} interval(s) left out that did not contain their figure (the figures are kept)`,
+      )
+    }
+  }
+  if (readable === 0) {
+    printErr(...skipped.map((line) => `wattprint report: ${line}`))
+    return 1
+  }
+  // A run found in several files (a backup beside its file, a file named twice) counts once.
+  const counted = latestPerRun(runs)
+  const groups = groupRuns(counted, by)
+  const all = total('total', counted)
+  const waiting = waitingSavings(counted)
+  if (values.json) printJson({ by, groups, total: all, waiting, skipped })
+  else {
+    const saved = waitingLine(waiting)
+    printOut(...linesOf(renderTable(groups, by, all)), ...(saved ? [saved] : []), ...skipped)
+  }
+  if (values.html) {
+    const timelines = (values.timeline ?? []).map((file) => ({ file, samples: readTimeline(file) }))
+    try {
+      // Whole or not at all: a full disk leaves the last report as it was, never half of a new one.
+      replaceWhole(
+        values.html,
+        renderHtmlReport({ runs: counted, groups, by, total: all, timelines, skipped }),
+      )
+    } catch (error) {
+      printErr(
+        `wattprint report: could not write ${values.html}: ${describeError(error)}; it is as it was before, ` +
+          'and no other file was left.',
+      )
+      return 1
+    }
+    if (!values.json) printOut(`report written to ${values.html}`)
+  }
+  return 0
+}
+
+/** A timeline's samples: elapsed seconds and power by component (malformed lines skipped). */
+export interface TimelinePoint {
+  readonly elapsedS: number
+  readonly cpuW: number
+  readonly gpuW: number
+  readonly ramW: number
+}
+
+function readTimeline(file: string): TimelinePoint[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`)
+  }
+  const points: TimelinePoint[] = []
+  for (const line of text.split('\n')) {
+    try {
+      const s = JSON.parse(line) as {
+        elapsedS?: unknown
+        powerW?: { cpu?: unknown; gpu?: unknown; ram?: unknown }
+      }
+      const values = [s.elapsedS, s.powerW?.cpu, s.powerW?.gpu, s.powerW?.ram]
+      if (values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        const [elapsedS, cpuW, gpuW, ramW] = values as number[]
+        points.push({ elapsedS: elapsedS ?? 0, cpuW: cpuW ?? 0, gpuW: gpuW ?? 0, ramW: ramW ?? 0 })
+      }
+    } catch {
+      // a partial last line, or not a timeline: skipped
+    }
+  }
+  return points
+}

@@ -1,0 +1,537 @@
+import { randomUUID } from 'node:crypto'
+import { resolve } from 'node:path'
+import type { IdleMode } from '../attribution/split.js'
+
+/** Which figure the summary, budgets, equivalents and SCI price: the whole machine at the wall, or CodeCarbon's CPU + GPU + RAM. */
+export type EmissionsScope = 'wall' | 'components'
+
+import { WattprintError } from '../core/errors.js'
+import { Logger, type LogLevel } from '../core/log.js'
+import { Secret } from '../core/secret.js'
+import { closest, describeValue } from '../core/text.js'
+import type { EmbodiedOption, FunctionalUnitOption } from '../footprint/options.js'
+import { CLOUD_METADATA_URL } from '../intensity/cloud-detect.js'
+import type { CloudProvider } from '../intensity/cloud-regions.js'
+import { ELECTRICITY_MAPS_URL } from '../intensity/electricity-maps.js'
+import { WATTTIME_URL } from '../intensity/forecast/watttime.js'
+import { checkLocation } from '../intensity/location.js'
+import { UK_CARBON_INTENSITY_URL, type UkArea } from '../intensity/uk-carbon-intensity.js'
+import { DEFAULT_MAX_ROUTE_LABELS } from '../output/route-labels.js'
+import type { Sink } from '../output/sink.js'
+import { impossibleDirReason } from '../platform/output-dir.js'
+import {
+  DEFINITIONS,
+  environmentWarnings,
+  envName,
+  fromEnvironment,
+  OPTION_NAMES,
+  type OptionDef,
+  type OptionName,
+  optionDef,
+} from './schema.js'
+
+export { environmentWarnings, envName, OTHER_ENVIRONMENT_VARIABLES } from './schema.js'
+
+/** Options of an EmissionsTracker. Each can also be set as `WATTPRINT_<SCREAMING_SNAKE>`; options win. */
+export interface TrackerOptions {
+  /** Name of the project, in every row. Default `wattprint`. */
+  projectName?: string
+  /** Groups runs of one experiment. Default empty. */
+  experimentId?: string
+  /** Identifies this run. Default a random UUID. */
+  runId?: string
+  /** Folder of the CSV. Default `.` (created when missing). */
+  outputDir?: string
+  /** CSV file name inside outputDir. Default `emissions.csv`. */
+  outputFile?: string
+  /** Append a row to the CSV on stop() and flush(). Default true. */
+  saveToFile?: boolean
+  /**
+   * How often a running tracker saves its state to `<outputDir>/.wattprint/<runId>.json`, in
+   * milliseconds, 100 to 3,600,000, so that a killed process still leaves its row. Default 10,000.
+   */
+  checkpointIntervalMs?: number
+  /** Sampling period in milliseconds, 10 to 3,600,000. Default 1000. */
+  intervalMs?: number
+  /** `worker` (a worker thread, immune to a busy main thread; default) or `inline` (main thread timers). */
+  sampling?: 'worker' | 'inline'
+  /** ISO 3166 alpha-2 or alpha-3 country code of the machine (`FR`, `fra`). */
+  country?: string
+  /** Electricity Maps zone of the machine (`US-CAL-CISO`, `CA-ON`, `SE-SE2`, `DE`); finer than a country. */
+  zone?: string
+  /** Cloud the machine runs on: `aws`, `gcp` or `azure`; give cloudRegion with it. */
+  cloudProvider?: string
+  /** The cloud region (`eu-north-1`, `europe-west4`, `westeurope`): its grid zone sets the intensity. */
+  cloudRegion?: string
+  /** Ask the cloud's instance metadata service for the provider and region (1 s at most). Default false. */
+  detectCloud?: boolean
+  /** Base URL of the instance metadata service. Default `http://169.254.169.254`. */
+  cloudMetadataUrl?: string
+  /** Electricity Maps API token: turns on live intensity for the zone. Env `WATTPRINT_ELECTRICITYMAPS_TOKEN`. */
+  electricityMapsToken?: string
+  /** Base URL of the Electricity Maps API. Default `https://api.electricitymaps.com`. Env `WATTPRINT_ELECTRICITYMAPS_URL`. */
+  electricityMapsUrl?: string
+  /**
+   * Live intensity for Great Britain from NESO's Carbon Intensity API (no token):
+   * `'national'`, a region id 1–17 (`13` is London) or a postcode (`'RG10'`).
+   */
+  ukCarbonIntensity?: string | number
+  /** Base URL of the UK Carbon Intensity API. Default `https://api.carbonintensity.org.uk`. */
+  ukCarbonIntensityUrl?: string
+  /** WattTime account name, for its marginal (MOER) forecast. Env `WATTPRINT_WATTTIME_USERNAME`. */
+  wattTimeUsername?: string
+  /** WattTime password (never printed). Env `WATTPRINT_WATTTIME_PASSWORD`. */
+  wattTimePassword?: string
+  /** WattTime region (`CAISO_NORTH`, `DE`): WattTime names its own grids. Env `WATTPRINT_WATTTIME_REGION`. */
+  wattTimeRegion?: string
+  /** Base URL of the WattTime API. Default `https://api.watttime.org`. Env `WATTPRINT_WATTTIME_URL`. */
+  wattTimeUrl?: string
+  /** Base URL of an organisation's Carbon Aware SDK web API: turns on its forecasts. */
+  carbonAwareSdkUrl?: string
+  /** The Carbon Aware SDK's name of the location (`westeurope`, `eastus`). Default: cloudRegion. */
+  carbonAwareLocation?: string
+  /**
+   * Which forecast `wattprint when`, `run --within` and bestWindow() use: `uk-carbon-intensity`,
+   * `electricitymaps`, `watttime` or `carbon-aware-sdk`. Default: the first of these that is configured.
+   */
+  forecastProvider?: ForecastProviderName
+  /** Time limit of one live intensity (or forecast) request, in milliseconds. Default 3000. */
+  intensityTimeoutMs?: number
+  /** Forced carbon intensity in g CO2e/kWh; overrides every other source. */
+  carbonIntensity?: number
+  /**
+   * Limits of the run. When one is crossed: a `budget` event, `tracker.signal` aborts, and the row's status
+   * is `budget-exceeded`. The tracker measures on; stopping the work is the caller's decision.
+   */
+  budget?: Budget
+  /** Power usage effectiveness of the data centre, 1 to 5. Default 1. */
+  pue?: number
+  /** The hardware's embodied emissions and life; default: looked up (cloud instance type, server model). */
+  embodied?: EmbodiedOption
+  /** The cloud instance type (`p4d.24xlarge`, `n2-standard-8`, `Standard_D4s_v5`), for its embodied emissions. */
+  cloudInstanceType?: string
+  /** The data centre's water usage effectiveness, litres per IT kWh. Default: the provider's published figure. */
+  wue?: number
+  /** Water consumed generating the electricity, litres per kWh drawn. Default: WRI's 2020 factor for the zone or country, where it has one. */
+  waterIntensity?: number
+  /** What SCI is counted per: `{ name: 'epoch', count: 10 }`. The record's `sci` is null without it. */
+  functionalUnit?: FunctionalUnitOption
+  /** CPU TDP in watts for the estimate, instead of the table's (RAPL, when readable, is still preferred). */
+  cpuPowerW?: number
+  /** RAM power in watts, instead of the module model (RAPL DRAM, when readable, is still preferred). */
+  ramPowerW?: number
+  /**
+   * Which GPUs to measure: indices or UUID prefixes (`[0, 1]`, `['GPU-8f6c']`, MIG UUIDs measure their
+   * parent GPU), or a comma-separated string; `[]` measures none. Default: CUDA_VISIBLE_DEVICES, else
+   * NVIDIA_VISIBLE_DEVICES, else all.
+   */
+  gpuIds?: readonly (string | number)[] | string
+  /** The NVML library to load. Default `libnvidia-ml.so.1` (Linux), `nvml.dll` (Windows). Env `WATTPRINT_NVML_LIBRARY`. */
+  nvmlLibraryPath?: string
+  /**
+   * Read each NVIDIA GPU's energy counter where it has one (default `true`). `false` integrates
+   * nvmlDeviceGetPowerUsage instead, as for GPUs without a counter: to cross-check the counter, or where a
+   * virtual GPU's counter is wrong. Env `WATTPRINT_NVML_ENERGY_COUNTER`.
+   */
+  nvmlEnergyCounter?: boolean
+  /** The nvidia-smi executable, used when NVML cannot be. Default `nvidia-smi` on PATH. Env `WATTPRINT_NVIDIA_SMI`. */
+  nvidiaSmiPath?: string
+  /** The amdsmi library to load (AMD GPUs). Default `libamd_smi.so`. Env `WATTPRINT_AMD_SMI_LIBRARY`. */
+  amdSmiLibraryPath?: string
+  /** The ROCm SMI library, used when amdsmi cannot be. Default `librocm_smi64.so`. Env `WATTPRINT_ROCM_SMI_LIBRARY`. */
+  rocmSmiLibraryPath?: string
+  /** The Level Zero loader (Intel GPUs). Default `libze_loader.so.1`. Env `WATTPRINT_LEVEL_ZERO_LIBRARY`. */
+  levelZeroLibraryPath?: string
+  /** Root of the hwmon tree (GPU fallbacks, the server's ACPI power meter). Default `/sys/class/hwmon`. */
+  hwmonRoot?: string
+  /** Root of the powercap tree. Default `/sys/class/powercap`. */
+  raplRoot?: string
+  /** Machine CPU time source for the load-based CPU estimate. Default `/proc/stat`. */
+  procStatPath?: string
+  /**
+   * Whose energy the figures are: `'machine'` (default: the whole machine, as CodeCarbon's machine mode),
+   * `'process'` (this process and all its descendants), `{ pid }` (another process's tree), `'cgroup'`
+   * (this process's cgroup v2: a container, a pod, a systemd unit, a SLURM job) or `{ cgroup: dir }`.
+   */
+  attribution?: Attribution
+  /** With attribution: whether the job also carries its share of the idle power. Default `'exclude'`. */
+  idle?: IdleMode
+  /**
+   * Which figure the summary, budgets, equivalents and SCI price: `'wall'` (default: the whole machine at
+   * the wall, what the grid supplies) or `'components'` (CPU + GPU + RAM, CodeCarbon's scope, for
+   * side-by-side comparisons). Every row has both; the CSV's `energy_consumed` and `emissions` are always
+   * CodeCarbon's scope, as there, and `wall_energy` and `wall_emissions` the whole machine's.
+   */
+  emissionsScope?: EmissionsScope
+  /**
+   * Where /proc is (attribution, the guest-memory check, and whether this is a virtual machine or a
+   * container for its embodied share; containers may mount the host's elsewhere). Default `/proc`.
+   */
+  procRoot?: string
+  /**
+   * Where /sys is, for the embodied emissions' hardware facts: the firmware's DMI (chassis, hypervisor,
+   * an EC2 instance type) and the block devices. Default `/sys`.
+   */
+  sysRoot?: string
+  /** What is printed on stderr: `debug`, `info`, `warning` (default), `error`, `silent`. */
+  logLevel?: LogLevel
+  /**
+   * The most distinct request names (`route` labels) the metric sinks keep, per run (default 100); the
+   * names after them are counted under `other`, with one `ROUTE_LABELS_CAPPED` warning, so that a name per
+   * user or per URL cannot grow /metrics and memory without bound. Env `WATTPRINT_MAX_ROUTE_LABELS`.
+   */
+  maxRouteLabels?: number
+  /** Where the figures go besides the CSV: `prometheusSink(…)`, `otelSink(…)`. */
+  sinks?: readonly Sink[]
+}
+
+/** Whose energy the figures are (see TrackerOptions.attribution). */
+export type Attribution =
+  | 'machine'
+  | 'process'
+  | 'cgroup'
+  | { readonly pid: number }
+  | { readonly cgroup: string }
+
+/** Attribution as resolved: the process tree's root pid, or the cgroup v2 folder (null: this process's own). */
+export type ResolvedAttribution =
+  | { readonly kind: 'machine' }
+  | { readonly kind: 'process'; readonly pid: number }
+  | { readonly kind: 'cgroup'; readonly dir: string | null }
+/** The forecast services wattprint can ask. */
+export type ForecastProviderName = 'uk-carbon-intensity' | 'electricitymaps' | 'watttime' | 'carbon-aware-sdk'
+
+/** Limits of a run; any may be left out. */
+export interface Budget {
+  /** kWh, PUE included, of the figure emissionsScope names (default: the whole machine at the wall). */
+  readonly energyKWh?: number
+  /** kg CO2e of that figure. */
+  readonly emissionsKg?: number
+  readonly durationS?: number
+}
+
+/** Options after validation, with defaults filled in and paths made absolute. */
+export interface ResolvedConfig {
+  readonly projectName: string
+  readonly experimentId: string
+  readonly runId: string
+  readonly outputDir: string
+  readonly outputFile: string
+  readonly saveToFile: boolean
+  readonly checkpointIntervalMs: number
+  readonly intervalMs: number
+  readonly sampling: 'worker' | 'inline'
+  /** ISO 3166 alpha-2, as given (a guessed or cloud-derived country is not set here). */
+  readonly country: string | null
+  /** Electricity Maps zone id, as the data spells it. */
+  readonly zone: string | null
+  readonly cloudProvider: CloudProvider | null
+  /** The region's API name, as the table spells it. */
+  readonly cloudRegion: string | null
+  readonly detectCloud: boolean
+  readonly cloudMetadataUrl: string
+  /** Printed as `[redacted]` whatever prints it. */
+  readonly electricityMapsToken: Secret | null
+  readonly electricityMapsUrl: string
+  readonly ukCarbonIntensity: UkArea | null
+  readonly ukCarbonIntensityUrl: string
+  readonly wattTimeUsername: string | null
+  /** Printed as `[redacted]` whatever prints it. */
+  readonly wattTimePassword: Secret | null
+  readonly wattTimeRegion: string | null
+  readonly wattTimeUrl: string
+  readonly carbonAwareSdkUrl: string | null
+  readonly carbonAwareLocation: string | null
+  readonly forecastProvider: ForecastProviderName | null
+  readonly intensityTimeoutMs: number
+  readonly carbonIntensity: number | null
+  readonly budget: Budget | null
+  readonly pue: number
+  readonly embodied: EmbodiedOption | null
+  readonly cloudInstanceType: string | null
+  readonly wue: number | null
+  readonly waterIntensity: number | null
+  readonly functionalUnit: FunctionalUnitOption | null
+  readonly cpuPowerW: number | null
+  readonly ramPowerW: number | null
+  /** null: decided by CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, else all. */
+  readonly gpuIds: readonly string[] | null
+  readonly nvmlLibraryPath: string | null
+  readonly nvmlEnergyCounter: boolean
+  readonly nvidiaSmiPath: string
+  readonly amdSmiLibraryPath: string | null
+  readonly rocmSmiLibraryPath: string | null
+  readonly levelZeroLibraryPath: string | null
+  readonly hwmonRoot: string
+  readonly raplRoot: string
+  readonly procStatPath: string
+  readonly attribution: ResolvedAttribution
+  readonly idle: IdleMode
+  readonly emissionsScope: EmissionsScope
+  readonly procRoot: string
+  readonly sysRoot: string
+  readonly logLevel: LogLevel
+  readonly maxRouteLabels: number
+  readonly sinks: readonly Sink[]
+}
+
+/**
+ * A refused option, in parts as well as in its message, so that the CLI can say it in its own terms
+ * (flags instead of constructor options).
+ */
+export class OptionError extends WattprintError {
+  constructor(
+    message: string,
+    option: string,
+    /** What is wrong, as a phrase that follows the option's name: `must be a number of …`. */
+    readonly problem: string,
+    /** The value as code writes it (`NaN`, `"fast"`), or null when `problem` already shows it or it is secret. */
+    readonly shown: string | null,
+    /** A good value of the option, as code writes it. */
+    readonly example: string,
+    /** Where in the option: `durationS` of budget, `0` of gpuIds; empty for the option itself. */
+    readonly path: string = '',
+  ) {
+    super('INVALID_OPTION', message, option)
+  }
+}
+
+function validate(name: OptionName, given: unknown, fromEnv: string | null): unknown {
+  const def: OptionDef = DEFINITIONS[name]
+  // Enumerated values are accepted in any case, as booleans and country codes are (`DEBUG`, `Inline`).
+  const value =
+    def.choices && typeof given === 'string' && def.choices.includes(given.trim().toLowerCase())
+      ? given.trim().toLowerCase()
+      : given
+  const result = def.schema.safeParse(value)
+  if (result.success) return result.data
+  const issue = result.error.issues[0]
+  const problem = issue?.message ?? 'is invalid'
+  if (fromEnv !== null) {
+    throw new WattprintError(
+      'INVALID_ENVIRONMENT',
+      `Environment variable ${envName(name)}=${def.secret ? '[redacted]' : describeValue(fromEnv)} is invalid: ${name} ${problem}. ` +
+        `Fix it or unset it; for example ${envName(name)}=${def.example.replace(/'/g, '')}.`,
+      envName(name),
+    )
+  }
+  // A field of an object or an item of an array is named by its path, and shown alone: budget.durationS.
+  const path = (issue?.path ?? []).map(String)
+  let part: unknown = value
+  for (const key of path) part = (part as Record<string, unknown> | undefined)?.[key]
+  const where = path.map((key) => (/^\d+$/.test(key) ? `[${key}]` : `.${key}`)).join('')
+  // A field's example also fixes its own fields (embodied.host.threads: `{ host: { threads: 64, … } }`).
+  const field = path[0] !== undefined ? def.fieldExamples?.[path[0]] : undefined
+  const example = field !== undefined ? `{ ${path[0]}: ${field} }` : def.example
+  const shown = def.secret ? null : describeValue(part)
+  throw new OptionError(
+    `Option ${name}${where} ${problem} (got ${shown ?? 'a value that is not shown'}). ` +
+      `For example: new EmissionsTracker({ ${name}: ${example} }).`,
+    name,
+    problem,
+    shown,
+    example,
+    path.join('.'),
+  )
+}
+
+/** The environment warnings already printed: each is printed once per process, however many trackers. */
+const printedEnvironmentWarnings = new Set<string>()
+
+/**
+ * Validates options, fills in defaults and reads `WATTPRINT_*` environment variables for options not
+ * given. Throws a WattprintError naming the option, the bad value and the fix; nothing else throws.
+ */
+export function resolveConfig(
+  options: TrackerOptions = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ResolvedConfig {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new WattprintError(
+      'INVALID_OPTION',
+      `Options must be an object (got ${describeValue(options)}). For example: new EmissionsTracker({ projectName: 'x' }).`,
+    )
+  }
+  for (const key of Object.keys(options)) {
+    if (optionDef(key) === undefined) {
+      const guess = closest(key, OPTION_NAMES)
+      throw new WattprintError(
+        'UNKNOWN_OPTION',
+        `Unknown option ${key}${guess ? `: did you mean ${guess}?` : '.'} Known options: ${OPTION_NAMES.join(', ')}.`,
+        key,
+      )
+    }
+  }
+
+  const values: Partial<Record<OptionName, unknown>> = {}
+  const fromEnvironmentNames = new Set<string>()
+  for (const name of OPTION_NAMES) {
+    const given = (options as Record<string, unknown>)[name]
+    if (given !== undefined) {
+      values[name] = validate(name, given, null)
+      continue
+    }
+    const raw = env[envName(name)]
+    if (raw === undefined || raw.trim() === '' || DEFINITIONS[name].kind === 'object') continue
+    const parsed = fromEnvironment(DEFINITIONS[name].kind, raw)
+    values[name] = validate(name, parsed === undefined ? raw : parsed, raw)
+    fromEnvironmentNames.add(name)
+  }
+
+  const location = checkLocation(
+    {
+      country: values.country as string | undefined,
+      zone: values.zone as string | undefined,
+      cloudProvider: values.cloudProvider as string | undefined,
+      cloudRegion: values.cloudRegion as string | undefined,
+      ukCarbonIntensity: values.ukCarbonIntensity as string | number | undefined,
+    },
+    (option, problem, example) => {
+      // A missing option (cloudRegion without cloudProvider) is reported as an option to add.
+      if (fromEnvironmentNames.has(option)) {
+        return new WattprintError(
+          'INVALID_ENVIRONMENT',
+          `Environment variable ${envName(option)} ${problem} For example: ${envName(option)}=${example.replace(/'/g, '')}.`,
+          envName(option),
+        )
+      }
+      // The problem names the value itself ("GER" is not …) unless the option is missing.
+      return new OptionError(
+        `Option ${option} ${problem} For example: new EmissionsTracker({ ${option}: ${example} }).`,
+        option,
+        problem.replace(/\.$/, ''),
+        null,
+        example,
+      )
+    },
+  )
+
+  const logLevel = (values.logLevel as LogLevel | undefined) ?? 'warning'
+  const logger = new Logger(logLevel)
+  for (const warning of environmentWarnings(env)) {
+    if (printedEnvironmentWarnings.has(warning)) continue
+    printedEnvironmentWarnings.add(warning)
+    logger.warning(warning)
+  }
+
+  const attribution = resolveAttribution(values.attribution as Attribution | undefined)
+  if (values.idle !== undefined && attribution.kind === 'machine') {
+    // The whole machine's figures have no job's share of the idle power to include or exclude.
+    if (fromEnvironmentNames.has('idle')) {
+      const warning =
+        `Environment variable ${envName('idle')}=${values.idle} is ignored: idle applies ` +
+        `only with attribution (${envName('attribution')}=process or cgroup).`
+      if (!printedEnvironmentWarnings.has(warning)) {
+        printedEnvironmentWarnings.add(warning)
+        logger.warning(warning)
+      }
+    } else {
+      const problem = `applies only with attribution (got idle '${values.idle}' with attribution 'machine', the whole machine's figures)`
+      throw new OptionError(
+        `Option idle ${problem}. For example: new EmissionsTracker({ attribution: 'process', idle: '${values.idle}' }), or leave idle out.`,
+        'idle',
+        problem,
+        null,
+        `'${values.idle}'`,
+      )
+    }
+  }
+
+  const outputDir = resolve(String(values.outputDir ?? '.'))
+  const saveToFile = (values.saveToFile as boolean | undefined) ?? true
+  if (saveToFile) assertUsableOutputDir(outputDir)
+
+  return {
+    projectName: (values.projectName as string | undefined) ?? 'wattprint',
+    experimentId: (values.experimentId as string | undefined) ?? '',
+    runId: (values.runId as string | undefined) ?? randomUUID(),
+    outputDir,
+    outputFile: (values.outputFile as string | undefined) ?? 'emissions.csv',
+    saveToFile,
+    checkpointIntervalMs: (values.checkpointIntervalMs as number | undefined) ?? 10_000,
+    intervalMs: (values.intervalMs as number | undefined) ?? 1000,
+    sampling: (values.sampling as 'worker' | 'inline' | undefined) ?? 'worker',
+    ...location,
+    detectCloud: (values.detectCloud as boolean | undefined) ?? false,
+    cloudMetadataUrl: (values.cloudMetadataUrl as string | undefined) ?? CLOUD_METADATA_URL,
+    electricityMapsToken:
+      values.electricityMapsToken === undefined ? null : new Secret(String(values.electricityMapsToken)),
+    electricityMapsUrl: (values.electricityMapsUrl as string | undefined) ?? ELECTRICITY_MAPS_URL,
+    ukCarbonIntensityUrl: (values.ukCarbonIntensityUrl as string | undefined) ?? UK_CARBON_INTENSITY_URL,
+    wattTimeUsername: (values.wattTimeUsername as string | undefined) ?? null,
+    wattTimePassword:
+      values.wattTimePassword === undefined ? null : new Secret(String(values.wattTimePassword)),
+    wattTimeRegion: (values.wattTimeRegion as string | undefined) ?? null,
+    wattTimeUrl: (values.wattTimeUrl as string | undefined) ?? WATTTIME_URL,
+    carbonAwareSdkUrl: (values.carbonAwareSdkUrl as string | undefined) ?? null,
+    carbonAwareLocation: (values.carbonAwareLocation as string | undefined) ?? null,
+    forecastProvider: (values.forecastProvider as ForecastProviderName | undefined) ?? null,
+    intensityTimeoutMs: (values.intensityTimeoutMs as number | undefined) ?? 3000,
+    carbonIntensity: (values.carbonIntensity as number | undefined) ?? null,
+    budget: (values.budget as Budget | undefined) ?? null,
+    pue: (values.pue as number | undefined) ?? 1,
+    embodied: (values.embodied as EmbodiedOption | undefined) ?? null,
+    cloudInstanceType: (values.cloudInstanceType as string | undefined) ?? null,
+    wue: (values.wue as number | undefined) ?? null,
+    waterIntensity: (values.waterIntensity as number | undefined) ?? null,
+    functionalUnit: (values.functionalUnit as FunctionalUnitOption | undefined) ?? null,
+    cpuPowerW: (values.cpuPowerW as number | undefined) ?? null,
+    ramPowerW: (values.ramPowerW as number | undefined) ?? null,
+    gpuIds: parseGpuIds(values.gpuIds as string | readonly (string | number)[] | undefined),
+    nvmlLibraryPath: (values.nvmlLibraryPath as string | undefined) ?? null,
+    nvmlEnergyCounter: (values.nvmlEnergyCounter as boolean | undefined) ?? true,
+    nvidiaSmiPath: (values.nvidiaSmiPath as string | undefined) ?? 'nvidia-smi',
+    amdSmiLibraryPath: (values.amdSmiLibraryPath as string | undefined) ?? null,
+    rocmSmiLibraryPath: (values.rocmSmiLibraryPath as string | undefined) ?? null,
+    levelZeroLibraryPath: (values.levelZeroLibraryPath as string | undefined) ?? null,
+    hwmonRoot: (values.hwmonRoot as string | undefined) ?? '/sys/class/hwmon',
+    raplRoot: (values.raplRoot as string | undefined) ?? '/sys/class/powercap',
+    procStatPath: (values.procStatPath as string | undefined) ?? '/proc/stat',
+    attribution,
+    idle: (values.idle as IdleMode | undefined) ?? 'exclude',
+    emissionsScope: (values.emissionsScope as EmissionsScope | undefined) ?? 'wall',
+    procRoot: (values.procRoot as string | undefined) ?? '/proc',
+    sysRoot: (values.sysRoot as string | undefined) ?? '/sys',
+    logLevel,
+    maxRouteLabels: (values.maxRouteLabels as number | undefined) ?? DEFAULT_MAX_ROUTE_LABELS,
+    sinks: (values.sinks as readonly Sink[] | undefined) ?? [],
+  }
+}
+
+/** `'0, 1'` or `[0, 'GPU-8f6c']` → `['0', 'GPU-8f6c']`; undefined → null (the environment decides). */
+function parseGpuIds(value: string | readonly (string | number)[] | undefined): readonly string[] | null {
+  if (value === undefined) return null
+  const items = typeof value === 'string' ? value.split(',') : value.map(String)
+  return items.map((item) => item.trim()).filter((item) => item.length > 0)
+}
+
+/**
+ * An output directory that can never hold files whatever the permissions (a file in the way, a dangling
+ * symbolic link, /proc or /sys) is refused here; one that merely cannot be written now (read-only,
+ * immutable, no permission) is warned about at start(), and its rows are kept in the user's state folder.
+ */
+function assertUsableOutputDir(outputDir: string): void {
+  const reason = impossibleDirReason(outputDir)
+  if (reason) {
+    const problem = `${describeValue(outputDir)} cannot hold the CSV: ${reason}`
+    throw new OptionError(
+      `Option outputDir ${problem}; or set saveToFile: false.`,
+      'outputDir',
+      problem,
+      null,
+      "'./results'",
+    )
+  }
+}
+
+/** `'process'` → this process's pid; `'cgroup:/sys/fs/cgroup/x'` (the environment's form) → that folder. */
+function resolveAttribution(given: Attribution | string | undefined): ResolvedAttribution {
+  if (given === undefined || given === 'machine') return { kind: 'machine' }
+  if (given === 'process') return { kind: 'process', pid: process.pid }
+  if (given === 'cgroup') return { kind: 'cgroup', dir: null }
+  if (typeof given === 'string') {
+    const [kind, rest = ''] = [given.slice(0, given.indexOf(':')), given.slice(given.indexOf(':') + 1)]
+    return kind === 'pid' ? { kind: 'process', pid: Number(rest) } : { kind: 'cgroup', dir: resolve(rest) }
+  }
+  return 'pid' in given ? { kind: 'process', pid: given.pid } : { kind: 'cgroup', dir: resolve(given.cgroup) }
+}

@@ -1,0 +1,404 @@
+import * as z from 'zod/mini'
+import { LOG_LEVELS, type LogLevel } from '../core/log.js'
+import { closest } from '../core/text.js'
+import type { Sink } from '../output/sink.js'
+import type { TrackerOptions } from './config.js'
+
+/** How an option is read from the environment; `object` options (budget) are not. */
+export type Kind = 'string' | 'number' | 'boolean' | 'object'
+
+/** How one option is checked, read from the environment and shown in errors. */
+export interface OptionDef {
+  readonly kind: Kind
+  readonly schema: z.ZodMiniType
+  /** A good value, written as in code (`1000`, `'FR'`), shown in errors. */
+  readonly example: string
+  /** Good values of the fields of an object option, by field (`{ durationS: 3600 }`). */
+  readonly fieldExamples?: Readonly<Record<string, string>>
+  /** The environment variable, when not `WATTPRINT_<SCREAMING_SNAKE>` of the name. */
+  readonly env?: string
+  /** Never echo the value (a token) in an error. */
+  readonly secret?: boolean
+  /** The accepted range of a number option, in the option's unit. */
+  readonly range?: { readonly min: number; readonly max: number }
+  /** The values of an enumerated option; accepted in any case, as country codes and booleans are. */
+  readonly choices?: readonly string[]
+}
+
+// zod/mini: the same validation as zod's classic API at a fraction of its load time (see the README).
+const text = (check: (s: string) => boolean, message: string) =>
+  z.string({ error: 'must be a string' }).check(z.refine(check, { message }))
+const nonEmpty = text((s) => s.trim().length > 0, 'must not be empty')
+// A NUL byte ends a name for the kernel: Node refuses such a path at every call, so every row would fail.
+const noNul = z.refine<string>((s) => !s.includes('\0'), {
+  message: 'must not hold a NUL byte (\\0), which no file system takes in a name',
+})
+/** A path: not empty, no NUL byte. */
+const path = nonEmpty.check(noNul)
+const fileName = z.string({ error: 'must be a string' }).check(
+  noNul,
+  z.refine((s) => s.trim().length > 0 && !/[\\/]/.test(s) && s !== '.' && s !== '..', {
+    message: 'must be a file name without a directory (put the directory in outputDir)',
+  }),
+)
+const httpUrl = text((s) => {
+  try {
+    const { protocol } = new URL(s)
+    return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
+  }
+}, 'must be an http:// or https:// URL')
+const boolean = z.boolean({ error: 'must be true or false' })
+// NaN and Infinity fail z.number() itself: one message covers them and the range alike.
+const positive = (unit: string) => {
+  const message = `must be a finite, positive number of ${unit}`
+  return z.number({ error: message }).check(z.refine((n) => Number.isFinite(n) && n > 0, { message }))
+}
+
+const nonNegative = (unit: string) => {
+  const message = `must be a finite number of ${unit}, 0 or more`
+  return z.number({ error: message }).check(z.refine((n) => Number.isFinite(n) && n >= 0, { message }))
+}
+
+/** An object option's check that at least one of its (optional) fields is set. */
+const someField = (fields: string) =>
+  z.refine((o: unknown) => Object.values(o as object).some((v) => v !== undefined), {
+    message: `must set at least one of ${fields}`,
+  })
+
+/** A number option from `min` to `max` (`unit` names it: `milliseconds`; a `note` may follow the range). */
+function numeric(min: number, max: number, unit: string, example: string, note = '') {
+  const message = `must be a number${unit ? ` of ${unit}` : ''} from ${min} to ${max}${note}`
+  const schema = z
+    .number({ error: message })
+    .check(z.refine((n) => Number.isFinite(n) && n >= min && n <= max, { message }))
+  return { kind: 'number', schema, example, range: { min, max } } as const
+}
+
+/** A whole-number option from `min` to `max`. */
+function whole(min: number, max: number, unit: string, example: string) {
+  const message = `must be a whole number of ${unit} from ${min} to ${max}`
+  const schema = z
+    .number({ error: message })
+    .check(z.refine((n) => Number.isInteger(n) && n >= min && n <= max, { message }))
+  return { kind: 'number', schema, example, range: { min, max } } as const
+}
+
+function choice<T extends string>(values: readonly [T, ...T[]], example: T) {
+  const message =
+    values.length === 2 ? `must be '${values[0]}' or '${values[1]}'` : `must be one of ${values.join(', ')}`
+  return {
+    kind: 'string',
+    schema: z.enum(values, { error: message }),
+    example: `'${example}'`,
+    choices: values,
+  } as const
+}
+
+// `-1` or `1.5` is no GPU index, and no UUID prefix either (those start with GPU- or MIG-).
+const isGpuIdText = (id: string) => /^\d+$/.test(id) || !/^[+-]?\.?\d/.test(id)
+const GPU_ID = 'must be a GPU index (a whole number from 0) or a UUID prefix'
+const gpuId = z.union(
+  [
+    z.string().check(z.refine((s) => s.trim() !== '' && isGpuIdText(s.trim()), { message: GPU_ID })),
+    z.number().check(z.refine((n) => Number.isInteger(n) && n >= 0, { message: GPU_ID })),
+  ],
+  { error: "must be a GPU index (0, 1, …) or a UUID prefix ('GPU-8f6c')" },
+)
+const gpuIdList = z.string().check(
+  z.refine(
+    (s) =>
+      s
+        .split(',')
+        .map((id) => id.trim())
+        .every((id) => id === '' || isGpuIdText(id)),
+    { message: 'must list GPU indices (whole numbers from 0) or UUID prefixes, separated by commas' },
+  ),
+)
+
+/** Every option: its checks, its example and its environment variable. */
+export const DEFINITIONS = {
+  projectName: { kind: 'string', schema: nonEmpty, example: "'mnist-mlp'" },
+  experimentId: { kind: 'string', schema: z.string({ error: 'must be a string' }), example: "'lr-sweep'" },
+  runId: { kind: 'string', schema: nonEmpty, example: "'run-42'" },
+  outputDir: { kind: 'string', schema: path, example: "'./results'" },
+  outputFile: { kind: 'string', schema: fileName, example: "'emissions.csv'" },
+  saveToFile: { kind: 'boolean', schema: boolean, example: 'false' },
+  checkpointIntervalMs: numeric(100, 3_600_000, 'milliseconds', '10000'),
+  intervalMs: numeric(10, 3_600_000, 'milliseconds', '1000'),
+  sampling: choice(['worker', 'inline'], 'worker'),
+  country: { kind: 'string', schema: nonEmpty, example: "'FR'" },
+  zone: { kind: 'string', schema: nonEmpty, example: "'US-CAL-CISO'" },
+  cloudProvider: { kind: 'string', schema: nonEmpty, example: "'aws'" },
+  cloudRegion: { kind: 'string', schema: nonEmpty, example: "'eu-north-1'" },
+  detectCloud: { kind: 'boolean', schema: boolean, example: 'true' },
+  cloudMetadataUrl: { kind: 'string', schema: httpUrl, example: "'http://169.254.169.254'" },
+  electricityMapsToken: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: 'process.env.MY_TOKEN',
+    env: 'WATTPRINT_ELECTRICITYMAPS_TOKEN',
+    secret: true,
+  },
+  electricityMapsUrl: {
+    kind: 'string',
+    schema: httpUrl,
+    example: "'https://api.electricitymaps.com'",
+    env: 'WATTPRINT_ELECTRICITYMAPS_URL',
+  },
+  ukCarbonIntensity: {
+    kind: 'string',
+    schema: z.union([nonEmpty, z.number()], { error: "must be 'national', a region id or a postcode" }),
+    example: "'national'",
+  },
+  ukCarbonIntensityUrl: { kind: 'string', schema: httpUrl, example: "'https://api.carbonintensity.org.uk'" },
+  wattTimeUsername: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'my-watttime-user'",
+    env: 'WATTPRINT_WATTTIME_USERNAME',
+  },
+  wattTimePassword: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: 'process.env.MY_WATTTIME_PASSWORD',
+    env: 'WATTPRINT_WATTTIME_PASSWORD',
+    secret: true,
+  },
+  wattTimeRegion: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'CAISO_NORTH'",
+    env: 'WATTPRINT_WATTTIME_REGION',
+  },
+  wattTimeUrl: {
+    kind: 'string',
+    schema: httpUrl,
+    example: "'https://api.watttime.org'",
+    env: 'WATTPRINT_WATTTIME_URL',
+  },
+  carbonAwareSdkUrl: { kind: 'string', schema: httpUrl, example: "'http://carbon-aware.internal:8080'" },
+  carbonAwareLocation: { kind: 'string', schema: nonEmpty, example: "'westeurope'" },
+  forecastProvider: choice(
+    ['uk-carbon-intensity', 'electricitymaps', 'watttime', 'carbon-aware-sdk'],
+    'electricitymaps',
+  ),
+  intensityTimeoutMs: numeric(100, 60_000, 'milliseconds', '3000'),
+  carbonIntensity: numeric(0, 2000, 'grams of CO2e per kWh', '56'),
+  budget: {
+    kind: 'object',
+    schema: z
+      .object(
+        {
+          energyKWh: z.optional(positive('kWh')),
+          emissionsKg: z.optional(positive('kg CO2e')),
+          durationS: z.optional(positive('seconds')),
+        },
+        { error: 'must be an object: { energyKWh?, emissionsKg?, durationS? }' },
+      )
+      .check(someField('energyKWh, emissionsKg, durationS')),
+    example: '{ energyKWh: 0.5 }',
+    fieldExamples: { energyKWh: '0.5', emissionsKg: '0.1', durationS: '3600' },
+  },
+  pue: numeric(1, 5, '', '1.2', ' (a PUE below 1 is impossible)'),
+  // The footprint beyond electricity (footprint/): embodied emissions, water, SCI.
+  embodied: {
+    kind: 'object',
+    schema: z
+      .object(
+        {
+          kgCO2e: z.optional(nonNegative('kg CO2e')),
+          lifetimeYears: z.optional(positive('years')),
+          share: z.optional(
+            z
+              .number({ error: 'must be a number from 0 to 1' })
+              .check(z.refine((n) => n > 0 && n <= 1, { message: 'must be a number above 0, up to 1' })),
+          ),
+          host: z.optional(
+            z
+              .object(
+                {
+                  threads: z.optional(whole(1, 100_000, 'threads (logical CPUs)', '64').schema),
+                  memoryGiB: z.optional(positive("GiB of the host's memory")),
+                },
+                { error: 'must be an object: { threads?, memoryGiB? }, the host of this virtual machine' },
+              )
+              .check(someField('threads, memoryGiB')),
+          ),
+        },
+        { error: 'must be an object: { kgCO2e?, lifetimeYears?, share?, host? }' },
+      )
+      .check(someField('kgCO2e, lifetimeYears, share, host')),
+    example: '{ kgCO2e: 1500, lifetimeYears: 4 }',
+    fieldExamples: {
+      kgCO2e: '1500',
+      lifetimeYears: '4',
+      share: '0.125',
+      host: '{ threads: 64, memoryGiB: 512 }',
+    },
+  },
+  cloudInstanceType: { kind: 'string', schema: nonEmpty, example: "'p4d.24xlarge'" },
+  wue: numeric(0, 20, 'litres per kWh', '0.18'),
+  waterIntensity: numeric(0, 1000, 'litres per kWh', '3.1'),
+  functionalUnit: {
+    kind: 'object',
+    schema: z.object(
+      { name: nonEmpty, count: z.optional(positive('units')) },
+      { error: "must be an object: { name: 'epoch', count?: 10 }" },
+    ),
+    example: "{ name: 'epoch', count: 10 }",
+    fieldExamples: { name: "'epoch'", count: '10' },
+  },
+  cpuPowerW: numeric(0.1, 10_000, 'watts', '125'),
+  ramPowerW: numeric(0, 10_000, 'watts', '20'),
+  gpuIds: {
+    kind: 'string',
+    schema: z.union([gpuIdList, z.array(gpuId)], {
+      error: "must be GPU indices or UUID prefixes: [0, 1], ['GPU-8f6c'] or '0,1'",
+    }),
+    example: '[0, 1]',
+  },
+  nvmlLibraryPath: {
+    kind: 'string',
+    schema: path,
+    example: "'/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1'",
+    env: 'WATTPRINT_NVML_LIBRARY',
+  },
+  nvmlEnergyCounter: { kind: 'boolean', schema: boolean, example: 'false' },
+  nvidiaSmiPath: {
+    kind: 'string',
+    schema: path,
+    example: "'/usr/bin/nvidia-smi'",
+    env: 'WATTPRINT_NVIDIA_SMI',
+  },
+  amdSmiLibraryPath: {
+    kind: 'string',
+    schema: path,
+    example: "'/opt/rocm/lib/libamd_smi.so'",
+    env: 'WATTPRINT_AMD_SMI_LIBRARY',
+  },
+  rocmSmiLibraryPath: {
+    kind: 'string',
+    schema: path,
+    example: "'/opt/rocm/lib/librocm_smi64.so'",
+    env: 'WATTPRINT_ROCM_SMI_LIBRARY',
+  },
+  levelZeroLibraryPath: {
+    kind: 'string',
+    schema: path,
+    example: "'/usr/lib/x86_64-linux-gnu/libze_loader.so.1'",
+    env: 'WATTPRINT_LEVEL_ZERO_LIBRARY',
+  },
+  hwmonRoot: { kind: 'string', schema: path, example: "'/host/sys/class/hwmon'" },
+  raplRoot: { kind: 'string', schema: path, example: "'/host/sys/class/powercap'" },
+  procStatPath: { kind: 'string', schema: path, example: "'/host/proc/stat'" },
+  maxRouteLabels: whole(1, 100_000, 'route labels', '100'),
+  sinks: {
+    kind: 'object',
+    schema: z.array(
+      z.custom<Sink>((v) => typeof v === 'object' && v !== null && typeof (v as Sink).start === 'function', {
+        message: 'must be sinks made by prometheusSink() or otelSink() (objects with a start method)',
+      }),
+      { error: 'must be an array of sinks: [prometheusSink({ port: 9465 })]' },
+    ),
+    example: '[prometheusSink({ port: 9465 })]',
+  },
+  attribution: (() => {
+    const message =
+      "must be 'machine', 'process', 'cgroup', { pid: <a process id> } or { cgroup: '/sys/fs/cgroup/…' } " +
+      '(in the environment: machine, process, cgroup, cgroup:/sys/fs/cgroup/… or pid:<id>)'
+    const valid = (v: unknown): boolean => {
+      if (typeof v === 'string')
+        return (
+          ['machine', 'process', 'cgroup'].includes(v) || /^cgroup:\/./.test(v) || /^pid:[1-9]\d*$/.test(v)
+        )
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
+      const o = v as { pid?: unknown; cgroup?: unknown }
+      const keys = Object.keys(o)
+      if (keys.length !== 1) return false
+      if (keys[0] === 'pid') return typeof o.pid === 'number' && Number.isInteger(o.pid) && o.pid > 0
+      return keys[0] === 'cgroup' && typeof o.cgroup === 'string' && o.cgroup.trim() !== ''
+    }
+    return {
+      kind: 'string',
+      schema: z.unknown().check(z.refine(valid, { message })),
+      example: "'process'",
+      choices: ['machine', 'process', 'cgroup'],
+    } as const
+  })(),
+  idle: choice(['exclude', 'include'], 'exclude'),
+  emissionsScope: choice(['wall', 'components'], 'wall'),
+  procRoot: { kind: 'string', schema: path, example: "'/host/proc'" },
+  sysRoot: { kind: 'string', schema: path, example: "'/host/sys'" },
+  logLevel: choice(LOG_LEVELS as [LogLevel, ...LogLevel[]], 'info'),
+} satisfies Record<keyof TrackerOptions, OptionDef>
+
+/** The name of an option. */
+export type OptionName = keyof typeof DEFINITIONS
+
+/** Every option's name, in the order of the definitions. */
+export const OPTION_NAMES = Object.keys(DEFINITIONS) as OptionName[]
+
+/** The definition of an option by name; undefined for a name that is none. */
+export function optionDef(name: string): OptionDef | undefined {
+  return Object.hasOwn(DEFINITIONS, name) ? (DEFINITIONS as Record<string, OptionDef>)[name] : undefined
+}
+
+/** `intervalMs` → `WATTPRINT_INTERVAL_MS` (or the option's own name, such as WATTPRINT_ELECTRICITYMAPS_TOKEN). */
+export function envName(option: string): string {
+  return optionDef(option)?.env ?? `WATTPRINT_${option.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`
+}
+
+/** Parses an environment string into the option's type; undefined when it cannot be. */
+export function fromEnvironment(kind: Kind, raw: string): unknown {
+  const text = raw.trim()
+  if (kind === 'string') return text
+  if (kind === 'boolean') {
+    if (/^(true|1|yes|on)$/i.test(text)) return true
+    if (/^(false|0|no|off)$/i.test(text)) return false
+    return undefined
+  }
+  if (text === '' || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) return undefined
+  return Number(text)
+}
+
+/** WATTPRINT_* variables that are no tracker option but are read elsewhere: the build, the tests, CI. */
+export const OTHER_ENVIRONMENT_VARIABLES: readonly string[] = [
+  'WATTPRINT_BUILD_DTS',
+  'WATTPRINT_REQUIRE_CHROMIUM',
+  'WATTPRINT_REQUIRE_PROMETHEUS',
+  // How often `run --within` asks for a new forecast while it waits; the tests shorten it to seconds.
+  'WATTPRINT_FORECAST_REFRESH_MS',
+]
+
+/**
+ * Warnings for the `WATTPRINT_*` variables of `env` that nothing reads (a typo, most likely), with the
+ * name meant, and for those of options that cannot come from the environment (budget, sinks).
+ */
+export function environmentWarnings(env: Readonly<Record<string, string | undefined>>): string[] {
+  const read = new Map(OPTION_NAMES.map((name) => [envName(name), name]))
+  const known = [...read.keys(), ...OTHER_ENVIRONMENT_VARIABLES]
+  const suffixes = known.map((name) => name.slice('WATTPRINT_'.length))
+  const warnings: string[] = []
+  for (const name of Object.keys(env).sort()) {
+    if (!/^WATTPRINT_/i.test(name) || OTHER_ENVIRONMENT_VARIABLES.includes(name)) continue
+    const option = read.get(name)
+    if (option !== undefined) {
+      if (DEFINITIONS[option].kind === 'object') {
+        warnings.push(
+          `Environment variable ${name} is ignored: ${option} cannot be set from the environment; ` +
+            `pass it to the constructor: new EmissionsTracker({ ${option}: ${DEFINITIONS[option].example} }).`,
+        )
+      }
+      continue
+    }
+    const guess = closest(name.slice('WATTPRINT_'.length), suffixes)
+    warnings.push(
+      `Environment variable ${name} is not a wattprint setting and is ignored` +
+        `${guess ? `: did you mean WATTPRINT_${guess}?` : '.'} The settings are the options' names in ` +
+        'WATTPRINT_SCREAMING_SNAKE_CASE (WATTPRINT_PROJECT_NAME, WATTPRINT_INTERVAL_MS); see the README.',
+    )
+  }
+  return warnings
+}

@@ -1,0 +1,82 @@
+import type { EmissionsRecord } from '../accounting/record.js'
+import type { ResolvedConfig } from '../config/config.js'
+import { describeError } from '../core/errors.js'
+import type { TrackerWarning } from '../core/warnings.js'
+import type { RequestRecord } from '../requests/span.js'
+import type { SampleEvent } from '../tracker/events.js'
+import { RouteLabels } from './route-labels.js'
+import type { Sink, SinkContext } from './sink.js'
+
+/** The options the fan-out reads. */
+export type FanoutConfig = Pick<
+  ResolvedConfig,
+  'sinks' | 'projectName' | 'experimentId' | 'runId' | 'pue' | 'maxRouteLabels'
+>
+
+/**
+ * Hands the run to the user's sinks. The sinks stay passive, as OpenTelemetry's exporters are: the
+ * fan-out makes every call, and a sink that throws or rejects is reported once per sink and call, and
+ * the run goes on.
+ */
+export class SinkFanout {
+  readonly #failures = new Set<string>()
+
+  constructor(
+    private readonly config: FanoutConfig,
+    private readonly warn: (warning: TrackerWarning) => void,
+  ) {}
+
+  /** Whether there is any sink to hand intervals to. */
+  get any(): boolean {
+    return this.config.sinks.length > 0
+  }
+
+  /** The run is measuring: every sink's start(), awaited together. */
+  async start(): Promise<void> {
+    const routes = new RouteLabels(this.config.maxRouteLabels, (warning) => this.warn(warning))
+    const context: SinkContext = {
+      projectName: this.config.projectName,
+      experimentId: this.config.experimentId,
+      runId: this.config.runId,
+      pue: this.config.pue,
+      warn: (warning) => this.warn(warning),
+      routeLabel: (name) => routes.of(name),
+    }
+    await Promise.all(this.config.sinks.map((sink) => this.#call(sink, 'start', () => sink.start(context))))
+  }
+
+  /** One interval closed: every sink's sample(), not awaited. */
+  sample(sample: SampleEvent): void {
+    for (const sink of this.config.sinks) this.#call(sink, 'sample', () => sink.sample?.(sample))
+  }
+
+  /** A request settled: every sink's request(), not awaited. */
+  request(record: RequestRecord): void {
+    for (const sink of this.config.sinks) this.#call(sink, 'request', () => sink.request?.(record))
+  }
+
+  /** The run ended with this record: every sink's stop(), awaited together. */
+  async stop(record: EmissionsRecord): Promise<void> {
+    await Promise.all(this.config.sinks.map((sink) => this.#call(sink, 'stop', () => sink.stop?.(record))))
+  }
+
+  /** Runs one sink call; a sink that throws is reported once per sink and call, and the run goes on. */
+  #call(sink: Sink, what: 'start' | 'sample' | 'request' | 'stop', call: () => unknown): Promise<void> {
+    const failed = (error: unknown) => {
+      const key = `${sink.name}:${what}`
+      if (this.#failures.has(key)) return
+      this.#failures.add(key)
+      this.warn({
+        code: 'SINK_FAILED',
+        message: `The ${sink.name} sink failed at ${what}: ${describeError(error)}.`,
+      })
+    }
+    try {
+      const result = call()
+      return result instanceof Promise ? result.then(() => {}, failed) : Promise.resolve()
+    } catch (error) {
+      failed(error)
+      return Promise.resolve()
+    }
+  }
+}

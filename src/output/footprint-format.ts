@@ -1,0 +1,33 @@
+import type { FootprintFields } from '../footprint/footprint.js'
+import { formatMass } from './format.js'
+
+/** Litres with a readable unit: mL below 1 L. */
+export function formatWater(litres: number): string {
+  // A short run's water is microlitres: shown as such, never rounded to a zero that reads as none.
+  if (litres > 0 && litres < 1e-3) return `${(litres * 1e6).toFixed(2)} µL`
+  return litres < 1 ? `${(litres * 1000).toFixed(2)} mL` : `${litres.toFixed(3)} L`
+}
+
+/** The source's first part: `ccf-embodied:aws/p3.2xlarge` of `ccf-embodied:aws/p3.2xlarge; host …`. */
+export const shortSource = (source: string | null): string => source?.split(';', 1)[0] ?? 'unknown'
+
+/**
+ * The footprint beyond electricity in one phrase: `embodied 17.82 g CO2e (option), water 3.72 L,
+ * SCI 401.78 g CO2e per epoch`; unknown parts are named as such, never shown as zero. Empty when nothing
+ * was asked and nothing is known.
+ */
+export function footprintPhrase(record: FootprintFields): string {
+  const parts = [
+    record.embodiedEmissionsKg === null
+      ? 'embodied unknown'
+      : `embodied ${formatMass(record.embodiedEmissionsKg)} CO2e (${shortSource(record.embodiedSource)})`,
+  ]
+  if (record.waterConsumedL !== null) parts.push(`water ${formatWater(record.waterConsumedL)}`)
+  if (record.functionalUnit !== null)
+    parts.push(
+      record.sci === null
+        ? `SCI unknown per ${record.functionalUnit}`
+        : `SCI ${formatMass(record.sci)} CO2e per ${record.functionalUnit}`,
+    )
+  return parts.join(', ')
+}

@@ -1,0 +1,158 @@
+import { freemem, totalmem } from 'node:os'
+import { emptyTotals, type Ledger } from '../accounting/ledger.js'
+import {
+  type EmissionsRecord,
+  type RunContext,
+  type RunStatus,
+  toEmissionsRecord,
+  toMeasurement,
+} from '../accounting/record.js'
+import type { AttributionSetup } from '../attribution/account.js'
+import { type AttributionPlan, attributionNote } from '../attribution/plan.js'
+import type { ResolvedConfig } from '../config/config.js'
+import { BYTES_PER_GIB } from '../core/units.js'
+import { wattprintVersion } from '../core/version.js'
+import { type Factors, factorsOf } from '../estimates/uncertainty.js'
+import { withFootprint } from '../footprint/record.js'
+import type { IntensityResolution } from '../intensity/resolve.js'
+import { LOAD_UNKNOWN } from '../meters/cpu-estimate.js'
+import type { MeterPlan, ModelEstimate } from '../meters/detect.js'
+import type { EstimateWatts } from '../meters/meter.js'
+import { type CpuTimes, loadBetween, readCpuTimes } from '../platform/cpu-load.js'
+import { fallbackSystemInfo, type SystemInfo } from '../platform/system.js'
+import { type RequestTotals, requestFields } from '../requests/book.js'
+import type { MeterDescription } from '../sampling/sampler.js'
+import type { SamplingSession } from '../sampling/session.js'
+
+/** A run's parts, filled in as start() gets each one; what its records are assembled from. */
+export interface RunParts {
+  /** What the record's notes say, in the order it was learnt. */
+  readonly notes: string[]
+  plan: MeterPlan | undefined
+  attribution: AttributionPlan | undefined
+  session: SamplingSession | undefined
+  ledger: Ledger | undefined
+  intensity: IntensityResolution | undefined
+  system: SystemInfo | undefined
+  /** Model meters' curves by meter id, once known. */
+  watts: EstimateWatts
+  /** The power model's estimate for this machine (its interval); null when nothing is estimated. */
+  estimate: ModelEstimate | null
+  cpuTimesAtStart: CpuTimes | null
+  /** The request spans' totals; null while no span was opened. */
+  requests: () => RequestTotals | null
+}
+
+/** The parts of a run not started yet. */
+export function noRunParts(): RunParts {
+  return {
+    notes: [],
+    plan: undefined,
+    attribution: undefined,
+    session: undefined,
+    ledger: undefined,
+    intensity: undefined,
+    system: undefined,
+    watts: {},
+    estimate: null,
+    cpuTimesAtStart: null,
+    requests: () => null,
+  }
+}
+
+/** The options a record reads. */
+export type RecordConfig = Pick<
+  ResolvedConfig,
+  | 'projectName'
+  | 'runId'
+  | 'experimentId'
+  | 'pue'
+  | 'procStatPath'
+  | 'idle'
+  | 'cpuPowerW'
+  | 'embodied'
+  | 'cloudInstanceType'
+  | 'wue'
+  | 'waterIntensity'
+  | 'functionalUnit'
+  | 'procRoot'
+  | 'sysRoot'
+  | 'emissionsScope'
+>
+
+/** The intensity valid now; NaN (source `none`) before the intensity is known. */
+export function intensityNow(run: RunParts): { gPerKWh: number; source: string } {
+  return run.intensity?.provider.at(Date.now()) ?? { gPerKWh: Number.NaN, source: 'none' }
+}
+
+/** The run's record as of now, with this status: its totals, where and on what it ran, and its notes. */
+export function assembleRecord(config: RecordConfig, run: RunParts, status: RunStatus): EmissionsRecord {
+  const totals = run.ledger?.totals() ?? emptyTotals()
+  const meters = run.session?.meters ?? []
+  const load = runLoad(config, run)
+  const measurement = toMeasurement(totals, meters, config.pue, intensityNow(run), meterFactors(run, load))
+  const notes = [...run.notes, ...(run.intensity?.notes ?? [])]
+  meters.forEach((meter, i) => {
+    const blind = totals.meterBlindS[i] ?? 0
+    if (blind > 0)
+      notes.push(
+        `${meter.id} could not be read for ${blind.toFixed(1)} s (bridged from neighbouring readings)`,
+      )
+  })
+  const total = totalmem()
+  const used = total - freemem()
+  const system = run.system ?? fallbackSystemInfo()
+  const context: RunContext = {
+    projectName: config.projectName,
+    runId: config.runId,
+    experimentId: config.experimentId,
+    pue: config.pue,
+    location: run.intensity?.location ?? null,
+    gpus: run.session?.gpu?.devices ?? [],
+    system,
+    wattprintVersion: wattprintVersion(),
+    cpuUtilizationPercent: load === null ? null : load * 100,
+    ram: total > 0 ? { usedGiB: used / BYTES_PER_GIB, utilizationPercent: (used / total) * 100 } : null,
+    notes,
+    attribution: attributionContext(config, run),
+    emissionsScope: config.emissionsScope,
+    requests: requestFields(run.requests()),
+  }
+  const record = toEmissionsRecord(measurement, context, status)
+  return withFootprint(config, run, record, system, run.intensity?.location?.cloudInstanceType ?? null)
+}
+
+/** The machine's mean load since the run started, in [0, 1]; null when it cannot be read. */
+export function runLoad(config: Pick<RecordConfig, 'procStatPath'>, run: RunParts): number | null {
+  const now = readCpuTimes(config.procStatPath)
+  return run.cpuTimesAtStart && now ? loadBetween(run.cpuTimesAtStart, now) : null
+}
+
+/** Each meter's interval factors: the power model's at this load for its estimates, allowances else. */
+export function meterFactors(run: RunParts, load: number | null): (meter: MeterDescription) => Factors {
+  const curves = run.estimate?.curves ?? null
+  return (meter) => factorsOf(meter, curves, load ?? LOAD_UNKNOWN)
+}
+
+/** How the ledger splits energy, or null in machine mode. */
+export function attributionSetup(config: RecordConfig, run: RunParts): AttributionSetup | null {
+  if (!run.attribution?.spec) return null
+  const curve = run.watts['cpu-model']
+  const estimated = run.session?.meters.some((m) => m.source === 'cpu-model') === true
+  const idleW = typeof curve === 'number' ? curve : curve?.[0]
+  return {
+    idle: config.idle,
+    // The estimate's own idle term: its curve at no load. RAPL learns it from a quiet interval.
+    cpuIdlePriorW: estimated && idleW !== undefined ? idleW : null,
+  }
+}
+
+/** Whose energy the record's figures are, and how the share was found. */
+function attributionContext(config: RecordConfig, run: RunParts): RunContext['attribution'] {
+  const plan = run.attribution
+  const facts = run.ledger?.attributionFacts()
+  if (!plan?.spec || !facts) {
+    return { mode: 'machine', note: plan?.warnings.map((w) => w.message).join(' ') || null }
+  }
+  return { mode: 'process', note: attributionNote(plan.job, config.idle, facts) }
+}

@@ -1,0 +1,28 @@
+import type { EmissionsRecord } from '../accounting/record.js'
+import type { TrackerOptions } from '../config/config.js'
+import { show } from './arguments.js'
+import { EmissionsTracker, finishWith } from './tracker.js'
+
+/**
+ * Runs `fn` with a tracker around it and returns its result with the run's record. If `fn` throws, the
+ * row is written with status `failed` and the error is rethrown (it is the caller's, not wattprint's). An
+ * `fn` that is not a function rejects with a TypeError saying so, before anything is measured.
+ */
+export async function track<T>(
+  fn: (tracker: EmissionsTracker) => T | Promise<T>,
+  options: TrackerOptions = {},
+): Promise<{ result: T; record: EmissionsRecord }> {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`track(fn): fn must be the function to measure, got ${show(fn)}; nothing was run.`)
+  }
+  const tracker = new EmissionsTracker(options)
+  await tracker.start()
+  let result: T
+  try {
+    result = await fn(tracker)
+  } catch (error) {
+    await tracker[finishWith]('failed')
+    throw error
+  }
+  return { result, record: await tracker.stop() }
+}
