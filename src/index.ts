@@ -3,16 +3,9 @@
 // src/integrations/ and package.json's exports.
 
 export { bestEquivalent, describeEquivalent, type Equivalent, equivalents } from './accounting/equivalents.js'
-export type {
-  ComponentRecord,
-  EmissionsRecord,
-  Measurement,
-  MeterRecord,
-  RunStatus,
-  TaskRecord,
-} from './accounting/record.js'
-export type { Budget, ResolvedConfig, TrackerOptions } from './config/config.js'
+export type { ResolvedConfig } from './config/config.js'
 export { envName } from './config/config.js'
+export type { Budget, TrackerOptions } from './config/options.js'
 export type { Component, MeterMethod, MeterSource } from './core/components.js'
 export { WattprintError, type WattprintErrorCode } from './core/errors.js'
 export type { LogLevel } from './core/log.js'
@@ -26,18 +19,25 @@ export {
 } from './estimates/machine-power.js'
 export type { SpanOpener } from './integrations/http.js'
 export { type TfjsCallback, type TfjsCallbackOptions, tfjsCallback } from './integrations/tfjs.js'
-export {
-  ForecastError,
-  type ForecastLocation,
-  forecast,
-} from './intensity/forecast/forecast.js'
+export { ForecastError } from './intensity/forecast/forecast.js'
 export type { ForecastSignal, ForecastSlot } from './intensity/forecast/provider.js'
 export type { IntensityProvider, IntensityReading } from './intensity/provider.js'
 export { WORLD_AVERAGE_G_PER_KWH } from './intensity/provider.js'
 export { cpuPowerAtLoad } from './meters/cpu-estimate.js'
 export { guessModuleCount, ramPowerW } from './meters/ram-estimate.js'
+export type { BudgetEvent, Prediction, SampleEvent, TrackerEvents } from './model/events.js'
+export type {
+  ComponentRecord,
+  EmissionsRecord,
+  Measurement,
+  MeterRecord,
+  RunStatus,
+  TaskRecord,
+} from './model/record.js'
+export type { RequestCounts, RequestEnd, RequestFields, RequestRecord } from './model/requests.js'
+export type { TrackerSignal } from './model/signal.js'
 export { CSV_COLUMNS, type CsvColumn } from './output/csv/sink.js'
-export { formatEnergy, formatMass, summaryLine } from './output/format.js'
+export { summaryLine } from './output/format.js'
 export { type MeterLike, otelSink } from './output/otel.js'
 export {
   type PrometheusSink,
@@ -45,18 +45,19 @@ export {
   prometheusSink,
   type RegistryLike,
 } from './output/prometheus.js'
+export { formatEnergy, formatMass } from './output/quantities.js'
 export type { Sink, SinkContext } from './output/sink.js'
-export type { RequestFields } from './requests/book.js'
 export type { CountOf, Measured, MeasureOptions } from './requests/measure.js'
-export type { RequestCounts, RequestEnd, RequestRecord, RequestSpan } from './requests/span.js'
+export type { RequestSpan } from './requests/span.js'
 export {
   type BestWindow,
   type BestWindowOptions,
   bestWindow,
   type RegionWindow,
 } from './scheduling/best-window.js'
+export { type ForecastLocation, forecast } from './scheduling/forecast.js'
 export { searchWindow, type WindowChoice, type WindowQuery } from './scheduling/window.js'
-export type { BudgetEvent, Listener, Prediction, SampleEvent, TrackerEvents } from './tracker/events.js'
+export type { Listener } from './tracker/events.js'
 export { track } from './tracker/track.js'
 export { EmissionsTracker } from './tracker/tracker.js'
-export type { TrackerSignal, TrackerState } from './tracker/types.js'
+export type { TrackerState } from './tracker/types.js'

@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { AttributionAccount } from '../src/attribution/account.js'
 import { detectAttribution } from '../src/attribution/detect.js'
 import { attributionNote, planAttribution } from '../src/attribution/plan.js'
-import { AttributionReader, type AttributionSample } from '../src/attribution/reader.js'
+import { AttributionReader } from '../src/attribution/reader.js'
 import { resolveConfig } from '../src/config/config.js'
+import type { AttributionSample } from '../src/model/attribution.js'
 
 // A cgroup v2 tree and a /proc that points into it, as the kernel lays them out: the tests stand up a
 // host mixing cgroup v1 and v2 (the v2 hierarchy at /sys/fs/cgroup/unified, every process in its root),

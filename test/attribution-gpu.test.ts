@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GpuProcessReader } from '../src/attribution/gpu-processes.js'
-import { type Nvml, openNvml } from '../src/meters/nvml.js'
+import { type Nvml, openNvml } from '../src/platform/nvml.js'
 import { configureNvmlStub, NVML_STUB_LIBRARY } from './helpers/gpu.mjs'
 
 // The stub NVML library (test/fixtures/nvml-stub.c), loaded through koffi as the real one would be. Its

@@ -1,9 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Ledger } from '../src/accounting/ledger.js'
-import type { AttributionSample } from '../src/attribution/reader.js'
 import { COMPONENTS } from '../src/core/components.js'
-import type { MeterDescription } from '../src/sampling/sampler.js'
+import type { AttributionSample } from '../src/model/attribution.js'
+import type { MeterDescription } from '../src/model/interval.js'
 import { intervalReport, raplPackageMeter } from './helpers/intervals.js'
 
 const nvml: MeterDescription = {

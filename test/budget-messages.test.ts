@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { emptyTotals } from '../src/accounting/ledger.js'
+import type { BudgetEvent } from '../src/model/events.js'
 import { BudgetWatch } from '../src/tracker/budget-watch.js'
-import type { BudgetEvent } from '../src/tracker/events.js'
 import { describePrediction } from '../src/tracker/progress.js'
 
 // A budget's messages are read by people: in words (the run's energy, emissions, duration), not the

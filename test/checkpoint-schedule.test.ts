@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { SampleEvent } from '../src/model/events.js'
 import { checkpointPath } from '../src/output/checkpoint.js'
-import type { SampleEvent } from '../src/tracker/events.js'
 import { EmissionsTracker } from '../src/tracker/tracker.js'
 
 const dirs: string[] = []

@@ -3,13 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  environmentWarnings,
-  envName,
-  OptionError,
-  resolveConfig,
-  type TrackerOptions,
-} from '../src/config/config.js'
+import { environmentWarnings, envName, OptionError, resolveConfig } from '../src/config/config.js'
+import type { TrackerOptions } from '../src/config/options.js'
 import { OPTION_NAMES } from '../src/config/schema.js'
 import { WattprintError } from '../src/core/errors.js'
 

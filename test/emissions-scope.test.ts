@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { emptyTotals, type LedgerTotals } from '../src/accounting/ledger.js'
-import { type EmissionsRecord, headline } from '../src/accounting/record.js'
-import { withFootprint } from '../src/footprint/record.js'
+import { headline } from '../src/accounting/record.js'
+import type { BudgetEvent } from '../src/model/events.js'
+import type { EmissionsRecord } from '../src/model/record.js'
 import { BudgetWatch } from '../src/tracker/budget-watch.js'
-import type { BudgetEvent } from '../src/tracker/events.js'
+import { withFootprint } from '../src/tracker/footprint.js'
 import { NO_FOOTPRINT_OPTIONS } from './helpers/footprint.js'
 import { sampleRecord } from './helpers/records.js'
 

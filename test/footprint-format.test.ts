@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatWater } from '../src/output/footprint-format.js'
+import { formatWater } from '../src/output/quantities.js'
 
 describe('water as the terminal shows it', () => {
   it('keeps a short run’s microlitres visible instead of rounding them to a zero that reads as none', () => {

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ForecastError, forecast } from '../src/intensity/forecast/forecast.js'
+import { ForecastError } from '../src/intensity/forecast/forecast.js'
 import { G_PER_KWH_PER_LB_PER_MWH } from '../src/intensity/forecast/watttime.js'
 import { bestWindow } from '../src/scheduling/best-window.js'
+import { forecast } from '../src/scheduling/forecast.js'
 import { type Answer, type Route, startServer, type TestServer } from './helpers/http-server.js'
 
 const cleanups: (() => Promise<void>)[] = []

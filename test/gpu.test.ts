@@ -12,11 +12,11 @@ import {
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { EmissionsRecord } from '../src/accounting/record.js'
-import type { TrackerOptions } from '../src/config/config.js'
+import type { TrackerOptions } from '../src/config/options.js'
 import type { TrackerWarning } from '../src/core/warnings.js'
 import { gpuSelection, selectGpus } from '../src/meters/gpu-select.js'
 import { parseSmiLine } from '../src/meters/nvidia-smi.js'
+import type { EmissionsRecord } from '../src/model/record.js'
 import { EmissionsTracker } from '../src/tracker/tracker.js'
 import { readCsv } from './helpers/csv.js'
 import {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { EmissionsTracker, prometheusSink } from '../src/index.js'
 import { wattprintExpress } from '../src/integrations/express.js'
 import { wattprintFastify } from '../src/integrations/fastify.js'
-import type { RequestRecord } from '../src/requests/span.js'
+import type { RequestRecord } from '../src/model/requests.js'
 import { constantWatts } from './helpers/constant-watts.js'
 
 // Real Fastify and Express servers on 127.0.0.1 under a bounded load of fetch calls, with a tracker on a

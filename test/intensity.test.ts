@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { resolveConfig, type TrackerOptions } from '../src/config/config.js'
+import { resolveConfig } from '../src/config/config.js'
+import type { TrackerOptions } from '../src/config/options.js'
 import { WattprintError } from '../src/core/errors.js'
 import type { TrackerWarning } from '../src/core/warnings.js'
 import { cloudRegionsOf, findCloudRegion } from '../src/intensity/cloud-regions.js'

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { difference, Ledger } from '../src/accounting/ledger.js'
 import { toMeasurement } from '../src/accounting/record.js'
 import type { IntensityProvider } from '../src/intensity/provider.js'
-import type { MeterDescription } from '../src/sampling/sampler.js'
+import type { MeterDescription } from '../src/model/interval.js'
 import { intervalReport, raplPackageMeter } from './helpers/intervals.js'
 
 const meters: MeterDescription[] = [

@@ -5,6 +5,7 @@ import { ASSUMED_HOST_WIDENING } from '../src/estimates/assumed-host.js'
 import { estimateCurves } from '../src/estimates/machine-estimate.js'
 import { shippedPowerModel } from '../src/estimates/model-file.js'
 import { LOAD_STEPS, stepPowers } from '../src/estimates/power-model.js'
+import { instanceHostPlatform } from '../src/footprint/guest-host.js'
 import { modelEstimate, planMeters } from '../src/meters/detect.js'
 import { underHypervisor } from '../src/platform/guest.js'
 import type { SystemInfo } from '../src/platform/system.js'
@@ -114,7 +115,7 @@ describe('the power model in the tracker', () => {
     // An instance type in Cloud Carbon Footprint's table: its host platform's threads (c5: 72), no widening.
     const c5 = await modelEstimate(vm, {
       cpuPowerW: null,
-      instance: { provider: 'aws', type: 'c5.large' },
+      instanceHost: instanceHostPlatform({ provider: 'aws', type: 'c5.large' }),
       ...guestRoots({ hypervisor: true }),
     })
     expect(c5.curves.share).toContain('2/72 vCPUs')
@@ -127,7 +128,11 @@ describe('the power model in the tracker', () => {
     mkdirSync(dmi, { recursive: true })
     writeFileSync(join(dmi, 'product_name'), 'c5.large\n')
     writeFileSync(join(dmi, 'sys_vendor'), 'Amazon EC2\n')
-    const named = await modelEstimate(vm, { cpuPowerW: null, ...roots })
+    const named = await modelEstimate(vm, {
+      cpuPowerW: null,
+      instanceHost: instanceHostPlatform(null),
+      ...roots,
+    })
     expect(named.curves.share).toContain('2/72 vCPUs')
     // A container on bare metal: the machine's CPU, its memory limit's share of the RAM.
     const metal = await modelEstimate(system({}), { cpuPowerW: null, ...guestRoots({ hypervisor: false }) })

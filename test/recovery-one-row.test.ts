@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { EmissionsRecord } from '../src/accounting/record.js'
+import type { EmissionsRecord } from '../src/model/record.js'
 import type { Checkpoint } from '../src/output/checkpoint.js'
 import { CSV_HEADER, recordToLine } from '../src/output/csv/sink.js'
 import { recoverCheckpoints } from '../src/output/recovery.js'

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { TrackerWarning } from '../src/core/warnings.js'
 import { EmissionsTracker, summaryLine, type TrackerOptions } from '../src/index.js'
-import type { RequestRecord } from '../src/requests/span.js'
+import type { RequestRecord } from '../src/model/requests.js'
 import { constantWatts } from './helpers/constant-watts.js'
 
 // Request spans on a real tracker, on a powercap tree advancing at exactly 40 W: the spans' energies must

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { TrackerWarning } from '../src/core/warnings.js'
-import type { Channel, Meter } from '../src/meters/meter.js'
+import type { Meter } from '../src/meters/meter.js'
+import type { Channel } from '../src/model/meter.js'
 import { Sampler } from '../src/sampling/sampler.js'
 import { FixedRateSchedule } from '../src/sampling/schedule.js'
 

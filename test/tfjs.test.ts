@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tfjsCallback } from '../src/integrations/tfjs.js'
-import type { BudgetEvent, Prediction } from '../src/tracker/events.js'
+import type { BudgetEvent, Prediction } from '../src/model/events.js'
 import { EmissionsTracker } from '../src/tracker/tracker.js'
 import { driveCounters } from './helpers/driver.mjs'
 import { makePowercapTree } from './helpers/powercap.mjs'

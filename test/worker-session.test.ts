@@ -1,12 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import type { TrackerWarning } from '../src/core/warnings.js'
+import type { IntervalReport } from '../src/model/interval.js'
 import { samplerWorkerUrl } from '../src/platform/worker-location.js'
-import type { MeterSpec } from '../src/sampling/build.js'
-import type { IntervalReport } from '../src/sampling/sampler.js'
+import type { SamplerSpec } from '../src/sampling/build.js'
 import { WorkerSampling } from '../src/sampling/worker-session.js'
 
-const specs: MeterSpec[] = [
+const specs: SamplerSpec[] = [
   { type: 'constant', id: 'ram-constant', component: 'ram', source: 'constant', watts: 10 },
 ]
 const threadCount = (): number => readdirSync('/proc/self/task').length

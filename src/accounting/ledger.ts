@@ -1,10 +1,10 @@
 import { AttributionAccount, type AttributionFacts, type AttributionSetup } from '../attribution/account.js'
 import type { ComponentSplit } from '../attribution/split.js'
-import type { EmissionsScope } from '../config/config.js'
 import { COMPONENTS, type Component } from '../core/components.js'
 import { emissionsKg, joulesToKWh } from '../core/units.js'
 import type { IntensityProvider } from '../intensity/provider.js'
-import type { IntervalReport, MeterDescription } from '../sampling/sampler.js'
+import type { IntervalReport, MeterDescription } from '../model/interval.js'
+import type { EmissionsScope } from '../model/record.js'
 
 /** Cumulative totals of a run (or of the part of it a task covers). */
 export interface LedgerTotals {

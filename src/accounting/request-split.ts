@@ -1,5 +1,3 @@
-import type { Span } from '../requests/span.js'
-
 /** One accounted interval, on the spans' clock (performance.now() milliseconds). */
 export interface SpanInterval {
   readonly startMs: number
@@ -14,6 +12,24 @@ export interface SpanInterval {
 }
 
 /**
+ * What the split reads and writes of a span (a request's span is one): where it is open on the spans' clock,
+ * its weight, and the energy it has been charged so far, which the split adds to.
+ */
+export interface SplitSpan {
+  readonly startMs: number
+  readonly endMs: number
+  /** When its first token came; NaN until then. */
+  readonly firstTokenMs: number
+  readonly weight: number
+  energyJ: number
+  prefillJ: number
+  cpuJ: number
+  gpuJ: number
+  ramJ: number
+  emissionsKg: number
+}
+
+/**
  * Splits one interval's energy among the spans open in it and returns the idle part (the energy of the
  * instants no span was open). The interval's power is taken as constant over it (it is all that was
  * measured), and at every instant it is shared among the open spans by weight: a span alone gets all of
@@ -21,7 +37,7 @@ export interface SpanInterval {
  * F(t) = ∫ P / W(t) dt over the instants some span is open, and a span of weight w gets w × (F(end) −
  * F(start)), so the spans' energies and the idle part add up to the interval's energy.
  */
-export function splitInterval(spans: readonly Span[], interval: SpanInterval): number {
+export function splitInterval(spans: readonly SplitSpan[], interval: SpanInterval): number {
   const lengthMs = interval.endMs - interval.startMs
   if (!(lengthMs > 0) || !(interval.energyJ > 0)) return Math.max(0, interval.energyJ)
   // Up to three events per span: where it enters the interval, its first token, where it leaves.

@@ -1,5 +1,5 @@
 import type { Component } from '../core/components.js'
-import type { AttributionSample } from './reader.js'
+import type { AttributionSample } from '../model/attribution.js'
 import { type ComponentSplit, type IdleMode, IdlePower, shareOf, splitEnergy } from './split.js'
 
 /** What the ledger needs to split a run's energy: the idle rule and the idle power priors. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
-import type { Nvml, NvmlDevice } from '../meters/nvml.js'
+import type { GpuShare } from '../model/attribution.js'
+import type { Nvml, NvmlDevice } from '../platform/nvml.js'
 
 // nvmlReturn_t codes this reader tells apart.
 const SUCCESS = 0
@@ -20,32 +21,6 @@ interface Sample {
   readonly stampUs: bigint
   readonly pid: number
   readonly sm: number
-}
-
-/** How a GPU's share was found for one interval. */
-export type GpuShareMethod =
-  /** By the SM utilisation NVML sampled per process. */
-  | 'sm'
-  /** Every compute process was the job's, or none was: all or nothing. */
-  | 'exclusive'
-  /** Processes of the job and of others, with no SM samples: split by the count of processes. */
-  | 'count'
-  /** No compute process at all: the GPU idled, as far as NVML can tell. */
-  | 'idle'
-  /** NVML cannot list processes here (an old driver, or an error). */
-  | 'unknown'
-
-/** One GPU's share for one interval. */
-export interface GpuShare {
-  /** The job's share of the GPU's active power, in [0, 1]. */
-  readonly share: number
-  readonly method: GpuShareMethod
-  /** Compute processes NVML listed. */
-  readonly processes: number
-  /** Of them, the job's. */
-  readonly jobProcesses: number
-  /** Listed processes that do not exist in this PID namespace (a container without `--pid=host`). */
-  readonly foreignProcesses: number
 }
 
 /**

@@ -1,7 +1,5 @@
+import type { MemoryMeasure } from '../model/attribution.js'
 import { readSmallFile } from '../platform/sysfs.js'
-
-/** How a set of processes' memory was counted. */
-export type MemoryMeasure = 'pss' | 'rss'
 
 /** The memory of a set of processes, and how it was counted. */
 export interface ProcessMemory {

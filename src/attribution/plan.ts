@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs'
-import type { ResolvedConfig } from '../config/config.js'
 import type { WarningCode } from '../core/warnings.js'
 import type { AttributionFacts } from './account.js'
 import { jobCgroup } from './cgroup.js'
@@ -14,6 +13,13 @@ export interface AttributionPlan {
   readonly warnings: readonly { readonly code: WarningCode; readonly message: string }[]
 }
 
+/** The options planAttribution reads (the tracker's resolved configuration is one). */
+export interface AttributionConfig {
+  readonly attribution: ResolvedAttribution
+  readonly procRoot: string
+  readonly procStatPath: string
+}
+
 /** How `wattprint run`'s job is named before its command has started, and after. */
 export const commandJob = (pid: number | null): string =>
   pid === null
@@ -24,7 +30,7 @@ export const commandJob = (pid: number | null): string =>
  * Turns the attribution option into what the sampler reads. `launcher`: this process starts the job
  * (`wattprint run`) and is the tracker's, not the job's, when the job is its own process tree or cgroup.
  */
-export function planAttribution(config: ResolvedConfig, launcher = false): AttributionPlan {
+export function planAttribution(config: AttributionConfig, launcher = false): AttributionPlan {
   const { attribution, procRoot, procStatPath } = config
   if (attribution.kind === 'machine') return { spec: null, job: 'the machine', warnings: [] }
   // The command, started later, in place of this process: not another process's tree named by pid.
@@ -141,3 +147,9 @@ export function attributionNote(job: string, idle: 'include' | 'exclude', facts:
   parts.push(idle === 'include' ? 'idle power included by share' : 'idle power excluded (idle_energy)')
   return parts.join('; ')
 }
+
+/** Attribution as resolved: the process tree's root pid, or the cgroup v2 folder (null: this process's own). */
+export type ResolvedAttribution =
+  | { readonly kind: 'machine' }
+  | { readonly kind: 'process'; readonly pid: number }
+  | { readonly kind: 'cgroup'; readonly dir: string | null }

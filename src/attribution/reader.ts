@@ -1,10 +1,11 @@
 import { readlinkSync } from 'node:fs'
 import { getHeapStatistics } from 'node:v8'
+import type { AttributionSample } from '../model/attribution.js'
 import { parseProcStat } from '../platform/cpu-load.js'
 import { readSmallFile } from '../platform/sysfs.js'
 import { CgroupReader } from './cgroup.js'
-import type { GpuProcessReader, GpuShare } from './gpu-processes.js'
-import { type MemoryMeasure, ProcessMemoryReader } from './memory.js'
+import type { GpuProcessReader } from './gpu-processes.js'
+import { ProcessMemoryReader } from './memory.js'
 import { ProcessTreeReader, ThreadTimeReader, type TrackerPlace, threadTicks } from './process-tree.js'
 import { shareOf } from './split.js'
 
@@ -27,34 +28,6 @@ export type AttributionSpec = {
   readonly procStatPath: string
   readonly command?: { readonly pid: number | null }
 } & ({ readonly kind: 'process'; readonly pid: number } | { readonly kind: 'cgroup'; readonly dir: string })
-
-/** The job's and the machine's use of each component over one interval: plain numbers for the ledger. */
-export interface AttributionSample {
-  /** CPU seconds the job used in the interval; null when they could not be read (the cgroup's cpu.stat). */
-  readonly jobCpuS: number | null
-  /**
-   * CPU seconds the tracker itself used in the interval (its sampler thread, or all of `wattprint run`'s
-   * process, and the processes it started), never part of jobCpuS; null where its time cannot be told
-   * from the job's (sampling on the job's own thread) or read.
-   */
-  readonly trackerCpuS: number | null
-  /** CPU seconds the whole machine was busy in it (all CPUs), from /proc/stat. */
-  readonly machineBusyCpuS: number
-  /** CPU seconds the machine had in it (busy and idle). */
-  readonly machineTotalCpuS: number
-  /**
-   * The job's memory at the interval's end (PSS, RSS or the cgroup's memory.current); null when unknown
-   * (no process's could be read), never 0 for unknown.
-   */
-  readonly jobMemoryBytes: number | null
-  /** The machine's used memory then (MemTotal − MemAvailable); null if unknown. */
-  readonly usedMemoryBytes: number | null
-  readonly memoryMeasure: MemoryMeasure | 'cgroup' | null
-  /** Live processes of the job (0 once the process tree has ended). */
-  readonly processes: number
-  /** Each measured GPU's share, in the GPU meter's channel order; null without NVML's process queries. */
-  readonly gpu: readonly GpuShare[] | null
-}
 
 const MEMINFO = (name: string) => new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm')
 

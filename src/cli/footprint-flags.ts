@@ -1,4 +1,4 @@
-import type { TrackerOptions } from '../config/config.js'
+import type { TrackerOptions } from '../config/options.js'
 import type { EmbodiedHostOption, EmbodiedOption } from '../footprint/options.js'
 import { type Flags, type FlagValues, textOf } from './flags.js'
 import { optionRange } from './options.js'

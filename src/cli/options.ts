@@ -1,5 +1,6 @@
 import { basename, dirname } from 'node:path'
-import { envName, OptionError, type TrackerOptions } from '../config/config.js'
+import { envName, OptionError } from '../config/config.js'
+import type { TrackerOptions } from '../config/options.js'
 import { OPTION_NAMES, optionDef } from '../config/schema.js'
 import { WattprintError } from '../core/errors.js'
 import { type Flags, type FlagValues, textOf } from './flags.js'

@@ -2,7 +2,7 @@ import * as z from 'zod/mini'
 import { LOG_LEVELS, type LogLevel } from '../core/log.js'
 import { closest } from '../core/text.js'
 import type { Sink } from '../output/sink.js'
-import type { TrackerOptions } from './config.js'
+import type { TrackerOptions } from './options.js'
 
 /** How an option is read from the environment; `object` options (budget) are not. */
 export type Kind = 'string' | 'number' | 'boolean' | 'object'

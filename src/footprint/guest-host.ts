@@ -1,8 +1,10 @@
 import { ASSUMED_HOST } from '../estimates/assumed-host.js'
+import { CLOUD_PROVIDERS } from '../intensity/cloud-regions.js'
+import type { InstanceHost } from '../meters/detect.js'
 import type { GuestFacts } from '../platform/guest.js'
 import type { HostHardware } from './hardware.js'
 import type { EmbodiedHostOption } from './options.js'
-import type { ComponentModel } from './tables.js'
+import { type ComponentModel, findInstanceEmbodied } from './tables.js'
 
 export { ASSUMED_HOST }
 
@@ -134,5 +136,29 @@ export function splitHost(
     hostKg: platformKg + ramKg + sharedKg + ownKg + gpuKg,
     guestKg: (platformKg + sharedKg) * cpuShare + ramKg * memoryShare + ownKg + gpuKg,
     parts: parts.filter((p) => p).join(' + '),
+  }
+}
+
+/**
+ * The host platform's threads of a CPU instance type in Cloud Carbon Footprint's table: the type given or
+ * detected, else the one the firmware names (DMI product_name, as AWS writes it). Null when unknown, or a
+ * GPU instance (whose share is by GPUs, not vCPUs).
+ */
+export function instanceHostPlatform(
+  instance: { readonly provider: string | null; readonly type: string | null } | null,
+): (firmwareType: string | null) => InstanceHost | null {
+  return (firmwareType) => {
+    const type = instance?.type ?? firmwareType
+    if (!type) return null
+    const provider = instance?.type ? instance.provider : 'aws'
+    const rows = (provider ? [provider] : CLOUD_PROVIDERS)
+      .map((p) => findInstanceEmbodied(p, type))
+      .filter((r) => r !== null)
+    const row = rows.length === 1 ? rows[0] : undefined
+    if (!row || row.gpus > 0 || !(row.platformVcpus > 0)) return null
+    return {
+      threads: row.platformVcpus,
+      label: `${row.provider}/${row.instanceType}'s host platform of ${row.platformVcpus} threads, Cloud Carbon Footprint's table`,
+    }
   }
 }

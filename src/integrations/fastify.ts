@@ -1,4 +1,5 @@
-import type { RequestCounts, RequestSpan } from '../requests/span.js'
+import type { RequestCounts } from '../model/requests.js'
+import type { RequestSpan } from '../requests/span.js'
 import {
   countsOf,
   ENERGY_HEADER,

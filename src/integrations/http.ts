@@ -1,4 +1,5 @@
-import type { RequestEnd, RequestSpan } from '../requests/span.js'
+import type { RequestEnd } from '../model/requests.js'
+import type { RequestSpan } from '../requests/span.js'
 
 /** What the HTTP adapters need of a tracker: an EmissionsTracker, or anything that opens spans as it does. */
 export interface SpanOpener {

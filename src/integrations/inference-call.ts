@@ -1,4 +1,5 @@
-import type { RequestCounts, RequestEnd, RequestSpan } from '../requests/span.js'
+import type { RequestCounts, RequestEnd } from '../model/requests.js'
+import type { RequestSpan } from '../requests/span.js'
 import type { InferenceOptions, SpanOpener } from './inference-options.js'
 
 /** A span whose methods never throw: a broken tracker loses the measurement, never the user's call. */

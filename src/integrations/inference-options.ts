@@ -1,7 +1,7 @@
 // What the inference wrappers need of a tracker: what the HTTP adapters need, an object that opens
 // request spans (an EmissionsTracker, or a test's fake).
 
-import type { RequestRecord } from '../requests/span.js'
+import type { RequestRecord } from '../model/requests.js'
 import type { SpanOpener } from './http.js'
 
 export type { SpanOpener }

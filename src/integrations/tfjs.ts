@@ -1,7 +1,7 @@
-import type { TaskRecord } from '../accounting/record.js'
-import { show } from '../tracker/arguments.js'
+import { show } from '../core/arguments.js'
+import type { Prediction } from '../model/events.js'
+import type { TaskRecord } from '../model/record.js'
 import { BUDGET_WORDS } from '../tracker/budget-watch.js'
-import type { Prediction } from '../tracker/events.js'
 import type { EmissionsTracker } from '../tracker/tracker.js'
 
 /** The part of a TensorFlow.js model the callback touches. */

@@ -2,7 +2,7 @@
 // a streamer hook marks the first generated token (prefill before it, decode after) and counts the
 // tokens. Duck-typed: wattprint never imports transformers.js.
 
-import type { RequestCounts } from '../requests/span.js'
+import type { RequestCounts } from '../model/requests.js'
 import { measured, type SafeSpan, warnOnce, withOverrides } from './inference-call.js'
 import type { InferenceOptions, SpanOpener } from './inference-options.js'
 

@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../config/config.js'
+import type { Secret } from '../core/secret.js'
 import type { TrackerWarning } from '../core/warnings.js'
 import { detectCloud as askMetadata, type DetectedCloud } from './cloud-detect.js'
 import { type CloudProvider, type CloudRegion, findCloudRegion } from './cloud-regions.js'
@@ -14,7 +14,7 @@ import {
 } from './provider.js'
 import { countryIntensity, zoneIntensity } from './tables.js'
 import { guessCountryFromTimeZone, systemTimeZone } from './timezone.js'
-import { ukCarbonIntensitySource } from './uk-carbon-intensity.js'
+import { type UkArea, ukCarbonIntensitySource } from './uk-carbon-intensity.js'
 
 /** The intensity a tracker will use, where, and what to tell the user about it. */
 export interface IntensityResolution {
@@ -26,22 +26,28 @@ export interface IntensityResolution {
   close(): void
 }
 
-/** What the resolution reads; the tests replace the probes of the outside world. */
-export type IntensityConfig = Pick<
-  ResolvedConfig,
-  | 'carbonIntensity'
-  | 'country'
-  | 'zone'
-  | 'cloudProvider'
-  | 'cloudRegion'
-  | 'detectCloud'
-  | 'cloudMetadataUrl'
-  | 'electricityMapsToken'
-  | 'electricityMapsUrl'
-  | 'ukCarbonIntensity'
-  | 'ukCarbonIntensityUrl'
-  | 'intensityTimeoutMs'
->
+/**
+ * What the resolution reads, a slice of the tracker's resolved options (which it is given); the tests
+ * replace the probes of the outside world.
+ */
+export interface IntensityConfig {
+  readonly carbonIntensity: number | null
+  /** ISO 3166 alpha-2, as given (a guessed or cloud-derived country is not set here). */
+  readonly country: string | null
+  /** Electricity Maps zone id, as the data spells it. */
+  readonly zone: string | null
+  readonly cloudProvider: CloudProvider | null
+  /** The region's API name, as the table spells it. */
+  readonly cloudRegion: string | null
+  readonly detectCloud: boolean
+  readonly cloudMetadataUrl: string
+  /** Printed as `[redacted]` whatever prints it. */
+  readonly electricityMapsToken: Secret | null
+  readonly electricityMapsUrl: string
+  readonly ukCarbonIntensity: UkArea | null
+  readonly ukCarbonIntensityUrl: string
+  readonly intensityTimeoutMs: number
+}
 
 export interface ResolveDependencies {
   /** The system time zone; `undefined` reads it from the engine. */

@@ -1,7 +1,8 @@
 import type { MeterSource } from '../core/components.js'
 import type { TrackerWarning } from '../core/warnings.js'
-import type { GpuIdentity } from './gpu-select.js'
-import type { Channel, Meter } from './meter.js'
+import type { Channel } from '../model/meter.js'
+import type { GpuIdentity } from '../platform/gpu-identity.js'
+import type { Meter } from './meter.js'
 
 /** A reading from a GPU library: the value, or why there is none (`lost`: never ask that device again). */
 export type Reading = number | { readonly error: string; readonly lost: boolean }

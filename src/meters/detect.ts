@@ -5,15 +5,13 @@ import { matchCpu, shippedCpuTable } from '../estimates/cpu-tdp-table.js'
 import { type EstimateCurves, estimateCurves, vmShare } from '../estimates/machine-estimate.js'
 import { describeModel } from '../estimates/machine-power.js'
 import { shippedPowerModel } from '../estimates/model-file.js'
-import { findInstanceEmbodied } from '../footprint/tables.js'
-import { CLOUD_PROVIDERS } from '../intensity/cloud-regions.js'
 import { readGuest } from '../platform/guest.js'
 import type { SystemInfo } from '../platform/system.js'
-import type { MeterSpec } from '../sampling/build.js'
 import { amdGpuSelection, gpuSelection } from './gpu-select.js'
 import { discoverHwmon, nodeMeterSpec } from './hwmon.js'
 import type { ModelMeterSpec } from './model-meter.js'
 import { discoverRapl, type RaplDiscovery, raplMeterSpecs, raplPermissionFix } from './rapl.js'
+import type { MeterSpec } from './spec.js'
 
 /** The inputs detection needs from the configuration. */
 export interface DetectOptions {
@@ -43,8 +41,8 @@ export interface DetectOptions {
  * Which meters to build, decided in a millisecond from the powercap tree and the options alone, so the
  * baseline reading is not held up. Estimates whose wattage needs slow facts are left `pending`.
  */
-export interface MeterPlan {
-  readonly specs: readonly MeterSpec[]
+export interface MeterPlan<Spec = MeterSpec> {
+  readonly specs: readonly Spec[]
   readonly rapl: RaplDiscovery
   /** Which model meters (CPU, RAM, the rest of the machine) wait for tuneEstimates()' curves. */
   readonly pending: { readonly cpu: boolean; readonly ram: boolean; readonly rest: boolean }
@@ -173,6 +171,12 @@ export function planMeters(options: DetectOptions): MeterPlan {
 }
 
 /** What the power model needs beyond the system's description. */
+/** A cloud instance type's host platform: its threads, and where that figure comes from. */
+export interface InstanceHost {
+  readonly threads: number
+  readonly label: string
+}
+
 export interface TuneOptions {
   /** TDP of all sockets, W, where the user knows it (cpuPowerW). */
   readonly cpuPowerW: number | null
@@ -182,13 +186,16 @@ export interface TuneOptions {
   readonly host?: { readonly threads?: number; readonly memoryGiB?: number } | undefined
   /** Whether to look the CPU's TDP up in the CPU table (default true). */
   readonly lookUpTdp?: boolean
-  /** The cloud instance type, as given or detected, for a virtual machine's host platform. */
-  readonly instance?: { readonly provider: string | null; readonly type: string | null }
+  /**
+   * A virtual machine's host platform from its instance type (the one given or detected, else the one
+   * the firmware names); null where unknown. Without it, the host is the user's or the assumed one.
+   */
+  readonly instanceHost?: (firmwareType: string | null) => InstanceHost | null
 }
 
 /** Supplies the curves of every pending model meter, from the machine's description and the fitted model. */
 export async function tuneEstimates(
-  plan: MeterPlan,
+  plan: Pick<MeterPlan<unknown>, 'pending' | 'rapl'>,
   system: SystemInfo,
   options: TuneOptions,
 ): Promise<EstimateTuning> {
@@ -283,7 +290,7 @@ export async function modelEstimate(system: SystemInfo, options: TuneOptions): P
           system.cpuCount,
           system.ramTotalGiB,
           options.host,
-          instanceHost(options, guest.firmwareInstanceType),
+          options.instanceHost?.(guest.firmwareInstanceType) ?? null,
         )
       : null
   const family = cpuFamily(system.cpuModel)
@@ -301,27 +308,4 @@ export async function modelEstimate(system: SystemInfo, options: TuneOptions): P
   })
   const vendor = family.vendor === 'unknown' && system.isArm ? 'arm' : family.vendor
   return { curves, source: describeModel(model, curves.variant, tdpText, { ...family, vendor }), tdpFrom }
-}
-
-/**
- * The host platform's threads of a CPU instance type in Cloud Carbon Footprint's table: the type given or
- * detected, else the one the firmware names (DMI product_name, as AWS writes it). Null when unknown, or a
- * GPU instance (whose share is by GPUs, not vCPUs).
- */
-function instanceHost(
-  options: TuneOptions,
-  firmwareType: string | null,
-): { threads: number; label: string } | null {
-  const type = options.instance?.type ?? firmwareType
-  if (!type) return null
-  const provider = options.instance?.type ? options.instance.provider : 'aws'
-  const rows = (provider ? [provider] : CLOUD_PROVIDERS)
-    .map((p) => findInstanceEmbodied(p, type))
-    .filter((r) => r !== null)
-  const row = rows.length === 1 ? rows[0] : undefined
-  if (!row || row.gpus > 0 || !(row.platformVcpus > 0)) return null
-  return {
-    threads: row.platformVcpus,
-    label: `${row.provider}/${row.instanceType}'s host platform of ${row.platformVcpus} threads, Cloud Carbon Footprint's table`,
-  }
 }

@@ -1,9 +1,4 @@
-/** A GPU as the driver enumerates it. */
-export interface GpuIdentity {
-  readonly index: number
-  /** `GPU-8f6c…`. */
-  readonly uuid: string
-}
+import type { GpuIdentity } from '../platform/gpu-identity.js'
 
 /**
  * Which GPUs to measure, as asked: `all`, `none`, or a list of indices and UUID prefixes (`0`, `GPU-8f6c`,

@@ -1,11 +1,12 @@
 import type { MeterSource } from '../core/components.js'
 import { describeError } from '../core/errors.js'
 import type { TrackerWarning } from '../core/warnings.js'
+import { type NvmlDevice, openNvml } from '../platform/nvml.js'
 import { type GpuSelection, selectGpus } from './gpu-select.js'
 import { type BackendStatus, buildAmdMeters, buildIntelMeters, type VendorOptions } from './gpu-vendors.js'
 import type { Meter } from './meter.js'
 import { NvidiaSmiMeter, probeNvidiaSmi } from './nvidia-smi.js'
-import { type NvmlDevice, NvmlMeter, openNvml } from './nvml.js'
+import { NvmlMeter } from './nvml.js'
 
 /** Plain data from which the sampler builds the GPU meters: NVML first, nvidia-smi when NVML fails. */
 export interface GpuMeterSpec {

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { describeError } from '../core/errors.js'
+import type { Channel } from '../model/meter.js'
+import type { GpuIdentity } from '../platform/gpu-identity.js'
 import { parseCounter, readSmallFile } from '../platform/sysfs.js'
-import type { GpuIdentity } from './gpu-select.js'
-import type { Channel, Meter } from './meter.js'
+import type { Meter } from './meter.js'
 
 /** One energy or power attribute of a hwmon chip. */
 export interface HwmonSensor {

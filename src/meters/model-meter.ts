@@ -1,8 +1,9 @@
 import type { MeterSource } from '../core/components.js'
 import { atLoad } from '../estimates/power-model.js'
+import type { Channel } from '../model/meter.js'
 import { type CpuTimes, CpuTimesReader, loadBetween } from '../platform/cpu-load.js'
 import { LOAD_UNKNOWN } from './cpu-estimate.js'
-import type { Channel, Meter } from './meter.js'
+import type { Meter } from './meter.js'
 
 /**
  * Plain-data description of a modelled component: its watts at each load step of the power model

@@ -2,8 +2,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { describeError } from '../core/errors.js'
-import type { GpuIdentity } from './gpu-select.js'
-import type { Channel, Meter } from './meter.js'
+import type { Channel } from '../model/meter.js'
+import type { GpuIdentity } from '../platform/gpu-identity.js'
+import type { Meter } from './meter.js'
 
 /** A GPU as nvidia-smi lists it. */
 export interface SmiDevice extends GpuIdentity {

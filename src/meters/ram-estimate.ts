@@ -1,4 +1,5 @@
-import type { Channel, Meter } from './meter.js'
+import type { Channel } from '../model/meter.js'
+import type { Meter } from './meter.js'
 
 /** Plain-data description of a constant-power meter: a wattage the user set (ramPowerW). */
 export interface ConstantMeterSpec {

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describeError } from '../core/errors.js'
+import type { Channel } from '../model/meter.js'
 import { parseCounter, readSmallFile } from '../platform/sysfs.js'
-import type { Channel, Meter } from './meter.js'
+import type { Meter } from './meter.js'
 
 /** One powercap zone wattprint reads. */
 export interface RaplZone {

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path'
-import type { EmissionsRecord } from '../accounting/record.js'
 import { describeError } from '../core/errors.js'
 import type { TrackerWarning } from '../core/warnings.js'
+import type { EmissionsRecord } from '../model/record.js'
 import { keptRowFolders } from '../platform/state-dir.js'
 import { CHECKPOINT_DIR, removeCheckpoint, writeCheckpoint } from './checkpoint.js'
 

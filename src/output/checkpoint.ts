@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
-import type { EmissionsRecord } from '../accounting/record.js'
+import type { EmissionsRecord } from '../model/record.js'
 import { ensureDir, explainWriteError, OutputPathError } from '../platform/output-dir.js'
 
 /** Folder of the checkpoints, inside the output directory. */

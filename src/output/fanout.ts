@@ -1,17 +1,20 @@
-import type { EmissionsRecord } from '../accounting/record.js'
-import type { ResolvedConfig } from '../config/config.js'
 import { describeError } from '../core/errors.js'
 import type { TrackerWarning } from '../core/warnings.js'
-import type { RequestRecord } from '../requests/span.js'
-import type { SampleEvent } from '../tracker/events.js'
+import type { SampleEvent } from '../model/events.js'
+import type { EmissionsRecord } from '../model/record.js'
+import type { RequestRecord } from '../model/requests.js'
 import { RouteLabels } from './route-labels.js'
 import type { Sink, SinkContext } from './sink.js'
 
 /** The options the fan-out reads. */
-export type FanoutConfig = Pick<
-  ResolvedConfig,
-  'sinks' | 'projectName' | 'experimentId' | 'runId' | 'pue' | 'maxRouteLabels'
->
+export interface FanoutConfig {
+  readonly sinks: readonly Sink[]
+  readonly projectName: string
+  readonly experimentId: string
+  readonly runId: string
+  readonly pue: number
+  readonly maxRouteLabels: number
+}
 
 /**
  * Hands the run to the user's sinks. The sinks stay passive, as OpenTelemetry's exporters are: the

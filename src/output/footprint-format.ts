@@ -1,12 +1,5 @@
-import type { FootprintFields } from '../footprint/footprint.js'
-import { formatMass } from './format.js'
-
-/** Litres with a readable unit: mL below 1 L. */
-export function formatWater(litres: number): string {
-  // A short run's water is microlitres: shown as such, never rounded to a zero that reads as none.
-  if (litres > 0 && litres < 1e-3) return `${(litres * 1e6).toFixed(2)} µL`
-  return litres < 1 ? `${(litres * 1000).toFixed(2)} mL` : `${litres.toFixed(3)} L`
-}
+import type { FootprintFields } from '../model/footprint.js'
+import { formatMass, formatWater } from './quantities.js'
 
 /** The source's first part: `ccf-embodied:aws/p3.2xlarge` of `ccf-embodied:aws/p3.2xlarge; host …`. */
 export const shortSource = (source: string | null): string => source?.split(';', 1)[0] ?? 'unknown'

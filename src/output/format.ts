@@ -1,33 +1,7 @@
-import { type EmissionsRecord, headline } from '../accounting/record.js'
-import { JOULES_PER_KWH } from '../core/units.js'
+import { headline } from '../accounting/record.js'
+import type { EmissionsRecord } from '../model/record.js'
 import { footprintPhrase } from './footprint-format.js'
-
-/** Energy with a readable unit: J below 1 Wh, Wh below 1 kWh, else kWh. */
-export function formatEnergy(kWh: number): string {
-  const joules = kWh * JOULES_PER_KWH
-  if (joules < 3600) return `${joules.toFixed(joules < 10 ? 2 : 1)} J`
-  if (kWh < 1) return `${(kWh * 1000).toFixed(2)} Wh`
-  return `${kWh.toFixed(3)} kWh`
-}
-
-/** A mass of CO2e with a readable unit (mg, g, kg). */
-export function formatMass(kg: number): string {
-  if (kg < 1e-3) return `${(kg * 1e6).toFixed(2)} mg`
-  if (kg < 1) return `${(kg * 1e3).toFixed(2)} g`
-  return `${kg.toFixed(3)} kg`
-}
-
-/** Joules per unit (per request, per token) with three significant figures; `-` for none. */
-export function joulesCell(joules: number | null): string {
-  return joules === null ? '-' : joules.toPrecision(3)
-}
-
-/** A duration with a readable unit, chosen by its size: `42.0 s`, `12.5 min`, `3.20 h`. */
-export function formatDuration(seconds: number): string {
-  if (seconds < 60) return `${seconds.toFixed(1)} s`
-  if (seconds < 3600) return `${(seconds / 60).toFixed(1)} min`
-  return `${(seconds / 3600).toFixed(2)} h`
-}
+import { formatEnergy, formatMass } from './quantities.js'
 
 /** An energy, and with attribution whose it is beside the machine's: `job 12.3 Wh of the machine's 15.1 Wh`. */
 export function jobEnergy(jobKWh: number, machineKWh: number, attributed: boolean): string {

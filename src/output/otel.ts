@@ -1,8 +1,8 @@
-import type { ComponentRecord, EmissionsRecord, Measurement, WallRecord } from '../accounting/record.js'
 import { COMPONENTS } from '../core/components.js'
 import { JOULES_PER_KWH } from '../core/units.js'
-import type { RequestRecord } from '../requests/span.js'
-import type { SampleEvent } from '../tracker/events.js'
+import type { SampleEvent } from '../model/events.js'
+import type { ComponentRecord, EmissionsRecord, Measurement, WallRecord } from '../model/record.js'
+import type { RequestRecord } from '../model/requests.js'
 import type { Sink, SinkContext } from './sink.js'
 
 /** What an observable instrument's callback is given: @opentelemetry/api's ObservableResult, by shape. */

@@ -1,7 +1,7 @@
-import type { EmissionsRecord } from '../accounting/record.js'
 import type { TrackerWarning } from '../core/warnings.js'
-import type { RequestRecord } from '../requests/span.js'
-import type { SampleEvent } from '../tracker/events.js'
+import type { SampleEvent } from '../model/events.js'
+import type { EmissionsRecord } from '../model/record.js'
+import type { RequestRecord } from '../model/requests.js'
 
 /** What a sink learns about the run it reports. */
 export interface SinkContext {

@@ -1,25 +1,8 @@
 import { type SpanInterval, splitInterval } from '../accounting/request-split.js'
+import { invalidArgument, show } from '../core/arguments.js'
 import type { TrackerWarning } from '../core/warnings.js'
-import { invalidArgument, show } from '../tracker/arguments.js'
-import { type RequestRecord, Span, type SpanKeeper } from './span.js'
-
-/** The requests of a run so far, as the record and the sample events give them. */
-export interface RequestTotals {
-  /** Requests settled (their every interval accounted) that did not fail. */
-  readonly requests: number
-  /** Requests settled that failed, and their energy, J, PUE included: apart from the rest. */
-  readonly failedRequests: number
-  readonly failedRequestEnergyJ: number
-  readonly inputTokens: number
-  readonly outputTokens: number
-  readonly items: number
-  /** The settled requests' energy, J, PUE included. */
-  readonly requestEnergyJ: number
-  /** The energy of the settled requests that gave output tokens, J: what energy per output token divides. */
-  readonly tokenEnergyJ: number
-  /** Energy of the instants no request was open, J, PUE included, since the first request opened. */
-  readonly idleJ: number
-}
+import type { RequestFields, RequestRecord, RequestTotals } from '../model/requests.js'
+import { Span, type SpanKeeper } from './span.js'
 
 /** The slot of a span opened while nothing was measured: it is never kept. */
 const UNMEASURED = -2
@@ -226,34 +209,6 @@ export class SpanBook implements SpanKeeper {
     )
     return 1
   }
-}
-
-/** The request figures of a record or a sample event. */
-export interface RequestFields {
-  /**
-   * Requests measured (tracker.request, measure, the runtime wrappers, the HTTP adapters) that did not
-   * fail; null when none was opened.
-   */
-  readonly requests: number | null
-  /**
-   * Requests that failed (a call that threw, a 5xx or unfinished response, `end({ failed: true })`):
-   * never among `requests`, nor their tokens among the tokens. Not a CSV column.
-   */
-  readonly failedRequests: number | null
-  /** The failed requests' energy, J, PUE included: spent, but on nothing served. Not a CSV column. */
-  readonly failedRequestEnergyJ: number | null
-  readonly inputTokens: number | null
-  readonly outputTokens: number | null
-  /** The requests' energy ÷ their number, J, PUE included. */
-  readonly energyPerRequestJ: number | null
-  /** The energy of the requests that gave output tokens ÷ those tokens, J, PUE included. */
-  readonly energyPerOutputTokenJ: number | null
-  /**
-   * The energy of the instants no request was open since the first one opened, J, PUE included: with the
-   * requests' and the failed requests' energies it adds up to what was measured since then. Not a CSV
-   * column.
-   */
-  readonly energyBetweenRequestsJ: number | null
 }
 
 /** The fields of a run that measured no request. */

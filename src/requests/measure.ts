@@ -1,7 +1,7 @@
-import type { TaskRecord } from '../accounting/record.js'
-import { show } from '../tracker/arguments.js'
+import { show } from '../core/arguments.js'
+import type { TaskRecord } from '../model/record.js'
+import type { RequestCounts, RequestRecord } from '../model/requests.js'
 import type { SpanBook } from './book.js'
-import type { RequestCounts, RequestRecord } from './span.js'
 
 /** A count given as a number, or read from the result once the call is done. */
 export type CountOf<T> = number | ((result: T) => number | undefined)

@@ -1,21 +1,16 @@
 import { GpuProcessReader } from '../attribution/gpu-processes.js'
 import { AttributionReader, type AttributionSpec } from '../attribution/reader.js'
-import { buildGpuMeters, type GpuMeterSpec, type GpuReport } from '../meters/gpu.js'
-import { HwmonMeter, type HwmonMeterSpec } from '../meters/hwmon.js'
+import { buildGpuMeters, type GpuReport } from '../meters/gpu.js'
+import { HwmonMeter } from '../meters/hwmon.js'
 import type { Meter } from '../meters/meter.js'
-import { ModelMeter, type ModelMeterSpec, REST_LOAD_EVERY_MS, SharedLoad } from '../meters/model-meter.js'
+import { ModelMeter, REST_LOAD_EVERY_MS, SharedLoad } from '../meters/model-meter.js'
 import { NvmlMeter } from '../meters/nvml.js'
-import { ConstantMeter, type ConstantMeterSpec } from '../meters/ram-estimate.js'
-import { RaplMeter, type RaplMeterSpec } from '../meters/rapl.js'
+import { ConstantMeter } from '../meters/ram-estimate.js'
+import { RaplMeter } from '../meters/rapl.js'
+import type { MeterSpec } from '../meters/spec.js'
 
 /** Plain data from which the sampler (in its worker thread) builds a meter, or its attribution reader. */
-export type MeterSpec =
-  | RaplMeterSpec
-  | ModelMeterSpec
-  | ConstantMeterSpec
-  | GpuMeterSpec
-  | HwmonMeterSpec
-  | AttributionSpec
+export type SamplerSpec = MeterSpec | AttributionSpec
 
 /**
  * Builds the meters the specs describe. A GPU spec gives zero or more meters (NVML energy and power,
@@ -23,7 +18,7 @@ export type MeterSpec =
  * own sampler worker (its CPU time is the tracker's, not the job's).
  */
 export function buildMeters(
-  specs: readonly MeterSpec[],
+  specs: readonly SamplerSpec[],
   samplerThread = false,
 ): {
   meters: Meter[]

@@ -1,7 +1,7 @@
 import { describeError } from '../core/errors.js'
 import type { GpuReport } from '../meters/gpu.js'
 import type { EstimateWatts } from '../meters/meter.js'
-import { buildMeters, type MeterSpec } from './build.js'
+import { buildMeters, type SamplerSpec } from './build.js'
 import { Sampler } from './sampler.js'
 import { FixedRateSchedule } from './schedule.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
@@ -22,7 +22,7 @@ export class InlineSampling implements SamplingSession {
 
   /** Builds the meters and takes the baseline reading. */
   constructor(
-    specs: readonly MeterSpec[],
+    specs: readonly SamplerSpec[],
     private readonly callbacks: SamplingCallbacks,
   ) {
     const { meters, gpu, attribution } = buildMeters(specs)

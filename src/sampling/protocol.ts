@@ -2,13 +2,13 @@ import type { MessagePort } from 'node:worker_threads'
 import type { TrackerWarning } from '../core/warnings.js'
 import type { GpuReport } from '../meters/gpu.js'
 import type { EstimateWatts } from '../meters/meter.js'
-import type { MeterSpec } from './build.js'
-import type { MeterDescription } from './sampler.js'
+import type { MeterDescription } from '../model/interval.js'
+import type { SamplerSpec } from './build.js'
 
 /** Messages from the main thread to the sampler worker. */
 export type ToWorker =
   /** Build the meters and take the baseline reading. */
-  | { readonly type: 'init'; readonly specs: readonly MeterSpec[] }
+  | { readonly type: 'init'; readonly specs: readonly SamplerSpec[] }
   /**
    * Give estimate meters their wattage (by meter id) and start the schedule; batched intervals are posted
    * about every `batchMs` (see BATCH_MS).

@@ -1,7 +1,7 @@
 import type { TrackerWarning } from '../core/warnings.js'
 import type { GpuReport } from '../meters/gpu.js'
 import type { EstimateWatts } from '../meters/meter.js'
-import type { IntervalReport, MeterDescription } from './sampler.js'
+import type { IntervalReport, MeterDescription } from '../model/interval.js'
 
 /** Where a sampling session delivers what it measures. */
 export interface SamplingCallbacks {

@@ -1,20 +1,23 @@
-import { type AttributionPlan, planAttribution } from '../attribution/plan.js'
-import type { ResolvedConfig } from '../config/config.js'
+import { type AttributionConfig, type AttributionPlan, planAttribution } from '../attribution/plan.js'
 import { describeError } from '../core/errors.js'
 import type { TrackerWarning } from '../core/warnings.js'
-import { type MeterPlan, planMeters } from '../meters/detect.js'
+import { type DetectOptions, type MeterPlan, planMeters } from '../meters/detect.js'
+import type { EstimateWatts } from '../meters/meter.js'
+import type { IntervalReport } from '../model/interval.js'
 import { samplerWorkerUrl } from '../platform/worker-location.js'
-import type { RunParts } from '../tracker/run-record.js'
+import type { SamplerSpec } from './build.js'
 import { InlineSampling } from './inline.js'
-import type { IntervalReport } from './sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
 import { WorkerSampling } from './worker-session.js'
 
+/** The meters' plan with the attribution reader's spec among them: what the sampler builds. */
+export type SamplingPlan = MeterPlan<SamplerSpec>
+
 /** What a run samples: its meters, and its attribution reader among their specs (see planAttribution). */
 export function planSampling(
-  config: ResolvedConfig,
+  config: AttributionConfig & DetectOptions,
   launcher = false,
-): { attribution: AttributionPlan; plan: MeterPlan } {
+): { attribution: AttributionPlan; plan: SamplingPlan } {
   const attribution = planAttribution(config, launcher)
   const meterPlan = planMeters(config)
   // The attribution reader travels with the meter specs: it is built and read in the sampler thread too.
@@ -22,10 +25,24 @@ export function planSampling(
   return { attribution, plan }
 }
 
+/**
+ * The parts of a run the supervisor keeps: it replaces `session` when the worker dies, and adds notes
+ * (the tracker's run parts are these and more).
+ */
+export interface SupervisedParts {
+  /** What the record's notes say, in the order it was learnt. */
+  readonly notes: string[]
+  readonly plan: SamplingPlan | undefined
+  session: SamplingSession | undefined
+  readonly ledger: { totals(): { readonly durationS: number } } | undefined
+  /** Model meters' curves by meter id, once known. */
+  readonly watts: EstimateWatts
+}
+
 /** What the supervisor needs of the tracker whose sampling it runs. */
 export interface SupervisedRun {
   /** The run's parts: the supervisor replaces `session` when the worker dies, and adds notes. */
-  readonly parts: RunParts
+  readonly parts: SupervisedParts
   onInterval(report: IntervalReport): void
   warn(warning: TrackerWarning): void
   /** Where the tracker is in its life: a worker that dies while `running` is replaced by inline sampling. */
@@ -43,7 +60,7 @@ export class SamplingSupervisor {
   ) {}
 
   /** Starts the worker sampler and its baseline; undefined (with a warning) when it cannot run. */
-  async spawnWorker(plan: MeterPlan): Promise<SamplingSession | undefined> {
+  async spawnWorker(plan: SamplingPlan): Promise<SamplingSession | undefined> {
     const url = samplerWorkerUrl()
     if (!url) {
       this.#workerUnavailable('the sampler worker file (worker.js) is missing next to the bundle')
@@ -61,7 +78,7 @@ export class SamplingSupervisor {
   }
 
   /** A sampler on the main thread (its baseline taken now). */
-  inline(plan: MeterPlan): SamplingSession {
+  inline(plan: SamplingPlan): SamplingSession {
     return new InlineSampling(plan.specs, this.#callbacks())
   }
 

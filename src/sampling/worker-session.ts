@@ -8,9 +8,9 @@ import {
 import { describeError } from '../core/errors.js'
 import type { GpuReport } from '../meters/gpu.js'
 import type { EstimateWatts } from '../meters/meter.js'
-import type { MeterSpec } from './build.js'
+import type { IntervalReport, MeterDescription } from '../model/interval.js'
+import type { SamplerSpec } from './build.js'
 import { ANSWERED, BATCH_MS, CONTROL_WORDS, type FromWorker, REQUEST, type ToWorker } from './protocol.js'
-import type { IntervalReport, MeterDescription } from './sampler.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
 
 /** How long readNow() blocks the main thread at most, waiting for the worker's reading. */
@@ -74,7 +74,7 @@ export class WorkerSampling implements SamplingSession {
   }
 
   /** Sends the meters to measure and waits for the baseline reading. Rejects if the worker cannot start. */
-  begin(specs: readonly MeterSpec[]): Promise<this> {
+  begin(specs: readonly SamplerSpec[]): Promise<this> {
     return this.await(() => this.post({ type: 'init', specs })).then(() => this)
   }
 

@@ -2,6 +2,7 @@
 // plain-data specs and read on an absolute schedule, whatever the main thread is doing.
 import { type MessagePort, workerData } from 'node:worker_threads'
 import { describeError } from '../core/errors.js'
+import type { IntervalReport } from '../model/interval.js'
 import { buildMeters } from './build.js'
 import {
   ANSWERED,
@@ -11,7 +12,7 @@ import {
   type ToWorker,
   type WorkerStartData,
 } from './protocol.js'
-import { type IntervalReport, Sampler } from './sampler.js'
+import { Sampler } from './sampler.js'
 import { FixedRateSchedule } from './schedule.js'
 
 const { port, dataPort, control } = workerData as WorkerStartData & {

@@ -1,14 +1,9 @@
 import { describeError } from '../core/errors.js'
 import { isoDateProblem } from '../core/iso-date.js'
-import {
-  askProvider,
-  ForecastError,
-  type ForecastLocation,
-  forecastConfig,
-  providerFor,
-} from '../intensity/forecast/forecast.js'
+import { askProvider, ForecastError, providerFor } from '../intensity/forecast/forecast.js'
 import type { ForecastSignal } from '../intensity/forecast/provider.js'
-import type { TrackerSignal } from '../tracker/types.js'
+import type { TrackerSignal } from '../model/signal.js'
+import { type ForecastLocation, forecastConfig } from './forecast.js'
 import { searchWindow, type WindowChoice } from './window.js'
 
 /** What bestWindow() looks for. */

@@ -1,7 +1,8 @@
-import type { RunStatus } from '../accounting/record.js'
+import { show } from '../core/arguments.js'
 import { closest } from '../core/text.js'
-import type { TrackerWarning } from '../core/warnings.js'
-import { TRACKER_EVENTS, type TrackerEvents } from './events.js'
+import type { TrackerEvents } from '../model/events.js'
+import type { RunStatus } from '../model/record.js'
+import { TRACKER_EVENTS } from './events.js'
 
 // What the tracker's methods are given, checked at run time: TypeScript's types do not reach plain
 // JavaScript, and after the constructor a bad argument must become a warning, never an exception.
@@ -11,23 +12,6 @@ export const STOP_STATUSES = ['finished', 'failed', 'interrupted'] as const sati
 
 /** A status stop() accepts. */
 export type StopStatus = (typeof STOP_STATUSES)[number]
-
-/**
- * A value as a message shows it: strings quoted, numbers as written (NaN stays NaN, where JSON would say
- * null), an object by its first few keys, one level deep.
- */
-export function show(value: unknown, depth = 0): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'function') return 'a function'
-  if (typeof value === 'bigint') return `${value}n`
-  if (value === null || typeof value !== 'object') return String(value)
-  if (Array.isArray(value)) return depth > 0 ? 'an array' : `[${value.slice(0, 5).map((v) => show(v, 1))}]`
-  if (depth > 0) return 'an object'
-  const entries = Object.entries(value)
-  const shown = entries.slice(0, 5).map(([key, v]) => `${key}: ${show(v, 1)}`)
-  if (entries.length > 5) shown.push('…')
-  return shown.length > 0 ? `{ ${shown.join(', ')} }` : '{}'
-}
 
 /** Why `value` is not a stop() options object or its status; null when it is fine. */
 export function stopOptionsProblem(value: unknown): string | null {
@@ -79,9 +63,4 @@ export function listenerProblem(call: string, event: unknown, listener: unknown)
     return `${call}('${event as keyof TrackerEvents}', ${show(listener)}): the listener must be a function`
   }
   return null
-}
-
-/** The warning for a method given what it cannot use; the call goes on or stops, as the message says. */
-export function invalidArgument(message: string): TrackerWarning {
-  return { code: 'INVALID_ARGUMENT', message: `${message}.` }
 }

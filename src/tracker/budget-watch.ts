@@ -1,7 +1,8 @@
 import { type LedgerTotals, scopedTotals } from '../accounting/ledger.js'
-import type { Budget, EmissionsScope } from '../config/config.js'
-import { formatEnergy, formatMass } from '../output/format.js'
-import type { BudgetEvent, Prediction } from './events.js'
+import type { Budget } from '../config/options.js'
+import type { BudgetEvent, Prediction } from '../model/events.js'
+import type { EmissionsScope } from '../model/record.js'
+import { formatEnergy, formatMass } from '../output/quantities.js'
 
 /** The budget's limits, in the order they are checked. */
 const BUDGET_LIMITS = ['energyKWh', 'emissionsKg', 'durationS'] as const

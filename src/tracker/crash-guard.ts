@@ -1,6 +1,6 @@
-import type { EmissionsRecord, RunStatus } from '../accounting/record.js'
 import type { ResolvedConfig } from '../config/config.js'
 import type { TrackerWarning } from '../core/warnings.js'
+import type { EmissionsRecord, RunStatus } from '../model/record.js'
 import { CheckpointKeeper } from '../output/checkpoint-keeper.js'
 import type { CsvSink } from '../output/csv/sink.js'
 import { recoverCheckpoints } from '../output/recovery.js'

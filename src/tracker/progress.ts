@@ -1,9 +1,10 @@
 import { difference, emptyTotals, type LedgerTotals, scopedTotals } from '../accounting/ledger.js'
+import { invalidArgument } from '../core/arguments.js'
 import type { TrackerWarning } from '../core/warnings.js'
-import { formatEnergy, formatMass } from '../output/format.js'
-import { invalidArgument, progressProblem } from './arguments.js'
+import type { Prediction } from '../model/events.js'
+import { formatEnergy, formatMass } from '../output/quantities.js'
+import { progressProblem } from './arguments.js'
 import { BUDGET_WORDS, type BudgetWatch } from './budget-watch.js'
-import type { Prediction } from './events.js'
 import type { RunParts } from './run-record.js'
 
 /** What the forecast needs of its tracker. */

@@ -1,34 +1,31 @@
 import { freemem, totalmem } from 'node:os'
 import { emptyTotals, type Ledger } from '../accounting/ledger.js'
-import {
-  type EmissionsRecord,
-  type RunContext,
-  type RunStatus,
-  toEmissionsRecord,
-  toMeasurement,
-} from '../accounting/record.js'
+import { type RunContext, toEmissionsRecord, toMeasurement } from '../accounting/record.js'
 import type { AttributionSetup } from '../attribution/account.js'
 import { type AttributionPlan, attributionNote } from '../attribution/plan.js'
 import type { ResolvedConfig } from '../config/config.js'
 import { BYTES_PER_GIB } from '../core/units.js'
 import { wattprintVersion } from '../core/version.js'
 import { type Factors, factorsOf } from '../estimates/uncertainty.js'
-import { withFootprint } from '../footprint/record.js'
 import type { IntensityResolution } from '../intensity/resolve.js'
 import { LOAD_UNKNOWN } from '../meters/cpu-estimate.js'
-import type { MeterPlan, ModelEstimate } from '../meters/detect.js'
+import type { ModelEstimate } from '../meters/detect.js'
 import type { EstimateWatts } from '../meters/meter.js'
+import type { MeterDescription } from '../model/interval.js'
+import type { EmissionsRecord, RunStatus } from '../model/record.js'
+import type { RequestTotals } from '../model/requests.js'
 import { type CpuTimes, loadBetween, readCpuTimes } from '../platform/cpu-load.js'
 import { fallbackSystemInfo, type SystemInfo } from '../platform/system.js'
-import { type RequestTotals, requestFields } from '../requests/book.js'
-import type { MeterDescription } from '../sampling/sampler.js'
+import { requestFields } from '../requests/book.js'
 import type { SamplingSession } from '../sampling/session.js'
+import type { SamplingPlan } from '../sampling/supervisor.js'
+import { withFootprint } from './footprint.js'
 
 /** A run's parts, filled in as start() gets each one; what its records are assembled from. */
 export interface RunParts {
   /** What the record's notes say, in the order it was learnt. */
   readonly notes: string[]
-  plan: MeterPlan | undefined
+  plan: SamplingPlan | undefined
   attribution: AttributionPlan | undefined
   session: SamplingSession | undefined
   ledger: Ledger | undefined

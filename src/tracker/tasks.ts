@@ -1,8 +1,10 @@
 import { difference, type LedgerTotals } from '../accounting/ledger.js'
-import { type TaskRecord, toMeasurement } from '../accounting/record.js'
+import { toMeasurement } from '../accounting/record.js'
 import type { ResolvedConfig } from '../config/config.js'
+import { invalidArgument, show } from '../core/arguments.js'
 import type { TrackerWarning } from '../core/warnings.js'
-import { invalidArgument, show, taskNameProblem } from './arguments.js'
+import type { TaskRecord } from '../model/record.js'
+import { taskNameProblem } from './arguments.js'
 import { intensityNow, meterFactors, type RunParts, runLoad } from './run-record.js'
 
 /** What the tasks need of their tracker. */

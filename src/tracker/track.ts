@@ -1,6 +1,6 @@
-import type { EmissionsRecord } from '../accounting/record.js'
-import type { TrackerOptions } from '../config/config.js'
-import { show } from './arguments.js'
+import type { TrackerOptions } from '../config/options.js'
+import { show } from '../core/arguments.js'
+import type { EmissionsRecord } from '../model/record.js'
 import { EmissionsTracker, finishWith } from './tracker.js'
 
 /**

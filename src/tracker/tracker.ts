@@ -1,16 +1,22 @@
 import { join } from 'node:path'
 import { Ledger, type LedgerStep } from '../accounting/ledger.js'
-import type { EmissionsRecord, RunStatus, TaskRecord } from '../accounting/record.js'
 import { commandJob } from '../attribution/plan.js'
 import { threadTicks } from '../attribution/process-tree.js'
-import { type ResolvedConfig, resolveConfig, type TrackerOptions } from '../config/config.js'
+import { type ResolvedConfig, resolveConfig } from '../config/config.js'
+import type { TrackerOptions } from '../config/options.js'
+import { invalidArgument } from '../core/arguments.js'
 import { describeError } from '../core/errors.js'
 import { Logger, logWarning } from '../core/log.js'
 import { JOULES_PER_KWH } from '../core/units.js'
 import type { TrackerWarning } from '../core/warnings.js'
 import { shippedCpuTable } from '../estimates/cpu-tdp-table.js'
+import { instanceHostPlatform } from '../footprint/guest-host.js'
 import { resolveIntensity } from '../intensity/resolve.js'
 import { tuneEstimates } from '../meters/detect.js'
+import type { Prediction, TrackerEvents } from '../model/events.js'
+import type { IntervalReport } from '../model/interval.js'
+import type { EmissionsRecord, RunStatus, TaskRecord } from '../model/record.js'
+import type { TrackerSignal } from '../model/signal.js'
 import { CsvSink } from '../output/csv/sink.js'
 import { SinkFanout } from '../output/fanout.js'
 import { summaryLine } from '../output/format.js'
@@ -19,22 +25,15 @@ import { getSystemInfo } from '../platform/system.js'
 import { SpanBook, spanClock } from '../requests/book.js'
 import { type Measured, type MeasureOptions, measureCall } from '../requests/measure.js'
 import type { RequestSpan } from '../requests/span.js'
-import type { IntervalReport } from '../sampling/sampler.js'
 import { planSampling, SamplingSupervisor } from '../sampling/supervisor.js'
-import { invalidArgument, listenerProblem, type StopStatus, stopOptionsProblem } from './arguments.js'
+import { listenerProblem, type StopStatus, stopOptionsProblem } from './arguments.js'
 import { BudgetWatch } from './budget-watch.js'
 import { CrashGuard } from './crash-guard.js'
-import {
-  type Listener,
-  type Prediction,
-  TrackerEmitter,
-  type TrackerEvents,
-  toSampleEvent,
-} from './events.js'
+import { type Listener, TrackerEmitter, toSampleEvent } from './events.js'
 import { describePrediction, ProgressForecast } from './progress.js'
 import { assembleRecord, attributionSetup, noRunParts, type RunParts } from './run-record.js'
 import { TaskBook } from './tasks.js'
-import type { TrackerSignal, TrackerState } from './types.js'
+import type { TrackerState } from './types.js'
 
 /** Lets track() finish a run with another status than stop()'s, without widening the public API. */
 export const finishWith = Symbol('finishWith')
@@ -383,10 +382,10 @@ export class EmissionsTracker {
       procRoot: config.procRoot,
       sysRoot: config.sysRoot,
       host: config.embodied?.host,
-      instance: {
+      instanceHost: instanceHostPlatform({
         provider: resolved.location.cloudProvider ?? null,
         type: config.cloudInstanceType ?? resolved.location.cloudInstanceType ?? null,
-      },
+      }),
     })
     this.#run.watts = tuning.watts
     this.#run.estimate = tuning.estimate

@@ -9,13 +9,5 @@ declare global {
   }
 }
 
-/**
- * The platform's AbortSignal wherever the consumer's types declare one (the DOM lib, @types/node), else
- * its two members that matter here: so the types need neither.
- */
-export type TrackerSignal = typeof globalThis extends { AbortSignal: { prototype: infer S } }
-  ? S
-  : { readonly aborted: boolean; readonly reason: unknown }
-
 /** Where a tracker is in its life. */
 export type TrackerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'

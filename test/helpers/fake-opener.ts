@@ -1,5 +1,6 @@
 import type { SpanOpener } from '../../src/integrations/http.js'
-import type { RequestEnd, RequestRecord, RequestSpan } from '../../src/requests/span.js'
+import type { RequestEnd, RequestRecord } from '../../src/model/requests.js'
+import type { RequestSpan } from '../../src/requests/span.js'
 
 /** What a fake span saw: its name and weight, the order of its calls in a shared log, its counts. */
 export interface FakeSpan {

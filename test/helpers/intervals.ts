@@ -1,4 +1,4 @@
-import type { IntervalReport, MeterDescription } from '../../src/sampling/sampler.js'
+import type { IntervalReport, MeterDescription } from '../../src/model/interval.js'
 
 /** A RAPL package meter as the sampler describes it, for ledger-level tests. */
 export const raplPackageMeter: MeterDescription = {

@@ -1,4 +1,4 @@
-import type { EmissionsRecord } from '../../src/accounting/record.js'
+import type { EmissionsRecord } from '../../src/model/record.js'
 
 /** A complete record with distinctive values in every field, for sink tests. */
 export function sampleRecord(over: Partial<EmissionsRecord> = {}): EmissionsRecord {

@@ -2,12 +2,13 @@ import { type AttributionDetection, detectAttribution } from '../../attribution/
 import { environmentWarnings, resolveConfig } from '../../config/config.js'
 import { linesOf, printJson, printOut } from '../../core/terminal.js'
 import { estimateMachinePower } from '../../estimates/machine-power.js'
+import { instanceHostPlatform } from '../../footprint/guest-host.js'
 import { resolveIntensity } from '../../intensity/resolve.js'
 import { planMeters, tuneEstimates } from '../../meters/detect.js'
 import { NvmlMeter } from '../../meters/nvml.js'
 import { raplPermissionFix } from '../../meters/rapl.js'
 import { getSystemInfo } from '../../platform/system.js'
-import { buildMeters, type MeterSpec } from '../../sampling/build.js'
+import { buildMeters, type SamplerSpec } from '../../sampling/build.js'
 import { type CommandSpec, type Flags, helpText, parseFlags } from '../flags.js'
 import { TRACKER_FLAGS, trackerOptionsFrom, usageErrorFrom } from '../options.js'
 
@@ -84,6 +85,7 @@ export async function detect(options: ReturnType<typeof trackerOptionsFrom>): Pr
     procRoot: config.procRoot,
     sysRoot: config.sysRoot,
     host: config.embodied?.host,
+    instanceHost: instanceHostPlatform(null),
   })
   // The GPU meters are built and closed again: NVML and nvidia-smi are only known by trying them.
   const { meters, gpu } = buildMeters(plan.specs.filter((s) => s.type === 'gpu'))
@@ -174,7 +176,7 @@ function curveHow(part: string, curve: readonly number[] | undefined): string {
 
 /** The RAM meter as a run would build it: RAPL DRAM, the wattage set by ramPowerW, or the model's part. */
 function ramDetection(
-  spec: MeterSpec | undefined,
+  spec: SamplerSpec | undefined,
   tuned: Readonly<Record<string, readonly number[]>>,
 ): Omit<Detection['ram'], 'totalGiB'> {
   if (spec?.type === 'rapl') return { source: 'rapl-dram', watts: null, how: 'RAPL DRAM counters' }
@@ -215,7 +217,7 @@ function modelDetection(
 }
 
 /** The node meter of a plan, or why there is none. */
-function nodeDetection(specs: readonly MeterSpec[], hwmonRoot: string): Detection['node'] {
+function nodeDetection(specs: readonly SamplerSpec[], hwmonRoot: string): Detection['node'] {
   const node = specs.find((s) => s.type === 'hwmon' && s.component === 'node')
   if (node?.type === 'hwmon') {
     return { source: node.source, sensors: node.channels.map((c) => c.sensor.path), unavailable: null }

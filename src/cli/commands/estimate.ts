@@ -6,7 +6,7 @@ import { estimateMachinePower, type MachinePowerEstimate } from '../../estimates
 import { shippedPowerModel } from '../../estimates/model-file.js'
 import { CLOUD_PROVIDERS, type CloudProvider, cloudRegionsOf } from '../../intensity/cloud-regions.js'
 import { zoneIntensity } from '../../intensity/tables.js'
-import { formatEnergy, formatMass } from '../../output/format.js'
+import { formatEnergy, formatMass } from '../../output/quantities.js'
 import { readDataFile } from '../../platform/data-files.js'
 import { ESTIMATE_FOOTPRINT_FLAGS, plannedEmbodied, regionWater } from '../estimate-footprint.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from '../flags.js'

@@ -3,51 +3,21 @@ import { describeError } from '../../core/errors.js'
 import { linesOf, printErr, printJson, printOut } from '../../core/terminal.js'
 import { replaceWhole } from '../../output/csv/file.js'
 import { type CsvFormat, parseEmissionsCsv, REQUIRED_COLUMNS } from '../../output/csv/read.js'
-import { formatDuration, formatEnergy, joulesCell } from '../../output/format.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from '../flags.js'
-import { type FootprintCells, footprintCells, massCell, sumKnown, waterCell } from '../report/footprint.js'
+import { footprintCells, sumKnown } from '../report/footprint.js'
 import { renderHtmlReport } from '../report/html.js'
+import { checkIntervals, intervalCells, intervalFigures, intervalTotals } from '../report/intervals.js'
 import {
-  checkIntervals,
-  energyWithRange,
-  type IntervalCells,
-  type IntervalTotals,
-  intervalCells,
-  intervalFigures,
-  intervalNotes,
-  intervalTotals,
-  massWithRange,
-  wallCell,
-} from '../report/intervals.js'
+  GROUPINGS,
+  type Grouping,
+  type GroupTotals,
+  type RunRow,
+  type TimelinePoint,
+} from '../report/model.js'
 import { waitingLine, waitingSavings } from '../report/savings.js'
+import { renderTable } from '../report/table.js'
 import { checkOutputFile } from '../run/output-checks.js'
-import { tableLines } from '../table.js'
 import { UsageError } from '../units.js'
-
-/** One run as a CSV row describes it (wattprint's or CodeCarbon's columns). */
-export interface RunRow extends FootprintCells, IntervalCells {
-  readonly file: string
-  readonly timestamp: string
-  readonly project: string
-  readonly experiment: string
-  readonly runId: string
-  readonly status: string
-  readonly durationS: number
-  readonly emissionsKg: number
-  readonly energyKWh: number
-  readonly cpuKWh: number
-  readonly gpuKWh: number
-  readonly ramKWh: number
-  /** run --within's figures, when the run was scheduled: kg had it started at once, and the forecast's g/kWh. */
-  readonly counterfactualKg: number | null
-  readonly forecastGPerKWh: number | null
-  readonly forecastSource: string
-  /** Requests measured (empty in runs that measured none), their output tokens, and the energy of each, J. */
-  readonly requests: number
-  readonly outputTokens: number
-  readonly requestEnergyJ: number
-  readonly tokenEnergyJ: number
-}
 
 /** A file read: its runs, how many rows were malformed, and what wrote it. */
 export interface ReadResult {
@@ -58,9 +28,6 @@ export interface ReadResult {
   /** Intervals left out because they did not hold their figure (see checkIntervals). */
   readonly intervalsDropped: number
 }
-
-const GROUPINGS = ['project', 'experiment', 'run', 'day'] as const
-type Grouping = (typeof GROUPINGS)[number]
 
 const num = (value: string | undefined): number =>
   value === undefined || value.trim() === '' ? 0 : Number(value)
@@ -161,32 +128,6 @@ function requestFigures(record: Readonly<Record<string, string>>) {
 export const foreignFileMessage = (file: string): string =>
   `${file}: not a wattprint or CodeCarbon file (a report needs the columns ${REQUIRED_COLUMNS.join(', ')})`
 
-/**
- * Totals of a group of runs. With them (IntervalTotals), the 80 % intervals on energy and emissions and
- * the whole machine at the wall, each summed only where known (see intervalTotals).
- */
-export interface GroupTotals extends IntervalTotals {
-  readonly key: string
-  readonly runs: number
-  readonly durationS: number
-  readonly cpuKWh: number
-  readonly gpuKWh: number
-  readonly ramKWh: number
-  readonly energyKWh: number
-  readonly emissionsKg: number
-  /** Energy-weighted, g CO2e/kWh. */
-  readonly intensityGPerKWh: number
-  readonly requests: number
-  readonly outputTokens: number
-  /** The requests' energy ÷ their number, J; null without requests. */
-  readonly energyPerRequestJ: number | null
-  /** The energy of the requests that gave tokens ÷ those tokens, J; null without tokens. */
-  readonly energyPerOutputTokenJ: number | null
-  /** Embodied kg CO2e and litres of water of the runs that have them; null when none does. */
-  readonly embodiedKg: number | null
-  readonly waterL: number | null
-}
-
 const keyOf = (run: RunRow, by: Grouping): string =>
   by === 'project'
     ? run.project || '(none)'
@@ -195,9 +136,6 @@ const keyOf = (run: RunRow, by: Grouping): string =>
       : by === 'run'
         ? run.runId
         : run.timestamp.slice(0, 10)
-
-/** The heading of the grouping column: `day` groups by the timestamps' date, which is UTC, and says so. */
-export const groupHeading = (by: string): string => (by === 'day' ? 'day (UTC)' : by)
 
 /** Sums runs by project, experiment, run or day, sorted by key. */
 export function groupRuns(runs: readonly RunRow[], by: Grouping): GroupTotals[] {
@@ -233,51 +171,6 @@ export function total(key: string, runs: readonly RunRow[]): GroupTotals {
     waterL: sumKnown(runs.map((r) => r.waterL)),
     ...intervalTotals(runs),
   }
-}
-
-/** The terminal table. */
-export function renderTable(groups: readonly GroupTotals[], by: Grouping, all: GroupTotals): string {
-  // Request columns only where some run measured requests.
-  const served = all.requests > 0
-  const header = [
-    groupHeading(by),
-    'runs',
-    'duration',
-    'cpu',
-    'gpu',
-    'ram',
-    'energy',
-    'emissions',
-    'g/kWh',
-    'wall energy',
-    'wall emissions',
-    'embodied',
-    'water',
-  ]
-  if (served) header.push('requests', 'J/request', 'J/token')
-  const line = (g: GroupTotals) => [
-    g.key,
-    String(g.runs),
-    formatDuration(g.durationS),
-    formatEnergy(g.cpuKWh),
-    formatEnergy(g.gpuKWh),
-    formatEnergy(g.ramKWh),
-    energyWithRange(g.energyKWh, g.energyIntervalKWh),
-    massWithRange(g.emissionsKg, g.emissionsIntervalKg),
-    g.intensityGPerKWh.toFixed(0),
-    wallCell(g, 'energy'),
-    wallCell(g, 'emissions'),
-    massCell(g.embodiedKg),
-    waterCell(g.waterL),
-    ...(served
-      ? [String(g.requests), joulesCell(g.energyPerRequestJ), joulesCell(g.energyPerOutputTokenJ)]
-      : []),
-  ]
-  const rows = [header, ...groups.map(line), line({ ...all, key: 'total' })]
-  return [
-    ...tableLines(rows, { right: (c) => c > 0, rulesBefore: [1, rows.length - 1] }),
-    ...intervalNotes(groups, all),
-  ].join('\n')
 }
 
 /** The flags of `wattprint report`: parsed, and listed in its help, from this one table. */
@@ -394,14 +287,6 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     if (!values.json) printOut(`report written to ${values.html}`)
   }
   return 0
-}
-
-/** A timeline's samples: elapsed seconds and power by component (malformed lines skipped). */
-export interface TimelinePoint {
-  readonly elapsedS: number
-  readonly cpuW: number
-  readonly gpuW: number
-  readonly ramW: number
 }
 
 function readTimeline(file: string): TimelinePoint[] {

@@ -1,14 +1,9 @@
 import { linesOf, printErr, printJson, printOut } from '../../core/terminal.js'
-import {
-  askProvider,
-  ForecastError,
-  type ForecastLocation,
-  forecastConfig,
-  providerFor,
-} from '../../intensity/forecast/forecast.js'
+import { askProvider, ForecastError, providerFor } from '../../intensity/forecast/forecast.js'
 import type { ForecastSignal } from '../../intensity/forecast/provider.js'
-import { formatDuration, formatEnergy, formatMass } from '../../output/format.js'
+import { formatDuration, formatEnergy, formatMass } from '../../output/quantities.js'
 import { bestWindow } from '../../scheduling/best-window.js'
+import { type ForecastLocation, forecastConfig } from '../../scheduling/forecast.js'
 import { searchWindow, type WindowChoice } from '../../scheduling/window.js'
 import { type CommandSpec, type Flags, type FlagValues, helpText, parseFlags, textOf } from '../flags.js'
 import { TRACKER_FLAGS, trackerOptionsFrom, usageErrorFrom } from '../options.js'

@@ -1,8 +1,8 @@
 import { printable } from '../../core/text.js'
 import { JOULES_PER_KWH } from '../../core/units.js'
-import { formatEnergy, formatMass } from '../../output/format.js'
-import type { RunRow, TimelinePoint } from '../commands/report.js'
+import { formatEnergy, formatMass } from '../../output/quantities.js'
 import { energyRange, energyWithRange, massWithRange, wallSourceText } from './intervals.js'
+import type { RunRow, TimelinePoint } from './model.js'
 
 /**
  * Text made safe for HTML and SVG content and attributes: markup escaped, and the characters a browser

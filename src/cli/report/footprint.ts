@@ -1,6 +1,4 @@
-import { formatWater } from '../../output/footprint-format.js'
-import { formatMass } from '../../output/format.js'
-import type { RunRow } from '../commands/report.js'
+import { formatMass, formatWater } from '../../output/quantities.js'
 import {
   BOTTOM,
   type Chart,
@@ -16,12 +14,7 @@ import {
   timeLabels,
   yAxis,
 } from './charts.js'
-
-/** A run's footprint beyond its electricity, as its row says; null where the row has no figure. */
-export interface FootprintCells {
-  readonly embodiedKg: number | null
-  readonly waterL: number | null
-}
+import type { FootprintCells, RunRow } from './model.js'
 
 const optional = (value: string | undefined): number | null =>
   value === undefined || value.trim() === '' ? null : Number(value)

@@ -1,9 +1,9 @@
 import { wattprintVersion } from '../../core/version.js'
-import { formatDuration, formatEnergy, formatMass, joulesCell } from '../../output/format.js'
-import { type GroupTotals, groupHeading, type RunRow, type TimelinePoint } from '../commands/report.js'
+import { formatDuration, formatEnergy, formatMass, joulesCell } from '../../output/quantities.js'
 import { COMPONENTS, escapeHtml, LAYOUT_CSS, powerChart, responsive, runsChart, TICK_PX } from './charts.js'
 import { CARBON_LEGEND, carbonChart, massCell, waterCell } from './footprint.js'
 import { energyRange, intervalNotes, massRange, PARTIAL, wallParts } from './intervals.js'
+import { type GroupTotals, groupHeading, type RunRow, type TimelinePoint } from './model.js'
 
 /** What the HTML report shows. */
 export interface HtmlReportInput {

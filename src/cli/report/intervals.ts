@@ -1,6 +1,6 @@
 import { fitColumns, printable } from '../../core/text.js'
 import { JOULES_PER_KWH } from '../../core/units.js'
-import { formatEnergy, formatMass } from '../../output/format.js'
+import { formatEnergy, formatMass } from '../../output/quantities.js'
 
 /** An 80 % interval: the figure lies between low and high with 80 % confidence. */
 export interface Interval {

@@ -1,5 +1,5 @@
-import { formatMass } from '../../output/format.js'
-import type { RunRow } from '../commands/report.js'
+import { formatMass } from '../../output/quantities.js'
+import type { RunRow } from './model.js'
 
 /** What waiting for cleaner hours saved, by the forecasts the runs were scheduled with. */
 export interface WaitingSavings {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import type { Budget } from '../../config/config.js'
+import type { Budget } from '../../config/options.js'
 import { prometheusSink } from '../../output/prometheus.js'
 import { labelNameProblem } from '../../output/pushgateway.js'
 import type { Sink } from '../../output/sink.js'

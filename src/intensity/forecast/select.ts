@@ -1,11 +1,15 @@
-import type { ForecastProviderName, ResolvedConfig } from '../../config/config.js'
-import { findCloudRegion } from '../cloud-regions.js'
+import type { Secret } from '../../core/secret.js'
+import { type CloudProvider, findCloudRegion } from '../cloud-regions.js'
 import { isGreatBritainZone } from '../location.js'
+import type { UkArea } from '../uk-carbon-intensity.js'
 import { carbonAwareSdkProvider } from './carbon-aware-sdk.js'
 import { electricityMapsForecastProvider } from './electricity-maps.js'
 import type { ForecastProvider, RequestPolicy } from './provider.js'
 import { ukForecastProvider } from './uk.js'
 import { wattTimeForecastProvider } from './watttime.js'
+
+/** The forecast services wattprint can ask. */
+export type ForecastProviderName = 'uk-carbon-intensity' | 'electricitymaps' | 'watttime' | 'carbon-aware-sdk'
 
 /** The options that say where a forecast is for and how to reach the service that makes it. */
 export const FORECAST_OPTIONS = [
@@ -27,8 +31,30 @@ export const FORECAST_OPTIONS = [
   'intensityTimeoutMs',
 ] as const
 
-/** What choosing a forecast reads of the options. */
-export type ForecastConfig = Pick<ResolvedConfig, (typeof FORECAST_OPTIONS)[number]>
+/** What choosing a forecast reads of the options: those of FORECAST_OPTIONS, resolved. */
+export interface ForecastConfig {
+  /** ISO 3166 alpha-2, as given (a guessed or cloud-derived country is not set here). */
+  readonly country: string | null
+  /** Electricity Maps zone id, as the data spells it. */
+  readonly zone: string | null
+  readonly cloudProvider: CloudProvider | null
+  /** The region's API name, as the table spells it. */
+  readonly cloudRegion: string | null
+  /** Printed as `[redacted]` whatever prints it. */
+  readonly electricityMapsToken: Secret | null
+  readonly electricityMapsUrl: string
+  readonly ukCarbonIntensity: UkArea | null
+  readonly ukCarbonIntensityUrl: string
+  readonly wattTimeUsername: string | null
+  /** Printed as `[redacted]` whatever prints it. */
+  readonly wattTimePassword: Secret | null
+  readonly wattTimeRegion: string | null
+  readonly wattTimeUrl: string
+  readonly carbonAwareSdkUrl: string | null
+  readonly carbonAwareLocation: string | null
+  readonly forecastProvider: ForecastProviderName | null
+  readonly intensityTimeoutMs: number
+}
 
 /** The place a forecast is for, as messages name it, and its Electricity Maps zone when known. */
 export function placeOf(config: ForecastConfig): { zone: string | null; name: string } {

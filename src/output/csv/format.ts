@@ -1,4 +1,4 @@
-import type { RunStatus } from '../../accounting/record.js'
+import type { RunStatus } from '../../model/record.js'
 
 /**
  * The emissions CSV's columns and cell encoding, shared by the writer (sinks/csv.ts), the reader

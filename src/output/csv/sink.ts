@@ -1,8 +1,8 @@
 import { existsSync, renameSync, unlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { EmissionsRecord } from '../../accounting/record.js'
 import { describeError } from '../../core/errors.js'
 import type { TrackerWarning } from '../../core/warnings.js'
+import type { EmissionsRecord } from '../../model/record.js'
 import { ensureDir, explainWriteError } from '../../platform/output-dir.js'
 import {
   appendWhole,

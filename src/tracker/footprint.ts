@@ -1,8 +1,10 @@
-import { type EmissionsRecord, headline } from '../accounting/record.js'
+import { headline } from '../accounting/record.js'
+import { type HostEmbodied, type HostFacts, hostEmbodied } from '../footprint/embodied.js'
+import { computeFootprint } from '../footprint/footprint.js'
+import type { FootprintConfig } from '../footprint/options.js'
+import type { FootprintFields } from '../model/footprint.js'
+import type { EmissionsRecord } from '../model/record.js'
 import { type GuestFacts, readGuest } from '../platform/guest.js'
-import { type HostEmbodied, type HostFacts, hostEmbodied } from './embodied.js'
-import { computeFootprint, type FootprintFields } from './footprint.js'
-import type { FootprintConfig } from './options.js'
 
 // The host is looked up once per run (a table read, a few /proc and /sys files), again only if what it
 // depends on changes: the cloud is known once the intensity has been resolved. Whether the machine is a

@@ -1,0 +1,102 @@
+import type { Component } from '../core/components.js'
+
+/** What a request consumed or produced, given when its span ends. */
+export interface RequestCounts {
+  /** Input (prompt) tokens. */
+  readonly tokensIn?: number
+  /** Output (generated) tokens. */
+  readonly tokensOut?: number
+  /** Items served: the batch size of an inference call, images classified … */
+  readonly items?: number
+}
+
+/** How a span ends: its counts, and the name it goes by when known only at the end (an HTTP route). */
+export interface RequestEnd extends RequestCounts {
+  /** Renames the span (the route, once the request was routed). */
+  readonly name?: string
+  /**
+   * The request failed (the call threw, the response was a 5xx or never finished): its record says
+   * `failed: true`, and it is counted apart from the requests served (`failedRequests`), never among them.
+   */
+  readonly failed?: boolean
+}
+
+/** A request's share of the run, once the intervals it covers are accounted. */
+export interface RequestRecord {
+  /** The span's name: the route of an HTTP request, the model of a call. */
+  readonly name: string
+  /** Whether the request failed (see RequestEnd.failed): not among the run's `requests`. */
+  readonly failed: boolean
+  readonly runId: string
+  /** ISO 8601 UTC. */
+  readonly startedAt: string
+  readonly endedAt: string
+  readonly durationS: number
+  /** Its share of the run's energy, J, PUE included (as the CSV's energy_consumed, in joules). */
+  readonly energyJ: number
+  /** Its share of the run's energy by component, J, PUE included. */
+  readonly energyJByComponent: Readonly<Record<Component, number>>
+  /** kg CO2e: its share of each interval's emissions. */
+  readonly emissionsKg: number
+  /** Energy before `firstToken()` (prefill), J; null when it was never called. */
+  readonly prefillEnergyJ: number | null
+  /** Energy from `firstToken()` to the end (decode), J; null when it was never called. */
+  readonly decodeEnergyJ: number | null
+  readonly tokensIn: number | null
+  readonly tokensOut: number | null
+  readonly items: number | null
+  /** energyJ ÷ items. */
+  readonly energyPerItemJ: number | null
+  /** prefillEnergyJ ÷ tokensIn. */
+  readonly energyPerInputTokenJ: number | null
+  /** energyJ ÷ tokensOut: the whole response per output token, as ML.ENERGY reports it. */
+  readonly energyPerOutputTokenJ: number | null
+  /** decodeEnergyJ ÷ (tokensOut − 1): the first token comes out of prefill. */
+  readonly decodeEnergyPerOutputTokenJ: number | null
+}
+
+/** The requests of a run so far, as the record and the sample events give them. */
+export interface RequestTotals {
+  /** Requests settled (their every interval accounted) that did not fail. */
+  readonly requests: number
+  /** Requests settled that failed, and their energy, J, PUE included: apart from the rest. */
+  readonly failedRequests: number
+  readonly failedRequestEnergyJ: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly items: number
+  /** The settled requests' energy, J, PUE included. */
+  readonly requestEnergyJ: number
+  /** The energy of the settled requests that gave output tokens, J: what energy per output token divides. */
+  readonly tokenEnergyJ: number
+  /** Energy of the instants no request was open, J, PUE included, since the first request opened. */
+  readonly idleJ: number
+}
+
+/** The request figures of a record or a sample event. */
+export interface RequestFields {
+  /**
+   * Requests measured (tracker.request, measure, the runtime wrappers, the HTTP adapters) that did not
+   * fail; null when none was opened.
+   */
+  readonly requests: number | null
+  /**
+   * Requests that failed (a call that threw, a 5xx or unfinished response, `end({ failed: true })`):
+   * never among `requests`, nor their tokens among the tokens. Not a CSV column.
+   */
+  readonly failedRequests: number | null
+  /** The failed requests' energy, J, PUE included: spent, but on nothing served. Not a CSV column. */
+  readonly failedRequestEnergyJ: number | null
+  readonly inputTokens: number | null
+  readonly outputTokens: number | null
+  /** The requests' energy ÷ their number, J, PUE included. */
+  readonly energyPerRequestJ: number | null
+  /** The energy of the requests that gave output tokens ÷ those tokens, J, PUE included. */
+  readonly energyPerOutputTokenJ: number | null
+  /**
+   * The energy of the instants no request was open since the first one opened, J, PUE included: with the
+   * requests' and the failed requests' energies it adds up to what was measured since then. Not a CSV
+   * column.
+   */
+  readonly energyBetweenRequestsJ: number | null
+}
