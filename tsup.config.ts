@@ -12,6 +12,7 @@ const integrations = {
   onnxruntime: 'src/integrations/onnxruntime.ts',
   transformers: 'src/integrations/transformers.ts',
   'node-llama-cpp': 'src/integrations/node-llama-cpp.ts',
+  tfjs: 'src/integrations/tfjs.ts',
 }
 
 // The library, the CLI (bin), the sampler worker, which the library starts as a worker_thread from a file

@@ -117,7 +117,9 @@ import { wattprintFastify } from 'wattprint/fastify'
 import { measureLlamaSession } from 'wattprint/node-llama-cpp'
 import { measureOnnxSession } from 'wattprint/onnxruntime'
 import { measurePipeline } from 'wattprint/transformers'
+import { tfjsCallback as tfjsFromSubpath } from 'wattprint/tfjs'
 void measurePipeline
+void tfjsFromSubpath
 const options: TrackerOptions = { projectName: 'types', budget: { energyKWh: 1 } }
 const tracker = new EmissionsTracker(options)
 tracker.on('sample', (s) => s.energyKWh)
@@ -150,7 +152,7 @@ try {
       throw new Error('npm pack left package.json changed')
     if (existsSync(join(root, 'package.json.prepack'))) throw new Error('npm pack left package.json.prepack')
     const files = json[0].files.map((f) => f.path)
-    const integrations = ['fastify', 'express', 'onnxruntime', 'transformers', 'node-llama-cpp']
+    const integrations = ['fastify', 'express', 'onnxruntime', 'transformers', 'node-llama-cpp', 'tfjs']
     const entries = ['index', ...integrations].flatMap((n) => [`dist/${n}.js`, `dist/${n}.d.ts`])
     for (const needed of [...entries, 'dist/cli.js', 'dist/worker.js', 'LICENSE']) {
       if (!files.includes(needed)) throw new Error(`the tarball lacks ${needed}`)
