@@ -384,8 +384,9 @@ describe('nvidia-smi, streamed', () => {
       gpus: [{ uuid: 'GPU-aaaa1111', name: 'NVIDIA L4', watts: 70 }],
       garbageAfterIterations: 5,
     })
-    // The last good line goes stale after 2 s: the run must outlast it.
-    const { record, warnings } = await measure({ nvidiaSmiPath: smi, nvmlLibraryPath: '/nonexistent' }, 3500)
+    // The last good line goes stale after 2 s: the run must outlast it, by enough that a fake nvidia-smi
+    // slow to start on a busy machine still leaves a second or more of blindness.
+    const { record, warnings } = await measure({ nvidiaSmiPath: smi, nvmlLibraryPath: '/nonexistent' }, 4500)
     expect(warnings.map((w) => w.message).join(' ')).toContain(
       'nvidia-smi could not be read (no fresh line from nvidia-smi)',
     )

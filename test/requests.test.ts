@@ -37,6 +37,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (sampling) => {
   it('split the measured energy exactly among 1,000 overlapping requests', async () => {
     const { tracker, warnings } = await setup(sampling)
+    // Each interval's measured power: the idle part is at most the highest of them over the idle instants.
+    const powersW: number[] = []
+    tracker.on('sample', (s) => powersW.push(s.powerW.total))
     const started = tracker.start()
     // Open before the baseline and never ended: it ends where measuring ends, so no instant is idle.
     const background = tracker.request('background')
@@ -64,11 +67,11 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     const spansJ =
       records.reduce((a, r) => a + r.energyJ, 0) + bg.energyJ + (record.energyBetweenRequestsJ ?? Number.NaN)
     // The idle remainder is the instants before the background span opened (none when it opened before the
-    // baseline), at the run's mean power: whatever share of this short run a busy machine made that stretch.
+    // baseline), at the power of the intervals they fell in: at most the highest interval's power (the
+    // counter's driver, on a busy machine, can fall behind in one interval and catch up in the next).
     const idleS = Math.max(0, Number(backgroundOpenedNs - (tracker.baselineNs ?? 0n)) / 1e9)
-    expect(record.energyBetweenRequestsJ).toBeLessThanOrEqual(
-      measuredJ * (idleS / record.durationS) * 1.5 + 1e-6,
-    )
+    expect(powersW.length).toBeGreaterThan(0)
+    expect(record.energyBetweenRequestsJ).toBeLessThanOrEqual(Math.max(...powersW) * idleS * 1.001 + 1e-6)
     expect(measuredJ).toBeGreaterThan(0)
     expect(Math.abs(spansJ - measuredJ) / measuredJ).toBeLessThan(1e-9)
     expect(records.every((r) => r.energyJ > 0 && r.emissionsKg > 0)).toBe(true)
