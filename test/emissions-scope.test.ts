@@ -4,7 +4,7 @@ import { headline } from '../src/accounting/record.js'
 import type { BudgetEvent } from '../src/model/events.js'
 import type { EmissionsRecord } from '../src/model/record.js'
 import { BudgetWatch } from '../src/tracker/budget-watch.js'
-import { withFootprint } from '../src/tracker/footprint.js'
+import { footprintOf } from '../src/tracker/footprint.js'
 import { NO_FOOTPRINT_OPTIONS } from './helpers/footprint.js'
 import { sampleRecord } from './helpers/records.js'
 
@@ -21,11 +21,11 @@ const totals: LedgerTotals = {
 describe('emissionsScope', () => {
   it('holds budgets to the wall by default, to CPU+GPU+RAM with components', () => {
     const crossed: BudgetEvent[] = []
-    new BudgetWatch({ energyKWh: 1.2 }, (e) => crossed.push(e), 'run', 'wall').check(totals)
+    new BudgetWatch({ energyKWh: 1.2 }, (e) => crossed.push(e), 'wall').check(totals)
     expect(crossed.map((e) => e.actual)).toEqual([1.5])
-    new BudgetWatch({ energyKWh: 1.2 }, (e) => crossed.push(e), 'run', 'components').check(totals)
+    new BudgetWatch({ energyKWh: 1.2 }, (e) => crossed.push(e), 'components').check(totals)
     expect(crossed).toHaveLength(1)
-    new BudgetWatch({ emissionsKg: 0.39 }, (e) => crossed.push(e), 'run', 'components').check(totals)
+    new BudgetWatch({ emissionsKg: 0.39 }, (e) => crossed.push(e), 'components').check(totals)
     expect(crossed.map((e) => [e.limit, e.actual])).toEqual([
       ['energyKWh', 1.5],
       ['emissionsKg', 0.4],
@@ -52,7 +52,8 @@ describe('emissionsScope', () => {
       embodied: { kgCO2e: 0 },
     }
     const sci = (emissionsScope: 'wall' | 'components') =>
-      withFootprint(options, {}, sampleRecord({ emissionsScope }), { sockets: 1 }, null).sci ?? Number.NaN
+      footprintOf(options, {}, sampleRecord({ emissionsScope }), { sockets: 1 }, null).fields.sci ??
+      Number.NaN
     const record = sampleRecord()
     expect(sci('wall')).toBeCloseTo(record.wall.emissionsKg / 2, 12)
     expect(sci('components')).toBeCloseTo(record.emissionsKg / 2, 12)

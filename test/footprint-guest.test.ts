@@ -7,7 +7,7 @@ import { resolveConfig } from '../src/config/config.js'
 import { readHostHardware } from '../src/footprint/hardware.js'
 import type { FootprintConfig } from '../src/footprint/options.js'
 import type { EmissionsRecord } from '../src/model/record.js'
-import { withFootprint } from '../src/tracker/footprint.js'
+import { footprintOf } from '../src/tracker/footprint.js'
 import { readCsvWithPython } from './helpers/csv.js'
 import { sampleRecord } from './helpers/records.js'
 
@@ -93,8 +93,11 @@ const run = (over: Partial<EmissionsRecord>): EmissionsRecord =>
     ...over,
   })
 
-const footprint = (c: FootprintConfig, record: EmissionsRecord, sockets = 1, type: string | null = null) =>
-  withFootprint(c, {}, record, { sockets }, type)
+/** The record's footprint fields, and its notes with the footprint's. */
+function footprint(c: FootprintConfig, record: EmissionsRecord, sockets = 1, type: string | null = null) {
+  const { fields, notes } = footprintOf(c, {}, record, { sockets }, type)
+  return { ...fields, notes: [...record.notes, ...notes] }
+}
 
 /** A QEMU/KVM guest: the hypervisor flag, QEMU in the DMI, a virtio disk and a QEMU SCSI disk, both "rotational". */
 const QEMU_VM: Machine = {

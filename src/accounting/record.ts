@@ -1,9 +1,9 @@
 import { COMPONENTS, type Component } from '../core/components.js'
 import { joulesToKWh } from '../core/units.js'
 import { EXACT, type Factors, factorsOf } from '../estimates/uncertainty.js'
-import { NO_FOOTPRINT } from '../footprint/footprint.js'
 import type { ResolvedLocation } from '../intensity/location.js'
 import { gpuModelSummary } from '../meters/gpu.js'
+import type { FootprintFields } from '../model/footprint.js'
 import type { MeterDescription } from '../model/interval.js'
 import type {
   ComponentRecord,
@@ -19,38 +19,13 @@ import type { RequestFields } from '../model/requests.js'
 import type { SystemInfo } from '../platform/system.js'
 import type { LedgerTotals } from './ledger.js'
 
-const UNSCHEDULED: ScheduleFields = {
+/** The schedule's fields of a run started at once (not by `run --within`). */
+export const UNSCHEDULED: ScheduleFields = {
   plannedStart: null,
   forecastIntensityGPerKWh: null,
   forecastSource: null,
   counterfactualEmissionsKg: null,
   pausedS: null,
-}
-
-// The schedules of runs started by `run --within`, by run id: every record of such a run (checkpoint,
-// flush, the final row) carries the schedule's figures as they stand, computed from the measurement.
-const schedules = new Map<string, (measurement: Measurement) => ScheduleFields>()
-
-/** Makes every record of run `runId` carry a schedule's fields; returns the function that detaches it. */
-export function attachSchedule(
-  runId: string,
-  fields: (measurement: Measurement) => ScheduleFields,
-): () => void {
-  schedules.set(runId, fields)
-  return () => {
-    if (schedules.get(runId) === fields) schedules.delete(runId)
-  }
-}
-
-function scheduleOf(runId: string, measurement: Measurement): ScheduleFields {
-  const fields = schedules.get(runId)
-  if (!fields) return UNSCHEDULED
-  try {
-    return fields(measurement)
-  } catch {
-    // A record must be made whatever the schedule's arithmetic did.
-    return UNSCHEDULED
-  }
 }
 
 const safeDiv = (a: number, b: number): number => (b > 0 && Number.isFinite(a / b) ? a / b : 0)
@@ -193,8 +168,8 @@ export function toMeasurement(
   }
 }
 
-/** Everything a run's record needs besides its measurement. */
-export interface RunContext {
+/** What a run's record says of the run besides its measurement, its schedule and its footprint. */
+export interface RunFacts {
   readonly projectName: string
   readonly runId: string
   readonly experimentId: string
@@ -214,7 +189,76 @@ export interface RunContext {
   readonly requests: RequestFields
 }
 
-/** Builds a run's record. */
+/** Everything a run's record needs besides its measurement: its facts, its schedule and its footprint. */
+export interface RunContext extends RunFacts {
+  /** The schedule's figures as they stand (`run --within`); UNSCHEDULED for a run started at once. */
+  readonly schedule: ScheduleFields
+  /**
+   * The footprint (embodied emissions, water, SCI), computed from the same measurement and facts (see
+   * footprintFacts), and the notes it adds after the run's.
+   */
+  readonly footprint: { readonly fields: FootprintFields; readonly notes: readonly string[] }
+}
+
+/** Where the run ran, as its record says it. */
+function placeFields(location: ResolvedLocation | null) {
+  return {
+    countryName: location?.country?.name ?? null,
+    countryIsoCode: location?.country?.alpha3 ?? null,
+    region: location?.zone ?? null,
+    cloudProvider: location?.cloudProvider ?? null,
+    cloudRegion: location?.cloudRegion ?? null,
+    onCloud: location?.onCloud ?? false,
+  }
+}
+
+/** What the run ran on, as its record says it. */
+function hardwareFields(system: SystemInfo, gpus: RunFacts['gpus']) {
+  return {
+    cpuCount: system.cpuCount,
+    cpuModel: system.cpuModel,
+    gpuCount: gpus.length > 0 ? gpus.length : null,
+    gpuModel: gpuModelSummary(gpus),
+    ramTotalSizeGiB: system.ramTotalGiB,
+  }
+}
+
+/**
+ * What a run's footprint is computed from: its measurement and what its record says of where, on what and
+ * whose it ran. A record has them all.
+ */
+export type FootprintFacts = Measurement &
+  RequestFields &
+  Pick<
+    EmissionsRecord,
+    | 'countryIsoCode'
+    | 'region'
+    | 'cloudProvider'
+    | 'cloudRegion'
+    | 'onCloud'
+    | 'cpuCount'
+    | 'ramTotalSizeGiB'
+    | 'gpuCount'
+    | 'gpuModel'
+    | 'trackingMode'
+    | 'pue'
+    | 'emissionsScope'
+  >
+
+/** The footprint's facts of a run so measured, exactly as its record will give them. */
+export function footprintFacts(measurement: Measurement, facts: RunFacts): FootprintFacts {
+  return {
+    ...measurement,
+    ...placeFields(facts.location),
+    ...hardwareFields(facts.system, facts.gpus),
+    trackingMode: facts.attribution.mode,
+    pue: facts.pue,
+    emissionsScope: facts.emissionsScope,
+    ...facts.requests,
+  }
+}
+
+/** Builds a run's record, once, from its measurement and its context. */
 export function toEmissionsRecord(
   measurement: Measurement,
   context: RunContext,
@@ -228,20 +272,11 @@ export function toEmissionsRecord(
     experimentId: context.experimentId,
     status,
     ...measurement,
-    countryName: context.location?.country?.name ?? null,
-    countryIsoCode: context.location?.country?.alpha3 ?? null,
-    region: context.location?.zone ?? null,
-    cloudProvider: context.location?.cloudProvider ?? null,
-    cloudRegion: context.location?.cloudRegion ?? null,
-    onCloud: context.location?.onCloud ?? false,
+    ...placeFields(context.location),
     os: context.system.os,
     nodeVersion: process.versions.node,
     wattprintVersion: context.wattprintVersion,
-    cpuCount: context.system.cpuCount,
-    cpuModel: context.system.cpuModel,
-    gpuCount: context.gpus.length > 0 ? context.gpus.length : null,
-    gpuModel: gpuModelSummary(context.gpus),
-    ramTotalSizeGiB: context.system.ramTotalGiB,
+    ...hardwareFields(context.system, context.gpus),
     trackingMode: context.attribution.mode,
     attributionNote: context.attribution.note,
     cpuUtilizationPercent: context.cpuUtilizationPercent,
@@ -249,11 +284,10 @@ export function toEmissionsRecord(
     ramUsedGiB: context.ram?.usedGiB ?? null,
     pue: context.pue,
     emissionsScope: context.emissionsScope,
-    notes: [...context.notes],
+    notes: [...context.notes, ...context.footprint.notes],
     ...context.requests,
-    ...scheduleOf(context.runId, measurement),
-    // Filled in by footprint/record.ts, which needs the record's other fields.
-    ...NO_FOOTPRINT,
+    ...context.schedule,
+    ...context.footprint.fields,
   }
 }
 

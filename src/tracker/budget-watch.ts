@@ -23,29 +23,6 @@ const showLimit: Record<BudgetLimit, (value: number) => string> = {
   durationS: (s) => `${s.toFixed(1)} s`,
 }
 
-/** Seconds each run's command was held paused from outside the tracker (`run --pause-above`), by run id. */
-const heldPaused = new Map<string, () => number>()
-
-/**
- * Leaves the seconds `pausedS()` says run `runId`'s command was held paused out of its duration budget: time
- * wattprint stopped the command is not the command's to spend. Returns the function that detaches it.
- */
-export function excludePausedTime(runId: string, pausedS: () => number): () => void {
-  heldPaused.set(runId, pausedS)
-  return () => {
-    if (heldPaused.get(runId) === pausedS) heldPaused.delete(runId)
-  }
-}
-
-function pausedSOf(runId: string): number {
-  try {
-    const s = heldPaused.get(runId)?.() ?? 0
-    return Number.isFinite(s) && s > 0 ? s : 0
-  } catch {
-    return 0
-  }
-}
-
 /**
  * Watches a run's budget, measured and forecast. Crossing it happens once, by one path: `onCross` (the
  * tracker's event, stderr line and note), then `signal` aborted with the message.
@@ -57,10 +34,13 @@ export class BudgetWatch {
   constructor(
     private readonly budget: Budget | null,
     private readonly onCross: (event: BudgetEvent) => void,
-    /** The run's id, for the paused time excludePausedTime() leaves out of its duration. */
-    private readonly runId = '',
     /** Which energy and emissions the limits hold: the wall's (default) or CPU + GPU + RAM. */
     readonly scope: EmissionsScope = 'wall',
+    /**
+     * Seconds the run's command was held paused from outside the tracker (`run --pause-above`): left out of
+     * its duration, as time wattprint stopped the command is not the command's to spend.
+     */
+    private readonly heldPausedS: () => number = () => 0,
   ) {}
 
   /** Aborted, with the budget's message as its reason, once the budget is crossed. */
@@ -86,7 +66,7 @@ export class BudgetWatch {
     for (const limit of BUDGET_LIMITS) {
       const value = budget[limit]
       if (value === undefined) continue
-      const pausedS = limit === 'durationS' ? pausedSOf(this.runId) : 0
+      const pausedS = limit === 'durationS' ? this.#pausedS() : 0
       const actual = totals[limit] - pausedS
       if (actual < value) continue
       const show = showLimit[limit]
@@ -122,6 +102,16 @@ export class BudgetWatch {
         `after ${prediction.done} of ${prediction.total}, over the limit of ${show(limit)} ` +
         `(${show(now[exceeds])} so far).`,
     })
+  }
+
+  /** The held-paused seconds, or none when they cannot be read. */
+  #pausedS(): number {
+    try {
+      const s = this.heldPausedS()
+      return Number.isFinite(s) && s > 0 ? s : 0
+    } catch {
+      return 0
+    }
   }
 
   /**

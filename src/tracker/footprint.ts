@@ -1,58 +1,55 @@
-import { headline } from '../accounting/record.js'
+import { type FootprintFacts, headline } from '../accounting/record.js'
 import { type HostEmbodied, type HostFacts, hostEmbodied } from '../footprint/embodied.js'
 import { computeFootprint } from '../footprint/footprint.js'
 import type { FootprintConfig } from '../footprint/options.js'
 import type { FootprintFields } from '../model/footprint.js'
-import type { EmissionsRecord } from '../model/record.js'
 import { type GuestFacts, readGuest } from '../platform/guest.js'
 
-// The host is looked up once per run (a table read, a few /proc and /sys files), again only if what it
-// depends on changes: the cloud is known once the intensity has been resolved. Whether the machine is a
-// guest (a virtual machine, a container's limits) is read once per run.
-const hosts = new WeakMap<object, { key: string; host: HostEmbodied }>()
-const guests = new WeakMap<object, GuestFacts>()
+/**
+ * What a run's footprint looks up, kept by the run (its parts own one, made with them). The host is looked
+ * up once per run (a table read, a few /proc and /sys files), again only if what it depends on changes: the
+ * cloud is known once the intensity has been resolved. Whether the machine is a guest (a virtual machine, a
+ * container's limits) is read once per run.
+ */
+export interface FootprintCache {
+  host?: { readonly key: string; readonly host: HostEmbodied }
+  guest?: GuestFacts
+}
 
-/** The run's record with its footprint filled in and its notes added; `run` keys the host lookup's cache. */
-export function withFootprint(
+/**
+ * The run's footprint, from its measurement and facts (footprintFacts), with the notes it adds; `cache` is
+ * the run's own (its host and guest, looked up once).
+ */
+export function footprintOf(
   config: FootprintConfig,
-  run: object,
-  record: EmissionsRecord,
+  cache: FootprintCache,
+  facts: FootprintFacts,
   system: { readonly sockets: number },
   detectedInstanceType: string | null,
-): EmissionsRecord {
+): { fields: FootprintFields; notes: string[] } {
   const roots = { procRoot: config.procRoot, sysRoot: config.sysRoot }
-  let guest = guests.get(run)
-  if (!guest) {
-    guest = readGuest(roots)
-    guests.set(run, guest)
-  }
-  const facts: HostFacts = {
+  cache.guest ??= readGuest(roots)
+  const hostFacts: HostFacts = {
     embodied: config.embodied,
-    cloudProvider: record.cloudProvider,
+    cloudProvider: facts.cloudProvider,
     instanceType: config.cloudInstanceType ?? detectedInstanceType,
-    onCloud: record.onCloud,
+    onCloud: facts.onCloud,
     sockets: system.sockets,
-    cpuCount: record.cpuCount,
-    ramTotalGiB: record.ramTotalSizeGiB,
-    gpuCount: record.gpuCount ?? 0,
-    gpuModel: record.gpuModel,
-    guest,
+    cpuCount: facts.cpuCount,
+    ramTotalGiB: facts.ramTotalSizeGiB,
+    gpuCount: facts.gpuCount ?? 0,
+    gpuModel: facts.gpuModel,
+    guest: cache.guest,
   }
-  const key = JSON.stringify(facts)
-  let cached = hosts.get(run)
-  if (cached?.key !== key) {
-    cached = { key, host: hostEmbodied(facts, roots) }
-    hosts.set(run, cached)
-  }
+  const key = JSON.stringify(hostFacts)
+  if (cache.host?.key !== key) cache.host = { key, host: hostEmbodied(hostFacts, roots) }
   // Water and SCI follow the figure emissionsScope prices: the whole machine at the wall by default.
-  const priced = headline(record)
+  const priced = headline(facts)
   const wall = priced.what === 'at the wall'
-  const { fields, notes } = computeFootprint(config, cached.host, {
-    ...record,
+  return computeFootprint(config, cache.host.host, {
+    ...facts,
     energyKWh: priced.energyKWh,
     emissionsKg: priced.emissionsKg,
-    machine: { ...record.machine, energyKWh: wall ? record.machine.wallKWh : record.machine.energyKWh },
+    machine: { ...facts.machine, energyKWh: wall ? facts.machine.wallKWh : facts.machine.energyKWh },
   })
-  const footprint: FootprintFields = fields
-  return { ...record, ...footprint, notes: [...record.notes, ...notes] }
 }

@@ -1,6 +1,12 @@
 import { freemem, totalmem } from 'node:os'
 import { emptyTotals, type Ledger } from '../accounting/ledger.js'
-import { type RunContext, toEmissionsRecord, toMeasurement } from '../accounting/record.js'
+import {
+  footprintFacts,
+  type RunFacts,
+  toEmissionsRecord,
+  toMeasurement,
+  UNSCHEDULED,
+} from '../accounting/record.js'
 import type { AttributionSetup } from '../attribution/account.js'
 import { type AttributionPlan, attributionNote } from '../attribution/plan.js'
 import type { ResolvedConfig } from '../config/config.js'
@@ -12,14 +18,26 @@ import { LOAD_UNKNOWN } from '../meters/cpu-estimate.js'
 import type { ModelEstimate } from '../meters/detect.js'
 import type { EstimateWatts } from '../meters/meter.js'
 import type { MeterDescription } from '../model/interval.js'
-import type { EmissionsRecord, RunStatus } from '../model/record.js'
+import type { EmissionsRecord, Measurement, RunStatus, ScheduleFields } from '../model/record.js'
 import type { RequestTotals } from '../model/requests.js'
 import { type CpuTimes, loadBetween, readCpuTimes } from '../platform/cpu-load.js'
 import { fallbackSystemInfo, type SystemInfo } from '../platform/system.js'
 import { requestFields } from '../requests/book.js'
 import type { SamplingSession } from '../sampling/session.js'
 import type { SamplingPlan } from '../sampling/supervisor.js'
-import { withFootprint } from './footprint.js'
+import { type FootprintCache, footprintOf } from './footprint.js'
+
+/**
+ * What `wattprint run --within` gives its run (through the tracker's `scheduledBy`): the schedule's figures,
+ * in every record of the run (checkpoints, flush rows, the final row, the crash guard's), and the time it
+ * held the command paused, which is not the command's to spend.
+ */
+export interface RunSchedule {
+  /** The schedule's fields as they stand, for the run measured so far. */
+  fields(measurement: Measurement): ScheduleFields
+  /** Seconds the command was held paused from outside the tracker, left out of its duration budget. */
+  heldPausedS(): number
+}
 
 /** A run's parts, filled in as start() gets each one; what its records are assembled from. */
 export interface RunParts {
@@ -38,6 +56,10 @@ export interface RunParts {
   cpuTimesAtStart: CpuTimes | null
   /** The request spans' totals; null while no span was opened. */
   requests: () => RequestTotals | null
+  /** The schedule `run --within` started the run by; null for a run started at once. */
+  schedule: RunSchedule | null
+  /** The footprint's look-ups, the run's own. */
+  readonly footprint: FootprintCache
 }
 
 /** The parts of a run not started yet. */
@@ -54,6 +76,8 @@ export function noRunParts(): RunParts {
     estimate: null,
     cpuTimesAtStart: null,
     requests: () => null,
+    schedule: null,
+    footprint: {},
   }
 }
 
@@ -99,7 +123,7 @@ export function assembleRecord(config: RecordConfig, run: RunParts, status: RunS
   const total = totalmem()
   const used = total - freemem()
   const system = run.system ?? fallbackSystemInfo()
-  const context: RunContext = {
+  const facts: RunFacts = {
     projectName: config.projectName,
     runId: config.runId,
     experimentId: config.experimentId,
@@ -115,8 +139,31 @@ export function assembleRecord(config: RecordConfig, run: RunParts, status: RunS
     emissionsScope: config.emissionsScope,
     requests: requestFields(run.requests()),
   }
-  const record = toEmissionsRecord(measurement, context, status)
-  return withFootprint(config, run, record, system, run.intensity?.location?.cloudInstanceType ?? null)
+  // The footprint needs the measurement and the facts, not the record: the record is built once, with it.
+  const instanceType = run.intensity?.location?.cloudInstanceType ?? null
+  const footprint = footprintOf(
+    config,
+    run.footprint,
+    footprintFacts(measurement, facts),
+    system,
+    instanceType,
+  )
+  return toEmissionsRecord(
+    measurement,
+    { ...facts, schedule: scheduleOf(run, measurement), footprint },
+    status,
+  )
+}
+
+/** The schedule's fields of a run so measured: none for a run started at once. */
+function scheduleOf(run: RunParts, measurement: Measurement): ScheduleFields {
+  if (!run.schedule) return UNSCHEDULED
+  try {
+    return run.schedule.fields(measurement)
+  } catch {
+    // A record must be made whatever the schedule's arithmetic did.
+    return UNSCHEDULED
+  }
 }
 
 /** The machine's mean load since the run started, in [0, 1]; null when it cannot be read. */
@@ -145,7 +192,7 @@ export function attributionSetup(config: RecordConfig, run: RunParts): Attributi
 }
 
 /** Whose energy the record's figures are, and how the share was found. */
-function attributionContext(config: RecordConfig, run: RunParts): RunContext['attribution'] {
+function attributionContext(config: RecordConfig, run: RunParts): RunFacts['attribution'] {
   const plan = run.attribution
   const facts = run.ledger?.attributionFacts()
   if (!plan?.spec || !facts) {

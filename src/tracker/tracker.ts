@@ -31,7 +31,13 @@ import { BudgetWatch } from './budget-watch.js'
 import { CrashGuard } from './crash-guard.js'
 import { type Listener, TrackerEmitter, toSampleEvent } from './events.js'
 import { describePrediction, ProgressForecast } from './progress.js'
-import { assembleRecord, attributionSetup, noRunParts, type RunParts } from './run-record.js'
+import {
+  assembleRecord,
+  attributionSetup,
+  noRunParts,
+  type RunParts,
+  type RunSchedule,
+} from './run-record.js'
 import { TaskBook } from './tasks.js'
 import type { TrackerState } from './types.js'
 
@@ -43,6 +49,12 @@ export const finishWith = Symbol('finishWith')
  * command is, without widening the public API.
  */
 export const launcher = Symbol('launcher')
+/**
+ * Lets `wattprint run --within` give the run its schedule before start(), without widening the public API:
+ * its figures go in every record of the run, and the time it holds the command paused is left out of the
+ * duration budget.
+ */
+export const scheduledBy = Symbol('scheduledBy')
 
 /**
  * Measures the energy and emissions of the machine between start() and stop(). Only the constructor
@@ -104,8 +116,8 @@ export class EmissionsTracker {
         this.#logger.warning(event.message)
         this.#emit('budget', event)
       },
-      this.config.runId,
       this.config.emissionsScope,
+      () => this.#run.schedule?.heldPausedS() ?? 0,
     )
     this.#progress = new ProgressForecast(run, this.#budget)
     this.#spans = new SpanBook({
@@ -320,6 +332,14 @@ export class EmissionsTracker {
   [launcher](): (pid: number) => void {
     this.#launches = true
     return (pid) => this.#commandStarted(pid)
+  }
+
+  /**
+   * For `wattprint run --within`: call before start() with the run's schedule. Every record of the run
+   * carries its fields, and the time it held the command paused is left out of the duration budget.
+   */
+  [scheduledBy](schedule: RunSchedule): void {
+    this.#run.schedule = schedule
   }
 
   #commandStarted(pid: number): void {

@@ -11,7 +11,7 @@ import type { EmissionsRecord } from '../../model/record.js'
 import { footprintPhrase } from '../../output/footprint-format.js'
 import { jobEnergy, trackerPhrase } from '../../output/format.js'
 import { formatEnergy, formatMass } from '../../output/quantities.js'
-import { EmissionsTracker, launcher } from '../../tracker/tracker.js'
+import { EmissionsTracker, launcher, scheduledBy } from '../../tracker/tracker.js'
 import { type Flags, parseFlags, textOf } from '../flags.js'
 import { footprintOptionsFrom } from '../footprint-flags.js'
 import { trackerOptionsFrom, usageErrorFrom } from '../options.js'
@@ -191,7 +191,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       return 128 + (constants.signals[prepared.signal] ?? 0)
     }
     scheduled = prepared
-    scheduled.begin(config.runId)
+    // Every record of the run carries the schedule's figures; the time it holds the command paused is not
+    // the command's to spend.
+    tracker[scheduledBy](scheduled.begin())
   }
   const progress = !quiet && !atTerminal && values.progress === true
   let lastProgressS = 0

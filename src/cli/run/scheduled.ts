@@ -1,11 +1,10 @@
-import { attachSchedule } from '../../accounting/record.js'
 import { describeError } from '../../core/errors.js'
 import { printErr } from '../../core/terminal.js'
 import type { SampleEvent } from '../../model/events.js'
 import type { EmissionsRecord, ScheduleFields } from '../../model/record.js'
 import { formatMass } from '../../output/quantities.js'
 import { CounterfactualLedger } from '../../scheduling/counterfactual.js'
-import { excludePausedTime } from '../../tracker/budget-watch.js'
+import type { RunSchedule } from '../../tracker/run-record.js'
 import { clockOf } from '../when-chart.js'
 import { PauseController } from './pause.js'
 import { ForecastFeed, refreshMs, type ScheduleRequest, type StartPlan, waitForStart } from './schedule.js'
@@ -20,8 +19,6 @@ export class ScheduledRun {
   #pause: PauseController | null = null
   #plannedStartMs: number
   #lastSample: { atMs: number; kWh: number } | null = null
-  #detach: () => void = () => {}
-  #runId = ''
 
   private constructor(
     private readonly request: ScheduleRequest,
@@ -55,11 +52,19 @@ export class ScheduledRun {
     return new ScheduledRun(request, feed, waited.plan)
   }
 
-  /** Attaches the figures to the run's records and begins the counterfactual; call just before start(). */
-  begin(runId: string): void {
-    this.#runId = runId
+  /**
+   * Begins the counterfactual; returns what the tracker reads of the run's schedule (give it to the tracker
+   * with `scheduledBy`): its figures for every record, and the time the command was held paused. Call just
+   * before start().
+   */
+  begin(): RunSchedule {
     if (this.feed) this.#ledger = new CounterfactualLedger(this.feed.slots, this.request.requestedMs)
-    this.#detach = attachSchedule(runId, (m) => this.fields(m.energyKWh))
+    return {
+      fields: (measurement) => this.fields(measurement.energyKWh),
+      // The time wattprint holds the command paused is not the command's: left out of --max-duration,
+      // unless --count-paused says it is.
+      heldPausedS: () => (this.#pause && !this.request.countPaused ? this.#pause.pausedS : 0),
+    }
   }
 
   /** Starts pausing the command's process group, when asked to. */
@@ -82,16 +87,6 @@ export class ScheduledRun {
       onOff,
     )
     this.#pause.start()
-    // The time wattprint holds the command paused is not the command's: left out of --max-duration.
-    if (!this.request.countPaused) {
-      const pause = this.#pause
-      const detachSchedule = this.#detach
-      const detachPaused = excludePausedTime(this.#runId, () => pause.pausedS)
-      this.#detach = () => {
-        detachSchedule()
-        detachPaused()
-      }
-    }
   }
 
   /** Whether the command is paused now. */
@@ -122,10 +117,9 @@ export class ScheduledRun {
     this.#pause?.release(why)
   }
 
-  /** Stops pausing and detaches the figures from later records. */
+  /** Stops pausing, for good. */
   end(): void {
     this.release('the run ended')
-    this.#detach()
   }
 
   /** The record's schedule fields for a run that drew `energyKWh`. */
