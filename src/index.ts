@@ -1,4 +1,4 @@
-// wattprint's public API. Everything exported here is documented in the README. The integrations with
+// wattprint's public API. Everything exported here is documented in README.md or docs/. The integrations with
 // runtimes and servers have subpaths of their own (wattprint/fastify, wattprint/onnxruntime …): see
 // src/integrations/ and package.json's exports.
 
@@ -38,6 +38,13 @@ export type { RequestCounts, RequestEnd, RequestFields, RequestRecord } from './
 export type { TrackerSignal } from './model/signal.js'
 export { CSV_COLUMNS, type CsvColumn } from './output/csv/sink.js'
 export { summaryLine } from './output/format.js'
+export { type JsonlSink, type JsonlSinkOptions, jsonlSink } from './output/jsonl.js'
+export {
+  type MemorySink,
+  type MemorySinkOptions,
+  type MemorySinkRun,
+  memorySink,
+} from './output/memory.js'
 export { type MeterLike, otelSink } from './output/otel.js'
 export {
   type PrometheusSink,

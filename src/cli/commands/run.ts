@@ -18,7 +18,7 @@ import { trackerOptionsFrom, usageErrorFrom } from '../options.js'
 import { locateCommand, spawnProblem } from '../run/command.js'
 import { environmentWarning } from '../run/environment.js'
 import { budgetFrom, RUN, RUN_FLAGS, RUN_HELP, sinksFrom } from '../run/flags.js'
-import { checkCsvOutput, TimelineWriter } from '../run/output-checks.js'
+import { checkCsvOutput, checkTimelineFile, timelineSink } from '../run/output-checks.js'
 import { OutputRelay } from '../run/output-relay.js'
 import { scheduleFrom } from '../run/schedule.js'
 import { ScheduledRun } from '../run/scheduled.js'
@@ -143,6 +143,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const graceMs =
     grace === undefined ? 10_000 : parseQuantity('duration', '--grace', grace, { range: graceRange }) * 1000
   const sinks = sinksFrom(values)
+  // --timeline: every interval a JSON line, by a jsonlSink; its path is checked below, with the CSV's.
+  const timeline = values.timeline !== undefined ? String(values.timeline) : undefined
+  if (timeline !== undefined) sinks.push(timelineSink(timeline))
   const trackerOptions: TrackerOptions = {
     ...trackerOptionsFrom(values),
     ...footprintOptionsFrom(values),
@@ -167,7 +170,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // wattprint starts the command: with attribution, the job is the command's process tree, not wattprint.
   const commandStarted = tracker[launcher]()
   if (config.saveToFile) checkCsvOutput(join(config.outputDir, config.outputFile), textOf(values, 'output'))
-  const timeline = values.timeline !== undefined ? new TimelineWriter(String(values.timeline)) : undefined
+  if (timeline !== undefined) checkTimelineFile(timeline)
   // The command still runs: said, rather than a variable silently missing from its environment.
   const environment = quiet ? null : environmentWarning()
   if (environment) printErr(environment)
@@ -200,7 +203,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let ended = false
   let drawnAtS = Number.NEGATIVE_INFINITY
   tracker.on('sample', (sample) => {
-    timeline?.write(sample)
     scheduled?.onSample(sample)
     if (ended) return
     // About once a second on screen, whatever the sampling interval.
@@ -295,7 +297,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // A budget that stopped the command makes the row budget-exceeded, whatever the exit looked like.
   const record = await tracker.stop({ status: tracker.signal.aborted ? 'finished' : status })
   scheduled?.end()
-  await timeline?.end()
   if (!quiet) screen.say(...linesOf(summary(record)))
   const saved = scheduled?.summary(record)
   if (!quiet && saved) screen.say(saved)

@@ -2,7 +2,8 @@ import { closeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { describeError } from '../../core/errors.js'
 import { printErr } from '../../core/terminal.js'
-import { appendWholeTo } from '../../output/csv/file.js'
+import { jsonlSink } from '../../output/jsonl.js'
+import type { Sink } from '../../output/sink.js'
 import {
   assertWritableFile,
   ensureWritableDir,
@@ -48,47 +49,30 @@ export function checkOutputFile(flag: string, file: string): void {
 }
 
 /**
- * A JSON-lines file the run appends to, a line at a time, each whole or not at all (a write cut off by a
- * full disk is taken back: the next run's first line is never glued to half of one). A write that fails
- * is said once on stderr, and the run goes on without the file.
+ * Checks that the --timeline file can be appended to, before the command runs: it is opened for appending
+ * (its folder, and the file, created) and closed; the run's jsonlSink opens it again when the run starts.
+ * Throws a UsageError naming `flag`.
  */
-export class TimelineWriter {
-  readonly #fd: number
-  #failed = false
-  #closed = false
+export function checkTimelineFile(path: string, flag = '--timeline'): void {
+  const fd = usage(
+    () => openForAppend(path),
+    (problem) => `${flag} ${JSON.stringify(path)} cannot be written: ${problem}.`,
+  )
+  try {
+    closeSync(fd)
+  } catch {}
+}
 
-  /** Opens `path` for appending (its folder created), or throws a UsageError naming `flag`. */
-  constructor(
-    readonly path: string,
-    flag = '--timeline',
-  ) {
-    this.#fd = usage(
-      () => openForAppend(path),
-      (problem) => `${flag} ${JSON.stringify(path)} cannot be written: ${problem}.`,
-    )
-  }
-
-  /** Appends one value as a JSON line. */
-  write(value: unknown): void {
-    if (this.#failed || this.#closed) return
-    try {
-      appendWholeTo(this.#fd, this.path, `${JSON.stringify(value)}\n`, 'line')
-    } catch (error) {
-      this.#failed = true
+/**
+ * The sink of `wattprint run --timeline`: every interval appended as a JSON line (jsonlSink). A write that
+ * fails is said once on stderr, -q or not, and the run goes on without the file.
+ */
+export function timelineSink(path: string): Sink {
+  return jsonlSink({
+    path,
+    onError: (error) =>
       printErr(
-        `wattprint: could not write the timeline ${this.path}: ${describeError(error)}; the run goes on without it.`,
-      )
-    }
-  }
-
-  /** Closes the file; every line is written already. */
-  end(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true
-      try {
-        closeSync(this.#fd)
-      } catch {}
-    }
-    return Promise.resolve()
-  }
+        `wattprint: could not write the timeline ${path}: ${describeError(error)}; the run goes on without it.`,
+      ),
+  })
 }
