@@ -36,7 +36,7 @@ Usage:
 
 Every command lists its options with --help (or: wattprint help <command>).
 
-As a library (see the README):
+As a library (docs/guides/library-api.md):
   import { EmissionsTracker } from 'wattprint'
   const tracker = new EmissionsTracker({ projectName: 'mnist-mlp' })
   await tracker.start(); /* train */ const record = await tracker.stop()

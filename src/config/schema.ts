@@ -25,7 +25,7 @@ export interface OptionDef {
   readonly choices?: readonly string[]
 }
 
-// zod/mini: the same validation as zod's classic API at a fraction of its load time (see the README).
+// zod/mini: the same validation as zod's classic API at a fraction of its load time (see docs/explanation/dependencies.md).
 const text = (check: (s: string) => boolean, message: string) =>
   z.string({ error: 'must be a string' }).check(z.refine(check, { message }))
 const nonEmpty = text((s) => s.trim().length > 0, 'must not be empty')
@@ -298,7 +298,8 @@ export const DEFINITIONS = {
     kind: 'object',
     schema: z.array(
       z.custom<Sink>((v) => typeof v === 'object' && v !== null && typeof (v as Sink).start === 'function', {
-        message: 'must be sinks made by prometheusSink() or otelSink() (objects with a start method)',
+        message:
+          'must be sinks (prometheusSink(), otelSink(), memorySink(), jsonlSink() or your own object with a start method)',
       }),
       { error: 'must be an array of sinks: [prometheusSink({ port: 9465 })]' },
     ),
@@ -397,7 +398,7 @@ export function environmentWarnings(env: Readonly<Record<string, string | undefi
     warnings.push(
       `Environment variable ${name} is not a wattprint setting and is ignored` +
         `${guess ? `: did you mean WATTPRINT_${guess}?` : '.'} The settings are the options' names in ` +
-        'WATTPRINT_SCREAMING_SNAKE_CASE (WATTPRINT_PROJECT_NAME, WATTPRINT_INTERVAL_MS); see the README.',
+        'WATTPRINT_SCREAMING_SNAKE_CASE (WATTPRINT_PROJECT_NAME, WATTPRINT_INTERVAL_MS); every option and its variable: docs/reference/options.md.',
     )
   }
   return warnings
