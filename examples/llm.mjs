@@ -47,7 +47,7 @@ const mJ = (joules) => (joules === null ? '—' : `${(joules * 1000).toPrecision
 for (const [i, r] of requests.entries()) {
   console.log(
     `\n> ${PROMPTS[i]}\n  ${JSON.stringify(answers[i].slice(0, 60))}\n` +
-      `  ${r.tokensIn} tokens in, ${r.tokensOut} out, ${(r.durationS * 1000).toFixed(1)} ms: ` +
+      `  ${r.inputTokens} tokens in, ${r.outputTokens} out, ${(r.durationS * 1000).toFixed(1)} ms: ` +
       `${mJ(r.energyJ)} per request\n` +
       `  prefill ${mJ(r.prefillEnergyJ)} (${mJ(r.energyPerInputTokenJ)} per input token), ` +
       `decode ${mJ(r.decodeEnergyJ)} (${mJ(r.decodeEnergyPerOutputTokenJ)} per output token)`,

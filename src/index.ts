@@ -7,7 +7,12 @@ export type { ResolvedConfig } from './config/config.js'
 export { envName } from './config/config.js'
 export type { Budget, TrackerOptions } from './config/options.js'
 export type { Component, MeterMethod, MeterSource } from './core/components.js'
-export { WattprintError, type WattprintErrorCode } from './core/errors.js'
+export {
+  type ForecastErrorCode,
+  OptionError,
+  WattprintError,
+  type WattprintErrorCode,
+} from './core/errors.js'
 export type { LogLevel } from './core/log.js'
 export { JOULES_PER_KWH } from './core/units.js'
 export { wattprintVersion } from './core/version.js'

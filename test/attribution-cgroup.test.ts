@@ -213,7 +213,7 @@ describe('a tracker attributing to a cgroup without memory.current', () => {
       raplRoot: join(dir, 'no-rapl'),
       saveToFile: false,
       logLevel: 'silent',
-      carbonIntensity: 100,
+      carbonIntensityGPerKWh: 100,
     })
     const warnings: string[] = []
     tracker.on('warning', (w) => warnings.push(w.code))

@@ -256,7 +256,7 @@ describe('attribution to a cgroup', () => {
       cpuPowerW: 100,
       saveToFile: false,
       logLevel: 'silent',
-      carbonIntensity: 100,
+      carbonIntensityGPerKWh: 100,
     })
     await tracker.start()
     await new Promise((r) => setTimeout(r, 1500))

@@ -139,7 +139,7 @@ describe('a tracker attributing a shared GPU', () => {
         saveToFile: false,
         logLevel: 'silent' as const,
         nvmlLibraryPath: NVML_STUB_LIBRARY,
-        carbonIntensity: 100,
+        carbonIntensityGPerKWh: 100,
       }
       const trackers = [a, b].map(
         (pid) => new EmissionsTracker({ ...options, attribution: { pid: pid as number } }),

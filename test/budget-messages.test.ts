@@ -65,7 +65,11 @@ describe('budget messages', () => {
       ],
       {
         encoding: 'utf8',
-        env: { ...process.env, WATTPRINT_RAPL_ROOT: '/nonexistent', WATTPRINT_CARBON_INTENSITY: '100' },
+        env: {
+          ...process.env,
+          WATTPRINT_RAPL_ROOT: '/nonexistent',
+          WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
+        },
         timeout: 60_000,
       },
     )

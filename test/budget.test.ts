@@ -20,7 +20,7 @@ function budgetTracker(
     outputDir: dir,
     intervalMs: 50,
     logLevel: 'silent',
-    carbonIntensity: 100,
+    carbonIntensityGPerKWh: 100,
     ...options,
   })
   const events: BudgetEvent[] = []
@@ -115,7 +115,7 @@ describe('budget option', () => {
     const tracker = new EmissionsTracker({
       saveToFile: false,
       logLevel: 'silent',
-      carbonIntensity: 1,
+      carbonIntensityGPerKWh: 1,
       sampling: 'inline',
     })
     await tracker.start()

@@ -21,7 +21,7 @@ function tracker(sampling: 'worker' | 'inline'): { tracker: EmissionsTracker; di
     sampling,
     intervalMs: 100,
     checkpointIntervalMs: 300,
-    carbonIntensity: 100,
+    carbonIntensityGPerKWh: 100,
     logLevel: 'silent',
     raplRoot: join(dir, 'no-powercap'),
   })

@@ -13,7 +13,7 @@ const wattprint = (env: Record<string, string>, ...args: string[]) =>
     encoding: 'utf8',
     env: {
       ...process.env,
-      WATTPRINT_CARBON_INTENSITY: '100',
+      WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
       WATTPRINT_RAPL_ROOT: '/nonexistent',
       WATTPRINT_NVIDIA_SMI: '/nonexistent/nvidia-smi',
       ...env,

@@ -51,7 +51,13 @@ describe('wattprint estimate', () => {
     const estimate = JSON.parse(run.stdout) as {
       energyKWh: number
       embodied: { kg: number; source: string }
-      regions: { provider: string; embodiedKg: number | null; waterL: number | null; wue: number | null }[]
+      regions: {
+        provider: string
+        embodiedKg: number | null
+        waterL: number | null
+        wueLPerKWh: number | null
+        wue: number | null
+      }[]
     }
     // 8 × 700 W × 72 h = 403.2 kWh. Embodied: (1,000 kg + 8 × 150 kg) × 72 h / (4 × 8,766 h) = 4.5174 kg.
     expect(estimate.energyKWh).toBeCloseTo(403.2, 9)
@@ -59,10 +65,11 @@ describe('wattprint estimate', () => {
     expect(estimate.embodied.source).toMatch(/^ccf-components: one-socket server with 8 GPU\(s\), 2200 kg/)
     const of = (provider: string) => estimate.regions.find((r) => r.provider === provider)
     // AWS: 403.2 kWh × 0.12 L (its 2025 WUE) + 403.2 kWh × 3 L = 1,257.984 L.
-    expect(of('aws')).toMatchObject({ wue: 0.12, embodiedKg: estimate.embodied.kg })
+    // `wue`, the former name of wueLPerKWh, is still written, with the same figure.
+    expect(of('aws')).toMatchObject({ wueLPerKWh: 0.12, wue: 0.12, embodiedKg: estimate.embodied.kg })
     expect(of('aws')?.waterL).toBeCloseTo(1257.984, 9)
     // Google publishes no WUE: only the off-site part.
-    expect(of('gcp')).toMatchObject({ wue: null })
+    expect(of('gcp')).toMatchObject({ wueLPerKWh: null, wue: null })
     expect(of('gcp')?.waterL).toBeCloseTo(1209.6, 9)
     const p4d = wattprint(
       'estimate',

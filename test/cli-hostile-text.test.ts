@@ -25,7 +25,12 @@ const SNEAKY = 'x\u001b]0;PWNED\u0007\u001b[31m\u202eevil\u200b\u200d\u2060\ufef
 const wattprint = (args: string[], env: Record<string, string> = {}, cwd?: string) =>
   spawnSync(process.execPath, [cli, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, WATTPRINT_RAPL_ROOT: '/nonexistent', WATTPRINT_CARBON_INTENSITY: '100', ...env },
+    env: {
+      ...process.env,
+      WATTPRINT_RAPL_ROOT: '/nonexistent',
+      WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
+      ...env,
+    },
     timeout: 60_000,
     ...(cwd ? { cwd } : {}),
   })

@@ -35,7 +35,7 @@ function start(dir: string, url: string, flags: string[], job: string) {
     ]),
     {
       WATTPRINT_UK_CARBON_INTENSITY_URL: url,
-      WATTPRINT_CARBON_INTENSITY: '100',
+      WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
       WATTPRINT_RAPL_ROOT: join(dir, 'none'),
       WATTPRINT_CPU_POWER_W: '50',
     },

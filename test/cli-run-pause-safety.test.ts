@@ -36,7 +36,7 @@ async function pausedRun(dir: string, job: string) {
     ),
     {
       WATTPRINT_UK_CARBON_INTENSITY_URL: api.url,
-      WATTPRINT_CARBON_INTENSITY: '100',
+      WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
       WATTPRINT_RAPL_ROOT: join(dir, 'none'),
     },
   )

@@ -53,7 +53,7 @@ function startRun(
     env: {
       ...process.env,
       TZ: 'UTC',
-      WATTPRINT_CARBON_INTENSITY: '100',
+      WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
       WATTPRINT_RAPL_ROOT: join(dir, 'none'),
       ...env,
     },

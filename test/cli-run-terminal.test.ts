@@ -30,7 +30,7 @@ function atTerminal(
     timeout: 90_000,
     env: {
       ...process.env,
-      WATTPRINT_CARBON_INTENSITY: '100',
+      WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
       WATTPRINT_CPU_POWER_W: '10',
       WATTPRINT_RAPL_ROOT: join(dir, 'none'),
     },

@@ -30,7 +30,7 @@ async function forecastOf(t0: number, spec: [number, number, number][]) {
 const start = (dir: string, url: string, args: string[], env: Record<string, string> = {}) =>
   spawnCli(['run', '--output', dir, '--uk-carbon-intensity', 'national', ...args], {
     WATTPRINT_UK_CARBON_INTENSITY_URL: url,
-    WATTPRINT_CARBON_INTENSITY: '100',
+    WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
     WATTPRINT_RAPL_ROOT: join(dir, 'none'),
     WATTPRINT_CPU_POWER_W: '50',
     ...env,

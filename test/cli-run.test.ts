@@ -15,7 +15,11 @@ const tempDir = (): string => makeTempDir('wattprint-cli-')
 const wattprint = (dir: string, ...args: string[]) =>
   spawnSync(process.execPath, [cli, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', WATTPRINT_RAPL_ROOT: join(dir, 'none') },
+    env: {
+      ...process.env,
+      WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
+      WATTPRINT_RAPL_ROOT: join(dir, 'none'),
+    },
     timeout: 30_000,
   })
 const node = (code: string) => [process.execPath, '-e', code]
@@ -101,7 +105,7 @@ describe('wattprint run', () => {
       writeFileSync(join(dir, 'bin1', 'only-no-exec'), '#!/bin/sh\necho ran\n', { mode: 0o644 })
       mkdirSync(join(dir, 'bin1', 'only-dir'))
       const PATH = [join(dir, 'bin1'), join(dir, 'bin2'), process.env.PATH].join(delimiter)
-      return { dir, env: { ...process.env, PATH, WATTPRINT_CARBON_INTENSITY: '100' } }
+      return { dir, env: { ...process.env, PATH, WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100' } }
     }
     const runIn = (dir: string, env: NodeJS.ProcessEnv, command: string) =>
       spawnSync(process.execPath, [cli, 'run', '-q', '-o', join(dir, 'out'), '--', command], {
@@ -160,7 +164,7 @@ describe('wattprint run', () => {
           "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(42) }); console.log('ready'); setInterval(() => {}, 1000)",
         ),
       ],
-      { env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100' } },
+      { env: { ...process.env, WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100' } },
     )
     let output = ''
     child.stdout.on('data', (d) => (output += d))
@@ -259,7 +263,11 @@ describe('wattprint run', () => {
       ],
       {
         encoding: 'utf8',
-        env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', WATTPRINT_RAPL_ROOT: join(dir, 'none') },
+        env: {
+          ...process.env,
+          WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
+          WATTPRINT_RAPL_ROOT: join(dir, 'none'),
+        },
         timeout: 30_000,
       },
     )
@@ -324,7 +332,7 @@ describe('wattprint detect', () => {
     }
     expect(detection.cpu.source).toBe('cpu-model')
     expect(detection.rapl.unavailable).toContain('does not exist')
-    // WATTPRINT_CARBON_INTENSITY=100 from the helper wins over the country, as in a tracker.
+    // WATTPRINT_CARBON_INTENSITY_G_PER_KWH=100 from the helper wins over the country, as in a tracker.
     expect(detection.intensity).toMatchObject({ gPerKWh: 100, source: 'fixed' })
   })
 

@@ -49,7 +49,7 @@ async function child(
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
     const tracker = new EmissionsTracker({
       outputDir: ${JSON.stringify(outputDir)}, runId: 'child-${mode}', intervalMs: 50, checkpointIntervalMs: 100,
-      carbonIntensity: 100, logLevel: 'silent', raplRoot: ${JSON.stringify(join(scriptDir, 'no-powercap'))},
+      carbonIntensityGPerKWh: 100, logLevel: 'silent', raplRoot: ${JSON.stringify(join(scriptDir, 'no-powercap'))},
     })
     await tracker.start()
     console.log('started')
@@ -88,7 +88,12 @@ async function child(
 /** A tracker run on `outputDir` in this process, right after another died there: its warnings. */
 async function nextTracker(outputDir: string): Promise<TrackerWarning[]> {
   const warnings: TrackerWarning[] = []
-  const next = new EmissionsTracker({ outputDir, runId: 'next', carbonIntensity: 100, logLevel: 'silent' })
+  const next = new EmissionsTracker({
+    outputDir,
+    runId: 'next',
+    carbonIntensityGPerKWh: 100,
+    logLevel: 'silent',
+  })
   next.on('warning', (w) => warnings.push(w))
   await next.start()
   await next.stop()
@@ -109,7 +114,7 @@ describe('checkpoints', () => {
       sampling: 'inline',
       intervalMs: 50,
       checkpointIntervalMs: 100,
-      carbonIntensity: 100,
+      carbonIntensityGPerKWh: 100,
       logLevel: 'silent',
       raplRoot: join(dir, 'none'),
     })
@@ -161,7 +166,7 @@ describe('a process that dies', () => {
     writeFileSync(
       script,
       `import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
-      const t = new EmissionsTracker({ outputDir: ${JSON.stringify(dir)}, runId: 'zombie', carbonIntensity: 100,
+      const t = new EmissionsTracker({ outputDir: ${JSON.stringify(dir)}, runId: 'zombie', carbonIntensityGPerKWh: 100,
         logLevel: 'silent', intervalMs: 50, checkpointIntervalMs: 100 })
       await t.start(); setInterval(() => {}, 1000)`,
     )
@@ -296,7 +301,7 @@ describe('an output that cannot be written', () => {
       outputDir: dir,
       runId: 'blocked',
       intervalMs: 50,
-      carbonIntensity: 100,
+      carbonIntensityGPerKWh: 100,
       logLevel: 'silent',
       sampling: 'inline',
     })

@@ -144,7 +144,11 @@ describe('a CSV of hostile text', () => {
       [resolve('dist/cli.js'), 'run', '--project', 'a\rb', '--experiment', '=1+1', '-o', dir, '--', 'true'],
       {
         encoding: 'utf8',
-        env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', WATTPRINT_RAPL_ROOT: join(dir, 'none') },
+        env: {
+          ...process.env,
+          WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
+          WATTPRINT_RAPL_ROOT: join(dir, 'none'),
+        },
       },
     )
     expect(run.status, run.stderr).toBe(0)

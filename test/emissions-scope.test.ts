@@ -49,7 +49,7 @@ describe('emissionsScope', () => {
     const options = {
       ...NO_FOOTPRINT_OPTIONS,
       functionalUnit: { name: 'epoch', count: 2 },
-      embodied: { kgCO2e: 0 },
+      embodied: { emissionsKg: 0 },
     }
     const sci = (emissionsScope: 'wall' | 'components') =>
       footprintOf(options, {}, sampleRecord({ emissionsScope }), { sockets: 1 }, null).fields.sci ??

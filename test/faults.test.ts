@@ -52,7 +52,7 @@ async function runThrough(
     raplRoot: tree.root,
     sampling,
     intervalMs: 50,
-    carbonIntensity: 100,
+    carbonIntensityGPerKWh: 100,
     outputDir: dir,
     logLevel: 'silent',
   })

@@ -72,8 +72,8 @@ const config = (roots: { procRoot: string; sysRoot: string }, over: Partial<Foot
   ({
     embodied: null,
     cloudInstanceType: null,
-    wue: null,
-    waterIntensity: null,
+    wueLPerKWh: null,
+    waterIntensityLPerKWh: null,
     functionalUnit: null,
     ...roots,
     ...over,
@@ -209,7 +209,7 @@ describe('a virtual machine', () => {
     expect(given.notes.some((n) => n.includes('assumed'))).toBe(false)
     // The user's kg of the host is split as the host's model is.
     const kg = footprint(
-      config(roots, { embodied: { kgCO2e: 2000, host: { threads: 64, memoryGiB: 256 } } }),
+      config(roots, { embodied: { emissionsKg: 2000, host: { threads: 64, memoryGiB: 256 } } }),
       record,
     )
     const share = (1100 * (8 / 64) + ramKg * (32 / 256)) / (1100 + ramKg)
@@ -347,7 +347,12 @@ describe('wattprint run in a virtual machine', () => {
   const cli = (args: string[], env: Record<string, string> = {}) =>
     spawnSync(process.execPath, [resolve('dist/cli.js'), 'run', ...args], {
       encoding: 'utf8',
-      env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', WATTPRINT_RAPL_ROOT: '/nonexistent', ...env },
+      env: {
+        ...process.env,
+        WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
+        WATTPRINT_RAPL_ROOT: '/nonexistent',
+        ...env,
+      },
       timeout: 30_000,
     })
   const command = ['--', process.execPath, '-e', 'setTimeout(() => {}, 200)']

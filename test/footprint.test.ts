@@ -45,7 +45,7 @@ describe('embodied emissions and SCI', () => {
     // SCI = (E × I + M) / R = (4 kg + 0.0178245 kg) / 10 epochs = 0.40178245 kg per epoch.
     const config: FootprintConfig = {
       ...NONE,
-      embodied: { kgCO2e: 2500, lifetimeYears: 4, share: 1 / 8 },
+      embodied: { emissionsKg: 2500, lifetimeYears: 4, share: 1 / 8 },
       functionalUnit: { name: 'epoch', count: 10 },
     }
     const host = hostEmbodied({ ...facts, embodied: config.embodied })
@@ -59,9 +59,13 @@ describe('embodied emissions and SCI', () => {
   })
 
   it('takes the lifetime into account and defaults it to 4 years: 8 years halve the charge', () => {
-    const host = hostEmbodied({ ...facts, embodied: { kgCO2e: 2500 } })
-    const four = computeFootprint({ ...NONE, embodied: { kgCO2e: 2500 } }, host, TWO_HOURS).fields
-    const eight = computeFootprint({ ...NONE, embodied: { kgCO2e: 2500, lifetimeYears: 8 } }, host, TWO_HOURS)
+    const host = hostEmbodied({ ...facts, embodied: { emissionsKg: 2500 } })
+    const four = computeFootprint({ ...NONE, embodied: { emissionsKg: 2500 } }, host, TWO_HOURS).fields
+    const eight = computeFootprint(
+      { ...NONE, embodied: { emissionsKg: 2500, lifetimeYears: 8 } },
+      host,
+      TWO_HOURS,
+    )
     // 2,500 kg / 17,532 = 0.1425964 kg for the whole server over 2 h of a 4-year life.
     expect(four.embodiedEmissionsKg).toBeCloseTo(0.1425964, 6)
     expect(eight.fields.embodiedEmissionsKg).toBeCloseTo(0.1425964 / 2, 6)
@@ -169,27 +173,27 @@ describe('water', () => {
   it('counts on-site water from the provider’s WUE per IT kWh and off-site water per grid kWh', () => {
     // 1.2 kWh from the grid at PUE 1.2 is 1 kWh of IT: 1 × 0.12 L (AWS 2025) on site; 1.2 × 3 L off site.
     const input = { ...TWO_HOURS, energyKWh: 1.2, pue: 1.2, cloudProvider: 'aws', cloudRegion: 'us-east-1' }
-    const host = hostEmbodied({ ...facts, embodied: { kgCO2e: 1000 } })
-    const { fields } = computeFootprint({ ...NONE, waterIntensity: 3 }, host, input)
+    const host = hostEmbodied({ ...facts, embodied: { emissionsKg: 1000 } })
+    const { fields } = computeFootprint({ ...NONE, waterIntensityLPerKWh: 3 }, host, input)
     expect(fields.wueLPerKWh).toBe(0.12)
     expect(fields.waterConsumedL).toBeCloseTo(0.12 + 3.6, 10)
     expect(fields.waterSource).toBe(
-      'on-site: aws-2025 0.12 L/kWh × IT kWh; off-site: option waterIntensity 3 L/kWh × grid kWh',
+      'on-site: aws-2025 0.12 L/kWh × IT kWh; off-site: option waterIntensityLPerKWh 3 L/kWh × grid kWh',
     )
   })
 
-  it('takes the wue option over the table, and leaves water empty with a reason when nothing is known', () => {
-    const host = hostEmbodied({ ...facts, embodied: { kgCO2e: 1000 } })
-    const given = computeFootprint({ ...NONE, wue: 0.5 }, host, {
+  it('takes the wueLPerKWh option over the table, and leaves water empty with a reason when nothing is known', () => {
+    const host = hostEmbodied({ ...facts, embodied: { emissionsKg: 1000 } })
+    const given = computeFootprint({ ...NONE, wueLPerKWh: 0.5 }, host, {
       ...TWO_HOURS,
       cloudProvider: 'azure',
     }).fields
     expect(given).toMatchObject({ wueLPerKWh: 0.5, waterConsumedL: 5 })
-    expect(given.waterSource).toMatch(/^on-site: option wue 0.5 L\/kWh/)
+    expect(given.waterSource).toMatch(/^on-site: option wueLPerKWh 0.5 L\/kWh/)
     const gcp = computeFootprint(NONE, host, { ...TWO_HOURS, cloudProvider: 'gcp' }).fields
     expect(gcp).toMatchObject({ wueLPerKWh: null, waterConsumedL: null })
     expect(gcp.waterSource).toBe(
-      'on-site: not counted (no published WUE for gcp; set wue); off-site: not counted (the country is unknown; set waterIntensity)',
+      'on-site: not counted (no published WUE for gcp; set wueLPerKWh); off-site: not counted (the country is unknown; set waterIntensityLPerKWh)',
     )
   })
 })
@@ -197,22 +201,22 @@ describe('water', () => {
 describe('the footprint options', () => {
   it('come from the environment, and refuse bad values naming the field', () => {
     const env = {
-      WATTPRINT_WUE: '0.3',
-      WATTPRINT_WATER_INTENSITY: '2.5',
+      WATTPRINT_WUE_L_PER_KWH: '0.3',
+      WATTPRINT_WATER_INTENSITY_L_PER_KWH: '2.5',
       WATTPRINT_CLOUD_INSTANCE_TYPE: 'm5.large',
     }
     expect(resolveConfig({}, env)).toMatchObject({
-      wue: 0.3,
-      waterIntensity: 2.5,
+      wueLPerKWh: 0.3,
+      waterIntensityLPerKWh: 2.5,
       cloudInstanceType: 'm5.large',
     })
-    expect(() => resolveConfig({ embodied: { kgCO2e: -1 } })).toThrow(
-      /Option embodied.kgCO2e must be a finite number of kg CO2e, 0 or more/,
+    expect(() => resolveConfig({ embodied: { emissionsKg: -1 } })).toThrow(
+      /Option embodied.emissionsKg must be a finite number of kg CO2e, 0 or more/,
     )
     expect(() => resolveConfig({ embodied: { share: 2 } })).toThrow(
       /Option embodied.share must be a number above 0, up to 1/,
     )
-    expect(() => resolveConfig({ embodied: {} })).toThrow(/at least one of kgCO2e, lifetimeYears, share/)
+    expect(() => resolveConfig({ embodied: {} })).toThrow(/at least one of emissionsKg, lifetimeYears, share/)
     expect(() => resolveConfig({ functionalUnit: { name: 'epoch', count: 0 } })).toThrow(
       /functionalUnit.count/,
     )
@@ -257,7 +261,11 @@ describe('wattprint run with the footprint flags', () => {
       ],
       {
         encoding: 'utf8',
-        env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', WATTPRINT_RAPL_ROOT: join(dir, 'none') },
+        env: {
+          ...process.env,
+          WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
+          WATTPRINT_RAPL_ROOT: join(dir, 'none'),
+        },
         timeout: 30_000,
       },
     )
@@ -275,7 +283,7 @@ describe('wattprint run with the footprint flags', () => {
     // Water and SCI follow the priced figure: the whole machine at the wall (emissionsScope's default).
     expect(number('water_consumed')).toBeCloseTo(number('wall_energy') * (0.12 + 3), 12)
     expect(row.water_source).toMatch(
-      /^on-site: aws-2025 0.12 L\/kWh × IT kWh; off-site: option waterIntensity 3 L\/kWh/,
+      /^on-site: aws-2025 0.12 L\/kWh × IT kWh; off-site: option waterIntensityLPerKWh 3 L\/kWh/,
     )
     expect(row.functional_unit).toBe('epoch')
     expect(number('functional_unit_count')).toBe(2)

@@ -31,7 +31,7 @@ function wattprint(cwd: string, state: string, args: string[], prefix = '') {
     timeout: 60_000,
     env: {
       ...process.env,
-      WATTPRINT_CARBON_INTENSITY: '100',
+      WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
       WATTPRINT_CPU_POWER_W: '10',
       WATTPRINT_RAPL_ROOT: join(state, 'no-powercap'),
       XDG_STATE_HOME: state,

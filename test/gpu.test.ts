@@ -51,7 +51,7 @@ async function measure(options: TrackerOptions, ms: number) {
   const tracker = new EmissionsTracker({
     outputDir: dir,
     logLevel: 'silent',
-    carbonIntensity: 100,
+    carbonIntensityGPerKWh: 100,
     intervalMs: 50,
     raplRoot: join(dir, 'no-powercap'),
     nvidiaSmiPath: join(dir, 'no-nvidia-smi'),
@@ -284,7 +284,7 @@ describe('when NVML cannot be used', () => {
     }
     const script = `
       import { EmissionsTracker } from ${JSON.stringify(join(dir, 'dist/index.js'))}
-      const t = new EmissionsTracker({ saveToFile: false, logLevel: 'silent', carbonIntensity: 1, nvidiaSmiPath: '/nonexistent' })
+      const t = new EmissionsTracker({ saveToFile: false, logLevel: 'silent', carbonIntensityGPerKWh: 1, nvidiaSmiPath: '/nonexistent' })
       await t.start(); await new Promise((r) => setTimeout(r, 100)); const r = await t.stop()
       console.log(JSON.stringify({ cpu: r.cpu.energyKWh, notes: r.notes }))`
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })

@@ -26,7 +26,7 @@ async function tracked() {
     raplRoot,
     intervalMs: 50,
     logLevel: 'silent',
-    carbonIntensity: 300,
+    carbonIntensityGPerKWh: 300,
     gpuIds: [],
     sinks: [prometheusSink({ registry })],
   })
@@ -103,7 +103,10 @@ describe('HTTP adapters', () => {
     const app = Fastify()
     await app.register(wattprintFastify(tracker, { energyHeader: true }))
     app.get('/users/:id', async (request) => {
-      ;(request as unknown as { wattprintCounts: object }).wattprintCounts = { tokensIn: 2, tokensOut: 3 }
+      ;(request as unknown as { wattprintCounts: object }).wattprintCounts = {
+        inputTokens: 2,
+        outputTokens: 3,
+      }
       return { id: (request.params as { id: string }).id }
     })
     app.get('/slow', async () => {

@@ -49,7 +49,11 @@ describe('idle without attribution', () => {
   it("is refused by wattprint run before the command runs, in the flags' terms", () => {
     const dir = mkdtempSync(join(tmpdir(), 'wattprint-idle-'))
     dirs.push(dir)
-    const env = { ...process.env, WATTPRINT_RAPL_ROOT: '/nonexistent', WATTPRINT_CARBON_INTENSITY: '100' }
+    const env = {
+      ...process.env,
+      WATTPRINT_RAPL_ROOT: '/nonexistent',
+      WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
+    }
     const marker = join(dir, 'ran')
     const command = [
       '--',

@@ -40,7 +40,7 @@ async function runTracked(calls: (tracker: EmissionsTracker) => Promise<void>, s
     raplRoot,
     intervalMs: 40,
     logLevel: 'silent',
-    carbonIntensity: 250,
+    carbonIntensityGPerKWh: 250,
     ramPowerW: 0,
     gpuIds: [],
   })
@@ -175,7 +175,7 @@ describe('inference wrappers on a real tracker', () => {
     })
     expectConserved(record, records, walls, beforeFirstMaxJ)
     const promptTokens = prompts.map((p) => (generator.tokenizer.encode(p) as number[]).length)
-    expect(records.map((r) => [r.tokensIn, r.tokensOut])).toEqual(promptTokens.map((n) => [n, 12]))
+    expect(records.map((r) => [r.inputTokens, r.outputTokens])).toEqual(promptTokens.map((n) => [n, 12]))
     expect(record.outputTokens).toBe(24)
     expect(record.inputTokens).toBe(promptTokens.reduce((sum, n) => sum + n, 0))
     for (const r of records) {
@@ -207,7 +207,7 @@ describe('inference wrappers on a real tracker', () => {
       }
     })
     expectConserved(record, records, walls, beforeFirstMaxJ)
-    expect(records.map((r) => [r.tokensIn, r.tokensOut])).toEqual(
+    expect(records.map((r) => [r.inputTokens, r.outputTokens])).toEqual(
       counted.map((c) => [c.usedInputTokens, c.usedOutputTokens]),
     )
     expect(record.outputTokens).toBe(counted.reduce((sum, c) => sum + c.usedOutputTokens, 0))

@@ -38,7 +38,7 @@ describe('measureLlamaSession on node-llama-cpp', () => {
     }
     expect(counts[0]?.usedOutputTokens).toBeGreaterThan(1)
     expect(spans.map((s) => s.counts)).toEqual(
-      counts.map((c) => ({ items: 1, tokensIn: c.usedInputTokens, tokensOut: c.usedOutputTokens })),
+      counts.map((c) => ({ items: 1, inputTokens: c.usedInputTokens, outputTokens: c.usedOutputTokens })),
     )
     expect(spans.map((s) => [s.name, s.firstTokens, s.ends])).toEqual([
       ['llama', 1, 1],
@@ -73,9 +73,9 @@ describe('measureLlamaSession on node-llama-cpp', () => {
     expect(chunks).toBeGreaterThan(0)
     expect(log.indexOf('open 1')).toBeGreaterThan(log.indexOf('end 0'))
     const total = meter.diff(start)
-    const summed = spans.reduce((sum, s) => sum + (s.counts?.tokensOut ?? 0), 0)
+    const summed = spans.reduce((sum, s) => sum + (s.counts?.outputTokens ?? 0), 0)
     expect(summed).toBe(total.usedOutputTokens)
-    expect(spans.reduce((sum, s) => sum + (s.counts?.tokensIn ?? 0), 0)).toBe(total.usedInputTokens)
+    expect(spans.reduce((sum, s) => sum + (s.counts?.inputTokens ?? 0), 0)).toBe(total.usedInputTokens)
     expect(spans.map((s) => [s.name, s.weight])).toEqual([
       ['chat', 3],
       ['chat', 3],

@@ -45,7 +45,7 @@ describe('measurePipeline on transformers.js', () => {
         name: 'pipeline:text-generation',
         firstTokens: 1,
         ends: 1,
-        counts: { tokensIn: prompt, tokensOut: 7, items: 1 },
+        counts: { inputTokens: prompt, outputTokens: 7, items: 1 },
       },
     ])
     // The first token is marked at the second put (the first generated id), before the last one.
@@ -70,8 +70,8 @@ describe('measurePipeline on transformers.js', () => {
     const inputs = ['hello', 'the quick brown fox jumps'] as const
     await measured([...inputs], { max_new_tokens: 4 })
     expect(spans.map((s) => [s.name, s.counts])).toEqual([
-      ['chat', { items: 1, tokensIn: promptIds('the quick brown fox'), tokensOut: 5 }],
-      ['chat', { items: 2, tokensIn: promptIds(inputs[0]) + promptIds(inputs[1]), tokensOut: 8 }],
+      ['chat', { items: 1, inputTokens: promptIds('the quick brown fox'), outputTokens: 5 }],
+      ['chat', { items: 2, inputTokens: promptIds(inputs[0]) + promptIds(inputs[1]), outputTokens: 8 }],
     ])
   })
 

@@ -36,7 +36,7 @@ const codes = (warnings: readonly TrackerWarning[]) => warnings.map((w) => w.cod
 
 describe('resolveIntensity: each path', () => {
   it('uses a forced value first, labelled fixed, whatever else is set', async () => {
-    const { provider, warnings, location } = await resolveWith({ carbonIntensity: 56, zone: 'DE' })
+    const { provider, warnings, location } = await resolveWith({ carbonIntensityGPerKWh: 56, zone: 'DE' })
     expect(provider.at(0)).toEqual({ gPerKWh: 56, source: 'fixed' })
     expect(warnings).toEqual([])
     expect(location.country?.alpha2).toBe('DE')

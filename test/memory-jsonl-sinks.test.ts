@@ -20,7 +20,7 @@ const tempDir = (): string => makeTempDir('wattprint-memory-jsonl-')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const base = {
   logLevel: 'silent' as const,
-  carbonIntensity: 200,
+  carbonIntensityGPerKWh: 200,
   intervalMs: 50,
   sampling: 'inline' as const,
   saveToFile: false,
@@ -72,7 +72,7 @@ describe('memorySink and jsonlSink on a real tracker', () => {
     expect(memory.run).toEqual({ projectName: 'sinks', experimentId: 'exp-1', runId: 'mem-1', pue: 1.2 })
     const spans = [tracker.request('/a'), tracker.request('/b'), tracker.request('/a')]
     await sleep(200)
-    spans[0]?.end({ tokensIn: 3, tokensOut: 7 })
+    spans[0]?.end({ inputTokens: 3, outputTokens: 7 })
     spans[1]?.end({ failed: true })
     await sleep(200)
     spans[2]?.end({ items: 4 })

@@ -366,7 +366,7 @@ describe('a real run: both sinks report the record the tracker returns', () => {
     cleanups.push(() => provider.shutdown())
     const tracker = new EmissionsTracker({
       logLevel: 'silent',
-      carbonIntensity: 200,
+      carbonIntensityGPerKWh: 200,
       intervalMs: 100,
       sampling: 'inline',
       saveToFile: false,

@@ -26,7 +26,11 @@ function runOdd(argv: string[], dir: string) {
   return spawnSync(program as string, args, {
     encoding: 'utf8',
     cwd: dir,
-    env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', WATTPRINT_RAPL_ROOT: join(dir, 'none') },
+    env: {
+      ...process.env,
+      WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
+      WATTPRINT_RAPL_ROOT: join(dir, 'none'),
+    },
     timeout: 30_000,
   })
 }

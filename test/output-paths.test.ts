@@ -39,7 +39,7 @@ function wattprint(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
     timeout: HANG_MS,
     env: {
       ...process.env,
-      WATTPRINT_CARBON_INTENSITY: '100',
+      WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100',
       WATTPRINT_RAPL_ROOT: join(cwd, 'none'),
       XDG_STATE_HOME: join(cwd, 'state'),
       ...env,
@@ -66,7 +66,7 @@ function trackedRun(dir: string, outputDir: string, runId: string, ms: number, e
     dir,
     `const warnings = []
     const tracker = new EmissionsTracker({ outputDir: ${JSON.stringify(outputDir)}, runId: ${JSON.stringify(runId)},
-      intervalMs: 50, carbonIntensity: 100, logLevel: 'silent', raplRoot: ${JSON.stringify(join(dir, 'none'))} })
+      intervalMs: 50, carbonIntensityGPerKWh: 100, logLevel: 'silent', raplRoot: ${JSON.stringify(join(dir, 'none'))} })
     tracker.on('warning', (w) => warnings.push(w))
     const t0 = performance.now()
     await tracker.start()
@@ -337,7 +337,7 @@ describe('EmissionsTracker: an output folder that cannot be written', () => {
       dir,
       `const t0 = performance.now()
       try {
-        const tracker = new EmissionsTracker({ outputDir: ${JSON.stringify(outputDir)}, carbonIntensity: 100, logLevel: 'silent' })
+        const tracker = new EmissionsTracker({ outputDir: ${JSON.stringify(outputDir)}, carbonIntensityGPerKWh: 100, logLevel: 'silent' })
         await tracker.start()
         await tracker.stop()
         console.log('no error')

@@ -27,7 +27,7 @@ describe('a tracker in a process ended by a signal nobody handles', () => {
         script,
         `import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
         const tracker = new EmissionsTracker({
-          outputDir: ${JSON.stringify(dir)}, runId: 'job', intervalMs: 50, carbonIntensity: 100,
+          outputDir: ${JSON.stringify(dir)}, runId: 'job', intervalMs: 50, carbonIntensityGPerKWh: 100,
           logLevel: 'silent', raplRoot: ${JSON.stringify(join(dir, 'none'))},
         })
         await tracker.start()

@@ -147,7 +147,7 @@ describe('the next tracker on the folder', () => {
     const next = new EmissionsTracker({
       outputDir: dir,
       runId: 'next',
-      carbonIntensity: 100,
+      carbonIntensityGPerKWh: 100,
       cpuPowerW: 10,
       sampling: 'inline',
       logLevel: 'silent',
@@ -192,7 +192,7 @@ async function runAsNobody(work: string, block: 'out' | 'out/.wattprint', restor
     const until = async (done) => { while (!done()) await new Promise((r) => setTimeout(r, 20)) }
     const tracker = new EmissionsTracker({
       outputDir: ${JSON.stringify(out)}, runId: 'moved', intervalMs: 50, checkpointIntervalMs: 100,
-      carbonIntensity: 100, cpuPowerW: 10, logLevel: 'silent', raplRoot: ${JSON.stringify(join(work, 'none'))},
+      carbonIntensityGPerKWh: 100, cpuPowerW: 10, logLevel: 'silent', raplRoot: ${JSON.stringify(join(work, 'none'))},
     })
     await tracker.start()
     await until(() => existsSync(${JSON.stringify(join(out, '.wattprint', 'moved.json'))}))

@@ -10,6 +10,7 @@ const keeper: SpanKeeper = {
   runId: 'r',
   ended: () => {},
   misuse: () => {},
+  formerName: () => {},
   readNow: () => {},
   hold: () => {},
   release: () => {},

@@ -24,7 +24,7 @@ async function setup(sampling: 'worker' | 'inline', extra: Partial<TrackerOption
     intervalMs: 40,
     sampling,
     logLevel: 'silent',
-    carbonIntensity: 250,
+    carbonIntensityGPerKWh: 250,
     gpuIds: [],
     ...extra,
   })
@@ -54,7 +54,7 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
       const span = tracker.request(`r${i % 4}`, { weight: 1 + (i % 3) })
       if (i % 250 === 0) await sleep(10)
       spans.push(span)
-      if (i % 2 === 0) span.end({ tokensIn: 3, tokensOut: 5, items: 1 })
+      if (i % 2 === 0) span.end({ inputTokens: 3, outputTokens: 5, items: 1 })
     }
     await sleep(60)
     for (const [i, span] of spans.entries()) if (i % 2 === 1) span.end({ items: 2 })
@@ -83,7 +83,7 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     expect(summaryLine(record)).toMatch(/; 1001 requests, [\d.e+-]+ J\/request, [\d.e+-]+ J\/output token$/)
     expect(record.inputTokens).toBe(1500)
     expect(record.outputTokens).toBe(2500)
-    const tokenJ = records.filter((r) => r.tokensOut).reduce((a, r) => a + r.energyJ, 0)
+    const tokenJ = records.filter((r) => r.outputTokens).reduce((a, r) => a + r.energyJ, 0)
     expect(record.energyPerOutputTokenJ).toBeCloseTo(tokenJ / 2500, 12)
     expect(record.energyPerRequestJ).toBeCloseTo((measuredJ - (record.energyBetweenRequestsJ ?? 0)) / 1001, 9)
     expect(records[0]?.energyPerOutputTokenJ).toBeCloseTo((r0?.energyJ ?? 0) / 5, 12)
@@ -106,13 +106,13 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
         await sleep(80)
         return { generated: [1, 2, 3, 4] }
       },
-      { name: 'generate', tokensIn: 12, tokensOut: (r) => r.generated.length },
+      { name: 'generate', inputTokens: 12, outputTokens: (r) => r.generated.length },
     )
     await tracker.stop()
     expect(result.generated).toHaveLength(4)
     expect(request?.name).toBe('generate')
-    expect(request?.tokensIn).toBe(12)
-    expect(request?.tokensOut).toBe(4)
+    expect(request?.inputTokens).toBe(12)
+    expect(request?.outputTokens).toBe(4)
     // Alone, the request gets the task's energy (both from the same readings), ±the instants around it.
     const taskJ = (task?.energyKWh ?? 0) * 3.6e6
     expect(request?.energyJ).toBeGreaterThan(taskJ * 0.9)
@@ -125,23 +125,23 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     const settled: RequestRecord[] = []
     tracker.on('request', (r) => settled.push(r))
     await tracker.start()
-    await tracker.measure(() => sleep(30), { name: 'ok', tokensOut: 10 })
+    await tracker.measure(() => sleep(30), { name: 'ok', outputTokens: 10 })
     const thrown = await tracker
       .measure(
         async () => {
           await sleep(30)
           throw new Error('model crashed')
         },
-        { name: 'broken', tokensOut: 10 },
+        { name: 'broken', outputTokens: 10 },
       )
       .catch((error: Error) => error)
     expect(thrown).toBeInstanceOf(Error)
-    tracker.request('own').end({ tokensOut: 4, failed: true })
+    tracker.request('own').end({ outputTokens: 4, failed: true })
     const loose = tracker.request('loose')
     loose.end({ failed: 'yes' as never })
     await loose.settled
     const record = await tracker.stop()
-    expect(settled.map((r) => [r.name, r.failed, r.tokensOut])).toEqual([
+    expect(settled.map((r) => [r.name, r.failed, r.outputTokens])).toEqual([
       ['ok', false, 10],
       ['broken', true, null],
       ['own', true, 4],
@@ -165,7 +165,7 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
   })
 
   it("fills SCI's R from the requests and tokens measured when the unit is named request or token", async () => {
-    const embodied = { kgCO2e: 1000, lifetimeYears: 4 }
+    const embodied = { emissionsKg: 1000, lifetimeYears: 4 }
     for (const [unit, count] of [
       ['request', 3],
       ['token', 30],
@@ -173,7 +173,7 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     ] as const) {
       const { tracker } = await setup(sampling, { embodied, functionalUnit: { name: unit } })
       await tracker.start()
-      for (let i = 0; i < 3; i++) await tracker.measure(() => sleep(5), { tokensIn: 2, tokensOut: 10 })
+      for (let i = 0; i < 3; i++) await tracker.measure(() => sleep(5), { inputTokens: 2, outputTokens: 10 })
       const record = await tracker.stop()
       expect(record.functionalUnitCount).toBe(count)
       expect(record.embodiedEmissionsKg).toBeGreaterThan(0)
@@ -192,22 +192,22 @@ describe.each(['worker', 'inline'] as const)('request spans, %s sampling', (samp
     await tracker.start()
     const loose = (v: unknown) => v as never
     const span = tracker.request(loose(42), loose({ weight: -1 }))
-    span.end(loose({ tokensIn: Number.NaN, tokensOut: '7', items: 3 }))
+    span.end(loose({ inputTokens: Number.NaN, outputTokens: '7', items: 3 }))
     span.end()
     const record = await span.settled.then(async (r) => {
       await tracker.stop()
       return r
     })
     expect(record.name).toBe('request')
-    expect(record.tokensIn).toBeNull()
-    expect(record.tokensOut).toBeNull()
+    expect(record.inputTokens).toBeNull()
+    expect(record.outputTokens).toBeNull()
     expect(record.items).toBe(3)
     expect(warnings.map((w) => w.message)).toEqual([
       "request('before start') on a tracker that is not measuring: such requests get no energy.",
       "request(name): name must be a non-empty string, got 42; named 'request'.",
       "request('request', { weight }): weight must be a finite number > 0, got -1; weight 1 used.",
-      "end() of request 'request': tokensIn must be a finite number ≥ 0, got NaN; left out.",
-      'end() of request \'request\': tokensOut must be a finite number ≥ 0, got "7"; left out.',
+      "end() of request 'request': inputTokens must be a finite number ≥ 0, got NaN; left out.",
+      'end() of request \'request\': outputTokens must be a finite number ≥ 0, got "7"; left out.',
       "request 'request' was ended twice; the second end() is ignored.",
     ])
     expect((await early.settled).energyJ).toBe(0)
@@ -219,7 +219,7 @@ describe('measure() on a tracker that is not measuring', () => {
     const tracker = new EmissionsTracker({ saveToFile: false, logLevel: 'silent' })
     const warnings: TrackerWarning[] = []
     tracker.on('warning', (w) => warnings.push(w))
-    const { result, task, request } = await tracker.measure(() => 7, { tokensOut: 2 })
+    const { result, task, request } = await tracker.measure(() => 7, { outputTokens: 2 })
     expect(result).toBe(7)
     expect(task).toBeUndefined()
     expect(request).toBeUndefined()
@@ -238,9 +238,9 @@ describe('a span awaited at the end of a script', () => {
         import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
         const tracker = await EmissionsTracker.start({ saveToFile: false, logLevel: 'silent', intervalMs: 200, sampling: '${sampling}' })
         const span = tracker.request('last')
-        span.end({ tokensOut: 3 })
+        span.end({ outputTokens: 3 })
         const record = await span.settled
-        process.stdout.write(JSON.stringify({ name: record.name, tokensOut: record.tokensOut, energyJ: record.energyJ }))
+        process.stdout.write(JSON.stringify({ name: record.name, outputTokens: record.outputTokens, energyJ: record.energyJ }))
       `
       const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
         encoding: 'utf8',
@@ -248,7 +248,7 @@ describe('a span awaited at the end of a script', () => {
       })
       expect(run.status).toBe(0)
       const printed = JSON.parse(run.stdout || 'null')
-      expect(printed).toMatchObject({ name: 'last', tokensOut: 3 })
+      expect(printed).toMatchObject({ name: 'last', outputTokens: 3 })
       expect(printed.energyJ).toBeGreaterThanOrEqual(0)
     },
   )

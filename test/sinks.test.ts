@@ -29,7 +29,7 @@ function tempDir(): string {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const base = {
   logLevel: 'silent' as const,
-  carbonIntensity: 200,
+  carbonIntensityGPerKWh: 200,
   intervalMs: 100,
   sampling: 'inline' as const,
 }
@@ -118,7 +118,7 @@ describe.skipIf(!real)('Prometheus, against a real Prometheus and Pushgateway', 
     await tracker.start()
     const spans = names.map((name) => tracker.request(name))
     await sleep(150)
-    for (const span of spans) span.end({ tokensOut: 1 })
+    for (const span of spans) span.end({ outputTokens: 1 })
     await Promise.all(spans.map((s) => s.settled))
     const routesOf = async (job: string) =>
       (await stack.query(`wattprint_request_energy_joules_count{job="${job}",run_id="hostile-1"}`)).map(
@@ -146,7 +146,7 @@ describe.skipIf(!real)('Prometheus, against a real Prometheus and Pushgateway', 
       import { EmissionsTracker, prometheusSink } from ${JSON.stringify(resolve('dist/index.js'))}
       const machine = process.argv[1]
       const tracker = new EmissionsTracker({
-        outputDir: ${JSON.stringify(dir)}, logLevel: 'silent', carbonIntensity: 200, intervalMs: 100,
+        outputDir: ${JSON.stringify(dir)}, logLevel: 'silent', carbonIntensityGPerKWh: 200, intervalMs: 100,
         projectName: 'fleet', runId: 'run-' + machine,
         sinks: [prometheusSink({ pushgateway: { url: ${JSON.stringify(stack.pushgatewayUrl)}, job: 'wattprint',
           groupingLabels: { instance: 'machine-' + machine }, intervalMs: 300 } })],
@@ -232,7 +232,7 @@ describe.skipIf(!real)('Pushgateway groups, against a real Pushgateway', () => {
         ],
         {
           stdio: ['ignore', 'inherit', 'inherit'],
-          env: { ...process.env, WATTPRINT_CARBON_INTENSITY: '100', ...env },
+          env: { ...process.env, WATTPRINT_CARBON_INTENSITY_G_PER_KWH: '100', ...env },
         },
       )
       child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`wattprint run exited ${code}`))))
@@ -366,7 +366,7 @@ describe('Prometheus sink without a server', () => {
 
   it('refuses what is not a sink, and a sink that throws never stops the run', async () => {
     expect(() => new EmissionsTracker({ ...base, saveToFile: false, sinks: [{} as never] })).toThrow(
-      /must be sinks made by/,
+      /must be sinks \(prometheusSink\(\), otelSink\(\), memorySink\(\), jsonlSink\(\) or your own object with a start method\)/,
     )
     const warnings: TrackerWarning[] = []
     const broken = {
@@ -404,7 +404,7 @@ describe('Metric sinks: a bound on route labels', () => {
     await tracker.start()
     const spans = Array.from({ length: 10_000 }, (_, i) => tracker.request(`user-${i}`))
     await sleep(150)
-    for (const span of spans) span.end({ tokensOut: 1 })
+    for (const span of spans) span.end({ outputTokens: 1 })
     const records = await Promise.all(spans.map((s) => s.settled))
     await tracker.stop()
     const text = (await sink.registry?.metrics()) ?? ''
@@ -480,8 +480,8 @@ describe('Prometheus sink: the footprint', () => {
       ...base,
       saveToFile: false,
       runId: 'fp-1',
-      embodied: { kgCO2e: 1000, share: 0.5 },
-      wue: 0.2,
+      embodied: { emissionsKg: 1000, share: 0.5 },
+      wueLPerKWh: 0.2,
       sinks: [known],
     })
     await tracker.start()
@@ -531,17 +531,17 @@ describe('OpenTelemetry sink', () => {
       ...base,
       saveToFile: false,
       runId: 'otel-1',
-      embodied: { kgCO2e: 1500 },
-      waterIntensity: 2,
+      embodied: { emissionsKg: 1500 },
+      waterIntensityLPerKWh: 2,
       sinks: [otelSink({ meter: provider.getMeter('test') })],
     })
     await tracker.start()
     const spans = [tracker.request('/a'), tracker.request('/a'), tracker.request('/b'), tracker.request('/a')]
     await sleep(400)
-    spans[0]?.end({ tokensIn: 3, tokensOut: 7 })
-    spans[1]?.end({ tokensOut: 5 })
+    spans[0]?.end({ inputTokens: 3, outputTokens: 7 })
+    spans[1]?.end({ outputTokens: 5 })
     spans[2]?.end()
-    spans[3]?.end({ tokensOut: 100, failed: true })
+    spans[3]?.end({ outputTokens: 100, failed: true })
     const requests = await Promise.all(spans.map((s) => s.settled))
     const record = await tracker.stop()
     await reader.forceFlush()

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { WattprintError } from '../src/core/errors.js'
 import type { TrackerWarning } from '../src/core/warnings.js'
 import { track } from '../src/tracker/track.js'
 import { EmissionsTracker } from '../src/tracker/tracker.js'
@@ -27,7 +28,7 @@ async function running(): Promise<{
   const t = new EmissionsTracker({
     outputDir: dir,
     sampling: 'inline',
-    carbonIntensity: 100,
+    carbonIntensityGPerKWh: 100,
     raplRoot: join(dir, 'none'),
     logLevel: 'warning',
   })
@@ -141,9 +142,13 @@ describe('the other methods', () => {
 
   it('measure(): rejects a fn that is not a function, says so, and names a bad task name', async () => {
     const { t, warnings } = await running()
-    await expect(t.measure(loose(42))).rejects.toThrow(
-      new TypeError('measure(fn): fn must be the function to measure, got 42.'),
-    )
+    const refused = await t.measure(loose(42)).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(WattprintError)
+    expect(refused).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      option: 'fn',
+      message: 'measure(fn): fn must be the function to measure, got 42.',
+    })
     const { result, task } = await t.measure(() => 7, loose(''))
     await t.stop()
     expect(result).toBe(7)
@@ -155,11 +160,14 @@ describe('the other methods', () => {
 
   it('track(): rejects a fn that is not a function before measuring anything', async () => {
     const dir = tempDir()
-    await expect(track(loose({ fit: () => {} }), { outputDir: dir, logLevel: 'silent' })).rejects.toThrow(
-      new TypeError(
-        'track(fn): fn must be the function to measure, got { fit: a function }; nothing was run.',
-      ),
+    const refused = await track(loose({ fit: () => {} }), { outputDir: dir, logLevel: 'silent' }).catch(
+      (error: unknown) => error,
     )
+    expect(refused).toBeInstanceOf(WattprintError)
+    expect(refused).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'track(fn): fn must be the function to measure, got { fit: a function }; nothing was run.',
+    })
     expect(existsSync(join(dir, 'emissions.csv'))).toBe(false)
   })
 })

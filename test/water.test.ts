@@ -13,7 +13,7 @@ const NONE = NO_FOOTPRINT_OPTIONS
 const RUN = TWO_HOURS
 
 const host = hostEmbodied({
-  embodied: { kgCO2e: 1000 },
+  embodied: { emissionsKg: 1000 },
   cloudProvider: null,
   instanceType: null,
   onCloud: false,
@@ -34,7 +34,7 @@ describe('off-site water from the grid (WRI 2020 factors)', () => {
     expect(fields.waterConsumedL).toBeCloseTo(19.47, 10)
     expect(fields.wueLPerKWh).toBeNull()
     expect(fields.waterSource).toBe(
-      'on-site: not counted (not on a known cloud; set wue); off-site: wri-2020:DEU 1.947 L/kWh × grid kWh',
+      'on-site: not counted (not on a known cloud; set wueLPerKWh); off-site: wri-2020:DEU 1.947 L/kWh × grid kWh',
     )
     expect(notes).toEqual([])
   })
@@ -72,19 +72,22 @@ describe('off-site water from the grid (WRI 2020 factors)', () => {
     const kenya = water(NONE, { countryIsoCode: 'KEN', region: 'KE' }).fields
     expect(kenya.waterConsumedL).toBeNull()
     expect(kenya.waterSource).toBe(
-      'on-site: not counted (not on a known cloud; set wue); off-site: not counted (no published factor for KEN; set waterIntensity)',
+      'on-site: not counted (not on a known cloud; set wueLPerKWh); off-site: not counted (no published factor for KEN; set waterIntensityLPerKWh)',
     )
     const nowhere = water(NONE, {}).fields
     expect(nowhere.waterConsumedL).toBeNull()
     expect(nowhere.waterSource).toMatch(
-      /off-site: not counted \(the country is unknown; set waterIntensity\)$/,
+      /off-site: not counted \(the country is unknown; set waterIntensityLPerKWh\)$/,
     )
   })
 
-  it('lets the waterIntensity option win over the table', () => {
-    const { fields } = water({ ...NONE, waterIntensity: 0.5 }, { countryIsoCode: 'BRA', region: 'BR-CS' })
+  it('lets the waterIntensityLPerKWh option win over the table', () => {
+    const { fields } = water(
+      { ...NONE, waterIntensityLPerKWh: 0.5 },
+      { countryIsoCode: 'BRA', region: 'BR-CS' },
+    )
     expect(fields.waterConsumedL).toBeCloseTo(5, 10)
-    expect(fields.waterSource).toMatch(/off-site: option waterIntensity 0.5 L\/kWh × grid kWh$/)
+    expect(fields.waterSource).toMatch(/off-site: option waterIntensityLPerKWh 0.5 L\/kWh × grid kWh$/)
   })
 
   it('ships a table Python’s csv reads: 49 countries, each US zone in one subregion, no figure below 0', () => {

@@ -73,11 +73,13 @@ export function regionWater(
   region: CloudRegion,
   energyKWh: number,
   pue: number,
-  waterIntensity: number | null,
-): { readonly litres: number | null; readonly wue: number | null } {
+  waterIntensityLPerKWh: number | null,
+): { readonly litres: number | null; readonly wueLPerKWh: number | null } {
   const wue = findWue(region.provider, region.region)?.lPerKWh ?? null
   const onSite = wue === null ? null : (energyKWh / pue) * wue
-  const grid = gridWaterIntensity(waterIntensity, findCountry(region.alpha2)?.alpha3 ?? null, region.zone)
+  const country = findCountry(region.alpha2)?.alpha3 ?? null
+  const grid = gridWaterIntensity(waterIntensityLPerKWh, country, region.zone)
   const offSite = grid.lPerKWh === null ? null : energyKWh * grid.lPerKWh
-  return { litres: onSite === null && offSite === null ? null : (onSite ?? 0) + (offSite ?? 0), wue }
+  const litres = onSite === null && offSite === null ? null : (onSite ?? 0) + (offSite ?? 0)
+  return { litres, wueLPerKWh: wue }
 }

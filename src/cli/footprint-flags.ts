@@ -18,7 +18,7 @@ export const FOOTPRINT_FLAGS = {
     value: '1500kg',
     help: "the machine's embodied emissions (kg CO2e) instead of the table's or the server model's",
     example: '1500kg',
-    options: ['embodied.kgCO2e'],
+    options: ['embodied.emissionsKg'],
   },
   lifetime: {
     type: 'string',
@@ -46,14 +46,14 @@ export const FOOTPRINT_FLAGS = {
     value: 'L/kWh',
     help: "the data centre's water usage effectiveness, litres per IT kWh (default: the provider's figure)",
     example: '0.18',
-    options: ['wue'],
+    options: ['wueLPerKWh'],
   },
   'water-intensity': {
     type: 'string',
     value: 'L/kWh',
     help: 'water consumed generating the electricity, litres per kWh (default: the WRI 2020 factor for the zone or country)',
     example: '3.1',
-    options: ['waterIntensity'],
+    options: ['waterIntensityLPerKWh'],
   },
   'functional-unit': {
     type: 'string',
@@ -104,7 +104,7 @@ export function footprintOptionsFrom(values: FlagValues): TrackerOptions {
   if (type !== undefined) options.cloudInstanceType = type
   const embodied: { -readonly [K in keyof EmbodiedOption]: EmbodiedOption[K] } = {}
   const kg = textOf(values, 'embodied')
-  if (kg !== undefined) embodied.kgCO2e = parseQuantity('mass', '--embodied', kg, { example: '1500kg' })
+  if (kg !== undefined) embodied.emissionsKg = parseQuantity('mass', '--embodied', kg, { example: '1500kg' })
   const lifetime = textOf(values, 'lifetime')
   if (lifetime !== undefined)
     embodied.lifetimeYears = parseNumber('--lifetime', lifetime, { example: '4', range: { min: 0.01 } })
@@ -116,15 +116,15 @@ export function footprintOptionsFrom(values: FlagValues): TrackerOptions {
   if (Object.keys(embodied).length > 0) options.embodied = embodied
   const wue = textOf(values, 'wue')
   if (wue !== undefined)
-    options.wue = parseNumber('--wue', wue, {
+    options.wueLPerKWh = parseNumber('--wue', wue, {
       example: '0.18',
-      range: optionRange('wue'),
+      range: optionRange('wueLPerKWh'),
       suffix: LITRES_PER_KWH,
     })
   const water = textOf(values, 'water-intensity')
   if (water !== undefined) {
-    const range = optionRange('waterIntensity')
-    options.waterIntensity = parseNumber('--water-intensity', water, {
+    const range = optionRange('waterIntensityLPerKWh')
+    options.waterIntensityLPerKWh = parseNumber('--water-intensity', water, {
       example: '3.1',
       range,
       suffix: LITRES_PER_KWH,

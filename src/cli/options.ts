@@ -1,7 +1,7 @@
 import { basename, dirname } from 'node:path'
 import { envName, OptionError } from '../config/config.js'
 import type { TrackerOptions } from '../config/options.js'
-import { OPTION_NAMES, optionDef } from '../config/schema.js'
+import { OPTION_NAMES, type OptionName, optionDef } from '../config/schema.js'
 import { WattprintError } from '../core/errors.js'
 import { type Flags, type FlagValues, textOf } from './flags.js'
 import { parseNumber, parseQuantity, type Range, UsageError } from './units.js'
@@ -63,7 +63,7 @@ export const TRACKER_FLAGS = {
     value: 'g/kWh',
     help: 'a fixed carbon intensity, 0 to 2000 g CO2e/kWh, instead of the grid figure',
     example: '56',
-    options: ['carbonIntensity'],
+    options: ['carbonIntensityGPerKWh'],
   },
   pue: {
     type: 'string',
@@ -138,7 +138,7 @@ export const TRACKER_FLAGS = {
 } as const satisfies Flags
 
 /** A number option's range, in the flag's base unit: `perBase` option units make one (1000 ms per s). */
-export function optionRange(option: string, perBase = 1): Range {
+export function optionRange(option: OptionName, perBase = 1): Range {
   const range = optionDef(option)?.range
   return range ? { min: range.min / perBase, max: range.max / perBase } : {}
 }
@@ -180,8 +180,11 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
   const intensity = textOf(values, 'carbon-intensity')
   if (intensity !== undefined) {
     const suffix = /\s*g(?:\s*co2e?)?\s*\/\s*kwh\s*$/i
-    const range = optionRange('carbonIntensity')
-    set('carbonIntensity', parseNumber('--carbon-intensity', intensity, { example: '56', range, suffix }))
+    const range = optionRange('carbonIntensityGPerKWh')
+    set(
+      'carbonIntensityGPerKWh',
+      parseNumber('--carbon-intensity', intensity, { example: '56', range, suffix }),
+    )
   }
   const pue = textOf(values, 'pue')
   if (pue !== undefined) set('pue', parseNumber('--pue', pue, { example: '1.2', range: optionRange('pue') }))
@@ -231,7 +234,9 @@ const OPTION_WORD = new RegExp(`\\b(${OPTION_NAMES.filter((n) => /[A-Z]/.test(n)
  * environment variable is named as such).
  */
 export function usageErrorFrom(error: unknown, values: FlagValues, flags: Flags): unknown {
-  if (!(error instanceof WattprintError)) return error
+  // Only a refused option or variable is the command line's to word; a ForecastError keeps its own.
+  const refusals: readonly string[] = ['INVALID_OPTION', 'INVALID_ENVIRONMENT', 'UNKNOWN_OPTION']
+  if (!(error instanceof WattprintError) || !refusals.includes(error.code)) return error
   const entries = Object.entries(flags)
   const flagOf = (option: string) => entries.find(([, f]) => f.options?.includes(option))
   const found =

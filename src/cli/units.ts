@@ -1,4 +1,7 @@
-/** A command-line mistake: the CLI prints the message and exits with status 2. */
+/**
+ * A command-line mistake: the CLI prints the message and exits with status 2. Not a WattprintError: it
+ * never leaves the CLI (main() catches it), and no library function throws it.
+ */
 export class UsageError extends Error {
   override readonly name = 'UsageError'
 }

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto'
 import { resolve } from 'node:path'
 import type { ResolvedAttribution } from '../attribution/plan.js'
 import type { IdleMode } from '../attribution/split.js'
-import { WattprintError } from '../core/errors.js'
-import { Logger, type LogLevel } from '../core/log.js'
+import { OptionError, WattprintError } from '../core/errors.js'
+import { Logger, type LogLevel, logWarning } from '../core/log.js'
 import { Secret } from '../core/secret.js'
 import { closest, describeValue } from '../core/text.js'
+import type { TrackerWarning } from '../core/warnings.js'
 import type { EmbodiedOption, FunctionalUnitOption } from '../footprint/options.js'
 import { CLOUD_METADATA_URL } from '../intensity/cloud-detect.js'
 import type { CloudProvider } from '../intensity/cloud-regions.js'
@@ -21,15 +22,19 @@ import { impossibleDirReason } from '../platform/output-dir.js'
 import type { Attribution, Budget, TrackerOptions } from './options.js'
 import {
   DEFINITIONS,
+  DEPRECATED_OPTIONS,
   environmentWarnings,
   envName,
+  FORMER_NAMES,
   fromEnvironment,
+  isDeprecatedOption,
   OPTION_NAMES,
   type OptionDef,
   type OptionName,
   optionDef,
 } from './schema.js'
 
+export { OptionError } from '../core/errors.js'
 export { environmentWarnings, envName, OTHER_ENVIRONMENT_VARIABLES } from './schema.js'
 
 /** Options after validation, with defaults filled in and paths made absolute. */
@@ -66,12 +71,22 @@ export interface ResolvedConfig {
   readonly carbonAwareLocation: string | null
   readonly forecastProvider: ForecastProviderName | null
   readonly intensityTimeoutMs: number
+  /** The forced carbon intensity, g CO2e/kWh; null when the grid's figure is used. */
+  readonly carbonIntensityGPerKWh: number | null
+  /** @deprecated use carbonIntensityGPerKWh (the same figure). */
   readonly carbonIntensity: number | null
   readonly budget: Budget | null
   readonly pue: number
+  /** As given, its `emissionsKg` filled in from the former `kgCO2e` (and `kgCO2e` kept equal to it). */
   readonly embodied: EmbodiedOption | null
   readonly cloudInstanceType: string | null
+  /** The data centre's WUE, L per IT kWh; null: the provider's published figure. */
+  readonly wueLPerKWh: number | null
+  /** @deprecated use wueLPerKWh (the same figure). */
   readonly wue: number | null
+  /** The grid's water intensity, L/kWh; null: the shipped table's figure. */
+  readonly waterIntensityLPerKWh: number | null
+  /** @deprecated use waterIntensityLPerKWh (the same figure). */
   readonly waterIntensity: number | null
   readonly functionalUnit: FunctionalUnitOption | null
   readonly cpuPowerW: number | null
@@ -97,28 +112,22 @@ export interface ResolvedConfig {
   readonly sinks: readonly Sink[]
 }
 
-/**
- * A refused option, in parts as well as in its message, so that the CLI can say it in its own terms
- * (flags instead of constructor options).
- */
-export class OptionError extends WattprintError {
-  constructor(
-    message: string,
-    option: string,
-    /** What is wrong, as a phrase that follows the option's name: `must be a number of …`. */
-    readonly problem: string,
-    /** The value as code writes it (`NaN`, `"fast"`), or null when `problem` already shows it or it is secret. */
-    readonly shown: string | null,
-    /** A good value of the option, as code writes it. */
-    readonly example: string,
-    /** Where in the option: `durationS` of budget, `0` of gpuIds; empty for the option itself. */
-    readonly path: string = '',
-  ) {
-    super('INVALID_OPTION', message, option)
-  }
+/** How an option was given: its name and its environment variable as the user wrote them. */
+interface GivenAs {
+  readonly option: string
+  readonly env: string
 }
 
-function validate(name: OptionName, given: unknown, fromEnv: string | null): unknown {
+/**
+ * Checks an option's value. `as` names it as the user gave it (an option's former name, a former
+ * environment variable), so that a refusal quotes what was written.
+ */
+function validate(
+  name: OptionName,
+  given: unknown,
+  fromEnv: string | null,
+  as: GivenAs = { option: name, env: envName(name) },
+): unknown {
   const def: OptionDef = DEFINITIONS[name]
   // Enumerated values are accepted in any case, as booleans and country codes are (`DEBUG`, `Inline`).
   const value =
@@ -132,9 +141,9 @@ function validate(name: OptionName, given: unknown, fromEnv: string | null): unk
   if (fromEnv !== null) {
     throw new WattprintError(
       'INVALID_ENVIRONMENT',
-      `Environment variable ${envName(name)}=${def.secret ? '[redacted]' : describeValue(fromEnv)} is invalid: ${name} ${problem}. ` +
-        `Fix it or unset it; for example ${envName(name)}=${def.example.replace(/'/g, '')}.`,
-      envName(name),
+      `Environment variable ${as.env}=${def.secret ? '[redacted]' : describeValue(fromEnv)} is invalid: ${as.option} ${problem}. ` +
+        `Fix it or unset it; for example ${as.env}=${def.example.replace(/'/g, '')}.`,
+      as.env,
     )
   }
   // A field of an object or an item of an array is named by its path, and shown alone: budget.durationS.
@@ -147,14 +156,137 @@ function validate(name: OptionName, given: unknown, fromEnv: string | null): unk
   const example = field !== undefined ? `{ ${path[0]}: ${field} }` : def.example
   const shown = def.secret ? null : describeValue(part)
   throw new OptionError(
-    `Option ${name}${where} ${problem} (got ${shown ?? 'a value that is not shown'}). ` +
+    `Option ${as.option}${where} ${problem} (got ${shown ?? 'a value that is not shown'}). ` +
       `For example: new EmissionsTracker({ ${name}: ${example} }).`,
-    name,
+    as.option,
     problem,
     shown,
     example,
     path.join('.'),
   )
+}
+
+/** The deprecation warning of an option's, a field's or a variable's former name (its message is fixed). */
+const deprecated = (message: string): TrackerWarning => ({ code: 'DEPRECATED_OPTION', message })
+
+/**
+ * An option given under its name and its former name with different values: refused, naming both (as
+ * `option`, the new name, which is the one to keep).
+ */
+function conflict(former: string, now: string, values: readonly [unknown, unknown], example: string) {
+  const [old, current] = values.map(describeValue)
+  const problem = `is also given as ${former}, its former name, with another value (${former} ${old}, ${now} ${current})`
+  return new OptionError(
+    `Options ${former} and ${now} are one option, under its former and its new name, and they disagree ` +
+      `(${former}: ${old}, ${now}: ${current}). Give ${now} only; for example: new EmissionsTracker({ ${example} }).`,
+    now,
+    problem,
+    null,
+    example.slice(example.indexOf(':') + 1).trim(),
+  )
+}
+
+/**
+ * An option with a former name (DEPRECATED_OPTIONS): the value given by either name, refused when both
+ * disagree, with the warnings to give; `as` says how it was given. Undefined when neither was given.
+ */
+function givenOption(
+  name: OptionName,
+  options: Readonly<Record<string, unknown>>,
+  warnings: TrackerWarning[],
+): { readonly value: unknown; readonly as?: GivenAs } | undefined {
+  const current = options[name]
+  const old = FORMER_NAMES.get(name)
+  const previous = old === undefined ? undefined : options[old]
+  if (old === undefined || previous === undefined)
+    return current === undefined ? undefined : { value: current }
+  if (current !== undefined && !Object.is(current, previous))
+    throw conflict(old, name, [previous, current], `${name}: ${DEFINITIONS[name].example}`)
+  warnings.push(
+    deprecated(
+      `Option ${old} is deprecated: it is now ${name} (the same value, ${DEPRECATED_OPTIONS[old].unit}); ` +
+        `write new EmissionsTracker({ ${name}: … }). ${old} is still read.`,
+    ),
+  )
+  return { value: previous, as: { option: old, env: envName(name) } }
+}
+
+/**
+ * The environment's value of an option (its variable, else its former variable), with how it was given;
+ * the two variables set to different values are refused, naming both.
+ */
+function environmentOption(
+  name: OptionName,
+  env: Readonly<Record<string, string | undefined>>,
+  warnings: TrackerWarning[],
+): { readonly raw: string; readonly as: GivenAs } | undefined {
+  const set = (variable: string) => {
+    const raw = env[variable]
+    return raw === undefined || raw.trim() === '' ? undefined : raw
+  }
+  const variable = envName(name)
+  const current = set(variable)
+  const old = FORMER_NAMES.get(name)
+  const formerVariable = old === undefined ? undefined : DEPRECATED_OPTIONS[old].env
+  const previous = formerVariable === undefined ? undefined : set(formerVariable)
+  if (formerVariable === undefined || previous === undefined)
+    return current === undefined ? undefined : { raw: current, as: { option: name, env: variable } }
+  const kind = DEFINITIONS[name].kind
+  const parse = (raw: string) => fromEnvironment(kind, raw) ?? raw.trim()
+  if (current !== undefined && !Object.is(parse(current), parse(previous))) {
+    throw new WattprintError(
+      'INVALID_ENVIRONMENT',
+      `Environment variables ${formerVariable}=${describeValue(previous)} and ${variable}=${describeValue(current)} ` +
+        `are one setting, under its former and its new name, and they disagree. Set ${variable} only, and ` +
+        `unset ${formerVariable}.`,
+      variable,
+    )
+  }
+  warnings.push(
+    deprecated(
+      `Environment variable ${formerVariable} is deprecated: it is now ${variable} (the same value, ` +
+        `${DEPRECATED_OPTIONS[old as keyof typeof DEPRECATED_OPTIONS].unit}). ${formerVariable} is still read.`,
+    ),
+  )
+  return current !== undefined
+    ? { raw: current, as: { option: name, env: variable } }
+    : { raw: previous, as: { option: old as string, env: formerVariable } }
+}
+
+/** The embodied option with its former field `kgCO2e` read as `emissionsKg` (the two kept equal). */
+function withEmbodiedEmissions(
+  embodied: EmbodiedOption | undefined,
+  warnings: TrackerWarning[],
+): EmbodiedOption | undefined {
+  if (embodied?.kgCO2e === undefined) {
+    return embodied?.emissionsKg === undefined ? embodied : { ...embodied, kgCO2e: embodied.emissionsKg }
+  }
+  if (embodied.emissionsKg !== undefined && !Object.is(embodied.emissionsKg, embodied.kgCO2e)) {
+    throw conflict(
+      'embodied.kgCO2e',
+      'embodied.emissionsKg',
+      [embodied.kgCO2e, embodied.emissionsKg],
+      `embodied: { emissionsKg: ${DEFINITIONS.embodied.fieldExamples.emissionsKg} }`,
+    )
+  }
+  warnings.push(
+    deprecated(
+      'Option embodied.kgCO2e is deprecated: it is now embodied.emissionsKg (the same value, kg CO2e); ' +
+        'write new EmissionsTracker({ embodied: { emissionsKg: … } }). kgCO2e is still read.',
+    ),
+  )
+  return { ...embodied, emissionsKg: embodied.kgCO2e }
+}
+
+/** The warnings of each resolved configuration (its former names), for the tracker to emit as events. */
+const warningsOf = new WeakMap<object, readonly TrackerWarning[]>()
+
+/**
+ * The warnings resolving `config` gave (`DEPRECATED_OPTION`: a former name used), already printed once per
+ * process by resolveConfig; a tracker emits them as `warning` events too (tracker/warning-channel.ts).
+ */
+export function configWarnings(config: object): readonly TrackerWarning[] {
+  return warningsOf.get(config) ?? []
 }
 
 /** The environment warnings already printed: each is printed once per process, however many trackers. */
@@ -175,8 +307,10 @@ export function resolveConfig(
     )
   }
   for (const key of Object.keys(options)) {
-    if (optionDef(key) === undefined) {
-      const guess = closest(key, OPTION_NAMES)
+    if (optionDef(key) === undefined && !isDeprecatedOption(key)) {
+      // A slip of a former name (carbonIntensty) is pointed at the name it is now.
+      const near = closest(key, [...OPTION_NAMES, ...Object.keys(DEPRECATED_OPTIONS)])
+      const guess = near !== undefined && isDeprecatedOption(near) ? DEPRECATED_OPTIONS[near].now : near
       throw new WattprintError(
         'UNKNOWN_OPTION',
         `Unknown option ${key}${guess ? `: did you mean ${guess}?` : '.'} Known options: ${OPTION_NAMES.join(', ')}.`,
@@ -187,18 +321,22 @@ export function resolveConfig(
 
   const values: Partial<Record<OptionName, unknown>> = {}
   const fromEnvironmentNames = new Set<string>()
+  // Former names used (DEPRECATED_OPTION): printed below, once per process each, and kept for the tracker.
+  const warnings: TrackerWarning[] = []
   for (const name of OPTION_NAMES) {
-    const given = (options as Record<string, unknown>)[name]
+    const given = givenOption(name, options as Record<string, unknown>, warnings)
     if (given !== undefined) {
-      values[name] = validate(name, given, null)
+      values[name] = validate(name, given.value, null, given.as)
       continue
     }
-    const raw = env[envName(name)]
-    if (raw === undefined || raw.trim() === '' || DEFINITIONS[name].kind === 'object') continue
-    const parsed = fromEnvironment(DEFINITIONS[name].kind, raw)
-    values[name] = validate(name, parsed === undefined ? raw : parsed, raw)
+    if (DEFINITIONS[name].kind === 'object') continue
+    const fromEnv = environmentOption(name, env, warnings)
+    if (fromEnv === undefined) continue
+    const parsed = fromEnvironment(DEFINITIONS[name].kind, fromEnv.raw)
+    values[name] = validate(name, parsed === undefined ? fromEnv.raw : parsed, fromEnv.raw, fromEnv.as)
     fromEnvironmentNames.add(name)
   }
+  const embodied = withEmbodiedEmissions(values.embodied as EmbodiedOption | undefined, warnings)
 
   const location = checkLocation(
     {
@@ -230,6 +368,7 @@ export function resolveConfig(
 
   const logLevel = (values.logLevel as LogLevel | undefined) ?? 'warning'
   const logger = new Logger(logLevel)
+  for (const warning of warnings) logWarning(logger, warning)
   for (const warning of environmentWarnings(env)) {
     if (printedEnvironmentWarnings.has(warning)) continue
     printedEnvironmentWarnings.add(warning)
@@ -263,7 +402,10 @@ export function resolveConfig(
   const saveToFile = (values.saveToFile as boolean | undefined) ?? true
   if (saveToFile) assertUsableOutputDir(outputDir)
 
-  return {
+  const carbonIntensityGPerKWh = (values.carbonIntensityGPerKWh as number | undefined) ?? null
+  const wueLPerKWh = (values.wueLPerKWh as number | undefined) ?? null
+  const waterIntensityLPerKWh = (values.waterIntensityLPerKWh as number | undefined) ?? null
+  const config: ResolvedConfig = {
     projectName: (values.projectName as string | undefined) ?? 'wattprint',
     experimentId: (values.experimentId as string | undefined) ?? '',
     runId: (values.runId as string | undefined) ?? randomUUID(),
@@ -289,13 +431,16 @@ export function resolveConfig(
     carbonAwareLocation: (values.carbonAwareLocation as string | undefined) ?? null,
     forecastProvider: (values.forecastProvider as ForecastProviderName | undefined) ?? null,
     intensityTimeoutMs: (values.intensityTimeoutMs as number | undefined) ?? 3000,
-    carbonIntensity: (values.carbonIntensity as number | undefined) ?? null,
+    carbonIntensityGPerKWh,
+    carbonIntensity: carbonIntensityGPerKWh,
     budget: (values.budget as Budget | undefined) ?? null,
     pue: (values.pue as number | undefined) ?? 1,
-    embodied: (values.embodied as EmbodiedOption | undefined) ?? null,
+    embodied: embodied ?? null,
     cloudInstanceType: (values.cloudInstanceType as string | undefined) ?? null,
-    wue: (values.wue as number | undefined) ?? null,
-    waterIntensity: (values.waterIntensity as number | undefined) ?? null,
+    wueLPerKWh,
+    wue: wueLPerKWh,
+    waterIntensityLPerKWh,
+    waterIntensity: waterIntensityLPerKWh,
     functionalUnit: (values.functionalUnit as FunctionalUnitOption | undefined) ?? null,
     cpuPowerW: (values.cpuPowerW as number | undefined) ?? null,
     ramPowerW: (values.ramPowerW as number | undefined) ?? null,
@@ -318,6 +463,8 @@ export function resolveConfig(
     maxRouteLabels: (values.maxRouteLabels as number | undefined) ?? DEFAULT_MAX_ROUTE_LABELS,
     sinks: (values.sinks as readonly Sink[] | undefined) ?? [],
   }
+  if (warnings.length > 0) warningsOf.set(config, warnings)
+  return config
 }
 
 /** `'0, 1'` or `[0, 'GPU-8f6c']` → `['0', 'GPU-8f6c']`; undefined → null (the environment decides). */

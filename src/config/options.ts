@@ -70,7 +70,12 @@ export interface TrackerOptions {
   forecastProvider?: ForecastProviderName
   /** Time limit of one live intensity (or forecast) request, in milliseconds. Default 3000. */
   intensityTimeoutMs?: number
-  /** Forced carbon intensity in g CO2e/kWh; overrides every other source. */
+  /**
+   * Forced carbon intensity in g CO2e/kWh; overrides every other source. Formerly `carbonIntensity`
+   * (`WATTPRINT_CARBON_INTENSITY`), still read, with a `DEPRECATED_OPTION` warning.
+   */
+  carbonIntensityGPerKWh?: number
+  /** @deprecated use carbonIntensityGPerKWh (the same figure, g CO2e/kWh). */
   carbonIntensity?: number
   /**
    * Limits of the run. When one is crossed: a `budget` event, `tracker.signal` aborts, and the row's status
@@ -79,13 +84,27 @@ export interface TrackerOptions {
   budget?: Budget
   /** Power usage effectiveness of the data centre, 1 to 5. Default 1. */
   pue?: number
-  /** The hardware's embodied emissions and life; default: looked up (cloud instance type, server model). */
+  /**
+   * The hardware's embodied emissions and life; default: looked up (cloud instance type, server model).
+   * Its `emissionsKg` was formerly `kgCO2e`, still read, with a `DEPRECATED_OPTION` warning.
+   */
   embodied?: EmbodiedOption
   /** The cloud instance type (`p4d.24xlarge`, `n2-standard-8`, `Standard_D4s_v5`), for its embodied emissions. */
   cloudInstanceType?: string
-  /** The data centre's water usage effectiveness, litres per IT kWh. Default: the provider's published figure. */
+  /**
+   * The data centre's water usage effectiveness, litres per IT kWh. Default: the provider's published
+   * figure. Formerly `wue` (`WATTPRINT_WUE`), still read, with a `DEPRECATED_OPTION` warning.
+   */
+  wueLPerKWh?: number
+  /** @deprecated use wueLPerKWh (the same figure, litres per IT kWh). */
   wue?: number
-  /** Water consumed generating the electricity, litres per kWh drawn. Default: WRI's 2020 factor for the zone or country, where it has one. */
+  /**
+   * Water consumed generating the electricity, litres per kWh drawn. Default: WRI's 2020 factor for the
+   * zone or country, where it has one. Formerly `waterIntensity` (`WATTPRINT_WATER_INTENSITY`), still
+   * read, with a `DEPRECATED_OPTION` warning.
+   */
+  waterIntensityLPerKWh?: number
+  /** @deprecated use waterIntensityLPerKWh (the same figure, litres per kWh). */
   waterIntensity?: number
   /** What SCI is counted per: `{ name: 'epoch', count: 10 }`. The record's `sci` is null without it. */
   functionalUnit?: FunctionalUnitOption

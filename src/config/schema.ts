@@ -185,7 +185,10 @@ export const DEFINITIONS = {
     'electricitymaps',
   ),
   intensityTimeoutMs: numeric(100, 60_000, 'milliseconds', '3000'),
-  carbonIntensity: numeric(0, 2000, 'grams of CO2e per kWh', '56'),
+  carbonIntensityGPerKWh: {
+    ...numeric(0, 2000, 'grams of CO2e per kWh', '56'),
+    env: 'WATTPRINT_CARBON_INTENSITY_G_PER_KWH',
+  },
   budget: {
     kind: 'object',
     schema: z
@@ -208,6 +211,8 @@ export const DEFINITIONS = {
     schema: z
       .object(
         {
+          emissionsKg: z.optional(nonNegative('kg CO2e')),
+          // The former name of emissionsKg, still read (config.ts warns, and refuses the two disagreeing).
           kgCO2e: z.optional(nonNegative('kg CO2e')),
           lifetimeYears: z.optional(positive('years')),
           share: z.optional(
@@ -227,20 +232,23 @@ export const DEFINITIONS = {
               .check(someField('threads, memoryGiB')),
           ),
         },
-        { error: 'must be an object: { kgCO2e?, lifetimeYears?, share?, host? }' },
+        { error: 'must be an object: { emissionsKg?, lifetimeYears?, share?, host? }' },
       )
-      .check(someField('kgCO2e, lifetimeYears, share, host')),
-    example: '{ kgCO2e: 1500, lifetimeYears: 4 }',
+      .check(someField('emissionsKg, lifetimeYears, share, host')),
+    example: '{ emissionsKg: 1500, lifetimeYears: 4 }',
     fieldExamples: {
-      kgCO2e: '1500',
+      emissionsKg: '1500',
       lifetimeYears: '4',
       share: '0.125',
       host: '{ threads: 64, memoryGiB: 512 }',
     },
   },
   cloudInstanceType: { kind: 'string', schema: nonEmpty, example: "'p4d.24xlarge'" },
-  wue: numeric(0, 20, 'litres per kWh', '0.18'),
-  waterIntensity: numeric(0, 1000, 'litres per kWh', '3.1'),
+  wueLPerKWh: { ...numeric(0, 20, 'litres per kWh', '0.18'), env: 'WATTPRINT_WUE_L_PER_KWH' },
+  waterIntensityLPerKWh: {
+    ...numeric(0, 1000, 'litres per kWh', '3.1'),
+    env: 'WATTPRINT_WATER_INTENSITY_L_PER_KWH',
+  },
   functionalUnit: {
     kind: 'object',
     schema: z.object(
@@ -333,10 +341,43 @@ export const DEFINITIONS = {
   procRoot: { kind: 'string', schema: path, example: "'/host/proc'" },
   sysRoot: { kind: 'string', schema: path, example: "'/host/sys'" },
   logLevel: choice(LOG_LEVELS as [LogLevel, ...LogLevel[]], 'info'),
-} satisfies Record<keyof TrackerOptions, OptionDef>
+} satisfies Record<Exclude<keyof TrackerOptions, DeprecatedOptionName>, OptionDef>
 
 /** The name of an option. */
 export type OptionName = keyof typeof DEFINITIONS
+
+/**
+ * The options' former names, still read, each with the option it now is and its former environment
+ * variable (also still read). Each is a `DEPRECATED_OPTION` warning naming the new name; the two names
+ * given different values are refused. `embodied.kgCO2e` (now `embodied.emissionsKg`) is a field, handled
+ * with the embodied option.
+ */
+export const DEPRECATED_OPTIONS = {
+  carbonIntensity: {
+    now: 'carbonIntensityGPerKWh',
+    env: 'WATTPRINT_CARBON_INTENSITY',
+    unit: 'g CO2e/kWh',
+  },
+  wue: { now: 'wueLPerKWh', env: 'WATTPRINT_WUE', unit: 'L per IT kWh' },
+  waterIntensity: { now: 'waterIntensityLPerKWh', env: 'WATTPRINT_WATER_INTENSITY', unit: 'L/kWh' },
+} as const satisfies Readonly<
+  Record<string, { readonly now: string; readonly env: string; readonly unit: string }>
+>
+
+/** A former name of an option (see DEPRECATED_OPTIONS). */
+export type DeprecatedOptionName = keyof typeof DEPRECATED_OPTIONS
+
+/** The former name of each option that has one, by the option's name. */
+export const FORMER_NAMES: ReadonlyMap<OptionName, DeprecatedOptionName> = new Map(
+  (Object.keys(DEPRECATED_OPTIONS) as DeprecatedOptionName[]).map((old) => [
+    DEPRECATED_OPTIONS[old].now,
+    old,
+  ]),
+)
+
+/** Whether `name` is an option's former name. */
+export const isDeprecatedOption = (name: string): name is DeprecatedOptionName =>
+  Object.hasOwn(DEPRECATED_OPTIONS, name)
 
 /** Every option's name, in the order of the definitions. */
 export const OPTION_NAMES = Object.keys(DEFINITIONS) as OptionName[]
@@ -379,11 +420,21 @@ export const OTHER_ENVIRONMENT_VARIABLES: readonly string[] = [
  */
 export function environmentWarnings(env: Readonly<Record<string, string | undefined>>): string[] {
   const read = new Map(OPTION_NAMES.map((name) => [envName(name), name]))
+  // Former names are read too (config.ts warns about them): neither a typo nor a guess to offer.
+  const former = Object.values(DEPRECATED_OPTIONS).map((d) => d.env as string)
   const known = [...read.keys(), ...OTHER_ENVIRONMENT_VARIABLES]
   const suffixes = known.map((name) => name.slice('WATTPRINT_'.length))
+  const formerNow = new Map(
+    Object.entries(DEPRECATED_OPTIONS).map(([, d]) => [
+      d.env.slice('WATTPRINT_'.length),
+      envName(d.now).slice('WATTPRINT_'.length),
+    ]),
+  )
+  const formerSuffixes = [...formerNow.keys()]
   const warnings: string[] = []
   for (const name of Object.keys(env).sort()) {
-    if (!/^WATTPRINT_/i.test(name) || OTHER_ENVIRONMENT_VARIABLES.includes(name)) continue
+    if (!/^WATTPRINT_/i.test(name) || OTHER_ENVIRONMENT_VARIABLES.includes(name) || former.includes(name))
+      continue
     const option = read.get(name)
     if (option !== undefined) {
       if (DEFINITIONS[option].kind === 'object') {
@@ -394,7 +445,9 @@ export function environmentWarnings(env: Readonly<Record<string, string | undefi
       }
       continue
     }
-    const guess = closest(name.slice('WATTPRINT_'.length), suffixes)
+    // A slip of a former variable (WATTPRINT_CARBON_INTENSTY) is pointed at the variable it is now.
+    const near = closest(name.slice('WATTPRINT_'.length), [...suffixes, ...formerSuffixes])
+    const guess = (near && formerNow.get(near)) ?? near
     warnings.push(
       `Environment variable ${name} is not a wattprint setting and is ignored` +
         `${guess ? `: did you mean WATTPRINT_${guess}?` : '.'} The settings are the options' names in ` +

@@ -53,6 +53,7 @@ const loggedOncePerProcess = new Set<WarningCode>([
   'LOCATION_UNKNOWN',
   'LOCATION_GUESSED',
   'CPU_UNKNOWN',
+  'DEPRECATED_OPTION',
 ])
 const alreadyLogged = new Set<string>()
 

@@ -37,6 +37,8 @@ export type WarningCode =
   | 'INVALID_ARGUMENT'
   | 'REQUESTS_OPEN'
   | 'ROUTE_LABELS_CAPPED'
+  | 'DEPRECATED_OPTION'
+  | 'INTEGRATION_FAILED'
 
 /** Something the tracker could not do as asked; the run goes on. */
 export interface TrackerWarning {
@@ -61,11 +63,11 @@ export const WARNING_DOCS: Readonly<Record<WarningCode, string>> = {
   GPU_UNAVAILABLE:
     "A GPU seems present but neither NVML nor nvidia-smi can read it: GPU energy is not counted. The message gives both reasons; install the driver's NVML library, or point `nvmlLibraryPath` or `nvidiaSmiPath` at it.",
   LOCATION_UNKNOWN:
-    'No location was given and none could be guessed: emissions use the world average intensity. Set `country`, `zone`, `cloudProvider` with `cloudRegion` (or `WATTPRINT_COUNTRY`), or a measured intensity with `carbonIntensity`. Printed once per process.',
+    'No location was given and none could be guessed: emissions use the world average intensity. Set `country`, `zone`, `cloudProvider` with `cloudRegion` (or `WATTPRINT_COUNTRY`), or a measured intensity with `carbonIntensityGPerKWh`. Printed once per process.',
   NO_COUNTRY_FIGURE:
-    "The shipped tables have no yearly intensity for the country or zone given: emissions use the world average. Set `carbonIntensity` to your grid's figure.",
+    "The shipped tables have no yearly intensity for the country or zone given: emissions use the world average. Set `carbonIntensityGPerKWh` to your grid's figure.",
   LOCATION_GUESSED:
-    'No location was given: the country was guessed from the time zone, and every row says so (`intensity_source` `timezone-guess:…`). Set the location (`country`, `zone`, `cloudProvider` with `cloudRegion`) or `carbonIntensity`. Printed once per process.',
+    'No location was given: the country was guessed from the time zone, and every row says so (`intensity_source` `timezone-guess:…`). Set the location (`country`, `zone`, `cloudProvider` with `cloudRegion`) or `carbonIntensityGPerKWh`. Printed once per process.',
   CLOUD_REGION_UNKNOWN:
     "The cloud region, given or detected, is not in wattprint's table, so its grid is unknown. Set `zone` to the region's Electricity Maps zone.",
   LIVE_INTENSITY_FAILED:
@@ -118,9 +120,13 @@ export const WARNING_DOCS: Readonly<Record<WarningCode, string>> = {
   ATTRIBUTION_SHARED:
     "The cgroup holds more than the job (the root cgroup, or other processes, named): their CPU time and memory count as the job's. Run the job in a cgroup of its own (`systemd-run --user --scope -- <command>`, a container), or use `attribution: 'process'`.",
   INVALID_ARGUMENT:
-    'A method was given what its types refuse, as plain JavaScript can (a `stop()` status, a task name that is not a non-empty string, `predict()` progress outside `0 ≤ done ≤ total`, an unknown event name, a listener that is not a function): the message names the value and what is allowed, and the call does the sane thing (the row `finished`, no task, no prediction, no listener).',
+    "A method was given what its types refuse, as plain JavaScript can (a `stop()` status, a task name that is not a non-empty string, `predict()` progress outside `0 ≤ done ≤ total`, an unknown event name, a listener that is not a function, `tfjsCallback`'s `epochs` or `predictAfter` that is not a whole number from 1; a request's count given under both its name and its former name with different values): the message names the value and what is allowed, and the call does the sane thing (the row `finished`, no task, no prediction, no listener, the new name's count).",
   REQUESTS_OPEN:
     'Request spans were still open at `stop()`: they are ended there, with a note in the record. End each span (`span.end()`) when its request ends.',
   ROUTE_LABELS_CAPPED:
     'More distinct request names than `maxRouteLabels` (default 100): the metric sinks count the rest under the route `other`. Name requests by route or model, not by user or URL, or raise `maxRouteLabels` (`WATTPRINT_MAX_ROUTE_LABELS`).',
+  DEPRECATED_OPTION:
+    "An option, a field or an environment variable was given by its former name, which is still read: `carbonIntensity` is `carbonIntensityGPerKWh` (`WATTPRINT_CARBON_INTENSITY` is `WATTPRINT_CARBON_INTENSITY_G_PER_KWH`), `wue` is `wueLPerKWh` (`WATTPRINT_WUE`: `WATTPRINT_WUE_L_PER_KWH`), `waterIntensity` is `waterIntensityLPerKWh` (`WATTPRINT_WATER_INTENSITY`: `WATTPRINT_WATER_INTENSITY_L_PER_KWH`), `embodied.kgCO2e` is `embodied.emissionsKg`, and the request counts `tokensIn` and `tokensOut` (of `span.end()`, `measure()`, the HTTP adapters' counts and `measurePipeline()`'s option) are `inputTokens` and `outputTokens`. The message names the new name: use it, with the same value (the unit is the same). Giving both names with different values is refused (an `OptionError` for an option; for the counts of a request, the new name's value is taken, with an `INVALID_ARGUMENT` warning). Printed once per process for each name.",
+  INTEGRATION_FAILED:
+    "An integration could not do part of its work, and the call went on: a runtime wrapper (`measureOnnxSession`, `measurePipeline`, `measureLlamaSession`) could not open, mark or end its request span (the call runs unmeasured), could not count a call's tokens or items (the count is left out), or its `onRecord` threw; or `tfjsCallback` would stop training on the budget but was given no `model` to stop (pass `{ model }`). Said through the tracker the integration was given, once per message and tracker; an object that is not an `EmissionsTracker` (one of your own that opens spans) gets a process warning instead.",
 }

@@ -91,21 +91,21 @@ function fromInstanceType(
       note:
         rows.length > 1
           ? `embodied emissions unknown: instance type ${type} is in more than one cloud's table; set cloudProvider`
-          : `embodied emissions unknown: instance type ${type} is not in Cloud Carbon Footprint's table for ${where}; set embodied: { kgCO2e }`,
+          : `embodied emissions unknown: instance type ${type} is not in Cloud Carbon Footprint's table for ${where}; set embodied: { emissionsKg }`,
     }
   }
   const reserved = instanceShare(row, guests?.reserved ?? null)
   const measured = instanceShare(row, guests?.measured ?? null)
   // A guest's host is the instance type's; its kg the user's, where given.
   const host =
-    given?.kgCO2e !== undefined
-      ? `host ${given.kgCO2e} kg as given, the host of ${row.provider}/${row.instanceType}`
+    given?.emissionsKg !== undefined
+      ? `host ${given.emissionsKg} kg as given, the host of ${row.provider}/${row.instanceType}`
       : `host ${row.platformEmbodiedKg} kg (Cloud Carbon Footprint)`
   return {
-    kg: given?.kgCO2e ?? row.platformEmbodiedKg,
+    kg: given?.emissionsKg ?? row.platformEmbodiedKg,
     share: given?.share ?? reserved.share,
     shareGiven: given?.share !== undefined,
-    source: given?.kgCO2e !== undefined ? 'option' : `ccf-embodied:${row.provider}/${row.instanceType}`,
+    source: given?.emissionsKg !== undefined ? 'option' : `ccf-embodied:${row.provider}/${row.instanceType}`,
     detail: `${host}, ${given?.share !== undefined ? 'share as given' : `share ${reserved.ratio}`}`,
     ...(measured.share !== reserved.share && given?.share === undefined
       ? { measured: { share: measured.share, detail: `${host}, share ${measured.ratio}` } }
@@ -154,7 +154,7 @@ function guestHost(
   if (hardware.server === false) {
     return {
       host: null,
-      note: `embodied emissions unknown: the component model is for servers and this container's host (SMBIOS type ${hardware.chassisType}) is not one; set embodied: { kgCO2e }`,
+      note: `embodied emissions unknown: the component model is for servers and this container's host (SMBIOS type ${hardware.chassisType}) is not one; set embodied: { emissionsKg }`,
     }
   }
   return {
@@ -212,7 +212,9 @@ function fromGuest(
     : ''
   const hostText = `${found.label}: ${describeHost(host)}, ${round(reserved.hostKg)} kg${spread}`
   const kgText =
-    given?.kgCO2e !== undefined ? `host ${given.kgCO2e} kg as given, split as the ${hostText}` : hostText
+    given?.emissionsKg !== undefined
+      ? `host ${given.emissionsKg} kg as given, split as the ${hostText}`
+      : hostText
   let measured: HostShare | undefined
   if (guests.measured !== guests.reserved && given?.share === undefined) {
     const of = guests.measured ? split(guests.measured) : null
@@ -224,7 +226,7 @@ function fromGuest(
         }
   }
   let note: string | undefined
-  if (assumed && given?.kgCO2e === undefined && given?.share === undefined) {
+  if (assumed && given?.emissionsKg === undefined && given?.share === undefined) {
     const vcpus = guests.reserved.vcpus
     note =
       `embodied emissions: ${guests.reserved.basis}${why}, on an unknown host assumed to be ${describeHost(host)} ` +
@@ -233,11 +235,15 @@ function fromGuest(
       `${round(vcpus * range.p90)} kg (10th–90th percentile); set cloudInstanceType or embodied.host for its real host`
   }
   return {
-    kg: given?.kgCO2e ?? reserved.hostKg,
+    kg: given?.emissionsKg ?? reserved.hostKg,
     share: given?.share ?? reserved.guestKg / reserved.hostKg,
     shareGiven: given?.share !== undefined,
     source:
-      given?.kgCO2e !== undefined ? 'option' : assumed ? 'ccf-components:assumed-host' : 'ccf-components',
+      given?.emissionsKg !== undefined
+        ? 'option'
+        : assumed
+          ? 'ccf-components:assumed-host'
+          : 'ccf-components',
     detail: given?.share !== undefined ? `${kgText}; share as given` : `${kgText}; ${reserved.text}`,
     ...(measured ? { measured } : {}),
     ...(note ? { note } : {}),
@@ -250,7 +256,7 @@ function fromComponents(facts: HostFacts, given: EmbodiedOption | null, roots?: 
   if (hardware.server === false) {
     return {
       kg: null,
-      note: `embodied emissions unknown: the component model is for servers and this chassis (SMBIOS type ${hardware.chassisType}) is not one; set embodied: { kgCO2e }`,
+      note: `embodied emissions unknown: the component model is for servers and this chassis (SMBIOS type ${hardware.chassisType}) is not one; set embodied: { emissionsKg }`,
     }
   }
   const model = componentModel()
@@ -294,13 +300,13 @@ export function hostEmbodied(facts: HostFacts, roots?: HardwareRoots): HostEmbod
   const given = facts.embodied
   try {
     const guests = guestsOf(facts)
-    if (given?.kgCO2e !== undefined && (guests === null || given.share !== undefined)) {
+    if (given?.emissionsKg !== undefined && (guests === null || given.share !== undefined)) {
       return {
-        kg: given.kgCO2e,
+        kg: given.emissionsKg,
         share: given.share ?? 1,
         shareGiven: given.share !== undefined,
         source: 'option',
-        detail: `${given.kgCO2e} kg as given`,
+        detail: `${given.emissionsKg} kg as given`,
       }
     }
     const firmware = guests?.reserved.vm ? (facts.guest?.firmwareInstanceType ?? null) : null
@@ -322,7 +328,7 @@ export function hostEmbodied(facts: HostFacts, roots?: HardwareRoots): HostEmbod
     if (facts.onCloud) {
       return {
         kg: null,
-        note: `embodied emissions unknown: the ${facts.cloudProvider ?? 'cloud'} instance type is unknown; set cloudInstanceType (or detectCloud) or embodied: { kgCO2e }`,
+        note: `embodied emissions unknown: the ${facts.cloudProvider ?? 'cloud'} instance type is unknown; set cloudInstanceType (or detectCloud) or embodied: { emissionsKg }`,
       }
     }
     return fromComponents(facts, given, roots)

@@ -91,34 +91,34 @@ export function gridWaterIntensity(
   zone: string | null,
 ): { readonly lPerKWh: number | null; readonly source: string } {
   if (option !== null)
-    return { lPerKWh: option, source: `option waterIntensity ${litres(option)} × grid kWh` }
+    return { lPerKWh: option, source: `option waterIntensityLPerKWh ${litres(option)} × grid kWh` }
   const found = findWaterIntensity(country, zone)
   if (found) {
     const place = found.zone ? `${found.zone} (eGRID ${found.egridSubregion})` : found.country
     return { lPerKWh: found.lPerKWh, source: `${found.dataset}:${place} ${litres(found.lPerKWh)} × grid kWh` }
   }
   const why = country ? `no published factor for ${country}` : 'the country is unknown'
-  return { lPerKWh: null, source: `not counted (${why}; set waterIntensity)` }
+  return { lPerKWh: null, source: `not counted (${why}; set waterIntensityLPerKWh)` }
 }
 
 /** On-site water (IT kWh × WUE) and off-site water (grid kWh × the grid's water intensity). */
 function water(config: FootprintConfig, input: FootprintInput) {
   const published =
-    config.wue === null && input.cloudProvider ? findWue(input.cloudProvider, input.cloudRegion) : null
-  const wue = config.wue ?? published?.lPerKWh ?? null
+    config.wueLPerKWh === null && input.cloudProvider ? findWue(input.cloudProvider, input.cloudRegion) : null
+  const wue = config.wueLPerKWh ?? published?.lPerKWh ?? null
   const wueFrom =
-    config.wue !== null
-      ? 'option wue'
+    config.wueLPerKWh !== null
+      ? 'option wueLPerKWh'
       : published
         ? `${published.provider}${published.region ? `:${published.region}` : ''}-${published.year}`
         : null
   // WUE is defined per kWh of IT equipment, so the PUE is taken out; the grid supplies the PUE too.
   const onSite = wue === null ? null : (input.energyKWh / input.pue) * wue
-  const grid = gridWaterIntensity(config.waterIntensity, input.countryIsoCode, input.region)
+  const grid = gridWaterIntensity(config.waterIntensityLPerKWh, input.countryIsoCode, input.region)
   const offSite = grid.lPerKWh === null ? null : input.energyKWh * grid.lPerKWh
   const parts = [
     wue === null
-      ? `on-site: not counted (${input.cloudProvider ? `no published WUE for ${input.cloudProvider}` : 'not on a known cloud'}; set wue)`
+      ? `on-site: not counted (${input.cloudProvider ? `no published WUE for ${input.cloudProvider}` : 'not on a known cloud'}; set wueLPerKWh)`
       : `on-site: ${wueFrom} ${litres(wue)} × IT kWh`,
     `off-site: ${grid.source}`,
   ]

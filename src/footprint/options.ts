@@ -10,8 +10,10 @@ export interface EmbodiedHostOption {
 export interface EmbodiedOption {
   /**
    * Total embodied emissions of the machine, kg CO2e; in a virtual machine or a container, of its host.
-   * Default: looked up.
+   * Default: looked up. Formerly `kgCO2e`, still read, with a `DEPRECATED_OPTION` warning.
    */
+  readonly emissionsKg?: number
+  /** @deprecated use emissionsKg (the same figure, kg CO2e). */
   readonly kgCO2e?: number
   /** The hardware's expected life, years. Default 4 (Cloud Carbon Footprint's and SCI guidance's). */
   readonly lifetimeYears?: number
@@ -41,8 +43,10 @@ export interface FunctionalUnitOption {
 export interface FootprintConfig {
   readonly embodied: EmbodiedOption | null
   readonly cloudInstanceType: string | null
-  readonly wue: number | null
-  readonly waterIntensity: number | null
+  /** The data centre's WUE, L per IT kWh (option wueLPerKWh); null: the provider's published figure. */
+  readonly wueLPerKWh: number | null
+  /** The grid's water intensity, L/kWh (option waterIntensityLPerKWh); null: the shipped table's. */
+  readonly waterIntensityLPerKWh: number | null
   readonly functionalUnit: FunctionalUnitOption | null
   /** Where /proc is: the CPU flags (a hypervisor's) and this process's cgroup (a container's limits). */
   readonly procRoot: string

@@ -23,7 +23,7 @@ interface ExpressResponseLike {
   readonly locals: {
     /** The request's span, for the handler (`res.locals.wattprintSpan.firstToken()`). */
     wattprintSpan?: RequestSpan
-    /** Counts the handler leaves for the span's end: `res.locals.wattprintCounts = { tokensOut: 42 }`. */
+    /** Counts the handler leaves for the span's end: `res.locals.wattprintCounts = { outputTokens: 42 }`. */
     wattprintCounts?: RequestCounts
   }
   readonly statusCode?: number

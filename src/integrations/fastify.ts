@@ -18,7 +18,7 @@ interface FastifyRequestLike {
   readonly routeOptions?: { readonly url?: string }
   /** The request's span, for the handler (`request.wattprintSpan.firstToken()`); null once ended. */
   wattprintSpan: RequestSpan | null
-  /** Counts the handler leaves for the span's end: `request.wattprintCounts = { tokensOut: 42 }`. */
+  /** Counts the handler leaves for the span's end: `request.wattprintCounts = { outputTokens: 42 }`. */
   wattprintCounts: RequestCounts | null
 }
 

@@ -1,5 +1,7 @@
+import type { TrackerWarning } from '../core/warnings.js'
 import type { RequestCounts, RequestEnd } from '../model/requests.js'
 import type { RequestSpan } from '../requests/span.js'
+import { warnThrough } from '../tracker/warning-channel.js'
 import type { InferenceOptions, SpanOpener } from './inference-options.js'
 
 /** A span whose methods never throw: a broken tracker loses the measurement, never the user's call. */
@@ -8,14 +10,31 @@ export interface SafeSpan {
   end(counts: RequestEnd): void
 }
 
-const warned = new Set<string>()
+/** The messages already said, by the tracker (or opener) they were said through. */
+const warned = new WeakMap<object, Set<string>>()
 
-/** A process warning, once per distinct message: wrappers run per call, a warning must not flood. */
-export function warnOnce(message: string): void {
-  if (warned.has(message)) return
-  warned.add(message)
+/**
+ * Says a warning through the tracker the integration was given (its `warning` event and its stderr line,
+ * as the tracker's own warnings), once per distinct message and tracker: wrappers run per call, a warning
+ * must not flood. Code `INTEGRATION_FAILED` unless another is given.
+ */
+export function warnOnce(
+  tracker: object,
+  message: string,
+  code: TrackerWarning['code'] = 'INTEGRATION_FAILED',
+): void {
+  let said = warned.get(tracker)
+  if (!said) {
+    said = new Set()
+    warned.set(tracker, said)
+  }
+  if (said.has(message)) return
+  said.add(message)
+  if (warnThrough(tracker, { code, message })) return
+  // An opener that is no EmissionsTracker (a test's fake, an object of the user's that opens spans) has
+  // no warning channel of wattprint's to report through: the process's own is the one left.
   try {
-    process.emitWarning(`wattprint: ${message}`)
+    process.emitWarning(`wattprint: ${message}`, { code })
   } catch {
     // nothing left to tell
   }
@@ -33,6 +52,7 @@ export function openSpan(tracker: SpanOpener, fallbackName: string, options: Inf
     span = tracker.request(options.name ?? fallbackName, weight)
   } catch (error) {
     warnOnce(
+      tracker,
       `could not open a request span for ${fallbackName} (${describe(error)}); the call runs unmeasured.`,
     )
   }
@@ -45,7 +65,7 @@ export function openSpan(tracker: SpanOpener, fallbackName: string, options: Inf
       try {
         span.firstToken()
       } catch (error) {
-        warnOnce(`a request span's firstToken() failed: ${describe(error)}`)
+        warnOnce(tracker, `a request span's firstToken() failed: ${describe(error)}`)
       }
     },
     end(counts) {
@@ -60,14 +80,14 @@ export function openSpan(tracker: SpanOpener, fallbackName: string, options: Inf
               try {
                 onRecord(record)
               } catch (error) {
-                warnOnce(`onRecord threw: ${describe(error)}`)
+                warnOnce(tracker, `onRecord threw: ${describe(error)}`)
               }
             },
             () => {},
           )
         }
       } catch (error) {
-        warnOnce(`a request span's end() failed: ${describe(error)}`)
+        warnOnce(tracker, `a request span's end() failed: ${describe(error)}`)
       }
     },
   }
@@ -92,7 +112,7 @@ export async function measured<T>(
     try {
       read = counts()
     } catch (error) {
-      warnOnce(`could not count the tokens or items of ${fallbackName}: ${describe(error)}`)
+      warnOnce(tracker, `could not count the tokens or items of ${fallbackName}: ${describe(error)}`)
     }
     span.end(failed ? { ...read, failed } : read)
   }

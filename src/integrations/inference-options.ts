@@ -12,6 +12,9 @@ export interface InferenceOptions {
   readonly name?: string
   /** The span's weight among concurrent spans (default 1). */
   readonly weight?: number
-  /** Called with each call's record once it is accounted; what it throws becomes a process warning. */
+  /**
+   * Called with each call's record once it is accounted; what it throws becomes an `INTEGRATION_FAILED`
+   * warning of the tracker (its `warning` event and its stderr line).
+   */
   readonly onRecord?: (record: RequestRecord) => void
 }

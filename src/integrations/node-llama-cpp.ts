@@ -34,8 +34,8 @@ function chained(mark: () => void, user: Callback) {
 /**
  * The session, with each `prompt()` (and `promptWithMeta`, `completePrompt`, `completePromptWithMeta`)
  * measured as a request span named `options.name` (default `llama`): the first token the session streams
- * (`onToken`, `onTextChunk`, `onResponseChunk`, the user's callbacks chained) ends prefill, and `tokensIn`
- * and `tokensOut` are the difference in `session.sequence.tokenMeter` over the call. The wrapper runs one
+ * (`onToken`, `onTextChunk`, `onResponseChunk`, the user's callbacks chained) ends prefill, and
+ * `inputTokens` and `outputTokens` are the difference in `session.sequence.tokenMeter` over the call. The wrapper runs one
  * prompt at a time, as the session itself does, so that each call's counts are its own. Results and
  * errors are the session's.
  */
@@ -81,8 +81,8 @@ export function measureLlamaSession<S extends LlamaSessionLike>(
             if (!before || !after) return { items: 1 }
             return {
               items: 1,
-              tokensIn: after.usedInputTokens - before.usedInputTokens,
-              tokensOut: after.usedOutputTokens - before.usedOutputTokens,
+              inputTokens: after.usedInputTokens - before.usedInputTokens,
+              outputTokens: after.usedOutputTokens - before.usedOutputTokens,
             }
           },
         )

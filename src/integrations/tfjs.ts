@@ -1,8 +1,10 @@
 import { show } from '../core/arguments.js'
+import type { WarningCode } from '../core/warnings.js'
 import type { Prediction } from '../model/events.js'
 import type { TaskRecord } from '../model/record.js'
 import { BUDGET_WORDS } from '../tracker/budget-watch.js'
 import type { EmissionsTracker } from '../tracker/tracker.js'
+import { warnThrough } from '../tracker/warning-channel.js'
 
 /** The part of a TensorFlow.js model the callback touches. */
 interface StoppableModel {
@@ -52,9 +54,9 @@ export interface TfjsCallback {
  * Never mix a plain object into an array of tf.Callback instances: TensorFlow.js rejects such arrays.
  */
 export function tfjsCallback(tracker: EmissionsTracker, options: TfjsCallbackOptions): TfjsCallback {
-  const predictAfter = countOption('predictAfter', options.predictAfter, 1)
+  const predictAfter = countOption(tracker, 'predictAfter', options.predictAfter, 1)
   // Without the run's length there is nothing to extrapolate to: tasks per epoch only.
-  const predicts = countOption('epochs', options.epochs, null) !== null
+  const predicts = countOption(tracker, 'epochs', options.epochs, null) !== null
   const stopOnBudget = options.stopOnBudget ?? true
   const epochs: TaskRecord[] = []
   let prediction: Prediction | null = null
@@ -67,7 +69,7 @@ export function tfjsCallback(tracker: EmissionsTracker, options: TfjsCallbackOpt
     if (!options.model) {
       if (!warned) {
         warned = true
-        process.emitWarning(`wattprint: ${why}, but tfjsCallback has no model to stop: pass { model }.`)
+        say(tracker, 'INTEGRATION_FAILED', `${why}, but tfjsCallback has no model to stop: pass { model }.`)
       }
       return
     }
@@ -115,14 +117,33 @@ export function tfjsCallback(tracker: EmissionsTracker, options: TfjsCallbackOpt
 }
 
 /** A count option of tfjsCallback (a positive integer), or `fallback` with a warning saying so. */
-function countOption<T extends number | null>(name: string, value: unknown, fallback: T): number | T {
+function countOption<T extends number | null>(
+  tracker: EmissionsTracker,
+  name: string,
+  value: unknown,
+  fallback: T,
+): number | T {
   if (value === undefined && fallback !== null) return fallback
   if (typeof value === 'number' && Number.isInteger(value) && value >= 1) return value
-  process.emitWarning(
-    `wattprint: tfjsCallback's ${name} must be a whole number from 1, got ${show(value)}; ` +
+  say(
+    tracker,
+    'INVALID_ARGUMENT',
+    `tfjsCallback's ${name} must be a whole number from 1, got ${show(value)}; ` +
       (fallback === null
         ? 'no prediction is made (pass the epochs given to model.fit).'
         : `using ${fallback}.`),
   )
   return fallback
+}
+
+/** A warning through the tracker's channel: its `warning` event and its stderr line. */
+function say(tracker: EmissionsTracker, code: WarningCode, message: string): void {
+  if (warnThrough(tracker, { code, message })) return
+  // Typed as an EmissionsTracker, but plain JavaScript may pass something else: it has no warning channel
+  // of wattprint's, and the process's own is the one left.
+  try {
+    process.emitWarning(`wattprint: ${message}`, { code })
+  } catch {
+    // nothing left to tell
+  }
 }

@@ -2,6 +2,7 @@
 // a streamer hook marks the first generated token (prefill before it, decode after) and counts the
 // tokens. Duck-typed: wattprint never imports transformers.js.
 
+import { OptionError } from '../core/errors.js'
 import type { RequestCounts } from '../model/requests.js'
 import { measured, type SafeSpan, warnOnce, withOverrides } from './inference-call.js'
 import type { InferenceOptions, SpanOpener } from './inference-options.js'
@@ -32,9 +33,46 @@ export interface PipelineLike {
 
 /** Options of measurePipeline. */
 export interface PipelineMeasureOptions extends InferenceOptions {
-  /** The input tokens of a call, when the default (the tokenizer's count of the prompt) does not fit. */
+  /**
+   * The input tokens of a call, when the default (the tokenizer's count of the prompt) does not fit.
+   * Formerly `tokensIn`, still read, with a `DEPRECATED_OPTION` warning.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the pipeline's own inputs
+  readonly inputTokens?: (inputs: any) => number
+  /** @deprecated use inputTokens (the same function). */
   // biome-ignore lint/suspicious/noExplicitAny: the pipeline's own inputs
   readonly tokensIn?: (inputs: any) => number
+}
+
+/**
+ * measurePipeline's `inputTokens`, or its former name `tokensIn` (a `DEPRECATED_OPTION` warning through
+ * the tracker); both given, unless the same function, are refused with an OptionError naming both.
+ */
+function inputTokensOption(
+  tracker: SpanOpener,
+  options: PipelineMeasureOptions,
+): PipelineMeasureOptions['inputTokens'] {
+  const { inputTokens, tokensIn } = options
+  if (tokensIn === undefined) return inputTokens
+  if (inputTokens !== undefined && inputTokens !== tokensIn) {
+    const problem = 'is also given as tokensIn, its former name, with another function'
+    throw new OptionError(
+      `measurePipeline: options tokensIn and inputTokens are one option, under its former and its new name, ` +
+        'and they are two different functions. Give inputTokens only: measurePipeline(tracker, pipeline, ' +
+        '{ inputTokens: (inputs) => … }).',
+      'inputTokens',
+      problem,
+      null,
+      '(inputs) => …',
+    )
+  }
+  warnOnce(
+    tracker,
+    "measurePipeline()'s option tokensIn is deprecated: it is now inputTokens (the same function), as in " +
+      'the record and the CSV; tokensIn is still read.',
+    'DEPRECATED_OPTION',
+  )
+  return tokensIn
 }
 
 /** Tasks whose pipelines call generate() with a streamer as the second argument's `streamer`. */
@@ -66,13 +104,14 @@ class TokenCounter implements StreamerLike {
     private readonly span: SafeSpan,
     private readonly padId: bigint | null,
     private readonly user: Partial<StreamerLike> | undefined,
+    private readonly warn: (message: string) => void,
   ) {}
 
   put(value: bigint[][]): void {
     try {
       this.count(value)
     } catch (error) {
-      warnOnce(`could not count a generation's tokens: ${error instanceof Error ? error.message : error}`)
+      this.warn(`could not count a generation's tokens: ${error instanceof Error ? error.message : error}`)
     }
     this.user?.put?.(value) // the user's streamer: what it throws is theirs to see
   }
@@ -119,8 +158,10 @@ export function measurePipeline<P extends PipelineLike>(
   pipeline: P,
   options: PipelineMeasureOptions = {},
 ): P {
+  const inputTokens = inputTokensOption(tracker, options)
   const task = typeof pipeline.task === 'string' ? pipeline.task : 'unknown'
   const name = `pipeline:${task}`
+  const warn = (message: string) => warnOnce(tracker, message)
   const generates = GENERATION_TASKS.has(task)
   const apply = (args: unknown[], thisArg: unknown) => {
     const inputs = args[0]
@@ -132,10 +173,10 @@ export function measurePipeline<P extends PipelineLike>(
       (span) => {
         if (!generates) return Reflect.apply(pipeline, thisArg, args)
         const given = (args[1] ?? {}) as { streamer?: Partial<StreamerLike> }
-        counter = new TokenCounter(span, padTokenId(pipeline), given.streamer)
+        counter = new TokenCounter(span, padTokenId(pipeline), given.streamer, warn)
         return Reflect.apply(pipeline, thisArg, [inputs, { ...given, streamer: counter }, ...args.slice(2)])
       },
-      () => generationCounts(pipeline, options, inputs, counter),
+      () => generationCounts(pipeline, inputTokens, inputs, counter),
     )
   }
   return withOverrides(pipeline, {}, apply)
@@ -143,19 +184,19 @@ export function measurePipeline<P extends PipelineLike>(
 
 function generationCounts(
   pipeline: PipelineLike,
-  options: PipelineMeasureOptions,
+  inputTokensOf: PipelineMeasureOptions['inputTokens'],
   inputs: unknown,
   counter: TokenCounter | null,
 ): RequestCounts {
   const items = inputCount(inputs)
   if (!counter) return { items }
   const encoderDecoder = pipeline.model?.config?.is_encoder_decoder === true
-  const tokensIn = options.tokensIn
-    ? options.tokensIn(inputs)
+  const inputTokens = inputTokensOf
+    ? inputTokensOf(inputs)
     : encoderDecoder
       ? encoderTokens(pipeline, inputs)
       : counter.prompt
-  return tokensIn === undefined
-    ? { items, tokensOut: counter.generated }
-    : { items, tokensIn, tokensOut: counter.generated }
+  return inputTokens === undefined
+    ? { items, outputTokens: counter.generated }
+    : { items, inputTokens, outputTokens: counter.generated }
 }

@@ -3,7 +3,9 @@ export type HttpFailureKind = 'timeout' | 'network' | 'status' | 'malformed'
 
 /**
  * A failed look-up. Its message names the URL without its query and never a request header, so a token
- * sent in a header cannot leak through it.
+ * sent in a header cannot leak through it. Internal, so not a WattprintError: it never reaches a user, as
+ * the live intensity turns it into a `LIVE_INTENSITY_FAILED` warning and askProvider() (forecast/) into a
+ * ForecastError, its `kind` and `status` used on the way for the advice.
  */
 export class HttpFailure extends Error {
   override readonly name = 'HttpFailure'

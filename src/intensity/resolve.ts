@@ -31,7 +31,8 @@ export interface IntensityResolution {
  * replace the probes of the outside world.
  */
 export interface IntensityConfig {
-  readonly carbonIntensity: number | null
+  /** The forced intensity, g CO2e/kWh; null: the place's figure. */
+  readonly carbonIntensityGPerKWh: number | null
   /** ISO 3166 alpha-2, as given (a guessed or cloud-derived country is not set here). */
   readonly country: string | null
   /** Electricity Maps zone id, as the data spells it. */
@@ -60,7 +61,7 @@ export interface ResolveDependencies {
 
 const HOW_TO_SET =
   "Set the location (country: 'FR', zone: 'US-CAL-CISO', cloudProvider + cloudRegion, or WATTPRINT_COUNTRY=FR) " +
-  'or a measured intensity (carbonIntensity: 56).'
+  'or a measured intensity (carbonIntensityGPerKWh: 56).'
 
 /** Labels every figure of a provider as resting on a guess: `timezone-guess:Europe/Berlin:<source>`. */
 class GuessedIntensity implements IntensityProvider {
@@ -157,8 +158,8 @@ export async function resolveIntensity(
     close,
   })
 
-  if (config.carbonIntensity !== null) {
-    return done(new ConstantIntensity({ gPerKWh: config.carbonIntensity, source: 'fixed' }), null)
+  if (config.carbonIntensityGPerKWh !== null) {
+    return done(new ConstantIntensity({ gPerKWh: config.carbonIntensityGPerKWh, source: 'fixed' }), null)
   }
 
   // The static figure: the live provider's fallback, or the answer when no live provider is set.
@@ -181,7 +182,7 @@ export async function resolveIntensity(
             code: 'NO_COUNTRY_FIGURE',
             message:
               `No yearly intensity for ${place} in the shipped tables: using the world average of ` +
-              `${WORLD_AVERAGE_G_PER_KWH} g CO2e/kWh. Set carbonIntensity to your grid's figure.`,
+              `${WORLD_AVERAGE_G_PER_KWH} g CO2e/kWh. Set carbonIntensityGPerKWh to your grid's figure.`,
           }
         : {
             code: 'LOCATION_UNKNOWN',

@@ -1,13 +1,20 @@
 import type { Component } from '../core/components.js'
 
-/** What a request consumed or produced, given when its span ends. */
+/**
+ * What a request consumed or produced, given when its span ends. The token counts have the names of the
+ * run's totals (`inputTokens`, `outputTokens`, the CSV's `input_tokens` and `output_tokens`).
+ */
 export interface RequestCounts {
-  /** Input (prompt) tokens. */
-  readonly tokensIn?: number
-  /** Output (generated) tokens. */
-  readonly tokensOut?: number
+  /** Input (prompt) tokens. Formerly `tokensIn`, still read, with a `DEPRECATED_OPTION` warning. */
+  readonly inputTokens?: number
+  /** Output (generated) tokens. Formerly `tokensOut`, still read, with a `DEPRECATED_OPTION` warning. */
+  readonly outputTokens?: number
   /** Items served: the batch size of an inference call, images classified … */
   readonly items?: number
+  /** @deprecated use inputTokens (the same count). */
+  readonly tokensIn?: number
+  /** @deprecated use outputTokens (the same count). */
+  readonly tokensOut?: number
 }
 
 /** How a span ends: its counts, and the name it goes by when known only at the end (an HTTP route). */
@@ -42,17 +49,23 @@ export interface RequestRecord {
   readonly prefillEnergyJ: number | null
   /** Energy from `firstToken()` to the end (decode), J; null when it was never called. */
   readonly decodeEnergyJ: number | null
-  readonly tokensIn: number | null
-  readonly tokensOut: number | null
+  /** Input (prompt) tokens, as the span's end gave them; null when not given. */
+  readonly inputTokens: number | null
+  /** Output (generated) tokens, as the span's end gave them; null when not given. */
+  readonly outputTokens: number | null
   readonly items: number | null
   /** energyJ ÷ items. */
   readonly energyPerItemJ: number | null
-  /** prefillEnergyJ ÷ tokensIn. */
+  /** prefillEnergyJ ÷ inputTokens. */
   readonly energyPerInputTokenJ: number | null
-  /** energyJ ÷ tokensOut: the whole response per output token, as ML.ENERGY reports it. */
+  /** energyJ ÷ outputTokens: the whole response per output token, as ML.ENERGY reports it. */
   readonly energyPerOutputTokenJ: number | null
-  /** decodeEnergyJ ÷ (tokensOut − 1): the first token comes out of prefill. */
+  /** decodeEnergyJ ÷ (outputTokens − 1): the first token comes out of prefill. */
   readonly decodeEnergyPerOutputTokenJ: number | null
+  /** @deprecated use inputTokens (the same count). */
+  readonly tokensIn: number | null
+  /** @deprecated use outputTokens (the same count). */
+  readonly tokensOut: number | null
 }
 
 /** The requests of a run so far, as the record and the sample events give them. */

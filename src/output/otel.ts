@@ -139,10 +139,10 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
           return
         }
         requestEnergy?.record(request.energyJ, by)
-        if (request.tokensIn !== null)
-          tokens?.add(request.tokensIn, { ...by, 'wattprint.direction': 'input' })
-        if (request.tokensOut !== null)
-          tokens?.add(request.tokensOut, { ...by, 'wattprint.direction': 'output' })
+        if (request.inputTokens !== null)
+          tokens?.add(request.inputTokens, { ...by, 'wattprint.direction': 'input' })
+        if (request.outputTokens !== null)
+          tokens?.add(request.outputTokens, { ...by, 'wattprint.direction': 'output' })
       }
       meter
         .createObservableCounter('wattprint.energy', {

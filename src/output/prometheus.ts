@@ -225,8 +225,8 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
           return
         }
         requestEnergy.observe(by, request.energyJ)
-        if (request.tokensIn !== null) tokens.inc({ ...by, direction: 'input' }, request.tokensIn)
-        if (request.tokensOut !== null) tokens.inc({ ...by, direction: 'output' }, request.tokensOut)
+        if (request.inputTokens !== null) tokens.inc({ ...by, direction: 'input' }, request.inputTokens)
+        if (request.outputTokens !== null) tokens.inc({ ...by, direction: 'output' }, request.outputTokens)
       }
       // Embodied emissions and water are the final record's (footprint/): set only when known, never 0.
       const embodied = new client.Gauge({

@@ -18,7 +18,10 @@ import { describeError } from '../core/errors.js'
 
 /**
  * Why a folder or file cannot hold wattprint's output. The message says what is wrong and how to fix it,
- * without a final period (like Node's own errors), so that callers can put it inside a sentence.
+ * without a final period (like Node's own errors), so that callers can put it inside a sentence. Internal,
+ * so not a WattprintError: it never reaches a user as such, since the CSV, the checkpoints and the JSON
+ * lines sink turn it into a warning (`CSV_WRITE_FAILED`, `CHECKPOINT_FAILED`, `SINK_FAILED`) and the CLI
+ * into a usage error (exit 2).
  */
 export class OutputPathError extends Error {
   override readonly name = 'OutputPathError'

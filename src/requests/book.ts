@@ -46,6 +46,8 @@ export class SpanBook implements SpanKeeper {
   #keepAlive: ReturnType<typeof setInterval> | undefined
   /** The last accounted interval's end, on the spans' clock. */
   #accountedToMs = Number.NEGATIVE_INFINITY
+  /** The former names already warned about in this run: a span's end is too hot a path to warn on each. */
+  readonly #formerNames = new Set<string>()
 
   constructor(private readonly host: SpanHost) {}
 
@@ -102,6 +104,12 @@ export class SpanBook implements SpanKeeper {
 
   misuse(message: string): void {
     this.host.warn(invalidArgument(message))
+  }
+
+  formerName(message: string): void {
+    if (this.#formerNames.has(message)) return
+    this.#formerNames.add(message)
+    this.host.warn({ code: 'DEPRECATED_OPTION', message })
   }
 
   readNow(): void {
@@ -176,10 +184,10 @@ export class SpanBook implements SpanKeeper {
     }
     this.#requests += 1
     this.#requestJ += span.energyJ
-    this.#inputTokens += span.tokensIn ?? 0
+    this.#inputTokens += span.inputTokens ?? 0
     this.#items += span.items ?? 0
-    if (span.tokensOut !== null && span.tokensOut > 0) {
-      this.#outputTokens += span.tokensOut
+    if (span.outputTokens !== null && span.outputTokens > 0) {
+      this.#outputTokens += span.outputTokens
       this.#tokenJ += span.energyJ
     }
     this.#done(span)

@@ -12,9 +12,15 @@ export interface MeasureOptions<T> {
   readonly name?: string
   /** Its weight among the requests open at the same time (default 1). */
   readonly weight?: number
-  readonly tokensIn?: CountOf<T>
-  readonly tokensOut?: CountOf<T>
+  /** Input (prompt) tokens. Formerly `tokensIn`, still read, with a `DEPRECATED_OPTION` warning. */
+  readonly inputTokens?: CountOf<T>
+  /** Output (generated) tokens. Formerly `tokensOut`, still read, with a `DEPRECATED_OPTION` warning. */
+  readonly outputTokens?: CountOf<T>
   readonly items?: CountOf<T>
+  /** @deprecated use inputTokens (the same count). */
+  readonly tokensIn?: CountOf<T>
+  /** @deprecated use outputTokens (the same count). */
+  readonly tokensOut?: CountOf<T>
 }
 
 /** What measure() returns. */
@@ -48,9 +54,11 @@ export async function measureCall<T>(
       : { name: nameOrOptions as string | undefined }
   let request: RequestRecord | undefined
   let span: ReturnType<SpanBook['open']> | undefined
+  const inputTokens = tokenOption(spans, options, 'inputTokens', 'tokensIn')
+  const outputTokens = tokenOption(spans, options, 'outputTokens', 'tokensOut')
   const counted = (result: T): RequestCounts => ({
-    tokensIn: countOf(options.tokensIn, result, 'tokensIn', warn),
-    tokensOut: countOf(options.tokensOut, result, 'tokensOut', warn),
+    inputTokens: countOf(inputTokens, result, 'inputTokens', warn),
+    outputTokens: countOf(outputTokens, result, 'outputTokens', warn),
     items: countOf(options.items, result, 'items', warn),
   })
   // A bad name is the task's warning already; the span goes by the default then.
@@ -77,6 +85,32 @@ export async function measureCall<T>(
   const { result, task } = await runTask(call as () => T | Promise<T>, options.name)
   if (span?.isSettled) request = span.record()
   return { result, task, request }
+}
+
+/**
+ * A token count option of measure(), under its name or its former one (deprecated: a warning once per run;
+ * when both are given and differ, the name's, with a warning naming both).
+ */
+function tokenOption<T>(
+  spans: Pick<SpanBook, 'formerName' | 'misuse'>,
+  options: MeasureOptions<T>,
+  key: 'inputTokens' | 'outputTokens',
+  former: 'tokensIn' | 'tokensOut',
+): CountOf<T> | undefined {
+  const count = options[key]
+  const old = options[former]
+  if (old === undefined) return count
+  spans.formerName(
+    `measure()'s ${former} is deprecated: it is now ${key} (the same count), as in the record and the ` +
+      `CSV; ${former} is still read.`,
+  )
+  if (count === undefined) return old
+  if (count !== old)
+    spans.misuse(
+      `measure() was given ${key} ${show(count)} and ${former} ${show(old)}, its former name: ${key} is ` +
+        `taken; give ${key} only`,
+    )
+  return count
 }
 
 function countOf<T>(

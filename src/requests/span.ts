@@ -26,6 +26,8 @@ export interface SpanKeeper {
   ended(span: Span): void
   /** A problem with the caller's input; never thrown. */
   misuse(message: string): void
+  /** A former name used (`tokensIn`): a `DEPRECATED_OPTION` warning, once per run for each message. */
+  formerName(message: string): void
   /** Accounts every interval up to now. */
   readNow(): void
   /** Someone awaits an ended span's record: the process must stay up until it settles. */
@@ -61,8 +63,8 @@ export class Span implements RequestSpan {
   gpuJ = 0
   ramJ = 0
   emissionsKg = 0
-  tokensIn: number | null = null
-  tokensOut: number | null = null
+  inputTokens: number | null = null
+  outputTokens: number | null = null
   items: number | null = null
   /** Ended as failed: counted apart from the requests served. */
   failed = false
@@ -158,20 +160,22 @@ export class Span implements RequestSpan {
       emissionsKg: this.emissionsKg,
       prefillEnergyJ: prefill,
       decodeEnergyJ: decode,
-      tokensIn: this.tokensIn,
-      tokensOut: this.tokensOut,
+      inputTokens: this.inputTokens,
+      outputTokens: this.outputTokens,
       items: this.items,
       energyPerItemJ: perUnit(this.energyJ, this.items),
-      energyPerInputTokenJ: perUnit(prefill, this.tokensIn),
-      energyPerOutputTokenJ: perUnit(this.energyJ, this.tokensOut),
-      decodeEnergyPerOutputTokenJ: perUnit(decode, this.tokensOut === null ? null : this.tokensOut - 1),
+      energyPerInputTokenJ: perUnit(prefill, this.inputTokens),
+      energyPerOutputTokenJ: perUnit(this.energyJ, this.outputTokens),
+      decodeEnergyPerOutputTokenJ: perUnit(decode, this.outputTokens === null ? null : this.outputTokens - 1),
+      tokensIn: this.inputTokens,
+      tokensOut: this.outputTokens,
     }
   }
 
   #take(counts: RequestEnd): void {
     if (typeof counts !== 'object' || counts === null) {
       this.keeper.misuse(
-        `end() of request '${this.name}' takes { tokensIn, tokensOut, items, name }, got ${show(counts)}`,
+        `end() of request '${this.name}' takes { inputTokens, outputTokens, items, name, failed }, got ${show(counts)}`,
       )
       return
     }
@@ -187,12 +191,37 @@ export class Span implements RequestSpan {
       this.keeper.misuse(
         `end() of request '${this.name}': failed must be true or false, got ${show(failed)}; taken as false`,
       )
-    this.tokensIn = this.#count(counts, 'tokensIn')
-    this.tokensOut = this.#count(counts, 'tokensOut')
+    this.inputTokens = this.#tokens(counts, 'inputTokens', 'tokensIn')
+    this.outputTokens = this.#tokens(counts, 'outputTokens', 'tokensOut')
     this.items = this.#count(counts, 'items')
   }
 
-  #count(counts: RequestCounts, key: keyof RequestCounts): number | null {
+  /** A token count, read under its name or its former one (deprecated; the name wins when both differ). */
+  #tokens(
+    counts: RequestCounts,
+    key: 'inputTokens' | 'outputTokens',
+    former: 'tokensIn' | 'tokensOut',
+  ): number | null {
+    const count = this.#count(counts, key)
+    if (counts[former] === undefined) return count
+    this.keeper.formerName(
+      `end()'s ${former} is deprecated: it is now ${key} (the same count), as in the record and the CSV; ` +
+        `${former} is still read.`,
+    )
+    const old = this.#count(counts, former)
+    if (counts[key] === undefined || counts[key] === null) return old
+    if (old !== count)
+      this.keeper.misuse(
+        `end() of request '${this.name}' was given ${key} ${show(counts[key])} and ${former} ` +
+          `${show(counts[former])}, its former name: ${key} is taken; give ${key} only`,
+      )
+    return count
+  }
+
+  #count(
+    counts: RequestCounts,
+    key: 'inputTokens' | 'outputTokens' | 'items' | 'tokensIn' | 'tokensOut',
+  ): number | null {
     const value: unknown = counts[key]
     if (value === undefined || value === null) return null
     if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value

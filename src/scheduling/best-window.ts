@@ -1,4 +1,4 @@
-import { describeError } from '../core/errors.js'
+import { describeError, WattprintError } from '../core/errors.js'
 import { isoDateProblem } from '../core/iso-date.js'
 import { askProvider, ForecastError, providerFor } from '../intensity/forecast/forecast.js'
 import type { ForecastSignal } from '../intensity/forecast/provider.js'
@@ -45,7 +45,13 @@ export function regionLocation(region: string | ForecastLocation): ForecastLocat
   return { zone: region }
 }
 
-/** The job's deadline in ms from the options; throws a RangeError naming what is wrong. */
+/** A bestWindow() option it cannot search with: the option and what is wrong. */
+const invalid = (option: string, message: string) => new WattprintError('INVALID_ARGUMENT', message, option)
+
+/**
+ * The job's deadline in ms from the options; throws a WattprintError (`INVALID_ARGUMENT`) naming what is
+ * wrong.
+ */
 export function deadlineMsOf(
   options: Pick<BestWindowOptions, 'withinS' | 'deadline'>,
   nowMs: number,
@@ -56,18 +62,19 @@ export function deadlineMsOf(
       typeof options.deadline === 'string' && /^\s*\d{4}-/.test(options.deadline)
         ? isoDateProblem(options.deadline)
         : null
-    if (problem !== null) throw new RangeError(`deadline ${JSON.stringify(options.deadline)} is ${problem}`)
+    if (problem !== null)
+      throw invalid('deadline', `deadline ${JSON.stringify(options.deadline)} is ${problem}`)
     const ms =
       options.deadline instanceof Date
         ? options.deadline.getTime()
         : typeof options.deadline === 'number'
           ? options.deadline
           : Date.parse(options.deadline)
-    if (!Number.isFinite(ms)) throw new RangeError(`deadline ${String(options.deadline)} is not a time`)
+    if (!Number.isFinite(ms)) throw invalid('deadline', `deadline ${String(options.deadline)} is not a time`)
     return ms
   }
   if (options.withinS === undefined || !(options.withinS > 0))
-    throw new RangeError('bestWindow needs withinS (seconds, more than 0) or deadline')
+    throw invalid('withinS', 'bestWindow needs withinS (seconds, more than 0) or deadline')
   return nowMs + options.withinS * 1000
 }
 
@@ -75,11 +82,12 @@ export function deadlineMsOf(
  * The start, within the deadline, at which the job's mean forecast intensity is lowest, with that mean,
  * the mean had it started now and the saving in %. With `regions`, every place is searched in time and
  * the choices ranked by mean (a marginal signal is never ranked silently against average ones: each
- * choice carries its `signal`). Rejects with a ForecastError when no place gave a forecast.
+ * choice carries its `signal`). Rejects with a ForecastError when no place gave a forecast, and with a
+ * WattprintError (`INVALID_ARGUMENT`) for a duration or deadline it cannot search with.
  */
 export async function bestWindow(options: BestWindowOptions): Promise<BestWindow> {
   if (!(options.durationS >= 0) || !Number.isFinite(options.durationS))
-    throw new RangeError(`durationS must be a number of seconds, 0 or more (got ${options.durationS})`)
+    throw invalid('durationS', `durationS must be a number of seconds, 0 or more (got ${options.durationS})`)
   const nowMs = Date.now()
   const deadlineMs = deadlineMsOf(options, nowMs)
   const hours = Math.max(1, (deadlineMs - nowMs) / 3_600_000)

@@ -16,7 +16,7 @@ const tracker = process.env.TRACK
       intervalMs: 100,
       saveToFile: false,
       logLevel: 'error',
-      carbonIntensity: 100,
+      carbonIntensityGPerKWh: 100,
     })
   : null
 const ownTicks = () => {

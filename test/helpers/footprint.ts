@@ -5,8 +5,8 @@ import type { FootprintConfig } from '../../src/footprint/options.js'
 export const NO_FOOTPRINT_OPTIONS: FootprintConfig = {
   embodied: null,
   cloudInstanceType: null,
-  wue: null,
-  waterIntensity: null,
+  wueLPerKWh: null,
+  waterIntensityLPerKWh: null,
   functionalUnit: null,
   procRoot: '/proc',
   sysRoot: '/sys',

@@ -41,7 +41,7 @@ export async function measure(
   const tracker = new EmissionsTracker({
     outputDir: dir,
     logLevel: 'silent',
-    carbonIntensity: 100,
+    carbonIntensityGPerKWh: 100,
     intervalMs: 50,
     ramPowerW: 0,
     raplRoot: join(dir, 'no-powercap'),

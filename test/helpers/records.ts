@@ -91,7 +91,8 @@ export function sampleRecord(over: Partial<EmissionsRecord> = {}): EmissionsReco
     embodiedSource: 'ccf-embodied:gcp/n2-standard-8; host 1500 kg, share 8/80 vCPUs; life 4 y',
     waterConsumedL: 0.0042,
     wueLPerKWh: 0.27,
-    waterSource: 'on-site: option wue 0.27 L/kWh × IT kWh; off-site: not counted (set waterIntensity)',
+    waterSource:
+      'on-site: option wueLPerKWh 0.27 L/kWh × IT kWh; off-site: not counted (set waterIntensityLPerKWh)',
     sci: 0.0001,
     functionalUnit: 'epoch',
     functionalUnitCount: 130,

@@ -40,7 +40,7 @@ const tracker = new EmissionsTracker({
   intervalMs: 10,
   saveToFile: false,
   logLevel: 'error',
-  carbonIntensity: 100,
+  carbonIntensityGPerKWh: 100,
 })
 await tracker.start()
 const added = readdirSync('/proc/self/task').filter((tid) => !before.has(tid))

@@ -17,7 +17,7 @@ export async function runTrackerProcesses(
     const { EmissionsTracker } = await import(${JSON.stringify(index)})
     const writer = process.argv[1]
     const t = new EmissionsTracker({ outputDir: ${JSON.stringify(outputDir)}, sampling: 'inline',
-      logLevel: 'silent', carbonIntensity: 100, ${options} })
+      logLevel: 'silent', carbonIntensityGPerKWh: 100, ${options} })
     ${body}
   `
   await Promise.all(

@@ -145,6 +145,9 @@ export interface RegionEstimate {
   readonly embodiedKg: number | null
   /** Litres of water: on-site at the provider's WUE, off-site at --water-intensity or the table's grid factor; null when neither is known. */
   readonly waterL: number | null
+  /** The provider's WUE in the region, L per IT kWh; null when it publishes none. */
+  readonly wueLPerKWh: number | null
+  /** @deprecated use wueLPerKWh (the same figure): kept in `--json` for readers of the former name. */
   readonly wue: number | null
 }
 
@@ -152,10 +155,10 @@ export interface RegionEstimate {
 export function priceInRegions(
   energyKWh: number,
   providers: readonly CloudProvider[],
-  footprint: { embodiedKg: number | null; pue: number; waterIntensity: number | null } = {
+  footprint: { embodiedKg: number | null; pue: number; waterIntensityLPerKWh: number | null } = {
     embodiedKg: null,
     pue: 1,
-    waterIntensity: null,
+    waterIntensityLPerKWh: null,
   },
 ): RegionEstimate[] {
   const out: RegionEstimate[] = []
@@ -172,8 +175,8 @@ export function priceInRegions(
         source: reading.source,
         emissionsKg: (energyKWh * reading.gPerKWh) / 1000,
         embodiedKg: footprint.embodiedKg,
-        ...(({ litres, wue }) => ({ waterL: litres, wue }))(
-          regionWater(r, energyKWh, footprint.pue, footprint.waterIntensity),
+        ...(({ litres, wueLPerKWh }) => ({ waterL: litres, wueLPerKWh, wue: wueLPerKWh }))(
+          regionWater(r, energyKWh, footprint.pue, footprint.waterIntensityLPerKWh),
         ),
       })
     }
@@ -363,7 +366,7 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
         regions: priceInRegions(energyKWh, providers as CloudProvider[], {
           embodiedKg: embodied.kg,
           pue,
-          waterIntensity: null,
+          waterIntensityLPerKWh: null,
         }),
       })
       return 0
@@ -407,12 +410,15 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
       `${hours} h at PUE ${pue}: ${formatEnergy(energyKWh)}, at TDP (an upper bound: GPUs rarely hold it)`
   }
   const waterText = values['water-intensity']
-  const waterIntensity =
+  const waterIntensityLPerKWh =
     waterText === undefined
       ? null
-      : parseNumber('--water-intensity', waterText, { example: '3.1', range: optionRange('waterIntensity') })
+      : parseNumber('--water-intensity', waterText, {
+          example: '3.1',
+          range: optionRange('waterIntensityLPerKWh'),
+        })
   // A CSV's energy already holds its PUE: its on-site water is counted on the energy as it is.
-  const footprint = { embodiedKg: embodied.kg, pue: values.from ? 1 : pue, waterIntensity }
+  const footprint = { embodiedKg: embodied.kg, pue: values.from ? 1 : pue, waterIntensityLPerKWh }
   const estimates = priceInRegions(energyKWh, providers as CloudProvider[], footprint)
   if (flags.json) {
     const embodiedOut = { kg: embodied.kg, source: embodied.source }
@@ -433,7 +439,7 @@ export async function estimateCommand(argv: readonly string[]): Promise<number> 
   printOut(
     what,
     `embodied: ${embodied.kg === null ? 'unknown' : formatMass(embodied.kg)} CO2e (${embodied.source}); ` +
-      `water: on-site at the provider's published WUE + off-site at ${waterIntensity === null ? "WRI's 2020 factor for the region's grid (--water-intensity to set one)" : `${waterIntensity} L/kWh`}`,
+      `water: on-site at the provider's published WUE + off-site at ${waterIntensityLPerKWh === null ? "WRI's 2020 factor for the region's grid (--water-intensity to set one)" : `${waterIntensityLPerKWh} L/kWh`}`,
     'yearly grid averages (Electricity Maps via CO2.js), cleanest first:',
     '',
     ...tableLines([header, ...rows], { right: (c) => c >= 4 }),

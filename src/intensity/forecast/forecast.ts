@@ -1,16 +1,18 @@
-import { describeError } from '../../core/errors.js'
+import { describeError, type ForecastErrorCode, WattprintError } from '../../core/errors.js'
 import { HttpFailure } from '../http.js'
 import type { Forecast, ForecastProvider } from './provider.js'
 import { chooseForecastProvider, type ForecastConfig, noForecastMessage } from './select.js'
 
-/** Why no forecast came: none is set up for the place (`NO_FORECAST`), or the service failed. */
-export class ForecastError extends Error {
-  override readonly name = 'ForecastError'
-  constructor(
-    readonly code: 'NO_FORECAST' | 'FORECAST_FAILED',
-    message: string,
-  ) {
-    super(message)
+/**
+ * Why no forecast came: none is set up for the place (`NO_FORECAST`), or the service failed
+ * (`FORECAST_FAILED`). A WattprintError, so that `instanceof WattprintError` catches it with the rest.
+ */
+export class ForecastError extends WattprintError {
+  override readonly name: string = 'ForecastError'
+  declare readonly code: ForecastErrorCode
+
+  constructor(code: ForecastErrorCode, message: string) {
+    super(code, message)
   }
 }
 
