@@ -1,5 +1,8 @@
-// wattprint's benchmarks: `npm run bench` (builds first), or `npm run bench -- <section>`. Prints one
-// figure a line, as ratios where a ratio is possible. It measures; it never fails the build.
+// wattprint's benchmarks: `npm run bench` (builds first), or `npm run bench -- <section>[,<section>…]`, where
+// `defaults` may be cut to its parts (`defaults:start`, `defaults:1s`, `defaults:100ms`: the start-up, and
+// the steady state at each interval). BENCH_STARTS=<n> sets how many fresh processes the start-up figures
+// are the median of (5). Prints one figure a line, as ratios where a ratio is possible. It measures; it
+// never fails the build.
 // Targets: per-sample cost within 3× of the raw reads; with the default configuration, the first sample
 // within 100 ms of start(), start() resolved within 150 ms, no child process on Linux, and at most 0.03 %
 // of one core at the 1 s default interval (0.2 % at 100 ms).
@@ -32,6 +35,11 @@ const child = fileURLToPath(new URL('./child.mjs', import.meta.url))
 const spawnCounter = fileURLToPath(new URL('../test/helpers/count-spawns.mjs', import.meta.url))
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+/** `min–max` of some figures, to say how noisy their median is. */
+const range = (values, digits = 0) =>
+  `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`
+/** How many fresh processes a start-up figure is the median of. */
+const STARTS = Math.max(1, Number(process.env.BENCH_STARTS) || 5)
 const line = (label, value, note = '') =>
   console.log(`${label.padEnd(62)} ${value}${note ? `  (${note})` : ''}`)
 const quiet = { saveToFile: false, logLevel: 'silent', carbonIntensity: 100 }
@@ -47,25 +55,34 @@ async function inChild(what, options = {}, nodeArgs = [], env = {}) {
 
 /**
  * The default configuration, as a user gets it (a CSV and its checkpoints; on this machine no RAPL, so
- * the estimates), each figure in fresh processes: start-up (median of 5); the CPU of one core, every
- * thread, over the first 60 s after start() and over 60 s of steady state (from 40 s on, once V8 has given
- * back the start-up's memory), at the 1 s default and at 100 ms; and the child processes started, counted
- * by a preload that wraps every child_process function in every thread.
+ * the estimates), each figure in fresh processes: start-up (median of BENCH_STARTS, 5); the CPU of one
+ * core, every thread, over the first 60 s after start() and over 60 s of steady state (from 40 s on, once
+ * V8 has given back the start-up's memory), at the 1 s default and at 100 ms; and the child processes
+ * started, counted by a preload that wraps every child_process function in every thread. `parts`: which of
+ * `start`, `1s` and `100ms` to run (all by default).
  */
-async function defaults() {
+async function defaults(parts = ['start', '1s', '100ms']) {
   const dir = mkdtempSync(join(tmpdir(), 'wattprint-bench-defaults-'))
   const log = join(dir, 'spawns.log')
   const counted = [['--import', spawnCounter], { WATTPRINT_TEST_SPAWN_LOG: log }]
+  let processes = 0
   try {
-    const starts = []
-    for (let i = 0; i < 5; i++)
-      starts.push(await inChild('defaults', { intervalMs: 1000, windowS: 0 }, ...counted))
-    line(
-      'defaults: start() → first sample, fresh process (median of 5)',
-      `${median(starts.map((r) => r.baselineMs)).toFixed(1)} ms`,
-      `start() resolves after ${median(starts.map((r) => r.resolvedMs)).toFixed(0)} ms`,
-    )
+    if (parts.includes('start')) {
+      const starts = []
+      for (let i = 0; i < STARTS; i++)
+        starts.push(await inChild('defaults', { intervalMs: 1000, windowS: 0 }, ...counted))
+      processes += STARTS
+      const baseline = starts.map((r) => r.baselineMs)
+      const resolved = starts.map((r) => r.resolvedMs)
+      line(
+        `defaults: start() → first sample, fresh process (median of ${STARTS})`,
+        `${median(baseline).toFixed(1)} ms`,
+        `start() resolves after ${median(resolved).toFixed(0)} ms; ranges ${range(baseline, 1)} and ${range(resolved)} ms`,
+      )
+    }
     for (const intervalMs of [1000, 100]) {
+      if (!parts.includes(intervalMs === 1000 ? '1s' : '100ms')) continue
+      processes += 1
       const r = await inChild('defaults', { intervalMs, windowS: 60, steadyFromS: 40 }, ...counted)
       const every = intervalMs === 1000 ? '1 s' : `${intervalMs} ms`
       line(
@@ -76,7 +93,7 @@ async function defaults() {
     }
     const spawned = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []
     line(
-      'defaults: child processes started (7 fresh processes)',
+      `defaults: child processes started (${processes} fresh processes)`,
       `${spawned.length}`,
       spawned.length > 0 ? spawned.slice(0, 3).join('; ') : 'none, in any thread',
     )
@@ -173,11 +190,13 @@ async function startup() {
   line('import wattprint, fresh process (median of 5)', `${median(imports).toFixed(1)} ms`)
   for (const sampling of ['worker', 'inline']) {
     const runs = []
-    for (let i = 0; i < 5; i++) runs.push(await inChild('start', { sampling }))
+    for (let i = 0; i < STARTS; i++) runs.push(await inChild('start', { sampling }))
+    const baseline = runs.map((r) => r.baselineMs)
+    const resolved = runs.map((r) => r.resolvedMs)
     line(
-      `start() → first sample, ${sampling}, fresh process (median of 5)`,
-      `${median(runs.map((r) => r.baselineMs)).toFixed(1)} ms`,
-      `start() resolves after ${median(runs.map((r) => r.resolvedMs)).toFixed(0)} ms`,
+      `start() → first sample, ${sampling}, fresh process (median of ${STARTS})`,
+      `${median(baseline).toFixed(1)} ms`,
+      `start() resolves after ${median(resolved).toFixed(0)} ms; ranges ${range(baseline, 1)} and ${range(resolved)} ms`,
     )
   }
   const warm = []
@@ -610,14 +629,26 @@ const sections = {
 }
 // Minutes long: run only when asked for by name.
 const onDemand = { soak }
-const only = process.argv[2]
-if (only && !(only in sections) && !(only in onDemand)) {
-  console.error(
-    `Unknown section '${only}'. Sections: ${Object.keys(sections).join(', ')}; on demand: ${Object.keys(onDemand).join(', ')}.`,
-  )
-  process.exit(2)
+/** The parts a section can be cut to (`defaults:start`). */
+const sectionParts = { defaults: ['start', '1s', '100ms'] }
+// `defaults:start,defaults:1s,startup`: the sections asked for, each with the parts asked for (all when
+// none is named), in the order given.
+const asked = new Map()
+for (const word of (process.argv[2] ?? '').split(',').filter(Boolean)) {
+  const [name, part] = word.split(':')
+  const known = name in sections || name in onDemand
+  if (!known || (part !== undefined && !sectionParts[name]?.includes(part))) {
+    const parts = Object.entries(sectionParts).map(([s, p]) => p.map((x) => `${s}:${x}`).join(', '))
+    console.error(
+      `Unknown section '${word}'. Sections: ${Object.keys(sections).join(', ')}; parts: ${parts.join(', ')}; on demand: ${Object.keys(onDemand).join(', ')}.`,
+    )
+    process.exit(2)
+  }
+  const parts = asked.get(name) ?? []
+  if (part !== undefined) parts.push(part)
+  asked.set(name, parts)
 }
 console.log(`wattprint bench, Node ${process.versions.node}, ${process.platform}-${process.arch}\n`)
-for (const [name, section] of Object.entries({ ...sections, ...onDemand })) {
-  if (only ? only === name : name in sections) await section()
-}
+const all = { ...sections, ...onDemand }
+if (asked.size === 0) for (const section of Object.values(sections)) await section()
+for (const [name, parts] of asked) await (parts.length > 0 ? all[name](parts) : all[name]())

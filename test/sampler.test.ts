@@ -161,3 +161,98 @@ describe('Sampler plausibility', () => {
     expect(result[0]?.joules).toBe(2)
   })
 })
+
+describe('Sampler hand-over (resume)', () => {
+  const counter: Channel = { name: 'pkg', kind: 'counter', unitJ: 1e-6, rangeRaw: 10_000_000 }
+  const instant: Channel = { name: 'gpu', kind: 'power', mode: 'instant' }
+  const average: Channel = { name: 'cpu', kind: 'power', mode: 'average' }
+
+  /**
+   * The same meter read by two samplers, as the calling thread's first reading and the worker that takes
+   * over from it read it: `before` what the first reads (baseline, then the interval it closes), `after`
+   * what the second reads (its own reading when it takes over, which must not count, then its intervals).
+   */
+  function handOver(channel: Channel, before: number[], after: number[], warnings: TrackerWarning[] = []) {
+    const first = new Sampler([scripted(channel, before)], (w) => warnings.push(w))
+    first.begin(0n)
+    const a = first.sample(S, 1)
+    const second = new Sampler([scripted(channel, after)], (w) => warnings.push(w))
+    second.resume(first.state())
+    const rest = [second.sample(2n * S, 2), second.sample(3n * S, 3)]
+    return [a, ...rest]
+  }
+
+  it('counts a counter once across the hand-over, from the last raw reading of the thread handing over', () => {
+    // The worker's own reading when it takes over (9 999 999) is not the baseline of its first interval.
+    const intervals = handOver(counter, [1_000_000, 2_000_000], [9_999_999, 3_500_000, 4_000_000])
+    expect(intervals.map((r) => r.meters[0]?.joules)).toEqual([1, 1.5, 0.5])
+    // 3 J in all, 4 000 000 − 1 000 000 µJ: none lost, none counted twice.
+    expect(intervals.reduce((sum, r) => sum + (r.meters[0]?.joules ?? 0), 0)).toBe(3)
+    // One sequence of intervals, each beginning where the last ended.
+    expect(intervals.map((r) => r.seq)).toEqual([1, 2, 3])
+    expect(intervals.map((r) => [r.startNs, r.endNs])).toEqual([
+      [0n, S],
+      [S, 2n * S],
+      [2n * S, 3n * S],
+    ])
+  })
+
+  it('integrates instant power across the hand-over with no gap, from the last reading handed over', () => {
+    const intervals = handOver(instant, [100, 200], [0, 400, 400])
+    // 100→200 W, then 200→400 W (the trapezoid from the first thread's last reading), then 400 W.
+    expect(intervals.map((r) => r.meters[0]?.joules)).toEqual([150, 300, 400])
+    expect(intervals.map((r) => r.meters[0]?.blindS)).toEqual([0, 0, 0])
+  })
+
+  it('integrates interval-average power over the whole interval after the hand-over', () => {
+    const intervals = handOver(average, [Number.NaN, 10], [99, 20, 30])
+    expect(intervals.map((r) => r.meters[0]?.joules)).toEqual([10, 20, 30])
+  })
+
+  it('carries a meter that was failing across the hand-over: its recovery is said once, by the taker', () => {
+    const warnings: TrackerWarning[] = []
+    const intervals = handOver(counter, [1_000_000, Number.NaN], [0, 3_000_000, 3_000_000], warnings)
+    // The failed read is bridged: its energy comes with the next good reading, after the hand-over.
+    expect(intervals.map((r) => r.meters[0]?.joules)).toEqual([0, 2, 0])
+    expect(warnings.map((w) => w.code)).toEqual(['METER_READ_FAILED', 'METER_RECOVERED'])
+  })
+
+  it('reads each meter once when it takes over (a model meter measures its load from there) and uses none of it', () => {
+    let reads = 0
+    const meter: Meter = {
+      ...scripted(counter, [5_000_000]),
+      read: (out) => {
+        out[0] = 5_000_000 + reads++
+      },
+    }
+    const first = new Sampler([scripted(counter, [1_000_000])])
+    first.begin(0n)
+    const second = new Sampler([meter])
+    second.resume(first.state())
+    expect(reads).toBe(1)
+    // From the first thread's 1 000 000, not from the 5 000 000 read when taking over.
+    expect(second.sample(S, 1).meters[0]?.joules).toBeCloseTo(4.000001, 9)
+  })
+
+  it('joins the interval closed on handing over to the next one, into one interval on the schedule', () => {
+    // The calling thread closes its part at 0.4 s (the hand-over); the worker's first slot is at 1 s.
+    const first = new Sampler([scripted(counter, [1_000_000, 1_400_000])])
+    first.begin(0n)
+    const part = first.sample(400_000_000n, 1)
+    const second = new Sampler([scripted(counter, [0, 2_000_000, 2_500_000])])
+    second.resume(first.state(), part)
+    const [a, b] = [second.sample(S, 2), second.sample(2n * S, 3)]
+    expect(a).toMatchObject({ seq: 1, startNs: 0n, endNs: S, durationS: 1, wallTimeMs: 2 })
+    expect(a.meters[0]?.joules).toBeCloseTo(1, 12)
+    expect(a.meters[0]?.channelJoules[0]).toBeCloseTo(1, 12)
+    expect(b).toMatchObject({ seq: 2, startNs: S, endNs: 2n * S })
+    expect(b.meters[0]?.joules).toBeCloseTo(0.5, 12)
+  })
+
+  it('refuses to go on from a sampler of other meters', () => {
+    const first = new Sampler([scripted(counter, [0])])
+    first.begin(0n)
+    const other = new Sampler([scripted(instant, [0])])
+    expect(() => other.resume(first.state())).toThrow(/other meters/)
+  })
+})

@@ -52,7 +52,12 @@ async function drivenServer(): Promise<{
 }
 
 function tracker(options: TrackerOptions): EmissionsTracker {
-  return new EmissionsTracker({ logLevel: 'silent', carbonIntensity: 300, outputDir: tempDir(), ...options })
+  return new EmissionsTracker({
+    logLevel: 'silent',
+    carbonIntensityGPerKWh: 300,
+    outputDir: tempDir(),
+    ...options,
+  })
 }
 
 const joules = (kWh: number) => kWh * 3.6e6
@@ -113,6 +118,55 @@ describe.each(['worker', 'inline'] as const)('EmissionsTracker with %s sampling'
     expect(task?.emissionsKg).toBeCloseTo(((task?.energyKWh ?? 0) * 300) / 1000, 12)
     expect(joules(record.cpu.energyKWh)).toBeCloseTo(3.2, 6)
   })
+
+  /**
+   * No GPU, whatever this machine has: a worker that finds one reads every meter first itself (only it can
+   * read a GPU), and measuring then begins there.
+   */
+  const noGpu = (): TrackerOptions => ({
+    nvmlLibraryPath: '/nonexistent',
+    nvidiaSmiPath: '/nonexistent',
+    amdSmiLibraryPath: '/nonexistent',
+    rocmSmiLibraryPath: '/nonexistent',
+    levelZeroLibraryPath: '/nonexistent',
+    hwmonRoot: tempDir(),
+  })
+
+  it('measures from a reading taken as start() is called: the energy of its own start-up counts', async () => {
+    const tree = serverTree()
+    cleanups.push(() => tree.cleanup())
+    const t = tracker({ raplRoot: tree.root, sampling, intervalMs: 100, ...noGpu() })
+    // The first reading is taken in this call, every counter at 1000 µJ; the worker, if any, is not ready.
+    const started = t.start()
+    tree.setEnergy('intel-rapl:0', 1000 + 2e5) // 0.2 J while it starts
+    await started
+    await sleep(150)
+    tree.setEnergy('intel-rapl:0', 1000 + 5e5) // 0.3 J once it runs
+    tree.setEnergy('intel-rapl:1:1', 1000 + 1e5) // and 0.1 J of DRAM
+    const record = await t.stop()
+    expect(joules(record.cpu.energyKWh)).toBeCloseTo(0.5, 9)
+    expect(joules(record.ram.energyKWh)).toBeCloseTo(0.1, 9)
+  })
+
+  it('measures a driven counter exactly across the hand-over from start() to its sampler', async () => {
+    const { tree, driver, truthJ } = await drivenServer()
+    const t = tracker({ raplRoot: tree.root, sampling, intervalMs: 100, ...noGpu() })
+    const samples: SampleEvent[] = []
+    t.on('sample', (s) => samples.push(s))
+    // The counters move from just after the first reading on, all through the start-up.
+    const started = t.start()
+    await driver.run()
+    await started
+    await sleep(500)
+    const truth = await truthJ()
+    const record = await t.stop()
+    expect(joules(record.cpu.energyKWh)).toBeCloseTo(truth.cpu, 3)
+    expect(joules(record.ram.energyKWh)).toBeCloseTo(truth.ram, 3)
+    // One sequence of intervals from the first reading on, each where the last ended.
+    expect(samples.map((s) => s.seq)).toEqual(samples.map((_, i) => i + 1))
+    const sampled = samples.flatMap((s) => s.meters.filter((m) => m.component === 'cpu').map((m) => m.joules))
+    expect(sampled.reduce((a, b) => a + b, 0)).toBeCloseTo(truth.cpu, 3)
+  }, 20_000)
 })
 
 describe('EmissionsTracker', () => {
@@ -205,7 +259,7 @@ describe('EmissionsTracker', () => {
     const options: TrackerOptions = {
       outputDir: dir,
       logLevel: 'silent',
-      carbonIntensity: 100,
+      carbonIntensityGPerKWh: 100,
       sampling: 'inline',
     }
     const { result, record } = await track(async () => {
@@ -306,7 +360,7 @@ describe('EmissionsTracker', () => {
 
   it('returns the same record from repeated stop() calls and writes one row', async () => {
     const dir = tempDir()
-    const t = new EmissionsTracker({ outputDir: dir, logLevel: 'silent', carbonIntensity: 10 })
+    const t = new EmissionsTracker({ outputDir: dir, logLevel: 'silent', carbonIntensityGPerKWh: 10 })
     await t.start()
     const [a, b] = await Promise.all([t.stop(), t.stop()])
     expect(a).toBe(b)

@@ -2,22 +2,26 @@ import type { MessagePort } from 'node:worker_threads'
 import type { TrackerWarning } from '../core/warnings.js'
 import type { GpuReport } from '../meters/gpu.js'
 import type { EstimateWatts } from '../meters/meter.js'
-import type { MeterDescription } from '../model/interval.js'
+import type { IntervalReport, MeterDescription } from '../model/interval.js'
 import type { SamplerSpec } from './build.js'
+import type { SamplerState } from './sampler.js'
 
 /** Messages from the main thread to the sampler worker. */
 export type ToWorker =
-  /** Build the meters and take the baseline reading. */
+  /** Build the meters and take the baseline reading (the one that stands unless the main thread's does). */
   | { readonly type: 'init'; readonly specs: readonly SamplerSpec[] }
   /**
    * Give estimate meters their wattage (by meter id) and start the schedule; batched intervals are posted
-   * about every `batchMs` (see BATCH_MS).
+   * about every `batchMs` (see BATCH_MS). With `from`, the main thread took the run's first reading and
+   * has just closed its part of the first interval (FirstReading): the worker goes on from the main thread's
+   * state, its own first reading set aside, and joins that part to the first interval it closes.
    */
   | {
       readonly type: 'run'
       readonly watts: EstimateWatts
       readonly intervalMs: number
       readonly batchMs: number
+      readonly from?: { readonly first: IntervalReport; readonly state: SamplerState }
     }
   /** `wattprint run`'s command has started: the job is its process tree from now on. */
   | { readonly type: 'job'; readonly pid: number }

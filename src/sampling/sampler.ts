@@ -27,6 +27,23 @@ interface MeterState {
 }
 
 /**
+ * Where a sampler stands after its last reading, as plain data (it crosses threads): what another sampler
+ * over the same meters needs to go on from it (resume) without losing or counting twice a joule.
+ */
+export interface SamplerState {
+  /** The baseline reading, and the end of the last interval. */
+  readonly t0Ns: bigint
+  readonly lastNs: bigint
+  readonly seq: number
+  /** Each meter's channels, in the sampler's order: the last raw reading, and when it was read. */
+  readonly meters: readonly {
+    readonly id: string
+    readonly failing: boolean
+    readonly channels: readonly Readonly<ChannelState>[]
+  }[]
+}
+
+/**
  * Reads every meter and turns readings into joules per interval. Counters are integrated by difference
  * (wrap-aware); instant power by the trapezoid rule, interval-average power by the rectangle rule. It
  * never throws: a failed read becomes a gap that counters bridge without loss and power meters bridge
@@ -37,7 +54,11 @@ export class Sampler {
   /** What each meter is, in the order intervals report them. */
   readonly meters: readonly MeterDescription[]
   private readonly states: MeterState[]
+  /** The meters that know a utilisation (GPUs'): the only ones asked, each sample. */
+  private readonly utilizations: readonly Meter[]
   private seq = 0
+  /** The interval the sampler handing over closed, still to be joined to the next one this one closes. */
+  private carried: IntervalReport | undefined
   private t0Ns = 0n
   private lastNs = 0n
   private begun = false
@@ -54,6 +75,7 @@ export class Sampler {
       channels: meter.channels.map(() => ({ last: Number.NaN, lastS: 0, changedS: 0 })),
       failing: false,
     }))
+    this.utilizations = meters.filter((meter) => typeof meter.utilizationPercent === 'function')
     this.meters = meters.map(({ id, component, source, method, channels }) => ({
       id,
       component,
@@ -78,6 +100,60 @@ export class Sampler {
     }
   }
 
+  /** Where this sampler stands after its last reading (see SamplerState). */
+  state(): SamplerState {
+    return {
+      t0Ns: this.t0Ns,
+      lastNs: this.lastNs,
+      seq: this.seq,
+      meters: this.states.map(({ meter, failing, channels }) => ({
+        id: meter.id,
+        failing,
+        channels: channels.map((c) => ({ ...c })),
+      })),
+    }
+  }
+
+  /**
+   * Goes on from another sampler's state over the same meters (built from the same specs, in another
+   * thread): its next interval begins where that one's last ended, and each channel goes on from that one's
+   * last raw reading, so a counter's energy is counted once, whichever reading closed it, and power is
+   * integrated across the hand-over with no gap. Each meter is read once first, for what a meter keeps of
+   * its own between readings (a model meter's load is measured from its previous read of /proc/stat); that
+   * reading's values are not used. `first`, the interval that sampler closed as it handed over (from its
+   * baseline to the hand-over, off the schedule's slots), is joined to the next interval this one closes:
+   * one interval, on the schedule, made of the two parts each thread measured. Throws when the meters are
+   * not the same.
+   */
+  resume(from: SamplerState, first?: IntervalReport): void {
+    const same =
+      from.meters.length === this.states.length &&
+      from.meters.every((m, i) => {
+        const state = this.states[i]
+        return state?.meter.id === m.id && state.channels.length === m.channels.length
+      })
+    if (!same) {
+      const ids = (list: readonly { readonly id: string }[]) => list.map((m) => m.id).join(', ')
+      throw new Error(
+        `cannot go on from a sampler of other meters (${ids(from.meters)}; here ${ids(this.states.map((s) => s.meter))})`,
+      )
+    }
+    this.attribution?.read()
+    this.states.forEach((state, i) => {
+      this.readMeter(state)
+      const meter = from.meters[i] as SamplerState['meters'][number]
+      state.failing = meter.failing
+      state.channels.forEach((channel, c) => {
+        Object.assign(channel, meter.channels[c])
+      })
+    })
+    this.t0Ns = from.t0Ns
+    this.lastNs = from.lastNs
+    this.seq = from.seq
+    this.carried = first
+    this.begun = true
+  }
+
   /** Gives estimate meters their wattage (by meter id), before the first interval closes. */
   setWatts(watts: EstimateWatts): void {
     for (const { meter } of this.states) {
@@ -86,34 +162,43 @@ export class Sampler {
     }
   }
 
-  /** Closes the interval that ends at `nowNs` and returns its energy. */
+  /**
+   * Closes the interval that ends at `nowNs` and returns its energy. It runs once a sample, in a thread
+   * that sleeps in between, so every instruction of it runs cold: it allocates only what it returns.
+   */
   sample(nowNs: bigint, wallTimeMs: number, final = false): IntervalReport {
     if (!this.begun) this.begin(nowNs)
     const startNs = this.lastNs
     const endNs = nowNs > startNs ? nowNs : startNs
     const durationS = nsToSeconds(endNs - startNs)
     const nowS = nsToSeconds(endNs - this.t0Ns)
-    const meters = this.states.map((state) => this.integrate(state, durationS, nowS))
+    const meters: MeterInterval[] = []
+    for (const state of this.states) meters.push(this.integrate(state, durationS, nowS))
     this.lastNs = endNs
-    this.seq += 1
-    return {
-      seq: this.seq,
-      startNs,
+    const first = this.carried
+    this.carried = undefined
+    if (first) joinInto(meters, first.meters)
+    else this.seq += 1
+    const report: { -readonly [K in keyof IntervalReport]: IntervalReport[K] } = {
+      seq: first ? first.seq : this.seq,
+      startNs: first ? first.startNs : startNs,
       endNs,
-      durationS,
+      durationS: first ? nsToSeconds(endNs - first.startNs) : durationS,
       wallTimeMs,
       meters,
       final,
       gpuUtilizationPercent: this.gpuUtilization(),
-      ...(this.attribution ? { attribution: this.attribution.read() } : {}),
     }
+    if (this.attribution) report.attribution = this.attribution.read()
+    return report
   }
 
   /** The mean of what the meters that know a utilisation say now; null when none does. */
   private gpuUtilization(): number | null {
+    if (this.utilizations.length === 0) return null
     let sum = 0
     let count = 0
-    for (const { meter } of this.states) {
+    for (const meter of this.utilizations) {
       try {
         const value = meter.utilizationPercent?.()
         if (value !== undefined && Number.isFinite(value) && value >= 0) {
@@ -152,7 +237,8 @@ export class Sampler {
     try {
       state.meter.lastError = undefined
       state.meter.read(state.values)
-      for (const warning of state.meter.takeWarnings?.() ?? []) this.warn(warning)
+      const warnings = state.meter.takeWarnings?.()
+      if (warnings) for (const warning of warnings) this.warn(warning)
       return state.meter.lastError
     } catch (error) {
       state.values.fill(Number.NaN)
@@ -231,4 +317,17 @@ export class Sampler {
     }
     return { joules, channelJoules, blindS }
   }
+}
+
+/** Adds the meters' parts of an earlier interval to those of the one that follows it (same meters). */
+function joinInto(meters: MeterInterval[], earlier: readonly MeterInterval[]): void {
+  meters.forEach((later, i) => {
+    const before = earlier[i]
+    if (!before) return
+    meters[i] = {
+      joules: before.joules + later.joules,
+      channelJoules: later.channelJoules.map((j, c) => (before.channelJoules[c] ?? 0) + j),
+      blindS: before.blindS + later.blindS,
+    }
+  })
 }

@@ -6,6 +6,7 @@ import type { EstimateWatts } from '../meters/meter.js'
 import type { IntervalReport } from '../model/interval.js'
 import { samplerWorkerUrl } from '../platform/worker-location.js'
 import type { SamplerSpec } from './build.js'
+import { FirstReading } from './first-reading.js'
 import { InlineSampling } from './inline.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
 import { WorkerSampling } from './worker-session.js'
@@ -59,18 +60,37 @@ export class SamplingSupervisor {
     private readonly run: SupervisedRun,
   ) {}
 
-  /** Starts the worker sampler and its baseline; undefined (with a warning) when it cannot run. */
-  async spawnWorker(plan: SamplingPlan): Promise<SamplingSession | undefined> {
+  /**
+   * The run's first reading, taken now in this thread, for the worker to take over from (see
+   * FirstReading); undefined where it cannot (the run is attributed to a job) or failed.
+   */
+  firstReading(plan: SamplingPlan): FirstReading | undefined {
+    if (!FirstReading.possible(plan.specs)) return undefined
+    try {
+      return new FirstReading(plan.specs, this.#callbacks().onWarning)
+    } catch {
+      // The worker's own first reading stands: measuring begins a little later, nothing else is lost.
+      return undefined
+    }
+  }
+
+  /**
+   * Starts the worker sampler and its baseline, taking over from `first` where it can; undefined (with a
+   * warning, `first` closed) when it cannot run.
+   */
+  async spawnWorker(plan: SamplingPlan, first?: FirstReading): Promise<SamplingSession | undefined> {
     const url = samplerWorkerUrl()
     if (!url) {
+      first?.close()
       this.#workerUnavailable('the sampler worker file (worker.js) is missing next to the bundle')
       return undefined
     }
     let worker: WorkerSampling | undefined
     try {
       worker = new WorkerSampling(url, this.#callbacks())
-      return await worker.begin(plan.specs)
+      return await worker.begin(plan.specs, first)
     } catch (error) {
+      first?.close()
       await worker?.stop().catch(() => {})
       this.#workerUnavailable(describeError(error))
       return undefined

@@ -10,6 +10,7 @@ import type { GpuReport } from '../meters/gpu.js'
 import type { EstimateWatts } from '../meters/meter.js'
 import type { IntervalReport, MeterDescription } from '../model/interval.js'
 import type { SamplerSpec } from './build.js'
+import { type FirstReading, sameMeters } from './first-reading.js'
 import { ANSWERED, BATCH_MS, CONTROL_WORDS, type FromWorker, REQUEST, type ToWorker } from './protocol.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
 
@@ -40,6 +41,8 @@ export class WorkerSampling implements SamplingSession {
   private live = false
   private state: 'spawned' | 'ready' | 'running' | 'stopping' | 'stopped' | 'failed' = 'spawned'
   private waiters: { resolve: () => void; reject: (error: Error) => void } | undefined
+  /** The main thread's first reading, until run() hands it over (see FirstReading). */
+  private first: FirstReading | undefined
 
   constructor(
     workerUrl: URL,
@@ -73,13 +76,32 @@ export class WorkerSampling implements SamplingSession {
     })
   }
 
-  /** Sends the meters to measure and waits for the baseline reading. Rejects if the worker cannot start. */
-  begin(specs: readonly SamplerSpec[]): Promise<this> {
-    return this.await(() => this.post({ type: 'init', specs })).then(() => this)
+  /**
+   * Sends the meters to measure and waits for the worker's baseline reading. With the main thread's
+   * `first` reading, measuring began there: the worker takes over from it when it reads the same meters
+   * (run() hands it over), else its own reading stands and `first` is closed. Rejects if the worker cannot
+   * start.
+   */
+  async begin(specs: readonly SamplerSpec[], first?: FirstReading): Promise<this> {
+    try {
+      await this.await(() => this.post({ type: 'init', specs }))
+    } catch (error) {
+      first?.close()
+      throw error
+    }
+    if (first && this.state === 'ready' && sameMeters(first.meters, this.meters)) {
+      this.first = first
+      this.t0Ns = first.t0Ns
+    } else first?.close()
+    return this
   }
 
   run(watts: EstimateWatts, intervalMs: number, batchMs = BATCH_MS): Promise<void> {
-    return this.await(() => this.post({ type: 'run', watts, intervalMs, batchMs }))
+    const first = this.first
+    this.first = undefined
+    // This thread's part of the first interval closes here, now, where the worker's part begins.
+    const from = first?.handOver(watts)
+    return this.await(() => this.post({ type: 'run', watts, intervalMs, batchMs, ...(from ? { from } : {}) }))
   }
 
   setLive(live: boolean): void {
@@ -115,6 +137,8 @@ export class WorkerSampling implements SamplingSession {
   }
 
   async stop(): Promise<void> {
+    this.first?.close()
+    this.first = undefined
     if (this.state !== 'ready' && this.state !== 'running') {
       await this.worker.terminate().catch(() => {})
       return
@@ -232,6 +256,8 @@ export class WorkerSampling implements SamplingSession {
     if (this.state === 'stopped' || this.state === 'failed') return
     const wasRunning = this.state === 'running' || this.state === 'stopping'
     this.state = 'failed'
+    this.first?.close()
+    this.first = undefined
     this.drain()
     const waiters = this.waiters
     this.waiters = undefined

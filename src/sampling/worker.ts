@@ -34,11 +34,14 @@ let toleranceMs = 0
 
 const send = (message: FromWorker): void => port.postMessage(message)
 
-/** Closes an interval; posts it now, or with the batch (see BATCH_MS), unless `post` forces it out. */
-function sampleNow(post: boolean, final = false): void {
+/**
+ * Closes an interval at `nowNs` (now by default); posts it now, or with the batch (see BATCH_MS), unless
+ * `post` forces it out.
+ */
+function sampleNow(post: boolean, final = false, nowNs = process.hrtime.bigint()): void {
   if (!sampler) return
   const now = Date.now()
-  batch.push(sampler.sample(process.hrtime.bigint(), now, final))
+  batch.push(sampler.sample(nowNs, now, final))
   const due = now - postedAtMs + toleranceMs >= batchMs || batch.length >= BATCH_MAX_INTERVALS
   if (post || live || due) postBatch(now)
 }
@@ -82,7 +85,13 @@ function onMessage(message: ToWorker): void {
       batchMs = message.batchMs
       toleranceMs = message.intervalMs / 2
       postedAtMs = Date.now()
-      schedule = new FixedRateSchedule(t0Ns, message.intervalMs, () => sampleNow(false))
+      const from = message.from
+      if (from) {
+        // The main thread's first reading stands: go on from it; its interval is joined to the first here.
+        sampler.resume(from.state, from.first)
+        t0Ns = from.state.t0Ns
+      }
+      schedule = new FixedRateSchedule(t0Ns, message.intervalMs, (nowNs) => sampleNow(false, false, nowNs))
       schedule.start()
       answerRequests(Atomics.load(words, REQUEST))
       send({ type: 'running' })

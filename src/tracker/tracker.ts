@@ -25,6 +25,7 @@ import { getSystemInfo } from '../platform/system.js'
 import { SpanBook, spanClock } from '../requests/book.js'
 import { type Measured, type MeasureOptions, measureCall } from '../requests/measure.js'
 import type { RequestSpan } from '../requests/span.js'
+import type { SamplingSession } from '../sampling/session.js'
 import { planSampling, SamplingSupervisor } from '../sampling/supervisor.js'
 import { listenerProblem, type StopStatus, stopOptionsProblem } from './arguments.js'
 import { BudgetWatch } from './budget-watch.js'
@@ -74,6 +75,8 @@ export class EmissionsTracker {
   /** The run's parts, filled in as start() gets them. */
   readonly #run: RunParts = noRunParts()
   readonly #sampling: SamplingSupervisor
+  /** The session start() is starting, until it is the run's (so that a failed start can stop it). */
+  #starting: Promise<SamplingSession> | undefined
   #startFailed = false
   readonly #tasks: TaskBook
   readonly #progress: ProgressForecast
@@ -152,8 +155,10 @@ export class EmissionsTracker {
   }
 
   /**
-   * process.hrtime.bigint() of the baseline reading, where measuring starts (it is taken before start()
-   * resolves, as soon as the meters are known); undefined before that.
+   * process.hrtime.bigint() of the baseline reading, where measuring starts: taken in the calling thread as
+   * soon as start() is called (the meters are known in a millisecond), or by the sampler worker as soon as
+   * it has built them where it reads what only it can (GPUs it finds, a job's processes with attribution).
+   * Known before start() resolves; undefined before that.
    */
   get baselineNs(): bigint | undefined {
     return this.#run.session?.t0Ns
@@ -194,7 +199,9 @@ export class EmissionsTracker {
       }
       this.#run.notes.push(warning.message)
       this.#run.intensity?.close()
-      await this.#run.session?.stop().catch(() => {})
+      // The session, also when start() failed before it was the run's (its worker still starting).
+      const session = this.#run.session ?? (await this.#starting?.catch(() => undefined))
+      await session?.stop().catch(() => {})
       this.#run.session = undefined
       this.#run.ledger = undefined
       // Nothing will be measured: requests waiting for their record get it now, with what they have.
@@ -234,7 +241,10 @@ export class EmissionsTracker {
     return record
   }
 
-  /** Starts a named task: its energy and emissions are what stopTask() returns. */
+  /**
+   * Starts a named task, a window: it sees the whole machine (overlapping tasks each get all of the energy
+   * drawn in their time). Its energy and emissions are what stopTask() returns.
+   */
   startTask(name: string): void {
     this.#tasks.start(name)
   }
@@ -263,9 +273,9 @@ export class EmissionsTracker {
   /**
    * Runs `fn` as a task and as a request, and returns its result with both records: `task`, the energy from
    * the call's start to its end; `request`, its share beside the requests running at the same time. The
-   * second argument is the name, or `{ name, weight, tokensIn, tokensOut, items }` with each count a number
+   * second argument is the name, or `{ name, weight, inputTokens, outputTokens, items }` with each count a number
    * or a function of the result. When `fn` throws, both are closed and the error rethrown; when `fn` is not
-   * a function it rejects with a TypeError saying so. Bad names and counts are warnings.
+   * a function it rejects with a WattprintError (`INVALID_ARGUMENT`) saying so. Bad names and counts are warnings.
    */
   async measure<T>(
     fn: () => T | Promise<T>,
@@ -283,7 +293,7 @@ export class EmissionsTracker {
   /**
    * Opens a request span: one request of a server, one call of a model. Each interval's energy is split
    * among the spans open in it, at every instant by weight (default 1), so the spans' energies and the
-   * instants no span was open add up to what was measured. `end({ tokensIn, tokensOut, items })` closes it;
+   * instants no span was open add up to what was measured. `end({ inputTokens, outputTokens, items })` closes it;
    * its record (`settled`, the `request` event, the sinks) comes once the interval holding its end is
    * accounted. Costs a microsecond or so and no timer. On a tracker that is not measuring, a warning and a
    * span that gets no energy.
@@ -366,13 +376,23 @@ export class EmissionsTracker {
 
   async #start(): Promise<void> {
     const config = this.config
-    // Which meters exist is known in a millisecond: spawn the worker on that at once, so its start-up and
-    // baseline reading overlap the slow look-ups started just after (system description, intensity
-    // tables, the CPU TDP table), which only the estimates and the accounting need.
+    // Which meters exist is known in a millisecond: measuring begins at once, at a reading in this thread
+    // (inline sampling's baseline, or the first reading the worker takes over from), and the worker is
+    // spawned on the same plan, so that its start-up overlaps the slow look-ups started just after (system
+    // description, intensity tables, the CPU TDP table), which only the estimates and the accounting need.
     const { attribution, plan } = planSampling(config, this.#launches)
     this.#run.attribution = attribution
     this.#run.plan = plan
-    const worker = config.sampling === 'worker' ? this.#sampling.spawnWorker(plan) : undefined
+    const inline = config.sampling === 'inline' ? this.#sampling.inline(plan) : undefined
+    const first = inline ? undefined : this.#sampling.firstReading(plan)
+    this.#run.cpuTimesAtStart = readCpuTimes(config.procStatPath)
+    // Inline sampling where no worker can start, as soon as that is known. Handled at once, awaited later
+    // (see the intensity's below).
+    const starting = inline
+      ? Promise.resolve(inline)
+      : this.#sampling.spawnWorker(plan, first).then((worker) => worker ?? this.#sampling.inline(plan))
+    starting.catch(() => {})
+    this.#starting = starting
     const systemInfo = getSystemInfo()
     const intensity = resolveIntensity(config, { onLiveWarning: (warning) => this.#warn(warning) })
     // Handled at once, awaited later: a rejection with no handler yet would be an unhandledRejection,
@@ -381,22 +401,11 @@ export class EmissionsTracker {
     if (plan.pending.cpu || plan.pending.ram || plan.pending.rest) shippedCpuTable().catch(() => {})
     this.#run.notes.push(...plan.notes)
     for (const warning of [...plan.warnings, ...attribution.warnings]) this.#warn(warning)
-    this.#run.cpuTimesAtStart = readCpuTimes(config.procStatPath)
 
-    const session = (worker ? await worker : undefined) ?? this.#sampling.inline(plan)
-    this.#run.session = session
-    // Every interval reaches the main thread as it happens only when someone listens for it, or a budget
-    // must be checked as the run goes.
-    session.setLive(this.#wantsEveryInterval())
-    if (session.gpu) {
-      this.#run.notes.push(...session.gpu.notes)
-      for (const warning of session.gpu.warnings) this.#warn(warning)
-    }
-
+    // The estimates' curves while the worker starts: they need the plan and the system, not the session.
     const [system, resolved] = await Promise.all([systemInfo, intensity])
     this.#run.system = system
     this.#run.intensity = resolved
-    for (const warning of resolved.warnings) this.#warn(warning)
     const tuning = await tuneEstimates(plan, system, {
       cpuPowerW: config.cpuPowerW,
       procRoot: config.procRoot,
@@ -409,6 +418,18 @@ export class EmissionsTracker {
     })
     this.#run.watts = tuning.watts
     this.#run.estimate = tuning.estimate
+
+    const session = await starting
+    this.#run.session = session
+    this.#starting = undefined
+    // Every interval reaches the main thread as it happens only when someone listens for it, or a budget
+    // must be checked as the run goes.
+    session.setLive(this.#wantsEveryInterval())
+    if (session.gpu) {
+      this.#run.notes.push(...session.gpu.notes)
+      for (const warning of session.gpu.warnings) this.#warn(warning)
+    }
+    for (const warning of resolved.warnings) this.#warn(warning)
     this.#run.notes.push(...tuning.notes)
     for (const warning of tuning.warnings) this.#warn(warning)
     this.#run.ledger = new Ledger(
