@@ -178,13 +178,19 @@ describe('EmissionsTracker', () => {
     await t.start()
     await driver.run()
     await sleep(300)
+    const blockedFromMs = Date.now()
     block(2000)
+    const blockedToMs = Date.now()
     await sleep(300)
     const truth = await truthJ()
     const record = await t.stop()
+    // The worker's intervals went on while the main thread was blocked: many ended inside the block, and
+    // none came near its length (a sampler on the main thread shows one 2 s interval and none inside).
+    // How many ended there, and how long the longest was, is the scheduler's to decide on a busy machine.
     const full = samples.slice(0, -1).map((s) => s.intervalS) // the last one is cut short by stop()
-    expect(Math.max(...full)).toBeLessThan(0.2)
-    expect(samples.length).toBeGreaterThanOrEqual(24)
+    expect(Math.max(...full)).toBeLessThan(1)
+    const ended = samples.map((s) => Date.parse(s.timestamp))
+    expect(ended.filter((ms) => ms > blockedFromMs && ms < blockedToMs).length).toBeGreaterThanOrEqual(5)
     expect(joules(record.cpu.energyKWh)).toBeCloseTo(truth.cpu, 3)
   }, 20_000)
 
