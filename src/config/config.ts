@@ -9,12 +9,12 @@ import { closest, describeValue } from '../core/text.js'
 import type { TrackerWarning } from '../core/warnings.js'
 import type { EmbodiedOption, FunctionalUnitOption } from '../footprint/options.js'
 import { CLOUD_METADATA_URL } from '../intensity/cloud-detect.js'
-import type { CloudProvider } from '../intensity/cloud-regions.js'
 import { ELECTRICITY_MAPS_URL } from '../intensity/electricity-maps.js'
-import type { ForecastProviderName } from '../intensity/forecast/select.js'
+import type { ForecastConfig, ForecastProviderName } from '../intensity/forecast/select.js'
 import { WATTTIME_URL } from '../intensity/forecast/watttime.js'
 import { checkLocation } from '../intensity/location.js'
-import { UK_CARBON_INTENSITY_URL, type UkArea } from '../intensity/uk-carbon-intensity.js'
+import type { IntensityConfig } from '../intensity/resolve.js'
+import { UK_CARBON_INTENSITY_URL } from '../intensity/uk-carbon-intensity.js'
 import type { EmissionsScope } from '../model/record.js'
 import { DEFAULT_MAX_ROUTE_LABELS } from '../output/route-labels.js'
 import type { Sink } from '../output/sink.js'
@@ -38,7 +38,8 @@ export { OptionError } from '../core/errors.js'
 export { environmentWarnings, envName, OTHER_ENVIRONMENT_VARIABLES } from './schema.js'
 
 /** Options after validation, with defaults filled in and paths made absolute. */
-export interface ResolvedConfig {
+/** The options resolved; the intensity and forecast slices are the rooms' own (IntensityConfig, ForecastConfig). */
+export interface ResolvedConfig extends IntensityConfig, ForecastConfig {
   readonly projectName: string
   readonly experimentId: string
   readonly runId: string
@@ -48,31 +49,6 @@ export interface ResolvedConfig {
   readonly checkpointIntervalMs: number
   readonly intervalMs: number
   readonly sampling: 'worker' | 'inline'
-  /** ISO 3166 alpha-2, as given (a guessed or cloud-derived country is not set here). */
-  readonly country: string | null
-  /** Electricity Maps zone id, as the data spells it. */
-  readonly zone: string | null
-  readonly cloudProvider: CloudProvider | null
-  /** The region's API name, as the table spells it. */
-  readonly cloudRegion: string | null
-  readonly detectCloud: boolean
-  readonly cloudMetadataUrl: string
-  /** Printed as `[redacted]` whatever prints it. */
-  readonly electricityMapsToken: Secret | null
-  readonly electricityMapsUrl: string
-  readonly ukCarbonIntensity: UkArea | null
-  readonly ukCarbonIntensityUrl: string
-  readonly wattTimeUsername: string | null
-  /** Printed as `[redacted]` whatever prints it. */
-  readonly wattTimePassword: Secret | null
-  readonly wattTimeRegion: string | null
-  readonly wattTimeUrl: string
-  readonly carbonAwareSdkUrl: string | null
-  readonly carbonAwareLocation: string | null
-  readonly forecastProvider: ForecastProviderName | null
-  readonly intensityTimeoutMs: number
-  /** The forced carbon intensity, g CO2e/kWh; null when the grid's figure is used. */
-  readonly carbonIntensityGPerKWh: number | null
   /** @deprecated use carbonIntensityGPerKWh (the same figure). */
   readonly carbonIntensity: number | null
   readonly budget: Budget | null
