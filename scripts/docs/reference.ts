@@ -160,6 +160,13 @@ function environmentOf(name: string, def: OptionDef): string {
   return def.kind === 'object' ? 'none: an object, passed to the constructor' : code(envName(name))
 }
 
+/** An option's default as the table gives it: its value in code, how it is computed, or none. */
+function defaultFact(def: OptionDef): string {
+  if (def.defaultText) return def.defaultText
+  if (!('default' in def)) return 'none'
+  return code(JSON.stringify(def.default).replace(/"/g, "'"))
+}
+
 /** docs/reference/options.md: every tracker option, in the order of DEFINITIONS. */
 export function optionsPage(optionsSource: string): string {
   const { intro, docs } = trackerOptionDocs(optionsSource)
@@ -184,6 +191,7 @@ export function optionsPage(optionsSource: string): string {
     const def = defs[name] as OptionDef
     const facts = [
       `- Kind: ${def.kind}`,
+      `- Default: ${defaultFact(def)}`,
       `- Environment: ${environmentOf(name, def)}`,
       `- Example: ${code(`${name}: ${def.example}`)}`,
     ]
@@ -204,7 +212,7 @@ export function optionsPage(optionsSource: string): string {
     ),
     '# Tracker options',
     intro,
-    `Every option of \`new EmissionsTracker({ … })\`, in the order of the options' table (\`DEFINITIONS\` in src/config/schema.ts). The kind is how an option is read from its environment variable: booleans as \`true/false/1/0/yes/no\`, choices in any case; \`object\` options cannot come from the environment. The example is written as in code, as an error that refuses the option shows it. The command-line flags are those of the commands that take them.`,
+    `Every option of \`new EmissionsTracker({ … })\`, in the order of the options' table (\`DEFINITIONS\` in src/config/schema.ts). The default is the table's, taken when neither the option nor its variable is given. The kind is how an option is read from its environment variable: booleans as \`true/false/1/0/yes/no\`, choices in any case; \`object\` options cannot come from the environment. The example is written as in code, as an error that refuses the option shows it. The command-line flags are those of the commands that take them.`,
     summary,
     ...sections,
   )

@@ -1,141 +1,45 @@
 import { basename, dirname } from 'node:path'
 import { envName, OptionError } from '../config/config.js'
 import type { TrackerOptions } from '../config/options.js'
-import { OPTION_NAMES, type OptionName, optionDef } from '../config/schema.js'
+import { DEFINITIONS, OPTION_NAMES, type OptionDef, type OptionName, optionDef } from '../config/schema.js'
 import { WattprintError } from '../core/errors.js'
-import { type Flags, type FlagValues, textOf } from './flags.js'
+import { type Flag, type Flags, type FlagValues, textOf } from './flags.js'
 import { parseNumber, parseQuantity, type Range, UsageError } from './units.js'
 
-/** The flags every measuring command shares, mirroring the tracker's options. */
-export const TRACKER_FLAGS = {
-  project: {
-    type: 'string',
-    value: 'name',
-    help: 'project name, in every row',
-    example: 'mnist-mlp',
-    options: ['projectName'],
-  },
-  experiment: {
-    type: 'string',
-    value: 'id',
-    help: 'experiment id, groups runs',
-    example: 'lr-sweep',
-    options: ['experimentId'],
-  },
-  output: {
-    type: 'string',
-    short: 'o',
-    value: 'dir|file.csv',
-    help: 'the CSV: a folder (emissions.csv in it) or a path ending in .csv (default: the current folder)',
-    example: 'results/',
-    options: ['outputDir', 'outputFile'],
-  },
-  interval: {
-    type: 'string',
-    value: '250ms|1s',
-    help: 'sampling period, 10ms to 1h (default 1s)',
-    example: '1s',
-    options: ['intervalMs'],
-  },
-  country: {
-    type: 'string',
-    value: 'FR|FRA',
-    help: 'ISO 3166 country code of the machine',
-    example: 'FR',
-    options: ['country'],
-  },
-  zone: {
-    type: 'string',
-    value: 'US-CAL-CISO',
-    help: 'Electricity Maps zone of the machine (finer than a country)',
-    example: 'US-CAL-CISO',
-    options: ['zone'],
-  },
-  cloud: {
-    type: 'string',
-    value: 'provider:region',
-    help: 'the cloud region the machine runs in (aws, gcp, azure): aws:eu-north-1',
-    example: 'aws:eu-north-1',
-    options: ['cloudProvider', 'cloudRegion'],
-  },
-  'carbon-intensity': {
-    type: 'string',
-    value: 'g/kWh',
-    help: 'a fixed carbon intensity, 0 to 2000 g CO2e/kWh, instead of the grid figure',
-    example: '56',
-    options: ['carbonIntensityGPerKWh'],
-  },
-  pue: {
-    type: 'string',
-    value: '1.2',
-    help: "the data centre's power usage effectiveness, 1 to 5 (default 1)",
-    example: '1.2',
-    options: ['pue'],
-  },
-  'cpu-power': {
-    type: 'string',
-    value: '200W',
-    help: 'CPU TDP for the estimate when RAPL is unreadable',
-    example: '200W',
-    options: ['cpuPowerW'],
-  },
-  'ram-power': {
-    type: 'string',
-    value: '20W',
-    help: 'RAM power instead of the module model (0W leaves RAM out)',
-    example: '20W',
-    options: ['ramPowerW'],
-  },
-  'rapl-root': {
-    type: 'string',
-    value: 'dir',
-    help: 'root of the powercap tree (default /sys/class/powercap)',
-    example: '/host/sys/class/powercap',
-    options: ['raplRoot'],
-  },
-  'nvidia-smi': {
-    type: 'string',
-    value: 'path',
-    help: 'the nvidia-smi executable (default: nvidia-smi on PATH)',
-    example: '/usr/bin/nvidia-smi',
-    options: ['nvidiaSmiPath'],
-  },
-  'nvml-library': {
-    type: 'string',
-    value: 'path',
-    help: 'the NVML library to load (default libnvidia-ml.so.1)',
-    example: '/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1',
-    options: ['nvmlLibraryPath'],
-  },
-  'gpu-ids': {
-    type: 'string',
-    value: '0,1',
-    help: 'GPUs to measure, indices or UUID prefixes (default: CUDA_VISIBLE_DEVICES, else all)',
-    example: '0,1',
-    options: ['gpuIds'],
-  },
-  attribution: {
-    type: 'string',
-    value: 'machine|process|cgroup[:dir]',
-    help: "whose energy: the whole machine (default), the command's process tree, or a cgroup v2 (its own, or dir)",
-    example: 'process',
-    options: ['attribution'],
-  },
-  'emissions-scope': {
-    type: 'string',
-    value: 'wall|components',
-    help: "the figure the summary and budgets price: the whole machine at the wall (default) or CPU+GPU+RAM, CodeCarbon's scope",
-    example: 'components',
-    options: ['emissionsScope'],
-  },
-  idle: {
-    type: 'string',
-    value: 'exclude|include',
-    help: "with --attribution: whether the job also carries its share of the machine's idle power (default exclude)",
-    example: 'include',
-    options: ['idle'],
-  },
-} as const satisfies Flags
+/** The options that have a flag, each with it, in the order of the options' table. */
+const FLAGGED = OPTION_NAMES.flatMap((name) => {
+  const flag = (DEFINITIONS[name] as OptionDef).flag
+  return flag ? [{ option: name, flag }] : []
+})
+
+/**
+ * The flags every measuring command shares, from the options' table (DEFINITIONS in config/schema.ts):
+ * each option's flag there is its flag here, in the table's order.
+ */
+export const TRACKER_FLAGS: Flags = Object.fromEntries(
+  FLAGGED.map(({ option, flag }) => [
+    flag.name,
+    {
+      type: 'string',
+      ...(flag.short ? { short: flag.short } : {}),
+      value: flag.value,
+      help: flag.help,
+      example: flag.example,
+      options: [option, ...(flag.alsoSets ?? [])],
+    },
+  ]),
+)
+
+/** Some of the tracker's flags, by name, for a command that takes only those (`when`: the location's). */
+export function trackerFlags<const N extends string>(...names: readonly N[]): Record<N, Flag> {
+  return Object.fromEntries(
+    names.map((name) => {
+      const flag = TRACKER_FLAGS[name]
+      if (!flag) throw new Error(`no tracker flag --${name} in the options' table`)
+      return [name, flag]
+    }),
+  ) as Record<N, Flag>
+}
 
 /** A number option's range, in the flag's base unit: `perBase` option units make one (1000 ms per s). */
 export function optionRange(option: OptionName, perBase = 1): Range {
@@ -149,8 +53,20 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
   const set = <K extends keyof TrackerOptions>(key: K, value: TrackerOptions[K] | undefined) => {
     if (value !== undefined) options[key] = value
   }
-  set('projectName', textOf(values, 'project'))
-  set('experimentId', textOf(values, 'experiment'))
+  for (const { option, flag } of FLAGGED) {
+    const text = textOf(values, flag.name)
+    if (text === undefined) continue
+    const name = `--${flag.name}`
+    const range = optionRange(option, flag.parse === 'seconds' ? 1000 : 1)
+    const example = flag.example
+    if (flag.parse === 'text') set(option, text as never)
+    else if (flag.parse === 'number') set(option, parseNumber(name, text, { example, range }) as never)
+    else if (flag.parse === 'seconds')
+      set(option, (parseQuantity('duration', name, text, { range, example }) * 1000) as never)
+    else if (flag.parse === 'watts')
+      set(option, parseQuantity('power', name, text, { bareUnit: 'w', range, example }) as never)
+  }
+  // The flags the table marks `special`: one that sets two options, or reads a unit suffix.
   const output = textOf(values, 'output')
   if (output !== undefined) {
     // A path ending in .csv names the file; anything else is the folder.
@@ -159,13 +75,6 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
       set('outputFile', basename(output))
     } else set('outputDir', output)
   }
-  const interval = textOf(values, 'interval')
-  if (interval !== undefined) {
-    const range = optionRange('intervalMs', 1000)
-    set('intervalMs', parseQuantity('duration', '--interval', interval, { range, example: '1s' }) * 1000)
-  }
-  set('country', textOf(values, 'country'))
-  set('zone', textOf(values, 'zone'))
   const cloud = textOf(values, 'cloud')
   if (cloud !== undefined) {
     const [provider, region, ...rest] = cloud.split(':')
@@ -186,22 +95,6 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
       parseNumber('--carbon-intensity', intensity, { example: '56', range, suffix }),
     )
   }
-  const pue = textOf(values, 'pue')
-  if (pue !== undefined) set('pue', parseNumber('--pue', pue, { example: '1.2', range: optionRange('pue') }))
-  const cpu = textOf(values, 'cpu-power')
-  if (cpu !== undefined) {
-    const range = optionRange('cpuPowerW')
-    set('cpuPowerW', parseQuantity('power', '--cpu-power', cpu, { bareUnit: 'w', range, example: '200W' }))
-  }
-  const ram = textOf(values, 'ram-power')
-  if (ram !== undefined) {
-    const range = optionRange('ramPowerW')
-    set('ramPowerW', parseQuantity('power', '--ram-power', ram, { bareUnit: 'w', range, example: '20W' }))
-  }
-  set('raplRoot', textOf(values, 'rapl-root'))
-  set('nvidiaSmiPath', textOf(values, 'nvidia-smi'))
-  set('nvmlLibraryPath', textOf(values, 'nvml-library'))
-  set('gpuIds', textOf(values, 'gpu-ids'))
   const attribution = textOf(values, 'attribution')
   if (attribution !== undefined) {
     // wattprint's own process tree holds the command and all it starts (and wattprint, whose share is small).
@@ -221,7 +114,6 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
     )
   }
   set('idle', idle as TrackerOptions['idle'])
-  set('emissionsScope', textOf(values, 'emissions-scope') as TrackerOptions['emissionsScope'])
   return options
 }
 

@@ -1,28 +1,18 @@
-import { randomUUID } from 'node:crypto'
 import { resolve } from 'node:path'
 import type { ResolvedAttribution } from '../attribution/plan.js'
-import type { IdleMode } from '../attribution/split.js'
 import { OptionError, WattprintError } from '../core/errors.js'
 import { Logger, type LogLevel, logWarning } from '../core/log.js'
 import { Secret } from '../core/secret.js'
 import { closest, describeValue } from '../core/text.js'
 import type { TrackerWarning } from '../core/warnings.js'
-import type { EmbodiedOption, FunctionalUnitOption } from '../footprint/options.js'
-import { CLOUD_METADATA_URL } from '../intensity/cloud-detect.js'
-import { ELECTRICITY_MAPS_URL } from '../intensity/electricity-maps.js'
-import type { ForecastConfig, ForecastProviderName } from '../intensity/forecast/select.js'
-import { WATTTIME_URL } from '../intensity/forecast/watttime.js'
+import type { EmbodiedOption } from '../footprint/options.js'
 import { checkLocation } from '../intensity/location.js'
-import type { IntensityConfig } from '../intensity/resolve.js'
-import { UK_CARBON_INTENSITY_URL } from '../intensity/uk-carbon-intensity.js'
-import type { EmissionsScope } from '../model/record.js'
-import { DEFAULT_MAX_ROUTE_LABELS } from '../output/route-labels.js'
-import type { Sink } from '../output/sink.js'
 import { impossibleDirReason } from '../platform/output-dir.js'
-import type { Attribution, Budget, TrackerOptions } from './options.js'
+import type { Attribution, ResolvedConfig, TrackerOptions } from './options.js'
 import {
   DEFINITIONS,
   DEPRECATED_OPTIONS,
+  defaultOf,
   environmentWarnings,
   envName,
   FORMER_NAMES,
@@ -35,58 +25,8 @@ import {
 } from './schema.js'
 
 export { OptionError } from '../core/errors.js'
+export type { ResolvedConfig } from './options.js'
 export { environmentWarnings, envName, OTHER_ENVIRONMENT_VARIABLES } from './schema.js'
-
-/** Options after validation, with defaults filled in and paths made absolute. */
-/** The options resolved; the intensity and forecast slices are the rooms' own (IntensityConfig, ForecastConfig). */
-export interface ResolvedConfig extends IntensityConfig, ForecastConfig {
-  readonly projectName: string
-  readonly experimentId: string
-  readonly runId: string
-  readonly outputDir: string
-  readonly outputFile: string
-  readonly saveToFile: boolean
-  readonly checkpointIntervalMs: number
-  readonly intervalMs: number
-  readonly sampling: 'worker' | 'inline'
-  /** @deprecated use carbonIntensityGPerKWh (the same figure). */
-  readonly carbonIntensity: number | null
-  readonly budget: Budget | null
-  readonly pue: number
-  /** As given, its `emissionsKg` filled in from the former `kgCO2e` (and `kgCO2e` kept equal to it). */
-  readonly embodied: EmbodiedOption | null
-  readonly cloudInstanceType: string | null
-  /** The data centre's WUE, L per IT kWh; null: the provider's published figure. */
-  readonly wueLPerKWh: number | null
-  /** @deprecated use wueLPerKWh (the same figure). */
-  readonly wue: number | null
-  /** The grid's water intensity, L/kWh; null: the shipped table's figure. */
-  readonly waterIntensityLPerKWh: number | null
-  /** @deprecated use waterIntensityLPerKWh (the same figure). */
-  readonly waterIntensity: number | null
-  readonly functionalUnit: FunctionalUnitOption | null
-  readonly cpuPowerW: number | null
-  readonly ramPowerW: number | null
-  /** null: decided by CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, else all. */
-  readonly gpuIds: readonly string[] | null
-  readonly nvmlLibraryPath: string | null
-  readonly nvmlEnergyCounter: boolean
-  readonly nvidiaSmiPath: string
-  readonly amdSmiLibraryPath: string | null
-  readonly rocmSmiLibraryPath: string | null
-  readonly levelZeroLibraryPath: string | null
-  readonly hwmonRoot: string
-  readonly raplRoot: string
-  readonly procStatPath: string
-  readonly attribution: ResolvedAttribution
-  readonly idle: IdleMode
-  readonly emissionsScope: EmissionsScope
-  readonly procRoot: string
-  readonly sysRoot: string
-  readonly logLevel: LogLevel
-  readonly maxRouteLabels: number
-  readonly sinks: readonly Sink[]
-}
 
 /** How an option was given: its name and its environment variable as the user wrote them. */
 interface GivenAs {
@@ -342,7 +282,7 @@ export function resolveConfig(
     },
   )
 
-  const logLevel = (values.logLevel as LogLevel | undefined) ?? 'warning'
+  const logLevel = (values.logLevel ?? defaultOf('logLevel')) as LogLevel
   const logger = new Logger(logLevel)
   for (const warning of warnings) logWarning(logger, warning)
   for (const warning of environmentWarnings(env)) {
@@ -374,71 +314,29 @@ export function resolveConfig(
     }
   }
 
-  const outputDir = resolve(String(values.outputDir ?? '.'))
-  const saveToFile = (values.saveToFile as boolean | undefined) ?? true
-  if (saveToFile) assertUsableOutputDir(outputDir)
-
-  const carbonIntensityGPerKWh = (values.carbonIntensityGPerKWh as number | undefined) ?? null
-  const wueLPerKWh = (values.wueLPerKWh as number | undefined) ?? null
-  const waterIntensityLPerKWh = (values.waterIntensityLPerKWh as number | undefined) ?? null
-  const config: ResolvedConfig = {
-    projectName: (values.projectName as string | undefined) ?? 'wattprint',
-    experimentId: (values.experimentId as string | undefined) ?? '',
-    runId: (values.runId as string | undefined) ?? randomUUID(),
-    outputDir,
-    outputFile: (values.outputFile as string | undefined) ?? 'emissions.csv',
-    saveToFile,
-    checkpointIntervalMs: (values.checkpointIntervalMs as number | undefined) ?? 10_000,
-    intervalMs: (values.intervalMs as number | undefined) ?? 1000,
-    sampling: (values.sampling as 'worker' | 'inline' | undefined) ?? 'worker',
+  // Every option: as given, else from the environment, else its default from the table (null: none).
+  const settled = Object.fromEntries(
+    OPTION_NAMES.map((name) => [name, values[name] === undefined ? defaultOf(name) : values[name]]),
+  ) as Record<OptionName, unknown>
+  const outputDir = resolve(String(settled.outputDir))
+  if (settled.saveToFile) assertUsableOutputDir(outputDir)
+  const secret = (value: unknown) => (value === null ? null : new Secret(String(value)))
+  // What changes form when resolved; everything else is the settled value itself.
+  const config = {
+    ...settled,
     ...location,
-    detectCloud: (values.detectCloud as boolean | undefined) ?? false,
-    cloudMetadataUrl: (values.cloudMetadataUrl as string | undefined) ?? CLOUD_METADATA_URL,
-    electricityMapsToken:
-      values.electricityMapsToken === undefined ? null : new Secret(String(values.electricityMapsToken)),
-    electricityMapsUrl: (values.electricityMapsUrl as string | undefined) ?? ELECTRICITY_MAPS_URL,
-    ukCarbonIntensityUrl: (values.ukCarbonIntensityUrl as string | undefined) ?? UK_CARBON_INTENSITY_URL,
-    wattTimeUsername: (values.wattTimeUsername as string | undefined) ?? null,
-    wattTimePassword:
-      values.wattTimePassword === undefined ? null : new Secret(String(values.wattTimePassword)),
-    wattTimeRegion: (values.wattTimeRegion as string | undefined) ?? null,
-    wattTimeUrl: (values.wattTimeUrl as string | undefined) ?? WATTTIME_URL,
-    carbonAwareSdkUrl: (values.carbonAwareSdkUrl as string | undefined) ?? null,
-    carbonAwareLocation: (values.carbonAwareLocation as string | undefined) ?? null,
-    forecastProvider: (values.forecastProvider as ForecastProviderName | undefined) ?? null,
-    intensityTimeoutMs: (values.intensityTimeoutMs as number | undefined) ?? 3000,
-    carbonIntensityGPerKWh,
-    carbonIntensity: carbonIntensityGPerKWh,
-    budget: (values.budget as Budget | undefined) ?? null,
-    pue: (values.pue as number | undefined) ?? 1,
+    outputDir,
+    electricityMapsToken: secret(settled.electricityMapsToken),
+    wattTimePassword: secret(settled.wattTimePassword),
+    // The former names read the same figure (DEPRECATED_OPTIONS).
+    carbonIntensity: settled.carbonIntensityGPerKWh,
+    wue: settled.wueLPerKWh,
+    waterIntensity: settled.waterIntensityLPerKWh,
     embodied: embodied ?? null,
-    cloudInstanceType: (values.cloudInstanceType as string | undefined) ?? null,
-    wueLPerKWh,
-    wue: wueLPerKWh,
-    waterIntensityLPerKWh,
-    waterIntensity: waterIntensityLPerKWh,
-    functionalUnit: (values.functionalUnit as FunctionalUnitOption | undefined) ?? null,
-    cpuPowerW: (values.cpuPowerW as number | undefined) ?? null,
-    ramPowerW: (values.ramPowerW as number | undefined) ?? null,
     gpuIds: parseGpuIds(values.gpuIds as string | readonly (string | number)[] | undefined),
-    nvmlLibraryPath: (values.nvmlLibraryPath as string | undefined) ?? null,
-    nvmlEnergyCounter: (values.nvmlEnergyCounter as boolean | undefined) ?? true,
-    nvidiaSmiPath: (values.nvidiaSmiPath as string | undefined) ?? 'nvidia-smi',
-    amdSmiLibraryPath: (values.amdSmiLibraryPath as string | undefined) ?? null,
-    rocmSmiLibraryPath: (values.rocmSmiLibraryPath as string | undefined) ?? null,
-    levelZeroLibraryPath: (values.levelZeroLibraryPath as string | undefined) ?? null,
-    hwmonRoot: (values.hwmonRoot as string | undefined) ?? '/sys/class/hwmon',
-    raplRoot: (values.raplRoot as string | undefined) ?? '/sys/class/powercap',
-    procStatPath: (values.procStatPath as string | undefined) ?? '/proc/stat',
     attribution,
-    idle: (values.idle as IdleMode | undefined) ?? 'exclude',
-    emissionsScope: (values.emissionsScope as EmissionsScope | undefined) ?? 'wall',
-    procRoot: (values.procRoot as string | undefined) ?? '/proc',
-    sysRoot: (values.sysRoot as string | undefined) ?? '/sys',
     logLevel,
-    maxRouteLabels: (values.maxRouteLabels as number | undefined) ?? DEFAULT_MAX_ROUTE_LABELS,
-    sinks: (values.sinks as readonly Sink[] | undefined) ?? [],
-  }
+  } as ResolvedConfig
   if (warnings.length > 0) warningsOf.set(config, warnings)
   return config
 }

@@ -1,7 +1,9 @@
+import type { ResolvedAttribution } from '../attribution/plan.js'
 import type { IdleMode } from '../attribution/split.js'
 import type { LogLevel } from '../core/log.js'
 import type { EmbodiedOption, FunctionalUnitOption } from '../footprint/options.js'
-import type { ForecastProviderName } from '../intensity/forecast/select.js'
+import type { ForecastConfig, ForecastProviderName } from '../intensity/forecast/select.js'
+import type { IntensityConfig } from '../intensity/resolve.js'
 import type { EmissionsScope } from '../model/record.js'
 import type { Sink } from '../output/sink.js'
 
@@ -182,8 +184,14 @@ export type Attribution =
   | 'machine'
   | 'process'
   | 'cgroup'
-  | { readonly pid: number }
-  | { readonly cgroup: string }
+  | {
+      /** The process whose tree (it and all its descendants) is the job. */
+      readonly pid: number
+    }
+  | {
+      /** The cgroup v2 folder that is the job (`/sys/fs/cgroup/system.slice/train.service`). */
+      readonly cgroup: string
+    }
 
 /** Limits of a run; any may be left out. */
 export interface Budget {
@@ -191,5 +199,67 @@ export interface Budget {
   readonly energyKWh?: number
   /** kg CO2e of that figure. */
   readonly emissionsKg?: number
+  /** Seconds of wall-clock time (the time `run --within` holds the command paused is left out). */
   readonly durationS?: number
+}
+
+/**
+ * The options that have a default (`default` in the options' table, DEFINITIONS in config/schema.ts):
+ * never null once resolved. schema.ts fails to compile when this list and the table disagree.
+ */
+export type DefaultedOption =
+  | 'projectName'
+  | 'experimentId'
+  | 'runId'
+  | 'outputDir'
+  | 'outputFile'
+  | 'saveToFile'
+  | 'checkpointIntervalMs'
+  | 'intervalMs'
+  | 'sampling'
+  | 'detectCloud'
+  | 'cloudMetadataUrl'
+  | 'electricityMapsUrl'
+  | 'ukCarbonIntensityUrl'
+  | 'wattTimeUrl'
+  | 'intensityTimeoutMs'
+  | 'pue'
+  | 'nvmlEnergyCounter'
+  | 'nvidiaSmiPath'
+  | 'hwmonRoot'
+  | 'raplRoot'
+  | 'procStatPath'
+  | 'maxRouteLabels'
+  | 'sinks'
+  | 'attribution'
+  | 'idle'
+  | 'emissionsScope'
+  | 'procRoot'
+  | 'sysRoot'
+  | 'logLevel'
+
+/**
+ * Each option as resolved: its default where it has one, else null for "not given"; the docs are the
+ * options' own (a homomorphic mapped type keeps them).
+ */
+export type Settled<T> = {
+  readonly [K in keyof T]-?: K extends DefaultedOption
+    ? Exclude<T[K], undefined>
+    : Exclude<T[K], undefined> | null
+}
+
+/**
+ * The options in force: each TrackerOptions option validated, with its default or its environment value
+ * filled in and paths made absolute. Derived from TrackerOptions; the intensity and forecast options are
+ * the rooms' own slices (IntensityConfig, ForecastConfig), and the few that change form when resolved
+ * are declared here.
+ */
+export interface ResolvedConfig
+  extends IntensityConfig,
+    ForecastConfig,
+    Settled<Omit<TrackerOptions, keyof IntensityConfig | keyof ForecastConfig | 'gpuIds' | 'attribution'>> {
+  /** The GPUs to measure, as indices or UUID prefixes; null: CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, else all. */
+  readonly gpuIds: readonly string[] | null
+  /** Whose energy the figures are: the machine, a process tree (its pid) or a cgroup (its folder). */
+  readonly attribution: ResolvedAttribution
 }

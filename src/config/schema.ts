@@ -1,8 +1,14 @@
+import { randomUUID } from 'node:crypto'
 import * as z from 'zod/mini'
 import { LOG_LEVELS, type LogLevel } from '../core/log.js'
 import { closest } from '../core/text.js'
+import { CLOUD_METADATA_URL } from '../intensity/cloud-detect.js'
+import { ELECTRICITY_MAPS_URL } from '../intensity/electricity-maps.js'
+import { WATTTIME_URL } from '../intensity/forecast/watttime.js'
+import { UK_CARBON_INTENSITY_URL } from '../intensity/uk-carbon-intensity.js'
+import { DEFAULT_MAX_ROUTE_LABELS } from '../output/route-labels.js'
 import type { Sink } from '../output/sink.js'
-import type { TrackerOptions } from './options.js'
+import type { DefaultedOption, TrackerOptions } from './options.js'
 
 /** How an option is read from the environment; `object` options (budget) are not. */
 export type Kind = 'string' | 'number' | 'boolean' | 'object'
@@ -23,7 +29,50 @@ export interface OptionDef {
   readonly range?: { readonly min: number; readonly max: number }
   /** The values of an enumerated option; accepted in any case, as country codes and booleans are. */
   readonly choices?: readonly string[]
+  /**
+   * The value when neither the option nor its variable is given, before the resolver's own steps (a path
+   * made absolute, a secret wrapped); a function for one computed per tracker. Absent: null, "not given".
+   */
+  readonly default?: unknown
+  /** How the docs name a default computed per tracker (`a random UUID`), instead of its value. */
+  readonly defaultText?: string
+  /** The command-line flag of the measuring commands (`run`, `detect`) that sets it, when one does. */
+  readonly flag?: OptionFlag
 }
+
+/**
+ * An option's command-line flag: its name and help, and how its text becomes the option's value. The CLI
+ * builds its flag table and parses the flags from these (src/cli/options.ts).
+ */
+export interface OptionFlag {
+  /** The long name, without the dashes. */
+  readonly name: string
+  readonly short?: string
+  /** The value as help shows it, without the brackets: `250ms|1s`. */
+  readonly value: string
+  /** What the flag does, one line for help. */
+  readonly help: string
+  /** A good value, for error messages. */
+  readonly example: string
+  /**
+   * How the text is read: `text` as given; `number` in the option's range; `seconds` a duration with
+   * its unit (`250ms`, `1s`), set in milliseconds; `watts` a power with its unit (`200W`); `special` by
+   * the CLI's own code (one flag setting two options, a unit suffix).
+   */
+  readonly parse: 'text' | 'number' | 'seconds' | 'watts' | 'special'
+  /** Other options the flag sets too (`--output` a folder or a file: outputDir and outputFile). */
+  readonly alsoSets?: readonly string[]
+}
+
+/** An option's flag, for the table below. */
+const flag = (
+  name: string,
+  parse: OptionFlag['parse'],
+  value: string,
+  example: string,
+  help: string,
+  more: Partial<OptionFlag> = {},
+): OptionFlag => ({ name, parse, value, example, help, ...more })
 
 // zod/mini: the same validation as zod's classic API at a fraction of its load time (see docs/explanation/dependencies.md).
 const text = (check: (s: string) => boolean, message: string) =>
@@ -119,21 +168,89 @@ const gpuIdList = z.string().check(
 
 /** Every option: its checks, its example and its environment variable. */
 export const DEFINITIONS = {
-  projectName: { kind: 'string', schema: nonEmpty, example: "'mnist-mlp'" },
-  experimentId: { kind: 'string', schema: z.string({ error: 'must be a string' }), example: "'lr-sweep'" },
-  runId: { kind: 'string', schema: nonEmpty, example: "'run-42'" },
-  outputDir: { kind: 'string', schema: path, example: "'./results'" },
-  outputFile: { kind: 'string', schema: fileName, example: "'emissions.csv'" },
-  saveToFile: { kind: 'boolean', schema: boolean, example: 'false' },
-  checkpointIntervalMs: numeric(100, 3_600_000, 'milliseconds', '10000'),
-  intervalMs: numeric(10, 3_600_000, 'milliseconds', '1000'),
-  sampling: choice(['worker', 'inline'], 'worker'),
-  country: { kind: 'string', schema: nonEmpty, example: "'FR'" },
-  zone: { kind: 'string', schema: nonEmpty, example: "'US-CAL-CISO'" },
-  cloudProvider: { kind: 'string', schema: nonEmpty, example: "'aws'" },
+  projectName: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'mnist-mlp'",
+    default: 'wattprint',
+    flag: flag('project', 'text', 'name', 'mnist-mlp', 'project name, in every row'),
+  },
+  experimentId: {
+    kind: 'string',
+    schema: z.string({ error: 'must be a string' }),
+    example: "'lr-sweep'",
+    default: '',
+    flag: flag('experiment', 'text', 'id', 'lr-sweep', 'experiment id, groups runs'),
+  },
+  runId: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'run-42'",
+    default: () => randomUUID(),
+    defaultText: 'a random UUID',
+  },
+  outputDir: {
+    kind: 'string',
+    schema: path,
+    example: "'./results'",
+    default: '.',
+    flag: flag(
+      'output',
+      'special',
+      'dir|file.csv',
+      'results/',
+      'the CSV: a folder (emissions.csv in it) or a path ending in .csv (default: the current folder)',
+      { short: 'o', alsoSets: ['outputFile'] },
+    ),
+  },
+  outputFile: { kind: 'string', schema: fileName, example: "'emissions.csv'", default: 'emissions.csv' },
+  saveToFile: { kind: 'boolean', schema: boolean, example: 'false', default: true },
+  checkpointIntervalMs: { ...numeric(100, 3_600_000, 'milliseconds', '10000'), default: 10_000 },
+  intervalMs: {
+    ...numeric(10, 3_600_000, 'milliseconds', '1000'),
+    default: 1000,
+    flag: flag('interval', 'seconds', '250ms|1s', '1s', 'sampling period, 10ms to 1h (default 1s)'),
+  },
+  sampling: { ...choice(['worker', 'inline'], 'worker'), default: 'worker' },
+  country: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'FR'",
+    flag: flag('country', 'text', 'FR|FRA', 'FR', 'ISO 3166 country code of the machine'),
+  },
+  zone: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'US-CAL-CISO'",
+    flag: flag(
+      'zone',
+      'text',
+      'US-CAL-CISO',
+      'US-CAL-CISO',
+      'Electricity Maps zone of the machine (finer than a country)',
+    ),
+  },
+  cloudProvider: {
+    kind: 'string',
+    schema: nonEmpty,
+    example: "'aws'",
+    flag: flag(
+      'cloud',
+      'special',
+      'provider:region',
+      'aws:eu-north-1',
+      'the cloud region the machine runs in (aws, gcp, azure): aws:eu-north-1',
+      { alsoSets: ['cloudRegion'] },
+    ),
+  },
   cloudRegion: { kind: 'string', schema: nonEmpty, example: "'eu-north-1'" },
-  detectCloud: { kind: 'boolean', schema: boolean, example: 'true' },
-  cloudMetadataUrl: { kind: 'string', schema: httpUrl, example: "'http://169.254.169.254'" },
+  detectCloud: { kind: 'boolean', schema: boolean, example: 'true', default: false },
+  cloudMetadataUrl: {
+    kind: 'string',
+    schema: httpUrl,
+    example: "'http://169.254.169.254'",
+    default: CLOUD_METADATA_URL,
+  },
   electricityMapsToken: {
     kind: 'string',
     schema: nonEmpty,
@@ -146,13 +263,19 @@ export const DEFINITIONS = {
     schema: httpUrl,
     example: "'https://api.electricitymaps.com'",
     env: 'WATTPRINT_ELECTRICITYMAPS_URL',
+    default: ELECTRICITY_MAPS_URL,
   },
   ukCarbonIntensity: {
     kind: 'string',
     schema: z.union([nonEmpty, z.number()], { error: "must be 'national', a region id or a postcode" }),
     example: "'national'",
   },
-  ukCarbonIntensityUrl: { kind: 'string', schema: httpUrl, example: "'https://api.carbonintensity.org.uk'" },
+  ukCarbonIntensityUrl: {
+    kind: 'string',
+    schema: httpUrl,
+    example: "'https://api.carbonintensity.org.uk'",
+    default: UK_CARBON_INTENSITY_URL,
+  },
   wattTimeUsername: {
     kind: 'string',
     schema: nonEmpty,
@@ -177,6 +300,7 @@ export const DEFINITIONS = {
     schema: httpUrl,
     example: "'https://api.watttime.org'",
     env: 'WATTPRINT_WATTTIME_URL',
+    default: WATTTIME_URL,
   },
   carbonAwareSdkUrl: { kind: 'string', schema: httpUrl, example: "'http://carbon-aware.internal:8080'" },
   carbonAwareLocation: { kind: 'string', schema: nonEmpty, example: "'westeurope'" },
@@ -184,10 +308,17 @@ export const DEFINITIONS = {
     ['uk-carbon-intensity', 'electricitymaps', 'watttime', 'carbon-aware-sdk'],
     'electricitymaps',
   ),
-  intensityTimeoutMs: numeric(100, 60_000, 'milliseconds', '3000'),
+  intensityTimeoutMs: { ...numeric(100, 60_000, 'milliseconds', '3000'), default: 3000 },
   carbonIntensityGPerKWh: {
     ...numeric(0, 2000, 'grams of CO2e per kWh', '56'),
     env: 'WATTPRINT_CARBON_INTENSITY_G_PER_KWH',
+    flag: flag(
+      'carbon-intensity',
+      'special',
+      'g/kWh',
+      '56',
+      'a fixed carbon intensity, 0 to 2000 g CO2e/kWh, instead of the grid figure',
+    ),
   },
   budget: {
     kind: 'object',
@@ -204,7 +335,17 @@ export const DEFINITIONS = {
     example: '{ energyKWh: 0.5 }',
     fieldExamples: { energyKWh: '0.5', emissionsKg: '0.1', durationS: '3600' },
   },
-  pue: numeric(1, 5, '', '1.2', ' (a PUE below 1 is impossible)'),
+  pue: {
+    ...numeric(1, 5, '', '1.2', ' (a PUE below 1 is impossible)'),
+    default: 1,
+    flag: flag(
+      'pue',
+      'number',
+      '1.2',
+      '1.2',
+      "the data centre's power usage effectiveness, 1 to 5 (default 1)",
+    ),
+  },
   // The footprint beyond electricity (footprint/): embodied emissions, water, SCI.
   embodied: {
     kind: 'object',
@@ -258,27 +399,61 @@ export const DEFINITIONS = {
     example: "{ name: 'epoch', count: 10 }",
     fieldExamples: { name: "'epoch'", count: '10' },
   },
-  cpuPowerW: numeric(0.1, 10_000, 'watts', '125'),
-  ramPowerW: numeric(0, 10_000, 'watts', '20'),
+  cpuPowerW: {
+    ...numeric(0.1, 10_000, 'watts', '125'),
+    flag: flag('cpu-power', 'watts', '200W', '200W', 'CPU TDP for the estimate when RAPL is unreadable'),
+  },
+  ramPowerW: {
+    ...numeric(0, 10_000, 'watts', '20'),
+    flag: flag(
+      'ram-power',
+      'watts',
+      '20W',
+      '20W',
+      'RAM power instead of the module model (0W leaves RAM out)',
+    ),
+  },
   gpuIds: {
     kind: 'string',
     schema: z.union([gpuIdList, z.array(gpuId)], {
       error: "must be GPU indices or UUID prefixes: [0, 1], ['GPU-8f6c'] or '0,1'",
     }),
     example: '[0, 1]',
+    flag: flag(
+      'gpu-ids',
+      'text',
+      '0,1',
+      '0,1',
+      'GPUs to measure, indices or UUID prefixes (default: CUDA_VISIBLE_DEVICES, else all)',
+    ),
   },
   nvmlLibraryPath: {
     kind: 'string',
     schema: path,
     example: "'/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1'",
     env: 'WATTPRINT_NVML_LIBRARY',
+    flag: flag(
+      'nvml-library',
+      'text',
+      'path',
+      '/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1',
+      'the NVML library to load (default libnvidia-ml.so.1)',
+    ),
   },
-  nvmlEnergyCounter: { kind: 'boolean', schema: boolean, example: 'false' },
+  nvmlEnergyCounter: { kind: 'boolean', schema: boolean, example: 'false', default: true },
   nvidiaSmiPath: {
     kind: 'string',
     schema: path,
     example: "'/usr/bin/nvidia-smi'",
     env: 'WATTPRINT_NVIDIA_SMI',
+    default: 'nvidia-smi',
+    flag: flag(
+      'nvidia-smi',
+      'text',
+      'path',
+      '/usr/bin/nvidia-smi',
+      'the nvidia-smi executable (default: nvidia-smi on PATH)',
+    ),
   },
   amdSmiLibraryPath: {
     kind: 'string',
@@ -298,10 +473,27 @@ export const DEFINITIONS = {
     example: "'/usr/lib/x86_64-linux-gnu/libze_loader.so.1'",
     env: 'WATTPRINT_LEVEL_ZERO_LIBRARY',
   },
-  hwmonRoot: { kind: 'string', schema: path, example: "'/host/sys/class/hwmon'" },
-  raplRoot: { kind: 'string', schema: path, example: "'/host/sys/class/powercap'" },
-  procStatPath: { kind: 'string', schema: path, example: "'/host/proc/stat'" },
-  maxRouteLabels: whole(1, 100_000, 'route labels', '100'),
+  hwmonRoot: {
+    kind: 'string',
+    schema: path,
+    example: "'/host/sys/class/hwmon'",
+    default: '/sys/class/hwmon',
+  },
+  raplRoot: {
+    kind: 'string',
+    schema: path,
+    example: "'/host/sys/class/powercap'",
+    default: '/sys/class/powercap',
+    flag: flag(
+      'rapl-root',
+      'text',
+      'dir',
+      '/host/sys/class/powercap',
+      'root of the powercap tree (default /sys/class/powercap)',
+    ),
+  },
+  procStatPath: { kind: 'string', schema: path, example: "'/host/proc/stat'", default: '/proc/stat' },
+  maxRouteLabels: { ...whole(1, 100_000, 'route labels', '100'), default: DEFAULT_MAX_ROUTE_LABELS },
   sinks: {
     kind: 'object',
     schema: z.array(
@@ -312,6 +504,7 @@ export const DEFINITIONS = {
       { error: 'must be an array of sinks: [prometheusSink({ port: 9465 })]' },
     ),
     example: '[prometheusSink({ port: 9465 })]',
+    default: [],
   },
   attribution: (() => {
     const message =
@@ -334,17 +527,61 @@ export const DEFINITIONS = {
       schema: z.unknown().check(z.refine(valid, { message })),
       example: "'process'",
       choices: ['machine', 'process', 'cgroup'],
+      default: 'machine',
+      flag: flag(
+        'attribution',
+        'special',
+        'machine|process|cgroup[:dir]',
+        'process',
+        "whose energy: the whole machine (default), the command's process tree, or a cgroup v2 (its own, or dir)",
+      ),
     } as const
   })(),
-  idle: choice(['exclude', 'include'], 'exclude'),
-  emissionsScope: choice(['wall', 'components'], 'wall'),
-  procRoot: { kind: 'string', schema: path, example: "'/host/proc'" },
-  sysRoot: { kind: 'string', schema: path, example: "'/host/sys'" },
-  logLevel: choice(LOG_LEVELS as [LogLevel, ...LogLevel[]], 'info'),
+  idle: {
+    ...choice(['exclude', 'include'], 'exclude'),
+    default: 'exclude',
+    flag: flag(
+      'idle',
+      'special',
+      'exclude|include',
+      'include',
+      "with --attribution: whether the job also carries its share of the machine's idle power (default exclude)",
+    ),
+  },
+  emissionsScope: {
+    ...choice(['wall', 'components'], 'wall'),
+    default: 'wall',
+    flag: flag(
+      'emissions-scope',
+      'text',
+      'wall|components',
+      'components',
+      "the figure the summary and budgets price: the whole machine at the wall (default) or CPU+GPU+RAM, CodeCarbon's scope",
+    ),
+  },
+  procRoot: { kind: 'string', schema: path, example: "'/host/proc'", default: '/proc' },
+  sysRoot: { kind: 'string', schema: path, example: "'/host/sys'", default: '/sys' },
+  logLevel: { ...choice(LOG_LEVELS as [LogLevel, ...LogLevel[]], 'info'), default: 'warning' },
 } satisfies Record<Exclude<keyof TrackerOptions, DeprecatedOptionName>, OptionDef>
 
 /** The name of an option. */
 export type OptionName = keyof typeof DEFINITIONS
+
+/** The options whose definition has a default. */
+type WithDefault = {
+  [K in OptionName]: (typeof DEFINITIONS)[K] extends { readonly default: unknown } ? K : never
+}[OptionName]
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+// ResolvedConfig's non-null options are the table's defaulted ones: a default added or removed here
+// without DefaultedOption (config/options.ts) following fails to compile.
+const defaultsListed: Same<WithDefault, DefaultedOption> = true
+void defaultsListed
+
+/** The default of an option (computed, for one computed per tracker); null when it has none. */
+export function defaultOf(name: OptionName): unknown {
+  const value = (DEFINITIONS[name] as OptionDef).default
+  return typeof value === 'function' ? (value as () => unknown)() : (value ?? null)
+}
 
 /**
  * The options' former names, still read, each with the option it now is and its former environment

@@ -6,13 +6,13 @@ import { bestWindow } from '../../scheduling/best-window.js'
 import { type ForecastLocation, forecastConfig } from '../../scheduling/forecast.js'
 import { searchWindow, type WindowChoice } from '../../scheduling/window.js'
 import { type CommandSpec, type Flags, type FlagValues, helpText, parseFlags, textOf } from '../flags.js'
-import { TRACKER_FLAGS, trackerOptionsFrom, usageErrorFrom } from '../options.js'
+import { trackerFlags, trackerOptionsFrom, usageErrorFrom } from '../options.js'
 import { DEADLINE_FLAGS, deadlineFrom, pastRuns, UK_FLAG, ukOptionFrom } from '../schedule-flags.js'
 import { tableLines } from '../table.js'
 import { parseQuantity, UsageError } from '../units.js'
 import { forecastChart, formatStart, localTimeOf } from '../when-chart.js'
 
-const { country, zone, cloud, project } = TRACKER_FLAGS
+const { country, zone, cloud, project } = trackerFlags('country', 'zone', 'cloud', 'project')
 
 /** The flags of `wattprint when`: parsed, and listed in its help, from this one table. */
 export const WHEN_FLAGS = {
