@@ -41,7 +41,7 @@ export type {
 } from './model/record.js'
 export type { RequestCounts, RequestEnd, RequestFields, RequestRecord } from './model/requests.js'
 export type { TrackerSignal } from './model/signal.js'
-export { CSV_COLUMNS, type CsvColumn } from './output/csv/sink.js'
+export { CSV_COLUMNS, type CsvColumn, type CsvFileSink, type CsvSinkOptions, csvSink } from './output/csv/sink.js'
 export { summaryLine } from './output/format.js'
 export { type JsonlSink, type JsonlSinkOptions, jsonlSink } from './output/jsonl.js'
 export {

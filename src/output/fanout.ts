@@ -8,7 +8,6 @@ import type { Sink, SinkContext } from './sink.js'
 
 /** The options the fan-out reads. */
 export interface FanoutConfig {
-  readonly sinks: readonly Sink[]
   readonly projectName: string
   readonly experimentId: string
   readonly runId: string
@@ -17,21 +16,21 @@ export interface FanoutConfig {
 }
 
 /**
- * Hands the run to the user's sinks. The sinks stay passive, as OpenTelemetry's exporters are: the
- * fan-out makes every call, and a sink that throws or rejects is reported once per sink and call, and
- * the run goes on.
+ * Hands the run to its sinks: the CSV's (when saveToFile) and the user's. The sinks stay passive, as
+ * OpenTelemetry's exporters are: the fan-out makes every call, and a sink that throws or rejects is
+ * reported once per sink and call, and the run goes on.
  */
 export class SinkFanout {
   readonly #failures = new Set<string>()
+  /** Whether any sink takes intervals or requests (a CSV takes neither: it costs the run nothing). */
+  readonly any: boolean
 
   constructor(
+    private readonly sinks: readonly Sink[],
     private readonly config: FanoutConfig,
     private readonly warn: (warning: TrackerWarning) => void,
-  ) {}
-
-  /** Whether there is any sink to hand intervals to. */
-  get any(): boolean {
-    return this.config.sinks.length > 0
+  ) {
+    this.any = sinks.some((sink) => typeof sink.sample === 'function' || typeof sink.request === 'function')
   }
 
   /** The run is measuring: every sink's start(), awaited together. */
@@ -45,26 +44,35 @@ export class SinkFanout {
       warn: (warning) => this.warn(warning),
       routeLabel: (name) => routes.of(name),
     }
-    await Promise.all(this.config.sinks.map((sink) => this.#call(sink, 'start', () => sink.start(context))))
+    await Promise.all(this.sinks.map((sink) => this.#call(sink, 'start', () => sink.start(context))))
   }
 
   /** One interval closed: every sink's sample(), not awaited. */
   sample(sample: SampleEvent): void {
-    for (const sink of this.config.sinks) this.#call(sink, 'sample', () => sink.sample?.(sample))
+    for (const sink of this.sinks) this.#call(sink, 'sample', () => sink.sample?.(sample))
   }
 
   /** A request settled: every sink's request(), not awaited. */
   request(record: RequestRecord): void {
-    for (const sink of this.config.sinks) this.#call(sink, 'request', () => sink.request?.(record))
+    for (const sink of this.sinks) this.#call(sink, 'request', () => sink.request?.(record))
+  }
+
+  /** tracker.flush(): every sink's flush(), awaited together. */
+  async flush(record: EmissionsRecord): Promise<void> {
+    await Promise.all(this.sinks.map((sink) => this.#call(sink, 'flush', () => sink.flush?.(record))))
   }
 
   /** The run ended with this record: every sink's stop(), awaited together. */
   async stop(record: EmissionsRecord): Promise<void> {
-    await Promise.all(this.config.sinks.map((sink) => this.#call(sink, 'stop', () => sink.stop?.(record))))
+    await Promise.all(this.sinks.map((sink) => this.#call(sink, 'stop', () => sink.stop?.(record))))
   }
 
   /** Runs one sink call; a sink that throws is reported once per sink and call, and the run goes on. */
-  #call(sink: Sink, what: 'start' | 'sample' | 'request' | 'stop', call: () => unknown): Promise<void> {
+  #call(
+    sink: Sink,
+    what: 'start' | 'sample' | 'request' | 'flush' | 'stop',
+    call: () => unknown,
+  ): Promise<void> {
     const failed = (error: unknown) => {
       const key = `${sink.name}:${what}`
       if (this.#failures.has(key)) return

@@ -5,9 +5,13 @@ import type { RequestRecord } from '../model/requests.js'
 
 /** What a sink learns about the run it reports. */
 export interface SinkContext {
+  /** The project the run belongs to (option `projectName`). */
   readonly projectName: string
+  /** The experiment the run belongs to (option `experimentId`); empty when none was given. */
   readonly experimentId: string
+  /** The run's id (option `runId`). */
   readonly runId: string
+  /** The PUE the run's energy figures include (option `pue`). */
   readonly pue: number
   /** Reports a problem; the run goes on. */
   warn(warning: TrackerWarning): void
@@ -19,7 +23,8 @@ export interface SinkContext {
 }
 
 /**
- * Where a tracker's figures go besides the CSV (Prometheus, a Pushgateway, OpenTelemetry …). Sinks are
+ * Where a tracker's figures go: its CSV (a `csvSink`, the one saveToFile writes, or more of your own),
+ * Prometheus, a Pushgateway, OpenTelemetry, a JSON-lines file, memory … Sinks are
  * passive, as OpenTelemetry's exporters are: the tracker owns the sampling loop and hands each sink the
  * run's start, every interval, and the final record. A sink that throws or rejects is reported with a
  * warning and never stops the run.
@@ -33,6 +38,8 @@ export interface Sink {
   sample?(event: SampleEvent): void
   /** A request span settled (tracker.request, measure, the runtime wrappers, the HTTP adapters). */
   request?(record: RequestRecord): void
+  /** tracker.flush(): the totals so far, as a record with status `running`; the run goes on. */
+  flush?(record: EmissionsRecord): void | Promise<void>
   /** The run ended with this record; the sink flushes and closes. */
   stop?(record: EmissionsRecord): void | Promise<void>
 }

@@ -4,6 +4,7 @@ import type { EmissionsRecord, RunStatus } from '../model/record.js'
 import { CheckpointKeeper } from '../output/checkpoint-keeper.js'
 import type { CsvSink } from '../output/csv/sink.js'
 import { recoverCheckpoints } from '../output/recovery.js'
+import type { Sink } from '../output/sink.js'
 import { registerExitHooks } from '../platform/process-hooks.js'
 
 /** What the guard needs of the run it guards. */
@@ -113,6 +114,19 @@ export class CrashGuard {
     this.#checkpointAtMs = undefined
     this.#unregisterExitHooks?.()
     this.#unregisterExitHooks = undefined
+  }
+
+  /**
+   * The run's CSV as one of its sinks: its rows at flush() and stop() go through the guard, which keeps
+   * the checkpoint until the final row is on disk (and writes it at exit when stop() never comes).
+   */
+  sink(): Sink {
+    return {
+      name: this.#csv.name,
+      start: (context) => this.#csv.start(context),
+      flush: (record) => this.#csv.flush(record),
+      stop: (record) => this.saveFinal(record),
+    }
   }
 
   /** Appends the run's final row, unless it was written already (as the process ended). */

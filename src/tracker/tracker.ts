@@ -80,9 +80,9 @@ export class EmissionsTracker {
   #startFailed = false
   readonly #tasks: TaskBook
   readonly #progress: ProgressForecast
-  readonly #csv: CsvSink | undefined
   /** Keeps the run from being lost, when its row goes to a CSV. */
   readonly #guard: CrashGuard | undefined
+  /** The CSV's (through the guard) and the user's. */
   readonly #sinks: SinkFanout
   readonly #budget: BudgetWatch
   readonly #spans: SpanBook
@@ -111,7 +111,12 @@ export class EmissionsTracker {
     }
     this.#sampling = new SamplingSupervisor(this.config.intervalMs, run)
     this.#tasks = new TaskBook(run)
-    this.#sinks = new SinkFanout(this.config, (w) => this.#warn(w))
+    const csv = this.config.saveToFile
+      ? new CsvSink(join(this.config.outputDir, this.config.outputFile), (w) => this.#warn(w))
+      : undefined
+    this.#guard = csv ? new CrashGuard(this.config, csv, run) : undefined
+    const sinks = this.#guard ? [this.#guard.sink(), ...this.config.sinks] : this.config.sinks
+    this.#sinks = new SinkFanout(sinks, this.config, (w) => this.#warn(w))
     this.#budget = new BudgetWatch(
       this.config.budget,
       (event) => {
@@ -136,10 +141,6 @@ export class EmissionsTracker {
       readNow: () => this.#readNow(),
     })
     this.#run.requests = () => (this.#spans.everUsed ? this.#spans.totals() : null)
-    this.#csv = this.config.saveToFile
-      ? new CsvSink(join(this.config.outputDir, this.config.outputFile), (w) => this.#warn(w))
-      : undefined
-    this.#guard = this.#csv ? new CrashGuard(this.config, this.#csv, run) : undefined
   }
 
   /** Creates a tracker and starts it. */
@@ -225,7 +226,10 @@ export class EmissionsTracker {
     return this[finishWith](!problem && status ? status : 'finished')
   }
 
-  /** Writes a row with the totals so far (status `running`) and keeps measuring. Null when not running. */
+  /**
+   * Writes a row with the totals so far (status `running`) to the CSV (and hands it to every sink's
+   * flush) and keeps measuring. Null when not running.
+   */
   async flush(): Promise<EmissionsRecord | null> {
     if (this.#startPromise) await this.#startPromise
     if (this.#state !== 'running') {
@@ -237,7 +241,7 @@ export class EmissionsTracker {
     }
     this.#readNow()
     const record = this.#record('running')
-    await this.#csv?.append(record)
+    await this.#sinks.flush(record)
     return record
   }
 
@@ -347,6 +351,8 @@ export class EmissionsTracker {
   /**
    * For `wattprint run --within`: call before start() with the run's schedule. Every record of the run
    * carries its fields, and the time it held the command paused is left out of the duration budget.
+   *
+   * @internal The CLI's, through a symbol the package does not export.
    */
   [scheduledBy](schedule: RunSchedule): void {
     this.#run.schedule = schedule
@@ -443,7 +449,7 @@ export class EmissionsTracker {
     const mainTicks = threadTicks(process.pid, process.pid, config.procRoot)
     if (mainTicks !== null) session.trackerStarted(mainTicks)
     // Batched intervals come once a checkpoint interval: one wake-up of this thread accounts and saves them.
-    await session.run(tuning.watts, config.intervalMs, this.#csv ? config.checkpointIntervalMs : undefined)
+    await session.run(tuning.watts, config.intervalMs, this.#guard ? config.checkpointIntervalMs : undefined)
     this.#state = this.#stopPromise ? 'stopping' : 'running'
     const now = resolved.provider.at(Date.now())
     this.#logger.info(
@@ -486,7 +492,7 @@ export class EmissionsTracker {
     const budgetStatus = status === 'finished' && this.#budget.crossed ? 'budget-exceeded' : status
     const record = this.#record(this.#startFailed ? 'failed' : budgetStatus)
     this.#guard?.end()
-    if (this.#run.session && this.#guard) await this.#guard.saveFinal(record)
+    // The CSV's row among them (through the guard, which drops the checkpoint once the row is on disk).
     if (this.#run.session) await this.#sinks.stop(record)
     this.#state = 'stopped'
     this.#logger.info(summaryLine(record))

@@ -1,9 +1,11 @@
 import { existsSync, renameSync, unlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { describeError } from '../../core/errors.js'
+import { show } from '../../core/arguments.js'
+import { describeError, WattprintError } from '../../core/errors.js'
 import type { TrackerWarning } from '../../core/warnings.js'
 import type { EmissionsRecord } from '../../model/record.js'
 import { ensureDir, explainWriteError } from '../../platform/output-dir.js'
+import type { Sink, SinkContext } from '../sink.js'
 import {
   appendWhole,
   backupPath,
@@ -158,8 +160,13 @@ async function settled(path: string, first: CsvFileState): Promise<CsvFileState 
  * appends were whole) keeps its place and every byte: the cut row is ended where it stops, a malformed row
  * that readers skip. A file under wattprint's earlier header is migrated; one with another header is
  * renamed to a backup, never overwritten.
+ *
+ * As a Sink it appends a row at tracker.flush() (status `running`) and at stop(). The tracker's own file
+ * (saveToFile) is one, written through the crash guard, which keeps the run's checkpoint until its row is
+ * on disk and writes the row synchronously when the process ends without stop().
  */
-export class CsvSink {
+export class CsvSink implements CsvFileSink {
+  readonly name = 'csv'
   /** Whether this sink has checked the file's header and ending (done once, and again if it vanishes). */
   private verified = false
   /** The file's line ending, found when it was checked. */
@@ -167,10 +174,33 @@ export class CsvSink {
   /** Why the last append() failed (what its warning says), or null when it wrote its row. */
   lastFailure: string | null = null
 
+  /** Where its warnings go: the one it was made with, else the run's (given at start). */
+  private warn: (warning: TrackerWarning) => void
+  private readonly givenWarn: boolean
+
   constructor(
+    /** The CSV file. */
     readonly path: string,
-    private readonly warn: (warning: TrackerWarning) => void,
-  ) {}
+    warn?: (warning: TrackerWarning) => void,
+  ) {
+    this.warn = warn ?? ((warning) => process.emitWarning(warning.message, { code: warning.code }))
+    this.givenWarn = warn !== undefined
+  }
+
+  /** The run is measuring: its warnings go where the run's do, unless this sink was given its own. */
+  start(context: SinkContext): void {
+    if (!this.givenWarn) this.warn = (warning) => context.warn(warning)
+  }
+
+  /** tracker.flush(): a row of the totals so far. */
+  async flush(record: EmissionsRecord): Promise<void> {
+    await this.append(record)
+  }
+
+  /** The run's final row. */
+  async stop(record: EmissionsRecord): Promise<void> {
+    await this.append(record)
+  }
 
   /** Appends one row; false (with a warning) when it could not be written. Never rejects. */
   async append(record: EmissionsRecord): Promise<boolean> {
@@ -277,4 +307,44 @@ export class CsvSink {
     }
     throw new Error(`${this.path} kept changing while it was checked (5 tries); try again`)
   }
+}
+
+/** The sink csvSink makes: a Sink with the file it writes and how its last row went. */
+export interface CsvFileSink extends Sink {
+  readonly name: 'csv'
+  /** The CSV file, as given. */
+  readonly path: string
+  /** Why the last row could not be written (what its CSV_WRITE_FAILED warning said); null when it was. */
+  readonly lastFailure: string | null
+}
+
+/** Options of csvSink. */
+export interface CsvSinkOptions {
+  /**
+   * The CSV file (relative to the working folder when a row is written). It is created with its folders
+   * and header; an existing one is appended to under the rules of CsvSink (never overwritten).
+   */
+  readonly path: string
+}
+
+/**
+ * A CSV file of the run's rows, in the same columns as the tracker's own `emissions.csv`: a row at
+ * tracker.flush() and one at stop(). For a second copy of the rows (a per-node file in a shared folder,
+ * a file per experiment) beside the tracker's own, which saveToFile writes. Every row is appended whole or
+ * not at all; a row that cannot be written is a CSV_WRITE_FAILED warning and the run goes on.
+ *
+ * ```ts
+ * const tracker = new EmissionsTracker({ sinks: [csvSink({ path: `runs/${hostname()}.csv` })] })
+ * ```
+ */
+export function csvSink(options: CsvSinkOptions): CsvFileSink {
+  const path = (options as Partial<CsvSinkOptions> | null)?.path
+  if (typeof path !== 'string' || path.trim() === '' || path.includes('\0')) {
+    throw new WattprintError(
+      'INVALID_OPTION',
+      `csvSink: path ${show(path)} must be the CSV file to append to (not empty, no NUL byte): for example { path: 'runs/emissions.csv' }.`,
+      'path',
+    )
+  }
+  return new CsvSink(path)
 }
