@@ -3,10 +3,12 @@
 // src/integrations/ and package.json's exports.
 
 export { bestEquivalent, describeEquivalent, type Equivalent, equivalents } from './accounting/equivalents.js'
+export type { ResolvedAttribution } from './attribution/plan.js'
+export type { IdleMode } from './attribution/split.js'
 export type { ResolvedConfig } from './config/config.js'
 export { envName } from './config/config.js'
-export type { Budget, TrackerOptions } from './config/options.js'
-export type { Component, MeterMethod, MeterSource } from './core/components.js'
+export type { Attribution, Budget, TrackerOptions } from './config/options.js'
+export type { Component, MeterComponent, MeterMethod, MeterSource } from './core/components.js'
 export {
   type ForecastErrorCode,
   OptionError,
@@ -22,22 +24,33 @@ export {
   type MachinePowerEstimate,
   type MachinePowerInput,
 } from './estimates/machine-power.js'
+export type { ComponentFit, ModelVariant, PowerModel, VariantName } from './estimates/power-model.js'
+export type { EmbodiedHostOption, EmbodiedOption, FunctionalUnitOption } from './footprint/options.js'
 export type { SpanOpener } from './integrations/http.js'
-export { type TfjsCallback, type TfjsCallbackOptions, tfjsCallback } from './integrations/tfjs.js'
+export {
+  type StoppableModel,
+  type TfjsCallback,
+  type TfjsCallbackOptions,
+  tfjsCallback,
+} from './integrations/tfjs.js'
 export { ForecastError } from './intensity/forecast/forecast.js'
 export type { ForecastSignal, ForecastSlot } from './intensity/forecast/provider.js'
+export type { ForecastOption, ForecastProviderName } from './intensity/forecast/select.js'
 export type { IntensityProvider, IntensityReading } from './intensity/provider.js'
 export { WORLD_AVERAGE_G_PER_KWH } from './intensity/provider.js'
+export type { UkArea } from './intensity/uk-carbon-intensity.js'
 export { cpuPowerAtLoad } from './meters/cpu-estimate.js'
 export { guessModuleCount, ramPowerW } from './meters/ram-estimate.js'
 export type { BudgetEvent, Prediction, SampleEvent, TrackerEvents } from './model/events.js'
 export type {
   ComponentRecord,
   EmissionsRecord,
+  EmissionsScope,
   Measurement,
   MeterRecord,
   RunStatus,
   TaskRecord,
+  WallRecord,
 } from './model/record.js'
 export type { RequestCounts, RequestEnd, RequestFields, RequestRecord } from './model/requests.js'
 export type { TrackerSignal } from './model/signal.js'
@@ -50,7 +63,12 @@ export {
   type MemorySinkRun,
   memorySink,
 } from './output/memory.js'
-export { type MeterLike, otelSink } from './output/otel.js'
+export {
+  type MeterLike,
+  type ObservableLike,
+  type ObservableResultLike,
+  otelSink,
+} from './output/otel.js'
 export {
   type PrometheusSink,
   type PrometheusSinkOptions,

@@ -4,11 +4,13 @@
  * Calculator (https://www.epa.gov/energy/greenhouse-gases-equivalencies-calculator-calculations-and-references).
  */
 export interface Equivalent {
+  /** The everyday unit, in words that follow a count (`smartphone charges`). */
   readonly what: string
   /** How many of `what` the emissions equal. */
   readonly amount: number
   /** kg CO2e per one of `what`. */
   readonly kgPerUnit: number
+  /** Where the factor comes from, with its published figure and any conversion of ours. */
   readonly source: string
 }
 

@@ -150,6 +150,19 @@ export function attributionNote(job: string, idle: 'include' | 'exclude', facts:
 
 /** Attribution as resolved: the process tree's root pid, or the cgroup v2 folder (null: this process's own). */
 export type ResolvedAttribution =
-  | { readonly kind: 'machine' }
-  | { readonly kind: 'process'; readonly pid: number }
-  | { readonly kind: 'cgroup'; readonly dir: string | null }
+  | {
+      /** No attribution: the figures are the whole machine's. */
+      readonly kind: 'machine'
+    }
+  | {
+      /** The job is a process and its descendants. */
+      readonly kind: 'process'
+      /** The pid of the process tree's root. */
+      readonly pid: number
+    }
+  | {
+      /** The job is a cgroup v2 and everything in it. */
+      readonly kind: 'cgroup'
+      /** The cgroup's folder as named (`/sys/fs/cgroup/…`); null for this process's own cgroup. */
+      readonly dir: string | null
+    }

@@ -28,6 +28,7 @@ export type WattprintErrorCode =
  * UsageError) say so where they are defined.
  */
 export class WattprintError extends Error {
+  /** The name stack traces and util.inspect() print: `WattprintError` (an OptionError's too). */
   override readonly name: string = 'WattprintError'
   /** Machine-readable kind of failure. */
   readonly code: WattprintErrorCode

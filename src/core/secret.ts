@@ -10,12 +10,15 @@ export class Secret {
   constructor(value: string) {
     this.#value = value
   }
+  /** The credential itself, for the request header that carries it; never log it. */
   reveal(): string {
     return this.#value
   }
+  /** `[redacted]`, so that String() and template strings never show the credential. */
   toString(): string {
     return REDACTED
   }
+  /** `[redacted]`, so that JSON.stringify() never writes the credential. */
   toJSON(): string {
     return REDACTED
   }

@@ -42,7 +42,9 @@ export type WarningCode =
 
 /** Something the tracker could not do as asked; the run goes on. */
 export interface TrackerWarning {
+  /** The kind of warning, for code to tell them apart (docs/reference/warnings.md says what each means). */
   readonly code: WarningCode
+  /** What happened and what to do about it, in a sentence or two for people. */
   readonly message: string
 }
 

@@ -26,15 +26,24 @@ export interface MachinePowerEstimate {
   readonly watts: number
   /** The 80 % interval: the model was within it for 80 % of servers it never saw. */
   readonly lowW: number
+  /** The upper end of the 80 % interval, W. */
   readonly highW: number
   /** The watts split into the CPU package, memory and the rest (board, fans, drives, power-supply losses). */
-  readonly components: { readonly cpuW: number; readonly ramW: number; readonly otherW: number }
+  readonly components: {
+    /** The CPU packages' watts, all sockets together. */
+    readonly cpuW: number
+    /** The memory's watts. */
+    readonly ramW: number
+    /** The rest of the machine's watts: board, fans, drives and power-supply losses. */
+    readonly otherW: number
+  }
   /** The model and what it knew, in words. */
   readonly source: string
   /** The model variant used: `tdp-year` knows the CPU's TDP and generation, `none` neither (widest interval). */
   readonly variant: VariantName
   /** TDP of one socket used, and where it came from. */
   readonly tdpW: number | null
+  /** Where tdpW came from: the `tdpW` input, the CPU table, or `unknown` (tdpW null, threads stand in). */
   readonly tdpFrom: 'option' | 'cpu-table' | 'unknown'
   /** Launch year of the CPU's generation, read from its name; null when the name does not tell. */
   readonly generationYear: number | null

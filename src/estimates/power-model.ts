@@ -25,9 +25,11 @@ export interface ModelVariant {
    * splits), per load step: the 80 % interval is prediction × e^low … prediction × e^high.
    */
   readonly logErrorLow: readonly number[]
+  /** The 90th percentile of ln(measured / predicted), per load step: the interval's upper end. */
   readonly logErrorHigh: readonly number[]
-  /** Servers and (server, load) points the shipped coefficients were fit on. */
+  /** Servers the shipped coefficients were fit on. */
   readonly servers: number
+  /** (Server, load) points the shipped coefficients were fit on. */
   readonly points: number
 }
 
@@ -45,11 +47,17 @@ export interface ComponentFit {
 
 /** The fitted model, as data/power-model.json holds it. */
 export interface PowerModel {
+  /** The model's name and version (`wattprint-machine-power-1`), as estimates' sources cite it. */
   readonly name: string
+  /** The date the model was fit, ISO 8601 (`2026-12-04`). */
   readonly fitted: string
+  /** The measurements it was fit on, with their origins and licences, in words. */
   readonly data: string
+  /** How it was fit and how its interval was found, in words. */
   readonly method: string
+  /** One fitted variant for each state of knowledge of the CPU. */
   readonly variants: Readonly<Record<VariantName, ModelVariant>>
+  /** How the machine's watts are split into CPU, RAM and the rest. */
   readonly components: ComponentFit
   /** How much wider the interval is (in log space) for a CPU vendor outside the training data (ARM). */
   readonly unseenVendorWidening: number

@@ -13,9 +13,16 @@ interface LayerLike {
 
 /** The parts of an Express request this reads. */
 export interface RoutedRequestLike {
+  /** The path the request's router is mounted at, as matched (`/users/42`). */
   readonly baseUrl?: string
+  /** The URL as received, before any router cut its mount path off. */
   readonly originalUrl?: string
-  readonly route?: { readonly path?: unknown }
+  /** The route that handled the request, once routed. */
+  readonly route?: {
+    /** The route's pattern, as written (`/posts/:postId`). */
+    readonly path?: unknown
+  }
+  /** The application, whose router's layers give the mount patterns. */
   readonly app?: unknown
 }
 

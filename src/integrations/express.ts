@@ -11,26 +11,33 @@ import {
   type SpanOpener,
 } from './http.js'
 
+export type { RoutedRequestLike } from './express-route.js'
 export type { HttpAdapterOptions, SpanOpener } from './http.js'
 
 /** The parts of an Express request the middleware reads (described by shape: no Express types). */
-interface ExpressRequestLike extends RoutedRequestLike {
+export interface ExpressRequestLike extends RoutedRequestLike {
+  /** The HTTP method (`GET`), the first word of the span's name. */
   readonly method?: string
 }
 
 /** The parts of an Express response the middleware uses. */
-interface ExpressResponseLike {
+export interface ExpressResponseLike {
+  /** Per-response data for the handlers (`res.locals`): where the span and its counts are exchanged. */
   readonly locals: {
     /** The request's span, for the handler (`res.locals.wattprintSpan.firstToken()`). */
     wattprintSpan?: RequestSpan
     /** Counts the handler leaves for the span's end: `res.locals.wattprintCounts = { outputTokens: 42 }`. */
     wattprintCounts?: RequestCounts
   }
+  /** The status sent: a 5xx marks the request failed. */
   readonly statusCode?: number
   /** False when the connection closed before the response was all sent. */
   readonly writableFinished?: boolean
+  /** Listens for the response's `close`, sent or not: the span ends then. */
   once(event: 'close', listener: () => void): unknown
+  /** Sets a header: `X-Energy-Joules`, with `energyHeader`. */
   setHeader(name: string, value: string): unknown
+  /** Sends the status and headers: with `energyHeader`, wrapped to set `X-Energy-Joules` just before. */
   writeHead: (...args: never[]) => unknown
 }
 

@@ -26,7 +26,9 @@ type Next = (error?: Error | null) => void
 
 /** The parts of a Fastify instance the plugin uses. */
 export interface FastifyInstanceLike {
+  /** Adds a property to every request: the plugin adds `wattprintSpan` and `wattprintCounts`. */
   decorateRequest(name: string, value: null): unknown
+  /** Adds a lifecycle hook: the plugin opens the span `onRequest` and ends it `onResponse` or `onRequestAbort`. */
   // biome-ignore lint/suspicious/noExplicitAny: Fastify's hook signatures vary by hook name.
   addHook(name: string, hook: (...args: any[]) => unknown): unknown
 }

@@ -3,6 +3,7 @@ import type { RequestSpan } from '../requests/span.js'
 
 /** What the HTTP adapters need of a tracker: an EmissionsTracker, or anything that opens spans as it does. */
 export interface SpanOpener {
+  /** Opens a request span, as tracker.request() does: weighted among the spans open at once (default 1). */
   request(name?: string, options?: { readonly weight?: number }): RequestSpan
 }
 

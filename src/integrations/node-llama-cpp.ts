@@ -7,13 +7,23 @@ export type { InferenceOptions, SpanOpener } from './inference-options.js'
 
 /** node-llama-cpp's token counts (a TokenMeter's state). */
 export interface TokenMeterStateLike {
+  /** Input tokens the sequence has evaluated so far, in all. */
   readonly usedInputTokens: number
+  /** Output tokens the sequence has generated so far, in all. */
   readonly usedOutputTokens: number
 }
 
 /** The part of a node-llama-cpp chat session the wrapper touches. */
 export interface LlamaSessionLike {
-  readonly sequence: { readonly tokenMeter: { getState(): TokenMeterStateLike } }
+  /** The context sequence the session evaluates on. */
+  readonly sequence: {
+    /** The sequence's token counter: a call's counts are its difference over the call. */
+    readonly tokenMeter: {
+      /** The counts so far. */
+      getState(): TokenMeterStateLike
+    }
+  }
+  /** Answers a prompt: each call (and its siblings promptWithMeta …) is one request span. */
   // biome-ignore lint/suspicious/noExplicitAny: prompt's options are generic over the session's functions
   prompt(prompt: string, options?: any): Promise<unknown>
 }

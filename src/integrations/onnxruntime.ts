@@ -7,11 +7,13 @@ export type { InferenceOptions, SpanOpener } from './inference-options.js'
 
 /** The part of an onnxruntime tensor the wrapper reads: its shape. */
 export interface OnnxTensorLike {
+  /** The tensor's dimensions: the first is the batch, a call's items. */
   readonly dims: readonly number[]
 }
 
 /** The part of an onnxruntime-node InferenceSession the wrapper touches. */
 export interface OnnxSessionLike {
+  /** Runs the model on `feeds` (inputs by name): each call is one request span. */
   // biome-ignore lint/suspicious/noExplicitAny: run's overloads (feeds, fetches?, options?) vary by version
   run(feeds: any, ...rest: any[]): Promise<unknown>
 }

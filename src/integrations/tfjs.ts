@@ -7,7 +7,8 @@ import type { EmissionsTracker } from '../tracker/tracker.js'
 import { warnThrough } from '../tracker/warning-channel.js'
 
 /** The part of a TensorFlow.js model the callback touches. */
-interface StoppableModel {
+export interface StoppableModel {
+  /** Set to true to end model.fit after the current epoch (TensorFlow.js's own flag). */
   stopTraining: boolean
 }
 
@@ -33,9 +34,16 @@ export interface TfjsCallbackOptions {
 
 /** What tfjsCallback returns: callback methods for model.fit, and what they recorded. */
 export interface TfjsCallback {
+  /** model.fit starts: with `epochs`, the prediction's progress is set to 0 of them. */
   onTrainBegin(logs?: unknown): Promise<void>
+  /** An epoch starts, and with it its task (`epoch-1`, `epoch-2` …). */
   onEpochBegin(epoch: number, logs?: unknown): Promise<void>
+  /**
+   * An epoch ends: its task stops; after `predictAfter` epochs the whole run is predicted, and with
+   * `stopOnBudget` training is stopped on a budget crossed or predicted to be.
+   */
   onEpochEnd(epoch: number, logs?: unknown): Promise<void>
+  /** model.fit ends: nothing to do (the tracker is yours to stop). */
   onTrainEnd(logs?: unknown): Promise<void>
   /** Each finished epoch's energy and emissions. */
   readonly epochs: TaskRecord[]

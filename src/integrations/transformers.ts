@@ -11,12 +11,15 @@ export type { InferenceOptions, SpanOpener } from './inference-options.js'
 
 /** The streamer interface transformers.js's generate() calls (its BaseStreamer). */
 export interface StreamerLike {
+  /** Takes token ids, one row per sequence: the prompt first (decoder-only models), then each step's. */
   put(value: bigint[][]): void
+  /** Called once generation is done. */
   end(): void
 }
 
 /** The part of a transformers.js tokenizer the wrapper may call. */
 export interface TokenizerLike {
+  /** The id a batch's shorter prompts are left-padded with, not counted as input tokens. */
   readonly pad_token_id?: number | bigint | null
   // biome-ignore lint/suspicious/noExplicitAny: the tokenizer's options and result are its own
   (text: any, options?: any): any
@@ -24,9 +27,18 @@ export interface TokenizerLike {
 
 /** The part of a transformers.js pipeline the wrapper touches: a callable with a task. */
 export interface PipelineLike {
+  /** The pipeline's task (`text-generation`, `image-classification` …): the span's default name. */
   readonly task?: string
+  /** The pipeline's tokenizer, for the prompt's tokens. */
   readonly tokenizer?: TokenizerLike | null
-  readonly model?: { readonly config?: { readonly is_encoder_decoder?: boolean } } | null
+  /** The pipeline's model, for whether it is an encoder-decoder. */
+  readonly model?: {
+    /** The model's configuration. */
+    readonly config?: {
+      /** True for an encoder-decoder (T5, BART): its input tokens are counted by the tokenizer. */
+      readonly is_encoder_decoder?: boolean
+    }
+  } | null
   // biome-ignore lint/suspicious/noExplicitAny: each task has its own arguments and result
   (...args: any[]): Promise<any>
 }

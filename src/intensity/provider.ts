@@ -8,6 +8,7 @@ export interface IntensityReading {
 
 /** Answers the carbon intensity valid at a moment (wall-clock milliseconds). */
 export interface IntensityProvider {
+  /** The intensity valid at `wallMs` (wall-clock milliseconds, as Date.now() gives them), with its source. */
   at(wallMs: number): IntensityReading
 }
 

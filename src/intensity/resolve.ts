@@ -37,16 +37,23 @@ export interface IntensityConfig {
   readonly country: string | null
   /** Electricity Maps zone id, as the data spells it. */
   readonly zone: string | null
+  /** The cloud the machine runs on, as named (`aws`, `gcp`, `azure`); null when not named. */
   readonly cloudProvider: CloudProvider | null
   /** The region's API name, as the table spells it. */
   readonly cloudRegion: string | null
+  /** Whether to ask the instance metadata service for the cloud and region. */
   readonly detectCloud: boolean
+  /** Base URL of the instance metadata service that detectCloud asks. */
   readonly cloudMetadataUrl: string
   /** Printed as `[redacted]` whatever prints it. */
   readonly electricityMapsToken: Secret | null
+  /** Base URL of the Electricity Maps API. */
   readonly electricityMapsUrl: string
+  /** The part of Great Britain whose live intensity to use (NESO's API); null: that API is not asked. */
   readonly ukCarbonIntensity: UkArea | null
+  /** Base URL of the UK Carbon Intensity API. */
   readonly ukCarbonIntensityUrl: string
+  /** Time limit of one live intensity or forecast request, ms. */
   readonly intensityTimeoutMs: number
 }
 

@@ -7,9 +7,22 @@ const HALF_HOUR_MS = 1_800_000
 
 /** The part of Great Britain whose intensity to use: the whole grid, a DNO region (1–17) or a postcode. */
 export type UkArea =
-  | { readonly kind: 'national' }
-  | { readonly kind: 'region'; readonly id: number }
-  | { readonly kind: 'postcode'; readonly outward: string }
+  | {
+      /** The whole grid of Great Britain. */
+      readonly kind: 'national'
+    }
+  | {
+      /** One of the API's regions (see UK_REGIONS). */
+      readonly kind: 'region'
+      /** The region's id, 1 to 17 (`13` is London). */
+      readonly id: number
+    }
+  | {
+      /** The region a postcode lies in, as the API finds it. */
+      readonly kind: 'postcode'
+      /** The postcode's outward part, upper case (`RG10`; `SW1A` of `SW1A 1AA`). */
+      readonly outward: string
+    }
 
 /** The API's regions, by id. */
 export const UK_REGIONS: Readonly<Record<number, string>> = {

@@ -4,9 +4,11 @@ import type { RequestFields, RequestRecord } from './requests.js'
 
 /** One interval, as the `sample` event delivers it (the request figures are the run's so far). */
 export interface SampleEvent extends RequestFields {
+  /** The interval's number in the run, from 1. */
   readonly seq: number
   /** ISO 8601 UTC end of the interval. */
   readonly timestamp: string
+  /** The interval's length, s. */
   readonly intervalS: number
   /** Seconds measured since start(). */
   readonly elapsedS: number
@@ -21,22 +23,40 @@ export interface SampleEvent extends RequestFields {
    * (PUE excluded) and cumulative kWh (PUE included), per component and in all.
    */
   readonly machine: {
+    /** The machine's mean power over the interval, W, PUE excluded, by component and in all. */
     readonly powerW: Readonly<Record<Component | 'total', number>>
+    /** The machine's cumulative CPU + GPU + RAM energy, kWh, PUE included. */
     readonly energyKWh: number
+    /** The machine's cumulative energy by component, kWh, PUE included. */
     readonly energyKWhByComponent: Readonly<Record<Component, number>>
   }
   /** Cumulative kg CO2e. */
   readonly emissionsKg: number
+  /** The carbon intensity the interval was priced at, g CO2e/kWh. */
   readonly carbonIntensityGPerKWh: number
+  /** Where that intensity came from (`electricitymaps-yearly-2025:DE`, `fixed`, `world-average` …). */
   readonly intensitySource: string
+  /** Each meter's reading of the interval: the machine's, whatever the attribution. */
   readonly meters: readonly {
+    /** The meter's id, unique within a tracker (`rapl-package`, `cpu-model` …). */
     readonly id: string
+    /** What the meter measures: a component, the whole server (`node`) or the modelled rest. */
     readonly component: MeterComponent
+    /** Where the meter's figure comes from. */
     readonly source: MeterSource
+    /** The meter's mean power over the interval, W, PUE excluded. */
     readonly powerW: number
+    /** The meter's energy over the interval, J, PUE excluded. */
     readonly joules: number
+    /** Seconds of the interval the meter could not be read (bridged from neighbouring readings). */
     readonly blindS: number
-    readonly channels: readonly { readonly name: string; readonly powerW: number }[]
+    /** The meter's channels (a RAPL zone, one GPU …), in the meter's order. */
+    readonly channels: readonly {
+      /** The channel's name, as its source spells it (`package-0`). */
+      readonly name: string
+      /** The channel's mean power over the interval, W, PUE excluded. */
+      readonly powerW: number
+    }[]
   }[]
 }
 
@@ -45,6 +65,7 @@ export interface SampleEvent extends RequestFields {
  * (emitted once, for the first limit crossed).
  */
 export interface BudgetEvent {
+  /** Which of the budget's limits was crossed: its name in the `budget` option. */
   readonly limit: 'energyKWh' | 'emissionsKg' | 'durationS'
   /** The limit as set. */
   readonly budget: number
@@ -52,6 +73,7 @@ export interface BudgetEvent {
   readonly actual: number
   /** The forecast of the whole run that crossed the limit; null when the measured figure crossed it. */
   readonly predicted: number | null
+  /** The crossing in words, as the warning line and `tracker.signal`'s abort reason give it. */
   readonly message: string
 }
 
@@ -59,13 +81,16 @@ export interface BudgetEvent {
 export interface Prediction {
   /** Units of work done and in all (epochs, steps, files …). */
   readonly done: number
+  /** Units of work the whole run has, as the progress gave them. */
   readonly total: number
   /**
    * The whole run, predicted: measured so far, plus the rest at the rate since progress began. Energy and
    * emissions are of the figure emissionsScope names (default: the whole machine at the wall).
    */
   readonly durationS: number
+  /** The whole run's energy, predicted, kWh, PUE included. */
   readonly energyKWh: number
+  /** The whole run's emissions, predicted, kg CO2e. */
   readonly emissionsKg: number
   /** The budget limit the prediction crosses, if any. */
   readonly exceeds: 'energyKWh' | 'emissionsKg' | 'durationS' | null
@@ -73,7 +98,9 @@ export interface Prediction {
 
 /** Events of a tracker, with their payloads. */
 export interface TrackerEvents {
+  /** An interval closed: its figures, and the run's so far. */
   sample: SampleEvent
+  /** Something the user should know went wrong or was guessed; the run goes on. */
   warning: TrackerWarning
   /** The tracker cannot measure (start failed): the record will say so. */
   error: TrackerWarning

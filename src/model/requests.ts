@@ -34,10 +34,13 @@ export interface RequestRecord {
   readonly name: string
   /** Whether the request failed (see RequestEnd.failed): not among the run's `requests`. */
   readonly failed: boolean
+  /** The id of the run whose tracker measured the request. */
   readonly runId: string
   /** ISO 8601 UTC. */
   readonly startedAt: string
+  /** ISO 8601 UTC time the span ended. */
   readonly endedAt: string
+  /** Seconds from the span's start to its end. */
   readonly durationS: number
   /** Its share of the run's energy, J, PUE included (as the CSV's energy_consumed, in joules). */
   readonly energyJ: number
@@ -53,6 +56,7 @@ export interface RequestRecord {
   readonly inputTokens: number | null
   /** Output (generated) tokens, as the span's end gave them; null when not given. */
   readonly outputTokens: number | null
+  /** Items served (a batch's size, images classified …), as the span's end gave them; null when not given. */
   readonly items: number | null
   /** energyJ ÷ items. */
   readonly energyPerItemJ: number | null
@@ -74,9 +78,13 @@ export interface RequestTotals {
   readonly requests: number
   /** Requests settled that failed, and their energy, J, PUE included: apart from the rest. */
   readonly failedRequests: number
+  /** The failed requests' energy, J, PUE included. */
   readonly failedRequestEnergyJ: number
+  /** Input tokens of the settled requests that did not fail. */
   readonly inputTokens: number
+  /** Output tokens of the settled requests that did not fail. */
   readonly outputTokens: number
+  /** Items of the settled requests that did not fail. */
   readonly items: number
   /** The settled requests' energy, J, PUE included. */
   readonly requestEnergyJ: number
@@ -100,7 +108,9 @@ export interface RequestFields {
   readonly failedRequests: number | null
   /** The failed requests' energy, J, PUE included: spent, but on nothing served. Not a CSV column. */
   readonly failedRequestEnergyJ: number | null
+  /** Input (prompt) tokens of the requests that did not fail, in all; null when no request was opened. */
   readonly inputTokens: number | null
+  /** Output (generated) tokens of the requests that did not fail, in all; null when no request was opened. */
   readonly outputTokens: number | null
   /** The requests' energy ÷ their number, J, PUE included. */
   readonly energyPerRequestJ: number | null

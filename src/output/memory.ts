@@ -26,9 +26,13 @@ export interface MemorySinkOptions {
 
 /** Who the latest run is, as the tracker told the sink at start. */
 export interface MemorySinkRun {
+  /** The project the run belongs to (option `projectName`). */
   readonly projectName: string
+  /** The experiment the run belongs to (option `experimentId`); empty when none was given. */
   readonly experimentId: string
+  /** The run's id (option `runId`). */
   readonly runId: string
+  /** The PUE the run's energy figures include (option `pue`). */
   readonly pue: number
 }
 

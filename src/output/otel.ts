@@ -6,11 +6,14 @@ import type { RequestRecord } from '../model/requests.js'
 import type { Sink, SinkContext } from './sink.js'
 
 /** What an observable instrument's callback is given: @opentelemetry/api's ObservableResult, by shape. */
-interface ObservableResultLike {
+export interface ObservableResultLike {
+  /** Reports the instrument's current value for one set of attributes (`{ component: 'cpu' }`). */
   observe(value: number, attributes?: Record<string, string>): void
 }
 
-interface ObservableLike {
+/** An observable instrument (counter or gauge) of @opentelemetry/api, by shape: the sink adds its callback. */
+export interface ObservableLike {
+  /** Registers a callback that the SDK calls at each collection, to observe the latest figures. */
   addCallback(callback: (result: ObservableResultLike) => void): void
 }
 
@@ -55,18 +58,26 @@ type RecordFigures = ReturnType<typeof recordFigures>
  * installed (it is an optional peer).
  */
 export interface MeterLike {
+  /** Makes a cumulative counter observed at collection: the energy and emissions counters. */
   createObservableCounter(name: string, options?: { unit?: string; description?: string }): ObservableLike
+  /** Makes a gauge observed at collection: power, intensity and the final record's figures. */
   createObservableGauge(name: string, options?: { unit?: string; description?: string }): ObservableLike
   /** Where the meter has it (every @opentelemetry/api Meter does): the request histogram. */
   createHistogram?(
     name: string,
     options?: { unit?: string; description?: string },
-  ): { record(value: number, attributes?: Record<string, string>): void }
+  ): {
+    /** Records one request's value (its energy, J) with its attributes. */
+    record(value: number, attributes?: Record<string, string>): void
+  }
   /** Where the meter has it: the token counter. */
   createCounter?(
     name: string,
     options?: { unit?: string; description?: string },
-  ): { add(value: number, attributes?: Record<string, string>): void }
+  ): {
+    /** Adds a request's tokens to the count, by its attributes. */
+    add(value: number, attributes?: Record<string, string>): void
+  }
 }
 
 /**

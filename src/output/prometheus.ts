@@ -23,7 +23,9 @@ type PromRegistry = import('prom-client').Registry
  * installed (it is an optional peer).
  */
 export interface RegistryLike {
+  /** The Content-Type header to serve the metrics with (Prometheus's text format, its version). */
   readonly contentType: string
+  /** Every metric registered, in that format, for a /metrics handler to send. */
   metrics(): Promise<string>
 }
 
@@ -48,6 +50,7 @@ export interface PrometheusSinkOptions {
    * OMPI_COMM_WORLD_RANK or PMI_RANK), so runs on one host never replace each other's metrics.
    */
   readonly pushgateway?: {
+    /** The Pushgateway's base URL, http:// or https:// (`http://localhost:9091`). */
     readonly url: string
     /** Default `wattprint`. */
     readonly job?: string

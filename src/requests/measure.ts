@@ -16,6 +16,7 @@ export interface MeasureOptions<T> {
   readonly inputTokens?: CountOf<T>
   /** Output (generated) tokens. Formerly `tokensOut`, still read, with a `DEPRECATED_OPTION` warning. */
   readonly outputTokens?: CountOf<T>
+  /** Items served: the batch size of an inference call, images classified … */
   readonly items?: CountOf<T>
   /** @deprecated use inputTokens (the same count). */
   readonly tokensIn?: CountOf<T>
@@ -25,6 +26,7 @@ export interface MeasureOptions<T> {
 
 /** What measure() returns. */
 export interface Measured<T> {
+  /** What the measured function returned (awaited). */
   readonly result: T
   /** The machine's (or with attribution, the job's) energy from the call's start to its end. */
   readonly task: TaskRecord | undefined

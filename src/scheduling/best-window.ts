@@ -18,6 +18,7 @@ export interface BestWindowOptions {
   readonly location?: ForecastLocation
   /** Places to compare (`'aws:eu-north-1'`, a zone `'DE'`, or location options), each searched in time. */
   readonly regions?: readonly (string | ForecastLocation)[]
+  /** Aborts the forecast requests: a tracker's `signal`, an AbortController's. */
   readonly signal?: TrackerSignal
 }
 
@@ -25,6 +26,7 @@ export interface BestWindowOptions {
 export interface RegionWindow extends WindowChoice {
   /** The region as given (`aws:eu-north-1`), or `here` for `location`. */
   readonly region: string
+  /** What the forecast's figures mean (`average`, `marginal` …): windows of different signals do not compare. */
   readonly signal: ForecastSignal
 }
 
@@ -33,7 +35,12 @@ export interface BestWindow extends RegionWindow {
   /** Every place that answered, best first. */
   readonly ranked: readonly RegionWindow[]
   /** The places that gave no forecast, and why. */
-  readonly failed: readonly { readonly region: string; readonly message: string }[]
+  readonly failed: readonly {
+    /** The region as given. */
+    readonly region: string
+    /** Why it gave no forecast, or none that reaches the deadline. */
+    readonly message: string
+  }[]
 }
 
 /** `'aws:eu-north-1'` → cloud options; `'DE'` → a zone; an object as it is. */

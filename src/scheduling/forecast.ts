@@ -2,11 +2,11 @@ import { resolveConfig } from '../config/config.js'
 import type { TrackerOptions } from '../config/options.js'
 import { askProvider, providerFor } from '../intensity/forecast/forecast.js'
 import type { ForecastSlot } from '../intensity/forecast/provider.js'
-import type { FORECAST_OPTIONS, ForecastConfig } from '../intensity/forecast/select.js'
+import type { ForecastConfig, ForecastOption } from '../intensity/forecast/select.js'
 import type { TrackerSignal } from '../model/signal.js'
 
 /** The options that say where a forecast is for and how to reach the service that makes it. */
-export type ForecastLocation = Pick<TrackerOptions, (typeof FORECAST_OPTIONS)[number]>
+export type ForecastLocation = Pick<TrackerOptions, ForecastOption>
 
 /** The options of a forecast location checked and completed, `WATTPRINT_*` variables included. */
 export function forecastConfig(

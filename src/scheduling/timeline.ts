@@ -5,9 +5,11 @@ import type { ForecastSlot } from '../intensity/forecast/provider.js'
  * starts where the one before it ended), gaps kept as gaps. Built in O(n) for sorted slots.
  */
 export class IntensityTimeline {
-  /** Slot starts, ends and figures, sorted by start. */
+  /** Slot starts, wall-clock ms, sorted (a slot that overlapped the one before starts where it ended). */
   readonly starts: Float64Array
+  /** Slot ends, wall-clock ms, exclusive: each at or before the next slot's start. */
   readonly ends: Float64Array
+  /** The slots' figures, g CO2e/kWh. */
   readonly values: Float64Array
   /** Integral of g/kWh × ms, and of covered ms, before slot i. */
   readonly #integral: Float64Array
@@ -47,10 +49,11 @@ export class IntensityTimeline {
   /** The number of slots kept. */
   readonly length: number
 
-  /** The first slot's start, the last one's end; NaN when empty. */
+  /** The first slot's start, wall-clock ms; NaN when empty. */
   get startMs(): number {
     return this.length > 0 ? (this.starts[0] ?? Number.NaN) : Number.NaN
   }
+  /** The last slot's end, wall-clock ms; NaN when empty. */
   get endMs(): number {
     return this.length > 0 ? (this.ends[this.length - 1] ?? Number.NaN) : Number.NaN
   }
@@ -77,7 +80,15 @@ export class IntensityTimeline {
   }
 
   /** ∫ figure dt and covered ms from the forecast's start to `t`, given the slot before `t`. */
-  cumulative(t: number, i: number): { integral: number; covered: number } {
+  cumulative(
+    t: number,
+    i: number,
+  ): {
+    /** ∫ figure dt from the forecast's start to `t`, over the covered time only, g/kWh × ms. */
+    integral: number
+    /** Milliseconds of that span the forecast covers. */
+    covered: number
+  } {
     if (i < 0) return { integral: 0, covered: 0 }
     const inside = Math.max(0, Math.min(t, this.ends[i] ?? 0) - (this.starts[i] ?? 0))
     return {
@@ -91,7 +102,15 @@ export class IntensityTimeline {
    * slot by slot rather than from the running integral, so that a span inside one slot gets its figure
    * exactly.
    */
-  meanOver(fromMs: number, toMs: number): { meanGPerKWh: number | null; coveredMs: number } {
+  meanOver(
+    fromMs: number,
+    toMs: number,
+  ): {
+    /** The mean figure over the covered part, g CO2e/kWh; null when the forecast covers none of it. */
+    meanGPerKWh: number | null
+    /** Milliseconds of [fromMs, toMs] the forecast covers. */
+    coveredMs: number
+  } {
     let weighted = 0
     let coveredMs = 0
     for (let i = Math.max(0, this.slotBefore(fromMs)); i < this.length; i++) {
@@ -106,7 +125,12 @@ export class IntensityTimeline {
   }
 
   /** A reader of cumulative() for times that never decrease: amortised O(1) a call. */
-  cursor(): (t: number) => { integral: number; covered: number } {
+  cursor(): (t: number) => {
+    /** ∫ figure dt from the forecast's start to `t`, over the covered time only, g/kWh × ms. */
+    integral: number
+    /** Milliseconds of that span the forecast covers. */
+    covered: number
+  } {
     let i = -1
     return (t) => {
       while (i + 1 < this.length && (this.starts[i + 1] ?? 0) <= t) i++

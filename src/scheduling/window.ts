@@ -3,6 +3,7 @@ import { IntensityTimeline } from './timeline.js'
 
 /** What to search: a job of `durationMs`, to start at or after `earliestMs` and end by `deadlineMs`. */
 export interface WindowQuery {
+  /** How long the job runs, ms. */
   readonly durationMs: number
   /** Usually now. */
   readonly earliestMs: number
@@ -12,7 +13,9 @@ export interface WindowQuery {
 
 /** The best start found, and what starting at once would have meant. */
 export interface WindowChoice {
+  /** The best start, wall-clock milliseconds (UTC). */
   readonly startMs: number
+  /** The job's end when started then (startMs + its duration), wall-clock milliseconds (UTC). */
   readonly endMs: number
   /** Mean forecast intensity over the part of the window the forecast covers. */
   readonly meanGPerKWh: number

@@ -20,6 +20,7 @@ export const TRACKER_EVENTS = [
 const everyEventListed: Record<Exclude<keyof TrackerEvents, (typeof TRACKER_EVENTS)[number]>, never> = {}
 void everyEventListed
 
+/** A listener of tracker event `E`, called with its payload (tracker.on, off, once). */
 export type Listener<E extends keyof TrackerEvents> = (payload: TrackerEvents[E]) => void
 
 /**

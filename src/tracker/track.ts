@@ -13,7 +13,12 @@ import { EmissionsTracker, finishWith } from './tracker.js'
 export async function track<T>(
   fn: (tracker: EmissionsTracker) => T | Promise<T>,
   options: TrackerOptions = {},
-): Promise<{ result: T; record: EmissionsRecord }> {
+): Promise<{
+  /** What `fn` returned (awaited). */
+  result: T
+  /** The run's record, as tracker.stop() returned it (its row is in the CSV when saveToFile). */
+  record: EmissionsRecord
+}> {
   if (typeof fn !== 'function') {
     throw new WattprintError(
       'INVALID_ARGUMENT',

@@ -8,6 +8,7 @@ import { chooseForecastProvider, type ForecastConfig, noForecastMessage } from '
  * (`FORECAST_FAILED`). A WattprintError, so that `instanceof WattprintError` catches it with the rest.
  */
 export class ForecastError extends WattprintError {
+  /** The name stack traces and util.inspect() print: `ForecastError`. */
   override readonly name: string = 'ForecastError'
   declare readonly code: ForecastErrorCode
 

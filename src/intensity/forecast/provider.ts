@@ -4,6 +4,7 @@ import { getJson, HttpFailure } from '../http.js'
 export interface ForecastSlot {
   /** Wall-clock milliseconds (UTC). */
   readonly startMs: number
+  /** Wall-clock milliseconds (UTC) at which the slot ends, exclusive. */
   readonly endMs: number
   /** Grams of CO2e per kWh. */
   readonly gPerKWh: number

@@ -12,47 +12,57 @@ import { wattTimeForecastProvider } from './watttime.js'
 export type ForecastProviderName = 'uk-carbon-intensity' | 'electricitymaps' | 'watttime' | 'carbon-aware-sdk'
 
 /** The options that say where a forecast is for and how to reach the service that makes it. */
-export const FORECAST_OPTIONS = [
-  'country',
-  'zone',
-  'cloudProvider',
-  'cloudRegion',
-  'electricityMapsToken',
-  'electricityMapsUrl',
-  'ukCarbonIntensity',
-  'ukCarbonIntensityUrl',
-  'wattTimeUsername',
-  'wattTimePassword',
-  'wattTimeRegion',
-  'wattTimeUrl',
-  'carbonAwareSdkUrl',
-  'carbonAwareLocation',
-  'forecastProvider',
-  'intensityTimeoutMs',
-] as const
+export type ForecastOption =
+  | 'country'
+  | 'zone'
+  | 'cloudProvider'
+  | 'cloudRegion'
+  | 'electricityMapsToken'
+  | 'electricityMapsUrl'
+  | 'ukCarbonIntensity'
+  | 'ukCarbonIntensityUrl'
+  | 'wattTimeUsername'
+  | 'wattTimePassword'
+  | 'wattTimeRegion'
+  | 'wattTimeUrl'
+  | 'carbonAwareSdkUrl'
+  | 'carbonAwareLocation'
+  | 'forecastProvider'
+  | 'intensityTimeoutMs'
 
-/** What choosing a forecast reads of the options: those of FORECAST_OPTIONS, resolved. */
+/** What choosing a forecast reads of the options: each ForecastOption, resolved. */
 export interface ForecastConfig {
   /** ISO 3166 alpha-2, as given (a guessed or cloud-derived country is not set here). */
   readonly country: string | null
   /** Electricity Maps zone id, as the data spells it. */
   readonly zone: string | null
+  /** The cloud the machine runs on, as named (`aws`, `gcp`, `azure`); null when not named. */
   readonly cloudProvider: CloudProvider | null
   /** The region's API name, as the table spells it. */
   readonly cloudRegion: string | null
   /** Printed as `[redacted]` whatever prints it. */
   readonly electricityMapsToken: Secret | null
+  /** Base URL of the Electricity Maps API. */
   readonly electricityMapsUrl: string
+  /** The part of Great Britain whose live intensity to use (NESO's API); null: that API is not asked. */
   readonly ukCarbonIntensity: UkArea | null
+  /** Base URL of the UK Carbon Intensity API. */
   readonly ukCarbonIntensityUrl: string
+  /** WattTime account name, for its marginal forecast; null: WattTime is not asked. */
   readonly wattTimeUsername: string | null
   /** Printed as `[redacted]` whatever prints it. */
   readonly wattTimePassword: Secret | null
+  /** WattTime's name of the grid (`CAISO_NORTH`); null when not given. */
   readonly wattTimeRegion: string | null
+  /** Base URL of the WattTime API. */
   readonly wattTimeUrl: string
+  /** Base URL of an organisation's Carbon Aware SDK web API; null: the SDK is not asked. */
   readonly carbonAwareSdkUrl: string | null
+  /** The Carbon Aware SDK's name of the location; null: the cloud region's. */
   readonly carbonAwareLocation: string | null
+  /** The forecast service to use; null: the first one configured. */
   readonly forecastProvider: ForecastProviderName | null
+  /** Time limit of one live intensity or forecast request, ms. */
   readonly intensityTimeoutMs: number
 }
 
