@@ -7,7 +7,14 @@ export type { ResolvedAttribution } from './attribution/plan.js'
 export type { IdleMode } from './attribution/split.js'
 export type { ResolvedConfig } from './config/config.js'
 export { envName } from './config/config.js'
-export type { Attribution, Budget, TrackerOptions } from './config/options.js'
+export type {
+  Attribution,
+  Budget,
+  ForecastOnlyOption,
+  ForecastOptions,
+  ForecastPlaceOption,
+  TrackerOptions,
+} from './config/options.js'
 export type { Component, MeterComponent, MeterMethod, MeterSource } from './core/components.js'
 export {
   type ForecastErrorCode,

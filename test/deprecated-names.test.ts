@@ -7,6 +7,7 @@ import { WattprintError } from '../src/core/errors.js'
 import type { TrackerWarning } from '../src/core/warnings.js'
 import { measurePipeline, type PipelineLike } from '../src/integrations/transformers.js'
 import type { RequestCounts } from '../src/model/requests.js'
+import { forecastConfig } from '../src/scheduling/forecast.js'
 import { EmissionsTracker } from '../src/tracker/tracker.js'
 import { readCsv } from './helpers/csv.js'
 import { captureStderr } from './helpers/stderr.js'
@@ -339,5 +340,58 @@ describe('the former token counts, tokensIn and tokensOut', () => {
     await t.stop()
     expect(record.outputTokens).toBe(42)
     expect(messages(warnings, 'DEPRECATED_OPTION')).toHaveLength(1)
+  })
+})
+
+// The forecast options (wattTime*, carbonAware*, forecastProvider) are ForecastOptions', not the
+// tracker's: it never read them. A tracker given one still checks it, says so once and ignores it; its
+// variable is read by forecasts only; a forecast refuses the tracker's own options.
+describe('forecast options belong to forecasts', () => {
+  it('a tracker given one warns DEPRECATED_OPTION, naming forecast() and the variable, and keeps none of them', async () => {
+    const { t, warnings } = tracker({ forecastProvider: 'watttime', wattTimeRegion: 'CAISO_NORTH' })
+    await settle()
+    const said = messages(warnings, 'DEPRECATED_OPTION')
+    expect(said).toEqual([
+      expect.stringMatching(
+        /^Option wattTimeRegion is a forecast option, which the tracker never read: pass it to forecast\(\) or bestWindow\(\), or set WATTPRINT_WATTTIME_REGION .* ignored here\.$/,
+      ),
+      expect.stringMatching(/^Option forecastProvider is a forecast option.*WATTPRINT_FORECAST_PROVIDER/),
+    ])
+    expect(Object.keys(t.config)).not.toContain('forecastProvider')
+    expect(Object.keys(t.config)).not.toContain('wattTimePassword')
+    // Still checked where it is written: a typo fails at once, naming the option.
+    expect(() => resolveConfig({ forecastProvider: 'watt' as never, saveToFile: false })).toThrow(
+      /Option forecastProvider must be one of uk-carbon-intensity, electricitymaps, watttime, carbon-aware-sdk/,
+    )
+  })
+
+  it("their variables are the forecasts': a tracker reads none, forecastConfig reads and checks them", () => {
+    const env = { WATTPRINT_FORECAST_PROVIDER: 'bogus', WATTPRINT_WATTTIME_REGION: 'CAISO_NORTH' }
+    const config = resolveConfig({ saveToFile: false, logLevel: 'silent' }, env)
+    expect(configWarnings(config)).toEqual([])
+    expect(() => forecastConfig({}, env)).toThrow(
+      /Environment variable WATTPRINT_FORECAST_PROVIDER="?bogus"? is invalid/,
+    )
+    const forecast = forecastConfig({ country: 'US' }, { WATTPRINT_WATTTIME_REGION: 'CAISO_NORTH' })
+    expect(forecast.wattTimeRegion).toBe('CAISO_NORTH')
+    expect(forecast.country).toBe('US')
+    expect(forecast.wattTimeUrl).toBe('https://api.watttime.org')
+  })
+
+  it("a forecast refuses the tracker's own options, and unknown ones, naming the forecast options", () => {
+    let error: unknown
+    try {
+      forecastConfig({ pue: 1.2 } as never, {})
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(WattprintError)
+    expect((error as WattprintError).code).toBe('UNKNOWN_OPTION')
+    expect((error as Error).message).toMatch(
+      /^pue is a tracker option, not a forecast's\. The forecast options: country, zone,/,
+    )
+    expect(() => forecastConfig({ contry: 'FR' } as never, {})).toThrow(
+      /Unknown option contry: did you mean country\?/,
+    )
   })
 })

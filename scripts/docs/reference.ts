@@ -117,9 +117,15 @@ export function trackerOptionDocs(source: string): {
       .replace(/\s+/g, ' ')
       .trim()
   const docs = new Map<string, string>()
-  for (const member of found.members) {
-    if (ts.isPropertySignature(member) && (ts.isIdentifier(member.name) || ts.isStringLiteral(member.name)))
-      docs.set(member.name.text, docOf(member))
+  // The forecast options' docs are ForecastOptions' (TrackerOptions keeps them as deprecated names only).
+  const forecast = file.statements.find(
+    (s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'ForecastOptions',
+  )
+  for (const member of [...found.members, ...(forecast?.members ?? [])]) {
+    if (!ts.isPropertySignature(member) || !(ts.isIdentifier(member.name) || ts.isStringLiteral(member.name)))
+      continue
+    const doc = docOf(member)
+    if (doc) docs.set(member.name.text, doc)
   }
   return { intro: docOf(found), docs }
 }
@@ -189,7 +195,14 @@ export function optionsPage(optionsSource: string): string {
   )
   const sections = OPTION_NAMES.map((name) => {
     const def = defs[name] as OptionDef
+    const readBy =
+      def.scope === 'forecast'
+        ? 'forecasts only (`ForecastOptions`: forecast(), bestWindow(), `wattprint when`, `run --within`); a tracker given it warns (DEPRECATED_OPTION) and ignores it'
+        : def.scope === 'both'
+          ? 'the tracker and forecasts (`ForecastOptions`)'
+          : 'the tracker'
     const facts = [
+      `- Read by: ${readBy}`,
       `- Kind: ${def.kind}`,
       `- Default: ${defaultFact(def)}`,
       `- Environment: ${environmentOf(name, def)}`,

@@ -6,9 +6,10 @@ import { Secret } from '../core/secret.js'
 import { closest, describeValue } from '../core/text.js'
 import type { TrackerWarning } from '../core/warnings.js'
 import type { EmbodiedOption } from '../footprint/options.js'
-import { checkLocation } from '../intensity/location.js'
+import type { ForecastConfig } from '../intensity/forecast/select.js'
+import { type CheckedLocation, checkLocation } from '../intensity/location.js'
 import { impossibleDirReason } from '../platform/output-dir.js'
-import type { Attribution, ResolvedConfig, TrackerOptions } from './options.js'
+import type { Attribution, ForecastOptions, ResolvedConfig, TrackerOptions } from './options.js'
 import {
   DEFINITIONS,
   DEPRECATED_OPTIONS,
@@ -22,6 +23,7 @@ import {
   type OptionDef,
   type OptionName,
   optionDef,
+  scopeOf,
 } from './schema.js'
 
 export { OptionError } from '../core/errors.js'
@@ -208,39 +210,73 @@ export function configWarnings(config: object): readonly TrackerWarning[] {
 /** The environment warnings already printed: each is printed once per process, however many trackers. */
 const printedEnvironmentWarnings = new Set<string>()
 
+/** What reading a set of options gave: the values given or read from the environment, checked. */
+interface ReadOptions {
+  readonly values: Partial<Record<OptionName, unknown>>
+  /** The options whose value came from the environment (their errors name the variable). */
+  readonly fromEnvironmentNames: ReadonlySet<string>
+  /** Former names used (DEPRECATED_OPTION), forecast options given to a tracker. */
+  readonly warnings: TrackerWarning[]
+  readonly location: CheckedLocation
+}
+
 /**
- * Validates options, fills in defaults and reads `WATTPRINT_*` environment variables for options not
- * given. Throws a WattprintError naming the option, the bad value and the fix; nothing else throws.
+ * Reads the options of `scope` (a tracker's, or a forecast's: ForecastOptions) from `options`, else
+ * their environment variables, each checked against its row of the table. A tracker accepts the forecast
+ * options, which it never read, with a DEPRECATED_OPTION warning, and reads none of their variables.
  */
-export function resolveConfig(
-  options: TrackerOptions = {},
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): ResolvedConfig {
+function readOptions(
+  options: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>,
+  scope: 'tracker' | 'forecast',
+): ReadOptions {
+  const callee = scope === 'tracker' ? 'new EmissionsTracker' : 'forecast'
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new WattprintError(
       'INVALID_OPTION',
-      `Options must be an object (got ${describeValue(options)}). For example: new EmissionsTracker({ projectName: 'x' }).`,
+      `Options must be an object (got ${describeValue(options)}). For example: ${callee}({ ${scope === 'tracker' ? "projectName: 'x'" : "country: 'FR'"} }).`,
     )
   }
+  const inScope = (name: OptionName) => scope === 'tracker' || scopeOf(name) !== 'tracker'
+  const known = OPTION_NAMES.filter(inScope)
   for (const key of Object.keys(options)) {
-    if (optionDef(key) === undefined && !isDeprecatedOption(key)) {
-      // A slip of a former name (carbonIntensty) is pointed at the name it is now.
-      const near = closest(key, [...OPTION_NAMES, ...Object.keys(DEPRECATED_OPTIONS)])
-      const guess = near !== undefined && isDeprecatedOption(near) ? DEPRECATED_OPTIONS[near].now : near
+    const def = optionDef(key)
+    if (def !== undefined && inScope(key as OptionName)) continue
+    if (scope === 'tracker' && isDeprecatedOption(key)) continue
+    if (scope === 'forecast' && def !== undefined) {
       throw new WattprintError(
         'UNKNOWN_OPTION',
-        `Unknown option ${key}${guess ? `: did you mean ${guess}?` : '.'} Known options: ${OPTION_NAMES.join(', ')}.`,
+        `${key} is a tracker option, not a forecast's. The forecast options: ${known.join(', ')}.`,
         key,
       )
     }
+    // A slip of a former name (carbonIntensty) is pointed at the name it is now.
+    const near = closest(key, [...known, ...(scope === 'tracker' ? Object.keys(DEPRECATED_OPTIONS) : [])])
+    const guess = near !== undefined && isDeprecatedOption(near) ? DEPRECATED_OPTIONS[near].now : near
+    throw new WattprintError(
+      'UNKNOWN_OPTION',
+      `Unknown option ${key}${guess ? `: did you mean ${guess}?` : '.'} Known options: ${known.join(', ')}.`,
+      key,
+    )
   }
 
   const values: Partial<Record<OptionName, unknown>> = {}
   const fromEnvironmentNames = new Set<string>()
-  // Former names used (DEPRECATED_OPTION): printed below, once per process each, and kept for the tracker.
   const warnings: TrackerWarning[] = []
-  for (const name of OPTION_NAMES) {
-    const given = givenOption(name, options as Record<string, unknown>, warnings)
+  for (const name of known) {
+    const given = givenOption(name, options, warnings)
+    if (scope === 'tracker' && scopeOf(name) === 'forecast') {
+      // Checked, so that a typo still fails where it is written; then left to forecasts.
+      if (given === undefined) continue
+      validate(name, given.value, null, given.as)
+      warnings.push(
+        deprecated(
+          `Option ${name} is a forecast option, which the tracker never read: pass it to forecast() or ` +
+            `bestWindow(), or set ${envName(name)} for wattprint when and run --within. It is ignored here.`,
+        ),
+      )
+      continue
+    }
     if (given !== undefined) {
       values[name] = validate(name, given.value, null, given.as)
       continue
@@ -252,7 +288,6 @@ export function resolveConfig(
     values[name] = validate(name, parsed === undefined ? fromEnv.raw : parsed, fromEnv.raw, fromEnv.as)
     fromEnvironmentNames.add(name)
   }
-  const embodied = withEmbodiedEmissions(values.embodied as EmbodiedOption | undefined, warnings)
 
   const location = checkLocation(
     {
@@ -273,7 +308,7 @@ export function resolveConfig(
       }
       // The problem names the value itself ("GER" is not …) unless the option is missing.
       return new OptionError(
-        `Option ${option} ${problem} For example: new EmissionsTracker({ ${option}: ${example} }).`,
+        `Option ${option} ${problem} For example: ${callee}({ ${option}: ${example} }).`,
         option,
         problem.replace(/\.$/, ''),
         null,
@@ -281,6 +316,56 @@ export function resolveConfig(
       )
     },
   )
+  return { values, fromEnvironmentNames, warnings, location }
+}
+
+/** Each option as given, else from the environment, else its default from the table (null: none). */
+function settle(names: readonly OptionName[], values: Partial<Record<OptionName, unknown>>) {
+  return Object.fromEntries(
+    names.map((name) => [name, values[name] === undefined ? defaultOf(name) : values[name]]),
+  ) as Record<OptionName, unknown>
+}
+
+const secret = (value: unknown) => (value === null ? null : new Secret(String(value)))
+
+/**
+ * The options of a forecast (ForecastOptions: forecast(), bestWindow(), `wattprint when`, `run
+ * --within`) checked and completed from their `WATTPRINT_*` variables and defaults. Throws a
+ * WattprintError naming the option, the bad value and the fix, as resolveConfig does.
+ */
+export function resolveForecastConfig(
+  options: ForecastOptions = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ForecastConfig {
+  const { values, warnings, location } = readOptions(options as Record<string, unknown>, env, 'forecast')
+  const logger = new Logger('warning')
+  for (const warning of warnings) logWarning(logger, warning)
+  const settled = settle(
+    OPTION_NAMES.filter((name) => scopeOf(name) !== 'tracker'),
+    values,
+  )
+  return {
+    ...settled,
+    ...location,
+    electricityMapsToken: secret(settled.electricityMapsToken),
+    wattTimePassword: secret(settled.wattTimePassword),
+  } as ForecastConfig
+}
+
+/**
+ * Validates options, fills in defaults and reads `WATTPRINT_*` environment variables for options not
+ * given. Throws a WattprintError naming the option, the bad value and the fix; nothing else throws.
+ */
+export function resolveConfig(
+  options: TrackerOptions = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ResolvedConfig {
+  const { values, fromEnvironmentNames, warnings, location } = readOptions(
+    options as Record<string, unknown>,
+    env,
+    'tracker',
+  )
+  const embodied = withEmbodiedEmissions(values.embodied as EmbodiedOption | undefined, warnings)
 
   const logLevel = (values.logLevel ?? defaultOf('logLevel')) as LogLevel
   const logger = new Logger(logLevel)
@@ -314,20 +399,18 @@ export function resolveConfig(
     }
   }
 
-  // Every option: as given, else from the environment, else its default from the table (null: none).
-  const settled = Object.fromEntries(
-    OPTION_NAMES.map((name) => [name, values[name] === undefined ? defaultOf(name) : values[name]]),
-  ) as Record<OptionName, unknown>
+  const settled = settle(
+    OPTION_NAMES.filter((name) => scopeOf(name) !== 'forecast'),
+    values,
+  )
   const outputDir = resolve(String(settled.outputDir))
   if (settled.saveToFile) assertUsableOutputDir(outputDir)
-  const secret = (value: unknown) => (value === null ? null : new Secret(String(value)))
   // What changes form when resolved; everything else is the settled value itself.
   const config = {
     ...settled,
     ...location,
     outputDir,
     electricityMapsToken: secret(settled.electricityMapsToken),
-    wattTimePassword: secret(settled.wattTimePassword),
     // The former names read the same figure (DEPRECATED_OPTIONS).
     carbonIntensity: settled.carbonIntensityGPerKWh,
     wue: settled.wueLPerKWh,

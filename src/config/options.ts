@@ -2,7 +2,7 @@ import type { ResolvedAttribution } from '../attribution/plan.js'
 import type { IdleMode } from '../attribution/split.js'
 import type { LogLevel } from '../core/log.js'
 import type { EmbodiedOption, FunctionalUnitOption } from '../footprint/options.js'
-import type { ForecastConfig, ForecastProviderName } from '../intensity/forecast/select.js'
+import type { ForecastProviderName } from '../intensity/forecast/select.js'
 import type { IntensityConfig } from '../intensity/resolve.js'
 import type { EmissionsScope } from '../model/record.js'
 import type { Sink } from '../output/sink.js'
@@ -53,22 +53,19 @@ export interface TrackerOptions {
   ukCarbonIntensity?: string | number
   /** Base URL of the UK Carbon Intensity API. Default `https://api.carbonintensity.org.uk`. */
   ukCarbonIntensityUrl?: string
-  /** WattTime account name, for its marginal (MOER) forecast. Env `WATTPRINT_WATTTIME_USERNAME`. */
+  /** @deprecated a forecast option (wattTimeUsername of ForecastOptions), which the tracker never read: pass it to forecast() or bestWindow(), or set its WATTPRINT_ variable for `wattprint when` and `run --within`. */
   wattTimeUsername?: string
-  /** WattTime password (never printed). Env `WATTPRINT_WATTTIME_PASSWORD`. */
+  /** @deprecated a forecast option (wattTimePassword of ForecastOptions), which the tracker never read: pass it to forecast() or bestWindow(), or set its WATTPRINT_ variable for `wattprint when` and `run --within`. */
   wattTimePassword?: string
-  /** WattTime region (`CAISO_NORTH`, `DE`): WattTime names its own grids. Env `WATTPRINT_WATTTIME_REGION`. */
+  /** @deprecated a forecast option (wattTimeRegion of ForecastOptions), which the tracker never read: pass it to forecast() or bestWindow(), or set its WATTPRINT_ variable for `wattprint when` and `run --within`. */
   wattTimeRegion?: string
-  /** Base URL of the WattTime API. Default `https://api.watttime.org`. Env `WATTPRINT_WATTTIME_URL`. */
+  /** @deprecated a forecast option (wattTimeUrl of ForecastOptions), which the tracker never read: pass it to forecast() or bestWindow(), or set its WATTPRINT_ variable for `wattprint when` and `run --within`. */
   wattTimeUrl?: string
-  /** Base URL of an organisation's Carbon Aware SDK web API: turns on its forecasts. */
+  /** @deprecated a forecast option (carbonAwareSdkUrl of ForecastOptions), which the tracker never read: pass it to forecast() or bestWindow(), or set its WATTPRINT_ variable for `wattprint when` and `run --within`. */
   carbonAwareSdkUrl?: string
-  /** The Carbon Aware SDK's name of the location (`westeurope`, `eastus`). Default: cloudRegion. */
+  /** @deprecated a forecast option (carbonAwareLocation of ForecastOptions), which the tracker never read: pass it to forecast() or bestWindow(), or set its WATTPRINT_ variable for `wattprint when` and `run --within`. */
   carbonAwareLocation?: string
-  /**
-   * Which forecast `wattprint when`, `run --within` and bestWindow() use: `uk-carbon-intensity`,
-   * `electricitymaps`, `watttime` or `carbon-aware-sdk`. Default: the first of these that is configured.
-   */
+  /** @deprecated a forecast option (forecastProvider of ForecastOptions), which the tracker never read: pass it to forecast() or bestWindow(), or set its WATTPRINT_ variable for `wattprint when` and `run --within`. */
   forecastProvider?: ForecastProviderName
   /** Time limit of one live intensity (or forecast) request, in milliseconds. Default 3000. */
   intensityTimeoutMs?: number
@@ -179,6 +176,46 @@ export interface TrackerOptions {
   sinks?: readonly Sink[]
 }
 
+/** The options of a forecast shared with the tracker: the place, and the intensity services' access. */
+export type ForecastPlaceOption =
+  | 'country'
+  | 'zone'
+  | 'cloudProvider'
+  | 'cloudRegion'
+  | 'electricityMapsToken'
+  | 'electricityMapsUrl'
+  | 'ukCarbonIntensity'
+  | 'ukCarbonIntensityUrl'
+  | 'intensityTimeoutMs'
+
+/**
+ * The options of forecast(), bestWindow(), `wattprint when` and `run --within`: where the forecast is for
+ * (the tracker's location options) and which service makes it. Each can also be set as its
+ * `WATTPRINT_<SCREAMING_SNAKE>` variable, as the tracker's options can; options win.
+ */
+export interface ForecastOptions extends Pick<TrackerOptions, ForecastPlaceOption> {
+  /** WattTime account name, for its marginal (MOER) forecast. Env `WATTPRINT_WATTTIME_USERNAME`. */
+  wattTimeUsername?: string
+  /** WattTime password (never printed). Env `WATTPRINT_WATTTIME_PASSWORD`. */
+  wattTimePassword?: string
+  /** WattTime region (`CAISO_NORTH`, `DE`): WattTime names its own grids. Env `WATTPRINT_WATTTIME_REGION`. */
+  wattTimeRegion?: string
+  /** Base URL of the WattTime API. Default `https://api.watttime.org`. Env `WATTPRINT_WATTTIME_URL`. */
+  wattTimeUrl?: string
+  /** Base URL of an organisation's Carbon Aware SDK web API: turns on its forecasts. */
+  carbonAwareSdkUrl?: string
+  /** The Carbon Aware SDK's name of the location (`westeurope`, `eastus`). Default: cloudRegion. */
+  carbonAwareLocation?: string
+  /**
+   * Which forecast `wattprint when`, `run --within` and bestWindow() use: `uk-carbon-intensity`,
+   * `electricitymaps`, `watttime` or `carbon-aware-sdk`. Default: the first of these that is configured.
+   */
+  forecastProvider?: ForecastProviderName
+}
+
+/** The options only forecasts read (ForecastOptions' own); the tracker refuses none but reads none. */
+export type ForecastOnlyOption = Exclude<keyof ForecastOptions, ForecastPlaceOption>
+
 /** Whose energy the figures are (see TrackerOptions.attribution). */
 export type Attribution =
   | 'machine'
@@ -250,14 +287,13 @@ export type Settled<T> = {
 
 /**
  * The options in force: each TrackerOptions option validated, with its default or its environment value
- * filled in and paths made absolute. Derived from TrackerOptions; the intensity and forecast options are
- * the rooms' own slices (IntensityConfig, ForecastConfig), and the few that change form when resolved
- * are declared here.
+ * filled in and paths made absolute. Derived from TrackerOptions; the intensity options are the room's
+ * own slice (IntensityConfig), the forecast options are not the tracker's (ForecastOptions), and the few
+ * that change form when resolved are declared here.
  */
 export interface ResolvedConfig
   extends IntensityConfig,
-    ForecastConfig,
-    Settled<Omit<TrackerOptions, keyof IntensityConfig | keyof ForecastConfig | 'gpuIds' | 'attribution'>> {
+    Settled<Omit<TrackerOptions, keyof IntensityConfig | ForecastOnlyOption | 'gpuIds' | 'attribution'>> {
   /** The GPUs to measure, as indices or UUID prefixes; null: CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, else all. */
   readonly gpuIds: readonly string[] | null
   /** Whose energy the figures are: the machine, a process tree (its pid) or a cgroup (its folder). */

@@ -4,11 +4,18 @@ import { LOG_LEVELS, type LogLevel } from '../core/log.js'
 import { closest } from '../core/text.js'
 import { CLOUD_METADATA_URL } from '../intensity/cloud-detect.js'
 import { ELECTRICITY_MAPS_URL } from '../intensity/electricity-maps.js'
+import type { ForecastOption } from '../intensity/forecast/select.js'
 import { WATTTIME_URL } from '../intensity/forecast/watttime.js'
 import { UK_CARBON_INTENSITY_URL } from '../intensity/uk-carbon-intensity.js'
 import { DEFAULT_MAX_ROUTE_LABELS } from '../output/route-labels.js'
 import type { Sink } from '../output/sink.js'
-import type { DefaultedOption, TrackerOptions } from './options.js'
+import type {
+  DefaultedOption,
+  ForecastOnlyOption,
+  ForecastOptions,
+  ForecastPlaceOption,
+  TrackerOptions,
+} from './options.js'
 
 /** How an option is read from the environment; `object` options (budget) are not. */
 export type Kind = 'string' | 'number' | 'boolean' | 'object'
@@ -38,6 +45,11 @@ export interface OptionDef {
   readonly defaultText?: string
   /** The command-line flag of the measuring commands (`run`, `detect`) that sets it, when one does. */
   readonly flag?: OptionFlag
+  /**
+   * Who reads it: a tracker (absent), a forecast only (`forecast`: ForecastOptions' own), or both (`both`:
+   * the place and the intensity services' access).
+   */
+  readonly scope?: 'forecast' | 'both'
 }
 
 /**
@@ -217,6 +229,7 @@ export const DEFINITIONS = {
     schema: nonEmpty,
     example: "'FR'",
     flag: flag('country', 'text', 'FR|FRA', 'FR', 'ISO 3166 country code of the machine'),
+    scope: 'both',
   },
   zone: {
     kind: 'string',
@@ -229,6 +242,7 @@ export const DEFINITIONS = {
       'US-CAL-CISO',
       'Electricity Maps zone of the machine (finer than a country)',
     ),
+    scope: 'both',
   },
   cloudProvider: {
     kind: 'string',
@@ -242,8 +256,9 @@ export const DEFINITIONS = {
       'the cloud region the machine runs in (aws, gcp, azure): aws:eu-north-1',
       { alsoSets: ['cloudRegion'] },
     ),
+    scope: 'both',
   },
-  cloudRegion: { kind: 'string', schema: nonEmpty, example: "'eu-north-1'" },
+  cloudRegion: { kind: 'string', schema: nonEmpty, example: "'eu-north-1'", scope: 'both' },
   detectCloud: { kind: 'boolean', schema: boolean, example: 'true', default: false },
   cloudMetadataUrl: {
     kind: 'string',
@@ -257,6 +272,7 @@ export const DEFINITIONS = {
     example: 'process.env.MY_TOKEN',
     env: 'WATTPRINT_ELECTRICITYMAPS_TOKEN',
     secret: true,
+    scope: 'both',
   },
   electricityMapsUrl: {
     kind: 'string',
@@ -264,23 +280,27 @@ export const DEFINITIONS = {
     example: "'https://api.electricitymaps.com'",
     env: 'WATTPRINT_ELECTRICITYMAPS_URL',
     default: ELECTRICITY_MAPS_URL,
+    scope: 'both',
   },
   ukCarbonIntensity: {
     kind: 'string',
     schema: z.union([nonEmpty, z.number()], { error: "must be 'national', a region id or a postcode" }),
     example: "'national'",
+    scope: 'both',
   },
   ukCarbonIntensityUrl: {
     kind: 'string',
     schema: httpUrl,
     example: "'https://api.carbonintensity.org.uk'",
     default: UK_CARBON_INTENSITY_URL,
+    scope: 'both',
   },
   wattTimeUsername: {
     kind: 'string',
     schema: nonEmpty,
     example: "'my-watttime-user'",
     env: 'WATTPRINT_WATTTIME_USERNAME',
+    scope: 'forecast',
   },
   wattTimePassword: {
     kind: 'string',
@@ -288,12 +308,14 @@ export const DEFINITIONS = {
     example: 'process.env.MY_WATTTIME_PASSWORD',
     env: 'WATTPRINT_WATTTIME_PASSWORD',
     secret: true,
+    scope: 'forecast',
   },
   wattTimeRegion: {
     kind: 'string',
     schema: nonEmpty,
     example: "'CAISO_NORTH'",
     env: 'WATTPRINT_WATTTIME_REGION',
+    scope: 'forecast',
   },
   wattTimeUrl: {
     kind: 'string',
@@ -301,14 +323,20 @@ export const DEFINITIONS = {
     example: "'https://api.watttime.org'",
     env: 'WATTPRINT_WATTTIME_URL',
     default: WATTTIME_URL,
+    scope: 'forecast',
   },
-  carbonAwareSdkUrl: { kind: 'string', schema: httpUrl, example: "'http://carbon-aware.internal:8080'" },
-  carbonAwareLocation: { kind: 'string', schema: nonEmpty, example: "'westeurope'" },
-  forecastProvider: choice(
-    ['uk-carbon-intensity', 'electricitymaps', 'watttime', 'carbon-aware-sdk'],
-    'electricitymaps',
-  ),
-  intensityTimeoutMs: { ...numeric(100, 60_000, 'milliseconds', '3000'), default: 3000 },
+  carbonAwareSdkUrl: {
+    kind: 'string',
+    schema: httpUrl,
+    example: "'http://carbon-aware.internal:8080'",
+    scope: 'forecast',
+  },
+  carbonAwareLocation: { kind: 'string', schema: nonEmpty, example: "'westeurope'", scope: 'forecast' },
+  forecastProvider: {
+    ...choice(['uk-carbon-intensity', 'electricitymaps', 'watttime', 'carbon-aware-sdk'], 'electricitymaps'),
+    scope: 'forecast',
+  },
+  intensityTimeoutMs: { ...numeric(100, 60_000, 'milliseconds', '3000'), default: 3000, scope: 'both' },
   carbonIntensityGPerKWh: {
     ...numeric(0, 2000, 'grams of CO2e per kWh', '56'),
     env: 'WATTPRINT_CARBON_INTENSITY_G_PER_KWH',
@@ -576,6 +604,23 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 // without DefaultedOption (config/options.ts) following fails to compile.
 const defaultsListed: Same<WithDefault, DefaultedOption> = true
 void defaultsListed
+
+/** The options each scope of the table holds, against the types that name them (config/options.ts). */
+type InScope<S> = {
+  [K in OptionName]: (typeof DEFINITIONS)[K] extends { readonly scope: S } ? K : never
+}[OptionName]
+const forecastOnlyListed: Same<InScope<'forecast'>, ForecastOnlyOption> = true
+const placeListed: Same<InScope<'both'>, ForecastPlaceOption> = true
+// ForecastOption (intensity/forecast/select.ts, which cannot import this room) names ForecastOptions' keys.
+const forecastKeysListed: Same<keyof ForecastOptions, ForecastOption> = true
+void forecastKeysListed
+void forecastOnlyListed
+void placeListed
+
+/** Who reads an option: a tracker only, a forecast only, or both. */
+export function scopeOf(name: OptionName): 'tracker' | 'forecast' | 'both' {
+  return (DEFINITIONS[name] as OptionDef).scope ?? 'tracker'
+}
 
 /** The default of an option (computed, for one computed per tracker); null when it has none. */
 export function defaultOf(name: OptionName): unknown {

@@ -1,19 +1,19 @@
-import { resolveConfig } from '../config/config.js'
-import type { TrackerOptions } from '../config/options.js'
+import { resolveForecastConfig } from '../config/config.js'
+import type { ForecastOptions } from '../config/options.js'
 import { askProvider, providerFor } from '../intensity/forecast/forecast.js'
 import type { ForecastSlot } from '../intensity/forecast/provider.js'
-import type { ForecastConfig, ForecastOption } from '../intensity/forecast/select.js'
+import type { ForecastConfig } from '../intensity/forecast/select.js'
 import type { TrackerSignal } from '../model/signal.js'
 
-/** The options that say where a forecast is for and how to reach the service that makes it. */
-export type ForecastLocation = Pick<TrackerOptions, ForecastOption>
+/** The options that say where a forecast is for and how to reach the service that makes it (ForecastOptions). */
+export type ForecastLocation = ForecastOptions
 
 /** The options of a forecast location checked and completed, `WATTPRINT_*` variables included. */
 export function forecastConfig(
   location: ForecastLocation = {},
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ForecastConfig {
-  return resolveConfig({ ...location, saveToFile: false }, env)
+  return resolveForecastConfig(location, env)
 }
 
 /**

@@ -3,16 +3,18 @@ import { constants } from 'node:os'
 import { join } from 'node:path'
 import { bestEquivalent, describeEquivalent, equivalents } from '../../accounting/equivalents.js'
 import { headline } from '../../accounting/record.js'
-import type { TrackerOptions } from '../../config/options.js'
+import type { ForecastOptions, TrackerOptions } from '../../config/options.js'
 import { linesOf, printErr, printJson, printOut } from '../../core/terminal.js'
 import { printable } from '../../core/text.js'
+import type { ForecastConfig } from '../../intensity/forecast/select.js'
 import type { SampleEvent } from '../../model/events.js'
 import type { EmissionsRecord } from '../../model/record.js'
 import { footprintPhrase } from '../../output/footprint-format.js'
 import { jobEnergy, trackerPhrase } from '../../output/format.js'
 import { formatEnergy, formatMass } from '../../output/quantities.js'
+import { forecastConfig } from '../../scheduling/forecast.js'
 import { EmissionsTracker, launcher, scheduledBy } from '../../tracker/tracker.js'
-import { type Flags, parseFlags, textOf } from '../flags.js'
+import { type Flags, type FlagValues, parseFlags, textOf } from '../flags.js'
 import { footprintOptionsFrom } from '../footprint-flags.js'
 import { trackerOptionsFrom, usageErrorFrom } from '../options.js'
 import { locateCommand, spawnProblem } from '../run/command.js'
@@ -186,7 +188,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   })
   let scheduled: ScheduledRun | null = null
   if (request) {
-    const prepared = await ScheduledRun.prepare(config, request, { live, quiet })
+    const prepared = await ScheduledRun.prepare(forecastOf(trackerOptions, values), request, { live, quiet })
     if (!(prepared instanceof ScheduledRun)) {
       if (!quiet)
         printErr('wattprint: aborted while waiting: the command did not run and no row was written.')
@@ -313,4 +315,22 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // nothing to reach, and its default action would have ended wattprint there, its exit code lost.
   relay.dispose()
   return exitCode
+}
+
+/** The forecast of --within: for the run's place, by the service its options and variables set up. */
+function forecastOf(options: TrackerOptions, values: FlagValues): ForecastConfig {
+  const place = {
+    country: options.country,
+    zone: options.zone,
+    cloudProvider: options.cloudProvider,
+    cloudRegion: options.cloudRegion,
+    ukCarbonIntensity: options.ukCarbonIntensity,
+  }
+  try {
+    return forecastConfig(
+      Object.fromEntries(Object.entries(place).filter(([, value]) => value !== undefined)) as ForecastOptions,
+    )
+  } catch (error) {
+    throw usageErrorFrom(error, values, RUN_FLAGS)
+  }
 }

@@ -4,6 +4,7 @@ import { describeError } from '../../core/errors.js'
 import { drawStatus, eraseStatus, printErr } from '../../core/terminal.js'
 import { askProvider, providerFor } from '../../intensity/forecast/forecast.js'
 import type { ForecastProvider, ForecastSignal, ForecastSlot } from '../../intensity/forecast/provider.js'
+import type { ForecastConfig } from '../../intensity/forecast/select.js'
 import { formatDuration } from '../../output/quantities.js'
 import { mergeForecasts } from '../../scheduling/counterfactual.js'
 import { firstAtOrBelow, searchWindow } from '../../scheduling/window.js'
@@ -124,7 +125,7 @@ export class ForecastFeed {
   }
 
   /** Opens the feed: the first forecast, or the reason there is none (the run then starts at once). */
-  static async open(config: ResolvedConfig, request: ScheduleRequest): Promise<ForecastFeed | string> {
+  static async open(config: ForecastConfig, request: ScheduleRequest): Promise<ForecastFeed | string> {
     let provider: ForecastProvider
     try {
       provider = providerFor(config)
