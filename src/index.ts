@@ -45,6 +45,14 @@ export type { ForecastSignal, ForecastSlot } from './intensity/forecast/provider
 export type { ForecastOption, ForecastProviderName } from './intensity/forecast/select.js'
 export type { IntensityProvider, IntensityReading } from './intensity/provider.js'
 export { WORLD_AVERAGE_G_PER_KWH } from './intensity/provider.js'
+export {
+  type ElectricityMapsOptions,
+  electricityMaps,
+  type IntensityOption,
+  type LiveIntensityOption,
+  type UkCarbonIntensityOptions,
+  ukCarbonIntensity,
+} from './intensity/sources.js'
 export type { UkArea } from './intensity/uk-carbon-intensity.js'
 export { cpuPowerAtLoad } from './meters/cpu-estimate.js'
 export { guessModuleCount, ramPowerW } from './meters/ram-estimate.js'
@@ -61,7 +69,13 @@ export type {
 } from './model/record.js'
 export type { RequestCounts, RequestEnd, RequestFields, RequestRecord } from './model/requests.js'
 export type { TrackerSignal } from './model/signal.js'
-export { CSV_COLUMNS, type CsvColumn, type CsvFileSink, type CsvSinkOptions, csvSink } from './output/csv/sink.js'
+export {
+  CSV_COLUMNS,
+  type CsvColumn,
+  type CsvFileSink,
+  type CsvSinkOptions,
+  csvSink,
+} from './output/csv/sink.js'
 export { summaryLine } from './output/format.js'
 export { type JsonlSink, type JsonlSinkOptions, jsonlSink } from './output/jsonl.js'
 export {

@@ -165,6 +165,7 @@ describe('resolveConfig', () => {
     carbonAwareLocation: ['', 'carbonAwareLocation', /must not be empty/],
     forecastProvider: ['watt', 'forecastProvider', /must be one of uk-carbon-intensity, electricitymaps/],
     intensityTimeoutMs: [-1, 'intensityTimeoutMs', /from 100 to 60000/, /got -1\)/],
+    intensity: [{ gPerKWh: 56 }, 'intensity', /must be electricityMaps\(\{ token \}\), ukCarbonIntensity/],
     carbonIntensityGPerKWh: [-3, 'carbonIntensityGPerKWh', /grams of CO2e per kWh/, /got -3\)/],
     budget: [{ durationS: Number.NaN }, 'budget.durationS', /finite, positive number of seconds/, /got NaN/],
     pue: [0.8, 'pue', /below 1 is impossible/, /got 0.8\)/],

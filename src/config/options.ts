@@ -4,6 +4,7 @@ import type { LogLevel } from '../core/log.js'
 import type { EmbodiedOption, FunctionalUnitOption } from '../footprint/options.js'
 import type { ForecastProviderName } from '../intensity/forecast/select.js'
 import type { IntensityConfig } from '../intensity/resolve.js'
+import type { IntensityOption } from '../intensity/sources.js'
 import type { EmissionsScope } from '../model/record.js'
 import type { Sink } from '../output/sink.js'
 
@@ -69,6 +70,15 @@ export interface TrackerOptions {
   forecastProvider?: ForecastProviderName
   /** Time limit of one live intensity (or forecast) request, in milliseconds. Default 3000. */
   intensityTimeoutMs?: number
+  /**
+   * Where the live carbon intensity comes from, as one object: `electricityMaps({ token })`,
+   * `ukCarbonIntensity({ area })`, or your own provider, `{ at(wallMs) { return { gPerKWh, source } } }`,
+   * asked for every interval (synchronously: keep it fast). Beside the flat options, which keep working
+   * (this one wins over electricityMapsToken and ukCarbonIntensity); carbonIntensityGPerKWh still
+   * overrides it. When the API cannot answer, or your provider throws or returns no figure, the place's
+   * yearly figure stands in, with a LIVE_INTENSITY_FAILED warning.
+   */
+  intensity?: IntensityOption
   /**
    * Forced carbon intensity in g CO2e/kWh; overrides every other source. Formerly `carbonIntensity`
    * (`WATTPRINT_CARBON_INTENSITY`), still read, with a `DEPRECATED_OPTION` warning.

@@ -6,6 +6,7 @@ import { CLOUD_METADATA_URL } from '../intensity/cloud-detect.js'
 import { ELECTRICITY_MAPS_URL } from '../intensity/electricity-maps.js'
 import type { ForecastOption } from '../intensity/forecast/select.js'
 import { WATTTIME_URL } from '../intensity/forecast/watttime.js'
+import { type IntensityOption, isLiveOption } from '../intensity/sources.js'
 import { UK_CARBON_INTENSITY_URL } from '../intensity/uk-carbon-intensity.js'
 import { DEFAULT_MAX_ROUTE_LABELS } from '../output/route-labels.js'
 import type { Sink } from '../output/sink.js'
@@ -337,6 +338,20 @@ export const DEFINITIONS = {
     scope: 'forecast',
   },
   intensityTimeoutMs: { ...numeric(100, 60_000, 'milliseconds', '3000'), default: 3000, scope: 'both' },
+  intensity: {
+    kind: 'object',
+    schema: z.custom<IntensityOption>(
+      (v) =>
+        typeof v === 'object' &&
+        v !== null &&
+        (isLiveOption(v as IntensityOption) || typeof (v as { at?: unknown }).at === 'function'),
+      {
+        message:
+          'must be electricityMaps({ token }), ukCarbonIntensity({ area }) or your own provider: an object with at(wallMs) returning { gPerKWh, source }',
+      },
+    ),
+    example: 'electricityMaps({ token: process.env.EM_TOKEN })',
+  },
   carbonIntensityGPerKWh: {
     ...numeric(0, 2000, 'grams of CO2e per kWh', '56'),
     env: 'WATTPRINT_CARBON_INTENSITY_G_PER_KWH',

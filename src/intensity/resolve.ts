@@ -12,6 +12,7 @@ import {
   type IntensityReading,
   WORLD_AVERAGE_G_PER_KWH,
 } from './provider.js'
+import { CheckedProvider, type IntensityOption, isLiveOption, type LiveIntensityOption } from './sources.js'
 import { countryIntensity, zoneIntensity } from './tables.js'
 import { guessCountryFromTimeZone, systemTimeZone } from './timezone.js'
 import { type UkArea, ukCarbonIntensitySource } from './uk-carbon-intensity.js'
@@ -55,6 +56,11 @@ export interface IntensityConfig {
   readonly ukCarbonIntensityUrl: string
   /** Time limit of one live intensity or forecast request, ms. */
   readonly intensityTimeoutMs: number
+  /**
+   * The live API (electricityMaps(), ukCarbonIntensity()) or the user's own provider; null: the flat
+   * options (electricityMapsToken, ukCarbonIntensity) and the tables decide.
+   */
+  readonly intensity: IntensityOption | null
 }
 
 export interface ResolveDependencies {
@@ -122,7 +128,8 @@ export async function resolveIntensity(
   }
 
   // Place: the zone and country as given, else as the cloud region implies, else guessed.
-  const zone = config.zone ?? cloudRegion?.zone ?? (config.ukCarbonIntensity ? 'GB' : null)
+  const liveZone = config.intensity && isLiveOption(config.intensity) ? config.intensity.zone : undefined
+  const zone = config.zone ?? cloudRegion?.zone ?? liveZone ?? (config.ukCarbonIntensity ? 'GB' : null)
   let country =
     (config.country ? findCountry(config.country) : null) ??
     (cloudRegion ? findCountry(cloudRegion.alpha2) : null) ??
@@ -203,7 +210,20 @@ export async function resolveIntensity(
     )
   }
 
-  const source = liveSource(config, zone ?? usedZone ?? country?.alpha2 ?? null, warnings)
+  // The user's own provider: every interval's figure, the static one standing in when it fails.
+  const chosen = config.intensity
+  if (chosen && !isLiveOption(chosen)) {
+    const warn = (warning: TrackerWarning) => {
+      notes.push(warning.message)
+      dependencies.onLiveWarning?.(warning)
+    }
+    notes.push("carbon intensity from the intensity option's own provider")
+    return done(new CheckedProvider(chosen, fallback, warn), usedZone)
+  }
+  const place = zone ?? usedZone ?? country?.alpha2 ?? null
+  const source = chosen
+    ? liveOptionSource(chosen, place, config.intensityTimeoutMs, warnings)
+    : liveSource(config, place, warnings)
   if (!source) return done(fallback, usedZone)
   const live = new LiveIntensity(
     source,
@@ -216,6 +236,19 @@ export async function resolveIntensity(
   )
   await live.start()
   return done(live, usedZone ?? zone, () => live.close())
+}
+
+/** The live API of the intensity option, when it covers the place (else a warning says why not). */
+function liveOptionSource(
+  option: LiveIntensityOption,
+  zone: string | null,
+  timeoutMs: number,
+  warnings: TrackerWarning[],
+): LiveSource | null {
+  const source = option.source({ zone }, timeoutMs)
+  if (typeof source !== 'string') return source
+  warnings.push({ code: 'LIVE_INTENSITY_FAILED', message: `${source} Using the yearly figure.` })
+  return null
 }
 
 /** The live API to ask, when one is configured and covers the place. */
