@@ -201,7 +201,7 @@ const warningsOf = new WeakMap<object, readonly TrackerWarning[]>()
 
 /**
  * The warnings resolving `config` gave (`DEPRECATED_OPTION`: a former name used), already printed once per
- * process by resolveConfig; a tracker emits them as `warning` events too (tracker/warning-channel.ts).
+ * process by resolveConfig; a tracker emits them as `warning` events too, from its constructor.
  */
 export function configWarnings(config: object): readonly TrackerWarning[] {
   return warningsOf.get(config) ?? []

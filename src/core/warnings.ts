@@ -128,7 +128,35 @@ export const WARNING_DOCS: Readonly<Record<WarningCode, string>> = {
   ROUTE_LABELS_CAPPED:
     'More distinct request names than `maxRouteLabels` (default 100): the metric sinks count the rest under the route `other`. Name requests by route or model, not by user or URL, or raise `maxRouteLabels` (`WATTPRINT_MAX_ROUTE_LABELS`).',
   DEPRECATED_OPTION:
-    "An option, a field or an environment variable was given by its former name, which is still read: `carbonIntensity` is `carbonIntensityGPerKWh` (`WATTPRINT_CARBON_INTENSITY` is `WATTPRINT_CARBON_INTENSITY_G_PER_KWH`), `wue` is `wueLPerKWh` (`WATTPRINT_WUE`: `WATTPRINT_WUE_L_PER_KWH`), `waterIntensity` is `waterIntensityLPerKWh` (`WATTPRINT_WATER_INTENSITY`: `WATTPRINT_WATER_INTENSITY_L_PER_KWH`), `embodied.kgCO2e` is `embodied.emissionsKg`, and the request counts `tokensIn` and `tokensOut` (of `span.end()`, `measure()`, the HTTP adapters' counts and `measurePipeline()`'s option) are `inputTokens` and `outputTokens`. The message names the new name: use it, with the same value (the unit is the same). Giving both names with different values is refused (an `OptionError` for an option; for the counts of a request, the new name's value is taken, with an `INVALID_ARGUMENT` warning). Printed once per process for each name.",
+    "An option, a field or an environment variable was given by its former name, which is still read: `carbonIntensity` is `carbonIntensityGPerKWh` (`WATTPRINT_CARBON_INTENSITY` is `WATTPRINT_CARBON_INTENSITY_G_PER_KWH`), `wue` is `wueLPerKWh` (`WATTPRINT_WUE`: `WATTPRINT_WUE_L_PER_KWH`), `waterIntensity` is `waterIntensityLPerKWh` (`WATTPRINT_WATER_INTENSITY`: `WATTPRINT_WATER_INTENSITY_L_PER_KWH`), `embodied.kgCO2e` is `embodied.emissionsKg`, and the request counts `tokensIn` and `tokensOut` (of `span.end()`, `measure()`, the HTTP adapters' counts and `measurePipeline()`'s option) are `inputTokens` and `outputTokens`. The message names the new name: use it, with the same value (the unit is the same). Giving both names with different values is refused (an `OptionError` for an option; for the counts of a request, the new name's value is taken, with an `INVALID_ARGUMENT` warning). Printed once per process for each name. A tracker given a forecast option (`wattTime*`, `carbonAware*`, `forecastProvider`), which it never read, says so under this code too, and ignores it: pass it to `forecast()` or `bestWindow()`.",
   INTEGRATION_FAILED:
     "An integration could not do part of its work, and the call went on: a runtime wrapper (`measureOnnxSession`, `measurePipeline`, `measureLlamaSession`) could not open, mark or end its request span (the call runs unmeasured), could not count a call's tokens or items (the count is left out), or its `onRecord` threw; or `tfjsCallback` would stop training on the budget but was given no `model` to stop (pass `{ model }`). Said through the tracker the integration was given, once per message and tracker; an object that is not an `EmissionsTracker` (one of your own that opens spans) gets a process warning instead.",
+}
+
+/**
+ * The method every tracker reports warnings through (its `warning` event and its stderr line), under a
+ * registered symbol: the integrations, handed a tracker, report through it without importing the tracker,
+ * and two copies of the package in one process still find each other's.
+ */
+export const WARN: unique symbol = Symbol.for('wattprint.warn')
+
+/** What has a warning channel: an EmissionsTracker. */
+export interface WarningChannel {
+  [WARN](warning: TrackerWarning): void
+}
+
+/**
+ * Reports `warning` through `tracker`'s channel. False when `tracker` has none (it is no EmissionsTracker:
+ * a test's fake, an object of the user's that opens spans), and nothing was said. Never throws.
+ */
+export function warnThrough(tracker: unknown, warning: TrackerWarning): boolean {
+  try {
+    const warn =
+      typeof tracker === 'object' && tracker !== null ? (tracker as Partial<WarningChannel>)[WARN] : undefined
+    if (typeof warn !== 'function') return false
+    warn.call(tracker, warning)
+  } catch {
+    // a tracker's warn never throws; an object whose property throws is no tracker of ours
+  }
+  return true
 }

@@ -1,7 +1,7 @@
 import type { TrackerWarning } from '../core/warnings.js'
+import { warnThrough } from '../core/warnings.js'
 import type { RequestCounts, RequestEnd } from '../model/requests.js'
 import type { RequestSpan } from '../requests/span.js'
-import { warnThrough } from '../tracker/warning-channel.js'
 import type { InferenceOptions, SpanOpener } from './inference-options.js'
 
 /** A span whose methods never throw: a broken tracker loses the measurement, never the user's call. */

@@ -1,10 +1,9 @@
 import { show } from '../core/arguments.js'
-import type { WarningCode } from '../core/warnings.js'
+import { type WarningCode, warnThrough } from '../core/warnings.js'
 import type { Prediction } from '../model/events.js'
 import type { TaskRecord } from '../model/record.js'
 import { BUDGET_WORDS } from '../tracker/budget-watch.js'
 import type { EmissionsTracker } from '../tracker/tracker.js'
-import { warnThrough } from '../tracker/warning-channel.js'
 
 /** The part of a TensorFlow.js model the callback touches. */
 export interface StoppableModel {

@@ -1,13 +1,12 @@
 import { difference, type LedgerTotals } from '../accounting/ledger.js'
 import { toMeasurement } from '../accounting/record.js'
-import { configWarnings, type ResolvedConfig } from '../config/config.js'
+import type { ResolvedConfig } from '../config/config.js'
 import { invalidArgument, show } from '../core/arguments.js'
 import { WattprintError } from '../core/errors.js'
 import type { TrackerWarning } from '../core/warnings.js'
 import type { TaskRecord } from '../model/record.js'
 import { taskNameProblem } from './arguments.js'
 import { intensityNow, meterFactors, type RunParts, runLoad } from './run-record.js'
-import { openWarningChannel } from './warning-channel.js'
 
 /** What the tasks need of their tracker. */
 export interface TaskHost {
@@ -24,13 +23,7 @@ export class TaskBook {
   readonly #open = new Map<string, { totals: LedgerTotals; startedAt: Date }>()
   #measures = 0
 
-  constructor(private readonly host: TaskHost) {
-    // Every tracker makes its task book in its constructor, from its configuration (tracker.config) and
-    // its own warn: the book opens the tracker's warning channel with them, for the integrations and the
-    // warnings of the options (warning-channel.ts). It belongs in the tracker's constructor itself, with
-    // the same arguments (tracker.ts is another change's as this is written); opening it twice is harmless.
-    openWarningChannel(host.config, (warning) => host.warn(warning), configWarnings(host.config))
-  }
+  constructor(private readonly host: TaskHost) {}
 
   /** Starts a named task (startTask); whether it started. */
   start(name: string): boolean {

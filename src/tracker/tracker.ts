@@ -2,13 +2,13 @@ import { join } from 'node:path'
 import { Ledger, type LedgerStep } from '../accounting/ledger.js'
 import { commandJob } from '../attribution/plan.js'
 import { threadTicks } from '../attribution/process-tree.js'
-import { type ResolvedConfig, resolveConfig } from '../config/config.js'
+import { configWarnings, type ResolvedConfig, resolveConfig } from '../config/config.js'
 import type { TrackerOptions } from '../config/options.js'
 import { invalidArgument } from '../core/arguments.js'
 import { describeError } from '../core/errors.js'
 import { Logger, logWarning } from '../core/log.js'
 import { JOULES_PER_KWH } from '../core/units.js'
-import type { TrackerWarning } from '../core/warnings.js'
+import { type TrackerWarning, WARN, type WarningChannel } from '../core/warnings.js'
 import { shippedCpuTable } from '../estimates/cpu-tdp-table.js'
 import { instanceHostPlatform } from '../footprint/guest-host.js'
 import { resolveIntensity } from '../intensity/resolve.js'
@@ -62,7 +62,7 @@ export const scheduledBy = Symbol('scheduledBy')
  * throws (a WattprintError for bad options); everything after reports problems as `warning` events, log
  * lines and notes in the record, and never throws into the host.
  */
-export class EmissionsTracker {
+export class EmissionsTracker implements WarningChannel {
   /** The options in force, validated, with defaults and environment values filled in. */
   readonly config: ResolvedConfig
   #state: TrackerState = 'idle'
@@ -141,6 +141,13 @@ export class EmissionsTracker {
       readNow: () => this.#readNow(),
     })
     this.#run.requests = () => (this.#spans.everUsed ? this.#spans.totals() : null)
+    // The warnings resolving the options gave (DEPRECATED_OPTION) were printed as they were found, once
+    // per process; as events, on a microtask, so that listeners added just after the constructor hear them.
+    const pending = configWarnings(this.config)
+    if (pending.length > 0)
+      queueMicrotask(() => {
+        for (const warning of pending) this.#emit('warning', warning)
+      })
   }
 
   /** Creates a tracker and starts it. */
@@ -331,6 +338,16 @@ export class EmissionsTracker {
     this.#events.once(event, listener)
     if (event === 'sample') this.#run.session?.setLive(true)
     return this
+  }
+
+  /**
+   * The tracker's warning channel (its `warning` event and its log line), for the integrations, which
+   * are handed a tracker and report through it (`warnThrough`).
+   *
+   * @internal Through a registered symbol, not a public name.
+   */
+  [WARN](warning: TrackerWarning): void {
+    this.#warn(warning)
   }
 
   /** `await using tracker = await EmissionsTracker.start()` stops it at the end of the scope. */
