@@ -299,7 +299,8 @@ export type Settled<T> = {
  * The options in force: each TrackerOptions option validated, with its default or its environment value
  * filled in and paths made absolute. Derived from TrackerOptions; the intensity options are the room's
  * own slice (IntensityConfig), the forecast options are not the tracker's (ForecastOptions), and the few
- * that change form when resolved are declared here.
+ * that change form when resolved are declared here. The slices the other rooms declare of it
+ * (FootprintConfig, FanoutConfig, AttributionConfig) are held to it by the compiler (config/schema.ts).
  */
 export interface ResolvedConfig
   extends IntensityConfig,

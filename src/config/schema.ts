@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import * as z from 'zod/mini'
+import type { AttributionConfig } from '../attribution/plan.js'
 import { LOG_LEVELS, type LogLevel } from '../core/log.js'
 import { closest } from '../core/text.js'
+import type { FootprintConfig } from '../footprint/options.js'
 import { CLOUD_METADATA_URL } from '../intensity/cloud-detect.js'
 import { ELECTRICITY_MAPS_URL } from '../intensity/electricity-maps.js'
 import type { ForecastOption } from '../intensity/forecast/select.js'
 import { WATTTIME_URL } from '../intensity/forecast/watttime.js'
+import type { IntensityConfig } from '../intensity/resolve.js'
 import { type IntensityOption, isLiveOption } from '../intensity/sources.js'
 import { UK_CARBON_INTENSITY_URL } from '../intensity/uk-carbon-intensity.js'
+import type { FanoutConfig } from '../output/fanout.js'
 import { DEFAULT_MAX_ROUTE_LABELS } from '../output/route-labels.js'
 import type { Sink } from '../output/sink.js'
 import type {
@@ -15,6 +19,7 @@ import type {
   ForecastOnlyOption,
   ForecastOptions,
   ForecastPlaceOption,
+  ResolvedConfig,
   TrackerOptions,
 } from './options.js'
 
@@ -631,6 +636,13 @@ const forecastKeysListed: Same<keyof ForecastOptions, ForecastOption> = true
 void forecastKeysListed
 void forecastOnlyListed
 void placeListed
+
+// The slices of the resolved options that the rooms below declare (they cannot import this room) are
+// held to it: a field renamed or retyped here and not there fails to compile.
+const slicesHeld = (
+  config: ResolvedConfig,
+): IntensityConfig & FootprintConfig & FanoutConfig & AttributionConfig => config
+void slicesHeld
 
 /** Who reads an option: a tracker only, a forecast only, or both. */
 export function scopeOf(name: OptionName): 'tracker' | 'forecast' | 'both' {

@@ -17,34 +17,16 @@ export interface FootprintCache {
 }
 
 /**
- * The footprint's options as the record's configuration (run-record.ts) picks them from the resolved
- * configuration: under the former names `wue` and `waterIntensity`, which the resolved configuration keeps
- * equal to `wueLPerKWh` and `waterIntensityLPerKWh`. Either form is taken, the new names first.
- */
-type FootprintSource = Omit<FootprintConfig, 'wueLPerKWh' | 'waterIntensityLPerKWh'> &
-  (
-    | Pick<FootprintConfig, 'wueLPerKWh' | 'waterIntensityLPerKWh'>
-    | { readonly wue: number | null; readonly waterIntensity: number | null }
-  )
-
-/** The footprint's options under their names with units (see FootprintSource). */
-function footprintConfig(source: FootprintSource): FootprintConfig {
-  if ('wueLPerKWh' in source) return source
-  return { ...source, wueLPerKWh: source.wue, waterIntensityLPerKWh: source.waterIntensity }
-}
-
-/**
  * The run's footprint, from its measurement and facts (footprintFacts), with the notes it adds; `cache` is
  * the run's own (its host and guest, looked up once).
  */
 export function footprintOf(
-  source: FootprintSource,
+  config: FootprintConfig,
   cache: FootprintCache,
   facts: FootprintFacts,
   system: { readonly sockets: number },
   detectedInstanceType: string | null,
 ): { fields: FootprintFields; notes: string[] } {
-  const config = footprintConfig(source)
   const roots = { procRoot: config.procRoot, sysRoot: config.sysRoot }
   cache.guest ??= readGuest(roots)
   const hostFacts: HostFacts = {

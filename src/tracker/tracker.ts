@@ -8,7 +8,7 @@ import { invalidArgument } from '../core/arguments.js'
 import { describeError } from '../core/errors.js'
 import { Logger, logWarning } from '../core/log.js'
 import { JOULES_PER_KWH } from '../core/units.js'
-import { type TrackerWarning, WARN, type WarningChannel } from '../core/warnings.js'
+import { type TrackerWarning, WARN } from '../core/warnings.js'
 import { shippedCpuTable } from '../estimates/cpu-tdp-table.js'
 import { instanceHostPlatform } from '../footprint/guest-host.js'
 import { resolveIntensity } from '../intensity/resolve.js'
@@ -62,7 +62,7 @@ export const scheduledBy = Symbol('scheduledBy')
  * throws (a WattprintError for bad options); everything after reports problems as `warning` events, log
  * lines and notes in the record, and never throws into the host.
  */
-export class EmissionsTracker implements WarningChannel {
+export class EmissionsTracker {
   /** The options in force, validated, with defaults and environment values filled in. */
   readonly config: ResolvedConfig
   #state: TrackerState = 'idle'
