@@ -3,6 +3,7 @@
 // src/integrations/ and package.json's exports.
 
 export { bestEquivalent, describeEquivalent, type Equivalent, equivalents } from './accounting/equivalents.js'
+export type { AttributionDetection } from './attribution/detect.js'
 export type { ResolvedAttribution } from './attribution/plan.js'
 export type { IdleMode } from './attribution/split.js'
 export type { ResolvedConfig } from './config/config.js'
@@ -108,6 +109,7 @@ export {
 } from './scheduling/best-window.js'
 export { type ForecastLocation, forecast } from './scheduling/forecast.js'
 export { searchWindow, type WindowChoice, type WindowQuery } from './scheduling/window.js'
+export { type Detection, detect, type ModelDetection, type ModelPower } from './tracker/detect.js'
 export type { Listener } from './tracker/events.js'
 export { track } from './tracker/track.js'
 export { EmissionsTracker } from './tracker/tracker.js'

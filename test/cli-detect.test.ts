@@ -94,3 +94,35 @@ describe('wattprint detect and the power model', () => {
     )
   })
 })
+
+// The library's detect(): what `wattprint detect --json` prints is this object, on the same machine.
+describe('detect() in the library', () => {
+  it('reads a powercap tree as a tracker would, and the CLI prints the same object', async () => {
+    const { detect } = await import('../src/index.js')
+    const { serverTree } = await import('./helpers/powercap.mjs')
+    const tree = serverTree()
+    try {
+      const options = {
+        raplRoot: tree.root,
+        carbonIntensityGPerKWh: 100,
+        nvidiaSmiPath: '/nonexistent/nvidia-smi',
+      }
+      const seen = await detect(options)
+      expect(seen.cpu.source).toMatch(/^rapl/)
+      // Two sockets, each package and its DRAM; psys and the MMIO duplicate are not counted again.
+      expect(seen.rapl.packages).toEqual(['intel-rapl:0 (package-0)', 'intel-rapl:1 (package-1)'])
+      expect(seen.rapl.dram).toEqual(['intel-rapl:0:2 (dram)', 'intel-rapl:1:1 (dram)'])
+      expect(seen.ram.source).toBe('rapl-dram')
+      expect(seen.intensity).toMatchObject({ gPerKWh: 100, source: 'fixed' })
+      const printed = wattprint({ WATTPRINT_RAPL_ROOT: tree.root }, 'detect', '--json')
+      expect(printed.status).toBe(0)
+      const json = JSON.parse(printed.stdout) as typeof seen
+      expect(json.cpu).toEqual(seen.cpu)
+      expect(json.rapl).toEqual(seen.rapl)
+      expect(json.ram).toEqual(seen.ram)
+    } finally {
+      tree.cleanup()
+    }
+    await expect(detect({ intervalMs: -1 })).rejects.toThrow(/Option intervalMs/)
+  })
+})
