@@ -540,7 +540,7 @@ describe('the HTML report charts', () => {
   it('labels runs of one minute with their seconds, so no two bars read alike', async () => {
     const { runsChart } = await import('../src/cli/report/charts.js')
     const runs = manyRuns(3).map((r, i) => ({ ...r, timestamp: `2026-12-01T09:43:${10 + i * 5}.000Z` }))
-    const { readEmissionsCsv } = await import('../src/cli/commands/report.js')
+    const { readEmissionsCsv } = await import('../src/cli/report/read.js')
     const dir = tempDir()
     writeFileSync(join(dir, 'e.csv'), CSV_HEADER + runs.map((r) => recordToLine(r)).join(''))
     const labels = [

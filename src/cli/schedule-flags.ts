@@ -1,9 +1,9 @@
 import type { TrackerOptions } from '../config/options.js'
 import { isDateOnly, isoDateProblem } from '../core/iso-date.js'
 import { formatDuration, formatEnergy } from '../output/quantities.js'
-import { foreignFileMessage, readEmissionsCsv } from './commands/report.js'
 import { type Flags, type FlagValues, textOf } from './flags.js'
 import type { RunRow } from './report/model.js'
+import { foreignFileMessage, readEmissionsCsv } from './report/read.js'
 import { parseQuantity, UsageError } from './units.js'
 
 /** `--uk-carbon-intensity`: the UK's live figures for `run`, its forecast for `when` and `run --within`. */

@@ -12,9 +12,9 @@ import { ESTIMATE_FOOTPRINT_FLAGS, plannedEmbodied, regionWater } from '../estim
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from '../flags.js'
 import { optionRange } from '../options.js'
 import { massCell, sumKnown, waterCell } from '../report/footprint.js'
+import { foreignFileMessage, readEmissionsCsv } from '../report/read.js'
 import { tableLines } from '../table.js'
 import { parseNumber, parseQuantity, UsageError } from '../units.js'
-import { foreignFileMessage, readEmissionsCsv } from './report.js'
 
 /** A GPU of data/gpus.csv. */
 export interface GpuModel {
