@@ -28,9 +28,7 @@ const national = new Map(
 )
 
 const alpha3 = new Map(
-  [
-    ...readFileSync(join(here, 'src/intensity/iso3166.ts'), 'utf8').matchAll(/\['([A-Z]{2})', '([A-Z]{3})'/g),
-  ].map((m) => [m[1], m[2]]),
+  csv(readFileSync(join(here, 'data/iso3166.csv'), 'utf8')).map((r) => [r.alpha2, r.alpha3]),
 )
 const regions = new Map(
   csv(readFileSync(join(here, 'data/cloud-regions.csv'), 'utf8')).map((r) => [

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module'
-import { readDataFile } from '../platform/data-files.js'
+import { parseCsv, readDataFile, readDataRecords } from '../platform/data-files.js'
 
 /** An instance type of Cloud Carbon Footprint's embodied coefficients (data/cloud-embodied.csv). */
 export interface CloudInstanceEmbodied {
@@ -48,13 +47,8 @@ export interface ComponentModel {
   readonly perGpuKg: ReadonlyMap<string, number>
 }
 
-type Row = Record<string, string>
-
-function readCsv(name: string): Row[] {
-  // csv-parse's CommonJS build, loaded on first use (as for cloud-regions.csv).
-  const { parse } = createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync')
-  return parse(readDataFile(name), { columns: true, skip_empty_lines: true, trim: true })
-}
+// The tables are read on first use, each once, without csv-parse (a split a line: see parseCsv).
+const readCsv = readDataRecords
 
 /**
  * How an instance type is looked up: in any case, and for Azure without the `Standard_` prefix, spaces or
@@ -73,20 +67,48 @@ let waterIntensities: WaterIntensityFigure[] | undefined
 /** Every row of data/water-intensity.csv: WRI's factors (Reig et al., 2020). */
 export const WATER_INTENSITY_DATASET = 'wri-2020'
 
+let instanceRows:
+  | { readonly rows: readonly string[][]; readonly column: (name: string) => number }
+  | undefined
+
+/**
+ * data/cloud-embodied.csv as rows of fields, read once: the start path (the first checkpoint's record)
+ * needs only cpuHostKgPerVcpu's three columns, not 1,140 objects and their keys.
+ */
+function cloudEmbodiedRows(): NonNullable<typeof instanceRows> {
+  if (!instanceRows) {
+    const [header = [], ...rows] = parseCsv(readDataFile('cloud-embodied.csv'), { trim: true })
+    instanceRows = { rows, column: (name) => header.indexOf(name) }
+  }
+  return instanceRows
+}
+
 function instanceTable(): Map<string, CloudInstanceEmbodied> {
   if (!instances) {
     instances = new Map()
-    for (const row of readCsv('cloud-embodied.csv')) {
-      const provider = row.provider ?? ''
-      const instanceType = row.instance_type ?? ''
-      instances.set(instanceKey(provider, instanceType), {
-        provider,
+    const { rows, column } = cloudEmbodiedRows()
+    const [provider, type, vcpus, platformVcpus, gpus, platformGpus, platformKg] = [
+      'provider',
+      'instance_type',
+      'vcpus',
+      'platform_vcpus',
+      'gpus',
+      'platform_gpus',
+      'platform_embodied_kg',
+    ].map(column)
+    const field = (row: readonly string[], at: number | undefined) =>
+      at === undefined ? '' : (row[at] ?? '')
+    for (const row of rows) {
+      const providerName = field(row, provider)
+      const instanceType = field(row, type)
+      instances.set(instanceKey(providerName, instanceType), {
+        provider: providerName,
         instanceType,
-        vcpus: Number(row.vcpus),
-        platformVcpus: Number(row.platform_vcpus),
-        gpus: Number(row.gpus),
-        platformGpus: Number(row.platform_gpus),
-        platformEmbodiedKg: Number(row.platform_embodied_kg),
+        vcpus: Number(field(row, vcpus)),
+        platformVcpus: Number(field(row, platformVcpus)),
+        gpus: Number(field(row, gpus)),
+        platformGpus: Number(field(row, platformGpus)),
+        platformEmbodiedKg: Number(field(row, platformKg)),
       })
     }
   }
@@ -106,10 +128,20 @@ let perVcpu: { p10: number; p90: number } | undefined
  */
 export function cpuHostKgPerVcpu(): { readonly p10: number; readonly p90: number } {
   if (!perVcpu) {
-    const values = [...instanceTable().values()]
-      .filter((r) => r.platformGpus === 0 && r.platformVcpus > 0 && r.platformEmbodiedKg > 0)
-      .map((r) => r.platformEmbodiedKg / r.platformVcpus)
-      .sort((a, b) => a - b)
+    // Over the rows themselves (the table has one row an instance type, as instanceTable keys them).
+    const { rows, column } = cloudEmbodiedRows()
+    const [platformVcpus, platformGpus, platformKg] = [
+      'platform_vcpus',
+      'platform_gpus',
+      'platform_embodied_kg',
+    ].map(column)
+    const values: number[] = []
+    for (const row of rows) {
+      const vcpus = Number(row[platformVcpus ?? -1])
+      const kg = Number(row[platformKg ?? -1])
+      if (Number(row[platformGpus ?? -1]) === 0 && vcpus > 0 && kg > 0) values.push(kg / vcpus)
+    }
+    values.sort((a, b) => a - b)
     const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? Number.NaN
     perVcpu = { p10: at(0.1), p90: at(0.9) }
   }

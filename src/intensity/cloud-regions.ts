@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module'
 import { editDistance } from '../core/text.js'
-import { readDataFile } from '../platform/data-files.js'
+import { readDataRecords } from '../platform/data-files.js'
 
 /** Cloud providers whose regions wattprint can place. */
 export const CLOUD_PROVIDERS = ['aws', 'gcp', 'azure'] as const
@@ -27,14 +26,8 @@ const key = (provider: string, region: string) => `${provider}/${region.trim().t
 function regions(): Map<string, CloudRegion> {
   if (!table) {
     table = new Map()
-    // csv-parse's CommonJS build, loaded on first use: a constructor that names a region needs it at once.
-    const { parse } = createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync')
-    const rows: Record<string, string>[] = parse(readDataFile('cloud-regions.csv'), {
-      columns: true,
-      skip_empty_lines: true,
-      trim: true,
-    })
-    for (const { provider, region, location, zone, country } of rows) {
+    // Read without csv-parse (a split a line, see parseCsv): a constructor that names a region needs it.
+    for (const { provider, region, location, zone, country } of readDataRecords('cloud-regions.csv')) {
       if (!provider || !region || !zone || !country || !isProvider(provider)) continue
       table.set(key(provider, region), { provider, region, location: location ?? '', zone, alpha2: country })
     }

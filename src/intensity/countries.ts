@@ -1,5 +1,5 @@
 import { editDistance } from '../core/text.js'
-import { ISO_3166_1 } from './iso3166.js'
+import { iso3166Rows } from './iso3166.js'
 
 /** A country by its ISO 3166-1 codes. */
 export interface Country {
@@ -12,7 +12,7 @@ let table: { byCode: Map<string, Country>; all: Country[] } | undefined
 
 function load(): { byCode: Map<string, Country>; all: Country[] } {
   if (!table) {
-    const rows: Country[] = ISO_3166_1.map(([alpha2, alpha3, name]) => ({ alpha2, alpha3, name }))
+    const rows: Country[] = iso3166Rows().map(([alpha2, alpha3, name]) => ({ alpha2, alpha3, name }))
     const byCode = new Map<string, Country>()
     for (const row of rows) {
       byCode.set(row.alpha2, row)
