@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { TrackerWarning } from '../src/core/warnings.js'
+import { CSV_TABLE } from '../src/output/csv/columns.js'
 import { TEXT_COLUMNS } from '../src/output/csv/format.js'
 import { parseEmissionsCsv } from '../src/output/csv/read.js'
 import { CSV_COLUMNS, CSV_HEADER, CsvSink, recordToCells, recordToLine } from '../src/output/csv/sink.js'
@@ -43,6 +44,8 @@ const CODECARBON_FIELDS = readFileSync('test/fixtures/codecarbon-offline-3-runs.
 describe('CSV columns', () => {
   it("are CodeCarbon's 38, named and ordered as its EmissionsData, then wattprint's own", () => {
     expect(CSV_COLUMNS.slice(0, 38)).toEqual(CODECARBON_FIELDS)
+    // Spelt out on purpose, not read from the table: the header is a file format that other programs read
+    // by position, so a column added or moved must be seen here too.
     expect(CSV_COLUMNS.slice(38)).toEqual([
       'node_version',
       'wattprint_version',
@@ -87,6 +90,16 @@ describe('CSV columns', () => {
       'wall_source',
       'status',
     ])
+  })
+
+  it('are each one entry of the table, named once, with a unit and a meaning', () => {
+    expect(CSV_TABLE.map((column) => column.name)).toEqual(CSV_COLUMNS)
+    expect(new Set(CSV_COLUMNS).size).toBe(CSV_COLUMNS.length)
+    for (const column of CSV_TABLE) {
+      expect(column.unit, column.name).not.toBe('')
+      expect(column.meaning, column.name).not.toBe('')
+    }
+    expect(Object.keys(recordToCells(sampleRecord())).sort()).toEqual([...CSV_COLUMNS].sort())
   })
 
   it("leave CodeCarbon's Python columns empty and put the Node and wattprint versions in their own", () => {

@@ -20,8 +20,7 @@ import { envName } from '../../src/config/config.js'
 import { DEFINITIONS, OPTION_NAMES, type OptionDef } from '../../src/config/schema.js'
 import { packageRoot } from '../../src/core/package-root.js'
 import { WARNING_DOCS } from '../../src/core/warnings.js'
-import { CSV_COLUMN_DOCS } from '../../src/output/csv/columns-doc.js'
-import { CODECARBON_COLUMNS, CSV_COLUMNS } from '../../src/output/csv/format.js'
+import { CODECARBON_COLUMNS, CSV_COLUMN_DOCS, CSV_COLUMNS } from '../../src/output/csv/columns.js'
 
 /** The command that regenerates the pages. */
 export const REGENERATE = 'npm run docs:reference'
@@ -255,9 +254,7 @@ export function csvPage(): string {
   const codecarbon = rows.slice(0, CODECARBON_COLUMNS.length)
   const wattprint = rows.slice(CODECARBON_COLUMNS.length)
   return page(
-    generatedLine(
-      '`CSV_COLUMNS` in src/output/csv/format.ts and `CSV_COLUMN_DOCS` in src/output/csv/columns-doc.ts',
-    ),
+    generatedLine('the column table `CSV_TABLE` in src/output/csv/columns.ts'),
     "# The CSV's columns",
     `Every row has every column, empty when unknown, never shifted. Columns 1–${CODECARBON_COLUMNS.length} are CodeCarbon's, with its names, in its order (its \`EmissionsData\`); ${CODECARBON_COLUMNS.length + 1}–${CSV_COLUMNS.length} are wattprint's ${ours}, with \`status\` always last (columns added later go before it). Energies are kWh drawn from the grid, PUE included; powers are means over the run, PUE excluded.`,
     "## CodeCarbon's columns",

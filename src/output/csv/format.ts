@@ -1,123 +1,21 @@
 import type { RunStatus } from '../../model/record.js'
+import {
+  CODECARBON_COLUMNS,
+  CSV_COLUMNS,
+  CSV_TABLE,
+  type CsvCell,
+  type CsvColumn,
+  type CsvColumnEntry,
+  WATTPRINT_COLUMNS,
+} from './columns.js'
 
 /**
- * The emissions CSV's columns and cell encoding, shared by the writer (sinks/csv.ts), the reader
- * (csv-read.ts) and the migration of older files (csv-migrate.ts).
+ * The emissions CSV's header and cell encoding, shared by the writer (sink.ts), the reader (read.ts) and
+ * the migration of older files (migrate.ts). The columns themselves, each with its cell and what it holds,
+ * are the table in columns.ts; their names are exported here too.
  */
 
-/**
- * CodeCarbon's 38 columns, with its names, in its order (`EmissionsData` in CodeCarbon's
- * output_methods/emissions_data.py). wattprint leaves `python_version` and `codecarbon_version` empty.
- */
-export const CODECARBON_COLUMNS = [
-  'timestamp',
-  'project_name',
-  'run_id',
-  'experiment_id',
-  'duration',
-  'emissions',
-  'emissions_rate',
-  'cpu_power',
-  'gpu_power',
-  'ram_power',
-  'cpu_energy',
-  'gpu_energy',
-  'ram_energy',
-  'energy_consumed',
-  'water_consumed',
-  'country_name',
-  'country_iso_code',
-  'region',
-  'cloud_provider',
-  'cloud_region',
-  'os',
-  'python_version',
-  'codecarbon_version',
-  'cpu_count',
-  'cpu_model',
-  'gpu_count',
-  'gpu_model',
-  'longitude',
-  'latitude',
-  'ram_total_size',
-  'tracking_mode',
-  'cpu_utilization_percent',
-  'gpu_utilization_percent',
-  'ram_utilization_percent',
-  'ram_used_gb',
-  'on_cloud',
-  'pue',
-  'wue',
-] as const
-
-/** wattprint's own columns, after CodeCarbon's. */
-export const WATTPRINT_COLUMNS = [
-  'node_version',
-  'wattprint_version',
-  'cpu_source',
-  'gpu_source',
-  'ram_source',
-  'carbon_intensity',
-  'intensity_source',
-  'machine_energy_consumed',
-  'idle_energy',
-  'attribution_note',
-  'node_energy',
-  'node_source',
-  'planned_start',
-  'forecast_intensity',
-  'forecast_source',
-  'counterfactual_emissions',
-  'paused_duration',
-  'requests',
-  'input_tokens',
-  'output_tokens',
-  'energy_per_request',
-  'energy_per_output_token',
-  // The footprint beyond electricity (footprint/): embodied kg CO2e, SCI kg CO2e per functional unit.
-  'embodied_emissions',
-  'embodied_source',
-  'water_source',
-  'sci',
-  'functional_unit',
-  'functional_unit_count',
-  // What measuring cost, with attribution: the tracker's own CPU seconds and the kWh they stand for.
-  'tracker_cpu_seconds',
-  'tracker_energy',
-  // The 80 % interval on energy_consumed and emissions (the power model's for estimates, an allowance for
-  // measurements), and the whole machine at the wall with its interval and what it is made of.
-  'energy_low',
-  'energy_high',
-  'emissions_low',
-  'emissions_high',
-  'wall_energy',
-  'wall_energy_low',
-  'wall_energy_high',
-  'wall_emissions',
-  'wall_emissions_low',
-  'wall_emissions_high',
-  'wall_source',
-  // Last, so that a row cut short is told from a whole one by its last cell (see csv-file.ts); new
-  // columns go before it.
-  'status',
-] as const
-
-/**
- * The CSV's columns: CodeCarbon's 38, then wattprint's 42 (node_energy: the whole server at the wall, kWh
- * with PUE, beside energy_consumed and never part of it; node_source: its meter, empty without one).
- * Units: duration s; emissions kg CO2e; emissions_rate kg/s; *_power W (mean over the run, without PUE); *_energy and energy_consumed kWh (with
- * PUE); water L; ram_total_size and ram_used_gb GiB; carbon_intensity and forecast_intensity g CO2e/kWh;
- * counterfactual_emissions kg CO2e; paused_duration s; machine_energy_consumed and idle_energy kWh (with PUE);
- * water_consumed L (on-site and off-site), wue L per IT kWh; embodied_emissions kg CO2e; sci kg CO2e per
- * functional unit; requests, input_tokens and output_tokens counts; energy_per_request and
- * energy_per_output_token J (with PUE); tracker_cpu_seconds s; tracker_energy kWh (with PUE); energy_low and
- * energy_high kWh, emissions_low and emissions_high kg CO2e (the 80 % interval); wall_energy (and its low
- * and high) kWh with PUE, wall_emissions (and its low and high) kg CO2e: the whole machine at the wall.
- */
-export const CSV_COLUMNS = [...CODECARBON_COLUMNS, ...WATTPRINT_COLUMNS] as const
-
-/** A column of the CSV. */
-export type CsvColumn = (typeof CSV_COLUMNS)[number]
+export { CODECARBON_COLUMNS, CSV_COLUMNS, type CsvCell, type CsvColumn, WATTPRINT_COLUMNS }
 
 /**
  * The header of wattprint 0.1's first files: CodeCarbon's columns with python_version and
@@ -151,40 +49,10 @@ export function isEarlierHeader(header: readonly string[]): boolean {
   return rest.includes('status') && new Set(rest).size === rest.length && rest.every((c) => known.has(c))
 }
 
-/** The columns that hold text; every other one holds a number or nothing. */
-export const TEXT_COLUMNS: ReadonlySet<string> = new Set<CsvColumn>([
-  'wall_source',
-  'timestamp',
-  'project_name',
-  'run_id',
-  'experiment_id',
-  'country_name',
-  'country_iso_code',
-  'region',
-  'cloud_provider',
-  'cloud_region',
-  'os',
-  'python_version',
-  'codecarbon_version',
-  'cpu_model',
-  'gpu_model',
-  'tracking_mode',
-  'on_cloud',
-  'node_version',
-  'wattprint_version',
-  'cpu_source',
-  'gpu_source',
-  'ram_source',
-  'intensity_source',
-  'status',
-  'attribution_note',
-  'planned_start',
-  'forecast_source',
-  'node_source',
-  'embodied_source',
-  'water_source',
-  'functional_unit',
-])
+/** The columns that hold text (`text: true` in the table); every other one holds a number or nothing. */
+export const TEXT_COLUMNS: ReadonlySet<string> = new Set<CsvColumn>(
+  CSV_TABLE.filter((column: CsvColumnEntry) => column.text).map((column) => column.name),
+)
 
 /** The first characters a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"). */
 const FORMULA_START = /^'*[=+\-@\t\r]/
@@ -216,9 +84,6 @@ export function formatCsvLine(cells: readonly string[], eol: string): string {
 
 /** The header line, `\n` included. */
 export const CSV_HEADER = formatCsvLine(CSV_COLUMNS, '\n')
-
-/** A cell's value: text, a number, or null for unknown. */
-export type CsvCell = string | number | null
 
 /**
  * One row under the current header, `eol` included: a missing or null cell, NaN or Infinity is written

@@ -6,6 +6,7 @@ import type { TrackerWarning } from '../../core/warnings.js'
 import type { EmissionsRecord } from '../../model/record.js'
 import { ensureDir, explainWriteError } from '../../platform/output-dir.js'
 import type { Sink, SinkContext } from '../sink.js'
+import { CSV_TABLE } from './columns.js'
 import {
   appendWhole,
   backupPath,
@@ -21,94 +22,15 @@ import { migrateLegacyCsv } from './migrate.js'
 
 export { CSV_COLUMNS, CSV_HEADER, type CsvColumn } from './format.js'
 
-/** A record as CSV cells, one per column; unknown values are null (written empty), never dropped. */
+/**
+ * A record as CSV cells, one per column, each read as its entry in CSV_TABLE says; unknown values are null
+ * (written empty), never dropped.
+ */
 export function recordToCells(record: EmissionsRecord): Record<CsvColumn, CsvCell> {
-  // A checkpoint written before the wall figure and the intervals existed has none of them: empty.
-  const wall = record.wall as EmissionsRecord['wall'] | undefined
-  return {
-    timestamp: record.timestamp,
-    project_name: record.projectName,
-    run_id: record.runId,
-    experiment_id: record.experimentId,
-    duration: record.durationS,
-    emissions: record.emissionsKg,
-    emissions_rate: record.emissionsRateKgPerS,
-    cpu_power: record.cpu.powerW,
-    gpu_power: record.gpu.powerW,
-    ram_power: record.ram.powerW,
-    cpu_energy: record.cpu.energyKWh,
-    gpu_energy: record.gpu.energyKWh,
-    ram_energy: record.ram.energyKWh,
-    energy_consumed: record.energyKWh,
-    water_consumed: record.waterConsumedL,
-    country_name: record.countryName,
-    country_iso_code: record.countryIsoCode,
-    region: record.region,
-    cloud_provider: record.cloudProvider,
-    cloud_region: record.cloudRegion,
-    os: record.os,
-    // CodeCarbon's Python columns, kept in their places so that its readers find every column.
-    python_version: null,
-    codecarbon_version: null,
-    cpu_count: record.cpuCount,
-    cpu_model: record.cpuModel,
-    gpu_count: record.gpuCount,
-    gpu_model: record.gpuModel,
-    longitude: null,
-    latitude: null,
-    ram_total_size: record.ramTotalSizeGiB,
-    tracking_mode: record.trackingMode,
-    cpu_utilization_percent: record.cpuUtilizationPercent,
-    gpu_utilization_percent: record.gpuUtilizationPercent,
-    ram_utilization_percent: record.ramUtilizationPercent,
-    ram_used_gb: record.ramUsedGiB,
-    on_cloud: record.onCloud ? 'Y' : 'N',
-    pue: record.pue,
-    wue: record.wueLPerKWh,
-    node_version: record.nodeVersion,
-    wattprint_version: record.wattprintVersion,
-    cpu_source: record.cpu.source,
-    gpu_source: record.gpu.source,
-    ram_source: record.ram.source,
-    carbon_intensity: record.carbonIntensityGPerKWh,
-    intensity_source: record.intensitySource,
-    status: record.status,
-    machine_energy_consumed: record.machine.energyKWh,
-    idle_energy: record.idleEnergyKWh,
-    attribution_note: record.attributionNote,
-    planned_start: record.plannedStart,
-    forecast_intensity: record.forecastIntensityGPerKWh,
-    forecast_source: record.forecastSource,
-    counterfactual_emissions: record.counterfactualEmissionsKg,
-    paused_duration: record.pausedS,
-    node_energy: record.node.source === null ? null : record.node.energyKWh,
-    node_source: record.node.source,
-    requests: record.requests,
-    input_tokens: record.inputTokens,
-    output_tokens: record.outputTokens,
-    energy_per_request: record.energyPerRequestJ,
-    energy_per_output_token: record.energyPerOutputTokenJ,
-    embodied_emissions: record.embodiedEmissionsKg,
-    embodied_source: record.embodiedSource,
-    water_source: record.waterSource,
-    sci: record.sci,
-    functional_unit: record.functionalUnit,
-    functional_unit_count: record.functionalUnitCount,
-    // A checkpoint written before these fields existed has neither: empty, as unknown.
-    tracker_cpu_seconds: record.trackerCpuS ?? null,
-    tracker_energy: record.trackerEnergyKWh ?? null,
-    energy_low: record.energyLowKWh ?? null,
-    energy_high: record.energyHighKWh ?? null,
-    emissions_low: record.emissionsLowKg ?? null,
-    emissions_high: record.emissionsHighKg ?? null,
-    wall_energy: wall?.energyKWh ?? null,
-    wall_energy_low: wall?.lowKWh ?? null,
-    wall_energy_high: wall?.highKWh ?? null,
-    wall_emissions: wall?.emissionsKg ?? null,
-    wall_emissions_low: wall?.emissionsLowKg ?? null,
-    wall_emissions_high: wall?.emissionsHighKg ?? null,
-    wall_source: wall?.source ?? null,
-  }
+  return Object.fromEntries(CSV_TABLE.map((column) => [column.name, column.cell(record)])) as Record<
+    CsvColumn,
+    CsvCell
+  >
 }
 
 /**
