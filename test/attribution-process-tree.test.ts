@@ -135,6 +135,23 @@ describe("ProcessTreeReader with wattprint run's process as the tracker's", () =
   })
 })
 
+describe('a command that ends before the next reading', () => {
+  it("is still the job's: its time reaches wattprint's cutime, and that part is the job's, not the tracker's", () => {
+    // 100 is wattprint; 102 the command, started after the baseline and gone (with a child of its own)
+    // before any reading saw it: a command shorter than one interval.
+    const proc = fakeProc()
+    proc.write(100, statLine(100, 1, 'node', { u: 50 }))
+    const reader = new ProcessTreeReader(100, proc.root, { kind: 'process', pid: 100, jobPid: null })
+    expect(reader.read()).toMatchObject({ cpuTicks: 0, trackerTicks: 0, processCount: 0 })
+    proc.write(102, statLine(102, 100, 'sh', {}))
+    reader.setJob(102)
+    // The command ran 30 ticks (its children's included) and was reaped by wattprint, which ran 2 more.
+    proc.remove(102)
+    proc.write(100, statLine(100, 1, 'node', { u: 52, cu: 30 }))
+    expect(reader.read()).toMatchObject({ cpuTicks: 30, trackerTicks: 2, processCount: 0, rootAlive: true })
+  })
+})
+
 describe('ProcessTreeReader on this machine', () => {
   it('charges a job for 200 short-lived children it ran one after another', async () => {
     // The job's own view at the end (its times and its reaped children's, from its own /proc/self/stat)

@@ -118,7 +118,16 @@ export class ProcessTreeReader {
   setJob(pid: number): void {
     if (this.#tracker?.kind !== 'process') return
     this.#tracker = { ...this.#tracker, jobPid: pid }
-    for (const member of this.#previous.values()) if (member.pid === pid) member.side = 'job'
+    let known = false
+    for (const member of this.#previous.values()) {
+      if (member.pid !== pid) continue
+      member.side = 'job'
+      known = true
+    }
+    // Known as the job's from its start, so that a command that ends before the next reading still has
+    // its time counted as the job's when it reaches its reaper (wattprint), not as the tracker's.
+    const stat = known ? null : this.#stat(pid)
+    if (stat) this.#previous.set(key(stat), { ...stat, side: 'job' })
   }
 
   /** Reads the tree now. Never throws. */
