@@ -246,7 +246,8 @@ function liveOptionSource(
   warnings: TrackerWarning[],
 ): LiveSource | null {
   const source = option.source({ zone }, timeoutMs)
-  if (typeof source !== 'string') return source
+  // The factories of sources.ts make LiveSources; the public type leaves the platform's AbortSignal out.
+  if (typeof source !== 'string') return source as LiveSource
   warnings.push({ code: 'LIVE_INTENSITY_FAILED', message: `${source} Using the yearly figure.` })
   return null
 }

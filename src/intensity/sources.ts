@@ -3,7 +3,6 @@ import { WattprintError } from '../core/errors.js'
 import { Secret } from '../core/secret.js'
 import type { TrackerWarning } from '../core/warnings.js'
 import { ELECTRICITY_MAPS_URL, electricityMapsSource } from './electricity-maps.js'
-import type { LiveSource } from './live.js'
 import { isGreatBritainZone } from './location.js'
 import type { IntensityProvider, IntensityReading } from './provider.js'
 import { parseUkArea, UK_CARBON_INTENSITY_URL, ukCarbonIntensitySource } from './uk-carbon-intensity.js'
@@ -24,9 +23,10 @@ export interface LiveIntensityOption {
    * The API for the place the tracker resolved (its Electricity Maps zone, null when unknown), or why it
    * cannot serve that place.
    *
-   * @internal The tracker's.
+   * @internal The tracker's. Its type names no platform type (LiveSource takes an AbortSignal), so that
+   * the published declarations compile without the DOM or Node's types.
    */
-  source(place: { readonly zone: string | null }, timeoutMs: number): LiveSource | string
+  source(place: { readonly zone: string | null }, timeoutMs: number): { readonly label: string } | string
 }
 
 /** What the `intensity` option takes: a live API, or your own provider of every interval's figure. */
