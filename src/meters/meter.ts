@@ -23,6 +23,11 @@ export interface Meter extends MeterInfo {
   takeWarnings?(): readonly TrackerWarning[]
   /** Mean utilisation of the device(s) as of the last read(), in %; NaN when unknown (GPU meters). */
   utilizationPercent?(): number
+  /**
+   * Its readings arrive through the thread's event loop (a child process's output): the sampler worker
+   * then keeps its event loop turning between samples instead of sleeping in Atomics.wait.
+   */
+  readonly needsEventLoop?: boolean
   close?(): void
 }
 

@@ -121,6 +121,8 @@ function findExecutable(command: string): boolean {
  * killed outright.
  */
 export class NvidiaSmiMeter implements Meter {
+  /** Its readings are a child process's output, which arrives through the event loop. */
+  readonly needsEventLoop = true
   readonly id = 'nvidia-smi'
   readonly component = 'gpu' as const
   readonly source = 'nvidia-smi' as const

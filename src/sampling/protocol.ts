@@ -63,7 +63,12 @@ export interface WorkerStartData {
 export const REQUEST = 0
 /** control[ANSWERED]: the last request the worker has answered (its interval is on the port). */
 export const ANSWERED = 1
-export const CONTROL_WORDS = 2
+/**
+ * control[WAKE]: incremented by the main thread, with a notify, after each message and request it sends:
+ * a worker that sleeps in Atomics.wait between samples (see worker.ts) wakes for it at once.
+ */
+export const WAKE = 2
+export const CONTROL_WORDS = 3
 /** The batch period when the tracker asks for none shorter (no checkpoints): intervals are batched. */
 export const BATCH_MS = 30_000
 /** A batch is posted once it holds this many intervals, whatever its period (short intervals). */

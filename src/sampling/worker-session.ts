@@ -11,7 +11,15 @@ import type { EstimateWatts } from '../meters/meter.js'
 import type { IntervalReport, MeterDescription } from '../model/interval.js'
 import type { SamplerSpec } from './build.js'
 import { type FirstReading, sameMeters } from './first-reading.js'
-import { ANSWERED, BATCH_MS, CONTROL_WORDS, type FromWorker, REQUEST, type ToWorker } from './protocol.js'
+import {
+  ANSWERED,
+  BATCH_MS,
+  CONTROL_WORDS,
+  type FromWorker,
+  REQUEST,
+  type ToWorker,
+  WAKE,
+} from './protocol.js'
 import type { SamplingCallbacks, SamplingSession } from './session.js'
 
 /** How long readNow() blocks the main thread at most, waiting for the worker's reading. */
@@ -124,6 +132,7 @@ export class WorkerSampling implements SamplingSession {
     if (this.state !== 'running') return false
     const request = Atomics.add(this.words, REQUEST, 1) + 1
     Atomics.notify(this.words, REQUEST)
+    this.wake()
     const deadline = performance.now() + READ_NOW_TIMEOUT_MS
     let answered = Atomics.load(this.words, ANSWERED)
     while (answered < request) {
@@ -160,6 +169,13 @@ export class WorkerSampling implements SamplingSession {
 
   private post(message: ToWorker): void {
     this.port.postMessage(message)
+    this.wake()
+  }
+
+  /** Wakes a worker that sleeps in Atomics.wait between samples, to read what was just sent. */
+  private wake(): void {
+    Atomics.add(this.words, WAKE, 1)
+    Atomics.notify(this.words, WAKE)
   }
 
   /** Runs `send` and resolves on the worker's answer (ready, running, stopped); rejects on failure or timeout. */

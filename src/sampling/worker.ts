@@ -1,6 +1,6 @@
 // Entry of the sampler worker thread (dist/worker.js). It owns the clock: meters are built here from
 // plain-data specs and read on an absolute schedule, whatever the main thread is doing.
-import { type MessagePort, workerData } from 'node:worker_threads'
+import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads'
 import { describeError } from '../core/errors.js'
 import type { IntervalReport } from '../model/interval.js'
 import { buildMeters } from './build.js'
@@ -10,6 +10,7 @@ import {
   type FromWorker,
   REQUEST,
   type ToWorker,
+  WAKE,
   type WorkerStartData,
 } from './protocol.js'
 import { Sampler } from './sampler.js'
@@ -21,6 +22,8 @@ const { port, dataPort, control } = workerData as WorkerStartData & {
 }
 const words = new Int32Array(control)
 let sampler: Sampler | undefined
+/** Whether a meter's readings come through the event loop (nvidia-smi's output): then no blocking loop. */
+let needsEventLoop = false
 let schedule: FixedRateSchedule | undefined
 let t0Ns = 0n
 let stopping = false
@@ -73,6 +76,7 @@ function onMessage(message: ToWorker): void {
   switch (message.type) {
     case 'init': {
       const { meters, gpu, attribution } = buildMeters(message.specs, true)
+      needsEventLoop = meters.some((meter) => meter.needsEventLoop === true)
       sampler = new Sampler(meters, (warning) => send({ type: 'warning', warning }), attribution)
       t0Ns = process.hrtime.bigint()
       sampler.begin(t0Ns)
@@ -91,10 +95,14 @@ function onMessage(message: ToWorker): void {
         sampler.resume(from.state, from.first)
         t0Ns = from.state.t0Ns
       }
+      send({ type: 'running' })
+      if (!needsEventLoop) {
+        runBlocking(message.intervalMs)
+        break
+      }
       schedule = new FixedRateSchedule(t0Ns, message.intervalMs, (nowNs) => sampleNow(false, false, nowNs))
       schedule.start()
       answerRequests(Atomics.load(words, REQUEST))
-      send({ type: 'running' })
       break
     }
     case 'job': {
@@ -121,6 +129,46 @@ function onMessage(message: ToWorker): void {
       port.close()
       break
     }
+  }
+}
+
+/**
+ * The run's loop when every meter reads synchronously: sleeps in Atomics.wait until the next slot of the
+ * absolute schedule (t0 + k × interval, as FixedRateSchedule keeps it), or until the main thread wakes it
+ * (control[WAKE]) with a request for a reading or a message, which it takes with receiveMessageOnPort.
+ * The event loop does not turn until the run stops: a wake-up is one futex return, not a libuv timer, V8's
+ * task queues and a microtask checkpoint, which cost the worker about three times as much CPU per sample
+ * on a VM (see docs/explanation/benchmarks.md). Returns once 'stop' was handled.
+ */
+function runBlocking(intervalMs: number): void {
+  const periodNs = intervalMs * 1e6
+  const since = (): number => Number(process.hrtime.bigint() - t0Ns)
+  /** The slot (k of t0 + k × interval) the next sample closes. */
+  let next = Math.floor(since() / periodNs) + 1
+  let woken = Atomics.load(words, WAKE)
+  let answered = Atomics.load(words, REQUEST)
+  while (!stopping) {
+    const request = Atomics.load(words, REQUEST)
+    if (request !== answered) {
+      answered = request
+      sampleNow(true)
+      Atomics.store(words, ANSWERED, request)
+      Atomics.notify(words, ANSWERED)
+    }
+    for (let got = receiveMessageOnPort(port); got && !stopping; got = receiveMessageOnPort(port)) {
+      onMessage(got.message as ToWorker)
+    }
+    if (stopping) return
+    const nowNs = process.hrtime.bigint()
+    const sinceNs = Number(nowNs - t0Ns)
+    if (sinceNs >= next * periodNs) {
+      sampleNow(false, false, nowNs)
+      // A late sample (a stalled thread) is not repeated: the next lands on the next future slot.
+      next = Math.max(next + 1, Math.floor(sinceNs / periodNs) + 1)
+      continue
+    }
+    Atomics.wait(words, WAKE, woken, (next * periodNs - sinceNs) / 1e6)
+    woken = Atomics.load(words, WAKE)
   }
 }
 
