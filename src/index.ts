@@ -11,9 +11,7 @@ export { envName } from './config/config.js'
 export type {
   Attribution,
   Budget,
-  ForecastOnlyOption,
   ForecastOptions,
-  ForecastPlaceOption,
   TrackerOptions,
 } from './config/options.js'
 export type { Component, MeterComponent, MeterMethod, MeterSource } from './core/components.js'
@@ -43,7 +41,12 @@ export {
 } from './integrations/tfjs.js'
 export { ForecastError } from './intensity/forecast/forecast.js'
 export type { ForecastSignal, ForecastSlot } from './intensity/forecast/provider.js'
-export type { ForecastOption, ForecastProviderName } from './intensity/forecast/select.js'
+export type {
+  ForecastOnlyOption,
+  ForecastOption,
+  ForecastPlaceOption,
+  ForecastProviderName,
+} from './intensity/forecast/select.js'
 export type { IntensityProvider, IntensityReading } from './intensity/provider.js'
 export { WORLD_AVERAGE_G_PER_KWH } from './intensity/provider.js'
 export {

@@ -2,7 +2,11 @@ import type { ResolvedAttribution } from '../attribution/plan.js'
 import type { IdleMode } from '../attribution/split.js'
 import type { LogLevel } from '../core/log.js'
 import type { EmbodiedOption, FunctionalUnitOption } from '../footprint/options.js'
-import type { ForecastProviderName } from '../intensity/forecast/select.js'
+import type {
+  ForecastOnlyOption,
+  ForecastPlaceOption,
+  ForecastProviderName,
+} from '../intensity/forecast/select.js'
 import type { IntensityConfig } from '../intensity/resolve.js'
 import type { IntensityOption } from '../intensity/sources.js'
 import type { EmissionsScope } from '../model/record.js'
@@ -186,18 +190,6 @@ export interface TrackerOptions {
   sinks?: readonly Sink[]
 }
 
-/** The options of a forecast shared with the tracker: the place, and the intensity services' access. */
-export type ForecastPlaceOption =
-  | 'country'
-  | 'zone'
-  | 'cloudProvider'
-  | 'cloudRegion'
-  | 'electricityMapsToken'
-  | 'electricityMapsUrl'
-  | 'ukCarbonIntensity'
-  | 'ukCarbonIntensityUrl'
-  | 'intensityTimeoutMs'
-
 /**
  * The options of forecast(), bestWindow(), `wattprint when` and `run --within`: where the forecast is for
  * (the tracker's location options) and which service makes it. Each can also be set as its
@@ -222,9 +214,6 @@ export interface ForecastOptions extends Pick<TrackerOptions, ForecastPlaceOptio
    */
   forecastProvider?: ForecastProviderName
 }
-
-/** The options only forecasts read (ForecastOptions' own); the tracker refuses none but reads none. */
-export type ForecastOnlyOption = Exclude<keyof ForecastOptions, ForecastPlaceOption>
 
 /** Whose energy the figures are (see TrackerOptions.attribution). */
 export type Attribution =

@@ -6,7 +6,7 @@ import { closest } from '../core/text.js'
 import type { FootprintConfig } from '../footprint/options.js'
 import { CLOUD_METADATA_URL } from '../intensity/cloud-detect.js'
 import { ELECTRICITY_MAPS_URL } from '../intensity/electricity-maps.js'
-import type { ForecastOption } from '../intensity/forecast/select.js'
+import type { ForecastOnlyOption, ForecastOption, ForecastPlaceOption } from '../intensity/forecast/select.js'
 import { WATTTIME_URL } from '../intensity/forecast/watttime.js'
 import type { IntensityConfig } from '../intensity/resolve.js'
 import { type IntensityOption, isLiveOption } from '../intensity/sources.js'
@@ -14,14 +14,7 @@ import { UK_CARBON_INTENSITY_URL } from '../intensity/uk-carbon-intensity.js'
 import type { FanoutConfig } from '../output/fanout.js'
 import { DEFAULT_MAX_ROUTE_LABELS } from '../output/route-labels.js'
 import type { Sink } from '../output/sink.js'
-import type {
-  DefaultedOption,
-  ForecastOnlyOption,
-  ForecastOptions,
-  ForecastPlaceOption,
-  ResolvedConfig,
-  TrackerOptions,
-} from './options.js'
+import type { DefaultedOption, ForecastOptions, ResolvedConfig, TrackerOptions } from './options.js'
 
 /** How an option is read from the environment; `object` options (budget) are not. */
 export type Kind = 'string' | 'number' | 'boolean' | 'object'

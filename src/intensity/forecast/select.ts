@@ -11,8 +11,8 @@ import { wattTimeForecastProvider } from './watttime.js'
 /** The forecast services wattprint can ask. */
 export type ForecastProviderName = 'uk-carbon-intensity' | 'electricitymaps' | 'watttime' | 'carbon-aware-sdk'
 
-/** The options that say where a forecast is for and how to reach the service that makes it. */
-export type ForecastOption =
+/** The options of a forecast that the tracker reads too: the place, and the intensity services' access. */
+export type ForecastPlaceOption =
   | 'country'
   | 'zone'
   | 'cloudProvider'
@@ -21,6 +21,10 @@ export type ForecastOption =
   | 'electricityMapsUrl'
   | 'ukCarbonIntensity'
   | 'ukCarbonIntensityUrl'
+  | 'intensityTimeoutMs'
+
+/** The options only forecasts read: the forecast services' own. */
+export type ForecastOnlyOption =
   | 'wattTimeUsername'
   | 'wattTimePassword'
   | 'wattTimeRegion'
@@ -28,7 +32,9 @@ export type ForecastOption =
   | 'carbonAwareSdkUrl'
   | 'carbonAwareLocation'
   | 'forecastProvider'
-  | 'intensityTimeoutMs'
+
+/** The options that say where a forecast is for and how to reach the service that makes it. */
+export type ForecastOption = ForecastPlaceOption | ForecastOnlyOption
 
 /** What choosing a forecast reads of the options: each ForecastOption, resolved. */
 export interface ForecastConfig {
