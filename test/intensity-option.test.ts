@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   EmissionsTracker,
@@ -10,7 +12,8 @@ import {
 } from '../src/index.js'
 import { clearLiveCache } from '../src/intensity/live.js'
 import { startServer, type TestServer } from './helpers/http-server.js'
-import { onCleanup } from './helpers/temp-dir.js'
+import { captureStderr } from './helpers/stderr.js'
+import { makeTempDir, onCleanup } from './helpers/temp-dir.js'
 
 // The `intensity` option: a live API as one object (electricityMaps(), ukCarbonIntensity()), or the user's
 // own provider, on real trackers against local HTTP servers that answer as the APIs do.
@@ -172,6 +175,38 @@ describe('intensity: your own provider', () => {
     const failed = warnings.filter((w) => w.code === 'LIVE_INTENSITY_FAILED')
     expect(failed).toHaveLength(1)
     expect(failed[0]?.message).toMatch(/provider failed \(it threw meter offline\)/)
+  })
+
+  it("carries a hostile source text whole into the row, read back by Python's csv, and never raw to the terminal", async () => {
+    // CR, LF, quotes, the delimiter, a leading formula sign, NUL, ESC sequences, bidi overrides, a lone
+    // surrogate (no valid UTF-8), 20,000 characters.
+    const hostile = `=cmd|"a,b"\r\nc\u0000\u001b[2J\u001b]0;x\u0007\u202eevil\ud800${'z'.repeat(20_000)}`
+    const dir = makeTempDir('wattprint-intensity-option-')
+    const stderr = captureStderr()
+    const { t } = tracker({
+      country: 'FR',
+      saveToFile: true,
+      outputDir: dir,
+      logLevel: 'info',
+      intensity: { at: () => ({ gPerKWh: 80, source: hostile }) },
+    })
+    try {
+      await t.start()
+      await sleep(100)
+      const record = await t.stop()
+      expect(record.intensitySource).toBe(`custom:${hostile}`)
+    } finally {
+      stderr.restore()
+    }
+    const script =
+      'import csv,json,sys\nprint(json.dumps([r["intensity_source"] for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8", errors="replace"))]))'
+    const read = spawnSync('python3', ['-c', script, join(dir, 'emissions.csv')], { encoding: 'utf8' })
+    expect(read.stderr).toBe('')
+    // The lone surrogate cannot be written as UTF-8: it is U+FFFD in the file; every other character is whole.
+    expect(JSON.parse(read.stdout)).toEqual([`custom:${hostile.replace('\ud800', '\ufffd')}`])
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    expect(stderr.text()).not.toMatch(/[\u0000\u001b\u202e\r]/)
+    expect(stderr.text()).toContain('custom:')
   })
 
   it('carbonIntensityGPerKWh still overrides it', async () => {
