@@ -100,7 +100,7 @@ describe('wattprint when', () => {
       recordToLine(sampleRecord({ runId, projectName: 'train', energyKWh, durationS }))
     writeFileSync(file, CSV_HEADER + row('a', 4, 3600) + row('b', 6, 3 * 3600))
     const run = await wattprint(
-      ['when', '--within', '12h', '--uk-carbon-intensity', 'national', '--from', file],
+      ['when', '--within', '12h', '--uk-carbon-intensity', 'national', '--from', file, '--project', 'train'],
       {
         WATTPRINT_UK_CARBON_INTENSITY_URL: api.url,
       },

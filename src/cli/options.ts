@@ -1,6 +1,6 @@
 import { basename, dirname } from 'node:path'
 import { envName, OptionError } from '../config/config.js'
-import type { TrackerOptions } from '../config/options.js'
+import type { ForecastOptions, TrackerOptions } from '../config/options.js'
 import { DEFINITIONS, OPTION_NAMES, type OptionDef, type OptionName, optionDef } from '../config/schema.js'
 import { WattprintError } from '../core/errors.js'
 import { type Flag, type Flags, type FlagValues, textOf } from './flags.js'
@@ -115,6 +115,21 @@ export function trackerOptionsFrom(values: FlagValues): TrackerOptions {
   }
   set('idle', idle as TrackerOptions['idle'])
   return options
+}
+
+/**
+ * The place a forecast is for, from the tracker's options as the flags set them: only the options a
+ * forecast takes (ForecastOptions), so that `--project` or `--pue` beside them is not refused as a
+ * forecast option. The forecast services' access comes from their WATTPRINT_* variables.
+ */
+export function forecastPlaceFrom(options: TrackerOptions): ForecastOptions {
+  const place: { -readonly [K in keyof ForecastOptions]: ForecastOptions[K] } = {}
+  if (options.country !== undefined) place.country = options.country
+  if (options.zone !== undefined) place.zone = options.zone
+  if (options.cloudProvider !== undefined) place.cloudProvider = options.cloudProvider
+  if (options.cloudRegion !== undefined) place.cloudRegion = options.cloudRegion
+  if (options.ukCarbonIntensity !== undefined) place.ukCarbonIntensity = options.ukCarbonIntensity
+  return place
 }
 
 // camelCase option names, as problems mention them ("put the directory in outputDir").

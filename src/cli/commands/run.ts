@@ -3,7 +3,7 @@ import { constants } from 'node:os'
 import { join } from 'node:path'
 import { bestEquivalent, describeEquivalent, equivalents } from '../../accounting/equivalents.js'
 import { headline } from '../../accounting/record.js'
-import type { ForecastOptions, TrackerOptions } from '../../config/options.js'
+import type { TrackerOptions } from '../../config/options.js'
 import { linesOf, printErr, printJson, printOut } from '../../core/terminal.js'
 import { printable } from '../../core/text.js'
 import type { ForecastConfig } from '../../intensity/forecast/select.js'
@@ -16,7 +16,7 @@ import { forecastConfig } from '../../scheduling/forecast.js'
 import { EmissionsTracker, launcher, scheduledBy } from '../../tracker/tracker.js'
 import { type Flags, type FlagValues, parseFlags, textOf } from '../flags.js'
 import { footprintOptionsFrom } from '../footprint-flags.js'
-import { trackerOptionsFrom, usageErrorFrom } from '../options.js'
+import { forecastPlaceFrom, trackerOptionsFrom, usageErrorFrom } from '../options.js'
 import { locateCommand, spawnProblem } from '../run/command.js'
 import { environmentWarning } from '../run/environment.js'
 import { budgetFrom, RUN, RUN_FLAGS, RUN_HELP, sinksFrom } from '../run/flags.js'
@@ -317,19 +317,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   return exitCode
 }
 
-/** The forecast of --within: for the run's place, by the service its options and variables set up. */
+/** The forecast of --within: for the run's place, by the service its variables set up. */
 function forecastOf(options: TrackerOptions, values: FlagValues): ForecastConfig {
-  const place = {
-    country: options.country,
-    zone: options.zone,
-    cloudProvider: options.cloudProvider,
-    cloudRegion: options.cloudRegion,
-    ukCarbonIntensity: options.ukCarbonIntensity,
-  }
   try {
-    return forecastConfig(
-      Object.fromEntries(Object.entries(place).filter(([, value]) => value !== undefined)) as ForecastOptions,
-    )
+    return forecastConfig(forecastPlaceFrom(options))
   } catch (error) {
     throw usageErrorFrom(error, values, RUN_FLAGS)
   }

@@ -6,7 +6,7 @@ import { bestWindow } from '../../scheduling/best-window.js'
 import { type ForecastLocation, forecastConfig } from '../../scheduling/forecast.js'
 import { searchWindow, type WindowChoice } from '../../scheduling/window.js'
 import { type CommandSpec, type Flags, type FlagValues, helpText, parseFlags, textOf } from '../flags.js'
-import { trackerFlags, trackerOptionsFrom, usageErrorFrom } from '../options.js'
+import { forecastPlaceFrom, trackerFlags, trackerOptionsFrom, usageErrorFrom } from '../options.js'
 import { DEADLINE_FLAGS, deadlineFrom, pastRuns, UK_FLAG, ukOptionFrom } from '../schedule-flags.js'
 import { tableLines } from '../table.js'
 import { parseQuantity, UsageError } from '../units.js'
@@ -111,7 +111,11 @@ export async function whenCommand(argv: readonly string[]): Promise<number> {
   const deadlineMs = deadlineFrom(values, nowMs)
   if (deadlineMs === null) throw new UsageError('needs --within or --by: for example --within 24h.')
   const job = jobOf(values)
-  const location: ForecastLocation = { ...trackerOptionsFrom(values), ...ukOptionFrom(values) }
+  // --project names the runs --from averages; only the place is the forecast's.
+  const location: ForecastLocation = forecastPlaceFrom({
+    ...trackerOptionsFrom(values),
+    ...ukOptionFrom(values),
+  })
   const regions = ((values.region as string[] | undefined) ?? []).flatMap((r) =>
     r
       .split(',')
