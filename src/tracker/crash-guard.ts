@@ -109,6 +109,13 @@ export class CrashGuard {
     this.#checkpointAtMs = undefined
   }
 
+  /** The run could not start and writes no row: the guard ends and its checkpoint goes. */
+  abandon(): void {
+    this.end()
+    this.#finalRowSaved = true
+    this.#keeper.drop()
+  }
+
   /** Ends the guard: no more checkpoints, and the exit hooks removed. */
   end(): void {
     this.#checkpointAtMs = undefined

@@ -143,6 +143,8 @@ export class TrackerRun {
       }
       this.parts.notes.push(warning.message)
       this.parts.intensity?.close()
+      // A run that never measured writes no row (see #finish): its checkpoint, if one was written, goes.
+      this.#guard?.abandon()
       // The session, also when start() failed before it was the run's (its worker still starting).
       const session = this.parts.session ?? (await this.#starting?.catch(() => undefined))
       await session?.stop().catch(() => {})
@@ -264,6 +266,10 @@ export class TrackerRun {
     })
     this.parts.watts = tuning.watts
     this.parts.estimate = tuning.estimate
+    // Guarded from here, while the worker still starts on another core: the first checkpoint (the run's
+    // place, intensity and notes; nothing measured yet), the exit hooks and the recovery of dead runs' rows
+    // are off start()'s path. A crash before the first batch recovers a row of zero energy: the run, named.
+    if (this.#guard && !this.#stopPromise) await this.#guard.begin()
 
     const session = await starting
     this.parts.session = session
@@ -296,7 +302,6 @@ export class TrackerRun {
       `measuring ${session.meters.map((m) => `${m.component} by ${m.source}`).join(', ')}; ` +
         `intensity ${now.gPerKWh} g/kWh (${now.source}); ${session.mode} sampling every ${config.intervalMs} ms`,
     )
-    if (this.#guard && this.state === 'running') await this.#guard.begin()
     await this.#sinks.start()
   }
 
