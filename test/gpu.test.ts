@@ -271,6 +271,26 @@ describe('when NVML cannot be used', () => {
     expect(row).toMatchObject({ gpu_count: '', gpu_model: '', gpu_source: '', gpu_energy: '0' })
   })
 
+  it('does not load NVML where no NVIDIA driver is there and no library path names one', async () => {
+    // The real machine decides which: the test machines have no NVIDIA driver; a GPU machine has one.
+    const driver = ['/dev/nvidiactl', '/proc/driver/nvidia', '/dev/dxg'].some((p) => existsSync(p))
+    const saved = process.env.LD_LIBRARY_PATH
+    process.env.LD_LIBRARY_PATH = tempDir()
+    try {
+      const { record } = await measure({ nvidiaSmiPath: '/nonexistent/nvidia-smi' }, 100)
+      const notes = record.notes.join(' ')
+      if (driver) expect(notes).not.toContain('no NVIDIA driver on this machine')
+      else {
+        expect(notes).toContain(
+          'no NVIDIA driver on this machine (none of /dev/nvidiactl, /proc/driver/nvidia, /dev/dxg): NVML was not loaded',
+        )
+      }
+    } finally {
+      if (saved === undefined) delete process.env.LD_LIBRARY_PATH
+      else process.env.LD_LIBRARY_PATH = saved
+    }
+  })
+
   it('still measures the CPU when koffi is not installed, and says why NVML was not used', () => {
     // A copy of the package whose node_modules lack koffi (an optional dependency).
     const dir = tempDir()
@@ -284,7 +304,7 @@ describe('when NVML cannot be used', () => {
     }
     const script = `
       import { EmissionsTracker } from ${JSON.stringify(join(dir, 'dist/index.js'))}
-      const t = new EmissionsTracker({ saveToFile: false, logLevel: 'silent', carbonIntensityGPerKWh: 1, nvidiaSmiPath: '/nonexistent' })
+      const t = new EmissionsTracker({ saveToFile: false, logLevel: 'silent', carbonIntensityGPerKWh: 1, nvidiaSmiPath: '/nonexistent', nvmlLibraryPath: '/nonexistent/libnvidia-ml.so.1' })
       await t.start(); await new Promise((r) => setTimeout(r, 100)); const r = await t.stop()
       console.log(JSON.stringify({ cpu: r.cpu.energyKWh, notes: r.notes }))`
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
