@@ -1,5 +1,5 @@
 // One measurement in a fresh process (cold caches, nothing imported yet); prints one JSON line.
-// Usage: node bench/child.mjs <import|start|defaults|memory|cpu|soak> [options as JSON]
+// Usage: node bench/child.mjs <import|start|defaults|floor|memory|cpu|soak> [options as JSON]
 import { closeSync, openSync, readSync } from 'node:fs'
 
 const what = process.argv[2]
@@ -78,6 +78,30 @@ if (what === 'import') {
   await tracker.stop()
   rmSync(dir, { recursive: true, force: true })
   console.log(JSON.stringify({ ...startUp, ...cpu }))
+} else if (what === 'floor') {
+  // What any thread that wakes once an interval costs here, and nothing of wattprint: a worker thread that
+  // sleeps in Atomics.wait and reads /proc/stat on each wake-up (what the tracker's worker does at least),
+  // measured over the same windows as `defaults`. The VM's price of a wake-up varies from day to day.
+  const { Worker } = await import('node:worker_threads')
+  const source = `
+    const { readSync, openSync } = require('node:fs')
+    const { workerData } = require('node:worker_threads')
+    const words = new Int32Array(new SharedArrayBuffer(4))
+    const buffer = Buffer.allocUnsafe(512)
+    const fd = openSync('/proc/stat', 'r')
+    for (;;) { Atomics.wait(words, 0, 0, workerData); readSync(fd, buffer, 0, 512, 0) }`
+  const worker = new Worker(source, { eval: true, workerData: options.intervalMs })
+  const mark = () => {
+    const { user, system } = process.cpuUsage()
+    return { atNs: process.hrtime.bigint(), cpuMs: (user + system) / 1000 }
+  }
+  const percent = (from, to) => ((to.cpuMs - from.cpuMs) / ms(to.atNs - from.atNs)) * 100
+  await sleep(options.steadyFromS * 1000)
+  const from = mark()
+  await sleep((options.windowS - options.steadyFromS) * 1000 + options.steadyFromS * 1000)
+  const to = mark()
+  await worker.terminate()
+  console.log(JSON.stringify({ steadyPercent: percent(from, to) }))
 } else if (what === 'memory') {
   const { EmissionsTracker } = await import('wattprint')
   globalThis.gc?.()

@@ -83,12 +83,22 @@ async function defaults(parts = ['start', '1s', '100ms']) {
     for (const intervalMs of [1000, 100]) {
       if (!parts.includes(intervalMs === 1000 ? '1s' : '100ms')) continue
       processes += 1
-      const r = await inChild('defaults', { intervalMs, windowS: 60, steadyFromS: 40 }, ...counted)
+      const window = { intervalMs, windowS: 60, steadyFromS: 40 }
+      // Side by side, over the same minutes: the floor moves with the VM's load from day to day.
+      const [r, floor] = await Promise.all([
+        inChild('defaults', window, ...counted),
+        inChild('floor', window),
+      ])
       const every = intervalMs === 1000 ? '1 s' : `${intervalMs} ms`
       line(
         `defaults at ${every}: CPU of one core, steady (60 s from 40 s on)`,
         `${r.steadyPercent.toFixed(3)} %`,
         `first 60 s after start(): ${r.firstPercent.toFixed(3)} %; start() itself ${r.startCpuMs.toFixed(0)} ms of CPU`,
+      )
+      line(
+        `  floor at ${every}: a bare worker waking to read /proc/stat, same minutes`,
+        `${floor.steadyPercent.toFixed(3)} %`,
+        'no wattprint: what one wake-up an interval costs a Node process on this machine now',
       )
     }
     const spawned = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []
