@@ -277,13 +277,15 @@ describe('when NVML cannot be used', () => {
     const saved = process.env.LD_LIBRARY_PATH
     process.env.LD_LIBRARY_PATH = tempDir()
     try {
-      const { record } = await measure({ nvidiaSmiPath: '/nonexistent/nvidia-smi' }, 100)
+      const { record, warnings } = await measure({ nvidiaSmiPath: '/nonexistent/nvidia-smi' }, 100)
       const notes = record.notes.join(' ')
       if (driver) expect(notes).not.toContain('no NVIDIA driver on this machine')
       else {
         expect(notes).toContain(
-          'no NVIDIA driver on this machine (none of /dev/nvidiactl, /proc/driver/nvidia, /dev/dxg): NVML was not loaded',
+          'no NVIDIA GPU found (NVML: no NVIDIA driver on this machine (none of /dev/nvidiactl, /proc/driver/nvidia, /dev/dxg): NVML was not loaded',
         )
+        // No GPU here is news for the notes, not a warning.
+        expect(warnings.filter((w) => w.code.startsWith('GPU'))).toEqual([])
       }
     } finally {
       if (saved === undefined) delete process.env.LD_LIBRARY_PATH

@@ -50,8 +50,9 @@ export function gpuModelSummary(devices: readonly { readonly name: string }[]): 
   return [...counts].map(([name, n]) => `${n} x ${name}`).join(', ')
 }
 
+/** Whether a backend's reason says there is no such GPU here (a note), not that one failed (a warning). */
 const absent = (reason: string | null) =>
-  reason === null || /not found|not installed/.test(reason) || /no GPU/.test(reason)
+  reason === null || /not found|not installed|no GPU|no NVIDIA driver/.test(reason)
 
 /**
  * Builds the GPU meters a spec asks for: NVIDIA's, AMD's and Intel's, each vendor by its best way; never
