@@ -25,6 +25,7 @@ export type { LogLevel } from './core/log.js'
 export { JOULES_PER_KWH } from './core/units.js'
 export { wattprintVersion } from './core/version.js'
 export type { TrackerWarning, WarningCode } from './core/warnings.js'
+export type { DistributedMode } from './distributed/role.js'
 export {
   estimateMachinePower,
   type MachinePowerEstimate,
@@ -61,6 +62,7 @@ export type { UkArea } from './intensity/uk-carbon-intensity.js'
 export { cpuPowerAtLoad } from './meters/cpu-estimate.js'
 export { guessModuleCount, ramPowerW } from './meters/ram-estimate.js'
 export type { BudgetEvent, Prediction, SampleEvent, TrackerEvents } from './model/events.js'
+export type { JobFields, JobPlace, JobRole, LauncherName } from './model/job.js'
 export type {
   ComponentRecord,
   EmissionsRecord,

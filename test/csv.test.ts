@@ -88,6 +88,13 @@ describe('CSV columns', () => {
       'wall_emissions_low',
       'wall_emissions_high',
       'wall_source',
+      'job_id',
+      'node_name',
+      'rank',
+      'local_rank',
+      'world_size',
+      'launcher',
+      'job_role',
       'status',
     ])
   })

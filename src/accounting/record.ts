@@ -5,6 +5,7 @@ import type { ResolvedLocation } from '../intensity/location.js'
 import { gpuModelSummary } from '../meters/gpu.js'
 import type { FootprintFields } from '../model/footprint.js'
 import type { MeterDescription } from '../model/interval.js'
+import type { JobFields } from '../model/job.js'
 import type {
   ComponentRecord,
   EmissionsRecord,
@@ -18,6 +19,17 @@ import type {
 import type { RequestFields } from '../model/requests.js'
 import type { SystemInfo } from '../platform/system.js'
 import type { LedgerTotals } from './ledger.js'
+
+/** The job's fields of a run outside any launcher (or with `distributed: 'off'`). */
+export const NO_JOB: JobFields = {
+  jobId: null,
+  nodeName: null,
+  rank: null,
+  localRank: null,
+  worldSize: null,
+  launcher: null,
+  jobRole: null,
+}
 
 /** The schedule's fields of a run started at once (not by `run --within`). */
 export const UNSCHEDULED: ScheduleFields = {
@@ -187,6 +199,8 @@ export interface RunFacts {
   readonly emissionsScope: EmissionsScope
   /** The requests measured (tracker.request, measure, the runtime wrappers). */
   readonly requests: RequestFields
+  /** The job and the rank (NO_JOB outside a launcher). */
+  readonly job: JobFields
 }
 
 /** Everything a run's record needs besides its measurement: its facts, its schedule and its footprint. */
@@ -286,6 +300,7 @@ export function toEmissionsRecord(
     emissionsScope: context.emissionsScope,
     notes: [...context.notes, ...context.footprint.notes],
     ...context.requests,
+    ...context.job,
     ...context.schedule,
     ...context.footprint.fields,
   }

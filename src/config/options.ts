@@ -1,6 +1,7 @@
 import type { ResolvedAttribution } from '../attribution/plan.js'
 import type { IdleMode } from '../attribution/split.js'
 import type { LogLevel } from '../core/log.js'
+import type { DistributedMode } from '../distributed/role.js'
 import type { EmbodiedOption, FunctionalUnitOption } from '../footprint/options.js'
 import type {
   ForecastOnlyOption,
@@ -9,6 +10,7 @@ import type {
 } from '../intensity/forecast/select.js'
 import type { IntensityConfig } from '../intensity/resolve.js'
 import type { IntensityOption } from '../intensity/sources.js'
+import type { JobPlace } from '../model/job.js'
 import type { EmissionsScope } from '../model/record.js'
 import type { Sink } from '../output/sink.js'
 
@@ -169,6 +171,17 @@ export interface TrackerOptions {
    */
   emissionsScope?: EmissionsScope
   /**
+   * A job of many ranks (SLURM, torchrun, Open MPI, MPICH, PBS, LSF, read from the launcher's
+   * environment): `'auto'` (default) counts each node once, by its local rank 0 (or the first rank to take
+   * the node's lock), the node's other ranks deferring to it with rows of no energy; `'per-rank'` makes
+   * every rank count its own process tree's share, idle left out; `'off'` ignores the launcher (each rank
+   * measures the machine, as alone). Under a launcher every row carries the job, the node and the rank,
+   * and the CSV is `emissions-<node>.csv` unless `outputFile` is given, so nodes never share a file.
+   */
+  distributed?: DistributedMode
+  /** The job's id where the launcher gives none (a job of ranks started by other means). */
+  jobId?: string
+  /**
    * Where /proc is (attribution, the guest-memory check, and whether this is a virtual machine or a
    * container for its embodied share; containers may mount the host's elsewhere). Default `/proc`.
    */
@@ -270,6 +283,7 @@ export type DefaultedOption =
   | 'attribution'
   | 'idle'
   | 'emissionsScope'
+  | 'distributed'
   | 'procRoot'
   | 'sysRoot'
   | 'logLevel'
@@ -298,4 +312,6 @@ export interface ResolvedConfig
   readonly gpuIds: readonly string[] | null
   /** Whose energy the figures are: the machine, a process tree (its pid) or a cgroup (its folder). */
   readonly attribution: ResolvedAttribution
+  /** The job and the rank, from the launcher's environment; null outside one, or with distributed 'off'. */
+  readonly job: JobPlace | null
 }

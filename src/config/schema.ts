@@ -600,6 +600,23 @@ export const DEFINITIONS = {
       "the figure the summary and budgets price: the whole machine at the wall (default) or CPU+GPU+RAM, CodeCarbon's scope",
     ),
   },
+  distributed: {
+    ...choice(['auto', 'per-rank', 'off'], 'per-rank'),
+    default: 'auto',
+    flag: flag(
+      'distributed',
+      'text',
+      'auto|per-rank|off',
+      'per-rank',
+      "under SLURM, torchrun or MPI: count each node once (auto, default), each rank's own share (per-rank), or ignore the launcher (off)",
+    ),
+  },
+  jobId: {
+    kind: 'string',
+    schema: z.string({ error: 'must be a string' }).check(z.minLength(1, 'must not be empty')),
+    example: "'train-42'",
+    flag: flag('job-id', 'text', 'id', 'train-42', "the job's id where the launcher gives none"),
+  },
   procRoot: { kind: 'string', schema: path, example: "'/host/proc'", default: '/proc' },
   sysRoot: { kind: 'string', schema: path, example: "'/host/sys'", default: '/sys' },
   logLevel: { ...choice(LOG_LEVELS as [LogLevel, ...LogLevel[]], 'info'), default: 'warning' },

@@ -1,5 +1,6 @@
 import type { MeterComponent, MeterMethod, MeterSource } from '../core/components.js'
 import type { FootprintFields } from './footprint.js'
+import type { JobFields } from './job.js'
 import type { RequestFields } from './requests.js'
 
 /** Which figure the summary, budgets, equivalents and SCI price: the whole machine at the wall, or CodeCarbon's CPU + GPU + RAM. */
@@ -153,7 +154,7 @@ export interface Measurement {
 }
 
 /** A run's result: what stop() and flush() return and what a CSV row holds. */
-export interface EmissionsRecord extends Measurement, RequestFields, FootprintFields {
+export interface EmissionsRecord extends Measurement, RequestFields, FootprintFields, JobFields {
   /** ISO 8601 UTC time the record was made. */
   readonly timestamp: string
   /** The project the run belongs to (option `projectName`). */

@@ -2,6 +2,7 @@ import { freemem, totalmem } from 'node:os'
 import { emptyTotals, type Ledger } from '../accounting/ledger.js'
 import {
   footprintFacts,
+  NO_JOB,
   type RunFacts,
   toEmissionsRecord,
   toMeasurement,
@@ -18,6 +19,7 @@ import { LOAD_UNKNOWN } from '../meters/cpu-estimate.js'
 import type { ModelEstimate } from '../meters/detect.js'
 import type { EstimateWatts } from '../meters/meter.js'
 import type { MeterDescription } from '../model/interval.js'
+import type { JobFields, JobPlace, JobRole } from '../model/job.js'
 import type { EmissionsRecord, Measurement, RunStatus, ScheduleFields } from '../model/record.js'
 import type { RequestTotals } from '../model/requests.js'
 import { type CpuTimes, loadBetween, readCpuTimes } from '../platform/cpu-load.js'
@@ -60,6 +62,8 @@ export interface RunParts {
   schedule: RunSchedule | null
   /** The footprint's look-ups, the run's own. */
   readonly footprint: FootprintCache
+  /** This rank's role in its job (distributed); null outside a launcher, or before start(). */
+  role: JobRole | null
 }
 
 /** The parts of a run not started yet. */
@@ -78,6 +82,7 @@ export function noRunParts(): RunParts {
     requests: () => null,
     schedule: null,
     footprint: {},
+    role: null,
   }
 }
 
@@ -99,6 +104,7 @@ export type RecordConfig = Pick<
   | 'procRoot'
   | 'sysRoot'
   | 'emissionsScope'
+  | 'job'
 >
 
 /** The intensity valid now; NaN (source `none`) before the intensity is known. */
@@ -138,6 +144,7 @@ export function assembleRecord(config: RecordConfig, run: RunParts, status: RunS
     attribution: attributionContext(config, run),
     emissionsScope: config.emissionsScope,
     requests: requestFields(run.requests()),
+    job: jobFields(config.job, run.role),
   }
   // The footprint needs the measurement and the facts, not the record: the record is built once, with it.
   const instanceType = run.intensity?.location?.cloudInstanceType ?? null
@@ -192,7 +199,15 @@ export function attributionSetup(config: RecordConfig, run: RunParts): Attributi
 }
 
 /** Whose energy the record's figures are, and how the share was found. */
+/** The job's fields of the record: the launcher's place and this rank's role. */
+function jobFields(place: JobPlace | null, role: JobRole | null): JobFields {
+  if (!place) return NO_JOB
+  return { ...place, jobRole: role }
+}
+
 function attributionContext(config: RecordConfig, run: RunParts): RunFacts['attribution'] {
+  // A deferring rank's figures are nobody's: its node's measurer counts them.
+  if (run.role === 'deferred') return { mode: 'process', note: null }
   const plan = run.attribution
   const facts = run.ledger?.attributionFacts()
   if (!plan?.spec || !facts) {

@@ -7,6 +7,7 @@ import { describeError } from '../core/errors.js'
 import type { Logger } from '../core/log.js'
 import { JOULES_PER_KWH } from '../core/units.js'
 import type { TrackerWarning } from '../core/warnings.js'
+import { takeRole } from '../distributed/role.js'
 import { shippedCpuTable } from '../estimates/cpu-tdp-table.js'
 import { instanceHostPlatform } from '../footprint/guest-host.js'
 import { resolveIntensity } from '../intensity/resolve.js'
@@ -73,6 +74,8 @@ export class TrackerRun {
   readonly #spanMs = spanClock()
   /** Whether this process starts the job (`wattprint run`: see tracker.ts's `launcher`). */
   #launches = false
+  /** Gives back the node's measurer lock, when this rank holds it (distributed). */
+  #releaseRole: () => void = () => {}
 
   constructor(host: RunHost) {
     this.#host = host
@@ -228,7 +231,7 @@ export class TrackerRun {
     // (inline sampling's baseline, or the first reading the worker takes over from), and the worker is
     // spawned on the same plan, so that its start-up overlaps the slow look-ups started just after (system
     // description, intensity tables, the CPU TDP table), which only the estimates and the accounting need.
-    const { attribution, plan } = planSampling(config, this.#launches)
+    const { attribution, plan } = this.#planSampling(config)
     this.parts.attribution = attribution
     this.parts.plan = plan
     const inline = config.sampling === 'inline' ? this.#sampling.inline(plan) : undefined
@@ -305,6 +308,27 @@ export class TrackerRun {
     await this.#sinks.start()
   }
 
+  /**
+   * What the run samples: its meters and attribution, as this rank's role in its job (distributed) makes
+   * them. A node's measurer samples as alone; a rank counting its own share is attributed to its process
+   * tree (where no attribution was asked for); a deferring rank samples nothing, its node's measurer
+   * counting it.
+   */
+  #planSampling(config: ResolvedConfig): ReturnType<typeof planSampling> {
+    if (!config.job || config.distributed === 'off') return planSampling(config, this.#launches)
+    const role = takeRole(config.job, config.distributed === 'per-rank' ? 'per-rank' : 'auto')
+    this.#releaseRole = role.release
+    this.parts.role = role.role
+    this.parts.notes.push(role.note)
+    if (role.role === 'rank' && config.attribution.kind === 'machine') {
+      return planSampling({ ...config, attribution: { kind: 'process', pid: process.pid } }, this.#launches)
+    }
+    const planned = planSampling(config, this.#launches)
+    if (role.role !== 'deferred') return planned
+    const plan = { ...planned.plan, specs: [], pending: { cpu: false, ram: false, rest: false } }
+    return { attribution: { spec: null, job: 'the machine', warnings: [] }, plan }
+  }
+
   /** The process is ending with the run still going: the run ends now; its record, for its row. */
   #endAtExit(status: RunStatus, note: string): EmissionsRecord {
     this.readNow()
@@ -313,6 +337,7 @@ export class TrackerRun {
     const record = this.record(status)
     this.#stopPromise ??= Promise.resolve(record)
     this.state = 'stopped'
+    this.#releaseRole()
     return record
   }
 
@@ -343,6 +368,7 @@ export class TrackerRun {
     // The CSV's row among them (through the guard, which drops the checkpoint once the row is on disk).
     if (this.parts.session) await this.#sinks.stop(record)
     this.state = 'stopped'
+    this.#releaseRole()
     this.#host.logger.info(summaryLine(record))
     return record
   }

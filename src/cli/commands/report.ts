@@ -19,23 +19,84 @@ import { renderTable } from '../report/table.js'
 import { checkOutputFile } from '../run/output-checks.js'
 import { UsageError } from '../units.js'
 
-const keyOf = (run: RunRow, by: Grouping): string =>
-  by === 'project'
-    ? run.project || '(none)'
-    : by === 'experiment'
-      ? run.experiment || '(none)'
-      : by === 'run'
-        ? run.runId
-        : run.timestamp.slice(0, 10)
+const KEYS: Readonly<Record<Grouping, (run: RunRow) => string>> = {
+  project: (run) => run.project || '(none)',
+  experiment: (run) => run.experiment || '(none)',
+  run: (run) => run.runId,
+  day: (run) => run.timestamp.slice(0, 10),
+  job: (run) => run.jobId || '(none)',
+  node: (run) => run.nodeName || '(none)',
+  rank: (run) => (run.rank === null ? '(none)' : `${run.jobId || '(none)'} rank ${run.rank}`),
+}
 
-/** Sums runs by project, experiment, run or day, sorted by key. */
+/** Sums runs by project, experiment, run, day, job, node or rank, sorted by key. */
 export function groupRuns(runs: readonly RunRow[], by: Grouping): GroupTotals[] {
   const groups = new Map<string, RunRow[]>()
   for (const run of runs) {
-    const key = keyOf(run, by)
+    const key = KEYS[by](run)
     groups.set(key, [...(groups.get(key) ?? []), run])
   }
-  return [...groups].map(([key, members]) => total(key, members)).sort((a, b) => a.key.localeCompare(b.key))
+  return [...groups]
+    .map(([key, members]) =>
+      by === 'job' && key !== '(none)' ? jobTotal(key, members) : total(key, members),
+    )
+    .sort((a, b) => a.key.localeCompare(b.key))
+}
+
+/** What --by job says of each job under the table: its ranks, its nodes, and why it may be short. */
+function jobLines(groups: readonly GroupTotals[]): string[] {
+  return groups.flatMap(({ key, job, durationS }) => {
+    if (!job) return []
+    const ranks = job.worldSize === null ? `${job.ranks} rank(s)` : `${job.ranks} of ${job.worldSize} rank(s)`
+    const line = `job ${key}: ${ranks} on ${job.nodes} node(s), ${durationS.toFixed(1)} s from first start to last stop`
+    return job.incomplete ? [line, `job ${key} is incomplete: ${job.incomplete}`] : [line]
+  })
+}
+
+/** When a row's run started and ended, ms since the epoch, on its own node's clock. */
+function spanOf(run: RunRow): { startMs: number; endMs: number } {
+  const endMs = Date.parse(run.timestamp)
+  return { startMs: endMs - run.durationS * 1000, endMs }
+}
+
+/**
+ * A job's totals: its rows summed (each node counted once by the rows' roles: deferring ranks carry no
+ * energy), its wall time the longest node's span from its first start to its last stop, on that node's
+ * own clock (nodes' clocks differ: a span across them could be off by the difference, or negative), and
+ * why it may be short.
+ */
+export function jobTotal(key: string, runs: readonly RunRow[]): GroupTotals {
+  const byNode = new Map<string, RunRow[]>()
+  for (const run of runs) byNode.set(run.nodeName, [...(byNode.get(run.nodeName) ?? []), run])
+  let durationS = 0
+  for (const members of byNode.values()) {
+    const spans = members.map(spanOf)
+    const spanS = (Math.max(...spans.map((s) => s.endMs)) - Math.min(...spans.map((s) => s.startMs))) / 1000
+    durationS = Math.max(durationS, spanS)
+  }
+  const ranks = new Set(runs.filter((r) => r.rank !== null).map((r) => r.rank))
+  const sizes = runs.map((r) => r.worldSize).filter((n): n is number => n !== null)
+  const worldSize = sizes.length > 0 ? Math.max(...sizes) : null
+  const why: string[] = []
+  const recovered = runs.filter((r) => r.status === 'interrupted' || r.status === 'running')
+  if (recovered.length > 0) {
+    const nodes = [...new Set(recovered.map((r) => r.nodeName || '(no node)'))]
+    why.push(
+      `${recovered.length} row(s) on ${nodes.join(', ')} end at a checkpoint or a flush, not at stop(): what was recovered`,
+    )
+  }
+  if (worldSize !== null && ranks.size < worldSize)
+    why.push(`${ranks.size} of its ${worldSize} ranks have rows`)
+  return {
+    ...total(key, runs),
+    durationS,
+    job: {
+      nodes: byNode.size,
+      ranks: ranks.size,
+      worldSize,
+      incomplete: why.length > 0 ? why.join('; ') : null,
+    },
+  }
 }
 
 export function total(key: string, runs: readonly RunRow[]): GroupTotals {
@@ -69,7 +130,7 @@ export const REPORT_FLAGS = {
   by: {
     type: 'string',
     value: GROUPINGS.join('|'),
-    help: 'how to group the runs (default project); day: the UTC date of each run',
+    help: 'how to group the runs (default project); day: the UTC date of each run; job, node, rank: a job across machines',
     example: 'day',
   },
   html: {
@@ -158,7 +219,12 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   if (values.json) printJson({ by, groups, total: all, waiting, skipped })
   else {
     const saved = waitingLine(waiting)
-    printOut(...linesOf(renderTable(groups, by, all)), ...(saved ? [saved] : []), ...skipped)
+    printOut(
+      ...linesOf(renderTable(groups, by, all)),
+      ...jobLines(groups),
+      ...(saved ? [saved] : []),
+      ...skipped,
+    )
   }
   if (values.html) {
     const timelines = (values.timeline ?? []).map((file) => ({ file, samples: readTimeline(file) }))

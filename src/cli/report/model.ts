@@ -29,9 +29,15 @@ export interface RunRow extends FootprintCells, IntervalCells {
   readonly outputTokens: number
   readonly requestEnergyJ: number
   readonly tokenEnergyJ: number
+  /** The job across machines (empty outside a launcher): its id, the node, the rank and what the row counts. */
+  readonly jobId: string
+  readonly nodeName: string
+  readonly rank: number | null
+  readonly worldSize: number | null
+  readonly jobRole: string
 }
 
-export const GROUPINGS = ['project', 'experiment', 'run', 'day'] as const
+export const GROUPINGS = ['project', 'experiment', 'run', 'day', 'job', 'node', 'rank'] as const
 export type Grouping = (typeof GROUPINGS)[number]
 
 /**
@@ -58,6 +64,18 @@ export interface GroupTotals extends IntervalTotals {
   /** Embodied kg CO2e and litres of water of the runs that have them; null when none does. */
   readonly embodiedKg: number | null
   readonly waterL: number | null
+  /** With --by job: its nodes and ranks, and why it is incomplete (null when whole). */
+  readonly job?: JobTotals
+}
+
+/** What `report --by job` says of a job besides its sums. */
+export interface JobTotals {
+  readonly nodes: number
+  readonly ranks: number
+  /** The ranks the launcher said the job has; null when no row says. */
+  readonly worldSize: number | null
+  /** Why the job's figure may be short (a node's run recovered from its checkpoint, ranks missing); null when whole. */
+  readonly incomplete: string | null
 }
 
 /** The heading of the grouping column: `day` groups by the timestamps' date, which is UTC, and says so. */

@@ -50,6 +50,11 @@ export function readEmissionsCsv(path: string): ReadResult {
       counterfactualKg: optional(record.counterfactual_emissions),
       forecastGPerKWh: optional(record.forecast_intensity),
       forecastSource: record.forecast_source ?? '',
+      jobId: record.job_id ?? '',
+      nodeName: record.node_name ?? '',
+      rank: optional(record.rank),
+      worldSize: optional(record.world_size),
+      jobRole: record.job_role ?? '',
       ...requestFigures(record),
       ...footprintCells(record),
       ...intervalCells(record),
@@ -69,6 +74,8 @@ export function readEmissionsCsv(path: string): ReadResult {
       row.tokenEnergyJ,
       row.embodiedKg ?? 0,
       row.waterL ?? 0,
+      row.rank ?? 0,
+      row.worldSize ?? 0,
       ...intervalFigures(row),
     ]
     if (Number.isNaN(Date.parse(row.timestamp)) || figures.some((f) => !Number.isFinite(f) || f < 0)) {

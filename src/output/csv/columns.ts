@@ -635,6 +635,57 @@ const WATTPRINT_TABLE = wattprintColumns([
     meaning:
       'What the wall figure is: `acpi-power-meter`, or the sources added (`rapl+rapl-dram+rest-model`).',
   },
+  // The job across machines (distributed/): `?? null` for records from before them (old checkpoints).
+  {
+    name: 'job_id',
+    cell: (record) => record.jobId ?? null,
+    text: true,
+    unit: 'text',
+    meaning:
+      "The job's id from its launcher (SLURM_JOB_ID, PBS_JOBID, LSB_JOBID, TORCHELASTIC_RUN_ID, PMIX_NAMESPACE) or the `jobId` option; empty outside a launcher. A job's rows, from every node, sum to the job.",
+  },
+  {
+    name: 'node_name',
+    cell: (record) => record.nodeName ?? null,
+    text: true,
+    unit: 'text',
+    meaning:
+      'The node the row was measured on (SLURMD_NODENAME, else the host name); empty outside a launcher.',
+  },
+  {
+    name: 'rank',
+    cell: (record) => record.rank ?? null,
+    unit: 'integer',
+    meaning: "The process's rank in its job, from 0; empty where the launcher gives none.",
+  },
+  {
+    name: 'local_rank',
+    cell: (record) => record.localRank ?? null,
+    unit: 'integer',
+    meaning: "Its rank among the job's processes on its node, from 0; empty where the launcher gives none.",
+  },
+  {
+    name: 'world_size',
+    cell: (record) => record.worldSize ?? null,
+    unit: 'integer',
+    meaning: "The job's number of ranks; empty where the launcher gives none.",
+  },
+  {
+    name: 'launcher',
+    cell: (record) => record.launcher ?? null,
+    text: true,
+    unit: '`slurm`, `torchrun`, `openmpi`, `mpich`, `pbs` or `lsf`',
+    meaning:
+      'Whose environment gave the job and the rank (the innermost launcher: torchrun inside SLURM is `torchrun`).',
+  },
+  {
+    name: 'job_role',
+    cell: (record) => record.jobRole ?? null,
+    text: true,
+    unit: '`node`, `rank` or `deferred`',
+    meaning:
+      "What the row counts (option `distributed`): `node` the whole machine, once per node; `rank` the rank's own process tree's share; `deferred` nothing, its node's measurer counting it. Summing a job's rows counts each node once.",
+  },
   // Last, so that a row cut short is told from a whole one by its last cell (see file.ts); new columns go
   // before it.
   {

@@ -1,0 +1,111 @@
+import { hostname } from 'node:os'
+import type { JobPlace, LauncherName } from '../model/job.js'
+
+export type { JobPlace, LauncherName } from '../model/job.js'
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/** A rank or a size: a plain decimal integer from 0, else null (a launcher's variable is text). */
+function count(text: string | undefined): number | null {
+  if (text === undefined || !/^\s*\d{1,9}\s*$/.test(text)) return null
+  return Number(text)
+}
+
+/** A variable's text, or null when unset or empty. */
+function text(value: string | undefined): string | null {
+  return value === undefined || value === '' ? null : value
+}
+
+/** The ranks as each launcher names them, innermost first: torchrun and MPI run inside SLURM's jobs. */
+const RANKS: readonly {
+  readonly launcher: LauncherName
+  readonly present: (env: Env) => boolean
+  readonly rank: string
+  readonly localRank: string
+  readonly worldSize: string
+  readonly jobId: readonly string[]
+}[] = [
+  {
+    launcher: 'torchrun',
+    present: (env) => env.RANK !== undefined && env.WORLD_SIZE !== undefined && env.LOCAL_RANK !== undefined,
+    rank: 'RANK',
+    localRank: 'LOCAL_RANK',
+    worldSize: 'WORLD_SIZE',
+    jobId: ['TORCHELASTIC_RUN_ID'],
+  },
+  {
+    launcher: 'openmpi',
+    present: (env) => env.OMPI_COMM_WORLD_RANK !== undefined,
+    rank: 'OMPI_COMM_WORLD_RANK',
+    localRank: 'OMPI_COMM_WORLD_LOCAL_RANK',
+    worldSize: 'OMPI_COMM_WORLD_SIZE',
+    jobId: ['PMIX_NAMESPACE', 'OMPI_MCA_orte_ess_jobid', 'OMPI_MCA_ess_base_jobid'],
+  },
+  {
+    launcher: 'mpich',
+    present: (env) => env.PMI_RANK !== undefined,
+    rank: 'PMI_RANK',
+    localRank: 'MPI_LOCALRANKID',
+    worldSize: 'PMI_SIZE',
+    jobId: ['PMIX_NAMESPACE'],
+  },
+  {
+    launcher: 'slurm',
+    present: (env) => env.SLURM_JOB_ID !== undefined && env.SLURM_PROCID !== undefined,
+    rank: 'SLURM_PROCID',
+    localRank: 'SLURM_LOCALID',
+    worldSize: 'SLURM_NTASKS',
+    jobId: ['SLURM_JOB_ID'],
+  },
+]
+
+/** Schedulers that name the job but not the ranks (a batch script, or ranks started by other means). */
+const SCHEDULERS: readonly { readonly launcher: LauncherName; readonly jobId: string }[] = [
+  { launcher: 'slurm', jobId: 'SLURM_JOB_ID' },
+  { launcher: 'pbs', jobId: 'PBS_JOBID' },
+  { launcher: 'lsf', jobId: 'LSB_JOBID' },
+]
+
+/**
+ * The job this process is part of, from its launcher's environment; null outside any launcher. Pure but
+ * for the host name, which `host` replaces in tests.
+ */
+export function jobPlaceFrom(env: Env = process.env, host: () => string = hostname): JobPlace | null {
+  const scheduler = SCHEDULERS.find((s) => text(env[s.jobId]) !== null)
+  const schedulerJob = scheduler ? text(env[scheduler.jobId]) : null
+  const nodeName = text(env.SLURMD_NODENAME) ?? host()
+  const ranks = RANKS.find((r) => r.present(env))
+  if (ranks) {
+    const own = ranks.jobId.map((name) => text(env[name])).find((id) => id !== null && id !== 'none')
+    return {
+      launcher: ranks.launcher,
+      jobId: schedulerJob ?? own ?? null,
+      nodeName,
+      rank: count(env[ranks.rank]),
+      localRank: count(env[ranks.localRank]),
+      worldSize: count(env[ranks.worldSize]),
+    }
+  }
+  if (!scheduler) return null
+  return {
+    launcher: scheduler.launcher,
+    jobId: schedulerJob,
+    nodeName,
+    rank: null,
+    localRank: null,
+    worldSize: null,
+  }
+}
+
+/**
+ * The CSV a node writes under a launcher, `emissions-<node>.csv`: the node's name with every character
+ * outside letters, digits, `.`, `_` and `-` replaced by `_`, at most 100 of them, never a leading dot
+ * (whatever a host name holds, the file stays in its folder and in plain sight).
+ */
+export function nodeCsvName(nodeName: string): string {
+  const safe = nodeName
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 100)
+    .replace(/^\./, '_')
+  return `emissions-${safe || '_'}.csv`
+}

@@ -1,0 +1,291 @@
+import { execFile, spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { afterEach, describe, expect, it } from 'vitest'
+import { jobPlaceFrom, nodeCsvName } from '../src/distributed/launcher.js'
+import { lockFolder, takeRole } from '../src/distributed/role.js'
+import type { JobPlace } from '../src/model/job.js'
+import { constantWatts } from './helpers/constant-watts.js'
+import { readCsvWithPython } from './helpers/csv.js'
+import { makeTempDir } from './helpers/temp-dir.js'
+
+// A job across machines: who the launcher says a process is, which rank of a node measures it, and rows
+// that sum to the job. Real trackers in real processes on a powercap tree at a known wattage; the nodes
+// are told apart by SLURMD_NODENAME, as slurmd tells its tasks (the real SLURM cluster is its own test).
+
+const run = promisify(execFile)
+const host = () => 'this-host'
+const cleanups: (() => void | Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+describe('the job and the rank, from the launcher', () => {
+  it('reads SLURM, torchrun, Open MPI, MPICH, PBS and LSF, the innermost launcher giving the rank', () => {
+    const slurm = {
+      SLURM_JOB_ID: '123',
+      SLURM_PROCID: '5',
+      SLURM_LOCALID: '1',
+      SLURM_NTASKS: '8',
+      SLURMD_NODENAME: 'n07',
+    }
+    expect(jobPlaceFrom(slurm, host)).toEqual({
+      launcher: 'slurm',
+      jobId: '123',
+      nodeName: 'n07',
+      rank: 5,
+      localRank: 1,
+      worldSize: 8,
+    })
+    // torchrun started by a SLURM batch script: torchrun's ranks, the scheduler's job.
+    const torch = { RANK: '6', LOCAL_RANK: '2', WORLD_SIZE: '16', TORCHELASTIC_RUN_ID: 'none' }
+    expect(jobPlaceFrom({ ...slurm, ...torch }, host)).toMatchObject({
+      launcher: 'torchrun',
+      jobId: '123',
+      rank: 6,
+      localRank: 2,
+      worldSize: 16,
+    })
+    // Alone, its run id, unless it is torchrun's default `none`.
+    expect(jobPlaceFrom(torch, host)).toMatchObject({
+      launcher: 'torchrun',
+      jobId: null,
+      nodeName: 'this-host',
+    })
+    expect(jobPlaceFrom({ ...torch, TORCHELASTIC_RUN_ID: 'rdzv-9' }, host)?.jobId).toBe('rdzv-9')
+    expect(
+      jobPlaceFrom(
+        {
+          OMPI_COMM_WORLD_RANK: '3',
+          OMPI_COMM_WORLD_LOCAL_RANK: '0',
+          OMPI_COMM_WORLD_SIZE: '4',
+          PMIX_NAMESPACE: 'prterun-x-1@1',
+        },
+        host,
+      ),
+    ).toEqual({
+      launcher: 'openmpi',
+      jobId: 'prterun-x-1@1',
+      nodeName: 'this-host',
+      rank: 3,
+      localRank: 0,
+      worldSize: 4,
+    })
+    expect(jobPlaceFrom({ PMI_RANK: '2', PMI_SIZE: '4', MPI_LOCALRANKID: '1' }, host)).toMatchObject({
+      launcher: 'mpich',
+      jobId: null,
+      rank: 2,
+      localRank: 1,
+      worldSize: 4,
+    })
+    expect(jobPlaceFrom({ PBS_JOBID: '99.pbs-server' }, host)).toEqual({
+      launcher: 'pbs',
+      jobId: '99.pbs-server',
+      nodeName: 'this-host',
+      rank: null,
+      localRank: null,
+      worldSize: null,
+    })
+    expect(jobPlaceFrom({ LSB_JOBID: '4711' }, host)).toMatchObject({ launcher: 'lsf', jobId: '4711' })
+    expect(jobPlaceFrom({}, host)).toBeNull()
+    expect(jobPlaceFrom({ RANK: '1' }, host)).toBeNull()
+  })
+
+  it('takes a rank only as a plain integer, and a job id as whatever text it is', () => {
+    for (const bad of ['-1', '1e3', '0x1', 'one', '', '1.5', '9999999999']) {
+      expect(jobPlaceFrom({ SLURM_JOB_ID: '1', SLURM_PROCID: bad }, host)?.rank).toBeNull()
+    }
+    const hostile = `"q",\n\r..\u001b[31m\u202e=cmd|${'x'.repeat(10_000)}`
+    expect(jobPlaceFrom({ SLURM_JOB_ID: hostile, SLURM_PROCID: '0' }, host)?.jobId).toBe(hostile)
+  })
+
+  it("names each node's CSV so that it stays in its folder", () => {
+    expect(nodeCsvName('n07')).toBe('emissions-n07.csv')
+    expect(nodeCsvName('../../etc/x')).toBe('emissions-_._.._etc_x.csv')
+    expect(nodeCsvName('.hidden')).toBe('emissions-_hidden.csv')
+    expect(nodeCsvName('a\nb\u202e')).toBe('emissions-a_b_.csv')
+    expect(nodeCsvName('n'.repeat(500)).length).toBe('emissions-.csv'.length + 100)
+  })
+})
+
+const place = (over: Partial<JobPlace> = {}): JobPlace => ({
+  launcher: 'pbs',
+  jobId: '99',
+  nodeName: 'n1',
+  rank: null,
+  localRank: null,
+  worldSize: null,
+  ...over,
+})
+
+/** A tracker in another process, under PBS (no local rank) on this node: the role its row says. */
+function roleElsewhere(folder: string, job: JobPlace): string {
+  const script = `
+    import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
+    const t = new EmissionsTracker({ saveToFile: false, logLevel: 'silent', carbonIntensityGPerKWh: 100 })
+    await t.start()
+    console.log((await t.stop()).jobRole)`
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, XDG_RUNTIME_DIR: folder, PBS_JOBID: job.jobId ?? '', HOSTNAME: job.nodeName },
+  })
+  return child.stdout.trim() || child.stderr
+}
+
+describe('one measurer per node', () => {
+  it('is the local rank 0 where the launcher gives local ranks; per-rank counts each its own', () => {
+    expect(takeRole(place({ localRank: 0 }), 'auto').role).toBe('node')
+    const other = takeRole(place({ localRank: 2, rank: 6 }), 'auto')
+    expect(other.role).toBe('deferred')
+    expect(other.note).toContain('local rank 2: its node is measured by local rank 0')
+    expect(takeRole(place({ localRank: 2 }), 'per-rank').role).toBe('rank')
+  })
+
+  it("is elected by the node's lock where none is given: one holder, taken over when it died", () => {
+    const runtime = makeTempDir('wattprint-lock-')
+    const folder = lockFolder({ XDG_RUNTIME_DIR: runtime })
+    const job = place({ nodeName: hostname() })
+    const mine = takeRole(job, 'auto', folder)
+    expect(mine.role).toBe('node')
+    const [lock] = readdirSync(folder)
+    expect(readFileSync(join(folder, String(lock)), 'utf8')).toBe(`${process.pid}\n`)
+    // Another process of the same job on the same node defers while this one holds the lock.
+    expect(roleElsewhere(runtime, job)).toBe('deferred')
+    // Another job is not this lock's; its measurer gives its lock back as it stops.
+    expect(roleElsewhere(runtime, { ...job, jobId: '100' })).toBe('node')
+    expect(readdirSync(folder)).toEqual([lock])
+    mine.release()
+    expect(readdirSync(folder)).toEqual([])
+    // The lock of a holder that died is taken over.
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
+    writeFileSync(join(folder, String(lock)), `${dead.stdout.trim()}\n`)
+    expect(roleElsewhere(runtime, job)).toBe('node')
+  })
+
+  it('measures the node, saying so, when the lock cannot be used', () => {
+    const folder = makeTempDir('wattprint-lock-')
+    writeFileSync(join(folder, 'in-the-way'), '')
+    const role = takeRole(place(), 'auto', join(folder, 'in-the-way'))
+    expect(role.role).toBe('node')
+    expect(role.note).toContain('could not be used')
+  })
+})
+
+const WATTS = 40
+
+/** A rank: a tracker in its own process, with the launcher's variables, for about `ms`. */
+async function rank(env: Record<string, string>, options: Record<string, unknown>, ms = 1200) {
+  const script = `
+    import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
+    const t = new EmissionsTracker(${JSON.stringify({ logLevel: 'silent', intervalMs: 100, carbonIntensityGPerKWh: 250, gpuIds: [], ...options })})
+    await t.start()
+    await new Promise((r) => setTimeout(r, ${ms}))
+    const r = await t.stop()
+    console.log(JSON.stringify({ role: r.jobRole, cpuJ: r.cpu.energyKWh * 3.6e6, durationS: r.durationS, mode: r.trackingMode, file: t.config.outputFile }))`
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, ...env },
+  })
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    role: string
+    cpuJ: number
+    durationS: number
+    mode: string
+    file: string
+  }
+}
+
+describe('a job of 4 ranks on 2 nodes, as SLURM starts it', () => {
+  it('counts each node once, writes a file per node, and report --by job sums one job', async () => {
+    const { raplRoot, dir } = await constantWatts(WATTS, cleanups, 'wattprint-job-')
+    // The hostile corpus as the job's id: it reaches every row whole and every terminal line escaped.
+    const jobId = `"q",\n\r..\u001b[31m\u202e=cmd|${'x'.repeat(10_000)}`
+    const ranks = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        rank(
+          {
+            SLURM_JOB_ID: jobId,
+            SLURM_PROCID: String(i),
+            SLURM_LOCALID: String(i % 2),
+            SLURM_NTASKS: '4',
+            SLURMD_NODENAME: i < 2 ? 'node-a' : 'node-b',
+          },
+          { raplRoot, outputDir: dir },
+        ),
+      ),
+    )
+    expect(ranks.map((r) => r.role)).toEqual(['node', 'deferred', 'node', 'deferred'])
+    expect(ranks.map((r) => r.file)).toEqual([
+      'emissions-node-a.csv',
+      'emissions-node-a.csv',
+      'emissions-node-b.csv',
+      'emissions-node-b.csv',
+    ])
+    // The measurers measured their node (the fixture's package at 40 W); the others nothing.
+    for (const r of ranks) {
+      if (r.role === 'node') expect(r.cpuJ / (WATTS * r.durationS)).toBeGreaterThan(0.9)
+      if (r.role === 'node') expect(r.cpuJ / (WATTS * r.durationS)).toBeLessThan(1.1)
+      else expect(r.cpuJ).toBe(0)
+    }
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.csv'))
+        .sort(),
+    ).toEqual(['emissions-node-a.csv', 'emissions-node-b.csv'])
+    // Another reader than ours: Python's csv gives the job's id back whole, and the columns.
+    const rows = ['node-a', 'node-b'].flatMap((n) => readCsvWithPython(join(dir, `emissions-${n}.csv`)))
+    expect(rows.map((r) => r.job_id)).toEqual([jobId, jobId, jobId, jobId])
+    expect(
+      rows.map((r) => [r.node_name, r.rank, r.local_rank, r.world_size, r.launcher, r.job_role]).sort(),
+    ).toEqual([
+      ['node-a', '0', '0', '4', 'slurm', 'node'],
+      ['node-a', '1', '1', '4', 'slurm', 'deferred'],
+      ['node-b', '2', '0', '4', 'slurm', 'node'],
+      ['node-b', '3', '1', '4', 'slurm', 'deferred'],
+    ])
+    const cli = resolve('dist/cli.js')
+    const files = ['node-a', 'node-b'].map((n) => join(dir, `emissions-${n}.csv`))
+    const json = await run(process.execPath, [cli, 'report', ...files, '--by', 'job', '--json'])
+    const report = JSON.parse(json.stdout) as {
+      groups: {
+        key: string
+        runs: number
+        cpuKWh: number
+        durationS: number
+        job: { nodes: number; ranks: number; worldSize: number; incomplete: string | null }
+      }[]
+    }
+    expect(report.groups).toHaveLength(1)
+    const [job] = report.groups
+    expect(job?.key).toBe(jobId)
+    expect(job?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null })
+    const nodesJ = ranks.reduce((sum, r) => sum + r.cpuJ, 0)
+    expect((job?.cpuKWh ?? 0) * 3.6e6).toBeCloseTo(nodesJ, 6)
+    // The job's time: the longest node's first start to last stop, not the ranks' sum.
+    expect(job?.durationS).toBeGreaterThan(1)
+    expect(job?.durationS).toBeLessThan(Math.max(...ranks.map((r) => r.durationS)) + 1)
+    const text = await run(process.execPath, [cli, 'report', ...files, '--by', 'job'])
+    expect(text.stdout).toContain('4 of 4 rank(s) on 2 node(s)')
+    for (const raw of ['\u001b', '\u202e', '\r']) expect(text.stdout).not.toContain(raw)
+  })
+
+  it('per-rank: every rank counts its own process tree; off: the launcher is ignored', async () => {
+    const { raplRoot, dir } = await constantWatts(WATTS, cleanups, 'wattprint-job-')
+    const env = {
+      SLURM_JOB_ID: '7',
+      SLURM_PROCID: '1',
+      SLURM_LOCALID: '1',
+      SLURM_NTASKS: '2',
+      SLURMD_NODENAME: 'n',
+    }
+    const perRank = await rank(env, { raplRoot, outputDir: dir, distributed: 'per-rank' }, 600)
+    expect(perRank).toMatchObject({ role: 'rank', mode: 'process', file: 'emissions-n.csv' })
+    // Its share of the node: its own CPU time's, well under the whole package.
+    expect(perRank.cpuJ).toBeLessThan(WATTS * perRank.durationS * 0.9)
+    const off = await rank(env, { raplRoot, outputDir: dir, distributed: 'off' }, 600)
+    expect(off).toMatchObject({ role: null, mode: 'machine', file: 'emissions.csv' })
+    const named = await rank(env, { raplRoot, outputDir: dir, outputFile: 'mine.csv' }, 300)
+    expect(named).toMatchObject({ role: 'deferred', file: 'mine.csv' })
+  })
+})
