@@ -7,8 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { jobPlaceFrom, nodeCsvName } from '../src/distributed/launcher.js'
 import { lockFolder, takeRole } from '../src/distributed/role.js'
 import type { JobPlace } from '../src/model/job.js'
+import type { EmissionsRecord } from '../src/model/record.js'
+import { CSV_HEADER } from '../src/output/csv/format.js'
+import { recordToLine } from '../src/output/csv/sink.js'
 import { constantWatts } from './helpers/constant-watts.js'
 import { readCsvWithPython } from './helpers/csv.js'
+import { sampleRecord } from './helpers/records.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 
 // A job across machines: who the launcher says a process is, which rank of a node measures it, and rows
@@ -287,5 +291,101 @@ describe('a job of 4 ranks on 2 nodes, as SLURM starts it', () => {
     expect(off).toMatchObject({ role: null, mode: 'machine', file: 'emissions.csv' })
     const named = await rank(env, { raplRoot, outputDir: dir, outputFile: 'mine.csv' }, 300)
     expect(named).toMatchObject({ role: 'deferred', file: 'mine.csv' })
+  })
+})
+
+describe('report --by job, from the rows as nodes wrote them', () => {
+  /** A job's row as a node wrote it: ended at `end` on that node's clock, after `durationS`. */
+  const row = (over: Partial<EmissionsRecord>) =>
+    recordToLine(sampleRecord({ jobId: 'j1', worldSize: 4, energyKWh: 0.001, ...over }))
+
+  it("never gives a negative time where a node's clock is 5 minutes off, and says a job whose node died is incomplete", async () => {
+    const dir = makeTempDir('wattprint-job-report-')
+    const a = join(dir, 'emissions-a.csv')
+    const b = join(dir, 'emissions-b.csv')
+    // Node b's clock is 5 minutes behind: its rows end "before" node a's started.
+    writeFileSync(
+      a,
+      CSV_HEADER +
+        row({
+          runId: 'r0',
+          nodeName: 'a',
+          rank: 0,
+          localRank: 0,
+          jobRole: 'node',
+          timestamp: '2026-12-05T10:10:00.000Z',
+          durationS: 600,
+        }) +
+        row({
+          runId: 'r1',
+          nodeName: 'a',
+          rank: 1,
+          localRank: 1,
+          jobRole: 'deferred',
+          energyKWh: 0,
+          timestamp: '2026-12-05T10:10:00.000Z',
+          durationS: 590,
+        }),
+    )
+    writeFileSync(
+      b,
+      CSV_HEADER +
+        row({
+          runId: 'r2',
+          nodeName: 'b',
+          rank: 2,
+          localRank: 0,
+          jobRole: 'node',
+          timestamp: '2026-12-05T10:05:00.000Z',
+          durationS: 620,
+        }) +
+        row({
+          runId: 'r3',
+          nodeName: 'b',
+          rank: 3,
+          localRank: 1,
+          jobRole: 'deferred',
+          energyKWh: 0,
+          timestamp: '2026-12-05T10:05:00.000Z',
+          durationS: 610,
+        }),
+    )
+    const cli = resolve('dist/cli.js')
+    const report = async () =>
+      JSON.parse((await run(process.execPath, [cli, 'report', a, b, '--by', 'job', '--json'])).stdout) as {
+        groups: {
+          key: string
+          energyKWh: number
+          durationS: number
+          job: { nodes: number; ranks: number; incomplete: string | null }
+        }[]
+      }
+    const whole = (await report()).groups[0]
+    expect(whole?.energyKWh).toBeCloseTo(0.002, 12)
+    // Each node's span on its own clock; the job's the longest: 620 s, not 15 minutes, never negative.
+    expect(whole?.durationS).toBeCloseTo(620, 6)
+    expect(whole?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null })
+    // Node b was killed: its measurer's row is what its checkpoint held, recovered as interrupted.
+    writeFileSync(
+      b,
+      CSV_HEADER +
+        row({
+          runId: 'r2',
+          nodeName: 'b',
+          rank: 2,
+          localRank: 0,
+          jobRole: 'node',
+          status: 'interrupted',
+          energyKWh: 0.0004,
+          timestamp: '2026-12-05T10:02:00.000Z',
+          durationS: 440,
+        }),
+    )
+    const short = (await report()).groups[0]
+    expect(short?.energyKWh).toBeCloseTo(0.0014, 12)
+    expect(short?.job.incomplete).toContain('1 row(s) on b end at a checkpoint or a flush')
+    expect(short?.job.incomplete).toContain('3 of its 4 ranks have rows')
+    const text = await run(process.execPath, [cli, 'report', a, b, '--by', 'job'])
+    expect(text.stdout).toContain('job j1 is incomplete: 1 row(s) on b end at a checkpoint')
   })
 })
