@@ -72,10 +72,12 @@ function expectConserved(
 ) {
   const calls = walls.length
   expect(records).toHaveLength(calls)
-  // Each span covers its call: from just after it was made to just before it returned.
+  // Each span covers its call: from just after it was made to just before it returned. On a busy machine
+  // the promise turns around a call of a millisecond may take several more (seen: a 1.6 ms span in a
+  // 6.7 ms call under two CPU burners): 10 ms of slack, which a span that missed its call still fails.
   for (const [i, r] of records.entries()) {
     expect(r.durationS).toBeLessThanOrEqual(walls[i] ?? 0)
-    expect(r.durationS).toBeGreaterThan((walls[i] ?? 0) * 0.9 - 0.001)
+    expect(r.durationS).toBeGreaterThan((walls[i] ?? 0) * 0.9 - 0.01)
   }
   const measuredJ = record.energyKWh * 3.6e6
   const callsJ = records.reduce((sum, r) => sum + r.energyJ, 0)
