@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describeError } from '../core/errors.js'
@@ -28,9 +28,13 @@ export interface RoleTaken {
   release(): void
 }
 
-/** Where the node's lock lives: the user's runtime folder (node-local), else the temporary folder. */
+/**
+ * Where the node's lock lives: the user's runtime folder (node-local), else a folder of the user's own in
+ * the temporary folder (a job's ranks run as one user; another user's folder there is not writable).
+ */
 export function lockFolder(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return join(env.XDG_RUNTIME_DIR || tmpdir(), 'wattprint-jobs')
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'wattprint-jobs')
+  return join(tmpdir(), `wattprint-jobs-${process.getuid?.() ?? 'user'}`)
 }
 
 /** The lock's file name: a digest of the job and the node, whatever text they hold. */
@@ -53,30 +57,35 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Takes the node's measurer lock (O_EXCL create, holding this pid); a lock whose holder died is taken
- * over. The pid inside, or null when this process holds it now.
+ * Takes the node's measurer lock, holding this pid; a lock whose holder died is taken over. The file is
+ * written whole under another name and linked into place (link() fails where the lock exists), so a lock
+ * is never seen half written. The pid inside, or null when this process holds it now. Two ranks that find
+ * the same dead holder at the same instant may both take over; a job's ranks start together only once,
+ * and a dead holder's lock is found only when a job restarts on the node under the same id.
  */
 function takeLock(path: string): { holder: number | null } {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx')
+  const mine = `${path}.${process.pid}.tmp`
+  writeFileSync(mine, `${process.pid}\n`)
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        writeSync(fd, `${process.pid}\n`)
-      } finally {
-        closeSync(fd)
+        linkSync(mine, path)
+        return { holder: null }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       }
-      return { holder: null }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const holder = Number.parseInt(readFileSync(path, 'utf8'), 10)
+      if (Number.isInteger(holder) && holder > 0 && alive(holder)) return { holder }
+      try {
+        unlinkSync(path)
+      } catch {}
     }
-    const holder = Number.parseInt(readFileSync(path, 'utf8'), 10)
-    if (Number.isInteger(holder) && holder > 0 && alive(holder)) return { holder }
-    // Its holder died (or had not written its pid yet, and then the next attempt sees it): taken over.
+    throw new Error(`could not take ${path}`)
+  } finally {
     try {
-      unlinkSync(path)
+      unlinkSync(mine)
     } catch {}
   }
-  throw new Error(`could not take ${path}`)
 }
 
 const NONE = (): void => {}
