@@ -729,6 +729,7 @@ export const OTHER_ENVIRONMENT_VARIABLES: readonly string[] = [
   'WATTPRINT_BUILD_DTS',
   'WATTPRINT_REQUIRE_CHROMIUM',
   'WATTPRINT_REQUIRE_PROMETHEUS',
+  'WATTPRINT_REQUIRE_SLURM',
   // How often `run --within` asks for a new forecast while it waits; the tests shorten it to seconds.
   'WATTPRINT_FORECAST_REFRESH_MS',
 ]

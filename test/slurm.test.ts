@@ -1,0 +1,188 @@
+import { execFile } from 'node:child_process'
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readCsvWithPython } from './helpers/csv.js'
+import { driveCounters } from './helpers/driver.mjs'
+import { DEFAULT_RANGE_UJ, makePowercapTree } from './helpers/powercap.mjs'
+import { haveSlurm, type SlurmCluster, startSlurmCluster } from './helpers/slurm-cluster.js'
+import { makeTempDir } from './helpers/temp-dir.js'
+
+// A job of 4 ranks on 2 nodes of a real SLURM cluster (Debian's slurmctld, two slurmd and munged, each
+// node in its own network and UTS namespace; see helpers/slurm-cluster.ts), each node with its own
+// powercap tree at a known wattage. sbatch runs the job; srun starts the ranks; each rank is a tracker.
+
+const run = promisify(execFile)
+
+// CI installs slurm-wlm and munge and sets WATTPRINT_REQUIRE_SLURM: there this test cannot silently skip.
+const real = haveSlurm()
+if (!real && process.env.WATTPRINT_REQUIRE_SLURM)
+  throw new Error('slurmctld, slurmd and munged (packages slurm-wlm, munge) and root are required')
+
+const WATTS = { nodeA: 30, nodeB: 50 } as const
+
+describe.skipIf(!real)('a job on a real SLURM cluster of 2 nodes', () => {
+  let cluster: SlurmCluster
+  const undo: (() => void | Promise<void>)[] = []
+  beforeAll(async () => {
+    cluster = await startSlurmCluster(['nodeA', 'nodeB'])
+    undo.push(() => cluster.stop())
+  }, 120_000)
+  afterAll(async () => {
+    for (const step of undo.splice(0).reverse()) await step()
+  })
+
+  /** Each node's package, advanced at its own wattage by one driver process: the trees' roots by node. */
+  async function nodePackages(): Promise<Record<keyof typeof WATTS, string>> {
+    const trees = {
+      nodeA: makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0' }]),
+      nodeB: makePowercapTree([{ id: 'intel-rapl:0', name: 'package-0' }]),
+    }
+    undo.push(() => {
+      for (const tree of Object.values(trees)) tree.cleanup()
+    })
+    const driver = await driveCounters(
+      (['nodeA', 'nodeB'] as const).map((node) => ({
+        path: trees[node].energyPath('intel-rapl:0'),
+        watts: WATTS[node],
+        startUj: 1e9,
+        rangeUj: DEFAULT_RANGE_UJ,
+      })),
+    )
+    undo.push(() => driver.stop())
+    await driver.run()
+    return { nodeA: trees.nodeA.root, nodeB: trees.nodeB.root }
+  }
+
+  it('counts each node once: the job is the sum of its two nodes, in one report of 4 ranks on 2 nodes', async () => {
+    const dir = makeTempDir('wattprint-slurm-job-')
+    const results = join(dir, 'results')
+    const roots = await nodePackages()
+    // A rank: a tracker around a second and a half of CPU work, on its node's package.
+    const rank = join(dir, 'rank.mjs')
+    writeFileSync(
+      rank,
+      `import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
+const node = process.env.SLURMD_NODENAME
+const roots = JSON.parse(process.env.WP_ROOTS)
+const t = new EmissionsTracker({ outputDir: ${JSON.stringify(results)}, raplRoot: roots[node], intervalMs: 100,
+  logLevel: 'silent', carbonIntensityGPerKWh: 300, gpuIds: [], ramPowerW: 0 })
+await t.start()
+const end = Date.now() + 1500
+while (Date.now() < end) {}
+const r = await t.stop()
+console.log(JSON.stringify({ node, rank: r.rank, role: r.jobRole, cpuJ: r.cpu.energyKWh * 3.6e6, durationS: r.durationS }))
+`,
+    )
+    const script = join(dir, 'job.sh')
+    writeFileSync(
+      script,
+      `#!/bin/sh\nexec srun -N2 -n4 ${JSON.stringify(process.execPath)} ${JSON.stringify(rank)}\n`,
+    )
+    chmodSync(script, 0o755)
+    cluster.ctl('sbatch', ['--wait', '-N2', '-n4', '-o', join(dir, 'job-%j.out'), `--chdir=${dir}`, script], {
+      WP_ROOTS: JSON.stringify(roots),
+    })
+    const out = readdirSync(dir).find((f) => f.startsWith('job-'))
+    const lines = out ? readFileSync(join(dir, out), 'utf8').trim().split('\n') : []
+    const ranks = lines.map(
+      (line) =>
+        JSON.parse(line) as { node: string; rank: number; role: string; cpuJ: number; durationS: number },
+    )
+    expect(ranks.map((r) => [r.rank, r.node, r.role]).sort()).toEqual([
+      [0, 'nodeA', 'node'],
+      [1, 'nodeA', 'deferred'],
+      [2, 'nodeB', 'node'],
+      [3, 'nodeB', 'deferred'],
+    ])
+    // Each node measured once, at its own wattage.
+    let knownJ = 0
+    for (const r of ranks) {
+      if (r.role !== 'node') {
+        expect(r.cpuJ).toBe(0)
+        continue
+      }
+      const expected = WATTS[r.node as keyof typeof WATTS] * r.durationS
+      expect(Math.abs(r.cpuJ - expected) / expected).toBeLessThan(0.02)
+      knownJ += expected
+    }
+    // One file per node, read back by Python's csv; the job, the nodes and the ranks on every row.
+    expect(
+      readdirSync(results)
+        .filter((f) => f.endsWith('.csv'))
+        .sort(),
+    ).toEqual(['emissions-nodeA.csv', 'emissions-nodeB.csv'])
+    const rows = ['nodeA', 'nodeB'].flatMap((n) => readCsvWithPython(join(results, `emissions-${n}.csv`)))
+    const jobIds = new Set(rows.map((r) => r.job_id))
+    expect(jobIds.size).toBe(1)
+    expect([...jobIds][0]).toMatch(/^\d+$/)
+    expect(rows.map((r) => [r.rank, r.node_name, r.launcher, r.world_size]).sort()).toEqual([
+      ['0', 'nodeA', 'slurm', '4'],
+      ['1', 'nodeA', 'slurm', '4'],
+      ['2', 'nodeB', 'slurm', '4'],
+      ['3', 'nodeB', 'slurm', '4'],
+    ])
+    // report --by job: one job of 4 ranks on 2 nodes; its energy the two nodes' known energies, within 2 %.
+    const files = ['nodeA', 'nodeB'].map((n) => join(results, `emissions-${n}.csv`))
+    const { stdout } = await run(process.execPath, [
+      resolve('dist/cli.js'),
+      'report',
+      ...files,
+      '--by',
+      'job',
+      '--json',
+    ])
+    const report = JSON.parse(stdout) as {
+      groups: {
+        key: string
+        cpuKWh: number
+        job: { nodes: number; ranks: number; worldSize: number; incomplete: string | null }
+      }[]
+    }
+    expect(report.groups).toHaveLength(1)
+    expect(report.groups[0]?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null })
+    const jobJ = (report.groups[0]?.cpuKWh ?? 0) * 3.6e6
+    expect(Math.abs(jobJ - knownJ) / knownJ).toBeLessThan(0.02)
+  }, 120_000)
+
+  it('srun wattprint run -- <command>: each task wrapped, each node counted once by its local rank 0', async () => {
+    const dir = makeTempDir('wattprint-slurm-run-')
+    const results = join(dir, 'results')
+    const roots = await nodePackages()
+    const cli = resolve('dist/cli.js')
+    const script = join(dir, 'job.sh')
+    // The guide's command line, with node for npx and a second of CPU work for the training script.
+    writeFileSync(
+      script,
+      `#!/bin/sh
+exec srun -N2 -n4 sh -c 'WATTPRINT_RAPL_ROOT=$(node_root) exec "$0" "$@"' ${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} run -q -o ${JSON.stringify(results)} --interval 100ms --carbon-intensity 300 -- ${JSON.stringify(process.execPath)} -e 'const e = Date.now() + 1000; while (Date.now() < e) {}'
+`.replace('$(node_root)', '$(eval echo \\$ROOT_$SLURMD_NODENAME)'),
+    )
+    chmodSync(script, 0o755)
+    try {
+      cluster.ctl('sbatch', ['--wait', '-N2', '-n4', '-o', join(dir, 'job-%j.out'), `--chdir=${dir}`, script], {
+        ROOT_nodeA: roots.nodeA,
+        ROOT_nodeB: roots.nodeB,
+      })
+    } catch (error) {
+      const out = readdirSync(dir).find((f) => f.startsWith('job-'))
+      throw new Error(`${(error as Error).message}\n${out ? readFileSync(join(dir, out), 'utf8') : ''}`)
+    }
+    const rows = ['nodeA', 'nodeB'].flatMap((n) => readCsvWithPython(join(results, `emissions-${n}.csv`)))
+    expect(rows.map((r) => [r.rank, r.node_name, r.job_role, r.status]).sort()).toEqual([
+      ['0', 'nodeA', 'node', 'finished'],
+      ['1', 'nodeA', 'deferred', 'finished'],
+      ['2', 'nodeB', 'node', 'finished'],
+      ['3', 'nodeB', 'deferred', 'finished'],
+    ])
+    for (const row of rows) {
+      const cpuJ = Number(row.cpu_energy) * 3.6e6
+      if (row.job_role === 'deferred') expect(cpuJ).toBe(0)
+      else {
+        const expected = WATTS[row.node_name as keyof typeof WATTS] * Number(row.duration)
+        expect(Math.abs(cpuJ - expected) / expected).toBeLessThan(0.02)
+      }
+    }
+  }, 120_000)
+})
