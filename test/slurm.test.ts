@@ -161,10 +161,14 @@ exec srun -N2 -n4 sh -c 'WATTPRINT_RAPL_ROOT=$(node_root) exec "$0" "$@"' ${JSON
     )
     chmodSync(script, 0o755)
     try {
-      cluster.ctl('sbatch', ['--wait', '-N2', '-n4', '-o', join(dir, 'job-%j.out'), `--chdir=${dir}`, script], {
-        ROOT_nodeA: roots.nodeA,
-        ROOT_nodeB: roots.nodeB,
-      })
+      cluster.ctl(
+        'sbatch',
+        ['--wait', '-N2', '-n4', '-o', join(dir, 'job-%j.out'), `--chdir=${dir}`, script],
+        {
+          ROOT_nodeA: roots.nodeA,
+          ROOT_nodeB: roots.nodeB,
+        },
+      )
     } catch (error) {
       const out = readdirSync(dir).find((f) => f.startsWith('job-'))
       throw new Error(`${(error as Error).message}\n${out ? readFileSync(join(dir, out), 'utf8') : ''}`)
