@@ -294,6 +294,44 @@ describe.skipIf(!real)('Pushgateway groups, against a real Pushgateway', () => {
     expect((mine[0]?.joules ?? 0) / (Number(rows[1]?.energy_consumed) * 3.6e6)).toBeCloseTo(1, 9)
   }, 60_000)
 
+  it('groups a rank under its job, node and rank, a hostile job id whole in the key and the labels', async () => {
+    const jobId = `"q",\n\r../..\u001b[31m\u202e=cmd|${'x'.repeat(10_000)}`
+    const launcher = {
+      SLURM_JOB_ID: jobId,
+      SLURM_PROCID: '2',
+      SLURM_LOCALID: '0',
+      SLURM_NTASKS: '4',
+      SLURMD_NODENAME: 'n/1',
+    }
+    const saved = { ...process.env }
+    Object.assign(process.env, launcher)
+    let tracker: EmissionsTracker
+    try {
+      tracker = new EmissionsTracker({
+        ...base,
+        saveToFile: false,
+        projectName: 'job-labels',
+        sinks: [prometheusSink({ pushgateway: { url: stack.pushgatewayUrl } })],
+      })
+    } finally {
+      for (const name of Object.keys(launcher)) {
+        if (saved[name] === undefined) delete process.env[name]
+        else process.env[name] = saved[name]
+      }
+    }
+    const warnings: TrackerWarning[] = []
+    tracker.on('warning', (w) => warnings.push(w))
+    await tracker.start()
+    await sleep(200)
+    const record = await tracker.stop()
+    expect(warnings.filter((w) => w.code === 'SINK_FAILED')).toEqual([])
+    const mine = (await groups()).filter((g) => g.labels.project === 'job-labels')
+    expect(mine.map((g) => [g.labels.job_id, g.labels.node, g.labels.rank])).toEqual([[jobId, 'n/1', '2']])
+    // The series carry them too, and the node's measurer its energy: what a PromQL sum by job_id adds up.
+    expect(mine[0]?.joules).toBeCloseTo(record.energyKWh * 3.6e6, 6)
+    expect(record.jobRole).toBe('node')
+  }, 60_000)
+
   it('takes NUL and 20,000 characters in a grouping label, and refuses a label name the Pushgateway would', async () => {
     const long = `\u0000${'x'.repeat(20_000)}`
     const warnings: TrackerWarning[] = []
@@ -522,6 +560,47 @@ describe('Prometheus sink: the footprint', () => {
 })
 
 describe('OpenTelemetry sink', () => {
+  it("gives every data point the rank's job, node and rank under a launcher", async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })
+    const provider = new MeterProvider({ readers: [reader] })
+    cleanups.push(() => void provider.shutdown())
+    const sink = otelSink({ meter: provider.getMeter('job') })
+    await sink.start({
+      projectName: 'p',
+      experimentId: '',
+      runId: 'otel-job',
+      pue: 1,
+      job: {
+        jobId: '4711',
+        nodeName: 'node-b',
+        rank: 3,
+        localRank: 1,
+        worldSize: 4,
+        launcher: 'torchrun',
+        jobRole: 'deferred',
+      },
+      warn: () => {},
+      routeLabel: (name) => name,
+    })
+    await reader.forceFlush()
+    const points = exporter
+      .getMetrics()
+      .flatMap((r) => r.scopeMetrics.flatMap((m) => m.metrics))
+      .filter((m) => m.descriptor.name === 'wattprint.energy')
+      .flatMap((m) => m.dataPoints.map((p) => p.attributes))
+    expect(points.length).toBeGreaterThan(0)
+    for (const attributes of points) {
+      expect(attributes).toMatchObject({
+        'wattprint.run_id': 'otel-job',
+        'wattprint.job_id': '4711',
+        'wattprint.node': 'node-b',
+        'wattprint.rank': '3',
+        'wattprint.job_role': 'deferred',
+      })
+    }
+  })
+
   it('reports energy, emissions, power and intensity as observable instruments', async () => {
     const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
     const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })

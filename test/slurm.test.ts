@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readCsvWithPython } from './helpers/csv.js'
 import { driveCounters } from './helpers/driver.mjs'
 import { DEFAULT_RANGE_UJ, makePowercapTree } from './helpers/powercap.mjs'
+import { havePrometheus, type PrometheusStack, startPrometheusStack } from './helpers/prometheus.js'
 import { haveSlurm, type SlurmCluster, startSlurmCluster } from './helpers/slurm-cluster.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 
@@ -16,18 +17,24 @@ import { makeTempDir } from './helpers/temp-dir.js'
 const run = promisify(execFile)
 
 // CI installs slurm-wlm and munge and sets WATTPRINT_REQUIRE_SLURM: there this test cannot silently skip.
-const real = haveSlurm()
+const real = haveSlurm() && havePrometheus()
 if (!real && process.env.WATTPRINT_REQUIRE_SLURM)
-  throw new Error('slurmctld, slurmd and munged (packages slurm-wlm, munge) and root are required')
+  throw new Error(
+    'slurmctld, slurmd, munged, prometheus and the pushgateway (packages slurm-wlm, munge, prometheus, prometheus-pushgateway) and root are required',
+  )
 
 const WATTS = { nodeA: 30, nodeB: 50 } as const
 
 describe.skipIf(!real)('a job on a real SLURM cluster of 2 nodes', () => {
   let cluster: SlurmCluster
+  let stack: PrometheusStack
   const undo: (() => void | Promise<void>)[] = []
   beforeAll(async () => {
     cluster = await startSlurmCluster(['nodeA', 'nodeB'])
     undo.push(() => cluster.stop())
+    // A real Pushgateway and Prometheus, on the cluster's bridge, where the nodes reach them.
+    stack = await startPrometheusStack([], cluster.hostAddress)
+    undo.push(() => stack.stop())
   }, 120_000)
   afterAll(async () => {
     for (const step of undo.splice(0).reverse()) await step()
@@ -63,11 +70,12 @@ describe.skipIf(!real)('a job on a real SLURM cluster of 2 nodes', () => {
     const rank = join(dir, 'rank.mjs')
     writeFileSync(
       rank,
-      `import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
+      `import { EmissionsTracker, prometheusSink } from ${JSON.stringify(resolve('dist/index.js'))}
 const node = process.env.SLURMD_NODENAME
 const roots = JSON.parse(process.env.WP_ROOTS)
+const sink = prometheusSink({ pushgateway: { url: process.env.WP_PUSHGATEWAY, intervalMs: 500 } })
 const t = new EmissionsTracker({ outputDir: ${JSON.stringify(results)}, raplRoot: roots[node], intervalMs: 100,
-  logLevel: 'silent', carbonIntensityGPerKWh: 300, gpuIds: [], ramPowerW: 0 })
+  logLevel: 'silent', carbonIntensityGPerKWh: 300, gpuIds: [], ramPowerW: 0, sinks: [sink] })
 await t.start()
 const end = Date.now() + 1500
 while (Date.now() < end) {}
@@ -83,6 +91,7 @@ console.log(JSON.stringify({ node, rank: r.rank, role: r.jobRole, cpuJ: r.cpu.en
     chmodSync(script, 0o755)
     cluster.ctl('sbatch', ['--wait', '-N2', '-n4', '-o', join(dir, 'job-%j.out'), `--chdir=${dir}`, script], {
       WP_ROOTS: JSON.stringify(roots),
+      WP_PUSHGATEWAY: stack.pushgatewayUrl,
     })
     const out = readdirSync(dir).find((f) => f.startsWith('job-'))
     const lines = out ? readFileSync(join(dir, out), 'utf8').trim().split('\n') : []
@@ -144,6 +153,28 @@ console.log(JSON.stringify({ node, rank: r.rank, role: r.jobRole, cpuJ: r.cpu.en
     expect(report.groups[0]?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null })
     const jobJ = (report.groups[0]?.cpuKWh ?? 0) * 3.6e6
     expect(Math.abs(jobJ - knownJ) / knownJ).toBeLessThan(0.02)
+    // Live, through the engines a team runs: the Pushgateway holds the 4 ranks' series apart (each rank's
+    // own grouping key), and one PromQL sum over the job's id is the job, each node once.
+    const id = [...jobIds][0] ?? ''
+    const series = `wattprint_energy_joules_total{job_id="${id}",component="cpu"}`
+    const deadline = Date.now() + 20_000
+    let promJ = Number.NaN
+    for (;;) {
+      const count = await stack.query(`count(${series})`)
+      const sum = await stack.query(`sum(${series})`)
+      promJ = Number(sum[0]?.value[1])
+      if (count[0]?.value[1] === '4' && Math.abs(promJ - jobJ) <= jobJ * 1e-6) break
+      if (Date.now() > deadline) break
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    const ranksSeen = await stack.query(series)
+    expect(ranksSeen.map((r) => [r.metric.rank, r.metric.node, r.metric.job_role]).sort()).toEqual([
+      ['0', 'nodeA', 'node'],
+      ['1', 'nodeA', 'deferred'],
+      ['2', 'nodeB', 'node'],
+      ['3', 'nodeB', 'deferred'],
+    ])
+    expect(promJ).toBeCloseTo(jobJ, 3)
   }, 120_000)
 
   it('srun wattprint run -- <command>: each task wrapped, each node counted once by its local rank 0', async () => {

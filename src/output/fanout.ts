@@ -1,6 +1,7 @@
 import { describeError } from '../core/errors.js'
 import type { TrackerWarning } from '../core/warnings.js'
 import type { SampleEvent } from '../model/events.js'
+import type { JobFields } from '../model/job.js'
 import type { EmissionsRecord } from '../model/record.js'
 import type { RequestRecord } from '../model/requests.js'
 import { RouteLabels } from './route-labels.js'
@@ -33,14 +34,15 @@ export class SinkFanout {
     this.any = sinks.some((sink) => typeof sink.sample === 'function' || typeof sink.request === 'function')
   }
 
-  /** The run is measuring: every sink's start(), awaited together. */
-  async start(): Promise<void> {
+  /** The run is measuring: every sink's start(), awaited together; `job`, the run's place in its job. */
+  async start(job: JobFields): Promise<void> {
     const routes = new RouteLabels(this.config.maxRouteLabels, (warning) => this.warn(warning))
     const context: SinkContext = {
       projectName: this.config.projectName,
       experimentId: this.config.experimentId,
       runId: this.config.runId,
       pue: this.config.pue,
+      job,
       warn: (warning) => this.warn(warning),
       routeLabel: (name) => routes.of(name),
     }

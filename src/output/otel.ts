@@ -80,6 +80,17 @@ export interface MeterLike {
   }
 }
 
+/** The job's attributes of a run under a launcher; none outside one. */
+function jobAttributes(job: SinkContext['job']): Record<string, string> {
+  if (!job || job.launcher === null) return {}
+  const attributes: Record<string, string> = {}
+  if (job.jobId !== null) attributes['wattprint.job_id'] = job.jobId
+  if (job.nodeName !== null) attributes['wattprint.node'] = job.nodeName
+  if (job.rank !== null) attributes['wattprint.rank'] = String(job.rank)
+  if (job.jobRole !== null) attributes['wattprint.job_role'] = job.jobRole
+  return attributes
+}
+
 /**
  * Reports a tracker's figures as OpenTelemetry observable instruments on a Meter you give
  * (`@opentelemetry/api`, an optional peer dependency: your SDK and exporter do the rest):
@@ -89,7 +100,9 @@ export interface MeterLike {
  * record, absent when unknown), `wattprint.request.energy` (histogram, J, by `wattprint.route`; the
  * failed requests in `wattprint.failed_request.energy`) and
  * `wattprint.tokens` (counter, by `wattprint.route` and `wattprint.direction`), with
- * `wattprint.project`, `wattprint.experiment` and `wattprint.run_id` attributes. Values are read when your
+ * `wattprint.project`, `wattprint.experiment` and `wattprint.run_id` attributes, and under a launcher
+ * `wattprint.job_id`, `wattprint.node`, `wattprint.rank` and `wattprint.job_role` (a Collector sums a job
+ * across nodes by `wattprint.job_id`; a deferring rank's counters stay at 0). Values are read when your
  * reader collects: the sink only keeps the latest figures.
  *
  * From the final record too (gauges, not observed when the record lacks them): the 80 % intervals,
@@ -127,6 +140,7 @@ export function otelSink(options: { readonly meter: MeterLike }): Sink {
         'wattprint.project': context.projectName,
         'wattprint.experiment': context.experimentId,
         'wattprint.run_id': context.runId,
+        ...jobAttributes(context.job),
       }
       const { meter } = options
       const requestEnergy = meter.createHistogram?.('wattprint.request.energy', {

@@ -46,8 +46,8 @@ export interface PrometheusSinkOptions {
   readonly registry?: RegistryLike
   /**
    * Push to a Pushgateway: for batch jobs that end before Prometheus would scrape them. Each run pushes to
-   * a group of its own, `job`, `project`, `run_id` and `rank` (where a launcher sets RANK, SLURM_PROCID,
-   * OMPI_COMM_WORLD_RANK or PMI_RANK), so runs on one host never replace each other's metrics.
+   * a group of its own, `job`, `project`, `run_id`, and under a launcher `job_id`, `node` and `rank`, so
+   * runs on one host, and ranks on many, never replace each other's metrics.
    */
   readonly pushgateway?: {
     /** The Pushgateway's base URL, http:// or https:// (`http://localhost:9091`). */
@@ -96,6 +96,24 @@ function checkPushgateway(pushgateway: PrometheusSinkOptions['pushgateway']): vo
   }
 }
 
+/** The labels a run under a launcher adds to every series. */
+type JobLabel = 'job_id' | 'node' | 'rank' | 'job_role'
+
+/**
+ * A run's job labels: `job_id`, `node`, `rank` and `job_role` where the launcher gave them (none outside
+ * a launcher). Every rank's series carries them, and a deferring rank's counters stay at 0, so
+ * `sum by (job_id) (wattprint_energy_joules_total)` is the job, each node counted once.
+ */
+function jobLabels(job: SinkContext['job']): Partial<Record<JobLabel, string>> {
+  if (!job || job.launcher === null) return {}
+  const labels: Partial<Record<JobLabel, string>> = {}
+  if (job.jobId !== null) labels.job_id = job.jobId
+  if (job.nodeName !== null) labels.node = job.nodeName
+  if (job.rank !== null) labels.rank = String(job.rank)
+  if (job.jobRole !== null) labels.job_role = job.jobRole
+  return labels
+}
+
 /** A Prometheus sink, with where it serves once started. */
 export interface PrometheusSink extends Sink {
   /** `http://127.0.0.1:9465/metrics` once started with a port; undefined otherwise. */
@@ -112,7 +130,8 @@ export interface PrometheusSink extends Sink {
  * failed ones in `wattprint_failed_request_energy_joules{route}`),
  * `wattprint_tokens_total{route, direction}`, `wattprint_embodied_emissions_grams` and
  * `wattprint_water_litres` (gauges, from the final record, absent when unknown), each labelled with project,
- * experiment and run_id. Served on its own port, registered into
+ * experiment and run_id, and under a launcher job_id, node, rank and job_role (a deferring rank's counters
+ * stay at 0: `sum by (job_id) (wattprint_energy_joules_total)` is the job, each node once). Served on its own port, registered into
  * yours, and/or pushed to a Pushgateway; failures warn and never stop the run.
  *
  * From the final record too (gauges, absent when the record lacks them): the 80 % intervals,
@@ -154,8 +173,17 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
       }
       const own = (options.registry as PromRegistry | undefined) ?? new client.Registry()
       registry = own
-      const labels = { project: context.projectName, experiment: context.experimentId, run_id: context.runId }
-      const labelNames = ['component', 'project', 'experiment', 'run_id'] as const
+      // Under a launcher, the job, the node, the rank and what the run counts, so that one PromQL sum
+      // adds up a job across nodes (see jobLabels).
+      const job = jobLabels(context.job)
+      const labels = {
+        project: context.projectName,
+        experiment: context.experimentId,
+        run_id: context.runId,
+        ...job,
+      }
+      const runLabelNames = ['project', 'experiment', 'run_id', ...(Object.keys(job) as JobLabel[])]
+      const labelNames = ['component', ...runLabelNames]
       const energy = new client.Counter({
         name: 'wattprint_energy_joules_total',
         help: 'Energy drawn since the run started, by component, in joules (PUE included, as in the CSV).',
@@ -165,7 +193,7 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
       const emissions = new client.Counter({
         name: 'wattprint_emissions_grams_total',
         help: 'Emissions since the run started, in grams of CO2e.',
-        labelNames: ['project', 'experiment', 'run_id'],
+        labelNames: runLabelNames,
         registers: [own],
       })
       const power = new client.Gauge({
@@ -177,7 +205,7 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
       const intensity = new client.Gauge({
         name: 'wattprint_carbon_intensity_grams_per_kwh',
         help: 'Carbon intensity applied to the last interval, in grams of CO2e per kWh.',
-        labelNames: ['project', 'experiment', 'run_id'],
+        labelNames: runLabelNames,
         registers: [own],
       })
       // Counters only go up: each update adds what the run's cumulative totals gained since the last.
@@ -199,7 +227,7 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
         for (const component of COMPONENTS) power.set({ ...labels, component }, event.powerW[component])
         intensity.set(labels, event.carbonIntensityGPerKWh)
       }
-      const requestLabels = ['route', 'project', 'experiment', 'run_id'] as const
+      const requestLabels = ['route', ...runLabelNames]
       const requestEnergy = new client.Histogram({
         name: 'wattprint_request_energy_joules',
         help: 'Energy of each request (its share of the intervals it spans), by route, in joules (PUE included).',
@@ -235,13 +263,13 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
       const embodied = new client.Gauge({
         name: 'wattprint_embodied_emissions_grams',
         help: "The run's share of its hardware's embodied emissions (SCI's M), in grams of CO2e; set at the end of the run.",
-        labelNames: ['project', 'experiment', 'run_id'],
+        labelNames: runLabelNames,
         registers: [own],
       })
       const water = new client.Gauge({
         name: 'wattprint_water_litres',
         help: 'Water consumed by the run (on-site cooling at the WUE, off-site generation), in litres; set at the end of the run.',
-        labelNames: ['project', 'experiment', 'run_id'],
+        labelNames: runLabelNames,
         registers: [own],
       })
       // The final record's intervals, the whole machine at the wall and what measuring cost. Gauges, set
@@ -252,7 +280,6 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
       // value and its bounds, would be nonsense in every PromQL aggregation that drops the label. The
       // wall's source is free text and stays out of the labels. A figure the record lacks (one read back
       // from an older checkpoint) or that is not finite has no series, never NaN or 0.
-      const runLabelNames = ['project', 'experiment', 'run_id'] as const
       const gauge = <T extends string>(name: string, help: string, labelNames: readonly T[]) =>
         new client.Gauge<T>({ name, help, labelNames, registers: [own] })
       const energyLow = gauge(
@@ -365,7 +392,9 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): PrometheusS
           groupingKey({
             projectName: context.projectName,
             runId: context.runId,
-            rank: launcherRank(process.env),
+            jobId: context.job?.jobId ?? undefined,
+            node: context.job?.nodeName ?? undefined,
+            rank: context.job?.rank == null ? launcherRank(process.env) : String(context.job.rank),
             labels: groupingLabels,
           }),
         )

@@ -28,16 +28,24 @@ export function launcherRank(env: Readonly<Record<string, string | undefined>>):
 export interface GroupingParts {
   readonly projectName: string
   readonly runId: string
+  /** The job's id and the node, under a launcher. */
+  readonly jobId?: string | undefined
+  readonly node?: string | undefined
   readonly rank: string | undefined
   /** The user's labels: they win over the run's own (`{ run_id: 'nightly' }` makes reruns replace one group). */
   readonly labels: Readonly<Record<string, string>>
 }
 
-/** A run's grouping key: `project`, `run_id` and `rank` (when known), then the user's labels. */
+/**
+ * A run's grouping key: `project`, `run_id`, then `job_id`, `node` and `rank` (when known), then the
+ * user's labels.
+ */
 export function groupingKey(parts: GroupingParts): Record<string, string> {
   return {
     project: parts.projectName,
     run_id: parts.runId,
+    ...(parts.jobId === undefined ? {} : { job_id: parts.jobId }),
+    ...(parts.node === undefined ? {} : { node: parts.node }),
     ...(parts.rank === undefined ? {} : { rank: parts.rank }),
     ...parts.labels,
   }

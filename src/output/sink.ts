@@ -1,5 +1,6 @@
 import type { TrackerWarning } from '../core/warnings.js'
 import type { SampleEvent } from '../model/events.js'
+import type { JobFields } from '../model/job.js'
 import type { EmissionsRecord } from '../model/record.js'
 import type { RequestRecord } from '../model/requests.js'
 
@@ -13,6 +14,11 @@ export interface SinkContext {
   readonly runId: string
   /** The PUE the run's energy figures include (option `pue`). */
   readonly pue: number
+  /**
+   * The job, the node and the rank, under a launcher (all null outside one): for labels that sum a job.
+   * Always given by the tracker; optional for contexts made by hand (a sink's own tests).
+   */
+  readonly job?: JobFields
   /** Reports a problem; the run goes on. */
   warn(warning: TrackerWarning): void
   /**

@@ -200,7 +200,7 @@ export function attributionSetup(config: RecordConfig, run: RunParts): Attributi
 
 /** Whose energy the record's figures are, and how the share was found. */
 /** The job's fields of the record: the launcher's place and this rank's role. */
-function jobFields(place: JobPlace | null, role: JobRole | null): JobFields {
+export function jobFields(place: JobPlace | null, role: JobRole | null): JobFields {
   if (!place) return NO_JOB
   return { ...place, jobRole: role }
 }

@@ -30,6 +30,7 @@ import { describePrediction, ProgressForecast } from './progress.js'
 import {
   assembleRecord,
   attributionSetup,
+  jobFields,
   noRunParts,
   type RunParts,
   type RunSchedule,
@@ -305,7 +306,7 @@ export class TrackerRun {
       `measuring ${session.meters.map((m) => `${m.component} by ${m.source}`).join(', ')}; ` +
         `intensity ${now.gPerKWh} g/kWh (${now.source}); ${session.mode} sampling every ${config.intervalMs} ms`,
     )
-    await this.#sinks.start()
+    await this.#sinks.start(jobFields(config.job, this.parts.role))
   }
 
   /**

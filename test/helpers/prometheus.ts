@@ -34,7 +34,10 @@ async function waitReady(url: string, timeoutMs = 30_000): Promise<void> {
   }
 }
 
-/** A real Pushgateway and a real Prometheus scraping it (and `extraTargets`) every second, on loopback. */
+/**
+ * A real Pushgateway and a real Prometheus scraping it (and `extraTargets`) every second, on loopback, or
+ * on `host` (an address of a network the test made, such as a test cluster's bridge).
+ */
 export interface PrometheusStack {
   readonly pushgatewayUrl: string
   readonly prometheusUrl: string
@@ -43,7 +46,10 @@ export interface PrometheusStack {
   stop(): Promise<void>
 }
 
-export async function startPrometheusStack(extraTargets: readonly string[] = []): Promise<PrometheusStack> {
+export async function startPrometheusStack(
+  extraTargets: readonly string[] = [],
+  host = '127.0.0.1',
+): Promise<PrometheusStack> {
   const dir = mkdtempSync(join(tmpdir(), 'wattprint-prometheus-'))
   const [gatewayPort, promPort] = [await freePort(), await freePort()]
   const children: ChildProcess[] = []
@@ -54,7 +60,7 @@ export async function startPrometheusStack(extraTargets: readonly string[] = [])
   }
   // Debian's build persists to /var/lib/prometheus by default: keep everything in the temporary folder.
   launch(PUSHGATEWAY, [
-    `--web.listen-address=127.0.0.1:${gatewayPort}`,
+    `--web.listen-address=${host}:${gatewayPort}`,
     `--persistence.file=${join(dir, 'pushgateway.data')}`,
   ])
   const config = join(dir, 'prometheus.yml')
@@ -67,7 +73,7 @@ scrape_configs:
   - job_name: pushgateway
     honor_labels: true
     static_configs:
-      - targets: ['127.0.0.1:${gatewayPort}']
+      - targets: ['${host}:${gatewayPort}']
 ${
   extraTargets.length > 0
     ? `  - job_name: direct
@@ -80,10 +86,10 @@ ${
   launch(PROMETHEUS, [
     `--config.file=${config}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${promPort}`,
+    `--web.listen-address=${host}:${promPort}`,
   ])
-  const pushgatewayUrl = `http://127.0.0.1:${gatewayPort}`
-  const prometheusUrl = `http://127.0.0.1:${promPort}`
+  const pushgatewayUrl = `http://${host}:${gatewayPort}`
+  const prometheusUrl = `http://${host}:${promPort}`
   const stop = async () => {
     for (const child of children) child.kill('SIGTERM')
     await Promise.all(

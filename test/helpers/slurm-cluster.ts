@@ -29,6 +29,8 @@ export interface SlurmCluster {
   /** The cluster's folder (its configuration, state, logs). */
   readonly dir: string
   readonly nodes: readonly string[]
+  /** This (the root) namespace's address on the cluster's bridge: a server here that the nodes reach. */
+  readonly hostAddress: string
   /** Runs a command in the controller's namespaces (sbatch, squeue, sinfo), SLURM_CONF set; its stdout. */
   ctl(command: string, args: readonly string[], env?: Record<string, string>): string
   /** The daemons' logs, for a failure's message. */
@@ -128,6 +130,7 @@ export async function startSlurmCluster(
     started.push(() => killFromPidFile(join(munge, 'pid')))
     sh('ip', ['link', 'add', bridge, 'type', 'bridge'])
     started.push(() => sh('ip', ['link', 'del', bridge]))
+    sh('ip', ['addr', 'add', `${subnet}.254/24`, 'dev', bridge])
     sh('ip', ['link', 'set', bridge, 'up'])
     names.forEach((name, i) => {
       sh('ip', ['netns', 'add', netns(name)])
@@ -194,6 +197,7 @@ export async function startSlurmCluster(
   const cluster: SlurmCluster = {
     dir,
     nodes,
+    hostAddress: `${subnet}.254`,
     ctl(command, args, env = {}) {
       const result = inNamespaces('ctl', command, args, env)
       if (result.status !== 0) {
