@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile, spawn, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -14,6 +14,7 @@ import { constantWatts } from './helpers/constant-watts.js'
 import { readCsvWithPython } from './helpers/csv.js'
 import { sampleRecord } from './helpers/records.js'
 import { makeTempDir } from './helpers/temp-dir.js'
+import { readOnlyFolder } from './helpers/unwritable.js'
 
 // A job across machines: who the launcher says a process is, which rank of a node measures it, and rows
 // that sum to the job. Real trackers in real processes on a powercap tree at a known wattage; the nodes
@@ -388,4 +389,110 @@ describe('report --by job, from the rows as nodes wrote them', () => {
     const text = await run(process.execPath, [cli, 'report', a, b, '--by', 'job'])
     expect(text.stdout).toContain('job j1 is incomplete: 1 row(s) on b end at a checkpoint')
   })
+})
+
+describe('a node killed mid-job', () => {
+  it('is incomplete in the report until its row is recovered from its checkpoint, then says so', async () => {
+    const { raplRoot, dir } = await constantWatts(WATTS, cleanups, 'wattprint-job-kill-')
+    const script = `
+      import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
+      const t = new EmissionsTracker({ logLevel: 'silent', intervalMs: 100, checkpointIntervalMs: 200,
+        carbonIntensityGPerKWh: 250, gpuIds: [], raplRoot: ${JSON.stringify(raplRoot)}, outputDir: ${JSON.stringify(dir)} })
+      await t.start()
+      console.log('started')
+      await new Promise((r) => setTimeout(r, Number(process.env.WP_MS)))
+      await t.stop()`
+    const ranks = [0, 1, 2, 3].map((i) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        env: {
+          ...process.env,
+          SLURM_JOB_ID: '900',
+          SLURM_PROCID: String(i),
+          SLURM_LOCALID: String(i % 2),
+          SLURM_NTASKS: '4',
+          SLURMD_NODENAME: i < 2 ? 'node-a' : 'node-b',
+          // node-b's measurer would run long: it is killed first.
+          WP_MS: i === 2 ? '60000' : '1500',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+      const started = new Promise<void>((ok) => child.stdout.once('data', () => ok()))
+      const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)))
+      return { child, started, exited }
+    })
+    await Promise.all(ranks.map((r) => r.started))
+    // Long enough for checkpoints after the first intervals, then node-b's measurer dies without a word.
+    await new Promise((r) => setTimeout(r, 800))
+    ranks[2]?.child.kill('SIGKILL')
+    await Promise.all(ranks.map((r) => r.exited))
+    const cli = resolve('dist/cli.js')
+    const files = ['node-a', 'node-b'].map((n) => join(dir, `emissions-${n}.csv`))
+    const report = async () =>
+      (
+        JSON.parse(
+          (await run(process.execPath, [cli, 'report', ...files, '--by', 'job', '--json'])).stdout,
+        ) as {
+          groups: { cpuKWh: number; job: { ranks: number; incomplete: string | null } }[]
+        }
+      ).groups[0]
+    const before = await report()
+    expect(before?.job.ranks).toBe(3)
+    expect(before?.job.incomplete).toBe('3 of its 4 ranks have rows')
+    // recover appends the dead rank's row from its checkpoint: the node's energy up to it, said incomplete.
+    await run(process.execPath, [cli, 'recover', dir])
+    const rows = readCsvWithPython(files[1] ?? '')
+    const recovered = rows.find((r) => r.rank === '2')
+    expect(recovered).toMatchObject({
+      status: 'interrupted',
+      job_id: '900',
+      node_name: 'node-b',
+      job_role: 'node',
+    })
+    expect(Number(recovered?.cpu_energy)).toBeGreaterThan(0)
+    const after = await report()
+    expect(after?.job.ranks).toBe(4)
+    expect(after?.job.incomplete).toBe(
+      '1 row(s) on node-b end at a checkpoint or a flush, not at stop(): what was recovered',
+    )
+    expect(after?.cpuKWh).toBeGreaterThan(before?.cpuKWh ?? 0)
+  }, 60_000)
+
+  it("a node whose shared folder is read-only keeps its rows and the job says so, the other node's rows whole", async (ctx) => {
+    // node-b's view of the shared folder: read-only, even for root (chattr +i, or a read-only tmpfs).
+    const folder = readOnlyFolder()
+    if (typeof folder === 'string') return ctx.skip(folder)
+    cleanups.push(() => folder.remove())
+    const roDir = folder.path
+    const { raplRoot, dir } = await constantWatts(WATTS, cleanups, 'wattprint-job-ro-')
+    const stateHome = makeTempDir('wattprint-job-state-')
+    const options = { raplRoot, checkpointIntervalMs: 200 }
+    const env = (i: number, node: string) => ({
+      SLURM_JOB_ID: '901',
+      SLURM_PROCID: String(i),
+      SLURM_LOCALID: '0',
+      SLURM_NTASKS: '2',
+      SLURMD_NODENAME: node,
+      XDG_STATE_HOME: stateHome,
+    })
+    const [a, b] = await Promise.all([
+      rank(env(0, 'node-a'), { ...options, outputDir: dir }, 600),
+      rank(env(1, 'node-b'), { ...options, outputDir: roDir }, 600),
+    ])
+    expect(a.role).toBe('node')
+    expect(b.role).toBe('node')
+    const cli = resolve('dist/cli.js')
+    const { stdout } = await run(process.execPath, [
+      cli,
+      'report',
+      join(dir, 'emissions-node-a.csv'),
+      '--by',
+      'job',
+      '--json',
+    ])
+    const job = (JSON.parse(stdout) as { groups: { job: { incomplete: string | null } }[] }).groups[0]?.job
+    expect(job?.incomplete).toBe('1 of its 2 ranks have rows')
+    // node-b's row waits in its state folder for `wattprint recover`, never lost.
+    const kept = readdirSync(join(stateHome, 'wattprint'), { recursive: true }).map(String)
+    expect(kept.some((f) => f.endsWith('.json'))).toBe(true)
+  }, 60_000)
 })
