@@ -264,7 +264,7 @@ describe('a job of 4 ranks on 2 nodes, as SLURM starts it', () => {
     expect(report.groups).toHaveLength(1)
     const [job] = report.groups
     expect(job?.key).toBe(jobId)
-    expect(job?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null })
+    expect(job?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null, slurm: true })
     const nodesJ = ranks.reduce((sum, r) => sum + r.cpuJ, 0)
     expect((job?.cpuKWh ?? 0) * 3.6e6).toBeCloseTo(nodesJ, 6)
     // The job's time: the longest node's first start to last stop, not the ranks' sum.
@@ -365,7 +365,7 @@ describe('report --by job, from the rows as nodes wrote them', () => {
     expect(whole?.energyKWh).toBeCloseTo(0.002, 12)
     // Each node's span on its own clock; the job's the longest: 620 s, not 15 minutes, never negative.
     expect(whole?.durationS).toBeCloseTo(620, 6)
-    expect(whole?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null })
+    expect(whole?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null, slurm: true })
     // Node b was killed: its measurer's row is what its checkpoint held, recovered as interrupted.
     writeFileSync(
       b,
@@ -494,5 +494,135 @@ describe('a node killed mid-job', () => {
     // node-b's row waits in its state folder for `wattprint recover`, never lost.
     const kept = readdirSync(join(stateHome, 'wattprint'), { recursive: true }).map(String)
     expect(kept.some((f) => f.endsWith('.json'))).toBe(true)
+  }, 60_000)
+})
+
+describe("report --by job --sacct: SLURM's own figure beside ours", () => {
+  /** A fake sacct and scontrol on PATH, answering as SLURM's do (`-P`: `|`-separated, no header). */
+  function fakeSlurm(sacct: string, status = 0, plugin = 'acct_gather_energy/none'): string {
+    const bin = makeTempDir('wattprint-fake-slurm-')
+    writeFileSync(
+      join(bin, 'sacct'),
+      `#!/bin/sh\nprintf '%s\\n' ${JSON.stringify(sacct)} ${status === 0 ? '' : '>&2'}\nexit ${status}\n`,
+      { mode: 0o755 },
+    )
+    writeFileSync(
+      join(bin, 'scontrol'),
+      `#!/bin/sh\nprintf 'AccountingStorageType   = accounting_storage/slurmdbd\\nAcctGatherEnergyType    = ${plugin}\\n'\n`,
+      { mode: 0o755 },
+    )
+    return bin
+  }
+
+  it('puts ConsumedEnergyRaw beside the job, says why a 0 is one, and what a failing sacct said', async () => {
+    const dir = makeTempDir('wattprint-sacct-')
+    const file = join(dir, 'emissions-a.csv')
+    writeFileSync(
+      file,
+      CSV_HEADER +
+        recordToLine(sampleRecord({ jobId: '4242', nodeName: 'a', rank: 0, worldSize: 1, jobRole: 'node' })),
+    )
+    const cli = resolve('dist/cli.js')
+    const report = async (bin: string) => {
+      const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` }
+      const json = await run(process.execPath, [cli, 'report', file, '--by', 'job', '--sacct', '--json'], {
+        env,
+      })
+      const text = await run(process.execPath, [cli, 'report', file, '--by', 'job', '--sacct'], { env })
+      const sacct = (JSON.parse(json.stdout) as { groups: { job: { sacct: unknown } }[] }).groups[0]?.job
+        .sacct
+      return { sacct, text: text.stdout }
+    }
+    const measured = await report(fakeSlurm('4242|7200'))
+    expect(measured.sacct).toEqual({
+      energyJ: 7200,
+      source: 'sacct -j 4242 -X -n -P --format=JobID,ConsumedEnergyRaw',
+      note: null,
+    })
+    expect(measured.text).toContain("job 4242, SLURM's own figure: 2.00 Wh; from sacct -j 4242")
+    const none = await report(fakeSlurm('4242|0'))
+    expect(none.sacct).toMatchObject({
+      energyJ: 0,
+      note: '0: SLURM measures no energy here (AcctGatherEnergyType acct_gather_energy/none): no energy plugin is configured',
+    })
+    const plugin = await report(fakeSlurm('4242|0', 0, 'acct_gather_energy/rapl'))
+    expect(plugin.sacct).toMatchObject({
+      note: '0 with acct_gather_energy/rapl configured: the plugin measured nothing for this job',
+    })
+    const failing = await report(fakeSlurm('sacct: error: Slurm accounting storage is disabled', 1))
+    expect(failing.sacct).toMatchObject({
+      energyJ: null,
+      note: 'sacct exited 1: sacct: error: Slurm accounting storage is disabled',
+    })
+    expect(failing.text).toContain("SLURM's own figure: none (sacct exited 1")
+    const usage = await run(process.execPath, [cli, 'report', file, '--sacct']).catch(
+      (e: { code: number; stderr: string }) => e,
+    )
+    expect(usage).toMatchObject({ code: 2 })
+    expect((usage as { stderr: string }).stderr).toContain('--sacct adds SLURM')
+  })
+})
+
+describe('wattprint run as the entry of torchrun, mpirun and mpiexec', () => {
+  it('gives each wrapped rank its job, node and rank, one measurer per node', async () => {
+    const { raplRoot, dir } = await constantWatts(WATTS, cleanups, 'wattprint-launchers-')
+    const cli = resolve('dist/cli.js')
+    // What each launcher sets in the processes it starts (here, as `torchrun --no-python wattprint run …`
+    // would), with a second of work for the rank's command.
+    const launchers = {
+      torchrun: (i: number) => ({
+        RANK: String(i),
+        LOCAL_RANK: String(i),
+        WORLD_SIZE: '2',
+        LOCAL_WORLD_SIZE: '2',
+        TORCHELASTIC_RUN_ID: 'rdzv-7',
+      }),
+      openmpi: (i: number) => ({
+        OMPI_COMM_WORLD_RANK: String(i),
+        OMPI_COMM_WORLD_LOCAL_RANK: String(i),
+        OMPI_COMM_WORLD_SIZE: '2',
+        PMIX_NAMESPACE: 'prterun-host-1@1',
+      }),
+      mpich: (i: number) => ({ PMI_RANK: String(i), MPI_LOCALRANKID: String(i), PMI_SIZE: '2' }),
+    }
+    for (const [launcher, env] of Object.entries(launchers)) {
+      const out = join(dir, launcher)
+      await Promise.all(
+        [0, 1].map((i) =>
+          run(
+            process.execPath,
+            [
+              cli,
+              'run',
+              '-q',
+              '-o',
+              out,
+              '--interval',
+              '100ms',
+              '--carbon-intensity',
+              '300',
+              '--job-id',
+              `${launcher}-job`,
+              '--',
+              process.execPath,
+              '-e',
+              'const e = Date.now() + 600; while (Date.now() < e) {}',
+            ],
+            { env: { ...process.env, ...env(i), WATTPRINT_RAPL_ROOT: raplRoot } },
+          ),
+        ),
+      )
+      const [file] = readdirSync(out).filter((f) => f.startsWith('emissions-'))
+      const rows = readCsvWithPython(join(out, file ?? ''))
+      const jobId =
+        launcher === 'torchrun' ? 'rdzv-7' : launcher === 'openmpi' ? 'prterun-host-1@1' : 'mpich-job'
+      expect(
+        rows.map((r) => [r.launcher, r.job_id, r.rank, r.local_rank, r.world_size, r.job_role]).sort(),
+      ).toEqual([
+        [launcher, jobId, '0', '0', '2', 'node'],
+        [launcher, jobId, '1', '1', '2', 'deferred'],
+      ])
+      expect(rows.every((r) => r.node_name === hostname())).toBe(true)
+    }
   }, 60_000)
 })

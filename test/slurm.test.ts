@@ -24,6 +24,8 @@ if (!real && process.env.WATTPRINT_REQUIRE_SLURM)
   )
 
 const WATTS = { nodeA: 30, nodeB: 50 } as const
+/** What SLURM 22.05's sacct answers on a cluster with AccountingStorageType=accounting_storage/none. */
+const SACCT_WITHOUT_ACCOUNTING = /^sacct exited 1: Slurm accounting storage is disabled$/
 
 describe.skipIf(!real)('a job on a real SLURM cluster of 2 nodes', () => {
   let cluster: SlurmCluster
@@ -150,9 +152,26 @@ console.log(JSON.stringify({ node, rank: r.rank, role: r.jobRole, cpuJ: r.cpu.en
       }[]
     }
     expect(report.groups).toHaveLength(1)
-    expect(report.groups[0]?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null })
+    expect(report.groups[0]?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null, slurm: true })
     const jobJ = (report.groups[0]?.cpuKWh ?? 0) * 3.6e6
     expect(Math.abs(jobJ - knownJ) / knownJ).toBeLessThan(0.02)
+    // SLURM's own figure, asked where sacct can reach the controller: this cluster keeps no accounting
+    // (no slurmdbd), and the report says what sacct answered rather than a figure.
+    const withSacct = JSON.parse(
+      cluster.ctl(process.execPath, [
+        resolve('dist/cli.js'),
+        'report',
+        ...files,
+        '--by',
+        'job',
+        '--sacct',
+        '--json',
+      ]),
+    ) as { groups: { job: { sacct: { energyJ: number | null; source: string; note: string } } }[] }
+    const sacct = withSacct.groups[0]?.job.sacct
+    expect(sacct?.energyJ).toBeNull()
+    expect(sacct?.source).toBe(`sacct -j ${[...jobIds][0]} -X -n -P --format=JobID,ConsumedEnergyRaw`)
+    expect(sacct?.note).toMatch(SACCT_WITHOUT_ACCOUNTING)
     // Live, through the engines a team runs: the Pushgateway holds the 4 ranks' series apart (each rank's
     // own grouping key), and one PromQL sum over the job's id is the job, each node once.
     const id = [...jobIds][0] ?? ''

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { describeError } from '../../core/errors.js'
 import { linesOf, printErr, printJson, printOut } from '../../core/terminal.js'
+import { JOULES_PER_KWH } from '../../core/units.js'
 import { replaceWhole } from '../../output/csv/file.js'
+import { formatEnergy } from '../../output/quantities.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from '../flags.js'
 import { sumKnown } from '../report/footprint.js'
 import { renderHtmlReport } from '../report/html.js'
@@ -15,6 +17,7 @@ import {
 } from '../report/model.js'
 import { foreignFileMessage, latestPerRun, type ReadResult, readEmissionsCsv } from '../report/read.js'
 import { waitingLine, waitingSavings } from '../report/savings.js'
+import { slurmEnergy } from '../report/slurm.js'
 import { renderTable } from '../report/table.js'
 import { checkOutputFile } from '../run/output-checks.js'
 import { UsageError } from '../units.js'
@@ -49,7 +52,13 @@ function jobLines(groups: readonly GroupTotals[]): string[] {
     if (!job) return []
     const ranks = job.worldSize === null ? `${job.ranks} rank(s)` : `${job.ranks} of ${job.worldSize} rank(s)`
     const line = `job ${key}: ${ranks} on ${job.nodes} node(s), ${durationS.toFixed(1)} s from first start to last stop`
-    return job.incomplete ? [line, `job ${key} is incomplete: ${job.incomplete}`] : [line]
+    const lines = job.incomplete ? [line, `job ${key} is incomplete: ${job.incomplete}`] : [line]
+    if (job.sacct) {
+      const { energyJ, note, source } = job.sacct
+      const figure = energyJ === null ? 'none' : formatEnergy(energyJ / JOULES_PER_KWH)
+      lines.push(`job ${key}, SLURM's own figure: ${figure}${note ? ` (${note})` : ''}; from ${source}`)
+    }
+    return lines
   })
 }
 
@@ -95,6 +104,7 @@ export function jobTotal(key: string, runs: readonly RunRow[]): GroupTotals {
       ranks: ranks.size,
       worldSize,
       incomplete: why.length > 0 ? why.join('; ') : null,
+      slurm: runs.some((r) => r.launcher === 'slurm'),
     },
   }
 }
@@ -146,6 +156,10 @@ export const REPORT_FLAGS = {
     help: 'a power-over-time chart in the HTML report from a wattprint run --timeline file',
     example: 'timeline.jsonl',
   },
+  sacct: {
+    type: 'boolean',
+    help: "with --by job: SLURM's own energy for each SLURM job (sacct's ConsumedEnergyRaw), beside wattprint's",
+  },
   json: { type: 'boolean', help: 'the totals as JSON on stdout' },
 } as const satisfies Flags
 
@@ -174,12 +188,16 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     html: textOf(parsed.values, 'html'),
     timeline: parsed.values.timeline as string[] | undefined,
     json: parsed.values.json === true,
+    sacct: parsed.values.sacct === true,
   }
   const by = values.by as Grouping
   if (!GROUPINGS.includes(by)) {
     throw new UsageError(
       `--by ${JSON.stringify(values.by)} must be one of ${GROUPINGS.join(', ')}: for example --by day.`,
     )
+  }
+  if (values.sacct && by !== 'job') {
+    throw new UsageError("--sacct adds SLURM's figure to jobs: use it with --by job.")
   }
   // The report's one output is checked before any work: a folder that cannot hold it is a usage error.
   if (values.html) checkOutputFile('--html', values.html)
@@ -213,7 +231,12 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   }
   // A run found in several files (a backup beside its file, a file named twice) counts once.
   const counted = latestPerRun(runs)
-  const groups = groupRuns(counted, by)
+  // SLURM's own figure, asked once per SLURM job, now: never while a job is measured.
+  const groups = groupRuns(counted, by).map((group) =>
+    values.sacct && group.job?.slurm
+      ? { ...group, job: { ...group.job, sacct: slurmEnergy(group.key) } }
+      : group,
+  )
   const all = total('total', counted)
   const waiting = waitingSavings(counted)
   if (values.json) printJson({ by, groups, total: all, waiting, skipped })

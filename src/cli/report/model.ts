@@ -1,4 +1,5 @@
 import type { IntervalCells, IntervalTotals } from './intervals.js'
+import type { SlurmEnergy } from './slurm.js'
 
 /** A run's footprint beyond its electricity, as its row says; null where the row has no figure. */
 export interface FootprintCells {
@@ -35,6 +36,8 @@ export interface RunRow extends FootprintCells, IntervalCells {
   readonly rank: number | null
   readonly worldSize: number | null
   readonly jobRole: string
+  /** Whose environment gave the job (`slurm`, `torchrun` …); empty outside a launcher. */
+  readonly launcher: string
 }
 
 export const GROUPINGS = ['project', 'experiment', 'run', 'day', 'job', 'node', 'rank'] as const
@@ -76,6 +79,10 @@ export interface JobTotals {
   readonly worldSize: number | null
   /** Why the job's figure may be short (a node's run recovered from its checkpoint, ranks missing); null when whole. */
   readonly incomplete: string | null
+  /** Whether SLURM ran it (a row's launcher is `slurm`): then `report --sacct` asks SLURM's accounting. */
+  readonly slurm: boolean
+  /** SLURM's own figure (`report --sacct`), beside wattprint's. */
+  readonly sacct?: SlurmEnergy
 }
 
 /** The heading of the grouping column: `day` groups by the timestamps' date, which is UTC, and says so. */

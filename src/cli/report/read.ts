@@ -55,6 +55,7 @@ export function readEmissionsCsv(path: string): ReadResult {
       rank: optional(record.rank),
       worldSize: optional(record.world_size),
       jobRole: record.job_role ?? '',
+      launcher: record.launcher ?? '',
       ...requestFigures(record),
       ...footprintCells(record),
       ...intervalCells(record),
