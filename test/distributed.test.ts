@@ -304,6 +304,8 @@ describe('report --by job, from the rows as nodes wrote them', () => {
     const dir = makeTempDir('wattprint-job-report-')
     const a = join(dir, 'emissions-a.csv')
     const b = join(dir, 'emissions-b.csv')
+    // Node b's measurer, in both of its files below.
+    const measurerB = { runId: 'r2', nodeName: 'b', rank: 2, localRank: 0, jobRole: 'node' } as const
     // Node b's clock is 5 minutes behind: its rows end "before" node a's started.
     writeFileSync(
       a,
@@ -331,15 +333,7 @@ describe('report --by job, from the rows as nodes wrote them', () => {
     writeFileSync(
       b,
       CSV_HEADER +
-        row({
-          runId: 'r2',
-          nodeName: 'b',
-          rank: 2,
-          localRank: 0,
-          jobRole: 'node',
-          timestamp: '2026-12-05T10:05:00.000Z',
-          durationS: 620,
-        }) +
+        row({ ...measurerB, timestamp: '2026-12-05T10:05:00.000Z', durationS: 620 }) +
         row({
           runId: 'r3',
           nodeName: 'b',
@@ -371,11 +365,7 @@ describe('report --by job, from the rows as nodes wrote them', () => {
       b,
       CSV_HEADER +
         row({
-          runId: 'r2',
-          nodeName: 'b',
-          rank: 2,
-          localRank: 0,
-          jobRole: 'node',
+          ...measurerB,
           status: 'interrupted',
           energyKWh: 0.0004,
           timestamp: '2026-12-05T10:02:00.000Z',
