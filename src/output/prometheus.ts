@@ -131,8 +131,8 @@ export interface PrometheusSink extends Sink {
  * `wattprint_tokens_total{route, direction}`, `wattprint_embodied_emissions_grams` and
  * `wattprint_water_litres` (gauges, from the final record, absent when unknown), each labelled with project,
  * experiment and run_id, and under a launcher job_id, node, rank and job_role (a deferring rank's counters
- * stay at 0: `sum by (job_id) (wattprint_energy_joules_total)` is the job, each node once). Served on its own port, registered into
- * yours, and/or pushed to a Pushgateway; failures warn and never stop the run.
+ * stay at 0: `sum by (job_id) (wattprint_energy_joules_total)` is the job, each node once). Served on its
+ * own port, registered into yours, and/or pushed to a Pushgateway; failures warn and never stop the run.
  *
  * From the final record too (gauges, absent when the record lacks them): the 80 % intervals,
  * `wattprint_energy_low_joules{component}` / `wattprint_energy_high_joules{component}` (their sums over

@@ -1,139 +1,17 @@
 import { readFileSync } from 'node:fs'
 import { describeError } from '../../core/errors.js'
 import { linesOf, printErr, printJson, printOut } from '../../core/terminal.js'
-import { JOULES_PER_KWH } from '../../core/units.js'
 import { replaceWhole } from '../../output/csv/file.js'
-import { formatEnergy } from '../../output/quantities.js'
 import { type CommandSpec, type Flags, helpText, parseFlags, textOf } from '../flags.js'
-import { sumKnown } from '../report/footprint.js'
+import { groupRuns, jobLines, total } from '../report/groups.js'
 import { renderHtmlReport } from '../report/html.js'
-import { intervalTotals } from '../report/intervals.js'
-import {
-  GROUPINGS,
-  type Grouping,
-  type GroupTotals,
-  type RunRow,
-  type TimelinePoint,
-} from '../report/model.js'
+import { GROUPINGS, type Grouping, type RunRow, type TimelinePoint } from '../report/model.js'
 import { foreignFileMessage, latestPerRun, type ReadResult, readEmissionsCsv } from '../report/read.js'
 import { waitingLine, waitingSavings } from '../report/savings.js'
 import { slurmEnergy } from '../report/slurm.js'
 import { renderTable } from '../report/table.js'
 import { checkOutputFile } from '../run/output-checks.js'
 import { UsageError } from '../units.js'
-
-const KEYS: Readonly<Record<Grouping, (run: RunRow) => string>> = {
-  project: (run) => run.project || '(none)',
-  experiment: (run) => run.experiment || '(none)',
-  run: (run) => run.runId,
-  day: (run) => run.timestamp.slice(0, 10),
-  job: (run) => run.jobId || '(none)',
-  node: (run) => run.nodeName || '(none)',
-  rank: (run) => (run.rank === null ? '(none)' : `${run.jobId || '(none)'} rank ${run.rank}`),
-}
-
-/** Sums runs by project, experiment, run, day, job, node or rank, sorted by key. */
-export function groupRuns(runs: readonly RunRow[], by: Grouping): GroupTotals[] {
-  const groups = new Map<string, RunRow[]>()
-  for (const run of runs) {
-    const key = KEYS[by](run)
-    groups.set(key, [...(groups.get(key) ?? []), run])
-  }
-  return [...groups]
-    .map(([key, members]) =>
-      by === 'job' && key !== '(none)' ? jobTotal(key, members) : total(key, members),
-    )
-    .sort((a, b) => a.key.localeCompare(b.key))
-}
-
-/** What --by job says of each job under the table: its ranks, its nodes, and why it may be short. */
-function jobLines(groups: readonly GroupTotals[]): string[] {
-  return groups.flatMap(({ key, job, durationS }) => {
-    if (!job) return []
-    const ranks = job.worldSize === null ? `${job.ranks} rank(s)` : `${job.ranks} of ${job.worldSize} rank(s)`
-    const line = `job ${key}: ${ranks} on ${job.nodes} node(s), ${durationS.toFixed(1)} s from first start to last stop`
-    const lines = job.incomplete ? [line, `job ${key} is incomplete: ${job.incomplete}`] : [line]
-    if (job.sacct) {
-      const { energyJ, note, source } = job.sacct
-      const figure = energyJ === null ? 'none' : formatEnergy(energyJ / JOULES_PER_KWH)
-      lines.push(`job ${key}, SLURM's own figure: ${figure}${note ? ` (${note})` : ''}; from ${source}`)
-    }
-    return lines
-  })
-}
-
-/** When a row's run started and ended, ms since the epoch, on its own node's clock. */
-function spanOf(run: RunRow): { startMs: number; endMs: number } {
-  const endMs = Date.parse(run.timestamp)
-  return { startMs: endMs - run.durationS * 1000, endMs }
-}
-
-/**
- * A job's totals: its rows summed (each node counted once by the rows' roles: deferring ranks carry no
- * energy), its wall time the longest node's span from its first start to its last stop, on that node's
- * own clock (nodes' clocks differ: a span across them could be off by the difference, or negative), and
- * why it may be short.
- */
-export function jobTotal(key: string, runs: readonly RunRow[]): GroupTotals {
-  const byNode = new Map<string, RunRow[]>()
-  for (const run of runs) byNode.set(run.nodeName, [...(byNode.get(run.nodeName) ?? []), run])
-  let durationS = 0
-  for (const members of byNode.values()) {
-    const spans = members.map(spanOf)
-    const spanS = (Math.max(...spans.map((s) => s.endMs)) - Math.min(...spans.map((s) => s.startMs))) / 1000
-    durationS = Math.max(durationS, spanS)
-  }
-  const ranks = new Set(runs.filter((r) => r.rank !== null).map((r) => r.rank))
-  const sizes = runs.map((r) => r.worldSize).filter((n): n is number => n !== null)
-  const worldSize = sizes.length > 0 ? Math.max(...sizes) : null
-  const why: string[] = []
-  const recovered = runs.filter((r) => r.status === 'interrupted' || r.status === 'running')
-  if (recovered.length > 0) {
-    const nodes = [...new Set(recovered.map((r) => r.nodeName || '(no node)'))]
-    why.push(
-      `${recovered.length} row(s) on ${nodes.join(', ')} end at a checkpoint or a flush, not at stop(): what was recovered`,
-    )
-  }
-  if (worldSize !== null && ranks.size < worldSize)
-    why.push(`${ranks.size} of its ${worldSize} ranks have rows`)
-  return {
-    ...total(key, runs),
-    durationS,
-    job: {
-      nodes: byNode.size,
-      ranks: ranks.size,
-      worldSize,
-      incomplete: why.length > 0 ? why.join('; ') : null,
-      slurm: runs.some((r) => r.launcher === 'slurm'),
-    },
-  }
-}
-
-export function total(key: string, runs: readonly RunRow[]): GroupTotals {
-  const sum = (f: (r: RunRow) => number) => runs.reduce((s, r) => s + f(r), 0)
-  const energyKWh = sum((r) => r.energyKWh)
-  const emissionsKg = sum((r) => r.emissionsKg)
-  const requests = sum((r) => r.requests)
-  const outputTokens = sum((r) => r.outputTokens)
-  return {
-    key,
-    runs: runs.length,
-    durationS: sum((r) => r.durationS),
-    cpuKWh: sum((r) => r.cpuKWh),
-    gpuKWh: sum((r) => r.gpuKWh),
-    ramKWh: sum((r) => r.ramKWh),
-    energyKWh,
-    emissionsKg,
-    intensityGPerKWh: energyKWh > 0 ? (emissionsKg * 1000) / energyKWh : 0,
-    requests,
-    outputTokens,
-    energyPerRequestJ: requests > 0 ? sum((r) => r.requestEnergyJ) / requests : null,
-    energyPerOutputTokenJ: outputTokens > 0 ? sum((r) => r.tokenEnergyJ) / outputTokens : null,
-    embodiedKg: sumKnown(runs.map((r) => r.embodiedKg)),
-    waterL: sumKnown(runs.map((r) => r.waterL)),
-    ...intervalTotals(runs),
-  }
-}
 
 /** The flags of `wattprint report`: parsed, and listed in its help, from this one table. */
 export const REPORT_FLAGS = {
