@@ -25,6 +25,7 @@ export type { LogLevel } from './core/log.js'
 export { JOULES_PER_KWH } from './core/units.js'
 export { wattprintVersion } from './core/version.js'
 export type { TrackerWarning, WarningCode } from './core/warnings.js'
+export { jobResourceAttributes } from './distributed/launcher.js'
 export type { DistributedMode } from './distributed/role.js'
 export {
   estimateMachinePower,

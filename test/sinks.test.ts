@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { resourceFromAttributes } from '@opentelemetry/resources'
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
@@ -11,6 +12,7 @@ import {
 import { Registry } from 'prom-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { TrackerWarning } from '../src/core/warnings.js'
+import { jobResourceAttributes } from '../src/distributed/launcher.js'
 import { otelSink } from '../src/output/otel.js'
 import { prometheusSink } from '../src/output/prometheus.js'
 import { EmissionsTracker } from '../src/tracker/tracker.js'
@@ -560,6 +562,40 @@ describe('Prometheus sink: the footprint', () => {
 })
 
 describe('OpenTelemetry sink', () => {
+  it('gives a MeterProvider the resource attributes of its place in a job (jobResourceAttributes)', async () => {
+    const attributes = jobResourceAttributes({
+      SLURM_JOB_ID: '4711',
+      SLURM_PROCID: '3',
+      SLURM_LOCALID: '1',
+      SLURM_NTASKS: '4',
+      SLURMD_NODENAME: 'node-b',
+    })
+    expect(attributes).toEqual({
+      'host.name': 'node-b',
+      'wattprint.launcher': 'slurm',
+      'wattprint.job_id': '4711',
+      'wattprint.rank': '3',
+      'wattprint.local_rank': '1',
+    })
+    expect(jobResourceAttributes({})).toEqual({})
+    // Through the real SDK: the exported metrics carry them as their resource.
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })
+    const provider = new MeterProvider({ resource: resourceFromAttributes(attributes), readers: [reader] })
+    cleanups.push(() => void provider.shutdown())
+    const sink = otelSink({ meter: provider.getMeter('resource') })
+    await sink.start({
+      projectName: 'p',
+      experimentId: '',
+      runId: 'r',
+      pue: 1,
+      warn: () => {},
+      routeLabel: (n) => n,
+    })
+    await reader.forceFlush()
+    expect(exporter.getMetrics()[0]?.resource.attributes).toMatchObject(attributes)
+  })
+
   it("gives every data point the rank's job, node and rank under a launcher", async () => {
     const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
     const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })

@@ -109,3 +109,23 @@ export function nodeCsvName(nodeName: string): string {
     .replace(/^\./, '_')
   return `emissions-${safe || '_'}.csv`
 }
+
+/**
+ * OpenTelemetry resource attributes for this process's place in its job, for your MeterProvider's
+ * resource (`resourceFromAttributes(jobResourceAttributes())`), so that a Collector groups and sums a job
+ * by them: `host.name` (the node), `wattprint.job_id`, `wattprint.rank`, `wattprint.local_rank` and
+ * `wattprint.launcher`, each where the launcher gives it; `{}` outside a launcher. otelSink puts the same
+ * figures on every data point.
+ */
+export function jobResourceAttributes(env: Env = process.env): Record<string, string> {
+  const place = jobPlaceFrom(env)
+  if (!place) return {}
+  const attributes: Record<string, string> = {
+    'host.name': place.nodeName,
+    'wattprint.launcher': place.launcher,
+  }
+  if (place.jobId !== null) attributes['wattprint.job_id'] = place.jobId
+  if (place.rank !== null) attributes['wattprint.rank'] = String(place.rank)
+  if (place.localRank !== null) attributes['wattprint.local_rank'] = String(place.localRank)
+  return attributes
+}
