@@ -117,7 +117,9 @@ export function nodeCsvName(nodeName: string): string {
  * `wattprint.launcher`, each where the launcher gives it; `{}` outside a launcher. otelSink puts the same
  * figures on every data point.
  */
-export function jobResourceAttributes(env: Env = process.env): Record<string, string> {
+export function jobResourceAttributes(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, string> {
   const place = jobPlaceFrom(env)
   if (!place) return {}
   const attributes: Record<string, string> = {
