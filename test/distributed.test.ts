@@ -292,6 +292,11 @@ describe('a job of 4 ranks on 2 nodes, as SLURM starts it', () => {
     expect(off).toMatchObject({ role: null, mode: 'machine', file: 'emissions.csv' })
     const named = await rank(env, { raplRoot, outputDir: dir, outputFile: 'mine.csv' }, 300)
     expect(named).toMatchObject({ role: 'deferred', file: 'mine.csv' })
+    // A local rank 1 given an attribution of its own, as ranks were counted before: its own share, under
+    // auto too, never left to a local rank 0 that would count only its own.
+    const attributed = await rank(env, { raplRoot, outputDir: dir, attribution: 'process' }, 600)
+    expect(attributed).toMatchObject({ role: 'rank', mode: 'process' })
+    expect(attributed.cpuJ).toBeGreaterThan(0)
   })
 })
 

@@ -174,7 +174,8 @@ export interface TrackerOptions {
    * A job of many ranks (SLURM, torchrun, Open MPI, MPICH, PBS, LSF, read from the launcher's
    * environment): `'auto'` (default) counts each node once, by its local rank 0 (or the first rank to take
    * the node's lock), the node's other ranks deferring to it with rows of no energy; `'per-rank'` makes
-   * every rank count its own process tree's share, idle left out; `'off'` ignores the launcher (each rank
+   * every rank count its own process tree's share, idle left out (so does `'auto'` for a rank given an
+   * `attribution`); `'off'` ignores the launcher (each rank
    * measures the machine, as alone). Under a launcher every row carries the job, the node and the rank,
    * and the CSV is `emissions-<node>.csv` unless `outputFile` is given, so nodes never share a file.
    */

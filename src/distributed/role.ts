@@ -12,8 +12,9 @@ import { ensureDir } from '../platform/output-dir.js'
  * - `auto`: each node is counted once, by one rank: the local rank 0 (or, where the launcher gives no
  *   local rank, the first to take the node's lock) measures the machine; the node's other ranks defer to
  *   it, and their rows carry no energy.
- * - `per-rank`: every rank measures its own process tree's share of the machine (attribution `process`),
- *   without the idle power, so the ranks' rows add up to what the job used.
+ * - `per-rank`: every rank measures its own process tree's share of the machine (attribution `process`,
+ *   or the attribution asked for), without the idle power, so the ranks' rows add up to what the job
+ *   used. A rank given an `attribution` counts as per-rank under `auto` too.
  * - `off`: the launcher is ignored: every tracker measures as it would alone (N ranks on a node count it N
  *   times).
  */
@@ -103,7 +104,7 @@ export function takeRole(
   if (mode === 'per-rank') {
     return {
       role: 'rank',
-      note: `${who} counts its own process tree's share (distributed: per-rank)`,
+      note: `${who} counts its own share of its node (distributed: per-rank, or an attribution of its own)`,
       release: NONE,
     }
   }

@@ -317,7 +317,10 @@ export class TrackerRun {
    */
   #planSampling(config: ResolvedConfig): ReturnType<typeof planSampling> {
     if (!config.job || config.distributed === 'off') return planSampling(config, this.#launches)
-    const role = takeRole(config.job, config.distributed === 'per-rank' ? 'per-rank' : 'auto')
+    // A rank given an attribution of its own counts its own share, as asked (as per-rank does): deferring
+    // would leave the node to a local rank 0 that counts only its own share too.
+    const perRank = config.distributed === 'per-rank' || config.attribution.kind !== 'machine'
+    const role = takeRole(config.job, perRank ? 'per-rank' : 'auto')
     this.#releaseRole = role.release
     this.parts.role = role.role
     this.parts.notes.push(role.note)
