@@ -4,7 +4,7 @@ import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
-import { jobPlaceFrom, nodeCsvName } from '../src/distributed/launcher.js'
+import { jobPlaceFrom, launcherRank, nodeCsvName } from '../src/distributed/launcher.js'
 import { lockFolder, takeRole } from '../src/distributed/role.js'
 import type { JobPlace } from '../src/model/job.js'
 import type { EmissionsRecord } from '../src/model/record.js'
@@ -96,6 +96,14 @@ describe('the job and the rank, from the launcher', () => {
     expect(jobPlaceFrom({ LSB_JOBID: '4711' }, host)).toMatchObject({ launcher: 'lsf', jobId: '4711' })
     expect(jobPlaceFrom({}, host)).toBeNull()
     expect(jobPlaceFrom({ RANK: '1' }, host)).toBeNull()
+  })
+
+  it("gives the Pushgateway a rank from any launcher's variable, innermost first, even alone", () => {
+    expect(launcherRank({ RANK: '3' })).toBe('3')
+    expect(launcherRank({ SLURM_PROCID: '0', OMPI_COMM_WORLD_RANK: '5' })).toBe('5')
+    expect(launcherRank({ PMI_RANK: ' 07 ' })).toBe('7')
+    expect(launcherRank({ RANK: 'x', SLURM_PROCID: '-1' })).toBeUndefined()
+    expect(launcherRank({})).toBeUndefined()
   })
 
   it('takes a rank only as a plain integer, and a job id as whatever text it is', () => {

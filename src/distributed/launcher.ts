@@ -59,6 +59,19 @@ const RANKS: readonly {
   },
 ]
 
+/**
+ * The process's global rank from the first launcher variable that holds one, even where the rest of its
+ * launcher's variables are missing (a bare `RANK`); undefined where none does. The Pushgateway's grouping
+ * key takes it when the run has no job place (`distributed: 'off'`), so runs on one host stay apart.
+ */
+export function launcherRank(env: Env): string | undefined {
+  for (const { rank } of RANKS) {
+    const value = count(env[rank])
+    if (value !== null) return String(value)
+  }
+  return undefined
+}
+
 /** Schedulers that name the job but not the ranks (a batch script, or ranks started by other means). */
 const SCHEDULERS: readonly { readonly launcher: LauncherName; readonly jobId: string }[] = [
   { launcher: 'slurm', jobId: 'SLURM_JOB_ID' },

@@ -4,10 +4,11 @@ import { show } from '../core/arguments.js'
 import { COMPONENTS } from '../core/components.js'
 import { describeError, WattprintError } from '../core/errors.js'
 import { JOULES_PER_KWH } from '../core/units.js'
+import { launcherRank } from '../distributed/launcher.js'
 import type { SampleEvent } from '../model/events.js'
 import type { ComponentRecord, EmissionsRecord, Measurement, WallRecord } from '../model/record.js'
 import type { RequestRecord } from '../model/requests.js'
-import { groupingKey, groupUrl, labelNameProblem, launcherRank, pushGroup } from './pushgateway.js'
+import { groupingKey, groupUrl, labelNameProblem, pushGroup } from './pushgateway.js'
 import type { Sink, SinkContext } from './sink.js'
 
 type PromClient = typeof import('prom-client')

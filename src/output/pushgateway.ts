@@ -4,23 +4,11 @@
 /** Prometheus label names; `__` names are reserved, and `job` is the grouping key's job name. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
-/** The launchers' variables for the process's global rank, in the order they are trusted. */
-const RANK_VARIABLES = ['RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK', 'PMI_RANK'] as const
-
 /** Why `name` cannot be a grouping label, or undefined when it can. */
 export function labelNameProblem(name: string): string | undefined {
   if (!LABEL_NAME.test(name)) return 'a label name is letters, digits and _, not starting with a digit'
   if (name.startsWith('__')) return 'label names starting with __ are reserved by Prometheus'
   if (name === 'job') return "the job is the grouping key's job name (pushgateway.job)"
-  return undefined
-}
-
-/** The process's global rank as a launcher (torchrun, SLURM, Open MPI, MPICH) set it; undefined alone. */
-export function launcherRank(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  for (const name of RANK_VARIABLES) {
-    const value = env[name]?.trim()
-    if (value !== undefined && /^\d+$/.test(value)) return String(Number(value))
-  }
   return undefined
 }
 
