@@ -37,4 +37,26 @@ describe('a tracker that fails after its first checkpoint', () => {
     expect(existsSync(checkpoints) ? readdirSync(checkpoints) : []).toEqual([])
     expect(readdirSync(dir).filter((f) => f !== '.wattprint')).toEqual([])
   })
+
+  it("gives its node's lock back, so that a rank that can measure the node takes it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wattprint-fail-lock-'))
+    dirs.push(dir)
+    // A PBS job (no local rank): the node's measurer is whoever takes the lock in the runtime folder.
+    const launcher = { PBS_JOBID: '77.pbs', XDG_RUNTIME_DIR: dir }
+    const saved = { ...process.env }
+    Object.assign(process.env, launcher)
+    try {
+      const tracker = new EmissionsTracker({ saveToFile: false, logLevel: 'silent' })
+      await tracker.start()
+      expect(tracker.state).not.toBe('running')
+      expect(readdirSync(join(dir, 'wattprint-jobs'))).toEqual([])
+      const record = await tracker.stop()
+      expect(record.jobRole).toBe('node')
+    } finally {
+      for (const name of Object.keys(launcher)) {
+        if (saved[name] === undefined) delete process.env[name]
+        else process.env[name] = saved[name]
+      }
+    }
+  })
 })

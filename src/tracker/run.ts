@@ -147,8 +147,10 @@ export class TrackerRun {
       }
       this.parts.notes.push(warning.message)
       this.parts.intensity?.close()
-      // A run that never measured writes no row (see #finish): its checkpoint, if one was written, goes.
+      // A run that never measured writes no row (see #finish): its checkpoint, if one was written, goes;
+      // and it measures no node, so the node's lock goes back for a rank that can.
       this.#guard?.abandon()
+      this.#releaseRole()
       // The session, also when start() failed before it was the run's (its worker still starting).
       const session = this.parts.session ?? (await this.#starting?.catch(() => undefined))
       await session?.stop().catch(() => {})
