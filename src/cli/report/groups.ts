@@ -22,7 +22,9 @@ export function groupRuns(runs: readonly RunRow[], by: Grouping): GroupTotals[] 
   const groups = new Map<string, RunRow[]>()
   for (const run of runs) {
     const key = KEYS[by](run)
-    groups.set(key, [...(groups.get(key) ?? []), run])
+    const members = groups.get(key)
+    if (members) members.push(run)
+    else groups.set(key, [run])
   }
   return [...groups]
     .map(([key, members]) =>
@@ -61,7 +63,11 @@ function spanOf(run: RunRow): { startMs: number; endMs: number } {
  */
 export function jobTotal(key: string, runs: readonly RunRow[]): GroupTotals {
   const byNode = new Map<string, RunRow[]>()
-  for (const run of runs) byNode.set(run.nodeName, [...(byNode.get(run.nodeName) ?? []), run])
+  for (const run of runs) {
+    const members = byNode.get(run.nodeName)
+    if (members) members.push(run)
+    else byNode.set(run.nodeName, [run])
+  }
   let durationS = 0
   for (const members of byNode.values()) {
     const spans = members.map(spanOf)
@@ -94,6 +100,7 @@ export function jobTotal(key: string, runs: readonly RunRow[]): GroupTotals {
   }
 }
 
+/** A group's sums: its runs, time, energy by component, emissions, requests, footprint and intervals. */
 export function total(key: string, runs: readonly RunRow[]): GroupTotals {
   const sum = (f: (r: RunRow) => number) => runs.reduce((s, r) => s + f(r), 0)
   const energyKWh = sum((r) => r.energyKWh)
