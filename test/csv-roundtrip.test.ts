@@ -80,6 +80,9 @@ function hostileRecords(): EmissionsRecord[] {
       embodiedSource: at(i + 14),
       waterSource: at(i + 15),
       functionalUnit: at(i + 16),
+      // A launcher's variables are text too: a job's id and a node's name as they came.
+      jobId: at(i + 17),
+      nodeName: at(i + 18),
       durationS: i + 0.5,
     }),
   )
@@ -103,6 +106,8 @@ const TEXT_FIELDS = {
   embodied_source: 'embodiedSource',
   water_source: 'waterSource',
   functional_unit: 'functionalUnit',
+  job_id: 'jobId',
+  node_name: 'nodeName',
 } as const
 
 describe('a CSV of hostile text', () => {
