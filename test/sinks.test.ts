@@ -470,10 +470,7 @@ describe('Metric sinks: a bound on route labels', () => {
 
   it('maxRouteLabels sets the bound, shared by the Prometheus and OpenTelemetry sinks', async () => {
     const prometheus = prometheusSink()
-    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
-    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })
-    const provider = new MeterProvider({ readers: [reader] })
-    cleanups.push(() => void provider.shutdown())
+    const { exporter, reader, provider } = inMemoryMetrics()
     const warnings: TrackerWarning[] = []
     const tracker = new EmissionsTracker({
       ...base,
@@ -561,6 +558,15 @@ describe('Prometheus sink: the footprint', () => {
   })
 })
 
+/** A real MeterProvider whose metrics are read on demand (reader.forceFlush) into memory; shut down after the test. */
+function inMemoryMetrics(resource?: ReturnType<typeof resourceFromAttributes>) {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })
+  const provider = new MeterProvider({ ...(resource ? { resource } : {}), readers: [reader] })
+  cleanups.push(() => void provider.shutdown())
+  return { exporter, reader, provider }
+}
+
 describe('OpenTelemetry sink', () => {
   it('gives a MeterProvider the resource attributes of its place in a job (jobResourceAttributes)', async () => {
     const attributes = jobResourceAttributes({
@@ -579,10 +585,7 @@ describe('OpenTelemetry sink', () => {
     })
     expect(jobResourceAttributes({})).toEqual({})
     // Through the real SDK: the exported metrics carry them as their resource.
-    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
-    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })
-    const provider = new MeterProvider({ resource: resourceFromAttributes(attributes), readers: [reader] })
-    cleanups.push(() => void provider.shutdown())
+    const { exporter, reader, provider } = inMemoryMetrics(resourceFromAttributes(attributes))
     const sink = otelSink({ meter: provider.getMeter('resource') })
     await sink.start({
       projectName: 'p',
@@ -597,10 +600,7 @@ describe('OpenTelemetry sink', () => {
   })
 
   it("gives every data point the rank's job, node and rank under a launcher", async () => {
-    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
-    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })
-    const provider = new MeterProvider({ readers: [reader] })
-    cleanups.push(() => void provider.shutdown())
+    const { exporter, reader, provider } = inMemoryMetrics()
     const sink = otelSink({ meter: provider.getMeter('job') })
     await sink.start({
       projectName: 'p',
@@ -638,10 +638,7 @@ describe('OpenTelemetry sink', () => {
   })
 
   it('reports energy, emissions, power and intensity as observable instruments', async () => {
-    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
-    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })
-    const provider = new MeterProvider({ readers: [reader] })
-    cleanups.push(() => void provider.shutdown())
+    const { exporter, reader, provider } = inMemoryMetrics()
     const tracker = new EmissionsTracker({
       ...base,
       saveToFile: false,
