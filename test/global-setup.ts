@@ -31,6 +31,7 @@ export default function setup(): void {
         '-fPIC',
         '-O2',
         '-Wall',
+        '-pthread',
         '-o',
         library,
         fileURLToPath(new URL(`./fixtures/${source}`, import.meta.url)),

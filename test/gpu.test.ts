@@ -176,6 +176,38 @@ describe('the NVML energy counter', () => {
   })
 })
 
+describe('trackers started together in one process', () => {
+  // Each tracker's worker thread initialises NVML while the others already read their GPUs, as the device
+  // check's four ways do: every one must find each GPU's counter (the stub once zeroed its devices on every
+  // init, and a GPU read in that moment seemed to have none: 2 trackers in 120).
+  it('each read every GPU by its energy counter', async () => {
+    const dir = tempDir()
+    configureNvmlStub(
+      dir,
+      Array.from({ length: 8 }, (_, i) => hopper(`GPU-aaaa000${i}`, 100 + i)),
+    )
+    const common = {
+      saveToFile: false,
+      logLevel: 'silent',
+      carbonIntensityGPerKWh: 100,
+      raplRoot: join(dir, 'no-powercap'),
+      nvidiaSmiPath: join(dir, 'no-nvidia-smi'),
+      nvmlLibraryPath: NVML_STUB_LIBRARY,
+    } as const
+    const sources: string[] = []
+    for (let round = 0; round < 8; round++) {
+      const trackers = Array.from({ length: 8 }, () => new EmissionsTracker(common))
+      await Promise.all(trackers.map((t) => t.start()))
+      for (const tracker of trackers) {
+        const record = await tracker.stop()
+        const gpus = record.meters.filter((m) => m.component === 'gpu')
+        sources.push(gpus.map((m) => `${m.id}:${m.channels.length}`).join(','))
+      }
+    }
+    expect(new Set(sources)).toEqual(new Set(['nvml-energy:8']))
+  }, 60_000)
+})
+
 describe('nvmlEnergyCounter: false', () => {
   it('integrates nvmlDeviceGetPowerUsage on a GPU that has a counter, and says so', async () => {
     const dir = tempDir()
