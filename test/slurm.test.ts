@@ -16,16 +16,14 @@ import { makeTempDir } from './helpers/temp-dir.js'
 
 const run = promisify(execFile)
 
-// CI installs slurm-wlm and munge and sets WATTPRINT_REQUIRE_SLURM: there this test cannot silently skip.
+// CI installs slurm-wlm, munge, slurmdbd and mariadb-server and sets WATTPRINT_REQUIRE_SLURM: there this test cannot silently skip.
 const real = haveSlurm() && havePrometheus()
 if (!real && process.env.WATTPRINT_REQUIRE_SLURM)
   throw new Error(
-    'slurmctld, slurmd, munged, prometheus and the pushgateway (packages slurm-wlm, munge, prometheus, prometheus-pushgateway) and root are required',
+    'slurmctld, slurmd, munged, slurmdbd, mariadbd, prometheus and the pushgateway (packages slurm-wlm, munge, slurmdbd, mariadb-server, prometheus, prometheus-pushgateway) and root are required',
   )
 
 const WATTS = { nodeA: 30, nodeB: 50 } as const
-/** What SLURM 22.05's sacct answers on a cluster with AccountingStorageType=accounting_storage/none. */
-const SACCT_WITHOUT_ACCOUNTING = /^sacct exited 1: Slurm accounting storage is disabled$/
 
 describe.skipIf(!real)('a job on a real SLURM cluster of 2 nodes', () => {
   let cluster: SlurmCluster
@@ -37,6 +35,19 @@ describe.skipIf(!real)('a job on a real SLURM cluster of 2 nodes', () => {
     // A real Pushgateway and Prometheus, on the cluster's bridge, where the nodes reach them.
     stack = await startPrometheusStack([], cluster.hostAddress)
     undo.push(() => stack.stop())
+    // Each node's pm_counters, at the node's wattage for the whole suite: what SLURM's own energy plugin
+    // reads (the same watts as the powercap trees the trackers read).
+    const pm = await driveCounters(
+      (['nodeA', 'nodeB'] as const).map((node) => ({
+        path: cluster.pmCounters(node),
+        watts: WATTS[node],
+        startUj: 1e9,
+        rangeUj: Number.MAX_SAFE_INTEGER,
+        format: 'pm_counters' as const,
+      })),
+    )
+    undo.push(() => pm.stop())
+    await pm.run()
   }, 120_000)
   afterAll(async () => {
     for (const step of undo.splice(0).reverse()) await step()
@@ -155,8 +166,20 @@ console.log(JSON.stringify({ node, rank: r.rank, role: r.jobRole, cpuJ: r.cpu.en
     expect(report.groups[0]?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null, slurm: true })
     const jobJ = (report.groups[0]?.cpuKWh ?? 0) * 3.6e6
     expect(Math.abs(jobJ - knownJ) / knownJ).toBeLessThan(0.02)
-    // SLURM's own figure, asked where sacct can reach the controller: this cluster keeps no accounting
-    // (no slurmdbd), and the report says what sacct answered rather than a figure.
+    // SLURM's own figure, asked where sacct reaches slurmdbd: its energy plugin (pm_counters, at the nodes'
+    // wattages) measured the job's allocation, which holds the trackers' spans and lasts at most its
+    // elapsed whole seconds (+1 for their rounding); the counters are whole joules (-1 J a node).
+    const id = [...jobIds][0] ?? ''
+    // slurmctld hands the job's end to slurmdbd on its own time, after sbatch --wait returns.
+    const recorded = Date.now() + 30_000
+    while (
+      !/^COMPLETED\|\d+$/m.test(
+        cluster.ctl('sacct', ['-j', id, '-X', '-n', '-P', '--format=State,ConsumedEnergyRaw']),
+      ) &&
+      Date.now() < recorded
+    ) {
+      await new Promise((r) => setTimeout(r, 250))
+    }
     const withSacct = JSON.parse(
       cluster.ctl(process.execPath, [
         resolve('dist/cli.js'),
@@ -167,14 +190,22 @@ console.log(JSON.stringify({ node, rank: r.rank, role: r.jobRole, cpuJ: r.cpu.en
         '--sacct',
         '--json',
       ]),
-    ) as { groups: { job: { sacct: { energyJ: number | null; source: string; note: string } } }[] }
+    ) as { groups: { job: { sacct: { energyJ: number | null; source: string; note: string | null } } }[] }
     const sacct = withSacct.groups[0]?.job.sacct
-    expect(sacct?.energyJ).toBeNull()
-    expect(sacct?.source).toBe(`sacct -j ${[...jobIds][0]} -X -n -P --format=JobID,ConsumedEnergyRaw`)
-    expect(sacct?.note).toMatch(SACCT_WITHOUT_ACCOUNTING)
+    const [elapsedS, slurmJ] = cluster
+      .ctl('sacct', ['-j', id, '-X', '-n', '-P', '--format=ElapsedRaw,ConsumedEnergyRaw'])
+      .trim()
+      .split('|')
+      .map(Number)
+    expect(sacct).toEqual({
+      energyJ: slurmJ,
+      source: `sacct -j ${id} -X -n -P --format=JobID,ConsumedEnergyRaw`,
+      note: null,
+    })
+    expect(slurmJ).toBeGreaterThanOrEqual(jobJ - 2)
+    expect(slurmJ).toBeLessThanOrEqual((WATTS.nodeA + WATTS.nodeB) * ((elapsedS ?? 0) + 1))
     // Live, through the engines a team runs: the Pushgateway holds the 4 ranks' series apart (each rank's
     // own grouping key), and one PromQL sum over the job's id is the job, each node once.
-    const id = [...jobIds][0] ?? ''
     const series = `wattprint_energy_joules_total{job_id="${id}",component="cpu"}`
     const deadline = Date.now() + 20_000
     let promJ = Number.NaN

@@ -5,12 +5,18 @@
 //   run     advance from now on: value = (start + advanced + watts × (t − t_run)) mod range, every ~2 ms
 //   freeze  stop advancing, write the exact values, print "frozen <advancedUj per zone, JSON>"
 // It starts frozen and prints "ready". It exits when stdin closes.
+// A zone with "format": "pm_counters" is an HPE Cray /sys/cray/pm_counters folder instead (what SLURM's
+// acct_gather_energy/pm_counters reads): its `energy` file in whole joules and `power` in watts, as
+// "<value> J|W <timestamp> us", never wrapping; `path` is the folder.
 import { renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 
 const zones = JSON.parse(process.argv[2] ?? '[]')
-for (const zone of zones) writeFileSync(join(dirname(zone.path), 'max_energy_range_uj'), `${zone.rangeUj}\n`)
+for (const zone of zones) {
+  if (zone.format === 'pm_counters') writeFileSync(join(zone.path, 'power'), `${zone.watts} W 0 us\n`)
+  else writeFileSync(join(dirname(zone.path), 'max_energy_range_uj'), `${zone.rangeUj}\n`)
+}
 /** µJ advanced per zone, counted without wrapping: the truth a test compares with. */
 const advanced = zones.map(() => 0)
 let runningSince = null
@@ -24,6 +30,13 @@ function advancedNow(i) {
 
 function write() {
   zones.forEach((zone, i) => {
+    if (zone.format === 'pm_counters') {
+      const stampUs = Math.floor(Date.now() * 1000)
+      const joules = Math.floor((zone.startUj + advancedNow(i)) / 1e6)
+      writeFileSync(join(zone.path, `energy.${process.pid}.drv`), `${joules} J ${stampUs} us\n`)
+      renameSync(join(zone.path, `energy.${process.pid}.drv`), join(zone.path, 'energy'))
+      return
+    }
     const value = (zone.startUj + advancedNow(i)) % zone.rangeUj
     writeFileSync(`${zone.path}.drv`, `${value}\n`)
     renameSync(`${zone.path}.drv`, zone.path)

@@ -6,10 +6,12 @@ import { fileURLToPath } from 'node:url'
 
 /**
  * @typedef {object} DrivenZone
- * @property {string} path The zone's energy_uj file.
+ * @property {string} path The zone's energy_uj file; with format 'pm_counters', the pm_counters folder.
  * @property {number} watts
  * @property {number} startUj
  * @property {number} rangeUj The range the counter wraps at (written to max_energy_range_uj).
+ * @property {'pm_counters'} [format] An HPE Cray pm_counters folder (`energy` in J, `power` in W), not a
+ *   powercap zone.
  */
 
 /**
