@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,11 +16,15 @@ import { makeTempDir } from './helpers/temp-dir.js'
 
 const run = promisify(execFile)
 
-// CI installs slurm-wlm, munge, slurmdbd and mariadb-server and sets WATTPRINT_REQUIRE_SLURM: there this test cannot silently skip.
-const real = haveSlurm() && havePrometheus()
+/** libfaketime (Debian's package libfaketime): a process's wall clock set off, as a node's would be. */
+const FAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1'
+
+// CI installs slurm-wlm, munge, slurmdbd, mariadb-server and libfaketime and sets WATTPRINT_REQUIRE_SLURM:
+// there this test cannot silently skip.
+const real = haveSlurm() && havePrometheus() && existsSync(FAKETIME)
 if (!real && process.env.WATTPRINT_REQUIRE_SLURM)
   throw new Error(
-    'slurmctld, slurmd, munged, slurmdbd, mariadbd, prometheus and the pushgateway (packages slurm-wlm, munge, slurmdbd, mariadb-server, prometheus, prometheus-pushgateway) and root are required',
+    'slurmctld, slurmd, munged, slurmdbd, mariadbd, libfaketime, prometheus and the pushgateway (packages slurm-wlm, munge, slurmdbd, mariadb-server, libfaketime, prometheus, prometheus-pushgateway) and root are required',
   )
 
 const WATTS = { nodeA: 30, nodeB: 50 } as const
@@ -269,5 +273,66 @@ exec srun -N2 -n4 sh -c 'WATTPRINT_RAPL_ROOT=$(node_root) exec "$0" "$@"' ${JSON
         expect(Math.abs(cpuJ - expected) / expected).toBeLessThan(0.02)
       }
     }
+  }, 120_000)
+
+  it("one node's clock 5 minutes behind: the job's time is its longest node's span, never negative", async () => {
+    const dir = makeTempDir('wattprint-slurm-skew-')
+    const results = join(dir, 'results')
+    const roots = await nodePackages()
+    const rank = join(dir, 'rank.mjs')
+    writeFileSync(
+      rank,
+      `import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
+const t = new EmissionsTracker({ outputDir: ${JSON.stringify(results)}, raplRoot: JSON.parse(process.env.WP_ROOTS)[process.env.SLURMD_NODENAME],
+  intervalMs: 100, logLevel: 'silent', carbonIntensityGPerKWh: 300, gpuIds: [], ramPowerW: 0 })
+await t.start()
+const end = performance.now() + 1500
+while (performance.now() < end) {}
+await t.stop()
+`,
+    )
+    // nodeB's ranks run with their wall clock 5 minutes behind (libfaketime; their monotonic clock true).
+    const script = join(dir, 'job.sh')
+    writeFileSync(
+      script,
+      `#!/bin/sh
+exec srun -N2 -n4 sh -c 'if [ "$SLURMD_NODENAME" = nodeB ]; then export LD_PRELOAD="$WP_FAKETIME" FAKETIME=-5m FAKETIME_DONT_FAKE_MONOTONIC=1; fi; exec "$0" "$@"' ${JSON.stringify(process.execPath)} ${JSON.stringify(rank)}
+`,
+    )
+    chmodSync(script, 0o755)
+    cluster.ctl('sbatch', ['--wait', '-N2', '-n4', '-o', join(dir, 'job-%j.out'), `--chdir=${dir}`, script], {
+      WP_ROOTS: JSON.stringify(roots),
+      WP_FAKETIME: FAKETIME,
+    })
+    const files = ['nodeA', 'nodeB'].map((n) => join(results, `emissions-${n}.csv`))
+    const [rowsA, rowsB] = files.map((f) => readCsvWithPython(f))
+    // The skew is real: nodeB's rows end 5 minutes "before" nodeA's.
+    const endMs = (rows: Record<string, string>[] = []) =>
+      Math.max(...rows.map((r) => Date.parse(r.timestamp ?? '')))
+    expect((endMs(rowsA) - endMs(rowsB)) / 1000).toBeGreaterThan(290)
+    expect((endMs(rowsA) - endMs(rowsB)) / 1000).toBeLessThan(310)
+    const { stdout } = await run(process.execPath, [
+      resolve('dist/cli.js'),
+      'report',
+      ...files,
+      '--by',
+      'job',
+      '--json',
+    ])
+    const [job] = (JSON.parse(stdout) as { groups: { durationS: number; cpuKWh: number; job: unknown }[] })
+      .groups
+    expect(job?.job).toMatchObject({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null })
+    // Each node's own span (its rows on its own clock); the job's time is the longest, not 5 minutes.
+    const spanS = (rows: Record<string, string>[] = []) =>
+      endMs(rows) / 1000 -
+      Math.min(...rows.map((r) => Date.parse(r.timestamp ?? '') / 1000 - Number(r.duration)))
+    expect(job?.durationS).toBeCloseTo(Math.max(spanS(rowsA), spanS(rowsB)), 3)
+    expect(job?.durationS).toBeGreaterThan(1.5)
+    expect(job?.durationS).toBeLessThan(30)
+    // And each node still counted once at its wattage.
+    const knownJ = [...(rowsA ?? []), ...(rowsB ?? [])]
+      .filter((r) => r.job_role === 'node')
+      .reduce((j, r) => j + WATTS[r.node_name as keyof typeof WATTS] * Number(r.duration), 0)
+    expect(Math.abs((job?.cpuKWh ?? 0) * 3.6e6 - knownJ) / knownJ).toBeLessThan(0.02)
   }, 120_000)
 })
