@@ -40,7 +40,8 @@ describe.skipIf(!real)('a job on a real SLURM cluster of 2 nodes', () => {
     stack = await startPrometheusStack([], cluster.hostAddress)
     undo.push(() => stack.stop())
     // Each node's pm_counters, at the node's wattage for the whole suite: what SLURM's own energy plugin
-    // reads (the same watts as the powercap trees the trackers read).
+    // reads (the same watts as the powercap trees the trackers read). Whole joules, read once a second:
+    // written every 50 ms, not taking the CPU from the trackers' counters.
     const pm = await driveCounters(
       (['nodeA', 'nodeB'] as const).map((node) => ({
         path: cluster.pmCounters(node),
@@ -49,6 +50,7 @@ describe.skipIf(!real)('a job on a real SLURM cluster of 2 nodes', () => {
         rangeUj: Number.MAX_SAFE_INTEGER,
         format: 'pm_counters' as const,
       })),
+      50,
     )
     undo.push(() => pm.stop())
     await pm.run()
@@ -79,11 +81,11 @@ describe.skipIf(!real)('a job on a real SLURM cluster of 2 nodes', () => {
     return { nodeA: trees.nodeA.root, nodeB: trees.nodeB.root }
   }
 
-  it('counts each node once: the job is the sum of its two nodes, in one report of 4 ranks on 2 nodes', async () => {
-    const dir = makeTempDir('wattprint-slurm-job-')
-    const results = join(dir, 'results')
-    const roots = await nodePackages()
-    // A rank: a tracker around a second and a half of CPU work, on its node's package.
+  /**
+   * A rank: a tracker around a second and a half of CPU work, on its node's package (WP_ROOTS), pushing to
+   * the Pushgateway (WP_PUSHGATEWAY); it prints its record's place and energy.
+   */
+  function writeRank(dir: string, results: string): string {
     const rank = join(dir, 'rank.mjs')
     writeFileSync(
       rank,
@@ -100,6 +102,14 @@ const r = await t.stop()
 console.log(JSON.stringify({ node, rank: r.rank, role: r.jobRole, cpuJ: r.cpu.energyKWh * 3.6e6, durationS: r.durationS }))
 `,
     )
+    return rank
+  }
+
+  it('counts each node once: the job is the sum of its two nodes, in one report of 4 ranks on 2 nodes', async () => {
+    const dir = makeTempDir('wattprint-slurm-job-')
+    const results = join(dir, 'results')
+    const roots = await nodePackages()
+    const rank = writeRank(dir, results)
     const script = join(dir, 'job.sh')
     writeFileSync(
       script,
@@ -279,18 +289,7 @@ exec srun -N2 -n4 sh -c 'WATTPRINT_RAPL_ROOT=$(node_root) exec "$0" "$@"' ${JSON
     const dir = makeTempDir('wattprint-slurm-skew-')
     const results = join(dir, 'results')
     const roots = await nodePackages()
-    const rank = join(dir, 'rank.mjs')
-    writeFileSync(
-      rank,
-      `import { EmissionsTracker } from ${JSON.stringify(resolve('dist/index.js'))}
-const t = new EmissionsTracker({ outputDir: ${JSON.stringify(results)}, raplRoot: JSON.parse(process.env.WP_ROOTS)[process.env.SLURMD_NODENAME],
-  intervalMs: 100, logLevel: 'silent', carbonIntensityGPerKWh: 300, gpuIds: [], ramPowerW: 0 })
-await t.start()
-const end = performance.now() + 1500
-while (performance.now() < end) {}
-await t.stop()
-`,
-    )
+    const rank = writeRank(dir, results)
     // nodeB's ranks run with their wall clock 5 minutes behind (libfaketime; their monotonic clock true).
     const script = join(dir, 'job.sh')
     writeFileSync(
@@ -302,6 +301,7 @@ exec srun -N2 -n4 sh -c 'if [ "$SLURMD_NODENAME" = nodeB ]; then export LD_PRELO
     chmodSync(script, 0o755)
     cluster.ctl('sbatch', ['--wait', '-N2', '-n4', '-o', join(dir, 'job-%j.out'), `--chdir=${dir}`, script], {
       WP_ROOTS: JSON.stringify(roots),
+      WP_PUSHGATEWAY: stack.pushgatewayUrl,
       WP_FAKETIME: FAKETIME,
     })
     const files = ['nodeA', 'nodeB'].map((n) => join(results, `emissions-${n}.csv`))

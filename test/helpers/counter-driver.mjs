@@ -1,8 +1,9 @@
 // Advances powercap energy counters at exact wattages, in a process of its own, as hardware would, and
 // reports exactly how much it advanced them, so a test's truth does not depend on how this process was
-// scheduled. Usage: node counter-driver.mjs '<json: [{ "path", "watts", "startUj", "rangeUj" }]>'
+// scheduled. Usage: node counter-driver.mjs '<json: [{ "path", "watts", "startUj", "rangeUj" }]>' [<ms>]
+// (<ms>: how often it writes, 2 by default).
 // Each zone's max_energy_range_uj is set to the range its counter wraps at. Commands on stdin, one a line:
-//   run     advance from now on: value = (start + advanced + watts × (t − t_run)) mod range, every ~2 ms
+//   run     advance from now on: value = (start + advanced + watts × (t − t_run)) mod range, every ~<ms>
 //   freeze  stop advancing, write the exact values, print "frozen <advancedUj per zone, JSON>"
 // It starts frozen and prints "ready". It exits when stdin closes.
 // A zone with "format": "pm_counters" is an HPE Cray /sys/cray/pm_counters folder instead (what SLURM's
@@ -13,6 +14,7 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 
 const zones = JSON.parse(process.argv[2] ?? '[]')
+const periodMs = Number(process.argv[3] ?? 2)
 for (const zone of zones) {
   if (zone.format === 'pm_counters') writeFileSync(join(zone.path, 'power'), `${zone.watts} W 0 us\n`)
   else writeFileSync(join(dirname(zone.path), 'max_energy_range_uj'), `${zone.rangeUj}\n`)
@@ -48,7 +50,7 @@ process.stdout.write('ready\n')
 createInterface({ input: process.stdin }).on('line', (command) => {
   if (command === 'run' && runningSince === null) {
     runningSince = process.hrtime.bigint()
-    timer = setInterval(write, 2)
+    timer = setInterval(write, periodMs)
     process.stdout.write('running\n')
   } else if (command === 'freeze' && runningSince !== null) {
     zones.forEach((_, i) => {

@@ -24,11 +24,12 @@ import { fileURLToPath } from 'node:url'
 /**
  * Starts the driver, frozen, and waits until it has written its first values.
  * @param {readonly DrivenZone[]} zones
+ * @param {number} [periodMs] How often it writes the counters (2 ms by default, as a fine-grained sensor).
  * @returns {Promise<CounterDriver>}
  */
-export async function driveCounters(zones) {
+export async function driveCounters(zones, periodMs = 2) {
   const script = fileURLToPath(new URL('./counter-driver.mjs', import.meta.url))
-  const child = spawn(process.execPath, [script, JSON.stringify(zones)], {
+  const child = spawn(process.execPath, [script, JSON.stringify(zones), String(periodMs)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   /** @type {((line: string) => void)[]} */
