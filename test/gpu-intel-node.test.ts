@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { endsWithCompleteRow } from '../src/output/csv/file.js'
@@ -136,6 +136,24 @@ describe('wattprint detect', () => {
     expect(result.status, result.stderr).toBe(0)
     return JSON.parse(result.stdout)
   }
+
+  it('says, without loading them, that no AMD or Intel library is tried where no such driver shows itself', () => {
+    // The real machine decides: the test machines have neither driver.
+    const amd = ['/dev/kfd', '/sys/module/amdgpu'].some((path) => existsSync(path))
+    const intel = ['/sys/module/i915', '/sys/module/xe'].some((path) => existsSync(path))
+    const d = detect({ LD_LIBRARY_PATH: tempDir(), WATTPRINT_HWMON_ROOT: '/nonexistent/hwmon' })
+    const none = (vendor: string, paths: string, what: string) =>
+      `no ${vendor} driver on this machine (none of ${paths}): ${what} was not loaded`
+    if (!amd) {
+      expect(d.gpu.backends.amdsmi).toBe(none('AMD', '/dev/kfd, /sys/module/amdgpu', 'amdsmi'))
+      expect(d.gpu.backends['rocm-smi']).toBe(none('AMD', '/dev/kfd, /sys/module/amdgpu', 'ROCm SMI'))
+    }
+    if (!intel) {
+      expect(d.gpu.backends['level-zero']).toBe(
+        none('Intel GPU', '/sys/module/i915, /sys/module/xe', 'Level Zero'),
+      )
+    }
+  })
 
   it('says why each AMD and Intel way, and the node meter, is absent', () => {
     const d = detect({

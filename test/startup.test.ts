@@ -25,8 +25,11 @@ function trackerScript(dir: string): string {
 const tracker = new EmissionsTracker({ outputDir: ${JSON.stringify(dir)}, logLevel: 'silent', intervalMs: 100, checkpointIntervalMs: 200 })
 await tracker.start()
 await new Promise((resolve) => setTimeout(resolve, 500))
+// Whether koffi (the native-call library, loaded for GPU libraries only) is mapped into the process.
+const { readFileSync } = await import('node:fs')
+const koffi = readFileSync('/proc/self/maps', 'utf8').includes('koffi')
 const record = await tracker.stop()
-console.log(JSON.stringify({ status: record.status, cpuSource: record.cpuSource }))
+console.log(JSON.stringify({ status: record.status, cpuSource: record.cpuSource, koffi, notes: record.notes }))
 `,
   )
   return script
@@ -51,6 +54,28 @@ describe.runIf(process.platform === 'linux')('start-up on Linux', () => {
     expect(JSON.parse(out.trim())).toMatchObject({ status: 'finished' })
     expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('')
     expect(existsSync(join(dir, 'emissions.csv'))).toBe(true)
+  }, 20_000)
+
+  it('loads neither koffi nor any GPU library where no GPU driver shows itself', () => {
+    // The real machine decides: the test machines have no GPU driver; a GPU machine has one.
+    const drivers = [
+      ...['/dev/nvidiactl', '/proc/driver/nvidia', '/dev/dxg'],
+      ...['/dev/kfd', '/sys/module/amdgpu'],
+      ...['/sys/module/i915', '/sys/module/xe'],
+    ].filter((path) => existsSync(path))
+    const dir = mkdtempSync(join(tmpdir(), 'wattprint-startup-'))
+    dirs.push(dir)
+    const out = execFileSync(process.execPath, [trackerScript(dir)], {
+      env: { ...process.env, PATH: dir, LD_LIBRARY_PATH: dir },
+      encoding: 'utf8',
+    })
+    const run = JSON.parse(out.trim()) as { status: string; koffi: boolean; notes: string[] }
+    expect(run.status).toBe('finished')
+    if (drivers.length === 0) {
+      // Loading koffi and failing to open amdsmi, ROCm SMI and Level Zero cost the sampler ~20 ms of its start.
+      expect(run.koffi).toBe(false)
+      expect(run.notes.join(' ')).toContain('no NVIDIA driver on this machine')
+    }
   }, 20_000)
 
   it.runIf(strace !== null)(

@@ -1,10 +1,12 @@
 import { describeError } from '../core/errors.js'
 import {
   AccumulatorOut,
+  AMD_DRIVER_PATHS,
   cString,
   loadNative,
   type NativeFunction,
   type NativeLibrary,
+  noDriver,
   SharedLibrary,
   statusText,
 } from '../platform/native.js'
@@ -157,6 +159,8 @@ function candidates(libraryPath: string | null): string[] {
  * amdsmi_power_info_t; the reason instead when it cannot be.
  */
 export function openAmdSmi(libraryPath: string | null): AmdSmi | { readonly reason: string } {
+  const absent = libraryPath ? null : noDriver('AMD', AMD_DRIVER_PATHS, candidates(null), 'amdsmi')
+  if (absent) return { reason: absent }
   const loaded = loadNative(candidates(libraryPath), 'amdsmi')
   if ('reason' in loaded) return loaded
   let fn: AmdSmiFunctions

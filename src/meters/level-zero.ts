@@ -1,5 +1,12 @@
 import { describeError } from '../core/errors.js'
-import { cString, loadNative, type NativeFunction, SharedLibrary } from '../platform/native.js'
+import {
+  cString,
+  INTEL_DRIVER_PATHS,
+  loadNative,
+  type NativeFunction,
+  noDriver,
+  SharedLibrary,
+} from '../platform/native.js'
 import type { AccelDevice, AccelLibrary, Reading } from './accel-meter.js'
 
 // ze_result_t codes wattprint tells apart (level_zero/ze_api.h).
@@ -143,10 +150,10 @@ function uuidOf(props: Buffer): string {
 
 /** Loads the Level Zero loader through koffi and initialises Sysman (zesInit); the reason when it cannot. */
 export function openLevelZero(libraryPath: string | null): LevelZero | { readonly reason: string } {
-  const loaded = loadNative(
-    libraryPath ? [libraryPath] : ['libze_loader.so.1', 'libze_loader.so'],
-    'Level Zero',
-  )
+  const names = ['libze_loader.so.1', 'libze_loader.so']
+  const absent = libraryPath ? null : noDriver('Intel GPU', INTEL_DRIVER_PATHS, names, 'Level Zero')
+  if (absent) return { reason: absent }
+  const loaded = loadNative(libraryPath ? [libraryPath] : names, 'Level Zero')
   if ('reason' in loaded) return loaded
   let fn: LevelZeroFunctions
   let init: NativeFunction

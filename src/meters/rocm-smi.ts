@@ -1,9 +1,11 @@
 import { describeError } from '../core/errors.js'
 import {
   AccumulatorOut,
+  AMD_DRIVER_PATHS,
   cString,
   loadNative,
   type NativeFunction,
+  noDriver,
   SharedLibrary,
   statusText,
 } from '../platform/native.js'
@@ -91,12 +93,10 @@ export class RocmSmi extends SharedLibrary implements AccelLibrary<RocmSmiDevice
 
 /** Loads and initialises ROCm SMI through koffi; the reason instead when it cannot be. */
 export function openRocmSmi(libraryPath: string | null): RocmSmi | { readonly reason: string } {
-  const loaded = loadNative(
-    libraryPath
-      ? [libraryPath]
-      : ['librocm_smi64.so', 'librocm_smi64.so.1', '/opt/rocm/lib/librocm_smi64.so'],
-    'ROCm SMI',
-  )
+  const names = ['librocm_smi64.so', 'librocm_smi64.so.1', '/opt/rocm/lib/librocm_smi64.so']
+  const absent = libraryPath ? null : noDriver('AMD', AMD_DRIVER_PATHS, names, 'ROCm SMI')
+  if (absent) return { reason: absent }
+  const loaded = loadNative(libraryPath ? [libraryPath] : names, 'ROCm SMI')
   if ('reason' in loaded) return loaded
   let fn: RocmSmiFunctions
   let init: NativeFunction

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { basename, delimiter, join } from 'node:path'
 import { describeError } from '../core/errors.js'
 
 /** A C function bound through koffi. Out-parameters are one-element arrays (or arrays of n handles). */
@@ -59,6 +61,38 @@ export function loadNative(
     }
   }
   return { reason: `${what} library not found (${failures.join('; ')})` }
+}
+
+/**
+ * Where AMD's GPU kernel driver shows itself: ROCm's compute device (what a container is given) and the
+ * amdgpu module. amdsmi and ROCm SMI read the GPUs through it.
+ */
+export const AMD_DRIVER_PATHS: readonly string[] = ['/dev/kfd', '/sys/module/amdgpu']
+
+/** Where Intel's GPU kernel drivers show themselves: the i915 and xe modules, which Level Zero reads. */
+export const INTEL_DRIVER_PATHS: readonly string[] = ['/sys/module/i915', '/sys/module/xe']
+
+/**
+ * Why a vendor's GPU library is not worth loading on this Linux machine, or null when it may work: none of
+ * the paths where the vendor's kernel driver shows itself exists, and no copy of the library was put on
+ * LD_LIBRARY_PATH (as a test's stub, or a driver in an odd place, would be). Without the driver the library
+ * can only fail to find a GPU, and loading koffi to try costs the sampler's thread about 15 ms of its
+ * start on a machine without that vendor's GPU, which is most of them. A library path named in the
+ * options is always tried: the caller does not ask.
+ */
+export function noDriver(
+  vendor: string,
+  driverPaths: readonly string[],
+  libraries: readonly string[],
+  what: string,
+): string | null {
+  if (process.platform !== 'linux' || driverPaths.some((path) => existsSync(path))) return null
+  const names = libraries.map((library) => basename(library))
+  const onLibraryPath = (process.env.LD_LIBRARY_PATH ?? '')
+    .split(delimiter)
+    .some((dir) => dir !== '' && names.some((name) => existsSync(join(dir, name))))
+  if (onLibraryPath) return null
+  return `no ${vendor} driver on this machine (none of ${driverPaths.join(', ')}): ${what} was not loaded`
 }
 
 /** A NUL-terminated string at `offset` of a buffer, at most `length` bytes; null when empty. */

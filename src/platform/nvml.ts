@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { delimiter, join } from 'node:path'
 import { describeError } from '../core/errors.js'
 import type { GpuIdentity } from './gpu-identity.js'
-import { SharedLibrary } from './native.js'
+import { noDriver, SharedLibrary } from './native.js'
 
 // nvmlReturn_t codes wattprint tells apart (the rest are reported by nvmlErrorString).
 export const SUCCESS = 0
@@ -127,20 +125,6 @@ export class Nvml extends SharedLibrary {
  */
 const DRIVER_PATHS = ['/dev/nvidiactl', '/proc/driver/nvidia', '/dev/dxg']
 
-/**
- * Why NVML is not worth loading on this Linux machine, or null when it may work: no NVIDIA driver is
- * there, and no NVML library was put on LD_LIBRARY_PATH. Loading koffi and trying the library costs the
- * sampler's thread about 15 ms of its start on a machine without an NVIDIA GPU, which is most of them.
- */
-function noDriver(): string | null {
-  if (process.platform !== 'linux' || DRIVER_PATHS.some((path) => existsSync(path))) return null
-  const onLibraryPath = (process.env.LD_LIBRARY_PATH ?? '')
-    .split(delimiter)
-    .some((dir) => dir !== '' && existsSync(join(dir, 'libnvidia-ml.so.1')))
-  if (onLibraryPath) return null
-  return `no NVIDIA driver on this machine (none of ${DRIVER_PATHS.join(', ')}): NVML was not loaded`
-}
-
 /** The library names to try, by platform. */
 function candidates(libraryPath: string | null): string[] {
   if (libraryPath) return [libraryPath]
@@ -160,7 +144,7 @@ type Koffi = {
  * koffi, the library, a required function or nvmlInit fails.
  */
 export function openNvml(libraryPath: string | null): Nvml | { readonly reason: string } {
-  const absent = libraryPath ? null : noDriver()
+  const absent = libraryPath ? null : noDriver('NVIDIA', DRIVER_PATHS, ['libnvidia-ml.so.1'], 'NVML')
   if (absent) return { reason: absent }
   let koffi: Koffi
   try {
