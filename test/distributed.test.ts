@@ -373,6 +373,10 @@ describe('report --by job, from the rows as nodes wrote them', () => {
     // Each node's span on its own clock; the job's the longest: 620 s, not 15 minutes, never negative.
     expect(whole?.durationS).toBeCloseTo(620, 6)
     expect(whole?.job).toEqual({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null, slurm: true })
+    const lines = (await run(process.execPath, [cli, 'report', a, b, '--by', 'job'])).stdout
+    expect(lines).toContain(
+      'job j1: 4 of 4 rank(s) on 2 node(s), 620.0 s (its longest node, from first start to last stop)',
+    )
     // Node b was killed: its measurer's row is what its checkpoint held, recovered as interrupted.
     writeFileSync(
       b,

@@ -38,7 +38,8 @@ export function jobLines(groups: readonly GroupTotals[]): string[] {
   return groups.flatMap(({ key, job, durationS }) => {
     if (!job) return []
     const ranks = job.worldSize === null ? `${job.ranks} rank(s)` : `${job.ranks} of ${job.worldSize} rank(s)`
-    const line = `job ${key}: ${ranks} on ${job.nodes} node(s), ${durationS.toFixed(1)} s from first start to last stop`
+    // The job's time is its longest node's span, each on that node's own clock (see jobTotal).
+    const line = `job ${key}: ${ranks} on ${job.nodes} node(s), ${durationS.toFixed(1)} s (its longest node, from first start to last stop)`
     const lines = job.incomplete ? [line, `job ${key} is incomplete: ${job.incomplete}`] : [line]
     if (job.sacct) {
       const { energyJ, note, source } = job.sacct
