@@ -198,13 +198,13 @@ export function attributionSetup(config: RecordConfig, run: RunParts): Attributi
   }
 }
 
-/** Whose energy the record's figures are, and how the share was found. */
 /** The job's fields of the record: the launcher's place and this rank's role. */
 export function jobFields(place: JobPlace | null, role: JobRole | null): JobFields {
   if (!place) return NO_JOB
   return { ...place, jobRole: role }
 }
 
+/** Whose energy the record's figures are, and how the share was found. */
 function attributionContext(config: RecordConfig, run: RunParts): RunFacts['attribution'] {
   // A deferring rank's figures are nobody's: its node's measurer counts them.
   if (run.role === 'deferred') return { mode: 'process', note: null }

@@ -318,7 +318,8 @@ export class TrackerRun {
    * counting it.
    */
   #planSampling(config: ResolvedConfig): ReturnType<typeof planSampling> {
-    if (!config.job || config.distributed === 'off') return planSampling(config, this.#launches)
+    // No job: outside a launcher, or distributed 'off' (resolveConfig leaves it null).
+    if (!config.job) return planSampling(config, this.#launches)
     // A rank given an attribution of its own counts its own share, as asked (as per-rank does): deferring
     // would leave the node to a local rank 0 that counts only its own share too.
     const perRank = config.distributed === 'per-rank' || config.attribution.kind !== 'machine'
