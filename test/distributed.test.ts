@@ -4,7 +4,7 @@ import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
-import { jobPlaceFrom, launcherRank, nodeCsvName } from '../src/distributed/launcher.js'
+import { jobPlace, jobPlaceFrom, launcherRank, nodeCsvName } from '../src/distributed/launcher.js'
 import { lockFolder, takeRole } from '../src/distributed/role.js'
 import type { JobPlace } from '../src/model/job.js'
 import type { EmissionsRecord } from '../src/model/record.js'
@@ -112,6 +112,25 @@ describe('the job and the rank, from the launcher', () => {
     }
     const hostile = `"q",\n\r..\u001b[31m\u202e=cmd|${'x'.repeat(10_000)}`
     expect(jobPlaceFrom({ SLURM_JOB_ID: hostile, SLURM_PROCID: '0' }, host)?.jobId).toBe(hostile)
+  })
+
+  it('takes the jobId option where the launcher gives no id, and as a job of its own outside any launcher', () => {
+    expect(jobPlace({ PBS_JOBID: '99.pbs' }, 'mine', host)?.jobId).toBe('99.pbs')
+    expect(jobPlace({ RANK: '1', LOCAL_RANK: '1', WORLD_SIZE: '2' }, 'mine', host)).toMatchObject({
+      launcher: 'torchrun',
+      jobId: 'mine',
+      rank: 1,
+    })
+    // No launcher: the option names the job; no rank, so the node's processes elect their measurer.
+    expect(jobPlace({}, 'by-hand', host)).toEqual({
+      launcher: null,
+      jobId: 'by-hand',
+      nodeName: host(),
+      rank: null,
+      localRank: null,
+      worldSize: null,
+    })
+    expect(jobPlace({}, null, host)).toBeNull()
   })
 
   it("names each node's CSV so that it stays in its folder", () => {
@@ -631,5 +650,50 @@ describe('wattprint run as the entry of torchrun, mpirun and mpiexec', () => {
       ])
       expect(rows.every((r) => r.node_name === hostname())).toBe(true)
     }
+  }, 60_000)
+
+  it('wattprint run --job-id outside any launcher: the rows carry the job, and one process measures the node', async () => {
+    const { raplRoot, dir } = await constantWatts(WATTS, cleanups, 'wattprint-job-by-hand-')
+    const cli = resolve('dist/cli.js')
+    const jobId = `by-hand "q",\n=cmd ${process.pid}`
+    const out = join(dir, 'out')
+    // Two processes of one job started by hand at once on this host, no launcher's variable set.
+    await Promise.all(
+      [0, 1].map(() =>
+        run(
+          process.execPath,
+          [
+            cli,
+            'run',
+            '-q',
+            '-o',
+            out,
+            '--interval',
+            '100ms',
+            '--carbon-intensity',
+            '300',
+            '--job-id',
+            jobId,
+            '--',
+            process.execPath,
+            '-e',
+            'const e = Date.now() + 800; while (Date.now() < e) {}',
+          ],
+          { env: { ...process.env, WATTPRINT_RAPL_ROOT: raplRoot } },
+        ),
+      ),
+    )
+    // A node's own file, as under a launcher, read back by Python's csv.
+    expect(readdirSync(out).filter((f) => f.endsWith('.csv'))).toEqual([
+      `emissions-${hostname().replace(/[^A-Za-z0-9._-]/g, '_')}.csv`,
+    ])
+    const rows = readCsvWithPython(join(out, readdirSync(out).find((f) => f.endsWith('.csv')) ?? ''))
+    expect(rows.map((r) => [r.job_id, r.node_name, r.launcher, r.rank, r.job_role]).sort()).toEqual([
+      [jobId, hostname(), '', '', 'deferred'],
+      [jobId, hostname(), '', '', 'node'],
+    ])
+    const deferred = rows.find((r) => r.job_role === 'deferred')
+    expect(Number(deferred?.cpu_energy)).toBe(0)
+    expect(Number(rows.find((r) => r.job_role === 'node')?.cpu_energy)).toBeGreaterThan(0)
   }, 60_000)
 })

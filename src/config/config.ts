@@ -5,11 +5,10 @@ import { Logger, type LogLevel, logWarning } from '../core/log.js'
 import { Secret } from '../core/secret.js'
 import { closest, describeValue } from '../core/text.js'
 import type { TrackerWarning } from '../core/warnings.js'
-import { jobPlaceFrom, nodeCsvName } from '../distributed/launcher.js'
+import { jobPlace, nodeCsvName } from '../distributed/launcher.js'
 import type { EmbodiedOption } from '../footprint/options.js'
 import type { ForecastConfig } from '../intensity/forecast/select.js'
 import { type CheckedLocation, checkLocation } from '../intensity/location.js'
-import type { JobPlace } from '../model/job.js'
 import { impossibleDirReason } from '../platform/output-dir.js'
 import type { Attribution, ForecastOptions, ResolvedConfig, TrackerOptions } from './options.js'
 import {
@@ -405,8 +404,7 @@ export function resolveConfig(
     OPTION_NAMES.filter((name) => scopeOf(name) !== 'forecast'),
     values,
   )
-  const job =
-    settled.distributed === 'off' ? null : withJobId(jobPlaceFrom(env), settled.jobId as string | null)
+  const job = settled.distributed === 'off' ? null : jobPlace(env, settled.jobId as string | null)
   // Nodes of one job never append to one file (a shared folder over NFS): each its own, unless named.
   const outputFile = job && values.outputFile === undefined ? nodeCsvName(job.nodeName) : settled.outputFile
   const outputDir = resolve(String(settled.outputDir))
@@ -430,12 +428,6 @@ export function resolveConfig(
   } as ResolvedConfig
   if (warnings.length > 0) warningsOf.set(config, warnings)
   return config
-}
-
-/** The launcher's job, its id the option's where the launcher gives none. */
-function withJobId(place: JobPlace | null, jobId: string | null): JobPlace | null {
-  if (!place || place.jobId !== null || jobId === null) return place
-  return { ...place, jobId }
 }
 
 /** `'0, 1'` or `[0, 'GPU-8f6c']` → `['0', 'GPU-8f6c']`; undefined → null (the environment decides). */

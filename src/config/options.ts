@@ -180,7 +180,11 @@ export interface TrackerOptions {
    * and the CSV is `emissions-<node>.csv` unless `outputFile` is given, so nodes never share a file.
    */
   distributed?: DistributedMode
-  /** The job's id where the launcher gives none (a job of ranks started by other means). */
+  /**
+   * The job's id where no launcher gives one: a launcher without an id, or none at all (processes started
+   * by hand, or by a tool wattprint does not know). Outside a launcher the rows then carry it and the host
+   * name, and the job's processes on one node elect one measurer through the node's lock, as under PBS.
+   */
   jobId?: string
   /**
    * Where /proc is (attribution, the guest-memory check, and whether this is a virtual machine or a

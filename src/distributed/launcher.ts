@@ -111,6 +111,25 @@ export function jobPlaceFrom(env: Env = process.env, host: () => string = hostna
 }
 
 /**
+ * The run's place in its job: the launcher's (its job id the `jobId` option's where the launcher gives
+ * none), else, outside any launcher, a job the `jobId` option names (this host, no rank: the job's
+ * processes on one node elect their measurer through the node's lock); null when neither names a job.
+ */
+export function jobPlace(env: Env, jobId: string | null, host: () => string = hostname): JobPlace | null {
+  const place = jobPlaceFrom(env, host)
+  if (place) return place.jobId === null && jobId !== null ? { ...place, jobId } : place
+  if (jobId === null) return null
+  return {
+    launcher: null,
+    jobId,
+    nodeName: text(env.SLURMD_NODENAME) ?? host(),
+    rank: null,
+    localRank: null,
+    worldSize: null,
+  }
+}
+
+/**
  * The CSV a node writes under a launcher, `emissions-<node>.csv`: the node's name with every character
  * outside letters, digits, `.`, `_` and `-` replaced by `_`, at most 100 of them, never a leading dot
  * (whatever a host name holds, the file stays in its folder and in plain sight).
@@ -135,10 +154,8 @@ export function jobResourceAttributes(
 ): Record<string, string> {
   const place = jobPlaceFrom(env)
   if (!place) return {}
-  const attributes: Record<string, string> = {
-    'host.name': place.nodeName,
-    'wattprint.launcher': place.launcher,
-  }
+  const attributes: Record<string, string> = { 'host.name': place.nodeName }
+  if (place.launcher !== null) attributes['wattprint.launcher'] = place.launcher
   if (place.jobId !== null) attributes['wattprint.job_id'] = place.jobId
   if (place.rank !== null) attributes['wattprint.rank'] = String(place.rank)
   if (place.localRank !== null) attributes['wattprint.local_rank'] = String(place.localRank)

@@ -9,8 +9,11 @@ export type JobRole = 'node' | 'rank' | 'deferred'
  * the figures every row of the job carries, so that rows from many nodes sum to one job.
  */
 export interface JobPlace {
-  /** The launcher whose variables gave the rank (the innermost: torchrun inside SLURM is torchrun's). */
-  readonly launcher: LauncherName
+  /**
+   * The launcher whose variables gave the rank (the innermost: torchrun inside SLURM is torchrun's); null
+   * where no launcher runs the process and only the `jobId` option names its job.
+   */
+  readonly launcher: LauncherName | null
   /**
    * The job's id, the same on every node: the scheduler's (SLURM_JOB_ID, PBS_JOBID, LSB_JOBID) where one
    * runs the job, else the launcher's (TORCHELASTIC_RUN_ID, PMIX_NAMESPACE), else the `jobId` option;
@@ -39,7 +42,10 @@ export interface JobFields {
   readonly localRank: number | null
   /** The job's number of ranks. */
   readonly worldSize: number | null
-  /** Whose variables gave the job and the rank: `slurm`, `torchrun`, `openmpi`, `mpich`, `pbs`, `lsf`. */
+  /**
+   * Whose variables gave the job and the rank: `slurm`, `torchrun`, `openmpi`, `mpich`, `pbs`, `lsf`; null
+   * where only the `jobId` option names the job.
+   */
   readonly launcher: LauncherName | null
   /**
    * What the row counts: `node` (the whole machine, once per node), `rank` (its own process tree's share)

@@ -82,7 +82,7 @@ export interface MeterLike {
 
 /** The job's attributes of a run under a launcher; none outside one. */
 function jobAttributes(job: SinkContext['job']): Record<string, string> {
-  if (!job || job.launcher === null) return {}
+  if (!job) return {}
   const attributes: Record<string, string> = {}
   if (job.jobId !== null) attributes['wattprint.job_id'] = job.jobId
   if (job.nodeName !== null) attributes['wattprint.node'] = job.nodeName

@@ -106,7 +106,8 @@ type JobLabel = 'job_id' | 'node' | 'rank' | 'job_role'
  * `sum by (job_id) (wattprint_energy_joules_total)` is the job, each node counted once.
  */
 function jobLabels(job: SinkContext['job']): Partial<Record<JobLabel, string>> {
-  if (!job || job.launcher === null) return {}
+  // Each label only where known: outside a job (NO_JOB) every field is null, and none is added.
+  if (!job) return {}
   const labels: Partial<Record<JobLabel, string>> = {}
   if (job.jobId !== null) labels.job_id = job.jobId
   if (job.nodeName !== null) labels.node = job.nodeName
