@@ -529,7 +529,7 @@ describe("report --by job --sacct: SLURM's own figure beside ours", () => {
     const bin = makeTempDir('wattprint-fake-slurm-')
     writeFileSync(
       join(bin, 'sacct'),
-      `#!/bin/sh\nprintf '%s\\n' ${JSON.stringify(sacct)} ${status === 0 ? '' : '>&2'}\nexit ${status}\n`,
+      `#!/bin/sh\ncat ${status === 0 ? '' : '>&2'} <<'EOF'\n${sacct}\nEOF\nexit ${status}\n`,
       { mode: 0o755 },
     )
     writeFileSync(
@@ -586,6 +586,53 @@ describe("report --by job --sacct: SLURM's own figure beside ours", () => {
     )
     expect(usage).toMatchObject({ code: 2 })
     expect((usage as { stderr: string }).stderr).toContain('--sacct adds SLURM')
+  })
+
+  it("asks for torchrun's and MPI's ranks inside a SLURM job (SLURM's id), not for PBS, LSF or an option's id", async () => {
+    const dir = makeTempDir('wattprint-sacct-launchers-')
+    const file = join(dir, 'emissions-a.csv')
+    const rowOf = (jobId: string, launcher: EmissionsRecord['launcher']) =>
+      recordToLine(
+        sampleRecord({
+          runId: `r-${jobId}`,
+          jobId,
+          launcher,
+          nodeName: 'a',
+          rank: 0,
+          worldSize: 1,
+          jobRole: 'node',
+        }),
+      )
+    writeFileSync(
+      file,
+      CSV_HEADER +
+        rowOf('5151', 'torchrun') +
+        rowOf('6161', 'openmpi') +
+        rowOf('prterun-a-1@1', 'openmpi') +
+        rowOf('7171', 'lsf') +
+        rowOf('99.pbs', 'pbs') +
+        rowOf('8181', null),
+    )
+    const bin = fakeSlurm('5151|3600\n6161|1800')
+    const json = await run(
+      process.execPath,
+      [resolve('dist/cli.js'), 'report', file, '--by', 'job', '--sacct', '--json'],
+      {
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      },
+    )
+    const groups = (
+      JSON.parse(json.stdout) as { groups: { key: string; job: { sacct?: { energyJ: number | null } } }[] }
+    ).groups
+    const asked = groups.map((g) => [g.key, g.job.sacct === undefined ? 'not asked' : g.job.sacct.energyJ])
+    expect(Object.fromEntries(asked)).toEqual({
+      '5151': 3600,
+      '6161': 1800,
+      'prterun-a-1@1': 'not asked',
+      '7171': 'not asked',
+      '99.pbs': 'not asked',
+      '8181': 'not asked',
+    })
   })
 })
 

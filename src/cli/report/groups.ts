@@ -96,9 +96,20 @@ export function jobTotal(key: string, runs: readonly RunRow[]): GroupTotals {
       ranks: ranks.size,
       worldSize,
       incomplete: why.length > 0 ? why.join('; ') : null,
-      slurm: runs.some((r) => r.launcher === 'slurm'),
+      slurm: slurmMayHold(key, runs),
     },
   }
+}
+
+/**
+ * Whether SLURM's accounting may hold the job: SLURM's ranks wrote a row, or ranks of torchrun or MPI
+ * started inside a SLURM job (the rows then name the launcher, but the id is the scheduler's: SLURM's,
+ * digits). Not a PBS or LSF job, nor one that only the jobId option names.
+ */
+function slurmMayHold(key: string, runs: readonly RunRow[]): boolean {
+  if (runs.some((r) => r.launcher === 'slurm')) return true
+  const others = new Set(['pbs', 'lsf', ''])
+  return /^\d+$/.test(key) && runs.every((r) => !others.has(r.launcher))
 }
 
 /** A group's sums: its runs, time, energy by component, emissions, requests, footprint and intervals. */

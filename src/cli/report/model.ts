@@ -79,7 +79,10 @@ export interface JobTotals {
   readonly worldSize: number | null
   /** Why the job's figure may be short (a node's run recovered from its checkpoint, ranks missing); null when whole. */
   readonly incomplete: string | null
-  /** Whether SLURM ran it (a row's launcher is `slurm`): then `report --sacct` asks SLURM's accounting. */
+  /**
+   * Whether SLURM may have run it (a row's launcher is `slurm`, or torchrun's or MPI's ranks with an id of
+   * SLURM's form, digits): then `report --sacct` asks SLURM's accounting.
+   */
   readonly slurm: boolean
   /** SLURM's own figure (`report --sacct`), beside wattprint's. */
   readonly sacct?: SlurmEnergy
