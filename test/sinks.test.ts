@@ -15,6 +15,7 @@ import type { TrackerWarning } from '../src/core/warnings.js'
 import { jobResourceAttributes } from '../src/distributed/launcher.js'
 import { otelSink } from '../src/output/otel.js'
 import { prometheusSink } from '../src/output/prometheus.js'
+import type { SinkContext } from '../src/output/sink.js'
 import { EmissionsTracker } from '../src/tracker/tracker.js'
 import { readCsv } from './helpers/csv.js'
 import { freePort, havePrometheus, type PrometheusStack, startPrometheusStack } from './helpers/prometheus.js'
@@ -366,6 +367,16 @@ describe.skipIf(!real)('Pushgateway groups, against a real Pushgateway', () => {
   }, 60_000)
 })
 
+/** A sink's context as the tracker gives it, for a sink started by hand (no job unless added). */
+const otelContext = (runId: string): SinkContext => ({
+  projectName: 'p',
+  experimentId: '',
+  runId,
+  pue: 1,
+  warn: () => {},
+  routeLabel: (name) => name,
+})
+
 describe('Prometheus sink without a server', () => {
   it('registers into your own registry', async () => {
     const registry = new Registry()
@@ -587,14 +598,7 @@ describe('OpenTelemetry sink', () => {
     // Through the real SDK: the exported metrics carry them as their resource.
     const { exporter, reader, provider } = inMemoryMetrics(resourceFromAttributes(attributes))
     const sink = otelSink({ meter: provider.getMeter('resource') })
-    await sink.start({
-      projectName: 'p',
-      experimentId: '',
-      runId: 'r',
-      pue: 1,
-      warn: () => {},
-      routeLabel: (n) => n,
-    })
+    await sink.start(otelContext('r'))
     await reader.forceFlush()
     expect(exporter.getMetrics()[0]?.resource.attributes).toMatchObject(attributes)
   })
@@ -603,10 +607,7 @@ describe('OpenTelemetry sink', () => {
     const { exporter, reader, provider } = inMemoryMetrics()
     const sink = otelSink({ meter: provider.getMeter('job') })
     await sink.start({
-      projectName: 'p',
-      experimentId: '',
-      runId: 'otel-job',
-      pue: 1,
+      ...otelContext('otel-job'),
       job: {
         jobId: '4711',
         nodeName: 'node-b',
@@ -616,8 +617,6 @@ describe('OpenTelemetry sink', () => {
         launcher: 'torchrun',
         jobRole: 'deferred',
       },
-      warn: () => {},
-      routeLabel: (name) => name,
     })
     await reader.forceFlush()
     const points = exporter

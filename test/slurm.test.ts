@@ -81,6 +81,13 @@ describe.skipIf(!real)('a job on a real SLURM cluster of 2 nodes', () => {
     return { nodeA: trees.nodeA.root, nodeB: trees.nodeB.root }
   }
 
+  /** A job's folder, its results folder, the nodes' driven packages and the ranks' script. */
+  async function rankJob(prefix: string) {
+    const dir = makeTempDir(prefix)
+    const results = join(dir, 'results')
+    return { dir, results, roots: await nodePackages(), rank: writeRank(dir, results) }
+  }
+
   /**
    * A rank: a tracker around a second and a half of CPU work, on its node's package (WP_ROOTS), pushing to
    * the Pushgateway (WP_PUSHGATEWAY); it prints its record's place and energy.
@@ -106,10 +113,7 @@ console.log(JSON.stringify({ node, rank: r.rank, role: r.jobRole, cpuJ: r.cpu.en
   }
 
   it('counts each node once: the job is the sum of its two nodes, in one report of 4 ranks on 2 nodes', async () => {
-    const dir = makeTempDir('wattprint-slurm-job-')
-    const results = join(dir, 'results')
-    const roots = await nodePackages()
-    const rank = writeRank(dir, results)
+    const { dir, results, roots, rank } = await rankJob('wattprint-slurm-job-')
     const script = join(dir, 'job.sh')
     writeFileSync(
       script,
@@ -286,10 +290,7 @@ exec srun -N2 -n4 sh -c 'WATTPRINT_RAPL_ROOT=$(node_root) exec "$0" "$@"' ${JSON
   }, 120_000)
 
   it("one node's clock 5 minutes behind: the job's time is its longest node's span, never negative", async () => {
-    const dir = makeTempDir('wattprint-slurm-skew-')
-    const results = join(dir, 'results')
-    const roots = await nodePackages()
-    const rank = writeRank(dir, results)
+    const { dir, results, roots, rank } = await rankJob('wattprint-slurm-skew-')
     // nodeB's ranks run with their wall clock 5 minutes behind (libfaketime; their monotonic clock true).
     const script = join(dir, 'job.sh')
     writeFileSync(
