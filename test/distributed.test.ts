@@ -636,10 +636,34 @@ describe("report --by job --sacct: SLURM's own figure beside ours", () => {
   })
 })
 
+/** `wattprint run --job-id <jobId>` into `out`, around `workMs` of CPU work, with `env` added. */
+function wattprintRun(out: string, jobId: string, workMs: number, env: Record<string, string>) {
+  return run(
+    process.execPath,
+    [
+      resolve('dist/cli.js'),
+      'run',
+      '-q',
+      '-o',
+      out,
+      '--interval',
+      '100ms',
+      '--carbon-intensity',
+      '300',
+      '--job-id',
+      jobId,
+      '--',
+      process.execPath,
+      '-e',
+      `const e = Date.now() + ${workMs}; while (Date.now() < e) {}`,
+    ],
+    { env: { ...process.env, ...env } },
+  )
+}
+
 describe('wattprint run as the entry of torchrun, mpirun and mpiexec', () => {
   it('gives each wrapped rank its job, node and rank, one measurer per node', async () => {
     const { raplRoot, dir } = await constantWatts(WATTS, cleanups, 'wattprint-launchers-')
-    const cli = resolve('dist/cli.js')
     // What each launcher sets in the processes it starts (here, as `torchrun --no-python wattprint run …`
     // would), with a second of work for the rank's command.
     const launchers = {
@@ -662,27 +686,7 @@ describe('wattprint run as the entry of torchrun, mpirun and mpiexec', () => {
       const out = join(dir, launcher)
       await Promise.all(
         [0, 1].map((i) =>
-          run(
-            process.execPath,
-            [
-              cli,
-              'run',
-              '-q',
-              '-o',
-              out,
-              '--interval',
-              '100ms',
-              '--carbon-intensity',
-              '300',
-              '--job-id',
-              `${launcher}-job`,
-              '--',
-              process.execPath,
-              '-e',
-              'const e = Date.now() + 600; while (Date.now() < e) {}',
-            ],
-            { env: { ...process.env, ...env(i), WATTPRINT_RAPL_ROOT: raplRoot } },
-          ),
+          wattprintRun(out, `${launcher}-job`, 600, { ...env(i), WATTPRINT_RAPL_ROOT: raplRoot }),
         ),
       )
       const [file] = readdirSync(out).filter((f) => f.startsWith('emissions-'))
@@ -701,35 +705,10 @@ describe('wattprint run as the entry of torchrun, mpirun and mpiexec', () => {
 
   it('wattprint run --job-id outside any launcher: the rows carry the job, and one process measures the node', async () => {
     const { raplRoot, dir } = await constantWatts(WATTS, cleanups, 'wattprint-job-by-hand-')
-    const cli = resolve('dist/cli.js')
     const jobId = `by-hand "q",\n=cmd ${process.pid}`
     const out = join(dir, 'out')
     // Two processes of one job started by hand at once on this host, no launcher's variable set.
-    await Promise.all(
-      [0, 1].map(() =>
-        run(
-          process.execPath,
-          [
-            cli,
-            'run',
-            '-q',
-            '-o',
-            out,
-            '--interval',
-            '100ms',
-            '--carbon-intensity',
-            '300',
-            '--job-id',
-            jobId,
-            '--',
-            process.execPath,
-            '-e',
-            'const e = Date.now() + 800; while (Date.now() < e) {}',
-          ],
-          { env: { ...process.env, WATTPRINT_RAPL_ROOT: raplRoot } },
-        ),
-      ),
-    )
+    await Promise.all([0, 1].map(() => wattprintRun(out, jobId, 800, { WATTPRINT_RAPL_ROOT: raplRoot })))
     // A node's own file, as under a launcher, read back by Python's csv.
     expect(readdirSync(out).filter((f) => f.endsWith('.csv'))).toEqual([
       `emissions-${hostname().replace(/[^A-Za-z0-9._-]/g, '_')}.csv`,

@@ -81,6 +81,10 @@ describe.skipIf(!real)('a job on a real SLURM cluster of 2 nodes', () => {
     return { nodeA: trees.nodeA.root, nodeB: trees.nodeB.root }
   }
 
+  /** `wattprint report <files> --by job --json`, run here (the CSVs are on this machine's disk). */
+  const reportByJob = (files: readonly string[]) =>
+    run(process.execPath, [resolve('dist/cli.js'), 'report', ...files, '--by', 'job', '--json'])
+
   /** A job's folder, its results folder, the nodes' driven packages and the ranks' script. */
   async function rankJob(prefix: string) {
     const dir = makeTempDir(prefix)
@@ -165,14 +169,7 @@ console.log(JSON.stringify({ node, rank: r.rank, role: r.jobRole, cpuJ: r.cpu.en
     ])
     // report --by job: one job of 4 ranks on 2 nodes; its energy the two nodes' known energies, within 2 %.
     const files = ['nodeA', 'nodeB'].map((n) => join(results, `emissions-${n}.csv`))
-    const { stdout } = await run(process.execPath, [
-      resolve('dist/cli.js'),
-      'report',
-      ...files,
-      '--by',
-      'job',
-      '--json',
-    ])
+    const { stdout } = await reportByJob(files)
     const report = JSON.parse(stdout) as {
       groups: {
         key: string
@@ -312,14 +309,7 @@ exec srun -N2 -n4 sh -c 'if [ "$SLURMD_NODENAME" = nodeB ]; then export LD_PRELO
       Math.max(...rows.map((r) => Date.parse(r.timestamp ?? '')))
     expect((endMs(rowsA) - endMs(rowsB)) / 1000).toBeGreaterThan(290)
     expect((endMs(rowsA) - endMs(rowsB)) / 1000).toBeLessThan(310)
-    const { stdout } = await run(process.execPath, [
-      resolve('dist/cli.js'),
-      'report',
-      ...files,
-      '--by',
-      'job',
-      '--json',
-    ])
+    const { stdout } = await reportByJob(files)
     const [job] = (JSON.parse(stdout) as { groups: { durationS: number; cpuKWh: number; job: unknown }[] })
       .groups
     expect(job?.job).toMatchObject({ nodes: 2, ranks: 4, worldSize: 4, incomplete: null })
